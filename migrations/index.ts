@@ -1,0 +1,16 @@
+/**
+ * Every migration, in order. Knex reads them from this list (not by scanning a
+ * folder), so the compiled package cannot pick up stray files. Add new ones at the end.
+ */
+import type { Knex } from 'knex';
+import * as initial from './20261125000000_initial.js';
+
+export interface Migration {
+  name: string;
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  { name: '20261125000000_initial', ...initial },
+];

@@ -1,0 +1,115 @@
+#!/usr/bin/env node
+/**
+ * funcx-service: serve | migrate | token create | config
+ * The contract other tools rely on; see README "Running the service".
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, asError } from '../errors.js';
+import { describeOptions, loadConfig, redactUrl } from '../config.js';
+import { openDatabase } from '../db/connect.js';
+import { migrateLatest } from '../db/migrate.js';
+import { createToken } from '../registry/tokens.js';
+import { startService } from '../service.js';
+
+const USAGE = `usage: funcx-service <command>
+
+  serve                              start the service (applies migrations first)
+  migrate                            apply database migrations and exit
+  token create --user NAME [--group G ...] [--description TEXT]
+                                     print a new API token for that identity
+  config                             list every configuration option and its default
+
+Configuration comes from FUNCX_* environment variables and an optional
+FUNCX_CONFIG_FILE (JSON or YAML); see \`funcx-service config\`.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve();
+    case 'migrate': {
+      const config = loadConfig();
+      const db = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax });
+      try {
+        const applied = await migrateLatest(db);
+        console.log(applied.length ? `applied: ${applied.join(', ')}` : 'database is up to date');
+      } finally {
+        await db.destroy();
+      }
+      return 0;
+    }
+    case 'token':
+      return token(rest);
+    case 'config':
+      console.log(describeOptions());
+      return 0;
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      console.error(`funcx-service: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+async function token(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { user: { type: 'string' }, group: { type: 'string', multiple: true }, description: { type: 'string' } },
+  });
+  if (positionals[0] !== 'create' || !values.user) {
+    console.error('usage: funcx-service token create --user NAME [--group G ...] [--description TEXT]');
+    return 2;
+  }
+  const config = loadConfig();
+  const db = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax });
+  try {
+    await migrateLatest(db);
+    const { token } = await createToken(db, { identity: values.user, groups: values.group ?? [], description: values.description });
+    console.log(token);
+  } finally {
+    await db.destroy();
+  }
+  return 0;
+}
+
+async function serve(): Promise<number> {
+  const config = loadConfig();
+  const service = await startService(config);
+  if (service.quickstart) {
+    console.error(`funcx service at ${service.url}; credentials for clients in ${service.quickstart.file}`);
+  }
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals += 1;
+      if (signals > 1) {
+        console.error(`funcx-service: second ${signal}, exiting now`);
+        process.exit(1);
+      }
+      console.error(`funcx-service: ${signal}, stopping (send again to force)`);
+      service.close().then(resolve, (error) => {
+        console.error(asError(error));
+        process.exit(1);
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    if (error instanceof ConfigError) console.error(`funcx-service: ${error.message}`);
+    else console.error(`funcx-service: ${redactUrl(asError(error).stack ?? String(error))}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,155 @@
+/**
+ * The service's configuration: the only module that reads process.env.
+ *
+ * Each option is read from an environment variable, else from the optional
+ * config file (FUNCX_CONFIG_FILE, JSON or YAML, keys as in `file` below), else
+ * its default. Every value is checked at start-up and all problems are reported
+ * at once; the result is frozen.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { ConfigError, asError } from './errors.js';
+import { DAY, HOUR, MINUTE, SECOND, parseDuration } from './util/time.js';
+
+const MB = 1024 * 1024;
+
+type Kind =
+  | { type: 'string'; choices?: readonly string[] }
+  | { type: 'integer'; min: number; max: number }
+  | { type: 'duration'; min: number; max: number }
+  | { type: 'boolean' };
+
+interface Option {
+  env: string;
+  file: string;
+  kind: Kind;
+  /** A value, or a function of the options read so far (for defaults derived from FUNCX_HOME). */
+  default: unknown | ((partial: Record<string, unknown>) => unknown);
+  doc: string;
+}
+
+/** The documented option table; README's configuration section mirrors it (`funcx-service config`). */
+export const OPTIONS = {
+  host: { env: 'FUNCX_HOST', file: 'host', kind: { type: 'string' }, default: '127.0.0.1', doc: 'Address to listen on.' },
+  port: { env: 'FUNCX_PORT', file: 'port', kind: { type: 'integer', min: 0, max: 65535 }, default: 8080, doc: 'TCP port to listen on; 0 picks a free one.' },
+  home: { env: 'FUNCX_HOME', file: 'home', kind: { type: 'string' }, default: './.funcx', doc: 'Folder for the SQLite file, quickstart.json and local endpoints.' },
+  databaseUrl: {
+    env: 'FUNCX_DATABASE_URL', file: 'database_url', kind: { type: 'string' },
+    default: (partial: Record<string, unknown>) => `sqlite://${path.resolve(String(partial.home), 'funcx.sqlite3')}`,
+    doc: 'sqlite:///abs/path.sqlite3 (default: FUNCX_HOME/funcx.sqlite3) or mysql://user:pass@host:port/db.',
+  },
+  databasePoolMax: { env: 'FUNCX_DATABASE_POOL_MAX', file: 'database_pool_max', kind: { type: 'integer', min: 2, max: 200 }, default: 10, doc: 'Most connections to MySQL (SQLite always uses one writer); at least 2, migrations hold one for their lock.' },
+  publicUrl: { env: 'FUNCX_PUBLIC_URL', file: 'public_url', kind: { type: 'string' }, default: '', doc: 'URL clients reach the service at (written to quickstart.json); default http://HOST:PORT.' },
+  logLevel: { env: 'FUNCX_LOG_LEVEL', file: 'log_level', kind: { type: 'string', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', doc: 'pino log level.' },
+  authMode: { env: 'FUNCX_AUTH_MODE', file: 'auth_mode', kind: { type: 'string', choices: ['local'] }, default: 'local', doc: 'local: API tokens issued by `funcx-service token create`.' },
+  maxPayloadBytes: { env: 'FUNCX_MAX_PAYLOAD_BYTES', file: 'max_payload_bytes', kind: { type: 'integer', min: 1, max: 512 * MB }, default: 10 * MB, doc: 'Largest serialized task payload (TaskPayloadTooLarge above it).' },
+  maxResultBytes: { env: 'FUNCX_MAX_RESULT_BYTES', file: 'max_result_bytes', kind: { type: 'integer', min: 1, max: 512 * MB }, default: 10 * MB, doc: 'Largest serialized result; a larger one fails the task with TaskResultTooLarge.' },
+  maxBatchTasks: { env: 'FUNCX_MAX_BATCH_TASKS', file: 'max_batch_tasks', kind: { type: 'integer', min: 1, max: 100000 }, default: 5000, doc: 'Most tasks in one submit (BatchRunTooLarge above it).' },
+  maxBodyBytes: { env: 'FUNCX_MAX_BODY_BYTES', file: 'max_body_bytes', kind: { type: 'integer', min: 1024, max: 2048 * MB }, default: 64 * MB, doc: 'Largest request body (RequestBodyTooLarge above it).' },
+  leaseTimeout: { env: 'FUNCX_LEASE_TIMEOUT', file: 'lease_timeout', kind: { type: 'duration', min: SECOND, max: DAY }, default: 60 * SECOND, doc: 'How long a lease lasts without a heartbeat before the task is retried.' },
+  maxRetries: { env: 'FUNCX_MAX_RETRIES', file: 'max_retries', kind: { type: 'integer', min: 0, max: 100 }, default: 3, doc: 'Retries after a lost attempt (EndpointLost, WorkerLost) before the task fails.' },
+  reapInterval: { env: 'FUNCX_REAP_INTERVAL', file: 'reap_interval', kind: { type: 'duration', min: 50, max: HOUR }, default: 5 * SECOND, doc: 'How often expired leases are looked for.' },
+  retention: { env: 'FUNCX_RETENTION', file: 'retention', kind: { type: 'duration', min: SECOND, max: 3650 * DAY }, default: 14 * DAY, doc: 'How long finished tasks and their results are kept.' },
+  purgeInterval: { env: 'FUNCX_PURGE_INTERVAL', file: 'purge_interval', kind: { type: 'duration', min: 100, max: DAY }, default: HOUR, doc: 'How often finished tasks past retention are deleted.' },
+  endpointOfflineAfter: { env: 'FUNCX_ENDPOINT_OFFLINE_AFTER', file: 'endpoint_offline_after', kind: { type: 'duration', min: SECOND, max: DAY }, default: MINUTE, doc: 'An endpoint with no heartbeat for this long is offline.' },
+  heartbeatLogSize: { env: 'FUNCX_HEARTBEAT_LOG_SIZE', file: 'heartbeat_log_size', kind: { type: 'integer', min: 1, max: 1000 }, default: 20, doc: 'Recent heartbeats kept per endpoint (the status "logs").' },
+  pollFallbackInterval: { env: 'FUNCX_POLL_FALLBACK_INTERVAL', file: 'poll_fallback_interval', kind: { type: 'duration', min: 10, max: MINUTE }, default: SECOND, doc: 'Long-polls re-check the database this often, for work submitted through another replica.' },
+  writeQuickstart: { env: 'FUNCX_WRITE_QUICKSTART', file: 'write_quickstart', kind: { type: 'boolean' }, default: true, doc: 'On first start, create an admin token and write FUNCX_HOME/quickstart.json.' },
+} satisfies Record<string, Option>;
+
+type OptionName = keyof typeof OPTIONS;
+type ValueOf<K extends Kind> = K extends { type: 'string' } ? string : K extends { type: 'boolean' } ? boolean : number;
+export type Config = Readonly<{ [N in OptionName]: ValueOf<(typeof OPTIONS)[N]['kind']> } & { configFile?: string }>;
+
+/** Reads, checks and freezes the configuration; throws ConfigError listing every bad value. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<OptionName, unknown>> = {}): Config {
+  const problems: string[] = [];
+  const fileValues = readConfigFile(env.FUNCX_CONFIG_FILE, problems);
+  const values: Record<string, unknown> = {};
+
+  for (const [name, option] of Object.entries(OPTIONS) as [OptionName, Option][]) {
+    let raw: unknown;
+    let source: string;
+    if (overrides[name] !== undefined) [raw, source] = [overrides[name], name];
+    else if (env[option.env] !== undefined && env[option.env] !== '') [raw, source] = [env[option.env], option.env];
+    else if (fileValues[option.file] !== undefined) [raw, source] = [fileValues[option.file], `${env.FUNCX_CONFIG_FILE}: ${option.file}`];
+    else {
+      values[name] = typeof option.default === 'function' ? option.default(values) : option.default;
+      continue;
+    }
+    const parsed = parseValue(option.kind, raw);
+    if (typeof parsed === 'string' && parsed.startsWith('!')) problems.push(`${source}=${JSON.stringify(raw)}: ${parsed.slice(1)}`);
+    else values[name] = parsed;
+  }
+  for (const key of Object.keys(fileValues)) {
+    if (!Object.values(OPTIONS).some((o) => o.file === key)) problems.push(`${env.FUNCX_CONFIG_FILE}: unknown option "${key}"`);
+  }
+  if (typeof values.databaseUrl === 'string' && !/^(sqlite|mysql):\/\//.test(values.databaseUrl)) {
+    problems.push(`FUNCX_DATABASE_URL=${JSON.stringify(redactUrl(values.databaseUrl))}: must start with sqlite:// or mysql://`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ ...values, configFile: env.FUNCX_CONFIG_FILE }) as Config;
+}
+
+/** Returns the parsed value, or "!why" when the value does not fit. */
+function parseValue(kind: Kind, raw: unknown): unknown {
+  switch (kind.type) {
+    case 'string': {
+      if (typeof raw !== 'string' && typeof raw !== 'number') return '!expected a string';
+      const text = String(raw);
+      if (kind.choices && !kind.choices.includes(text)) return `!expected one of ${kind.choices.join(', ')}`;
+      return text;
+    }
+    case 'integer': {
+      const number = typeof raw === 'number' ? raw : /^-?\d+$/.test(String(raw).trim()) ? Number(raw) : NaN;
+      if (!Number.isInteger(number)) return '!expected a whole number';
+      if (number < kind.min || number > kind.max) return `!expected a number from ${kind.min} to ${kind.max}`;
+      return number;
+    }
+    case 'duration': {
+      const ms = typeof raw === 'number' || typeof raw === 'string' ? parseDuration(raw) : undefined;
+      if (ms === undefined) return '!expected a duration such as 500ms, 30s, 5m, 2h, 14d (a bare number is seconds)';
+      if (ms < kind.min || ms > kind.max) return `!expected a duration from ${kind.min}ms to ${kind.max}ms`;
+      return ms;
+    }
+    case 'boolean': {
+      if (typeof raw === 'boolean') return raw;
+      const text = String(raw).toLowerCase();
+      if (['1', 'true', 'yes', 'on'].includes(text)) return true;
+      if (['0', 'false', 'no', 'off'].includes(text)) return false;
+      return '!expected true or false';
+    }
+  }
+}
+
+function readConfigFile(file: string | undefined, problems: string[]): Record<string, unknown> {
+  if (!file) return {};
+  try {
+    const parsed: unknown = YAML.parse(readFileSync(file, 'utf8')); // YAML is a superset of JSON
+    if (parsed == null) return {};
+    if (typeof parsed !== 'object' || Array.isArray(parsed)) {
+      problems.push(`FUNCX_CONFIG_FILE=${file}: expected a mapping of option names to values`);
+      return {};
+    }
+    return parsed as Record<string, unknown>;
+  } catch (error) {
+    problems.push(`FUNCX_CONFIG_FILE=${file}: ${asError(error).message}`);
+    return {};
+  }
+}
+
+/** The URL with its password replaced, for logs and error messages. */
+export function redactUrl(url: string): string {
+  return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
+}
+
+/** The option table as text, for `funcx-service config` and the README. */
+export function describeOptions(): string {
+  return Object.values(OPTIONS as Record<string, Option>)
+    .map((o) => {
+      const shown = typeof o.default === 'function' ? '(derived)' : JSON.stringify(o.default);
+      return `${o.env.padEnd(30)} ${o.file.padEnd(24)} default ${shown}\n    ${o.doc}`;
+    })
+    .join('\n');
+}

@@ -1,0 +1,65 @@
+/**
+ * Opens the ledger database from a URL: `sqlite:///abs/file.sqlite3` (embedded
+ * default) or `mysql://user:pass@host:port/db` (production; MariaDB too).
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+
+export type Db = Knex;
+export type Dialect = 'sqlite' | 'mysql';
+
+export function dialectOf(db: Knex): Dialect {
+  return db.client.config.client === 'mysql2' ? 'mysql' : 'sqlite';
+}
+
+export function openDatabase(url: string, options: { poolMax?: number } = {}): Knex {
+  const parsed = new URL(url);
+  if (parsed.protocol === 'sqlite:') {
+    const filename = decodeURIComponent(parsed.pathname);
+    if (filename !== ':memory:') mkdirSync(path.dirname(filename), { recursive: true });
+    return knexFactory({
+      client: 'better-sqlite3',
+      connection: { filename },
+      useNullAsDefault: true,
+      // SQLite has one writer: one connection serializes our transactions in-process,
+      // and WAL lets other processes (the CLI) read while the service writes.
+      pool: {
+        min: 1,
+        max: 1,
+        afterCreate(connection: { pragma(sql: string): unknown }, done: (error: Error | null, c: unknown) => void) {
+          connection.pragma('journal_mode = WAL');
+          connection.pragma('synchronous = NORMAL');
+          connection.pragma('busy_timeout = 10000');
+          connection.pragma('foreign_keys = ON');
+          done(null, connection);
+        },
+      },
+    });
+  }
+  if (parsed.protocol === 'mysql:') {
+    return knexFactory({
+      client: 'mysql2',
+      connection: {
+        host: parsed.hostname,
+        port: parsed.port ? Number(parsed.port) : 3306,
+        user: decodeURIComponent(parsed.username),
+        password: decodeURIComponent(parsed.password),
+        database: parsed.pathname.replace(/^\//, ''),
+        charset: 'utf8mb4',
+        supportBigNumbers: true,
+        // Payloads are large; results of 10 MB must fit in one packet.
+        maxPreparedStatements: 256,
+      },
+      pool: {
+        min: 0,
+        max: options.poolMax ?? 10,
+        afterCreate(connection: { query(sql: string, cb: (error: Error | null) => void): void }, done: (error: Error | null, c: unknown) => void) {
+          // Leasing relies on READ COMMITTED: SKIP LOCKED sees committed rows only, and no gap locks.
+          connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (error) => done(error, connection));
+        },
+      },
+    });
+  }
+  throw new Error(`unsupported database URL scheme ${parsed.protocol}`);
+}

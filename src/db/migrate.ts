@@ -1,0 +1,55 @@
+/**
+ * Applies the migrations. Safe when several service replicas start at once:
+ * on MySQL an advisory lock (GET_LOCK) serializes them; on SQLite, which has one
+ * writer, a replica that loses the race for knex's lock waits and tries again.
+ */
+import type { Knex } from 'knex';
+import { MIGRATIONS, type Migration } from '../../migrations/index.js';
+import { dialectOf } from './connect.js';
+import { sleep } from '../util/time.js';
+
+const LOCK_NAME = 'funcx_migrations';
+const LOCK_WAIT_SECONDS = 120;
+
+const source: Knex.MigrationSource<Migration> = {
+  getMigrations: async () => [...MIGRATIONS],
+  getMigrationName: (migration) => migration.name,
+  getMigration: async (migration) => migration,
+};
+
+/** Returns the names of the migrations this call applied. */
+export async function migrateLatest(db: Knex): Promise<string[]> {
+  if (dialectOf(db) === 'mysql') return withMysqlLock(db, () => runLatest(db));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runLatest(db);
+    } catch (error) {
+      // Another process holds knex's migration lock or created its tables first.
+      const message = String((error as Error)?.message);
+      const racing = /already locked|already exists|SQLITE_BUSY/i.test(message) || (error as Error)?.name === 'MigrationLocked';
+      if (!racing || attempt >= 60) throw error;
+      await sleep(100 + Math.random() * 200);
+    }
+  }
+}
+
+async function runLatest(db: Knex): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({ migrationSource: source })) as [number, string[]];
+  return applied;
+}
+
+async function withMysqlLock<T>(db: Knex, work: () => Promise<T>): Promise<T> {
+  // GET_LOCK belongs to a connection: hold one connection for the lock's lifetime.
+  const connection = await db.client.acquireConnection();
+  try {
+    const [rows] = await connection.promise().query('SELECT GET_LOCK(?, ?) AS got', [LOCK_NAME, LOCK_WAIT_SECONDS]);
+    if (Number(rows[0].got) !== 1) throw new Error(`timed out after ${LOCK_WAIT_SECONDS}s waiting for another replica's migrations`);
+    try {
+      return await work();
+    } finally {
+      await connection.promise().query('SELECT RELEASE_LOCK(?)', [LOCK_NAME]);
+    }
+  } finally {
+    await db.client.releaseConnection(connection);
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * Short transactions with retries on the errors that mean "try again":
+ * MySQL deadlock (1213) and lock-wait timeout (1205), SQLite BUSY.
+ */
+import type { Knex } from 'knex';
+import { sleep } from '../util/time.js';
+
+const MAX_ATTEMPTS = 8;
+
+export function isRetryableDbError(error: unknown): boolean {
+  const e = error as { errno?: number; code?: string } | null;
+  return e?.errno === 1213 || e?.errno === 1205 || e?.code === 'SQLITE_BUSY' || e?.code === 'SQLITE_BUSY_SNAPSHOT';
+}
+
+export function isDuplicateKeyError(error: unknown): boolean {
+  const e = error as { errno?: number; code?: string } | null;
+  return e?.errno === 1062 || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+export async function inTransaction<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction(work);
+    } catch (error) {
+      if (!isRetryableDbError(error) || attempt >= MAX_ATTEMPTS) throw error;
+      // Jittered backoff so colliding transactions do not collide again in lockstep.
+      await sleep(Math.random() * 5 * 2 ** attempt);
+    }
+  }
+}

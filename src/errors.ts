@@ -1,0 +1,70 @@
+/**
+ * Every error the REST API can answer with. Each class carries its HTTP status
+ * and a stable code name; clients (the SDKs) switch on `code`, never on `reason`.
+ * Handlers only throw; `http/errorHandler.ts` turns these into responses.
+ */
+export abstract class FuncxError extends Error {
+  abstract readonly status: number;
+  /** Extra machine-readable context (e.g. which field failed validation). */
+  readonly details?: unknown;
+
+  constructor(reason: string, options: { cause?: unknown; details?: unknown } = {}) {
+    super(reason, { cause: options.cause });
+    this.details = options.details;
+  }
+
+  /** The stable code: the class name, so the registry below cannot drift from it. */
+  get code(): string {
+    return this.constructor.name;
+  }
+
+  /** 4xx reasons are for the caller; 5xx reasons may hold internals and are replaced. */
+  get expose(): boolean {
+    return this.status < 500;
+  }
+}
+
+export class RequestMalformed extends FuncxError { readonly status = 400; }
+export class InvalidUUID extends FuncxError { readonly status = 400; }
+export class UserUnauthenticated extends FuncxError { readonly status = 401; }
+export class EndpointCredentialInvalid extends FuncxError { readonly status = 401; }
+export class FunctionAccessForbidden extends FuncxError { readonly status = 403; }
+export class EndpointAccessForbidden extends FuncxError { readonly status = 403; }
+export class FunctionNotPermitted extends FuncxError { readonly status = 403; }
+export class RouteNotFound extends FuncxError { readonly status = 404; }
+export class FunctionNotFound extends FuncxError { readonly status = 404; }
+export class EndpointNotFound extends FuncxError { readonly status = 404; }
+export class TaskNotFound extends FuncxError { readonly status = 404; }
+export class TaskGroupNotFound extends FuncxError { readonly status = 404; }
+export class MethodNotAllowed extends FuncxError { readonly status = 405; }
+export class IdempotencyKeyReused extends FuncxError { readonly status = 409; }
+export class TaskAlreadyFinished extends FuncxError { readonly status = 409; }
+export class TaskPayloadTooLarge extends FuncxError { readonly status = 413; }
+export class BatchRunTooLarge extends FuncxError { readonly status = 413; }
+export class RequestBodyTooLarge extends FuncxError { readonly status = 413; }
+export class UnsupportedMediaType extends FuncxError { readonly status = 415; }
+export class InternalError extends FuncxError { readonly status = 500; }
+export class DatabaseUnavailable extends FuncxError { readonly status = 503; }
+
+/** Every code the API may answer with, for documentation and for the SDKs' tests. */
+export const ERROR_CODES = [
+  RequestMalformed, InvalidUUID, UserUnauthenticated, EndpointCredentialInvalid,
+  FunctionAccessForbidden, EndpointAccessForbidden, FunctionNotPermitted, RouteNotFound,
+  FunctionNotFound, EndpointNotFound, TaskNotFound, TaskGroupNotFound, MethodNotAllowed,
+  IdempotencyKeyReused, TaskAlreadyFinished, TaskPayloadTooLarge, BatchRunTooLarge,
+  RequestBodyTooLarge, UnsupportedMediaType, InternalError, DatabaseUnavailable,
+].map((ErrorClass) => ErrorClass.name);
+
+/** Configuration that cannot start the service: one line per bad value. */
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.problems = problems;
+  }
+}
+
+/** A `catch (e)` receives unknown; every catch starts by coercing it. */
+export function asError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value));
+}

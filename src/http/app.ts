@@ -1,0 +1,28 @@
+/** Builds the Koa app from its parts. Only the program entry calls listen (tests listen on port 0). */
+import Koa from 'koa';
+import type Router from '@koa/router';
+import { errorHandler } from './errorHandler.js';
+import { requestLog } from './requestLog.js';
+import { jsonBody } from './jsonBody.js';
+import { metaRoutes } from './routes/meta.js';
+import { functionRoutes } from './routes/functions.js';
+import { endpointRoutes } from './routes/endpoints.js';
+import { taskRoutes } from './routes/tasks.js';
+import { endpointProtocolRoutes } from './routes/endpointProtocol.js';
+import type { RequestState, ServiceDeps } from './context.js';
+
+export type ExtraRoutes = (deps: ServiceDeps) => Router<RequestState>;
+
+export function createApp(deps: ServiceDeps, extra: ExtraRoutes[] = []): Koa<RequestState> {
+  const app = new Koa<RequestState>({ proxy: true });
+  app.silent = true; // errors are logged by errorHandler, with the request id
+  app.use(requestLog(deps.logger) as Koa.Middleware<RequestState>);
+  app.use(errorHandler() as Koa.Middleware<RequestState>);
+  app.use(jsonBody(deps.config.maxBodyBytes) as Koa.Middleware<RequestState>);
+  for (const build of [metaRoutes, functionRoutes, endpointRoutes, taskRoutes, endpointProtocolRoutes, ...extra]) {
+    const router = build(deps);
+    app.use(router.routes());
+    app.use(router.allowedMethods({ throw: true }));
+  }
+  return app;
+}

@@ -1,0 +1,49 @@
+/**
+ * Bearer credentials: a user's API token (fxu_...) or an endpoint's credential
+ * (fxe_...). Routes say which kind they need; a missing or unknown credential is 401.
+ */
+import type { Knex } from 'knex';
+import { EndpointAccessForbidden, EndpointCredentialInvalid, UserUnauthenticated } from '../errors.js';
+import { ENDPOINT_CREDENTIAL_PREFIX } from '../auth/secrets.js';
+import { findUserByToken } from '../registry/tokens.js';
+import { findEndpointByCredential } from '../registry/endpoints.js';
+import type { AppContext, Middleware } from './context.js';
+import type { UserPrincipal } from '../auth/principal.js';
+
+function bearer(ctx: AppContext): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(ctx.get('Authorization'));
+  return match?.[1];
+}
+
+export function requireUser(db: Knex): Middleware {
+  return async (ctx, next) => {
+    const token = bearer(ctx);
+    if (!token) throw new UserUnauthenticated('send an API token: Authorization: Bearer <token>');
+    const user = token.startsWith(ENDPOINT_CREDENTIAL_PREFIX) ? undefined : await findUserByToken(db, token);
+    if (!user) throw new UserUnauthenticated('the API token is unknown or revoked');
+    ctx.state.user = user;
+    return next();
+  };
+}
+
+/** The caller must be the endpoint named in the path, by its own credential. */
+export function requireEndpointCredential(db: Knex): Middleware {
+  return async (ctx, next) => {
+    const credential = bearer(ctx);
+    if (!credential?.startsWith(ENDPOINT_CREDENTIAL_PREFIX)) {
+      throw new EndpointCredentialInvalid('this route takes an endpoint credential: Authorization: Bearer fxe_...');
+    }
+    const endpoint = await findEndpointByCredential(db, credential);
+    if (!endpoint) throw new EndpointCredentialInvalid('the endpoint credential is unknown or was revoked');
+    if (endpoint.endpointId !== ctx.params.endpoint_id) {
+      throw new EndpointAccessForbidden('an endpoint credential works only for its own endpoint');
+    }
+    ctx.state.endpoint = endpoint;
+    return next();
+  };
+}
+
+export function userOf(ctx: AppContext): UserPrincipal {
+  if (!ctx.state.user) throw new UserUnauthenticated('not authenticated');
+  return ctx.state.user;
+}

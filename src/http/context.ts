@@ -1,0 +1,30 @@
+/** What every route handler can reach: the service's parts, and per request the caller. */
+import type Koa from 'koa';
+import type { Knex } from 'knex';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+import type { Wakeups } from '../wakeups.js';
+import type { Validator } from './validation.js';
+import type { EndpointPrincipal, UserPrincipal } from '../auth/principal.js';
+
+export interface ServiceDeps {
+  config: Config;
+  db: Knex;
+  logger: Logger;
+  wakeups: Wakeups;
+  validator: Validator;
+  /** Aborted when the service stops, so long-polls answer at once. */
+  shutdown: AbortSignal;
+}
+
+export interface RequestState {
+  requestId: string;
+  log: Logger;
+  user?: UserPrincipal;
+  endpoint?: EndpointPrincipal;
+  /** The request body as received, for idempotency hashing. */
+  rawBody?: Buffer;
+}
+
+export type AppContext = Koa.ParameterizedContext<RequestState> & { params: Record<string, string> };
+export type Middleware = (ctx: AppContext, next: Koa.Next) => Promise<unknown> | unknown;

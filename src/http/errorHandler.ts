@@ -1,0 +1,43 @@
+/**
+ * The one place errors become responses: `{code, reason, http_status_code}`.
+ * 4xx are logged at info; 5xx at error with the stack, and their internals are
+ * not shown to the caller (who gets the request id to report instead).
+ */
+import { DatabaseUnavailable, FuncxError, InternalError, MethodNotAllowed, RequestBodyTooLarge, RequestMalformed, RouteNotFound, asError } from '../errors.js';
+import type { Middleware } from './context.js';
+
+export function errorHandler(): Middleware {
+  return async (ctx, next) => {
+    try {
+      await next();
+      if (ctx.status === 404 && ctx.body == null) throw new RouteNotFound(`no route for ${ctx.method} ${ctx.path}`);
+    } catch (thrown) {
+      const error = toFuncxError(thrown, ctx.method, ctx.path);
+      if (error.status >= 500) ctx.state.log?.error({ err: asError(thrown), code: error.code }, 'request failed');
+      else ctx.state.log?.info({ code: error.code, reason: error.message }, 'request refused');
+      ctx.status = error.status;
+      if (error instanceof DatabaseUnavailable) ctx.set('Retry-After', '5');
+      ctx.body = {
+        code: error.code,
+        reason: error.expose ? error.message : `${error.message} (request ${ctx.state.requestId})`,
+        http_status_code: error.status,
+        ...(error.details !== undefined && error.expose ? { details: error.details } : {}),
+      };
+    }
+  };
+}
+
+const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ETIMEDOUT', 'EPIPE', 'ER_CON_COUNT_ERROR']);
+
+function toFuncxError(thrown: unknown, method: string, path: string): FuncxError {
+  if (thrown instanceof FuncxError) return thrown;
+  const error = asError(thrown) as Error & { status?: number; code?: string; expose?: boolean };
+  if (error.status === 405) return new MethodNotAllowed(`${method} is not allowed on ${path}`);
+  if (error.status === 404) return new RouteNotFound(`no route for ${method} ${path}`);
+  if (error.status === 413) return new RequestBodyTooLarge(error.message);
+  if (error.status && error.status >= 400 && error.status < 500 && error.expose) return new RequestMalformed(error.message);
+  if ((error.code && DB_DOWN_CODES.has(error.code)) || /Timeout acquiring a connection/.test(error.message)) {
+    return new DatabaseUnavailable('the database is unavailable; try again shortly', { cause: error });
+  }
+  return new InternalError('internal error', { cause: error });
+}

@@ -1,0 +1,86 @@
+/**
+ * What an endpoint agent calls, with its own credential: lease work (a
+ * long-poll), post results, heartbeat. See docs/protocol.md.
+ */
+import Router from '@koa/router';
+import { requireEndpointCredential } from '../authenticate.js';
+import { uuidParams } from '../params.js';
+import { bodyIn, validBody } from '../validate.js';
+import { abortOnClientGone } from '../clientGone.js';
+import { leaseTasks, type LeasedTask } from '../../ledger/leaseTasks.js';
+import { completeTasks, type PostedResult } from '../../ledger/completeTasks.js';
+import { extendLeases } from '../../ledger/extendLeases.js';
+import { loadFunctions } from '../../registry/functions.js';
+import { recordHeartbeat } from '../../registry/heartbeats.js';
+import { endpointKey, taskKey } from '../../wakeups.js';
+import type { RequestState, ServiceDeps } from '../context.js';
+import type { EndpointLeaseRequest } from '../../generated/schemas/endpoint-lease.js';
+import type { EndpointLeaseResponse } from '../../generated/schemas/endpoint-lease-response.js';
+import type { EndpointHeartbeatRequest } from '../../generated/schemas/endpoint-heartbeat.js';
+
+export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> {
+  const { db, validator, config, wakeups, shutdown } = deps;
+  const router = new Router<RequestState>();
+  const endpointOnly = [uuidParams('endpoint_id'), requireEndpointCredential(db)];
+
+  router.post('/v3/endpoints/:endpoint_id/lease', ...endpointOnly, validBody(validator, 'endpoint-lease.json'), async (ctx) => {
+    const request = bodyIn<Required<EndpointLeaseRequest>>(ctx);
+    const endpointId = ctx.params.endpoint_id;
+    const deadline = Date.now() + request.wait_s * 1000;
+    const clientGone = abortOnClientGone(ctx.res);
+    let leased: LeasedTask[] = [];
+    for (;;) {
+      // Subscribe before looking, so a submit between the look and the wait still wakes us.
+      const subscription = wakeups.subscribe([endpointKey(endpointId)]);
+      try {
+        if (clientGone.aborted) break; // never lease to a caller who will not receive the tasks
+        leased = await leaseTasks(db, { endpointId, maxTasks: request.max_tasks, leaseMs: config.leaseTimeout });
+        const remaining = deadline - Date.now();
+        if (leased.length > 0 || remaining <= 0 || shutdown.aborted) break;
+        await subscription.wait(Math.min(remaining, config.pollFallbackInterval), AbortSignal.any([shutdown, clientGone]));
+      } finally {
+        subscription.unsubscribe();
+      }
+    }
+    const functions = await loadFunctions(db, leased.map((t) => t.functionId), { includeDeleted: true });
+    const response: EndpointLeaseResponse = {
+      lease_seconds: config.leaseTimeout / 1000,
+      tasks: leased.map((t) => ({
+        task_id: t.taskId,
+        attempt: t.attempt,
+        lease_token: t.leaseToken,
+        function_id: t.functionId,
+        task_group_id: t.taskGroupId,
+        payload: t.payload,
+        serializer: t.serializer,
+      })),
+      functions: Object.fromEntries(
+        [...functions.values()].map((fn) => [fn.id, { function_id: fn.id, name: fn.name, runtime: fn.runtime, source: fn.source, entry_point: fn.entry_point }]),
+      ),
+    };
+    ctx.body = response;
+  });
+
+  router.post('/v3/endpoints/:endpoint_id/results', ...endpointOnly, validBody(validator, 'endpoint-results.json'), async (ctx) => {
+    const { results } = bodyIn<{ results: PostedResult[] }>(ctx);
+    const completed = await completeTasks(db, {
+      endpointId: ctx.params.endpoint_id,
+      results,
+      maxResultBytes: config.maxResultBytes,
+      maxRetries: config.maxRetries,
+    });
+    for (const taskId of completed.finished) wakeups.notify(taskKey(taskId));
+    for (const endpointId of new Set(completed.requeuedFor)) wakeups.notify(endpointKey(endpointId));
+    ctx.body = { results: completed.outcomes };
+  });
+
+  router.post('/v3/endpoints/:endpoint_id/heartbeat', ...endpointOnly, validBody(validator, 'endpoint-heartbeat.json'), async (ctx) => {
+    const { leases = [], ...report } = bodyIn<EndpointHeartbeatRequest>(ctx);
+    const endpointId = ctx.params.endpoint_id;
+    await recordHeartbeat(db, { endpointId, report, keep: config.heartbeatLogSize });
+    const extended = await extendLeases(db, { endpointId, leases, leaseMs: config.leaseTimeout });
+    ctx.body = { lease_seconds: config.leaseTimeout / 1000, ...extended };
+  });
+
+  return router;
+}

@@ -1,0 +1,86 @@
+/** Endpoints as their owners and users see them: register, list, read, status, delete, allowed functions. */
+import Router from '@koa/router';
+import type { Knex } from 'knex';
+import { readNow } from '../../db/clock.js';
+import { inTransaction } from '../../db/transaction.js';
+import { requireUser, userOf } from '../authenticate.js';
+import { uuidParams } from '../params.js';
+import { bodyIn, queryIn, validBody, validQuery } from '../validate.js';
+import {
+  getOwnedEndpoint, getVisibleEndpoint, isOnline, listEndpoints, markEndpointDeleted, registerEndpoint,
+  setAllowedFunctions, toEndpointRecord,
+} from '../../registry/endpoints.js';
+import { endpointStatus } from '../../registry/heartbeats.js';
+import { failEndpointTasks } from '../../ledger/failEndpointTasks.js';
+import type { RequestState, ServiceDeps } from '../context.js';
+import type { EndpointRegisterRequest } from '../../generated/schemas/endpoint-register.js';
+import type { EndpointListQuery } from '../../generated/schemas/endpoint-list-query.js';
+import type { AllowedFunctions } from '../../generated/schemas/allowed-functions.js';
+
+export function endpointRoutes({ db, validator, config }: ServiceDeps): Router<RequestState> {
+  const router = new Router<RequestState>();
+  const user = requireUser(db);
+  const id = uuidParams('endpoint_id');
+  const online = async (db: Knex, lastHeartbeat: { last_heartbeat_at: number | null }) =>
+    isOnline(lastHeartbeat, await readNow(db), config.endpointOfflineAfter);
+
+  router.post('/v3/endpoints', user, validBody(validator, 'endpoint-register.json'), async (ctx) => {
+    ctx.status = 201;
+    ctx.body = await registerEndpoint(db, userOf(ctx), bodyIn<EndpointRegisterRequest>(ctx));
+  });
+
+  // Re-registration with a known id (the agent restarting), or registration under a chosen id.
+  router.put('/v3/endpoints/:endpoint_id', user, id, validBody(validator, 'endpoint-register.json'), async (ctx) => {
+    ctx.body = await registerEndpoint(db, userOf(ctx), bodyIn<EndpointRegisterRequest>(ctx), ctx.params.endpoint_id);
+  });
+
+  router.get('/v3/endpoints', user, validQuery(validator, 'endpoint-list-query.json'), async (ctx) => {
+    const { role } = queryIn<Required<EndpointListQuery>>(ctx);
+    const dbNow = await readNow(db);
+    const rows = await listEndpoints(db, userOf(ctx), role);
+    ctx.body = {
+      endpoints: rows.map((row) => ({
+        endpoint_id: row.id,
+        name: row.name,
+        display_name: row.display_name,
+        owner: row.owner,
+        public: Boolean(row.public),
+        status: isOnline(row, dbNow, config.endpointOfflineAfter) ? 'online' : 'offline',
+      })),
+    };
+  });
+
+  router.get(['/v2/endpoints/:endpoint_id', '/v3/endpoints/:endpoint_id'], user, id, async (ctx) => {
+    const endpoint = await getVisibleEndpoint(db, userOf(ctx), ctx.params.endpoint_id);
+    ctx.body = toEndpointRecord(endpoint, await online(db, endpoint));
+  });
+
+  router.get(['/v2/endpoints/:endpoint_id/status', '/v3/endpoints/:endpoint_id/status'], user, id, async (ctx) => {
+    const endpoint = await getVisibleEndpoint(db, userOf(ctx), ctx.params.endpoint_id);
+    ctx.body = await endpointStatus(db, endpoint, { offlineAfterMs: config.endpointOfflineAfter, logSize: config.heartbeatLogSize });
+  });
+
+  router.delete(['/v2/endpoints/:endpoint_id', '/v3/endpoints/:endpoint_id'], user, id, async (ctx) => {
+    await getOwnedEndpoint(db, userOf(ctx), ctx.params.endpoint_id);
+    // Its unfinished tasks fail at once; clients waiting on them see it at their next database check.
+    const failed = await inTransaction(db, async (trx) => {
+      await markEndpointDeleted(trx, ctx.params.endpoint_id);
+      return failEndpointTasks(trx, ctx.params.endpoint_id);
+    });
+    ctx.body = { endpoint_id: ctx.params.endpoint_id, deleted: true, failed_tasks: failed };
+  });
+
+  router.get('/v3/endpoints/:endpoint_id/allowed_functions', user, id, async (ctx) => {
+    const endpoint = await getVisibleEndpoint(db, userOf(ctx), ctx.params.endpoint_id);
+    ctx.body = { functions: endpoint.allowed_functions };
+  });
+
+  router.put('/v3/endpoints/:endpoint_id/allowed_functions', user, id, validBody(validator, 'allowed-functions.json'), async (ctx) => {
+    await getOwnedEndpoint(db, userOf(ctx), ctx.params.endpoint_id);
+    const { functions } = bodyIn<AllowedFunctions>(ctx);
+    await setAllowedFunctions(db, ctx.params.endpoint_id, functions);
+    ctx.body = { functions };
+  });
+
+  return router;
+}

@@ -1,0 +1,111 @@
+/** Tasks as users see them: submit, read, wait, cancel. */
+import Router from '@koa/router';
+import { TaskNotFound } from '../../errors.js';
+import { requireUser, userOf } from '../authenticate.js';
+import { uuidParams } from '../params.js';
+import { bodyIn, queryIn, validBody, validQuery } from '../validate.js';
+import { acceptSubmission } from '../submission.js';
+import { readTaskGroup, readTasks } from '../../ledger/readTasks.js';
+import { cancelTask } from '../../ledger/cancelTask.js';
+import { taskKey } from '../../wakeups.js';
+import { abortOnClientGone } from '../clientGone.js';
+import type { RequestState, ServiceDeps } from '../context.js';
+import type { TaskSubmitRequest } from '../../generated/schemas/task-submit.js';
+import type { TaskSubmitResponse } from '../../generated/schemas/task-submit-response.js';
+import type { BatchSubmitRequest } from '../../generated/schemas/batch-submit.js';
+import type { BatchStatusRequest } from '../../generated/schemas/batch-status.js';
+import type { TaskWaitRequest } from '../../generated/schemas/task-wait.js';
+import type { TaskRecord } from '../../generated/schemas/task.js';
+import type { PageQuery } from '../../generated/schemas/page-query.js';
+import type { Serializer } from '../../ledger/model.js';
+
+export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
+  const { db, validator, config, wakeups, shutdown } = deps;
+  const router = new Router<RequestState>();
+  const user = requireUser(db);
+
+  router.post('/v3/endpoints/:endpoint_id/submit', user, uuidParams('endpoint_id'), validBody(validator, 'task-submit.json'), async (ctx) => {
+    const body = bodyIn<TaskSubmitRequest>(ctx);
+    const endpointId = ctx.params.endpoint_id;
+    const entries = Object.entries(body.tasks).map(([functionId, payloads]) => [functionId.toLowerCase(), payloads] as const);
+    const submitted = await acceptSubmission(deps, ctx, {
+      user: userOf(ctx),
+      taskGroupId: body.task_group_id?.toLowerCase(),
+      tasks: entries.flatMap(([functionId, payloads]) =>
+        payloads.map((payload) => ({ functionId, endpointId, payload, serializer: (body.serializer ?? 'json') as Serializer })),
+      ),
+    });
+    // Task ids come back grouped by function, in payload order.
+    const tasks: TaskSubmitResponse['tasks'] = {};
+    let next = 0;
+    for (const [functionId, payloads] of entries) tasks[functionId] = submitted.taskIds.slice(next, (next += payloads.length));
+    ctx.body = { request_id: submitted.requestId, task_group_id: submitted.taskGroupId, endpoint_id: endpointId, tasks };
+  });
+
+  router.post('/v3/submit', user, validBody(validator, 'batch-submit.json'), async (ctx) => {
+    const body = bodyIn<BatchSubmitRequest>(ctx);
+    const tasks = body.tasks.map((t) => ({
+      functionId: t.function_id.toLowerCase(),
+      endpointId: t.endpoint_id.toLowerCase(),
+      payload: t.payload,
+      serializer: (t.serializer ?? 'json') as Serializer,
+    }));
+    const submitted = await acceptSubmission(deps, ctx, { user: userOf(ctx), taskGroupId: body.task_group_id?.toLowerCase(), tasks });
+    ctx.body = {
+      request_id: submitted.requestId,
+      task_group_id: submitted.taskGroupId,
+      tasks: tasks.map((t, i) => ({ task_id: submitted.taskIds[i], endpoint_id: t.endpointId, function_id: t.functionId })),
+    };
+  });
+
+  router.get(['/v2/tasks/:task_id', '/v3/tasks/:task_id'], user, uuidParams('task_id'), async (ctx) => {
+    const { found } = await readTasks(db, { submitter: userOf(ctx).id, taskIds: [ctx.params.task_id] });
+    const task = found.get(ctx.params.task_id);
+    if (!task) throw new TaskNotFound(`task ${ctx.params.task_id} not found`);
+    ctx.body = task;
+  });
+
+  router.post('/v2/batch_status', user, validBody(validator, 'batch-status.json'), async (ctx) => {
+    const { task_ids } = bodyIn<BatchStatusRequest>(ctx);
+    const { found, notFound } = await readTasks(db, { submitter: userOf(ctx).id, taskIds: task_ids.map((id) => id.toLowerCase()) });
+    ctx.body = { results: Object.fromEntries(found), not_found: notFound };
+  });
+
+  // A long-poll: answers as soon as the tasks are done, so clients need not busy-poll.
+  router.post('/v3/tasks/wait', user, validBody(validator, 'task-wait.json'), async (ctx) => {
+    const request = bodyIn<Required<TaskWaitRequest>>(ctx);
+    const ids = [...new Set(request.task_ids.map((id) => id.toLowerCase()))];
+    const deadline = Date.now() + request.timeout_s * 1000;
+    const clientGone = abortOnClientGone(ctx.res);
+    for (;;) {
+      const subscription = wakeups.subscribe(ids.map(taskKey));
+      try {
+        const { found, notFound } = await readTasks(db, { submitter: userOf(ctx).id, taskIds: ids });
+        const done = [...found.values()].filter((t) => !t.pending);
+        const pending = [...found.values()].filter((t) => t.pending).map((t) => t.task_id);
+        const satisfied = pending.length === 0 || (request.return_when === 'FIRST_COMPLETED' && done.length > 0);
+        const remaining = deadline - Date.now();
+        if (satisfied || remaining <= 0 || shutdown.aborted || clientGone.aborted) {
+          ctx.body = { done: Object.fromEntries(done.map((t): [string, TaskRecord] => [t.task_id, t])), pending, not_found: notFound };
+          return;
+        }
+        await subscription.wait(Math.min(remaining, config.pollFallbackInterval), AbortSignal.any([shutdown, clientGone]));
+      } finally {
+        subscription.unsubscribe();
+      }
+    }
+  });
+
+  router.get('/v2/taskgroup/:task_group_id', user, uuidParams('task_group_id'), validQuery(validator, 'page-query.json'), async (ctx) => {
+    const page = queryIn<Required<PageQuery>>(ctx);
+    ctx.body = await readTaskGroup(db, { submitter: userOf(ctx).id, taskGroupId: ctx.params.task_group_id, ...page });
+  });
+
+  router.post('/v3/tasks/:task_id/cancel', user, uuidParams('task_id'), async (ctx) => {
+    const task = await cancelTask(db, { submitter: userOf(ctx).id, taskId: ctx.params.task_id });
+    wakeups.notify(taskKey(task.task_id));
+    ctx.body = task;
+  });
+
+  return router;
+}

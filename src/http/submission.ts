@@ -1,0 +1,73 @@
+/**
+ * The checks every submit passes before the ledger accepts it, shared by the
+ * per-endpoint submit and the mixed batch: sizes, endpoint access, function
+ * access, the endpoint's allowed functions; then the idempotent insert, then a
+ * wake-up for the endpoints' waiting polls.
+ */
+import { createHash } from 'node:crypto';
+import {
+  BatchRunTooLarge, EndpointAccessForbidden, FunctionAccessForbidden, FunctionNotFound, FunctionNotPermitted,
+  RequestMalformed, TaskPayloadTooLarge,
+} from '../errors.js';
+import { canUseEndpoint, getVisibleEndpoint, type EndpointRow } from '../registry/endpoints.js';
+import { canRunFunction, loadFunctions } from '../registry/functions.js';
+import { submitTasks, type Dedupe, type NewTask, type Submitted } from '../ledger/submitTasks.js';
+import { endpointKey } from '../wakeups.js';
+import type { AppContext, ServiceDeps } from './context.js';
+import type { UserPrincipal } from '../auth/principal.js';
+
+export async function acceptSubmission(
+  deps: ServiceDeps,
+  ctx: AppContext,
+  input: { user: UserPrincipal; taskGroupId?: string; tasks: NewTask[] },
+): Promise<Submitted> {
+  const { config, db } = deps;
+  if (input.tasks.length > config.maxBatchTasks) {
+    throw new BatchRunTooLarge(`${input.tasks.length} tasks in one submit; the limit is ${config.maxBatchTasks}`);
+  }
+  input.tasks.forEach((task, index) => {
+    const size = Buffer.byteLength(task.payload);
+    if (size > config.maxPayloadBytes) {
+      throw new TaskPayloadTooLarge(`task ${index}'s payload is ${size} bytes; the limit is ${config.maxPayloadBytes}`, { details: { index, size } });
+    }
+  });
+
+  const endpoints = new Map<string, EndpointRow>();
+  for (const endpointId of new Set(input.tasks.map((t) => t.endpointId))) {
+    const endpoint = await getVisibleEndpoint(db, input.user, endpointId);
+    if (!canUseEndpoint(input.user, endpoint)) throw new EndpointAccessForbidden(`you may not run tasks on endpoint ${endpointId}`);
+    endpoints.set(endpointId, endpoint);
+  }
+  const functions = await loadFunctions(db, input.tasks.map((t) => t.functionId));
+  for (const task of input.tasks) {
+    const fn = functions.get(task.functionId);
+    if (!fn) throw new FunctionNotFound(`function ${task.functionId} not found`);
+    if (!canRunFunction(input.user, fn)) throw new FunctionAccessForbidden(`you may not run function ${task.functionId}`);
+    const allowed = endpoints.get(task.endpointId)!.allowed_functions;
+    if (allowed.length > 0 && !allowed.includes(task.functionId)) {
+      throw new FunctionNotPermitted(`endpoint ${task.endpointId} does not allow function ${task.functionId}`);
+    }
+  }
+
+  const submitted = await submitTasks(db, {
+    submitter: input.user.id,
+    taskGroupId: input.taskGroupId,
+    dedupe: dedupeFor(ctx, input.taskGroupId),
+    tasks: input.tasks,
+  });
+  if (submitted.replayed) ctx.set('Idempotent-Replayed', 'true');
+  else for (const endpointId of endpoints.keys()) deps.wakeups.notify(endpointKey(endpointId));
+  return submitted;
+}
+
+/** Idempotency-Key header (strict), else the task group id with the body's hash, else none. */
+function dedupeFor(ctx: AppContext, taskGroupId: string | undefined): Dedupe | undefined {
+  const bodyHash = createHash('sha256').update(ctx.state.rawBody ?? Buffer.alloc(0)).update(ctx.path).digest('hex');
+  const header = ctx.get('Idempotency-Key');
+  if (header) {
+    if (header.length > 255) throw new RequestMalformed('Idempotency-Key is longer than 255 characters');
+    return { key: `key:${header}`, bodyHash, strict: true };
+  }
+  if (taskGroupId) return { key: `group:${taskGroupId}:${bodyHash}`, bodyHash, strict: false };
+  return undefined;
+}

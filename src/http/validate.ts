@@ -1,0 +1,26 @@
+/** Route steps that check the body or query against a schema in schemas/ before the handler runs. */
+import type { Validator } from './validation.js';
+import type { AppContext, Middleware } from './context.js';
+import { bodyOf } from './jsonBody.js';
+
+export function validBody(validator: Validator, schemaId: string): Middleware {
+  return (ctx, next) => {
+    (ctx.state as { body?: unknown }).body = validator.check(schemaId, bodyOf(ctx) ?? {}, 'body');
+    return next();
+  };
+}
+
+export function validQuery(validator: Validator, schemaId: string): Middleware {
+  return (ctx, next) => {
+    (ctx.state as { query?: unknown }).query = validator.check(schemaId, { ...ctx.query }, 'query');
+    return next();
+  };
+}
+
+export function bodyIn<T>(ctx: AppContext): T {
+  return (ctx.state as { body?: unknown }).body as T;
+}
+
+export function queryIn<T>(ctx: AppContext): T {
+  return (ctx.state as { query?: unknown }).query as T;
+}

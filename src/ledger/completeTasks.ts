@@ -1,0 +1,124 @@
+/**
+ * Stores results posted by an endpoint, exactly once.
+ *
+ * Each result presents the lease token it ran under. Only a task still running
+ * under that token takes the result; a replay of a result already stored under
+ * the same token is acknowledged as a duplicate and changes nothing; any other
+ * token is stale (the lease expired and the task moved on) and is refused.
+ * A user's exception is a result like any other. `retry: true` reports a lost
+ * attempt (e.g. WorkerLost): it is counted and the task requeued, as the reaper would.
+ */
+import type { Knex } from 'knex';
+import { dialectOf } from '../db/connect.js';
+import { now, readNow } from '../db/clock.js';
+import { inTransaction } from '../db/transaction.js';
+import { caseExpression } from './caseUpdate.js';
+import { loseAttempt } from './loseAttempt.js';
+import { CANCELLED, FAILED, RUNNING, SUCCESS, isFinished, type Serializer, type TaskException, type TaskState } from './model.js';
+
+export interface PostedResult {
+  task_id: string;
+  lease_token: string;
+  status: 'success' | 'failed';
+  result?: string;
+  result_serializer?: Serializer;
+  exception?: TaskException;
+  retry?: boolean;
+}
+
+export interface Outcome {
+  task_id: string;
+  outcome: 'stored' | 'duplicate' | 'requeued' | 'rejected';
+  code?: string;
+  reason?: string;
+}
+
+export interface Completed {
+  outcomes: Outcome[];
+  /** Tasks that reached a final state now (to wake waiting clients). */
+  finished: string[];
+  /** Endpoints with requeued work (to wake their polls). */
+  requeuedFor: string[];
+}
+
+export async function completeTasks(
+  db: Knex,
+  input: { endpointId: string; results: readonly PostedResult[]; maxResultBytes: number; maxRetries: number },
+): Promise<Completed> {
+  return inTransaction(db, async (trx) => {
+    const ids = [...new Set(input.results.map((r) => r.task_id))].sort(); // one lock order for every caller
+    const select = trx('tasks')
+      .select('id', 'endpoint_id', 'state', 'lease_token', 'attempts', 'leased_at', 'attempt_history')
+      .whereIn('id', ids);
+    if (dialectOf(db) === 'mysql') select.forUpdate();
+    const current = new Map<string, { id: string; endpoint_id: string; state: TaskState; lease_token: string | null; attempts: number; leased_at: number | null; attempt_history: string | null }>(
+      (await select).map((row) => [row.id, row]),
+    );
+
+    const outcomes: Outcome[] = [];
+    const toStore: { id: string; state: TaskState; result: string | null; serializer: Serializer | null; exception: string | null }[] = [];
+    const completed: Completed = { outcomes, finished: [], requeuedFor: [] };
+    let dbNow: number | undefined;
+
+    for (const posted of input.results) {
+      const row = current.get(posted.task_id);
+      if (!row || row.endpoint_id !== input.endpointId) {
+        outcomes.push({ task_id: posted.task_id, outcome: 'rejected', code: 'TaskNotFound', reason: 'no such task for this endpoint' });
+      } else if (row.lease_token !== posted.lease_token) {
+        outcomes.push({ task_id: posted.task_id, outcome: 'rejected', code: 'LeaseLost', reason: 'the lease expired and the task was handed on; this result is stale' });
+      } else if (row.state === CANCELLED) {
+        outcomes.push({ task_id: posted.task_id, outcome: 'rejected', code: 'TaskCancelled', reason: 'the task was cancelled' });
+      } else if (isFinished(row.state)) {
+        outcomes.push({ task_id: posted.task_id, outcome: 'duplicate' });
+      } else if (posted.retry) {
+        dbNow ??= await readNow(trx);
+        const fate = await loseAttempt(trx, row, {
+          reason: 'WorkerLost', message: posted.exception?.message ?? 'the worker running the task died', dbNow, maxRetries: input.maxRetries,
+        });
+        row.state = fate === 'failed' ? FAILED : 'waiting-for-ep';
+        row.lease_token = null;
+        outcomes.push({ task_id: posted.task_id, outcome: fate === 'failed' ? 'stored' : 'requeued' });
+        if (fate === 'failed') completed.finished.push(row.id);
+        else completed.requeuedFor.push(row.endpoint_id);
+      } else {
+        toStore.push(storedValues(posted, input.maxResultBytes));
+        row.state = posted.status === 'success' ? SUCCESS : FAILED; // a second copy in this batch is a duplicate
+        outcomes.push({ task_id: posted.task_id, outcome: 'stored' });
+        completed.finished.push(row.id);
+      }
+    }
+
+    if (toStore.length > 0) {
+      const changed = await trx('tasks')
+        .whereIn('id', toStore.map((s) => s.id))
+        .andWhere('state', RUNNING)
+        .update({
+          state: caseExpression(trx, 'id', toStore.map((s) => [s.id, s.state])),
+          result: caseExpression(trx, 'id', toStore.map((s) => [s.id, s.result])),
+          result_serializer: caseExpression(trx, 'id', toStore.map((s) => [s.id, s.serializer])),
+          exception: caseExpression(trx, 'id', toStore.map((s) => [s.id, s.exception])),
+          completed_at: now(trx),
+          lease_expires_at: null,
+        });
+      // The rows are locked (MySQL) or we are the only writer (SQLite): anything else is a bug.
+      if (changed !== toStore.length) throw new Error(`stored ${changed} of ${toStore.length} results under a held lock`);
+    }
+    return completed;
+  });
+}
+
+function storedValues(posted: PostedResult, maxResultBytes: number) {
+  const size = Buffer.byteLength(posted.result ?? '') + Buffer.byteLength(posted.exception?.serialized ?? '');
+  if (size > maxResultBytes) {
+    const exception: TaskException = {
+      type: 'TaskResultTooLarge',
+      message: `the task's result is ${size} bytes; this service keeps results up to ${maxResultBytes} bytes`,
+    };
+    return { id: posted.task_id, state: FAILED as TaskState, result: null, serializer: null, exception: JSON.stringify(exception) };
+  }
+  if (posted.status === 'success') {
+    return { id: posted.task_id, state: SUCCESS as TaskState, result: posted.result ?? null, serializer: posted.result_serializer ?? 'json' as Serializer, exception: null };
+  }
+  const exception = posted.exception ?? { type: 'UnknownError', message: 'the endpoint reported a failure without an exception' };
+  return { id: posted.task_id, state: FAILED as TaskState, result: null, serializer: null, exception: JSON.stringify(exception) };
+}

@@ -1,0 +1,55 @@
+/**
+ * A heartbeat lists the leases the endpoint still holds; each one still valid
+ * is extended. The answer tells the endpoint what to stop: tasks the user
+ * cancelled, and leases it no longer holds (expired and handed on).
+ * Only listed leases are extended, so a restarted endpoint cannot keep alive
+ * the leases its previous process died with.
+ */
+import type { Knex } from 'knex';
+import { dialectOf } from '../db/connect.js';
+import { nowPlus } from '../db/clock.js';
+import { inTransaction } from '../db/transaction.js';
+import { CANCELLED, RUNNING } from './model.js';
+
+export interface HeldLease {
+  task_id: string;
+  lease_token: string;
+}
+
+export interface Extended {
+  extended: number;
+  cancel: string[];
+  lost: string[];
+}
+
+export async function extendLeases(
+  db: Knex,
+  input: { endpointId: string; leases: readonly HeldLease[]; leaseMs: number },
+): Promise<Extended> {
+  const answer: Extended = { extended: 0, cancel: [], lost: [] };
+  if (input.leases.length === 0) return answer;
+  return inTransaction(db, async (trx) => {
+    const ids = [...new Set(input.leases.map((l) => l.task_id))].sort();
+    const rows = new Map<string, { endpoint_id: string; state: string; lease_token: string | null }>();
+    for (let start = 0; start < ids.length; start += 500) {
+      const select = trx('tasks').select('id', 'endpoint_id', 'state', 'lease_token').whereIn('id', ids.slice(start, start + 500));
+      if (dialectOf(db) === 'mysql') select.forUpdate();
+      for (const row of await select) rows.set(row.id, row);
+    }
+    const valid: string[] = [];
+    for (const lease of input.leases) {
+      const row = rows.get(lease.task_id);
+      if (!row || row.endpoint_id !== input.endpointId || row.lease_token !== lease.lease_token) answer.lost.push(lease.task_id);
+      else if (row.state === CANCELLED) answer.cancel.push(lease.task_id);
+      else if (row.state === RUNNING) valid.push(lease.task_id);
+      // finished under this token: its result is stored; nothing to extend or stop.
+    }
+    for (let start = 0; start < valid.length; start += 500) {
+      answer.extended += await trx('tasks')
+        .whereIn('id', valid.slice(start, start + 500))
+        .andWhere('state', RUNNING)
+        .update({ lease_expires_at: nowPlus(trx, input.leaseMs) });
+    }
+    return answer;
+  });
+}

@@ -1,0 +1,57 @@
+/** Reads of the ledger for users: tasks by id, task groups, and per-endpoint counts. */
+import type { Knex } from 'knex';
+import { TaskGroupNotFound } from '../errors.js';
+import { RUNNING, STATUS_COLUMNS, WAITING, toTaskRecord } from './model.js';
+import type { TaskRecord } from '../generated/schemas/task.js';
+import type { TaskGroupResponse } from '../generated/schemas/task-group.js';
+
+/** Tasks by id that the caller submitted; others are reported as not found. */
+export async function readTasks(db: Knex, input: { submitter: string; taskIds: readonly string[] }): Promise<{ found: Map<string, TaskRecord>; notFound: string[] }> {
+  const found = new Map<string, TaskRecord>();
+  const unique = [...new Set(input.taskIds)];
+  for (let start = 0; start < unique.length; start += 500) {
+    const rows = await db('tasks').select(...STATUS_COLUMNS).whereIn('id', unique.slice(start, start + 500)).andWhere('submitter', input.submitter);
+    for (const row of rows) found.set(row.id, toTaskRecord(row));
+  }
+  return { found, notFound: unique.filter((id) => !found.has(id)) };
+}
+
+export async function readTaskGroup(
+  db: Knex,
+  input: { submitter: string; taskGroupId: string; offset: number; limit: number },
+): Promise<TaskGroupResponse> {
+  const group = await db('task_groups').where({ id: input.taskGroupId }).first();
+  if (!group || group.submitter !== input.submitter) throw new TaskGroupNotFound(`task group ${input.taskGroupId} not found`);
+  const [{ total }] = await db('tasks').where({ task_group_id: input.taskGroupId }).count({ total: '*' });
+  const rows = await db('tasks')
+    .select('id', 'state', 'function_id', 'endpoint_id')
+    .where({ task_group_id: input.taskGroupId })
+    .orderBy('seq')
+    .offset(input.offset)
+    .limit(input.limit);
+  return {
+    taskgroup_id: input.taskGroupId,
+    total: Number(total),
+    tasks: rows.map((row) => ({
+      id: row.id,
+      status: row.state,
+      pending: row.state === WAITING || row.state === RUNNING,
+      function_id: row.function_id,
+      endpoint_id: row.endpoint_id,
+    })),
+  };
+}
+
+/** Tasks queued for the endpoint and tasks it holds, as the ledger sees them. */
+export async function countEndpointTasks(db: Knex, endpointId: string): Promise<{ waiting: number; running: number }> {
+  const rows: { state: string; n: number | string }[] = await db('tasks')
+    .select('state')
+    .count({ n: '*' })
+    .where('endpoint_id', endpointId)
+    .whereIn('state', [WAITING, RUNNING])
+    .groupBy('state');
+  const count = (state: string) => Number(rows.find((r) => r.state === state)?.n ?? 0);
+  return { waiting: count(WAITING), running: count(RUNNING) };
+}
+
+export { toTaskRecord };

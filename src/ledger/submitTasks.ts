@@ -1,0 +1,110 @@
+/**
+ * Accepts tasks into the ledger, all or none, idempotently.
+ *
+ * A retried submit must not create the tasks twice. The dedupe key comes from
+ * the Idempotency-Key header (strict: another body under the same key is a
+ * conflict) or from the task group id plus a hash of the body (so a client that
+ * reuses its task group for many submits, as an executor does, still gets new
+ * tasks for new bodies).
+ */
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { now } from '../db/clock.js';
+import { inTransaction, isDuplicateKeyError } from '../db/transaction.js';
+import { IdempotencyKeyReused, TaskGroupNotFound } from '../errors.js';
+import { WAITING, type Serializer } from './model.js';
+
+export interface NewTask {
+  functionId: string;
+  endpointId: string;
+  payload: string;
+  serializer: Serializer;
+}
+
+export interface Dedupe {
+  key: string;
+  bodyHash: string;
+  /** true for an Idempotency-Key header: a different body under it is a conflict. */
+  strict: boolean;
+}
+
+export interface Submitted {
+  requestId: string;
+  taskGroupId: string;
+  taskIds: string[];
+  /** true when this was a replay of an earlier accepted submit. */
+  replayed: boolean;
+}
+
+const INSERT_CHUNK = 500;
+
+export async function submitTasks(
+  db: Knex,
+  input: { submitter: string; taskGroupId?: string; dedupe?: Dedupe; tasks: readonly NewTask[] },
+): Promise<Submitted> {
+  try {
+    return await inTransaction(db, (trx) => submitInTransaction(trx, input));
+  } catch (error) {
+    // A concurrent twin inserted the same dedupe key first: answer with its result.
+    if (input.dedupe && isDuplicateKeyError(error)) {
+      const replay = await findReplay(db, input.submitter, input.dedupe);
+      if (replay) return replay;
+    }
+    throw error;
+  }
+}
+
+async function submitInTransaction(
+  trx: Knex.Transaction,
+  input: { submitter: string; taskGroupId?: string; dedupe?: Dedupe; tasks: readonly NewTask[] },
+): Promise<Submitted> {
+  if (input.dedupe) {
+    const replay = await findReplay(trx, input.submitter, input.dedupe);
+    if (replay) return replay;
+  }
+  const taskGroupId = input.taskGroupId ?? randomUUID();
+  const group = input.taskGroupId ? await trx('task_groups').where({ id: taskGroupId }).first() : undefined;
+  if (group && group.submitter !== input.submitter) throw new TaskGroupNotFound(`task group ${taskGroupId} not found`);
+  if (!group) await trx('task_groups').insert({ id: taskGroupId, submitter: input.submitter, created_at: now(trx) });
+
+  const taskIds = input.tasks.map(() => randomUUID());
+  const createdAt = now(trx);
+  for (let start = 0; start < input.tasks.length; start += INSERT_CHUNK) {
+    await trx('tasks').insert(
+      input.tasks.slice(start, start + INSERT_CHUNK).map((task, i) => ({
+        id: taskIds[start + i],
+        task_group_id: taskGroupId,
+        function_id: task.functionId,
+        endpoint_id: task.endpointId,
+        submitter: input.submitter,
+        payload: task.payload,
+        serializer: task.serializer,
+        state: WAITING,
+        attempts: 0,
+        created_at: createdAt,
+      })),
+    );
+  }
+  const submitted: Submitted = { requestId: randomUUID(), taskGroupId, taskIds, replayed: false };
+  if (input.dedupe) {
+    await trx('submissions').insert({
+      id: submitted.requestId,
+      submitter: input.submitter,
+      dedupe_key: input.dedupe.key,
+      body_hash: input.dedupe.bodyHash,
+      response: JSON.stringify({ taskGroupId, taskIds }),
+      created_at: now(trx),
+    });
+  }
+  return submitted;
+}
+
+async function findReplay(db: Knex, submitter: string, dedupe: Dedupe): Promise<Submitted | undefined> {
+  const row = await db('submissions').where({ submitter, dedupe_key: dedupe.key }).first();
+  if (!row) return undefined;
+  if (dedupe.strict && row.body_hash !== dedupe.bodyHash) {
+    throw new IdempotencyKeyReused('this Idempotency-Key was already used for a different request');
+  }
+  const { taskGroupId, taskIds } = JSON.parse(row.response) as { taskGroupId: string; taskIds: string[] };
+  return { requestId: row.id, taskGroupId, taskIds, replayed: true };
+}

@@ -1,0 +1,63 @@
+/**
+ * Background duties every replica runs: reap expired leases, purge past
+ * retention. Timers are unref'd and a run never overlaps itself; a failed run
+ * is logged and tried again at the next tick.
+ */
+import type { Knex } from 'knex';
+import type { Config } from './config.js';
+import type { Logger } from './logger.js';
+import { asError } from './errors.js';
+import { reapExpiredLeases } from './ledger/reapExpiredLeases.js';
+import { purgeExpired } from './ledger/purgeExpired.js';
+import { endpointKey, taskKey, type Wakeups } from './wakeups.js';
+
+export interface Maintenance {
+  stop(): Promise<void>;
+  /** Runs the reaper once now (tests, and the CLI). */
+  reapNow(): Promise<void>;
+}
+
+export function startMaintenance(deps: { db: Knex; config: Config; logger: Logger; wakeups: Wakeups }): Maintenance {
+  const { db, config, logger, wakeups } = deps;
+  const log = logger.child({ component: 'maintenance' });
+
+  const reap = async () => {
+    for (;;) {
+      const reaped = await reapExpiredLeases(db, { maxRetries: config.maxRetries });
+      for (const { endpointId } of reaped.requeued) wakeups.notify(endpointKey(endpointId));
+      for (const { taskId } of reaped.failed) wakeups.notify(taskKey(taskId));
+      const total = reaped.requeued.length + reaped.failed.length;
+      if (total > 0) log.warn({ requeued: reaped.requeued.length, failed: reaped.failed.length }, 'reclaimed expired leases');
+      if (total < 500) return;
+    }
+  };
+  const purge = async () => {
+    const purged = await purgeExpired(db, { retentionMs: config.retention });
+    if (purged.deletedTasks + purged.expired > 0) log.info(purged, 'purged tasks past retention');
+  };
+
+  const loops = [every(config.reapInterval, reap, 'reap'), every(config.purgeInterval, purge, 'purge')];
+  function every(ms: number, job: () => Promise<void>, name: string) {
+    let running: Promise<void> | undefined;
+    const tick = () => {
+      if (running) return;
+      running = job()
+        .catch((error) => log.error({ err: asError(error), job: name }, 'maintenance job failed'))
+        .finally(() => (running = undefined));
+    };
+    const timer = setInterval(tick, ms);
+    timer.unref();
+    return { timer, idle: () => running ?? Promise.resolve(), tick };
+  }
+
+  return {
+    async stop() {
+      for (const loop of loops) clearInterval(loop.timer);
+      await Promise.all(loops.map((loop) => loop.idle()));
+    },
+    async reapNow() {
+      await loops[0].idle();
+      await reap();
+    },
+  };
+}

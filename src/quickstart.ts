@@ -1,0 +1,41 @@
+/**
+ * First start on a fresh FUNCX_HOME: an admin identity, its API token, and
+ * $FUNCX_HOME/quickstart.json (mode 0600) holding what a client needs to connect.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { createToken } from './registry/tokens.js';
+
+export const ADMIN_IDENTITY = 'admin';
+
+export interface Quickstart {
+  service_url: string;
+  token: string;
+  identity: string;
+  endpoint_id?: string;
+}
+
+export function quickstartPath(home: string): string {
+  return path.resolve(home, 'quickstart.json');
+}
+
+/** Returns the file's path and whether it was created now. */
+export async function ensureQuickstart(db: Knex, home: string, serviceUrl: string): Promise<{ file: string; created: boolean }> {
+  const file = quickstartPath(home);
+  if (existsSync(file)) {
+    // The URL may change between starts (FUNCX_PORT); the token stays.
+    const current = JSON.parse(readFileSync(file, 'utf8')) as Quickstart;
+    if (current.service_url !== serviceUrl) writeQuickstart(file, { ...current, service_url: serviceUrl });
+    return { file, created: false };
+  }
+  const { token } = await createToken(db, { identity: ADMIN_IDENTITY, description: 'created on first start for quickstart.json' });
+  writeQuickstart(file, { service_url: serviceUrl, token, identity: ADMIN_IDENTITY });
+  return { file, created: true };
+}
+
+export function writeQuickstart(file: string, content: Quickstart): void {
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, JSON.stringify(content, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600); // writeFileSync keeps an existing file's mode
+}

@@ -1,0 +1,155 @@
+/** The endpoint registry: who owns an endpoint, who may use it, and how it is doing. */
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { now } from '../db/clock.js';
+import { inTransaction } from '../db/transaction.js';
+import { EndpointAccessForbidden, EndpointNotFound } from '../errors.js';
+import { ENDPOINT_CREDENTIAL_PREFIX, hashSecret, newSecret } from '../auth/secrets.js';
+import { sharesGroup, type EndpointPrincipal, type UserPrincipal } from '../auth/principal.js';
+import { isoOrNull } from '../util/time.js';
+import { parseStored } from '../util/json.js';
+import type { EndpointRegisterRequest } from '../generated/schemas/endpoint-register.js';
+import type { EndpointRegisterResponse } from '../generated/schemas/endpoint-register-response.js';
+import type { EndpointRecord } from '../generated/schemas/endpoint.js';
+
+export interface EndpointRow {
+  id: string;
+  owner: string;
+  name: string;
+  display_name: string;
+  public: number | boolean;
+  metadata: string;
+  created_at: number;
+  last_heartbeat_at: number | null;
+  last_report: string | null;
+  deleted_at: number | null;
+  allowed_functions: string[];
+  allowed_groups: string[];
+}
+
+/**
+ * Registers a new endpoint, or re-registers a known id (the agent's restart).
+ * A credential is returned only when one is issued: first registration, a
+ * re-registration asking to rotate, or an endpoint that has none.
+ */
+export async function registerEndpoint(
+  db: Knex,
+  principal: UserPrincipal,
+  input: EndpointRegisterRequest,
+  knownId?: string,
+): Promise<EndpointRegisterResponse> {
+  return inTransaction(db, async (trx) => {
+    const existing = knownId ? await trx('endpoints').where({ id: knownId }).first() : undefined;
+    const id = existing?.id ?? knownId ?? randomUUID();
+    if (existing) {
+      if (existing.deleted_at != null) throw new EndpointNotFound(`endpoint ${id} was deleted; register a new one`);
+      if (existing.owner !== principal.id) throw new EndpointAccessForbidden(`endpoint ${id} belongs to someone else`);
+    }
+    const issue = !existing || input.rotate_credential === true || existing.credential_hash == null;
+    const credential = issue ? newSecret(ENDPOINT_CREDENTIAL_PREFIX) : undefined;
+    const columns = {
+      name: input.name,
+      display_name: input.display_name ?? existing?.display_name ?? input.name,
+      public: input.public ?? existing?.public ?? false,
+      metadata: JSON.stringify(input.metadata ?? parseStored(existing?.metadata, {})),
+      ...(credential ? { credential_hash: hashSecret(credential) } : {}),
+      updated_at: now(trx),
+    };
+    if (existing) await trx('endpoints').where({ id }).update(columns);
+    else await trx('endpoints').insert({ id, owner: principal.id, created_at: now(trx), ...columns });
+    if (input.allowed_functions) await replaceAllowed(trx, 'endpoint_allowed_functions', 'function_id', id, input.allowed_functions);
+    if (input.allowed_groups) await replaceAllowed(trx, 'endpoint_allowed_groups', 'group_id', id, input.allowed_groups);
+    return { endpoint_id: id, name: input.name, ...(credential ? { credential } : {}) };
+  });
+}
+
+async function replaceAllowed(trx: Knex, table: string, column: string, endpointId: string, values: readonly string[]): Promise<void> {
+  await trx(table).where({ endpoint_id: endpointId }).delete();
+  if (values.length > 0) await trx(table).insert(values.map((value) => ({ endpoint_id: endpointId, [column]: value })));
+}
+
+export async function loadEndpoint(db: Knex, id: string): Promise<EndpointRow | undefined> {
+  const row = await db('endpoints').where({ id }).whereNull('deleted_at').first();
+  if (!row) return undefined;
+  const [functions, groups] = await Promise.all([
+    db('endpoint_allowed_functions').where({ endpoint_id: id }).pluck('function_id'),
+    db('endpoint_allowed_groups').where({ endpoint_id: id }).pluck('group_id'),
+  ]);
+  return { ...row, allowed_functions: functions, allowed_groups: groups };
+}
+
+/** Who may send tasks to an endpoint: its owner and members of its allowed groups. */
+export function canUseEndpoint(principal: UserPrincipal, endpoint: EndpointRow): boolean {
+  return endpoint.owner === principal.id || sharesGroup(principal, endpoint.allowed_groups);
+}
+
+/** Visible: usable, or public (discoverable). Others get EndpointNotFound, not a hint. */
+export async function getVisibleEndpoint(db: Knex, principal: UserPrincipal, id: string): Promise<EndpointRow> {
+  const endpoint = await loadEndpoint(db, id);
+  if (!endpoint || !(canUseEndpoint(principal, endpoint) || Boolean(endpoint.public))) {
+    throw new EndpointNotFound(`endpoint ${id} not found`);
+  }
+  return endpoint;
+}
+
+export async function getOwnedEndpoint(db: Knex, principal: UserPrincipal, id: string): Promise<EndpointRow> {
+  const endpoint = await getVisibleEndpoint(db, principal, id);
+  if (endpoint.owner !== principal.id) throw new EndpointAccessForbidden(`only the owner of endpoint ${id} may do that`);
+  return endpoint;
+}
+
+export async function setAllowedFunctions(db: Knex, endpointId: string, functionIds: readonly string[]): Promise<void> {
+  await inTransaction(db, (trx) => replaceAllowed(trx, 'endpoint_allowed_functions', 'function_id', endpointId, functionIds));
+}
+
+/** Soft-deletes the endpoint and revokes its credential; the ledger fails its unfinished tasks. */
+export async function markEndpointDeleted(trx: Knex, endpointId: string): Promise<void> {
+  await trx('endpoints').where({ id: endpointId }).update({ deleted_at: now(trx), credential_hash: null });
+}
+
+export async function findEndpointByCredential(db: Knex, credential: string): Promise<EndpointPrincipal | undefined> {
+  const row = await db('endpoints')
+    .select('id', 'owner')
+    .where({ credential_hash: hashSecret(credential) })
+    .whereNull('deleted_at')
+    .first();
+  return row ? { kind: 'endpoint', endpointId: row.id, owner: row.owner } : undefined;
+}
+
+export function isOnline(endpoint: Pick<EndpointRow, 'last_heartbeat_at'>, dbNow: number, offlineAfterMs: number): boolean {
+  return endpoint.last_heartbeat_at != null && dbNow - Number(endpoint.last_heartbeat_at) <= offlineAfterMs;
+}
+
+export function toEndpointRecord(endpoint: EndpointRow, online: boolean): EndpointRecord {
+  return {
+    endpoint_id: endpoint.id,
+    name: endpoint.name,
+    display_name: endpoint.display_name,
+    owner: endpoint.owner,
+    public: Boolean(endpoint.public),
+    allowed_functions: endpoint.allowed_functions,
+    allowed_groups: endpoint.allowed_groups,
+    metadata: parseStored<Record<string, unknown>>(endpoint.metadata, {}),
+    status: online ? 'online' : 'offline',
+    created_at: isoOrNull(endpoint.created_at)!,
+    last_heartbeat_at: isoOrNull(endpoint.last_heartbeat_at),
+  };
+}
+
+/** owner: the caller's; any: also public endpoints and those shared with the caller's groups. */
+export async function listEndpoints(db: Knex, principal: UserPrincipal, role: 'owner' | 'any'): Promise<EndpointRow[]> {
+  const query = db('endpoints')
+    .select('id', 'owner', 'name', 'display_name', 'public', 'last_heartbeat_at', 'created_at')
+    .whereNull('deleted_at')
+    .andWhere((who) => {
+      who.where('owner', principal.id);
+      if (role === 'any') {
+        who.orWhere('public', true);
+        if (principal.groups.length > 0) {
+          who.orWhereIn('id', db('endpoint_allowed_groups').select('endpoint_id').whereIn('group_id', [...principal.groups]));
+        }
+      }
+    })
+    .orderBy([{ column: 'created_at' }, { column: 'id' }]);
+  return (await query).map((row: EndpointRow) => ({ ...row, allowed_functions: [], allowed_groups: [] }));
+}

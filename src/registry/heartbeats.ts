@@ -1,0 +1,60 @@
+/** Endpoint heartbeats: the latest report, and a short log of recent ones (the status "logs"). */
+import type { Knex } from 'knex';
+import { now, readNow } from '../db/clock.js';
+import { inTransaction } from '../db/transaction.js';
+import { isoOrNull } from '../util/time.js';
+import { parseStored } from '../util/json.js';
+import { countEndpointTasks } from '../ledger/readTasks.js';
+import { isOnline, type EndpointRow } from './endpoints.js';
+import type { EndpointHeartbeatRequest } from '../generated/schemas/endpoint-heartbeat.js';
+import type { EndpointStatusResponse } from '../generated/schemas/endpoint-status.js';
+
+type Report = Omit<EndpointHeartbeatRequest, 'leases'>;
+
+export async function recordHeartbeat(db: Knex, input: { endpointId: string; report: Report; keep: number }): Promise<void> {
+  const text = JSON.stringify(input.report);
+  await inTransaction(db, async (trx) => {
+    await trx('endpoints').where({ id: input.endpointId }).update({ last_heartbeat_at: now(trx), last_report: text });
+    await trx('endpoint_heartbeats').insert({ endpoint_id: input.endpointId, at: now(trx), report: text });
+    // Keep the newest `keep`: find the oldest seq still kept, delete below it.
+    const boundary = await trx('endpoint_heartbeats')
+      .where({ endpoint_id: input.endpointId })
+      .orderBy('seq', 'desc')
+      .offset(input.keep - 1)
+      .first('seq');
+    if (boundary) await trx('endpoint_heartbeats').where({ endpoint_id: input.endpointId }).andWhere('seq', '<', boundary.seq).delete();
+  });
+}
+
+export async function endpointStatus(db: Knex, endpoint: EndpointRow, input: { offlineAfterMs: number; logSize: number }): Promise<EndpointStatusResponse> {
+  const [dbNow, counts, beats] = await Promise.all([
+    readNow(db),
+    countEndpointTasks(db, endpoint.id),
+    db('endpoint_heartbeats').where({ endpoint_id: endpoint.id }).orderBy('seq', 'desc').limit(input.logSize),
+  ]);
+  const online = isOnline(endpoint, dbNow, input.offlineAfterMs);
+  const latest = parseStored<Partial<Report>>(endpoint.last_report, {});
+  return {
+    endpoint_id: endpoint.id,
+    status: online ? 'online' : 'offline',
+    // Capacity comes from the endpoint's last word; counts from the ledger, which is always right.
+    total_workers: online ? latest.total_workers ?? 0 : 0,
+    idle_workers: online ? latest.idle_workers ?? 0 : 0,
+    outstanding_tasks: counts.running,
+    pending_tasks: counts.waiting,
+    last_heartbeat_at: isoOrNull(endpoint.last_heartbeat_at),
+    logs: beats.map((beat: { at: number; report: string }) => {
+      const report = parseStored<Report>(beat.report, { total_workers: 0, idle_workers: 0, outstanding_tasks: 0, pending_tasks: 0 });
+      return {
+        timestamp: isoOrNull(beat.at)!,
+        total_workers: report.total_workers,
+        idle_workers: report.idle_workers,
+        outstanding_tasks: report.outstanding_tasks,
+        pending_tasks: report.pending_tasks,
+        ...(report.hostname !== undefined ? { hostname: report.hostname } : {}),
+        ...(report.runtimes !== undefined ? { runtimes: report.runtimes } : {}),
+        ...(report.details !== undefined ? { details: report.details } : {}),
+      };
+    }),
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The service as a whole: database, migrations, HTTP, background maintenance.
+ * `startService` is what `funcx-service serve` runs and what tests start on port 0.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Knex } from 'knex';
+import type { Config } from './config.js';
+import { redactUrl } from './config.js';
+import { createLogger, type Logger } from './logger.js';
+import { openDatabase } from './db/connect.js';
+import { migrateLatest } from './db/migrate.js';
+import { createApp, type ExtraRoutes } from './http/app.js';
+import { Validator } from './http/validation.js';
+import { Wakeups } from './wakeups.js';
+import { startMaintenance, type Maintenance } from './maintenance.js';
+import { ensureQuickstart } from './quickstart.js';
+import type { ServiceDeps } from './http/context.js';
+
+export interface RunningService {
+  url: string;
+  port: number;
+  deps: ServiceDeps;
+  maintenance: Maintenance;
+  quickstart?: { file: string; created: boolean };
+  /** Graceful: stop accepting, answer long-polls, finish in-flight requests, close the database. */
+  close(): Promise<void>;
+}
+
+export async function startService(config: Config, options: { logger?: Logger; db?: Knex; extraRoutes?: ExtraRoutes[] } = {}): Promise<RunningService> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const db = options.db ?? openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax });
+  const applied = await migrateLatest(db);
+  if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
+
+  const stopping = new AbortController();
+  const deps: ServiceDeps = { config, db, logger, wakeups: new Wakeups(), validator: new Validator(), shutdown: stopping.signal };
+  const app = createApp(deps, options.extraRoutes);
+  const server = http.createServer(app.callback());
+  // Long-polls hold requests up to 60 s: keep sockets open past Node's defaults.
+  server.requestTimeout = 5 * 60 * 1000;
+  server.headersTimeout = 60 * 1000;
+  server.keepAliveTimeout = 75 * 1000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  const url = config.publicUrl || `http://${hostForUrl}:${port}`;
+  const maintenance = startMaintenance({ db, config, logger, wakeups: deps.wakeups });
+  const quickstart = config.writeQuickstart ? await ensureQuickstart(db, config.home, url) : undefined;
+  logger.info({ url, database: redactUrl(config.databaseUrl), quickstart: quickstart?.file }, 'funcx service listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    deps,
+    maintenance,
+    quickstart,
+    close() {
+      closing ??= (async () => {
+        stopping.abort();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await maintenance.stop();
+        if (!options.db) await db.destroy();
+        logger.info('funcx service stopped');
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * In-process wake-ups for long-polls: a submit wakes the polls of its endpoint,
+ * a finished task wakes the clients waiting on it. This only makes polls fast;
+ * nothing correct depends on it, since every poll also re-checks the database
+ * (other replicas' submits arrive that way).
+ *
+ * Subscribe before reading the database, then wait: a signal that arrives
+ * between the read and the wait is not lost.
+ */
+export class Wakeups {
+  private readonly waiters = new Map<string, Set<() => void>>();
+
+  subscribe(keys: readonly string[]): Subscription {
+    let wake!: () => void;
+    const woken = new Promise<void>((resolve) => (wake = resolve));
+    let fired = false;
+    const listener = () => {
+      fired = true;
+      wake();
+    };
+    for (const key of keys) {
+      let set = this.waiters.get(key);
+      if (!set) this.waiters.set(key, (set = new Set()));
+      set.add(listener);
+    }
+    const unsubscribe = () => {
+      for (const key of keys) {
+        const set = this.waiters.get(key);
+        set?.delete(listener);
+        if (set?.size === 0) this.waiters.delete(key);
+      }
+    };
+    return {
+      get fired() {
+        return fired;
+      },
+      /** Resolves when a key is signalled, `ms` pass, or `signal` aborts. */
+      wait: (ms: number, signal?: AbortSignal) =>
+        new Promise<void>((resolve) => {
+          if (fired || signal?.aborted) return resolve();
+          const timer = setTimeout(done, Math.max(0, ms));
+          signal?.addEventListener('abort', done, { once: true });
+          void woken.then(done);
+          function done(): void {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+          }
+        }),
+      unsubscribe,
+    };
+  }
+
+  notify(key: string): void {
+    const set = this.waiters.get(key);
+    if (set) for (const listener of [...set]) listener();
+  }
+
+  /** How many keys have waiters (for tests and metrics). */
+  get size(): number {
+    return this.waiters.size;
+  }
+}
+
+export interface Subscription {
+  readonly fired: boolean;
+  wait(ms: number, signal?: AbortSignal): Promise<void>;
+  unsubscribe(): void;
+}
+
+export const endpointKey = (endpointId: string) => `endpoint:${endpointId}`;
+export const taskKey = (taskId: string) => `task:${taskId}`;
