@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'src/generated/', 'sdk/python/'] },
+  { ignores: ['dist/', 'dist-*/', 'node_modules/', 'src/generated/', 'sdk/python/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -12,6 +12,10 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['error'] }],
       eqeqeq: ['error', 'smart'],
     },
+  },
+  {
+    files: ['*.config.js'],
+    languageOptions: { globals: { process: 'readonly' } },
   },
   {
     files: ['src/cli/**', 'bench/**', 'scripts/**', 'test/**'],

@@ -1,0 +1,103 @@
+/**
+ * A throwaway MariaDB server for tests and benchmarks: its own data folder in a
+ * temporary directory, a free port on 127.0.0.1, no Docker, no system service.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface MariaDbServer {
+  /** mysql://root@127.0.0.1:PORT/ (append a database name) */
+  url: string;
+  stop(): Promise<void>;
+}
+
+const SEARCH_PATH = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/usr/local/sbin', '/usr/bin'];
+
+export function findBinary(name: string): string | undefined {
+  for (const dir of SEARCH_PATH) {
+    const candidate = path.join(dir, name);
+    if (dir && existsSync(candidate)) return candidate;
+  }
+  return undefined;
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startMariaDb(): Promise<MariaDbServer> {
+  const mariadbd = findBinary('mariadbd') ?? findBinary('mysqld');
+  const installDb = findBinary('mariadb-install-db') ?? findBinary('mysql_install_db');
+  if (!mariadbd || !installDb) throw new Error('mariadbd is not installed (apt-get install -y mariadb-server)');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-mariadb-'));
+  const asRoot = process.getuid?.() === 0;
+  const init = spawnSync(installDb, [
+    '--no-defaults', `--datadir=${dir}/data`, '--auth-root-authentication-method=normal', '--skip-test-db',
+    ...(asRoot ? ['--user=root'] : []),
+  ], { encoding: 'utf8' });
+  if (init.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`mariadb-install-db failed: ${init.stderr || init.stdout}`);
+  }
+  const port = await freePort();
+  const child: ChildProcess = spawn(mariadbd, [
+    '--no-defaults', `--datadir=${dir}/data`, `--port=${port}`, '--bind-address=127.0.0.1',
+    `--socket=${dir}/sock`, `--pid-file=${dir}/pid`, '--innodb-buffer-pool-size=128M',
+    '--max-connections=500', '--max-allowed-packet=64M', '--innodb-flush-log-at-trx-commit=2',
+    '--character-set-server=utf8mb4', '--collation-server=utf8mb4_bin', '--skip-log-bin',
+    ...(asRoot ? ['--user=root'] : []),
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let log = '';
+  child.stderr?.on('data', (chunk) => (log = (log + chunk).slice(-4000)));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  // Ready when it accepts a TCP connection and answers; bounded wait.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) {
+      await stop();
+      throw new Error(`mariadbd exited during start-up:\n${log}`);
+    }
+    if (await answers(port)) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`mariadbd did not answer within 60 s:\n${log}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { url: `mysql://root@127.0.0.1:${port}/`, stop };
+}
+
+/** MariaDB greets a new connection first; a greeting means it is serving. */
+function answers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const finish = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('data', () => finish(true));
+    socket.once('error', () => finish(false));
+    socket.setTimeout(2000, () => finish(false));
+  });
+}
