@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { ConfigError, asError } from './errors.js';
-import { DAY, HOUR, MINUTE, SECOND, parseDuration } from './util/time.js';
+import { DAY, HOUR, MINUTE, SECOND, formatDuration, parseDuration } from './util/time.js';
 
 const MB = 1024 * 1024;
 
@@ -148,7 +148,9 @@ export function redactUrl(url: string): string {
 export function describeOptions(): string {
   return Object.values(OPTIONS as Record<string, Option>)
     .map((o) => {
-      const shown = typeof o.default === 'function' ? '(derived)' : JSON.stringify(o.default);
+      const shown = typeof o.default === 'function' ? '(derived)'
+        : o.kind.type === 'duration' ? formatDuration(o.default as number)
+        : JSON.stringify(o.default);
       return `${o.env.padEnd(30)} ${o.file.padEnd(24)} default ${shown}\n    ${o.doc}`;
     })
     .join('\n');

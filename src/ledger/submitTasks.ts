@@ -63,9 +63,12 @@ async function submitInTransaction(
     if (replay) return replay;
   }
   const taskGroupId = input.taskGroupId ?? randomUUID();
-  const group = input.taskGroupId ? await trx('task_groups').where({ id: taskGroupId }).first() : undefined;
-  if (group && group.submitter !== input.submitter) throw new TaskGroupNotFound(`task group ${taskGroupId} not found`);
-  if (!group) await trx('task_groups').insert({ id: taskGroupId, submitter: input.submitter, created_at: now(trx) });
+  // Two first submits into one new group may race: the loser's insert is ignored, then both read the owner.
+  await trx('task_groups').insert({ id: taskGroupId, submitter: input.submitter, created_at: now(trx) }).onConflict('id').ignore();
+  if (input.taskGroupId) {
+    const group = await trx('task_groups').where({ id: taskGroupId }).first();
+    if (group.submitter !== input.submitter) throw new TaskGroupNotFound(`task group ${taskGroupId} not found`);
+  }
 
   const taskIds = input.tasks.map(() => randomUUID());
   const createdAt = now(trx);

@@ -18,6 +18,14 @@ export function parseDuration(text: string | number): number | undefined {
   return Math.round(Number(match[1]) * UNITS[match[2] ?? 's']);
 }
 
+/** The largest whole unit: 1209600000 -> "14d", 1500 -> "1500ms". */
+export function formatDuration(ms: number): string {
+  for (const [unit, size] of [['d', DAY], ['h', HOUR], ['m', MINUTE], ['s', SECOND]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
 /** Epoch milliseconds (as stored in the ledger) to ISO 8601, keeping null. */
 export function isoOrNull(ms: number | string | null | undefined): string | null {
   return ms == null ? null : new Date(Number(ms)).toISOString();
