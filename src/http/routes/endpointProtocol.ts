@@ -9,7 +9,8 @@ import { bodyIn, validBody } from '../validate.js';
 import { abortOnClientGone } from '../clientGone.js';
 import { leaseTasks, type LeasedTask } from '../../ledger/leaseTasks.js';
 import { completeTasks, type PostedResult } from '../../ledger/completeTasks.js';
-import { extendLeases } from '../../ledger/extendLeases.js';
+import { extendLeases, type HeldLease } from '../../ledger/extendLeases.js';
+import { releaseLeases } from '../../ledger/releaseLeases.js';
 import { loadFunctions } from '../../registry/functions.js';
 import { recordHeartbeat } from '../../registry/heartbeats.js';
 import { endpointKey, taskKey } from '../../wakeups.js';
@@ -80,6 +81,13 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     await recordHeartbeat(db, { endpointId, report, keep: config.heartbeatLogSize });
     const extended = await extendLeases(db, { endpointId, leases, leaseMs: config.leaseTimeout });
     ctx.body = { lease_seconds: config.leaseTimeout / 1000, ...extended };
+  });
+
+  router.post('/v3/endpoints/:endpoint_id/release', ...endpointOnly, validBody(validator, 'lease-release.json'), async (ctx) => {
+    const { leases } = bodyIn<{ leases: HeldLease[] }>(ctx);
+    const released = await releaseLeases(db, { endpointId: ctx.params.endpoint_id, leases });
+    if (released.length > 0) wakeups.notify(endpointKey(ctx.params.endpoint_id));
+    ctx.body = { released };
   });
 
   return router;
