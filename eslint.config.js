@@ -18,7 +18,7 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly' } },
   },
   {
-    files: ['src/cli/**', 'bench/**', 'scripts/**', 'test/**'],
+    files: ['src/cli/**', 'endpoint/cli/**', 'bench/**', 'scripts/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { testOnEachDatabase } from '../helpers/databases.js';
+import { submitTasks, type NewTask } from '../../src/ledger/submitTasks.js';
+import { IdempotencyKeyReused, TaskGroupNotFound } from '../../src/errors.js';
+import { functionAndEndpoint, replicas } from './fixtures.js';
+
+const tasks = (functionId: string, endpointId: string, n: number): NewTask[] =>
+  Array.from({ length: n }, (_, i) => ({ functionId, endpointId, payload: `{"args":[${i}],"kwargs":{}}`, serializer: 'json' }));
+
+testOnEachDatabase('an Idempotency-Key replays the first answer; another body under it is a conflict', async (t, db) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const dedupe = { key: 'key:abc', bodyHash: 'h1', strict: true };
+  const first = await submitTasks(db, { submitter: 'alice', dedupe, tasks: tasks(functionId, endpointId, 3) });
+  const again = await submitTasks(db, { submitter: 'alice', dedupe, tasks: tasks(functionId, endpointId, 3) });
+  t.false(first.replayed);
+  t.true(again.replayed);
+  t.deepEqual([again.requestId, again.taskGroupId, again.taskIds], [first.requestId, first.taskGroupId, first.taskIds]);
+  t.is(Number((await db('tasks').count({ n: '*' }))[0].n), 3);
+  await t.throwsAsync(submitTasks(db, { submitter: 'alice', dedupe: { ...dedupe, bodyHash: 'h2' }, tasks: tasks(functionId, endpointId, 1) }), { instanceOf: IdempotencyKeyReused });
+  // Keys are per submitter.
+  const bob = await submitTasks(db, { submitter: 'bob', dedupe, tasks: tasks(functionId, endpointId, 1) });
+  t.false(bob.replayed);
+});
+
+testOnEachDatabase('a task group replays the same body but takes new bodies (an executor reusing its group)', async (t, db) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const taskGroupId = randomUUID();
+  const same = { key: `group:${taskGroupId}:h1`, bodyHash: 'h1', strict: false };
+  const first = await submitTasks(db, { submitter: 'alice', taskGroupId, dedupe: same, tasks: tasks(functionId, endpointId, 2) });
+  const replay = await submitTasks(db, { submitter: 'alice', taskGroupId, dedupe: same, tasks: tasks(functionId, endpointId, 2) });
+  const other = await submitTasks(db, { submitter: 'alice', taskGroupId, dedupe: { key: `group:${taskGroupId}:h2`, bodyHash: 'h2', strict: false }, tasks: tasks(functionId, endpointId, 1) });
+  t.deepEqual(replay.taskIds, first.taskIds);
+  t.false(other.replayed);
+  t.is(other.taskGroupId, taskGroupId);
+  t.is(Number((await db('tasks').where({ task_group_id: taskGroupId }).count({ n: '*' }))[0].n), 3);
+});
+
+testOnEachDatabase('five identical submits racing on separate replicas create the tasks once', async (t, db, database) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const dedupe = { key: 'key:race', bodyHash: 'h', strict: true };
+  const pools = replicas(db, database, 5);
+  const answers = await Promise.all(pools.map((replica) => submitTasks(replica, { submitter: 'alice', dedupe, tasks: tasks(functionId, endpointId, 50) })));
+  t.is(new Set(answers.map((a) => a.requestId)).size, 1);
+  t.is(answers.filter((a) => !a.replayed).length, 1);
+  t.is(Number((await db('tasks').count({ n: '*' }))[0].n), 50);
+});
+
+testOnEachDatabase('first submits racing into one new task group all land in it', async (t, db, database) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const taskGroupId = randomUUID();
+  const pools = replicas(db, database, 4);
+  await Promise.all(pools.map((replica, i) => submitTasks(replica, { submitter: 'alice', taskGroupId, tasks: tasks(functionId, endpointId, i + 1) })));
+  t.is(Number((await db('tasks').where({ task_group_id: taskGroupId }).count({ n: '*' }))[0].n), 10);
+});
+
+testOnEachDatabase('someone else\'s task group is not found', async (t, db) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const taskGroupId = randomUUID();
+  await submitTasks(db, { submitter: 'alice', taskGroupId, tasks: tasks(functionId, endpointId, 1) });
+  await t.throwsAsync(submitTasks(db, { submitter: 'mallory', taskGroupId, tasks: tasks(functionId, endpointId, 1) }), { instanceOf: TaskGroupNotFound });
+  t.is(Number((await db('tasks').count({ n: '*' }))[0].n), 1);
+});
