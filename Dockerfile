@@ -27,8 +27,13 @@ COPY src ./src
 COPY scripts ./scripts
 COPY test ./test
 COPY bench ./bench
+# Then drop dev dependencies and the addon's compile leftovers (objects, sqlite sources: ~30 MB).
 RUN npm run build \
- && npm prune --omit=dev --no-audit --no-fund
+ && npm prune --omit=dev --no-audit --no-fund \
+ && rm -rf node_modules/better-sqlite3/deps node_modules/better-sqlite3/src \
+      node_modules/better-sqlite3/build/Release/obj node_modules/better-sqlite3/build/Release/obj.target \
+      node_modules/better-sqlite3/build/Release/.deps node_modules/better-sqlite3/build/Release/*.a \
+      node_modules/better-sqlite3/build/Release/test_extension.node
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production \
@@ -42,7 +47,8 @@ RUN groupadd --system --gid 10001 funcx \
 WORKDIR /app
 # Only what `serve` needs: the compiled service and its migrations (dist/migrations), the
 # schemas ajv loads at start, production node_modules, and package.json (the version, and
-# how the service finds its root).
+# how the service finds its root). quickstart.json (the admin token, written on first start)
+# lands in the volume; the URL in it says 127.0.0.1 unless FUNCX_PUBLIC_URL is set.
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src

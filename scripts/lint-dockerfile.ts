@@ -14,7 +14,7 @@
  *     every relative import reachable from it is inside what the stage copied, and every
  *     package it imports is a production dependency (npm prune removes the rest).
  */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
@@ -24,12 +24,14 @@ const root = packageRoot();
 const problems: string[] = [];
 const problem = (text: string) => problems.push(`Dockerfile: ${text}`);
 
-const dockerfilePath = path.join(root, 'Dockerfile');
+const dockerfilePath = path.resolve(root, process.argv[2] ?? 'Dockerfile'); // another file: for testing this lint
 const text = readFileSync(dockerfilePath, 'utf8');
 
 // 1. The validator.
-const report = execFileSync(path.join(root, 'node_modules/.bin/dockerfile-utils'), ['lint', dockerfilePath], { encoding: 'utf8' }).trim();
-if (report) problems.push(report);
+// It exits 1 when it found errors (warnings alone: 0) and prints them either way.
+const validator = spawnSync(path.join(root, 'node_modules/.bin/dockerfile-utils'), ['lint', dockerfilePath], { encoding: 'utf8' });
+if (validator.error || (validator.status !== 0 && !validator.stdout.trim())) problem(`dockerfile-utils did not run: ${validator.error?.message ?? validator.stderr}`);
+if (validator.stdout.trim()) problems.push(validator.stdout.trim());
 
 // Instructions: continuation lines joined, comments dropped.
 interface Instruction { line: number; keyword: string; args: string }
@@ -133,7 +135,9 @@ if (final) {
         continue;
       }
       if (!existsSync(path.join(root, relative))) problem(`line ${copy.line}: COPY --from=${copy.from} ${from}: ${relative} does not exist after \`npm run build\``);
-      const target = copy.intoFolder ? path.posix.join(copy.dest, path.posix.basename(relative)) : copy.dest;
+      const isFile = existsSync(path.join(root, relative)) && statSync(path.join(root, relative)).isFile();
+      // A folder's contents land in dest; a file lands in dest/ (a folder) or as dest.
+      const target = isFile && copy.intoFolder ? path.posix.join(copy.dest, path.posix.basename(relative)) : copy.dest;
       const landsAt = path.posix.relative(final.workdir, target);
       if (landsAt !== relative) {
         problem(`line ${copy.line}: ${relative} lands at ${landsAt || '.'}: keep the build's layout, the service finds its files from its package root`);

@@ -32,7 +32,7 @@ const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'PROTOCOL_CONNECTIO
 function toFuncxError(thrown: unknown, method: string, path: string): FuncxError {
   if (thrown instanceof FuncxError) return thrown;
   const error = asError(thrown) as Error & { status?: number; code?: string; expose?: boolean };
-  if (error.status === 405) return new MethodNotAllowed(`${method} is not allowed on ${path}`);
+  if (error.status === 405 || error.status === 501) return new MethodNotAllowed(`${method} is not allowed on ${path}`);
   if (error.status === 404) return new RouteNotFound(`no route for ${method} ${path}`);
   if (error.status === 413) return new RequestBodyTooLarge(error.message);
   if (error.status && error.status >= 400 && error.status < 500 && error.expose) return new RequestMalformed(error.message);

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  BatchRunTooLarge, EndpointAccessForbidden, FunctionAccessForbidden, FunctionNotFound, FunctionNotPermitted,
+  BatchRunTooLarge, EndpointAccessForbidden, FunctionNotFound, FunctionNotPermitted,
   RequestMalformed, TaskPayloadTooLarge,
 } from '../errors.js';
 import { canUseEndpoint, getVisibleEndpoint, type EndpointRow } from '../registry/endpoints.js';
@@ -41,8 +41,8 @@ export async function acceptSubmission(
   const functions = await loadFunctions(db, input.tasks.map((t) => t.functionId));
   for (const task of input.tasks) {
     const fn = functions.get(task.functionId);
-    if (!fn) throw new FunctionNotFound(`function ${task.functionId} not found`);
-    if (!canRunFunction(input.user, fn)) throw new FunctionAccessForbidden(`you may not run function ${task.functionId}`);
+    // A function the caller may not run is not revealed to exist.
+    if (!fn || !canRunFunction(input.user, fn)) throw new FunctionNotFound(`function ${task.functionId} not found`);
     const allowed = endpoints.get(task.endpointId)!.allowed_functions;
     if (allowed.length > 0 && !allowed.includes(task.functionId)) {
       throw new FunctionNotPermitted(`endpoint ${task.endpointId} does not allow function ${task.functionId}`);

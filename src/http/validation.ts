@@ -27,6 +27,8 @@ export class Validator {
     this.queries = new Ajv({ allErrors: true, useDefaults: true, coerceTypes: true, strict: true, allowUnionTypes: true });
     for (const ajv of [this.bodies, this.queries]) {
       addFormats(ajv);
+      // ajv-formats' uuid also accepts a urn:uuid: prefix, which no id here has.
+      ajv.addFormat('uuid', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i);
       for (const file of readdirSync(schemaDir).filter((f) => f.endsWith('.json'))) {
         ajv.addSchema(JSON.parse(readFileSync(path.join(schemaDir, file), 'utf8')));
       }

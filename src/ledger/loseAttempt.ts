@@ -43,7 +43,7 @@ export async function loseAttempt(
     .where({ id: row.id, state: RUNNING, lease_token: row.lease_token })
     .update(
       giveUp
-        ? { state: FAILED, exception: JSON.stringify(exception), completed_at: now(trx), lease_expires_at: null, attempt_history: JSON.stringify(history) }
+        ? { state: FAILED, exception: JSON.stringify(exception), completed_at: now(trx), lease_token: null, lease_expires_at: null, attempt_history: JSON.stringify(history) }
         : { state: WAITING, lease_token: null, lease_expires_at: null, attempt_history: JSON.stringify(history) },
     );
   if (changed === 0) throw new Error(`task ${row.id} changed under a held lock`);

@@ -43,7 +43,10 @@ export async function registerEndpoint(
     const id = existing?.id ?? knownId ?? randomUUID();
     if (existing) {
       if (existing.deleted_at != null) throw new EndpointNotFound(`endpoint ${id} was deleted; register a new one`);
-      if (existing.owner !== principal.id) throw new EndpointAccessForbidden(`endpoint ${id} belongs to someone else`);
+      if (existing.owner !== principal.id) {
+        if (!existing.public) throw new EndpointNotFound(`endpoint ${id} not found`);
+        throw new EndpointAccessForbidden(`endpoint ${id} belongs to someone else`);
+      }
     }
     const issue = !existing || input.rotate_credential === true || existing.credential_hash == null;
     const credential = issue ? newSecret(ENDPOINT_CREDENTIAL_PREFIX) : undefined;
@@ -57,7 +60,7 @@ export async function registerEndpoint(
     };
     if (existing) await trx('endpoints').where({ id }).update(columns);
     else await trx('endpoints').insert({ id, owner: principal.id, created_at: now(trx), ...columns });
-    if (input.allowed_functions) await replaceAllowed(trx, 'endpoint_allowed_functions', 'function_id', id, input.allowed_functions);
+    if (input.allowed_functions) await replaceAllowed(trx, 'endpoint_allowed_functions', 'function_id', id, input.allowed_functions.map((f) => f.toLowerCase()));
     if (input.allowed_groups) await replaceAllowed(trx, 'endpoint_allowed_groups', 'group_id', id, input.allowed_groups);
     return { endpoint_id: id, name: input.name, ...(credential ? { credential } : {}) };
   });
@@ -99,7 +102,8 @@ export async function getOwnedEndpoint(db: Knex, principal: UserPrincipal, id: s
 }
 
 export async function setAllowedFunctions(db: Knex, endpointId: string, functionIds: readonly string[]): Promise<void> {
-  await inTransaction(db, (trx) => replaceAllowed(trx, 'endpoint_allowed_functions', 'function_id', endpointId, functionIds));
+  const unique = [...new Set(functionIds.map((f) => f.toLowerCase()))];
+  await inTransaction(db, (trx) => replaceAllowed(trx, 'endpoint_allowed_functions', 'function_id', endpointId, unique));
 }
 
 /** Soft-deletes the endpoint and revokes its credential; the ledger fails its unfinished tasks. */

@@ -1,6 +1,6 @@
 /**
  * What an endpoint agent calls, with its own credential: lease work (a
- * long-poll), post results, heartbeat. See docs/protocol.md.
+ * long-poll), post results, heartbeat, hand back. See docs/api.md.
  */
 import Router from '@koa/router';
 import { requireEndpointCredential } from '../authenticate.js';

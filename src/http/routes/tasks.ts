@@ -27,7 +27,10 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
   router.post('/v3/endpoints/:endpoint_id/submit', user, uuidParams('endpoint_id'), validBody(validator, 'task-submit.json'), async (ctx) => {
     const body = bodyIn<TaskSubmitRequest>(ctx);
     const endpointId = ctx.params.endpoint_id;
-    const entries = Object.entries(body.tasks).map(([functionId, payloads]) => [functionId.toLowerCase(), payloads] as const);
+    // Keys that differ only in case name one function: merge them, so no task id goes missing from the answer.
+    const merged = new Map<string, string[]>();
+    for (const [key, payloads] of Object.entries(body.tasks)) merged.set(key.toLowerCase(), [...(merged.get(key.toLowerCase()) ?? []), ...payloads]);
+    const entries = [...merged];
     const submitted = await acceptSubmission(deps, ctx, {
       user: userOf(ctx),
       taskGroupId: body.task_group_id?.toLowerCase(),
