@@ -65,14 +65,15 @@ async function replaceGroups(trx: Knex, functionId: string, groupIds: readonly s
  * Reads functions by id, with their groups. Deleted ones are left out, except
  * for leasing: tasks queued before a delete still run.
  */
-export async function loadFunctions(db: Knex, ids: readonly string[], options: { includeDeleted?: boolean } = {}): Promise<Map<string, FunctionRow>> {
+export async function loadFunctions(db: Knex, ids: readonly string[], options: { includeDeleted?: boolean; withGroups?: boolean } = {}): Promise<Map<string, FunctionRow>> {
   const unique = [...new Set(ids)];
   const found = new Map<string, FunctionRow>();
   if (unique.length === 0) return found;
   const query = db('functions').whereIn('id', unique);
   if (!options.includeDeleted) query.whereNull('deleted_at');
   const rows = await query;
-  const groups = await db('function_groups').whereIn('function_id', unique);
+  // Leasing needs no sharing information: skip that query on the hot path.
+  const groups = options.withGroups === false ? [] : await db('function_groups').whereIn('function_id', unique);
   for (const row of rows) found.set(row.id, { ...row, group_ids: [] });
   for (const { function_id, group_id } of groups) found.get(function_id)?.group_ids.push(group_id);
   return found;

@@ -43,7 +43,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
         subscription.unsubscribe();
       }
     }
-    const functions = await loadFunctions(db, leased.map((t) => t.functionId), { includeDeleted: true });
+    const functions = await loadFunctions(db, leased.map((t) => t.functionId), { includeDeleted: true, withGroups: false });
     const response: EndpointLeaseResponse = {
       lease_seconds: config.leaseTimeout / 1000,
       tasks: leased.map((t) => ({

@@ -1,0 +1,155 @@
+/**
+ * `npm run bench -- ledger`: the ledger's throughput on SQLite and MariaDB (a
+ * private server, when mariadbd is installed), and how fast a submit reaches a
+ * waiting long-poll through the HTTP service.
+ *   - submit, lease and complete of 20,000 tasks in batches of 500, each phase
+ *     and the whole cycle (tasks/s), through the ledger functions
+ *   - median and p99 from a submit (HTTP) to a waiting lease long-poll receiving it
+ */
+import http from 'node:http';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { openDatabase } from '../src/db/connect.js';
+import { migrateLatest } from '../src/db/migrate.js';
+import { submitTasks } from '../src/ledger/submitTasks.js';
+import { leaseTasks, type LeasedTask } from '../src/ledger/leaseTasks.js';
+import { completeTasks } from '../src/ledger/completeTasks.js';
+import { registerFunction } from '../src/registry/functions.js';
+import { registerEndpoint } from '../src/registry/endpoints.js';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { startService } from '../src/service.js';
+import { findBinary, startMariaDb } from '../test/helpers/mariadb.js';
+
+const TASKS = Number(process.env.FUNCX_BENCH_TASKS ?? 20_000);
+const BATCH = 500;
+const LATENCY_SAMPLES = Number(process.env.FUNCX_BENCH_SAMPLES ?? 300);
+
+interface Figures {
+  submit: number;
+  lease: number;
+  complete: number;
+  cycle: number;
+  medianMs: number;
+  p99Ms: number;
+}
+
+export async function runLedgerBench(): Promise<void> {
+  const rows: [string, Figures][] = [];
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-bench-ledger-'));
+  try {
+    rows.push(['SQLite', await measure(`sqlite://${path.join(dir, 'bench.sqlite3')}`, dir)]);
+    if (findBinary('mariadbd')) {
+      const server = await startMariaDb();
+      try {
+        const admin = openDatabase(server.url, { poolMax: 2 });
+        await admin.raw('CREATE DATABASE bench CHARACTER SET utf8mb4 COLLATE utf8mb4_bin');
+        await admin.destroy();
+        rows.push(['MariaDB', await measure(`${server.url}bench`, dir)]);
+      } finally {
+        await server.stop();
+      }
+    } else {
+      console.log('MariaDB: skipped (mariadbd is not installed)');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const rate = (n: number) => n.toFixed(0).padStart(9);
+  console.log(`\nledger: ${TASKS} tasks in batches of ${BATCH}, ${os.availableParallelism()} cores (tasks/s; latency over ${LATENCY_SAMPLES} samples)`);
+  console.log('database   submit      lease   complete      cycle   submit->poll median   p99');
+  for (const [name, f] of rows) {
+    console.log(`${name.padEnd(8)}${rate(f.submit)}  ${rate(f.lease)}  ${rate(f.complete)}  ${rate(f.cycle)}   ${f.medianMs.toFixed(2).padStart(10)} ms  ${f.p99Ms.toFixed(2).padStart(6)} ms`);
+  }
+  console.log('targets: cycle >= 10,000 tasks/s on SQLite, >= 3,000 on MariaDB; median submit->poll < 5 ms');
+}
+
+async function measure(url: string, dir: string): Promise<Figures> {
+  const db = openDatabase(url, { poolMax: 10 });
+  try {
+    await migrateLatest(db);
+    const throughput = await ledgerThroughput(db);
+    const latency = await submitToPollLatency(url, dir);
+    return { ...throughput, ...latency };
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function ledgerThroughput(db: Knex) {
+  const owner = { kind: 'user' as const, id: 'bench', groups: [] };
+  const functionId = await registerFunction(db, owner.id, { runtime: 'python', source: 'def noop():\n    pass\n', entry_point: 'noop' });
+  const { endpoint_id: endpointId } = await registerEndpoint(db, owner, { name: 'bench' });
+  const payload = JSON.stringify({ args: [], kwargs: {} });
+  const seconds = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e9;
+
+  const t0 = process.hrtime.bigint();
+  for (let sent = 0; sent < TASKS; sent += BATCH) {
+    await submitTasks(db, { submitter: owner.id, tasks: Array.from({ length: BATCH }, () => ({ functionId, endpointId, payload, serializer: 'json' as const })) });
+  }
+  const submitS = seconds(t0);
+  const t1 = process.hrtime.bigint();
+  const batches: LeasedTask[][] = [];
+  for (;;) {
+    const leased = await leaseTasks(db, { endpointId, maxTasks: BATCH, leaseMs: 600_000 });
+    if (leased.length === 0) break;
+    batches.push(leased);
+  }
+  const leaseS = seconds(t1);
+  const t2 = process.hrtime.bigint();
+  for (const batch of batches) {
+    await completeTasks(db, {
+      endpointId, maxResultBytes: 1 << 20, maxRetries: 3,
+      results: batch.map((task) => ({ task_id: task.taskId, lease_token: task.leaseToken, status: 'success' as const, result: 'null', result_serializer: 'json' as const })),
+    });
+  }
+  const completeS = seconds(t2);
+  const leasedCount = batches.reduce((n, b) => n + b.length, 0);
+  if (leasedCount !== TASKS) throw new Error(`leased ${leasedCount} of ${TASKS}`);
+  return { submit: TASKS / submitS, lease: TASKS / leaseS, complete: TASKS / completeS, cycle: TASKS / (submitS + leaseS + completeS) };
+}
+
+/** A real service on port 0: an endpoint waits in a lease long-poll; time from submitting to the poll's answer. */
+async function submitToPollLatency(databaseUrl: string, dir: string) {
+  const home = mkdtempSync(path.join(dir, 'home-'));
+  const service = await startService(loadConfig({}, { port: 0, home, databaseUrl, logLevel: 'silent' }), { logger: createLogger('silent') });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
+  try {
+    const token = (JSON.parse(readFileSync(service.quickstart!.file, 'utf8')) as { token: string }).token;
+    const post = (urlPath: string, bearer: string, body: unknown) =>
+      new Promise<any>((resolve, reject) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+        const data = JSON.stringify(body);
+        const request = http.request(service.url + urlPath, {
+          method: 'POST', agent,
+          headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
+        }, (response) => {
+          let text = '';
+          response.on('data', (chunk) => (text += chunk));
+          response.on('end', () => resolve(JSON.parse(text)));
+        });
+        request.on('error', reject);
+        request.end(data);
+      });
+    const functionId = (await post('/v3/functions', token, { runtime: 'python', source: 'def noop():\n    pass\n', entry_point: 'noop' })).function_uuid;
+    const endpoint = await post('/v3/endpoints', token, { name: 'latency' });
+    const samples: number[] = [];
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const poll = post(`/v3/endpoints/${endpoint.endpoint_id}/lease`, endpoint.credential, { max_tasks: 1, wait_s: 30 });
+      // Measure only once the poll is really waiting (subscribed to its wake-up).
+      while (service.deps.wakeups.size === 0) await new Promise((resolve) => setImmediate(resolve));
+      const started = process.hrtime.bigint();
+      await post(`/v3/endpoints/${endpoint.endpoint_id}/submit`, token, { tasks: { [functionId]: ['{"args":[],"kwargs":{}}'] } });
+      const answer = await poll;
+      samples.push(Number(process.hrtime.bigint() - started) / 1e6);
+      if (answer.tasks.length !== 1) throw new Error('the poll answered without the task');
+      while (service.deps.wakeups.size !== 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    samples.sort((a, b) => a - b);
+    return { medianMs: samples[Math.floor(samples.length / 2)], p99Ms: samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.99))] };
+  } finally {
+    agent.destroy();
+    await service.close();
+  }
+}
