@@ -67,7 +67,15 @@ export async function startService(config: Config, options: { logger?: Logger; d
       closing ??= (async () => {
         stopping.abort();
         await new Promise<void>((resolve) => {
-          server.close(() => resolve());
+          // Keep-alive sockets (endpoints, SDKs) would hold close() open: drop each as soon as
+          // it is idle, and after a bound drop the rest, so a restart is never stuck.
+          const sweep = setInterval(() => server.closeIdleConnections(), 50);
+          const force = setTimeout(() => server.closeAllConnections(), 10_000);
+          server.close(() => {
+            clearInterval(sweep);
+            clearTimeout(force);
+            resolve();
+          });
           server.closeIdleConnections();
         });
         await maintenance.stop();
