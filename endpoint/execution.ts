@@ -1,0 +1,54 @@
+/**
+ * The contract between the endpoint agent (which leases tasks and reports
+ * results) and whatever executes them (worker processes per runtime, later
+ * batch-scheduler blocks). The agent knows nothing of runtimes; executors know
+ * nothing of the service.
+ */
+
+export type Runtime = 'python' | 'javascript' | 'shell';
+export type Serializer = 'json' | 'pickle';
+
+export interface TaskToRun {
+  taskId: string;
+  attempt: number;
+  functionId: string;
+  runtime: Runtime;
+  /** python/javascript: the function's source; shell: the command template. */
+  source: string;
+  /** The function to call inside source (python, javascript). */
+  entryPoint: string | null;
+  /** Serialized {args, kwargs}: JSON text for json, base64 of a pickled (args, kwargs) tuple for pickle. */
+  payload: string;
+  serializer: Serializer;
+  /** Ends the task after this long (shell: return code 124; others: TaskWalltimeExceeded). */
+  walltimeMs: number;
+}
+
+export interface RemoteException {
+  type: string;
+  message: string;
+  traceback?: string;
+  /** The exception object in the task's serializer, when the runtime could provide it (pickle). */
+  serialized?: string;
+}
+
+/** What became of one attempt. `retry` marks a system loss (WorkerLost), not the user's exception. */
+export type TaskOutcome =
+  | { status: 'success'; result: string; resultSerializer: Serializer }
+  | { status: 'failed'; exception: RemoteException; retry?: boolean };
+
+export interface ExecutorStats {
+  totalWorkers: number;
+  idleWorkers: number;
+}
+
+export interface Executor {
+  start(): Promise<void>;
+  /** Runs one task; resolves with its outcome, never rejects for the task's own failure. Aborting kills it. */
+  run(task: TaskToRun, signal: AbortSignal): Promise<TaskOutcome>;
+  stats(): ExecutorStats;
+  /** Runtimes this executor offers, with versions (reported in heartbeats). */
+  runtimes(): Promise<{ name: string; version: string }[]>;
+  /** Stops all workers; running tasks are killed. */
+  stop(): Promise<void>;
+}

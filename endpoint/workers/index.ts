@@ -1,0 +1,159 @@
+/**
+ * The local executor: long-lived python3 and node worker processes (a pool
+ * per runtime, started on demand and kept warm) and /bin/sh for shell tasks.
+ *
+ * At most `maxWorkers` tasks run at once across all runtimes (that is the
+ * capacity the agent advertises); further run() calls wait. Every task gets
+ * its walltime and can be cancelled; a worker that dies mid-task is replaced
+ * and the task reported as WorkerLost with retry (the ledger runs it again).
+ */
+import { setMaxListeners } from 'node:events';
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLogger, type Logger } from '../../src/logger.js';
+import { packageRoot } from '../../src/util/paths.js';
+import type { Executor, Runtime, Serializer, TaskOutcome, TaskToRun } from '../execution.js';
+import { failed } from './errors.js';
+import { WorkerPool } from './pool.js';
+import { runInWorker } from './runInWorker.js';
+import { Aborted, Semaphore } from './semaphore.js';
+import { runShell } from './shell.js';
+import { detectRuntimes, type RuntimeVersion } from './versions.js';
+import { eitherSignal } from './walltime.js';
+import { workerEnv } from './workerEnv.js';
+import { WorkerProcess } from './workerProcess.js';
+
+export interface WorkerExecutorOptions {
+  /** Tasks run at once, across runtimes; also each pool's process limit. */
+  maxWorkers: number;
+  /** The interpreter python workers run (default python3). */
+  pythonInterpreter?: string;
+  /** Payload serializers accepted (default both); the javascript and shell runtimes take json only. */
+  allowedSerializers?: Serializer[];
+  /** Bytes of each shell stream kept, from the end (default 64 KiB). */
+  shellOutputCap?: number;
+  /** Working folder of the workers; shell tasks get a fresh folder under it each. */
+  workDir: string;
+  logger?: Logger;
+}
+
+export interface WorkerExecutor extends Executor {
+  /** Pids of live worker and shell processes (tests check none outlive stop()). */
+  pids(): number[];
+}
+
+const DEFAULT_SHELL_OUTPUT_CAP = 64 * 1024;
+/** Not compiled by tsc: loaded from the source tree whichever build runs. */
+const PYTHON_WORKER = path.join(packageRoot(), 'endpoint/workers/python_worker.py');
+/** Compiled next to this file. */
+const JS_WORKER = fileURLToPath(new URL('./js-worker.js', import.meta.url));
+
+export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExecutor {
+  const log = (options.logger ?? createLogger('info', 'funcx-endpoint')).child({ component: 'workers' });
+  const maxWorkers = Math.max(1, Math.floor(options.maxWorkers));
+  const python = options.pythonInterpreter ?? 'python3';
+  const serializers = options.allowedSerializers ?? ['json', 'pickle'];
+  const shellOutputCap = options.shellOutputCap ?? DEFAULT_SHELL_OUTPUT_CAP;
+  const env = workerEnv({ PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' });
+  const slots = new Semaphore(maxWorkers);
+  const stopping = new AbortController();
+  setMaxListeners(0, stopping.signal); // one listener per task in flight or waiting: many is normal
+  const shellPids = new Set<number>();
+  const inFlight = new Set<Promise<TaskOutcome>>();
+  let versions: Promise<RuntimeVersion[]> | undefined;
+
+  const spawner = (runtime: 'python' | 'javascript', command: string, args: string[]) => () => {
+    mkdirSync(options.workDir, { recursive: true, mode: 0o700 }); // a missing cwd would look like a missing interpreter
+    const worker = new WorkerProcess({ command, args, cwd: options.workDir, env, log: log.child({ runtime }) });
+    log.debug({ runtime, workerPid: worker.pid }, 'worker process started');
+    return worker;
+  };
+  const pools = {
+    python: new WorkerPool(spawner('python', python, [PYTHON_WORKER]), maxWorkers),
+    javascript: new WorkerPool(spawner('javascript', process.execPath, [JS_WORKER]), maxWorkers),
+  };
+
+  /** Why this executor will not run the task, if it will not. */
+  function refusal(task: TaskToRun): TaskOutcome | undefined {
+    const accepted: Record<Runtime, Serializer[]> = {
+      python: serializers,
+      javascript: serializers.filter((s) => s === 'json'),
+      shell: serializers.filter((s) => s === 'json'),
+    };
+    if (!(task.runtime in accepted)) return failed('RuntimeNotAvailable', `this endpoint has no ${String(task.runtime)} runtime`);
+    if (!accepted[task.runtime].includes(task.serializer)) {
+      const offered = accepted[task.runtime].join(', ') || 'none';
+      return failed('SerializerNotAllowed', `the ${task.runtime} runtime on this endpoint does not accept the ${task.serializer} serializer (accepted: ${offered})`);
+    }
+    return undefined;
+  }
+
+  async function dispatch(task: TaskToRun, signal: AbortSignal): Promise<TaskOutcome> {
+    if (task.runtime === 'shell') {
+      return runShell(task, signal, { workDir: options.workDir, outputCap: shellOutputCap, env, log, stopping: stopping.signal, pids: shellPids });
+    }
+    return runInWorker(task, signal, { pool: pools[task.runtime], log, stopping: stopping.signal });
+  }
+
+  async function runTask(task: TaskToRun, signal: AbortSignal): Promise<TaskOutcome> {
+    const refused = refusal(task);
+    if (refused) return refused;
+    const waiting = eitherSignal(signal, stopping.signal);
+    try {
+      await slots.acquire(waiting.signal);
+    } catch (error) {
+      if (!(error instanceof Aborted)) throw error;
+      return stopping.signal.aborted
+        ? failed('ExecutorStopped', 'the executor stopped before the task ran', true)
+        : failed('TaskCancelled', 'the task was cancelled before it started');
+    } finally {
+      waiting.dispose();
+    }
+    try {
+      return await dispatch(task, signal);
+    } catch (error) {
+      // A bug of ours, not the task's: report it as a system loss so the ledger retries it.
+      log.error({ err: error, taskId: task.taskId }, 'executor failed to run a task');
+      return failed('WorkerLost', `the executor failed to run the task: ${(error as Error).message}`, true);
+    } finally {
+      slots.release();
+    }
+  }
+
+  return {
+    async start() {
+      // Workers start on demand (the first task of a runtime pays for it); only the folder is prepared.
+      mkdirSync(options.workDir, { recursive: true, mode: 0o700 });
+    },
+
+    run(task, signal) {
+      if (stopping.signal.aborted) return Promise.resolve(failed('ExecutorStopped', 'the executor is stopped', true));
+      const running = runTask(task, signal);
+      inFlight.add(running);
+      void running.finally(() => inFlight.delete(running));
+      return running;
+    },
+
+    stats() {
+      return { totalWorkers: maxWorkers, idleWorkers: Math.max(0, maxWorkers - slots.inUse) };
+    },
+
+    runtimes() {
+      versions ??= detectRuntimes(python, log);
+      return versions;
+    },
+
+    pids() {
+      return [...pools.python.pids(), ...pools.javascript.pids(), ...shellPids];
+    },
+
+    async stop() {
+      stopping.abort();
+      await Promise.all([pools.python.stop(), pools.javascript.stop()]);
+      // Shell commands were killed by the abort; wait until each has reported.
+      await Promise.allSettled([...inFlight]);
+      log.debug('executor stopped');
+    },
+  };
+}

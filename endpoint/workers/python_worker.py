@@ -1,0 +1,208 @@
+"""A long-lived funcX-TS Python worker (standard library only, Python 3.9+).
+
+Protocol: the agent writes one JSON request per line on fd 3 and reads one JSON
+message per line on fd 4. stdout and stderr are left to the user's code (the
+agent logs them), which is why the protocol never touches them. The first
+message is {"type": "ready"}; then each request gets exactly one reply.
+
+A request: {"task_id", "function_id", "source", "entry_point", "payload",
+"serializer"}. A reply: {"type": "reply", "task_id", "status": "success" |
+"failed", "result"?, "exception"?, "cached"}; `cached` says whether the
+function came from this worker's cache (a warm call compiles nothing).
+
+SystemExit is deliberately not caught: a function that exits the worker ends
+it, and the agent reports the task as WorkerLost and starts a fresh worker.
+"""
+import base64
+import collections
+import hashlib
+import json
+import linecache
+import os
+import pickle
+import sys
+import traceback
+
+REQUESTS_FD = 3
+REPLIES_FD = 4
+# Compiled functions kept per worker; old ones are dropped first.
+CACHE_SIZE = 256
+# The module name user source runs as (shows in qualified exception type names).
+USER_MODULE = "__funcx_function__"
+
+
+class TaskFailure(Exception):
+    """A failure the worker reports with its own type name (not the user's exception)."""
+
+    def __init__(self, type_name, message):
+        super().__init__(message)
+        self.type_name = type_name
+
+
+class _Unserializable(Exception):
+    def __init__(self, value):
+        super().__init__()
+        self.value = value
+
+
+_cache = collections.OrderedDict()
+
+
+def type_name(cls):
+    """'ValueError' for builtins, 'module.Qualified' for everything else."""
+    module = getattr(cls, "__module__", None)
+    if module in (None, "builtins"):
+        return cls.__qualname__
+    return "%s.%s" % (module, cls.__qualname__)
+
+
+def load_function(function_id, source, entry_point):
+    """The callable for this function, from the cache when warm; returns (fn, cached)."""
+    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
+    key = (function_id, digest, entry_point)
+    fn = _cache.get(key)
+    if fn is not None:
+        _cache.move_to_end(key)
+        return fn, True
+    filename = "<funcx function %s>" % function_id
+    # Registering the source with linecache puts the user's lines in tracebacks.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"__name__": USER_MODULE}
+    try:
+        code = compile(source, filename, "exec")
+    except SyntaxError as error:
+        raise TaskFailure("FunctionSourceInvalid", "the function's source does not compile: %s" % error)
+    exec(code, namespace)
+    fn = pick_entry_point(namespace, entry_point)
+    _cache[key] = fn
+    while len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+    return fn, False
+
+
+def pick_entry_point(namespace, entry_point):
+    if entry_point:
+        fn = namespace.get(entry_point)
+        if fn is None:
+            raise TaskFailure("EntryPointNotFound", "the function's source defines no %r" % entry_point)
+        if not callable(fn):
+            raise TaskFailure("EntryPointNotFound", "%r in the function's source is not callable" % entry_point)
+        return fn
+    # No entry point: accept a source that defines exactly one function.
+    defined = [v for k, v in namespace.items() if callable(v) and not k.startswith("__")
+               and getattr(v, "__module__", None) == USER_MODULE]
+    if len(defined) != 1:
+        raise TaskFailure("EntryPointNotFound",
+                          "no entry point given and the source defines %d functions" % len(defined))
+    return defined[0]
+
+
+def decode_payload(serializer, payload):
+    try:
+        if serializer == "pickle":
+            args, kwargs = pickle.loads(base64.b64decode(payload))
+        else:
+            data = json.loads(payload) if payload else {}
+            if not isinstance(data, dict):
+                raise ValueError("expected a JSON object {\"args\": [...], \"kwargs\": {...}}")
+            args, kwargs = data.get("args", []), data.get("kwargs", {})
+        return tuple(args), dict(kwargs)
+    except Exception as error:  # noqa: BLE001 - any decoding problem is the payload's fault
+        raise TaskFailure("TaskPayloadInvalid", "cannot decode the %s payload: %s: %s"
+                          % (serializer, type_name(type(error)), error))
+
+
+def encode_result(serializer, result):
+    if serializer == "pickle":
+        try:
+            return base64.b64encode(pickle.dumps(result)).decode("ascii")
+        except Exception as error:  # noqa: BLE001
+            raise TaskFailure("TaskResultNotSerializable", "result of type %s cannot be pickled: %s"
+                              % (type_name(type(result)), error))
+
+    def refuse(value):
+        raise _Unserializable(value)
+
+    try:
+        return json.dumps(result, default=refuse, allow_nan=False)
+    except _Unserializable as error:
+        raise TaskFailure("TaskResultNotSerializable",
+                          "result of type %s is not JSON-serializable; use the pickle serializer"
+                          % type_name(type(error.value)))
+    except (ValueError, TypeError) as error:
+        # NaN/Infinity, or dict keys JSON cannot carry.
+        raise TaskFailure("TaskResultNotSerializable",
+                          "result of type %s is not JSON-serializable (%s); use the pickle serializer"
+                          % (type_name(type(result)), error))
+
+
+def user_traceback(error):
+    """The formatted traceback without this worker's own frames."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(type(error), error, tb))
+
+
+def describe_exception(error, serializer):
+    exception = {
+        "type": type_name(type(error)),
+        "message": str(error),
+        "traceback": user_traceback(error),
+    }
+    if serializer == "pickle":
+        try:
+            exception["serialized"] = base64.b64encode(pickle.dumps(error)).decode("ascii")
+        except Exception:  # noqa: BLE001 - best effort: some exceptions cannot be pickled
+            pass
+    return exception
+
+
+def run_task(request):
+    serializer = request.get("serializer", "json")
+    cached = False
+    try:
+        fn, cached = load_function(request["function_id"], request["source"], request.get("entry_point"))
+        args, kwargs = decode_payload(serializer, request.get("payload", ""))
+        result = fn(*args, **kwargs)
+        encoded = encode_result(serializer, result)
+        return {"status": "success", "result": encoded, "cached": cached}
+    except SystemExit:
+        raise
+    except TaskFailure as failure:
+        return {"status": "failed", "cached": cached,
+                "exception": {"type": failure.type_name, "message": str(failure)}}
+    except BaseException as error:  # noqa: BLE001 - KeyboardInterrupt from user code is the user's failure
+        return {"status": "failed", "cached": cached, "exception": describe_exception(error, serializer)}
+
+
+def main():
+    # Running as a script put this folder first on sys.path; user imports must not resolve here.
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
+    # Subprocesses the user's code starts must not hold the protocol pipes open.
+    os.set_inheritable(REQUESTS_FD, False)
+    os.set_inheritable(REPLIES_FD, False)
+    requests = os.fdopen(REQUESTS_FD, "rb")
+    replies = os.fdopen(REPLIES_FD, "wb")
+
+    def send(message):
+        replies.write(json.dumps(message).encode("utf-8") + b"\n")
+        replies.flush()
+
+    send({"type": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})
+    for line in requests:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        reply = run_task(request)
+        reply["type"] = "reply"
+        reply["task_id"] = request.get("task_id")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        send(reply)
+    # EOF on fd 3: the agent is gone or stopping us.
+
+
+if __name__ == "__main__":
+    main()
