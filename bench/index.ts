@@ -1,9 +1,10 @@
 /** `npm run bench -- <name>`: prints the figures the issues ask for. */
 import { runLedgerBench } from './ledger.js';
+import { runE2eBench } from './e2e.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   ledger: runLedgerBench,
-  // e2e (service + a local endpoint and its workers) is registered by bench/e2e.ts once the endpoint lands.
+  e2e: runE2eBench,
 };
 
 const names = process.argv.slice(2);

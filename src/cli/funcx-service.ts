@@ -10,10 +10,12 @@ import { openDatabase } from '../db/connect.js';
 import { migrateLatest } from '../db/migrate.js';
 import { createToken } from '../registry/tokens.js';
 import { startService } from '../service.js';
+import { launchLocalEndpoint, type LocalEndpoint } from '../../endpoint/localLauncher.js';
 
 const USAGE = `usage: funcx-service <command>
 
-  serve                              start the service (applies migrations first)
+  serve [--local-endpoint NAME]      start the service (applies migrations first); with
+                                     --local-endpoint, also a local endpoint (npm start)
   migrate                            apply database migrations and exit
   token create --user NAME [--group G ...] [--description TEXT]
                                      print a new API token for that identity
@@ -26,7 +28,7 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve':
-      return serve();
+      return serve(rest);
     case 'migrate': {
       const config = loadConfig();
       const db = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax });
@@ -77,11 +79,30 @@ async function token(args: string[]): Promise<number> {
   return 0;
 }
 
-async function serve(): Promise<number> {
+async function serve(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { 'local-endpoint': { type: 'string' } } });
   const config = loadConfig();
   const service = await startService(config);
   if (service.quickstart) {
     console.error(`funcx service at ${service.url}; credentials for clients in ${service.quickstart.file}`);
+  }
+  let endpoint: LocalEndpoint | undefined;
+  const endpointName = values['local-endpoint'];
+  if (endpointName) {
+    if (!service.quickstart) throw new Error('--local-endpoint needs quickstart.json (FUNCX_WRITE_QUICKSTART=true) for its token');
+    try {
+      endpoint = await launchLocalEndpoint({
+        name: endpointName,
+        home: config.home,
+        serviceUrl: service.url,
+        quickstartFile: service.quickstart.file,
+        logger: service.deps.logger,
+      });
+      console.error(`local endpoint "${endpointName}" is ${endpoint.endpointId} (in ${service.quickstart.file})`);
+    } catch (error) {
+      await service.close();
+      throw error;
+    }
   }
   await new Promise<void>((resolve) => {
     let signals = 0;
@@ -89,16 +110,23 @@ async function serve(): Promise<number> {
       signals += 1;
       if (signals > 1) {
         console.error(`funcx-service: second ${signal}, exiting now`);
+        endpoint?.kill();
         process.exit(1);
       }
       console.error(`funcx-service: ${signal}, stopping (send again to force)`);
-      service.close().then(resolve, (error) => {
-        console.error(asError(error));
-        process.exit(1);
-      });
+      // The endpoint first: it posts its last results to the service.
+      (endpoint?.stop() ?? Promise.resolve())
+        .then(() => service.close())
+        .then(resolve, (error) => {
+          console.error(asError(error));
+          process.exit(1);
+        });
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    endpoint?.child.once('exit', (code, signal) => {
+      if (signals === 0) console.error(`funcx-service: the local endpoint exited (${signal ?? code}); the service keeps running`);
+    });
   });
   return 0;
 }

@@ -1,0 +1,147 @@
+/**
+ * `npm run bench -- e2e`: the whole path (service, a real local endpoint
+ * process, real python3 and node workers) on this machine, SQLite ledger.
+ *   - throughput of 10,000 no-op tasks per runtime, submitted in batches of 500
+ *   - round trip of one task with warm workers (submit, then long-poll wait)
+ *   - the endpoint's resident memory (agent + workers) with 4 workers
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { startService } from '../src/service.js';
+import { configTemplate } from '../endpoint/config.js';
+import { endpointPaths } from '../endpoint/paths.js';
+import { readIdentity } from '../endpoint/identity.js';
+
+const TASKS = Number(process.env.FUNCX_BENCH_TASKS ?? 10_000);
+const BATCH = 500;
+const ROUND_TRIPS = Number(process.env.FUNCX_BENCH_ROUND_TRIPS ?? 200);
+const WORKERS = 4;
+
+export async function runE2eBench(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-bench-e2e-'));
+  const config = loadConfig({}, { port: 0, home: path.join(dir, 'home'), logLevel: 'silent', databaseUrl: `sqlite://${path.join(dir, 'bench.sqlite3')}` });
+  const service = await startService(config, { logger: createLogger('silent') });
+  const token = (JSON.parse(readFileSync(service.quickstart!.file, 'utf8')) as { token: string }).token;
+  const call = async (method: string, urlPath: string, body?: unknown) => {
+    const response = await fetch(service.url + urlPath, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const parsed = (await response.json()) as any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (response.status >= 300) throw new Error(`${method} ${urlPath}: ${JSON.stringify(parsed)}`);
+    return parsed;
+  };
+
+  const home = path.join(dir, 'endpoints');
+  const paths = endpointPaths('bench', home);
+  mkdirSync(paths.dir, { recursive: true });
+  writeFileSync(paths.config, YAML.stringify({
+    ...YAML.parse(configTemplate({ name: 'bench', serviceUrl: service.url, maxWorkers: WORKERS })),
+    prefetch: 4 * WORKERS,
+    log_level: 'warn',
+  }));
+  const cli = fileURLToPath(new URL('../endpoint/cli/funcx-endpoint.js', import.meta.url));
+  const endpoint = spawn(process.execPath, [cli, 'start', 'bench'], {
+    env: { ...process.env, FUNCX_HOME: home, FUNCX_TOKEN: token },
+    stdio: ['ignore', 'ignore', 'inherit'],
+    detached: true,
+  });
+  const killEndpoint = () => {
+    try {
+      process.kill(-endpoint.pid!, 'SIGKILL');
+    } catch {
+      // gone
+    }
+  };
+  try {
+    for (let i = 0; i < 600 && !readIdentity(paths); i++) await new Promise((r) => setTimeout(r, 100));
+    const endpointId = readIdentity(paths)!.endpoint_id;
+    const python = (await call('POST', '/v3/functions', { runtime: 'python', source: 'def noop():\n    return None\n', entry_point: 'noop' })).function_uuid;
+    const javascript = (await call('POST', '/v3/functions', { runtime: 'javascript', source: 'function noop() { return null }', entry_point: 'noop' })).function_uuid;
+    const payload = JSON.stringify({ args: [], kwargs: {} });
+
+    const submitAndWait = async (functionId: string, count: number): Promise<number> => {
+      const started = process.hrtime.bigint();
+      const ids: string[] = [];
+      for (let sent = 0; sent < count; sent += BATCH) {
+        const n = Math.min(BATCH, count - sent);
+        const answer = await call('POST', `/v3/endpoints/${endpointId}/submit`, { tasks: { [functionId]: Array(n).fill(payload) } });
+        ids.push(...answer.tasks[functionId]);
+      }
+      for (let i = 0; i < ids.length; i += 1000) {
+        let pending = ids.slice(i, i + 1000);
+        while (pending.length > 0) {
+          const answer = await call('POST', '/v3/tasks/wait', { task_ids: pending, timeout_s: 30 });
+          for (const [id, task] of Object.entries(answer.done) as [string, { status: string; exception?: unknown }][]) {
+            if (task.status !== 'success') throw new Error(`task ${id} ${task.status}: ${JSON.stringify(task.exception)}`);
+          }
+          pending = answer.pending;
+        }
+      }
+      return Number(process.hrtime.bigint() - started) / 1e9;
+    };
+
+    // Warm both runtimes' workers before measuring.
+    await submitAndWait(python, 2 * WORKERS);
+    await submitAndWait(javascript, 2 * WORKERS);
+    const pythonSeconds = await submitAndWait(python, TASKS);
+    const javascriptSeconds = await submitAndWait(javascript, TASKS);
+
+    const roundTrips: number[] = [];
+    for (let i = 0; i < ROUND_TRIPS; i++) {
+      const started = process.hrtime.bigint();
+      const answer = await call('POST', `/v3/endpoints/${endpointId}/submit`, { tasks: { [python]: [payload] } });
+      let pending: string[] = answer.tasks[python];
+      while (pending.length > 0) pending = (await call('POST', '/v3/tasks/wait', { task_ids: pending, timeout_s: 30 })).pending;
+      roundTrips.push(Number(process.hrtime.bigint() - started) / 1e6);
+    }
+    roundTrips.sort((a, b) => a - b);
+    const rssMb = processTreeRss(endpoint.pid!) / 1024;
+
+    console.log(`\nend to end: service + one local endpoint (${WORKERS} workers, prefetch ${4 * WORKERS}), SQLite, ${os.availableParallelism()} cores`);
+    console.log(`  python no-op throughput      ${(TASKS / pythonSeconds).toFixed(0).padStart(8)} tasks/s   (${TASKS} tasks in ${pythonSeconds.toFixed(2)} s)`);
+    console.log(`  javascript no-op throughput  ${(TASKS / javascriptSeconds).toFixed(0).padStart(8)} tasks/s   (${TASKS} tasks in ${javascriptSeconds.toFixed(2)} s)`);
+    console.log(`  round trip, warm python      median ${percentile(roundTrips, 0.5).toFixed(2)} ms   p99 ${percentile(roundTrips, 0.99).toFixed(2)} ms   (${ROUND_TRIPS} tasks, one at a time)`);
+    console.log(`  endpoint resident memory     ${rssMb.toFixed(1)} MiB (agent and its ${WORKERS}+ worker processes)`);
+  } finally {
+    killEndpoint();
+    await service.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+/** Resident memory (KiB) of a process and all its descendants, from /proc. */
+function processTreeRss(root: number): number {
+  const children = new Map<number, number[]>();
+  const rss = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]);
+      rss.set(Number(entry), Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0));
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  let total = 0;
+  const stack = [root];
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    total += rss.get(pid) ?? 0;
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return total;
+}

@@ -1,0 +1,404 @@
+/**
+ * The endpoint agent: leases as many tasks as it has room for, runs them on
+ * its executor, reports results in batches, and heartbeats.
+ *
+ * Room = max_workers + prefetch - tasks queued or running, so the endpoint
+ * never holds more than it can start. A task stays "held" (its lease listed in
+ * heartbeats, so renewed) from lease until the service acknowledges its
+ * result. Results go to the on-disk spool before they are posted, and leave it
+ * only when acknowledged.
+ *
+ * Stopping: the first stop stops leasing, hands back tasks not yet started,
+ * lets running ones finish within the grace period (then hands them back too),
+ * and posts what it can. A second stop kills everything at once; the service
+ * reclaims the leases when they expire.
+ */
+import os from 'node:os';
+import PQueue from 'p-queue';
+import type { Logger } from '../src/logger.js';
+import { asError } from '../src/errors.js';
+import { sleep } from '../src/util/time.js';
+import { Backoff } from './backoff.js';
+import { CredentialRefused, ServiceUnreachable } from './errors.js';
+import type { HeldLease, PostedResult, ServiceClient } from './client.js';
+import type { ResultSpool, SpooledResult } from './spool.js';
+import type { EndpointSettings } from './config.js';
+import type { Executor, TaskOutcome, TaskToRun } from './execution.js';
+import type { EndpointLeaseResponse } from '../src/generated/schemas/endpoint-lease-response.js';
+
+type LeasedTask = EndpointLeaseResponse['tasks'][number];
+type LeasedFunction = EndpointLeaseResponse['functions'][string];
+
+interface HeldTask {
+  lease: LeasedTask;
+  fn: LeasedFunction | undefined;
+  controller: AbortController;
+  phase: 'queued' | 'running' | 'reporting';
+  /** The service said to stop it (cancelled, or lease lost): its result is not posted. */
+  dropped: boolean;
+  /** Stopping: give the lease back instead of posting a result. */
+  handBack: boolean;
+}
+
+export interface AgentDeps {
+  settings: EndpointSettings;
+  endpointId: string;
+  credential: string;
+  client: ServiceClient;
+  executor: Executor;
+  spool: ResultSpool;
+  logger: Logger;
+}
+
+export interface AgentStats {
+  held: number;
+  queued: number;
+  running: number;
+  reporting: number;
+  outbox: number;
+  connected: boolean;
+}
+
+const RESULT_BATCH = 500;
+
+export class EndpointAgent {
+  private readonly held = new Map<string, HeldTask>();
+  private readonly queue: PQueue;
+  private readonly outbox: SpooledResult[] = [];
+  private readonly leasing = new AbortController();
+  private readonly stopped = new AbortController();
+  private readonly log: Logger;
+  private flushing: Promise<void> | undefined;
+  private roomFreed: (() => void) | undefined;
+  private connected = false;
+  private lastBusyAt = Date.now();
+  private stopRequests = 0;
+  private fatal: Error | undefined;
+  private done: Promise<void> | undefined;
+
+  constructor(private readonly deps: AgentDeps) {
+    this.queue = new PQueue({ concurrency: deps.settings.maxWorkers });
+    this.log = deps.logger.child({ endpointId: deps.endpointId });
+  }
+
+  /** Runs until stopped; rejects with the fatal error when the service refuses the credential. */
+  run(): Promise<void> {
+    this.done ??= this.main();
+    return this.done;
+  }
+
+  /** First call: graceful. Second call: immediate. */
+  stop(): void {
+    this.stopRequests += 1;
+    if (this.stopRequests === 1) this.stopGracefully();
+    else this.stopNow('stopping now: running tasks are abandoned to the service');
+  }
+
+  private stopGracefully(): void {
+    this.log.info({ graceMs: this.deps.settings.graceMs }, 'stopping: no new tasks; running tasks may finish');
+    this.leasing.abort();
+    this.wakeLeaseLoop();
+  }
+
+  private stopNow(why: string): void {
+    this.log.warn(why);
+    this.leasing.abort();
+    this.wakeLeaseLoop();
+    this.stopped.abort();
+    for (const task of this.held.values()) task.controller.abort();
+  }
+
+  stats(): AgentStats {
+    let queued = 0;
+    let running = 0;
+    let reporting = 0;
+    for (const task of this.held.values()) {
+      if (task.phase === 'queued') queued += 1;
+      else if (task.phase === 'running') running += 1;
+      else reporting += 1;
+    }
+    return { held: this.held.size, queued, running, reporting, outbox: this.outbox.length, connected: this.connected };
+  }
+
+  private async main(): Promise<void> {
+    const { executor, spool } = this.deps;
+    await executor.start();
+    const leftovers = spool.pending();
+    if (leftovers.length > 0) {
+      this.log.info({ results: leftovers.length }, 'posting results kept from a previous run');
+      this.outbox.push(...leftovers);
+      this.scheduleFlush();
+    }
+    const heartbeats = this.heartbeatLoop();
+    try {
+      await this.leaseLoop();
+      if (!this.stopped.signal.aborted) await this.drain();
+    } finally {
+      this.stopped.abort();
+      await heartbeats;
+      await executor.stop();
+      this.log.info({ unacknowledged: this.outbox.length }, 'endpoint agent stopped');
+    }
+    if (this.fatal) throw this.fatal;
+  }
+
+  // --- leasing -------------------------------------------------------------
+
+  private room(): number {
+    let occupied = 0;
+    for (const task of this.held.values()) if (task.phase !== 'reporting') occupied += 1;
+    return this.deps.settings.maxWorkers + this.deps.settings.prefetch - occupied;
+  }
+
+  private wakeLeaseLoop(): void {
+    const wake = this.roomFreed;
+    this.roomFreed = undefined;
+    wake?.();
+  }
+
+  private async leaseLoop(): Promise<void> {
+    const { client, credential, endpointId, settings } = this.deps;
+    const backoff = new Backoff();
+    while (!this.leasing.signal.aborted) {
+      const room = this.room();
+      if (room <= 0) {
+        await new Promise<void>((resolve) => (this.roomFreed = resolve));
+        continue;
+      }
+      try {
+        const response = await client.lease(credential, endpointId, room, settings.pollWaitMs, this.leasing.signal);
+        this.markConnected(true, backoff);
+        for (const lease of response.tasks) this.accept(lease, response.functions[lease.function_id]);
+      } catch (error) {
+        if (this.leasing.signal.aborted) break;
+        if (!this.handleServiceError(error, 'lease')) break;
+        await sleep(backoff.next(error instanceof ServiceUnreachable ? error.retryAfterMs : 0), this.leasing.signal);
+      }
+    }
+  }
+
+  private accept(lease: LeasedTask, fn: LeasedFunction | undefined): void {
+    const task: HeldTask = { lease, fn, controller: new AbortController(), phase: 'queued', dropped: false, handBack: false };
+    this.held.set(lease.task_id, task);
+    this.lastBusyAt = Date.now();
+    this.log.debug({ taskId: lease.task_id, attempt: lease.attempt }, 'task leased');
+    void this.queue.add(() => this.execute(task)).catch((error) => {
+      this.log.error({ err: asError(error), taskId: lease.task_id }, 'task execution crashed');
+    });
+  }
+
+  // --- running -------------------------------------------------------------
+
+  private async execute(task: HeldTask): Promise<void> {
+    const { settings, executor } = this.deps;
+    if (task.controller.signal.aborted || task.handBack || this.leasing.signal.aborted) {
+      // Never started: a dropped task is forgotten, anything else is handed back.
+      if (!task.dropped) task.handBack = true;
+      return this.settle(task);
+    }
+    task.phase = 'running';
+    const log = this.log.child({ taskId: task.lease.task_id, attempt: task.lease.attempt });
+    let outcome: TaskOutcome;
+    if (!task.fn) {
+      outcome = { status: 'failed', exception: { type: 'FunctionNotFound', message: `the service sent no function ${task.lease.function_id}` } };
+    } else if (settings.allowedFunctions.length > 0 && !settings.allowedFunctions.includes(task.lease.function_id)) {
+      // The service checked at submit; the endpoint's own config is the last word.
+      outcome = { status: 'failed', exception: { type: 'FunctionNotPermitted', message: `endpoint ${settings.name} does not allow function ${task.lease.function_id}` } };
+    } else if (!settings.runtimes.includes(task.fn.runtime)) {
+      outcome = { status: 'failed', exception: { type: 'RuntimeNotAvailable', message: `endpoint ${settings.name} does not offer the ${task.fn.runtime} runtime` } };
+    } else {
+      log.debug({ runtime: task.fn.runtime }, 'task started');
+      outcome = await executor.run(this.toRun(task), task.controller.signal);
+    }
+    log.debug({ status: outcome.status }, 'task finished');
+    this.settle(task, outcome);
+  }
+
+  private toRun(task: HeldTask): TaskToRun {
+    return {
+      taskId: task.lease.task_id,
+      attempt: task.lease.attempt,
+      functionId: task.lease.function_id,
+      runtime: task.fn!.runtime,
+      source: task.fn!.source,
+      entryPoint: task.fn!.entry_point,
+      payload: task.lease.payload,
+      serializer: task.lease.serializer,
+      walltimeMs: this.deps.settings.taskWalltimeMs,
+    };
+  }
+
+  /** A task left the queue or its worker: report it, hand it back, or forget it. */
+  private settle(task: HeldTask, outcome?: TaskOutcome): void {
+    this.lastBusyAt = Date.now();
+    if (task.dropped || !outcome || task.handBack) {
+      if (!task.dropped) this.handBack([task]);
+      else this.held.delete(task.lease.task_id);
+    } else {
+      task.phase = 'reporting';
+      const result = toPosted(task.lease, outcome);
+      this.deps.spool.write(result);
+      this.outbox.push(result);
+      this.scheduleFlush();
+    }
+    this.wakeLeaseLoop();
+  }
+
+  private handBack(tasks: HeldTask[]): void {
+    for (const task of tasks) this.held.delete(task.lease.task_id);
+    const leases: HeldLease[] = tasks.map((t) => ({ task_id: t.lease.task_id, lease_token: t.lease.lease_token }));
+    if (leases.length === 0) return;
+    // Best effort: if the service is unreachable the leases simply expire and the tasks are retried.
+    this.deps.client.release(this.deps.credential, this.deps.endpointId, leases).then(
+      ({ released }) => this.log.info({ released: released.length }, 'handed back tasks not run'),
+      (error) => this.log.warn({ err: asError(error), tasks: leases.length }, 'could not hand back tasks; their leases will expire'),
+    );
+  }
+
+  // --- results -------------------------------------------------------------
+
+  private scheduleFlush(): void {
+    this.flushing ??= this.flushLoop().finally(() => {
+      this.flushing = undefined;
+      if (this.outbox.length > 0 && !this.stopped.signal.aborted && !this.fatal) this.scheduleFlush();
+    });
+  }
+
+  private async flushLoop(): Promise<void> {
+    const { client, credential, endpointId, spool } = this.deps;
+    const backoff = new Backoff();
+    while (this.outbox.length > 0 && !this.stopped.signal.aborted) {
+      // Let results that finish together go in one request.
+      await new Promise((resolve) => setImmediate(resolve));
+      const batch = this.outbox.slice(0, RESULT_BATCH);
+      try {
+        const { results } = await client.postResults(credential, endpointId, batch.map(stripAttempt));
+        this.markConnected(true, backoff);
+        const byTask = new Map(results.map((r) => [r.task_id, r]));
+        this.outbox.splice(0, batch.length);
+        for (const posted of batch) {
+          const answer = byTask.get(posted.task_id);
+          if (answer?.outcome === 'rejected') {
+            this.log.warn({ taskId: posted.task_id, code: answer.code, reason: answer.reason }, 'result refused; dropped');
+          }
+          spool.remove(posted);
+          const held = this.held.get(posted.task_id);
+          if (held && held.lease.attempt === posted.attempt) this.held.delete(posted.task_id);
+        }
+      } catch (error) {
+        if (!this.handleServiceError(error, 'results')) return;
+        await sleep(backoff.next(error instanceof ServiceUnreachable ? error.retryAfterMs : 0), this.stopped.signal);
+      }
+    }
+  }
+
+  // --- heartbeats ----------------------------------------------------------
+
+  private async heartbeatLoop(): Promise<void> {
+    const { settings } = this.deps;
+    const backoff = new Backoff();
+    while (!this.stopped.signal.aborted) {
+      try {
+        await this.heartbeat();
+        this.markConnected(true, backoff);
+      } catch (error) {
+        if (!this.handleServiceError(error, 'heartbeat')) return;
+      }
+      if (settings.idleShutdownMs > 0 && this.held.size === 0 && Date.now() - this.lastBusyAt > settings.idleShutdownMs) {
+        this.log.info({ idleMs: Date.now() - this.lastBusyAt }, 'idle for idle_shutdown_after: stopping');
+        this.stop();
+      }
+      await sleep(settings.heartbeatMs, this.stopped.signal);
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    const { client, credential, endpointId, executor, settings } = this.deps;
+    const stats = this.stats();
+    const executorStats = executor.stats();
+    const answer = await client.heartbeat(credential, endpointId, {
+      total_workers: executorStats.totalWorkers,
+      idle_workers: executorStats.idleWorkers,
+      outstanding_tasks: stats.held,
+      pending_tasks: stats.queued,
+      hostname: os.hostname(),
+      runtimes: (await executor.runtimes()).filter((r) => settings.runtimes.includes(r.name as never)),
+      leases: [...this.held.values()].map((t) => ({ task_id: t.lease.task_id, lease_token: t.lease.lease_token })),
+      details: { provider: settings.provider.type, running: stats.running, reporting: stats.reporting, unacknowledged_results: stats.outbox },
+    });
+    for (const taskId of [...answer.cancel, ...answer.lost]) {
+      const task = this.held.get(taskId);
+      if (!task) continue;
+      // Never run (or keep running) a task whose lease is gone: someone else may have it.
+      this.log.info({ taskId, why: answer.cancel.includes(taskId) ? 'cancelled' : 'lease lost' }, 'dropping task');
+      task.dropped = true;
+      task.controller.abort();
+      if (task.phase === 'reporting') this.held.delete(taskId);
+    }
+  }
+
+  // --- stopping ------------------------------------------------------------
+
+  private async drain(): Promise<void> {
+    const { settings } = this.deps;
+    const notStarted = [...this.held.values()].filter((t) => t.phase === 'queued');
+    this.queue.clear();
+    for (const task of notStarted) task.handBack = true;
+    this.handBack(notStarted);
+    const finished = this.queue.onIdle();
+    const graceOver = sleep(settings.graceMs, this.stopped.signal).then(() => 'grace over' as const);
+    if ((await Promise.race([finished.then(() => 'done' as const), graceOver])) !== 'done') {
+      const running = [...this.held.values()].filter((t) => t.phase === 'running');
+      this.log.warn({ tasks: running.length }, 'grace period over: handing back running tasks');
+      for (const task of running) {
+        task.handBack = true;
+        task.controller.abort();
+      }
+      await Promise.race([finished, sleep(5_000)]);
+    }
+    // Post what finished; results that cannot be posted stay in the spool for the next start.
+    const deadline = Date.now() + Math.max(5_000, settings.graceMs);
+    while ((this.outbox.length > 0 || this.flushing) && Date.now() < deadline && !this.stopped.signal.aborted && !this.fatal) {
+      this.scheduleFlush();
+      await Promise.race([this.flushing, sleep(250)]);
+    }
+  }
+
+  // --- errors --------------------------------------------------------------
+
+  private markConnected(connected: boolean, backoff?: Backoff): void {
+    if (connected && !this.connected) this.log.info({ service: this.deps.client.serviceUrl }, 'connected to the service');
+    this.connected = connected;
+    backoff?.reset();
+  }
+
+  /** Logs a failed service call; returns false when the agent must stop (credential refused). */
+  private handleServiceError(error: unknown, during: string): boolean {
+    if (error instanceof CredentialRefused) {
+      if (!this.fatal) {
+        this.fatal = error;
+        this.log.error({ during, code: error.serviceCode }, `${error.message}; stopping (re-register with \`funcx-endpoint start\`, or ask the owner for access)`);
+        this.stopNow('stopping now: the service no longer accepts this endpoint');
+      }
+      return false;
+    }
+    if (error instanceof ServiceUnreachable) {
+      if (this.connected) this.log.warn({ during, err: error.message }, 'service unreachable; retrying with backoff');
+      else this.log.debug({ during, err: error.message }, 'service still unreachable');
+      this.connected = false;
+      return true;
+    }
+    this.log.error({ during, err: asError(error) }, 'service call failed');
+    return true;
+  }
+}
+
+function toPosted(lease: LeasedTask, outcome: TaskOutcome): SpooledResult {
+  const base = { task_id: lease.task_id, lease_token: lease.lease_token, attempt: lease.attempt };
+  if (outcome.status === 'success') return { ...base, status: 'success', result: outcome.result, result_serializer: outcome.resultSerializer };
+  return { ...base, status: 'failed', exception: outcome.exception, ...(outcome.retry ? { retry: true } : {}) };
+}
+
+function stripAttempt({ attempt: _attempt, ...posted }: SpooledResult): PostedResult {
+  return posted;
+}

@@ -1,0 +1,259 @@
+#!/usr/bin/env node
+/**
+ * funcx-endpoint: configure | start | stop | restart | list | delete
+ * As users of funcX / Globus Compute know it. Endpoints live in $FUNCX_HOME/NAME
+ * (FUNCX_HOME defaults to ~/.funcx).
+ */
+import { spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { asError } from '../../src/errors.js';
+import { sleep } from '../../src/util/time.js';
+import { endpointPaths, funcxHome, type EndpointPaths } from '../paths.js';
+import { EndpointConfigError, loadEndpointConfig, writeConfigTemplate } from '../config.js';
+import { endpointState, isAlive, readPid } from '../pidfile.js';
+import { readIdentity } from '../identity.js';
+import { findUserToken } from '../userToken.js';
+import { ServiceClient } from '../client.js';
+import { CredentialRefused, ServiceRejected } from '../errors.js';
+import { RegistrationNeedsToken } from '../registration.js';
+import { EndpointAlreadyRunning, startEndpoint } from '../run.js';
+
+const USAGE = `usage: funcx-endpoint <command> [NAME]
+
+  configure NAME [--service-url URL] [--max-workers N] [--force]
+                     write $FUNCX_HOME/NAME/config.yaml with documented defaults
+  start NAME [--detach] [--service-url URL]
+                     register (first time) and run; --detach runs in the background;
+                     --service-url overrides config.yaml's service_url
+  stop NAME          stop gracefully (running tasks may finish), then forcefully
+  restart NAME       stop, then start detached
+  list               every endpoint with its id and state
+  delete NAME [--force]
+                     delete here and on the service (--force stops it first)
+
+FUNCX_HOME (default ~/.funcx) holds the endpoints. Registering needs the
+owner's API token: FUNCX_TOKEN, or FUNCX_HOME/quickstart.json.`;
+
+const EXIT_USAGE = 2;
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      'service-url': { type: 'string' },
+      'max-workers': { type: 'string' },
+      force: { type: 'boolean', default: false },
+      detach: { type: 'boolean', default: false },
+      'exit-with-parent': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, name] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return command || values.help ? 0 : EXIT_USAGE;
+  }
+  if (command === 'list') return list();
+  if (!name) {
+    console.error(`funcx-endpoint ${command}: name the endpoint\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const paths = endpointPaths(name);
+  switch (command) {
+    case 'configure':
+      return configure(paths, values['service-url'], values['max-workers'], values.force);
+    case 'start':
+      if (values.detach) return startDetached(paths, values['service-url']);
+      return startForeground(paths, { serviceUrl: values['service-url'], exitWithParent: values['exit-with-parent'] });
+    case 'stop':
+      return stop(paths);
+    case 'restart': {
+      const code = await stop(paths);
+      return code === 0 ? startDetached(paths) : code;
+    }
+    case 'delete':
+      return remove(paths, values.force);
+    default:
+      console.error(`funcx-endpoint: unknown command "${command}"\n\n${USAGE}`);
+      return EXIT_USAGE;
+  }
+}
+
+function configure(paths: EndpointPaths, serviceUrl: string | undefined, maxWorkers: string | undefined, force: boolean): number {
+  if (existsSync(paths.config) && !force) {
+    console.error(`${paths.config} exists; edit it, or pass --force to overwrite it`);
+    return 1;
+  }
+  const workers = maxWorkers === undefined ? undefined : Number(maxWorkers);
+  if (workers !== undefined && !(Number.isInteger(workers) && workers > 0)) {
+    console.error(`--max-workers: expected a whole number above 0, got "${maxWorkers}"`);
+    return EXIT_USAGE;
+  }
+  const url = serviceUrl ?? process.env.FUNCX_SERVICE_URL ?? 'http://127.0.0.1:8080';
+  writeConfigTemplate(paths, url, workers);
+  console.log(`wrote ${paths.config}\nstart it with: funcx-endpoint start ${paths.name}`);
+  return 0;
+}
+
+async function startForeground(paths: EndpointPaths, options: { serviceUrl?: string; exitWithParent?: boolean }): Promise<number> {
+  const registering = new AbortController();
+  const state: { started?: Awaited<ReturnType<typeof startEndpoint>> } = {};
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    const { started } = state;
+    if (!started) {
+      registering.abort();
+      if (signals > 1) process.exit(1);
+      return;
+    }
+    if (signals === 1) console.error(`funcx-endpoint: ${signal}: stopping (send again to stop at once)`);
+    started.agent.stop();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  if (options.exitWithParent) {
+    // The quick start's endpoint must not outlive its service, even one killed with SIGKILL.
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) onSignal('SIGTERM');
+    }, 1000).unref();
+  }
+  const started = await startEndpoint(paths, { signal: registering.signal, serviceUrl: options.serviceUrl });
+  state.started = started;
+  console.error(`funcx-endpoint: endpoint "${paths.name}" running as ${started.identity.endpoint_id} (pid ${process.pid})`);
+  await started.done;
+  return 0;
+}
+
+/** Runs `start NAME` in a new session with output to endpoint.log; returns once it has registered. */
+async function startDetached(paths: EndpointPaths, serviceUrl?: string): Promise<number> {
+  loadEndpointConfig(paths); // a bad config fails here, in the user's terminal, not in the log
+  const pid = readPid(paths);
+  if (pid !== undefined && isAlive(pid)) throw new EndpointAlreadyRunning(`endpoint "${paths.name}" is already running (pid ${pid})`);
+  mkdirSync(paths.dir, { recursive: true });
+  const logStart = existsSync(paths.log) ? statSync(paths.log).size : 0;
+  const log = openSync(paths.log, 'a', 0o600);
+  const args = [fileURLToPath(import.meta.url), 'start', paths.name, ...(serviceUrl ? ['--service-url', serviceUrl] : [])];
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    stdio: ['ignore', log, log],
+    env: process.env,
+  });
+  closeSync(log);
+  child.unref();
+  // Ready when this child logs "endpoint started" (pino lines carry the pid); bounded wait.
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) {
+      console.error(`funcx-endpoint: the endpoint exited during start; see ${paths.log}`);
+      return 1;
+    }
+    const fresh = readFileSync(paths.log).subarray(logStart).toString('utf8');
+    if (fresh.split('\n').some((line) => line.includes(`"pid":${child.pid},`) && line.includes('"msg":"endpoint started"'))) {
+      console.log(`endpoint "${paths.name}" started in the background: id ${readIdentity(paths)?.endpoint_id}, pid ${child.pid}, log ${paths.log}`);
+      return 0;
+    }
+    await sleep(100);
+  }
+  console.error(`funcx-endpoint: the endpoint did not register within 60 s; it keeps trying (pid ${child.pid}), see ${paths.log}`);
+  return 1;
+}
+
+async function stop(paths: EndpointPaths): Promise<number> {
+  const pid = readPid(paths);
+  if (pid === undefined || !isAlive(pid)) {
+    if (pid !== undefined) rmSync(paths.pidfile, { force: true });
+    console.log(`endpoint "${paths.name}" is not running`);
+    return 0;
+  }
+  let graceMs = 30_000;
+  try {
+    graceMs = loadEndpointConfig(paths).graceMs;
+  } catch {
+    // a broken config must not prevent stopping
+  }
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs + 15_000;
+  while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+  if (isAlive(pid)) {
+    console.error(`endpoint "${paths.name}" did not stop within the grace period; killing pid ${pid}`);
+    process.kill(pid, 'SIGKILL');
+    while (isAlive(pid)) await sleep(50);
+    rmSync(paths.pidfile, { force: true });
+  }
+  console.log(`endpoint "${paths.name}" stopped`);
+  return 0;
+}
+
+function list(): number {
+  const home = funcxHome();
+  const names = existsSync(home)
+    ? readdirSync(home, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && existsSync(path.join(home, entry.name, 'config.yaml')))
+        .map((entry) => entry.name)
+        .sort()
+    : [];
+  if (names.length === 0) {
+    console.log(`no endpoints in ${home}; create one with: funcx-endpoint configure NAME`);
+    return 0;
+  }
+  const rows = names.map((name) => {
+    const paths = endpointPaths(name, home);
+    return [readIdentity(paths)?.endpoint_id ?? '-', endpointState(paths), name];
+  });
+  const widths = [36, 12];
+  console.log(['Endpoint ID'.padEnd(widths[0]), 'Status'.padEnd(widths[1]), 'Endpoint Name'].join('  '));
+  for (const [id, state, name] of rows) console.log([id.padEnd(widths[0]), state.padEnd(widths[1]), name].join('  '));
+  return 0;
+}
+
+async function remove(paths: EndpointPaths, force: boolean): Promise<number> {
+  if (!existsSync(paths.dir)) {
+    console.error(`no endpoint "${paths.name}" in ${path.dirname(paths.dir)}`);
+    return 1;
+  }
+  if (endpointState(paths) === 'Running') {
+    if (!force) {
+      console.error(`endpoint "${paths.name}" is running; stop it first, or pass --force`);
+      return 1;
+    }
+    await stop(paths);
+  }
+  const identity = readIdentity(paths);
+  if (identity) {
+    const token = findUserToken(identity.service_url);
+    if (!token) {
+      console.error('deleting on the service needs the owner\'s API token (FUNCX_TOKEN); nothing was deleted');
+      return 1;
+    }
+    try {
+      await new ServiceClient(identity.service_url).deleteEndpoint(token, identity.endpoint_id);
+    } catch (error) {
+      const gone = error instanceof ServiceRejected && error.status === 404;
+      if (!gone && !force) {
+        console.error(`could not delete endpoint ${identity.endpoint_id} on the service: ${asError(error).message}\n(--force deletes it here anyway)`);
+        return 1;
+      }
+    }
+  }
+  rmSync(paths.dir, { recursive: true, force: true });
+  console.log(`endpoint "${paths.name}" deleted`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error) => {
+    if (error instanceof EndpointConfigError) console.error(`funcx-endpoint: bad configuration in ${error.message}`);
+    else if (error instanceof CredentialRefused) console.error(`funcx-endpoint: ${error.message}`);
+    else if (error instanceof RegistrationNeedsToken || error instanceof EndpointAlreadyRunning) console.error(`funcx-endpoint: ${error.message}`);
+    else console.error(`funcx-endpoint: ${asError(error).stack}`);
+    process.exitCode = error instanceof CredentialRefused ? 3 : 1;
+  },
+);

@@ -1,0 +1,89 @@
+/**
+ * The endpoint's HTTP client for the service (got, HTTP or HTTPS; a custom CA
+ * file may be trusted, certificate checks always stay on). Every call either
+ * returns the parsed body or throws one of endpoint/errors.ts; retrying is the
+ * caller's choice, since only the caller knows whether waiting is right.
+ */
+import { readFileSync } from 'node:fs';
+import { got, type Got, RequestError } from 'got';
+import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors.js';
+import type { EndpointLeaseResponse } from '../src/generated/schemas/endpoint-lease-response.js';
+import type { EndpointResultsRequest } from '../src/generated/schemas/endpoint-results.js';
+import type { EndpointResultsResponse } from '../src/generated/schemas/endpoint-results-response.js';
+import type { EndpointHeartbeatRequest } from '../src/generated/schemas/endpoint-heartbeat.js';
+import type { EndpointHeartbeatResponse } from '../src/generated/schemas/endpoint-heartbeat-response.js';
+import type { EndpointRegisterRequest } from '../src/generated/schemas/endpoint-register.js';
+import type { EndpointRegisterResponse } from '../src/generated/schemas/endpoint-register-response.js';
+
+export type PostedResult = EndpointResultsRequest['results'][number];
+export type HeldLease = { task_id: string; lease_token: string };
+
+export class ServiceClient {
+  private readonly http: Got;
+
+  constructor(readonly serviceUrl: string, options: { caFile?: string | null } = {}) {
+    this.http = got.extend({
+      prefixUrl: serviceUrl,
+      responseType: 'json',
+      throwHttpErrors: false,
+      retry: { limit: 0 }, // the agent's loops own retrying
+      https: options.caFile ? { certificateAuthority: readFileSync(options.caFile), rejectUnauthorized: true } : { rejectUnauthorized: true },
+      headers: { 'user-agent': 'funcx-endpoint' },
+    });
+  }
+
+  register(userToken: string, body: EndpointRegisterRequest, knownId?: string): Promise<EndpointRegisterResponse> {
+    return knownId
+      ? this.call('PUT', `v3/endpoints/${knownId}`, userToken, body, 30_000)
+      : this.call('POST', 'v3/endpoints', userToken, body, 30_000);
+  }
+
+  deleteEndpoint(userToken: string, endpointId: string): Promise<unknown> {
+    return this.call('DELETE', `v3/endpoints/${endpointId}`, userToken, undefined, 30_000);
+  }
+
+  lease(credential: string, endpointId: string, maxTasks: number, waitMs: number, signal?: AbortSignal): Promise<EndpointLeaseResponse> {
+    return this.call('POST', `v3/endpoints/${endpointId}/lease`, credential, { max_tasks: maxTasks, wait_s: waitMs / 1000 }, waitMs + 30_000, signal);
+  }
+
+  postResults(credential: string, endpointId: string, results: PostedResult[]): Promise<EndpointResultsResponse> {
+    return this.call('POST', `v3/endpoints/${endpointId}/results`, credential, { results }, 120_000);
+  }
+
+  heartbeat(credential: string, endpointId: string, report: EndpointHeartbeatRequest): Promise<EndpointHeartbeatResponse> {
+    return this.call('POST', `v3/endpoints/${endpointId}/heartbeat`, credential, report, 30_000);
+  }
+
+  release(credential: string, endpointId: string, leases: HeldLease[]): Promise<{ released: string[] }> {
+    return this.call('POST', `v3/endpoints/${endpointId}/release`, credential, { leases }, 30_000);
+  }
+
+  private async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, bearer: string, json: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+    let response;
+    try {
+      response = await this.http(path, {
+        method,
+        json,
+        headers: { authorization: `Bearer ${bearer}` },
+        timeout: { request: timeoutMs },
+        signal,
+      });
+    } catch (error) {
+      if (signal?.aborted) throw signal.reason ?? error;
+      const code = error instanceof RequestError ? error.code : 'ERROR';
+      throw new ServiceUnreachable(`cannot reach ${this.serviceUrl} (${code}: ${(error as Error).message})`, undefined, { cause: error });
+    }
+    const body = response.body as { code?: string; reason?: string } | undefined;
+    if (response.statusCode < 300) return response.body as T;
+    const code = body?.code ?? `HTTP${response.statusCode}`;
+    const reason = body?.reason ?? response.statusMessage ?? '';
+    if (response.statusCode === 429 || response.statusCode >= 500) {
+      const retryAfter = Number(response.headers['retry-after']);
+      throw new ServiceUnreachable(`${this.serviceUrl} answered ${response.statusCode} ${code}: ${reason}`, Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined);
+    }
+    if (response.statusCode === 401 || (response.statusCode === 403 && /Endpoint/.test(code))) {
+      throw new CredentialRefused(`the service refused the credential (${code}): ${reason}`, code);
+    }
+    throw new ServiceRejected(`${method} /${path}: ${response.statusCode} ${code}: ${reason}`, response.statusCode, code);
+  }
+}

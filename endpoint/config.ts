@@ -1,0 +1,169 @@
+/**
+ * An endpoint's config.yaml: written with documented defaults by `configure`,
+ * checked against schemas/endpoint-config.json at start. A bad file is refused
+ * with every problem named by its key.
+ */
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
+import YAML from 'yaml';
+import { Validator } from '../src/http/validation.js';
+import { RequestMalformed } from '../src/errors.js';
+import { parseDuration } from '../src/util/time.js';
+import type { EndpointPaths } from './paths.js';
+import type { Runtime, Serializer } from './execution.js';
+import type { EndpointConfig } from '../src/generated/schemas/endpoint-config.js';
+
+export class EndpointConfigError extends Error {
+  constructor(readonly file: string, readonly problems: string[]) {
+    super(`${file}:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+export interface EndpointSettings {
+  name: string;
+  serviceUrl: string;
+  displayName: string;
+  public: boolean;
+  allowedGroups: string[];
+  allowedFunctions: string[];
+  maxWorkers: number;
+  prefetch: number;
+  runtimes: Runtime[];
+  python: string;
+  serializers: Serializer[];
+  heartbeatMs: number;
+  pollWaitMs: number;
+  taskWalltimeMs: number;
+  shellOutputCap: number;
+  graceMs: number;
+  idleShutdownMs: number;
+  caFile: string | null;
+  provider: { type: 'local' } & Record<string, unknown>;
+  logLevel: string;
+}
+
+export function defaultMaxWorkers(): number {
+  return 2 * os.availableParallelism();
+}
+
+export function loadEndpointConfig(paths: EndpointPaths, validator = new Validator()): EndpointSettings {
+  if (!existsSync(paths.config)) {
+    throw new EndpointConfigError(paths.config, [`no such file; run \`funcx-endpoint configure ${paths.name}\` first`]);
+  }
+  let raw: unknown;
+  try {
+    raw = YAML.parse(readFileSync(paths.config, 'utf8')) ?? {};
+  } catch (error) {
+    throw new EndpointConfigError(paths.config, [`not valid YAML: ${(error as Error).message}`]);
+  }
+  let config: EndpointConfig;
+  try {
+    config = validator.check<EndpointConfig>('endpoint-config.json', raw, 'body');
+  } catch (error) {
+    if (!(error instanceof RequestMalformed)) throw error;
+    const details = error.details as { path: string; message: string; params: Record<string, unknown> }[];
+    throw new EndpointConfigError(paths.config, details.map(describeProblem));
+  }
+  const problems: string[] = [];
+  const duration = (key: keyof EndpointConfig, value: unknown): number => {
+    const ms = parseDuration(value as string | number);
+    if (ms === undefined) problems.push(`${key}: ${JSON.stringify(value)} is not a duration (e.g. 500ms, 30s, 5m, 2h; a bare number is seconds)`);
+    return ms ?? 0;
+  };
+  const settings: EndpointSettings = {
+    name: paths.name,
+    serviceUrl: config.service_url.replace(/\/+$/, ''),
+    displayName: config.display_name ?? paths.name,
+    public: config.public ?? false,
+    allowedGroups: config.allowed_groups ?? [],
+    allowedFunctions: (config.allowed_functions ?? []).map((id) => id.toLowerCase()),
+    maxWorkers: config.max_workers ?? defaultMaxWorkers(),
+    prefetch: config.prefetch ?? 0,
+    runtimes: (config.runtimes ?? ['python', 'javascript', 'shell']) as Runtime[],
+    python: config.python ?? 'python3',
+    serializers: (config.serializers ?? ['json', 'pickle']) as Serializer[],
+    heartbeatMs: duration('heartbeat_period', config.heartbeat_period ?? '10s'),
+    pollWaitMs: duration('poll_wait', config.poll_wait ?? '20s'),
+    taskWalltimeMs: duration('task_walltime', config.task_walltime ?? '24h'),
+    shellOutputCap: config.shell_output_cap ?? 65536,
+    graceMs: duration('grace_period', config.grace_period ?? '30s'),
+    idleShutdownMs: duration('idle_shutdown_after', config.idle_shutdown_after ?? 0),
+    caFile: config.ca_file ?? null,
+    provider: (config.provider ?? { type: 'local' }) as EndpointSettings['provider'],
+    logLevel: config.log_level ?? 'info',
+  };
+  if (settings.heartbeatMs < 100) problems.push('heartbeat_period: must be at least 100ms');
+  if (settings.pollWaitMs > 60_000) problems.push('poll_wait: must be at most 60s (the service caps long-polls there)');
+  if (settings.taskWalltimeMs <= 0) problems.push('task_walltime: must be more than 0');
+  if (settings.caFile && !existsSync(settings.caFile)) problems.push(`ca_file: ${settings.caFile} does not exist`);
+  if (problems.length > 0) throw new EndpointConfigError(paths.config, problems);
+  return settings;
+}
+
+function describeProblem(problem: { path: string; message: string; params: Record<string, unknown> }): string {
+  const key = problem.path === '/' ? '' : problem.path.slice(1).replace(/\//g, '.');
+  if (problem.params.additionalProperty) return `${key ? key + '.' : ''}${String(problem.params.additionalProperty)}: unknown key`;
+  if (problem.params.missingProperty) return `${key ? key + '.' : ''}${String(problem.params.missingProperty)}: required`;
+  return `${key || '(top level)'}: ${problem.message}`;
+}
+
+/** The file `configure` writes: every option with its default and what it does. */
+export function configTemplate(options: { name: string; serviceUrl: string; maxWorkers?: number }): string {
+  return `# funcX endpoint "${options.name}". Edit, then: funcx-endpoint start ${options.name}
+# Durations take 500ms, 30s, 5m, 2h (a bare number is seconds).
+
+# The funcX service this endpoint serves.
+service_url: ${options.serviceUrl}
+
+# Shown in endpoint lists.
+display_name: ${options.name}
+
+# Listed for others on the service. Running tasks here still needs ownership or allowed_groups.
+public: false
+allowed_groups: []
+
+# If not empty, only these function ids run here (checked by the service and again here).
+allowed_functions: []
+
+# Tasks run at once (default: two per core on this machine), and tasks leased
+# beyond that to hide the round trip to the service.
+max_workers: ${options.maxWorkers ?? defaultMaxWorkers()}
+prefetch: 0
+
+# Runtimes offered, the Python interpreter workers run, and the payload
+# serializers accepted (pickle lets Python objects round-trip; json is what the
+# TypeScript SDK sends).
+runtimes: [python, javascript, shell]
+python: python3
+serializers: [json, pickle]
+
+# Heartbeats report status and renew leases; a long-poll for work waits up to poll_wait.
+heartbeat_period: 10s
+poll_wait: 20s
+
+# Longest a task may run (shell tasks then end with return code 124), and
+# bytes kept of a shell task's stdout and stderr.
+task_walltime: 24h
+shell_output_cap: 65536
+
+# On stop: how long running tasks may finish before they are handed back.
+grace_period: 30s
+
+# Stop after this long without a task (0: never).
+idle_shutdown_after: 0
+
+# A PEM file of certificate authorities to trust for an https service_url.
+ca_file: null
+
+# Where workers run: local (processes on this machine). slurm comes next.
+provider:
+  type: local
+
+log_level: info
+`;
+}
+
+export function writeConfigTemplate(paths: EndpointPaths, serviceUrl: string, maxWorkers?: number): void {
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  writeFileSync(paths.config, configTemplate({ name: paths.name, serviceUrl, maxWorkers }), { mode: 0o600 });
+}

@@ -1,0 +1,65 @@
+/**
+ * The quick start's local endpoint: `funcx-service serve --local-endpoint NAME`
+ * runs `funcx-endpoint start NAME` as a child, configured (on first use) under
+ * the service's FUNCX_HOME and registered with the admin token, then adds its
+ * id to quickstart.json. The child gets its own process group so one Ctrl-C
+ * reaches it once, through the service, which stops it before itself (it needs
+ * the service to post its last results).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Logger } from '../src/logger.js';
+import { writeQuickstart, type Quickstart } from '../src/quickstart.js';
+import { sleep } from '../src/util/time.js';
+import { endpointPaths } from './paths.js';
+import { writeConfigTemplate } from './config.js';
+import { readIdentity } from './identity.js';
+
+export interface LocalEndpoint {
+  child: ChildProcess;
+  endpointId: string;
+  /** Graceful stop; resolves when the child has exited. */
+  stop(): Promise<void>;
+  /** Immediate. */
+  kill(): void;
+}
+
+export async function launchLocalEndpoint(input: { name: string; home: string; serviceUrl: string; quickstartFile: string; logger: Logger }): Promise<LocalEndpoint> {
+  const paths = endpointPaths(input.name, input.home);
+  if (!existsSync(paths.config)) writeConfigTemplate(paths, input.serviceUrl);
+  const quickstart = JSON.parse(readFileSync(input.quickstartFile, 'utf8')) as Quickstart;
+  const cli = fileURLToPath(new URL('./cli/funcx-endpoint.js', import.meta.url));
+  const child = spawn(process.execPath, [cli, 'start', input.name, '--service-url', input.serviceUrl, '--exit-with-parent'], {
+    env: { ...process.env, FUNCX_HOME: input.home, FUNCX_TOKEN: quickstart.token },
+    stdio: ['ignore', 'inherit', 'inherit'],
+    detached: true,
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+
+  // Registered once endpoint.json names this service; bounded wait.
+  let endpointId: string | undefined;
+  for (let i = 0; i < 600 && !endpointId; i++) {
+    if (child.exitCode !== null) throw new Error(`the local endpoint "${input.name}" exited during start (code ${child.exitCode})`);
+    const identity = readIdentity(paths);
+    if (identity?.service_url === input.serviceUrl.replace(/\/+$/, '')) endpointId = identity.endpoint_id;
+    else await sleep(100);
+  }
+  if (!endpointId) {
+    child.kill('SIGKILL');
+    throw new Error(`the local endpoint "${input.name}" did not register within 60 s`);
+  }
+  writeQuickstart(input.quickstartFile, { ...quickstart, endpoint_id: endpointId });
+  input.logger.info({ endpoint: input.name, endpointId, pid: child.pid }, 'local endpoint running');
+  return {
+    child,
+    endpointId,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+    kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
+  };
+}

@@ -1,0 +1,71 @@
+/**
+ * Starts one endpoint in this process: config, registration, pidfile, the
+ * executor for its provider, and the agent. Used by `funcx-endpoint start` and
+ * by the service's quick start.
+ */
+import { mkdirSync } from 'node:fs';
+import { createLogger, type Logger } from '../src/logger.js';
+import { EndpointAgent } from './agent.js';
+import { ServiceClient } from './client.js';
+import { loadEndpointConfig, type EndpointSettings } from './config.js';
+import { ensureRegistered } from './registration.js';
+import { findUserToken } from './userToken.js';
+import { isAlive, readPid, removePid, writePid } from './pidfile.js';
+import { ResultSpool } from './spool.js';
+import { createWorkerExecutor } from './workers/index.js';
+import type { EndpointIdentity } from './identity.js';
+import type { EndpointPaths } from './paths.js';
+
+export class EndpointAlreadyRunning extends Error {}
+
+export interface StartedEndpoint {
+  settings: EndpointSettings;
+  identity: EndpointIdentity;
+  agent: EndpointAgent;
+  /** Resolves when the agent has stopped (rejects if the service refused its credential). */
+  done: Promise<void>;
+}
+
+export async function startEndpoint(
+  paths: EndpointPaths,
+  options: { env?: NodeJS.ProcessEnv; logger?: Logger; signal?: AbortSignal; serviceUrl?: string } = {},
+): Promise<StartedEndpoint> {
+  const env = options.env ?? process.env;
+  const configured = loadEndpointConfig(paths);
+  const settings = options.serviceUrl ? { ...configured, serviceUrl: options.serviceUrl.replace(/\/+$/, '') } : configured;
+  const logger = options.logger ?? createLogger(settings.logLevel, 'funcx-endpoint');
+  const log = logger.child({ endpoint: paths.name });
+  const running = readPid(paths);
+  if (running !== undefined && running !== process.pid && isAlive(running)) {
+    throw new EndpointAlreadyRunning(`endpoint "${paths.name}" is already running (pid ${running}); stop it first`);
+  }
+  writePid(paths);
+  try {
+    const client = new ServiceClient(settings.serviceUrl, { caFile: settings.caFile });
+    const identity = await ensureRegistered({ paths, settings, client, userToken: findUserToken(settings.serviceUrl, env), logger: log, signal: options.signal });
+    mkdirSync(paths.tasks, { recursive: true, mode: 0o700 });
+    const executor = createWorkerExecutor({
+      maxWorkers: settings.maxWorkers,
+      pythonInterpreter: settings.python,
+      allowedSerializers: settings.serializers,
+      shellOutputCap: settings.shellOutputCap,
+      workDir: paths.tasks,
+      logger: log,
+    });
+    const agent = new EndpointAgent({
+      settings,
+      endpointId: identity.endpoint_id,
+      credential: identity.credential,
+      client,
+      executor,
+      spool: new ResultSpool(paths.spool),
+      logger: log,
+    });
+    log.info({ endpointId: identity.endpoint_id, service: settings.serviceUrl, maxWorkers: settings.maxWorkers }, 'endpoint started');
+    const done = agent.run().finally(() => removePid(paths));
+    return { settings, identity, agent, done };
+  } catch (error) {
+    removePid(paths);
+    throw error;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * Results wait on local disk until the service acknowledges them, so a result
+ * survives the service being down and the endpoint restarting. One file per
+ * (task, attempt), written to a temp name then renamed: a crash never leaves a
+ * half-written result that looks whole.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { PostedResult } from './client.js';
+
+export interface SpooledResult extends PostedResult {
+  attempt: number;
+}
+
+export class ResultSpool {
+  constructor(private readonly dir: string) {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  }
+
+  private file(result: { task_id: string; attempt: number }): string {
+    return path.join(this.dir, `${result.task_id}.${result.attempt}.json`);
+  }
+
+  write(result: SpooledResult): void {
+    const final = this.file(result);
+    const temp = `${final}.tmp`;
+    writeFileSync(temp, JSON.stringify(result), { mode: 0o600 });
+    renameSync(temp, final);
+  }
+
+  remove(result: { task_id: string; attempt: number }): void {
+    rmSync(this.file(result), { force: true });
+  }
+
+  /** Everything not yet acknowledged (after a restart, or an outage). Leftover temp files are dropped. */
+  pending(): SpooledResult[] {
+    const results: SpooledResult[] = [];
+    for (const name of readdirSync(this.dir)) {
+      const full = path.join(this.dir, name);
+      if (name.endsWith('.tmp')) {
+        rmSync(full, { force: true });
+        continue;
+      }
+      if (!name.endsWith('.json')) continue;
+      try {
+        results.push(JSON.parse(readFileSync(full, 'utf8')) as SpooledResult);
+      } catch {
+        rmSync(full, { force: true }); // unreadable: cannot be posted; the lease will expire and the task rerun
+      }
+    }
+    return results;
+  }
+}
