@@ -55,3 +55,16 @@ export async function countEndpointTasks(db: Knex, endpointId: string): Promise<
 }
 
 export { toTaskRecord };
+
+/** Which of these tasks (the caller's) have finished: a cheap look, without results, for waiting loops. */
+export async function readTaskStates(db: Knex, input: { submitter: string; taskIds: readonly string[] }): Promise<Map<string, string>> {
+  const states = new Map<string, string>();
+  for (let start = 0; start < input.taskIds.length; start += 500) {
+    const rows: { id: string; state: string }[] = await db('tasks')
+      .select('id', 'state')
+      .whereIn('id', input.taskIds.slice(start, start + 500))
+      .andWhere('submitter', input.submitter);
+    for (const row of rows) states.set(row.id, row.state);
+  }
+  return states;
+}

@@ -5,7 +5,8 @@ import { requireUser, userOf } from '../authenticate.js';
 import { uuidParams } from '../params.js';
 import { bodyIn, queryIn, validBody, validQuery } from '../validate.js';
 import { acceptSubmission } from '../submission.js';
-import { readTaskGroup, readTasks } from '../../ledger/readTasks.js';
+import { readTaskGroup, readTaskStates, readTasks } from '../../ledger/readTasks.js';
+import { FINISHED_STATES, type TaskState } from '../../ledger/model.js';
 import { cancelTask } from '../../ledger/cancelTask.js';
 import { taskKey } from '../../wakeups.js';
 import { abortOnClientGone } from '../clientGone.js';
@@ -15,7 +16,6 @@ import type { TaskSubmitResponse } from '../../generated/schemas/task-submit-res
 import type { BatchSubmitRequest } from '../../generated/schemas/batch-submit.js';
 import type { BatchStatusRequest } from '../../generated/schemas/batch-status.js';
 import type { TaskWaitRequest } from '../../generated/schemas/task-wait.js';
-import type { TaskRecord } from '../../generated/schemas/task.js';
 import type { PageQuery } from '../../generated/schemas/page-query.js';
 import type { Serializer } from '../../ledger/model.js';
 
@@ -80,23 +80,29 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
     const ids = [...new Set(request.task_ids.map((id) => id.toLowerCase()))];
     const deadline = Date.now() + request.timeout_s * 1000;
     const clientGone = abortOnClientGone(ctx.res);
+    const submitter = userOf(ctx).id;
+    // Each wake-up re-checks only the tasks still pending, and only their states;
+    // full records (with results) are read once, for the answer.
+    let pending = ids;
+    let finished: string[] = [];
+    let notFound: string[] | undefined;
     for (;;) {
-      const subscription = wakeups.subscribe(ids.map(taskKey));
+      const subscription = wakeups.subscribe(pending.map(taskKey));
       try {
-        const { found, notFound } = await readTasks(db, { submitter: userOf(ctx).id, taskIds: ids });
-        const done = [...found.values()].filter((t) => !t.pending);
-        const pending = [...found.values()].filter((t) => t.pending).map((t) => t.task_id);
-        const satisfied = pending.length === 0 || (request.return_when === 'FIRST_COMPLETED' && done.length > 0);
+        const states = await readTaskStates(db, { submitter, taskIds: pending });
+        notFound ??= pending.filter((id) => !states.has(id));
+        finished = [...finished, ...pending.filter((id) => states.has(id) && FINISHED_STATES.includes(states.get(id) as TaskState))];
+        pending = pending.filter((id) => states.has(id) && !FINISHED_STATES.includes(states.get(id) as TaskState));
+        const satisfied = pending.length === 0 || (request.return_when === 'FIRST_COMPLETED' && finished.length > 0);
         const remaining = deadline - Date.now();
-        if (satisfied || remaining <= 0 || shutdown.aborted || clientGone.aborted) {
-          ctx.body = { done: Object.fromEntries(done.map((t): [string, TaskRecord] => [t.task_id, t])), pending, not_found: notFound };
-          return;
-        }
+        if (satisfied || remaining <= 0 || shutdown.aborted || clientGone.aborted) break;
         await subscription.wait(Math.min(remaining, config.pollFallbackInterval), AbortSignal.any([shutdown, clientGone]));
       } finally {
         subscription.unsubscribe();
       }
     }
+    const { found } = await readTasks(db, { submitter, taskIds: finished });
+    ctx.body = { done: Object.fromEntries(found), pending, not_found: notFound };
   });
 
   router.get('/v2/taskgroup/:task_group_id', user, uuidParams('task_group_id'), validQuery(validator, 'page-query.json'), async (ctx) => {
