@@ -3,14 +3,13 @@
  * offline endpoint wait for it; an endpoint outlives a service restart; a
  * graceful stop finishes running work and hands back the rest.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import test from 'ava';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startService } from '../../src/service.js';
 import { freePort } from '../helpers/mariadb.js';
-import { createTestDatabase, DATABASE_KINDS, MYSQL_BASE_URL } from '../helpers/databases.js';
+import { testOnEachEmptyDatabase } from '../helpers/databases.js';
 import { serviceTest, type LiveService } from '../helpers/service.js';
 import { startEndpointProcess, waitFor } from '../helpers/endpointProcess.js';
 import { registerPython, submit, waitForTasks } from '../helpers/tasks.js';
@@ -56,47 +55,37 @@ serviceTest('SIGTERM: the running task finishes and reports; queued ones are han
   t.deepEqual(rows.map((r) => [r.state, r.attempts]), [['success', 1], ['waiting-for-ep', 0], ['waiting-for-ep', 0]]);
 });
 
-for (const kind of DATABASE_KINDS) {
-  const title = `the endpoint rides out a service restart and loses nothing [${kind}]`;
-  if (kind === 'mariadb' && !MYSQL_BASE_URL) {
-    test.skip(title, () => {});
-    continue;
-  }
-  test(title, async (t) => {
-    const database = await createTestDatabase(kind);
-    t.teardown(() => database.cleanup());
-    const port = await freePort();
-    const config = loadConfig({}, {
-      port, home: path.join(database.dir, 'home'), databaseUrl: database.url, logLevel: 'silent', pollFallbackInterval: '200ms',
-    });
-    let service = await startService(config, { logger: createLogger('silent') });
-    t.teardown(() => service.close());
-    const { readFileSync } = await import('node:fs');
-    const adminToken = (JSON.parse(readFileSync(service.quickstart!.file, 'utf8')) as { token: string }).token;
-    const live = {
-      url: service.url, adminToken, database, db: service.deps.db,
-      call: async (method: string, urlPath: string, options: { body?: unknown } = {}) => {
-        const response = await fetch(service.url + urlPath, {
-          method, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-          body: options.body === undefined ? undefined : JSON.stringify(options.body),
-        });
-        return { status: response.status, body: await response.json() as any, headers: response.headers }; // eslint-disable-line @typescript-eslint/no-explicit-any
-      },
-    } as unknown as LiveService;
-
-    const endpoint = await startEndpointProcess(t, live);
-    const fn = await registerPython(live, DOUBLE, 'double');
-    const before = await submit(live, endpoint.endpointId, fn, [[1]]);
-    await waitForTasks(live, before);
-
-    await service.close();
-    await waitFor(() => /service unreachable/.test(endpoint.output()), 'the endpoint to notice the service is gone');
-    service = await startService(config, { logger: createLogger('silent') });
-    (live as { db: unknown }).db = service.deps.db;
-
-    const after = await submit(live, endpoint.endpointId, fn, [[20], [21]]);
-    const done = await waitForTasks(live, after);
-    t.deepEqual(after.map((id) => JSON.parse(done[id].result)), [40, 42]);
-    t.is(endpoint.child.exitCode, null); // it kept running through the outage
+testOnEachEmptyDatabase('the endpoint rides out a service restart and loses nothing', async (t, database) => {
+  const port = await freePort();
+  const config = loadConfig({}, {
+    port, home: path.join(database.dir, 'home'), databaseUrl: database.url, logLevel: 'silent', pollFallbackInterval: '200ms',
   });
-}
+  let service = await startService(config, { logger: createLogger('silent') });
+  t.teardown(() => service.close());
+  const adminToken = (JSON.parse(readFileSync(service.quickstart!.file, 'utf8')) as { token: string }).token;
+  const live = {
+    url: service.url, adminToken, database, db: service.deps.db,
+    call: async (method: string, urlPath: string, options: { body?: unknown } = {}) => {
+      const response = await fetch(service.url + urlPath, {
+        method, headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+        body: options.body === undefined ? undefined : JSON.stringify(options.body),
+      });
+      return { status: response.status, body: await response.json() as any, headers: response.headers }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    },
+  } as unknown as LiveService;
+
+  const endpoint = await startEndpointProcess(t, live);
+  const fn = await registerPython(live, DOUBLE, 'double');
+  const before = await submit(live, endpoint.endpointId, fn, [[1]]);
+  await waitForTasks(live, before);
+
+  await service.close();
+  await waitFor(() => /service unreachable/.test(endpoint.output()), 'the endpoint to notice the service is gone');
+  service = await startService(config, { logger: createLogger('silent') });
+  (live as { db: unknown }).db = service.deps.db;
+
+  const after = await submit(live, endpoint.endpointId, fn, [[20], [21]]);
+  const done = await waitForTasks(live, after);
+  t.deepEqual(after.map((id) => JSON.parse(done[id].result)), [40, 42]);
+  t.is(endpoint.child.exitCode, null); // it kept running through the outage
+});

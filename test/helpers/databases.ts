@@ -97,3 +97,22 @@ export function testOnEachDatabase(
     });
   }
 }
+
+/**
+ * Like testOnEachDatabase, for tests that manage the database themselves
+ * (unmigrated, or used by child processes): a fresh empty database per kind.
+ */
+export function testOnEachEmptyDatabase(title: string, implementation: (t: ExecutionContext, database: TestDatabase) => Promise<void>): void {
+  for (const kind of DATABASE_KINDS) {
+    const name = `${title} [${kind}]`;
+    if (kind === 'mariadb' && !MYSQL_BASE_URL) {
+      test.skip(name, () => {});
+      continue;
+    }
+    test(name, async (t) => {
+      const database = await createTestDatabase(kind);
+      t.teardown(() => database.cleanup());
+      await implementation(t, database);
+    });
+  }
+}
