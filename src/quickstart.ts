@@ -2,7 +2,7 @@
  * First start on a fresh FUNCX_HOME: an admin identity, its API token, and
  * $FUNCX_HOME/quickstart.json (mode 0600) holding what a client needs to connect.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { createToken } from './registry/tokens.js';
@@ -34,8 +34,11 @@ export async function ensureQuickstart(db: Knex, home: string, serviceUrl: strin
   return { file, created: true };
 }
 
+/** Written to a temp file then renamed: tools and SDKs reading it never see it half-written. */
 export function writeQuickstart(file: string, content: Quickstart): void {
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(content, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(file, 0o600); // writeFileSync keeps an existing file's mode
+  const temp = `${file}.${process.pid}.tmp`;
+  writeFileSync(temp, JSON.stringify(content, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(temp, 0o600);
+  renameSync(temp, file);
 }
