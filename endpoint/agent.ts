@@ -19,7 +19,7 @@ import type { Logger } from '../src/logger.js';
 import { asError } from '../src/errors.js';
 import { sleep } from '../src/util/time.js';
 import { Backoff } from './backoff.js';
-import { CredentialRefused, ServiceUnreachable } from './errors.js';
+import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors.js';
 import type { HeldLease, PostedResult, ServiceClient } from './client.js';
 import type { ResultSpool, SpooledResult } from './spool.js';
 import type { EndpointSettings } from './config.js';
@@ -267,10 +267,11 @@ export class EndpointAgent {
   private async flushLoop(): Promise<void> {
     const { client, credential, endpointId, spool } = this.deps;
     const backoff = new Backoff();
+    let batchSize = RESULT_BATCH;
     while (this.outbox.length > 0 && !this.stopped.signal.aborted) {
       // Let results that finish together go in one request.
       await new Promise((resolve) => setImmediate(resolve));
-      const batch = this.outbox.slice(0, RESULT_BATCH);
+      const batch = this.outbox.slice(0, batchSize);
       try {
         const { results } = await client.postResults(credential, endpointId, batch.map(stripAttempt));
         this.markConnected(true, backoff);
@@ -285,11 +286,33 @@ export class EndpointAgent {
           const held = this.held.get(posted.task_id);
           if (held && held.lease.attempt === posted.attempt) this.held.delete(posted.task_id);
         }
+        batchSize = RESULT_BATCH;
       } catch (error) {
+        if (error instanceof ServiceRejected && error.status === 413) {
+          // The request was over the service's body limit: post fewer at a time; a result that is
+          // too large alone becomes the failure the service would have recorded, so it is not retried forever.
+          if (batch.length > 1) batchSize = Math.ceil(batch.length / 2);
+          else this.replaceTooLarge(batch[0]);
+          continue;
+        }
         if (!this.handleServiceError(error, 'results')) return;
         await sleep(backoff.next(error instanceof ServiceUnreachable ? error.retryAfterMs : 0), this.stopped.signal);
       }
     }
+  }
+
+  private replaceTooLarge(result: SpooledResult): void {
+    const size = Buffer.byteLength(JSON.stringify(result));
+    this.log.warn({ taskId: result.task_id, bytes: size }, 'result too large for the service; reporting TaskResultTooLarge');
+    const failure: SpooledResult = {
+      task_id: result.task_id,
+      lease_token: result.lease_token,
+      attempt: result.attempt,
+      status: 'failed',
+      exception: { type: 'TaskResultTooLarge', message: `the task's result is about ${size} bytes, more than the service accepts in one request` },
+    };
+    this.deps.spool.write(failure);
+    this.outbox[this.outbox.indexOf(result)] = failure;
   }
 
   // --- heartbeats ----------------------------------------------------------

@@ -89,3 +89,13 @@ testOnEachEmptyDatabase('the endpoint rides out a service restart and loses noth
   t.deepEqual(after.map((id) => JSON.parse(done[id].result)), [40, 42]);
   t.is(endpoint.child.exitCode, null); // it kept running through the outage
 });
+
+serviceTest('a result over the service\'s body limit is reported as TaskResultTooLarge, not retried forever', async (t, live) => {
+  const endpoint = await startEndpointProcess(t, live);
+  const big = await registerPython(live, 'def big(n):\n    return "x" * n\n', 'big');
+  const ids = await submit(live, endpoint.endpointId, big, [[10], [200_000], [20]]);
+  const done = await waitForTasks(live, ids);
+  t.deepEqual(ids.map((id) => done[id].status), ['success', 'failed', 'success']);
+  t.is(done[ids[1]].exception.type, 'TaskResultTooLarge');
+  t.is(JSON.parse(done[ids[2]].result), 'x'.repeat(20));
+}, { maxBodyBytes: 64 * 1024 });
