@@ -99,3 +99,25 @@ serviceTest('a result over the service\'s body limit is reported as TaskResultTo
   t.is(done[ids[1]].exception.type, 'TaskResultTooLarge');
   t.is(JSON.parse(done[ids[2]].result), 'x'.repeat(20));
 }, { maxBodyBytes: 64 * 1024 });
+
+serviceTest('a second SIGTERM stops at once, killing the running task and handing it back for another attempt', async (t, live) => {
+  const marker = path.join(live.database.dir, 'never');
+  const started = path.join(live.database.dir, 'started');
+  const endpoint = await startEndpointProcess(t, live, { config: { grace_period: '10m' } });
+  const fn = await registerPython(live, `def stuck(marker, started, x):
+    import os, time
+    open(started, "a").close()
+    while not os.path.exists(marker):
+        time.sleep(0.02)
+    return x
+`, 'stuck');
+  const [taskId] = await submit(live, endpoint.endpointId, fn, [[marker, started, 1]]);
+  await waitFor(() => existsSync(started), 'the task to start');
+  endpoint.signal('SIGTERM');
+  await waitFor(() => endpoint.output().includes('running tasks may finish'), 'the graceful stop to begin');
+  endpoint.signal('SIGTERM');
+  t.is(await endpoint.exited, 0); // well within the 10 minute grace period: nothing waited for it
+  const row = await live.db('tasks').where({ id: taskId }).first();
+  // Handed back as it stopped (best effort; otherwise its lease would expire): queued again, the attempt not counted.
+  t.deepEqual([row.state, row.attempts], ['waiting-for-ep', 0]);
+});

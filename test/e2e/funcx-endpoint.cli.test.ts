@@ -47,7 +47,7 @@ test('a bad config is refused with the key and the problem', async (t) => {
   t.regex(started.stderr, /colour: unknown key/);
 });
 
-serviceTest('start --detach, list Running, stop, list Stopped; a stale pidfile is Disconnected', async (t, live) => {
+serviceTest('start --detach, list Running, restart, stop, list Stopped; a stale pidfile is Disconnected', async (t, live) => {
   const home = path.join(live.database.dir, 'eps');
   await cli(home, ['configure', 'bg', '--service-url', live.url, '--max-workers', '1']);
   const started = await cli(home, ['start', 'bg', '--detach'], { FUNCX_TOKEN: live.adminToken });
@@ -63,6 +63,13 @@ serviceTest('start --detach, list Running, stop, list Stopped; a stale pidfile i
   t.is(statSync(paths.identity).mode & 0o777, 0o600);
   const status = await live.call('GET', `/v2/endpoints/${identity.endpoint_id}`);
   t.is(status.status, 200);
+
+  const firstPid = readPid(paths);
+  const restarted = await cli(home, ['restart', 'bg'], { FUNCX_TOKEN: live.adminToken });
+  t.is(restarted.code, 0, restarted.stderr);
+  t.not(readPid(paths), firstPid);
+  t.false(isAlive(firstPid!));
+  t.regex((await cli(home, ['list'])).stdout, /Running\s+bg/);
 
   t.is((await cli(home, ['stop', 'bg'])).code, 0);
   t.regex((await cli(home, ['list'])).stdout, /Stopped\s+bg/);
