@@ -83,29 +83,11 @@ async function serve(args: string[]): Promise<number> {
   const { values } = parseArgs({ args, options: { 'local-endpoint': { type: 'string' } } });
   const config = loadConfig();
   const service = await startService(config);
-  if (service.quickstart) {
-    console.error(`funcx service at ${service.url}; credentials for clients in ${service.quickstart.file}`);
-  }
   let endpoint: LocalEndpoint | undefined;
-  const endpointName = values['local-endpoint'];
-  if (endpointName) {
-    if (!service.quickstart) throw new Error('--local-endpoint needs quickstart.json (FUNCX_WRITE_QUICKSTART=true) for its token');
-    try {
-      endpoint = await launchLocalEndpoint({
-        name: endpointName,
-        home: config.home,
-        serviceUrl: service.url,
-        quickstartFile: service.quickstart.file,
-        logger: service.deps.logger,
-      });
-      console.error(`local endpoint "${endpointName}" is ${endpoint.endpointId} (in ${service.quickstart.file})`);
-    } catch (error) {
-      await service.close();
-      throw error;
-    }
-  }
-  await new Promise<void>((resolve) => {
-    let signals = 0;
+  let signals = 0;
+  // Handlers before the first line is printed: a supervisor (or a test) may send SIGTERM as soon as it reads it,
+  // and without a handler that signal would kill the process without a graceful stop.
+  const stopped = new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       signals += 1;
       if (signals > 1) {
@@ -124,10 +106,31 @@ async function serve(args: string[]): Promise<number> {
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
-    endpoint?.child.once('exit', (code, signal) => {
-      if (signals === 0) console.error(`funcx-service: the local endpoint exited (${signal ?? code}); the service keeps running`);
-    });
   });
+  if (service.quickstart) {
+    console.error(`funcx service at ${service.url}; credentials for clients in ${service.quickstart.file}`);
+  }
+  const endpointName = values['local-endpoint'];
+  if (endpointName) {
+    if (!service.quickstart) throw new Error('--local-endpoint needs quickstart.json (FUNCX_WRITE_QUICKSTART=true) for its token');
+    try {
+      endpoint = await launchLocalEndpoint({
+        name: endpointName,
+        home: config.home,
+        serviceUrl: service.url,
+        quickstartFile: service.quickstart.file,
+        logger: service.deps.logger,
+      });
+      console.error(`local endpoint "${endpointName}" is ${endpoint.endpointId} (in ${service.quickstart.file})`);
+    } catch (error) {
+      await service.close();
+      throw error;
+    }
+  }
+  endpoint?.child.once('exit', (code, signal) => {
+    if (signals === 0) console.error(`funcx-service: the local endpoint exited (${signal ?? code}); the service keeps running`);
+  });
+  await stopped;
   return 0;
 }
 
