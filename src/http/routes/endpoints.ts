@@ -79,7 +79,8 @@ export function endpointRoutes({ db, validator, config }: ServiceDeps): Router<R
     await getOwnedEndpoint(db, userOf(ctx), ctx.params.endpoint_id);
     const { functions } = bodyIn<AllowedFunctions>(ctx);
     await setAllowedFunctions(db, ctx.params.endpoint_id, functions);
-    ctx.body = { functions };
+    // Answer what was stored (ids lower-cased, duplicates merged), as GET will.
+    ctx.body = { functions: (await getOwnedEndpoint(db, userOf(ctx), ctx.params.endpoint_id)).allowed_functions };
   });
 
   return router;
