@@ -67,8 +67,11 @@ function validationDetails(errors: ErrorObject[], location: Location) {
 }
 
 function describe(errors: ErrorObject[], location: Location): string {
+  // A bad key (propertyNames) comes as the key's own error plus a vague wrapper; keep the one naming the key.
+  errors = errors.filter((e) => e.keyword !== 'propertyNames');
   const parts = errors.slice(0, 5).map((e) => {
     const where = `${location}${e.instancePath}`;
+    if (e.propertyName !== undefined) return `${where} has a key "${e.propertyName}" that ${e.message}`;
     if (e.keyword === 'additionalProperties') return `${where} has an unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
     if (e.keyword === 'required') return `${where} is missing "${(e.params as { missingProperty: string }).missingProperty}"`;
     return `${where} ${e.message}`;
