@@ -53,8 +53,11 @@ serviceTest('kill -9 of a worker: WorkerLost, retried on a fresh worker', async 
   const [taskId] = await submit(live, endpoint.endpointId, fn, [[marker, pidfile]]);
   await waitFor(() => existsSync(pidfile), 'the task to start on a worker');
   const workerPid = Number(readFileSync(pidfile, 'utf8').trim().split('\n')[0]);
-  writeFileSync(marker, ''); // the retry may finish at once
+  // Kill before creating the marker: the other order races (the first attempt could see the
+  // marker and finish before the signal lands). A killed process runs no more code, so the
+  // marker can only release the retry.
   process.kill(workerPid, 'SIGKILL');
+  writeFileSync(marker, '');
 
   const done = await waitForTasks(live, [taskId]);
   t.is(done[taskId].status, 'success');
