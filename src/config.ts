@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { ConfigError, asError } from './errors.js';
+import { authConfigProblems } from './auth/configProblems.js';
 import { DAY, HOUR, MINUTE, SECOND, formatDuration, parseDuration } from './util/time.js';
 
 const MB = 1024 * 1024;
@@ -42,7 +43,18 @@ export const OPTIONS = {
   databasePoolMax: { env: 'FUNCX_DATABASE_POOL_MAX', file: 'database_pool_max', kind: { type: 'integer', min: 2, max: 200 }, default: 10, doc: 'Most connections to MySQL (SQLite always uses one writer); at least 2, migrations hold one for their lock.' },
   publicUrl: { env: 'FUNCX_PUBLIC_URL', file: 'public_url', kind: { type: 'string' }, default: '', doc: 'URL clients reach the service at (written to quickstart.json); default http://HOST:PORT.' },
   logLevel: { env: 'FUNCX_LOG_LEVEL', file: 'log_level', kind: { type: 'string', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', doc: 'pino log level.' },
-  authMode: { env: 'FUNCX_AUTH_MODE', file: 'auth_mode', kind: { type: 'string', choices: ['local'] }, default: 'local', doc: 'local: API tokens issued by `funcx-service token create`.' },
+  authMode: { env: 'FUNCX_AUTH_MODE', file: 'auth_mode', kind: { type: 'string', choices: ['local', 'oidc'] }, default: 'local', doc: 'local: API tokens issued by `funcx-service token create`; oidc: access tokens from an OpenID Connect provider (FUNCX_OIDC_*).' },
+  oidcIssuer: { env: 'FUNCX_OIDC_ISSUER', file: 'oidc_issuer', kind: { type: 'string' }, default: '', doc: 'oidc: the issuer URL (discovered through /.well-known/openid-configuration); must equal the tokens\' iss.' },
+  oidcClientId: { env: 'FUNCX_OIDC_CLIENT_ID', file: 'oidc_client_id', kind: { type: 'string' }, default: '', doc: 'oidc: the service\'s own client id at the provider, used for token introspection (RFC 7662).' },
+  oidcClientSecret: { env: 'FUNCX_OIDC_CLIENT_SECRET', file: 'oidc_client_secret', kind: { type: 'string' }, default: '', doc: 'oidc: that client\'s secret (sent with client_secret_post; never logged).' },
+  oidcAudience: { env: 'FUNCX_OIDC_AUDIENCE', file: 'oidc_audience', kind: { type: 'string' }, default: '', doc: 'oidc: the audience (aud) every access token must be issued for, e.g. the service\'s resource URL.' },
+  oidcRequiredScopes: { env: 'FUNCX_OIDC_REQUIRED_SCOPES', file: 'oidc_required_scopes', kind: { type: 'string' }, default: '', doc: 'oidc: space-separated scopes every access token must carry (none when empty).' },
+  oidcGroupsClaim: { env: 'FUNCX_OIDC_GROUPS_CLAIM', file: 'oidc_groups_claim', kind: { type: 'string' }, default: 'groups', doc: 'oidc: the claim (dotted path for nested ones, e.g. realm_access.roles) holding the caller\'s groups, in the JWT or the introspection response.' },
+  oidcJwtAlgorithms: { env: 'FUNCX_OIDC_JWT_ALGORITHMS', file: 'oidc_jwt_algorithms', kind: { type: 'string' }, default: 'RS256,PS256,ES256,EdDSA', doc: 'oidc: comma-separated signature algorithms accepted on JWT access tokens; asymmetric only (never none or HS*).' },
+  oidcIntrospectionCacheTtl: { env: 'FUNCX_OIDC_INTROSPECTION_CACHE_TTL', file: 'oidc_introspection_cache_ttl', kind: { type: 'duration', min: 0, max: 30 * SECOND }, default: 30 * SECOND, doc: 'oidc: how long an active introspection answer is reused (never past the token\'s exp); a revoked token works at most this long.' },
+  oidcJwksCooldown: { env: 'FUNCX_OIDC_JWKS_COOLDOWN', file: 'oidc_jwks_cooldown', kind: { type: 'duration', min: 0, max: HOUR }, default: 30 * SECOND, doc: 'oidc: a token with an unknown key id refetches the provider\'s key set at most this often.' },
+  oidcTimeout: { env: 'FUNCX_OIDC_TIMEOUT', file: 'oidc_timeout', kind: { type: 'duration', min: 100, max: MINUTE }, default: 10 * SECOND, doc: 'oidc: time limit on each call to the provider (discovery, key set, introspection); past it the request gets 503.' },
+  oidcAllowHttp: { env: 'FUNCX_OIDC_ALLOW_HTTP', file: 'oidc_allow_http', kind: { type: 'boolean' }, default: false, doc: 'oidc: allow an http:// issuer (tests and development only; a warning is logged).' },
   maxPayloadBytes: { env: 'FUNCX_MAX_PAYLOAD_BYTES', file: 'max_payload_bytes', kind: { type: 'integer', min: 1, max: 512 * MB }, default: 10 * MB, doc: 'Largest serialized task payload (TaskPayloadTooLarge above it).' },
   maxResultBytes: { env: 'FUNCX_MAX_RESULT_BYTES', file: 'max_result_bytes', kind: { type: 'integer', min: 1, max: 512 * MB }, default: 10 * MB, doc: 'Largest serialized result; a larger one fails the task with TaskResultTooLarge.' },
   maxBatchTasks: { env: 'FUNCX_MAX_BATCH_TASKS', file: 'max_batch_tasks', kind: { type: 'integer', min: 1, max: 100000 }, default: 5000, doc: 'Most tasks in one submit (BatchRunTooLarge above it).' },
@@ -88,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (typeof values.databaseUrl === 'string' && !/^(sqlite|mysql):\/\//.test(values.databaseUrl)) {
     problems.push(`FUNCX_DATABASE_URL=${JSON.stringify(redactUrl(values.databaseUrl))}: must start with sqlite:// or mysql://`);
   }
+  problems.push(...authConfigProblems(values));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...values, configFile: env.FUNCX_CONFIG_FILE }) as Config;
 }

@@ -43,8 +43,18 @@ export class TaskPayloadTooLarge extends FuncxError { readonly status = 413; }
 export class BatchRunTooLarge extends FuncxError { readonly status = 413; }
 export class RequestBodyTooLarge extends FuncxError { readonly status = 413; }
 export class UnsupportedMediaType extends FuncxError { readonly status = 415; }
+export class TooManyRequests extends FuncxError {
+  readonly status = 429;
+  /** Seconds until the caller's budget has room again (sent as Retry-After). */
+  readonly retryAfterS: number;
+  constructor(reason: string, retryAfterS: number) {
+    super(reason);
+    this.retryAfterS = retryAfterS;
+  }
+}
 export class InternalError extends FuncxError { readonly status = 500; }
 export class DatabaseUnavailable extends FuncxError { readonly status = 503; }
+export class IdentityProviderUnavailable extends FuncxError { readonly status = 503; }
 
 /** Every code the API may answer with, for documentation and for the SDKs' tests. */
 export const ERROR_CODES = [
@@ -53,6 +63,7 @@ export const ERROR_CODES = [
   FunctionNotFound, EndpointNotFound, TaskNotFound, TaskGroupNotFound, MethodNotAllowed,
   IdempotencyKeyReused, TaskAlreadyFinished, TaskPayloadTooLarge, BatchRunTooLarge,
   RequestBodyTooLarge, UnsupportedMediaType, InternalError, DatabaseUnavailable,
+  TooManyRequests, IdentityProviderUnavailable,
 ].map((ErrorClass) => ErrorClass.name);
 
 /** Configuration that cannot start the service: one line per bad value. */

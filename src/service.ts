@@ -16,6 +16,8 @@ import { Wakeups } from './wakeups.js';
 import { startMaintenance, type Maintenance } from './maintenance.js';
 import { ensureQuickstart } from './quickstart.js';
 import type { ServiceDeps } from './http/context.js';
+import { oidcAuthenticator } from './auth/oidc/oidcAuthenticator.js';
+import { oidcSettings } from './auth/oidc/settings.js';
 
 export interface RunningService {
   url: string;
@@ -34,7 +36,9 @@ export async function startService(config: Config, options: { logger?: Logger; d
   if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
 
   const stopping = new AbortController();
-  const deps: ServiceDeps = { config, db, logger, wakeups: new Wakeups(), validator: new Validator(), shutdown: stopping.signal };
+  const authenticator = config.authMode === 'oidc' ? oidcAuthenticator(oidcSettings(config), logger) : undefined;
+  if (config.authMode === 'oidc' && config.oidcAllowHttp) logger.warn({ issuer: config.oidcIssuer }, 'FUNCX_OIDC_ALLOW_HTTP: the identity provider may be reached over plain http; never in production');
+  const deps: ServiceDeps = { config, db, logger, wakeups: new Wakeups(), validator: new Validator(), shutdown: stopping.signal, authenticator };
   const app = createApp(deps, options.extraRoutes);
   const server = http.createServer(app.callback());
   // Long-polls hold requests up to 60 s: keep sockets open past Node's defaults.
@@ -53,7 +57,8 @@ export async function startService(config: Config, options: { logger?: Logger; d
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const url = config.publicUrl || `http://${hostForUrl}:${port}`;
   const maintenance = startMaintenance({ db, config, logger, wakeups: deps.wakeups });
-  const quickstart = config.writeQuickstart ? await ensureQuickstart(db, config.home, url) : undefined;
+  // quickstart.json holds a local API token, which means nothing in oidc mode.
+  const quickstart = config.writeQuickstart && config.authMode === 'local' ? await ensureQuickstart(db, config.home, url) : undefined;
   logger.info({ url, database: redactUrl(config.databaseUrl), quickstart: quickstart?.file }, 'funcx service listening');
 
   let closing: Promise<void> | undefined;

@@ -1,11 +1,10 @@
 /**
- * Bearer credentials: a user's API token (fxu_...) or an endpoint's credential
- * (fxe_...). Routes say which kind they need; a missing or unknown credential is 401.
+ * Bearer credentials: a user's token (a local fxu_... API token, or an access
+ * token from the OpenID provider) or an endpoint's credential (fxe_...). Routes say which kind they need; a missing or unknown credential is 401.
  */
 import type { Knex } from 'knex';
-import { EndpointAccessForbidden, EndpointCredentialInvalid, UserUnauthenticated } from '../errors.js';
+import { EndpointAccessForbidden, EndpointCredentialInvalid, InternalError, UserUnauthenticated } from '../errors.js';
 import { ENDPOINT_CREDENTIAL_PREFIX } from '../auth/secrets.js';
-import { findUserByToken } from '../registry/tokens.js';
 import { findEndpointByCredential } from '../registry/endpoints.js';
 import type { AppContext, Middleware } from './context.js';
 import type { UserPrincipal } from '../auth/principal.js';
@@ -15,13 +14,19 @@ function bearer(ctx: AppContext): string | undefined {
   return match?.[1];
 }
 
-export function requireUser(db: Knex): Middleware {
+/**
+ * The caller must be a user. Who decides is the app's authenticator (local API
+ * tokens or the OpenID provider, set by createApp from FUNCX_AUTH_MODE); `db`
+ * is kept in the signature so route modules need not know the mode.
+ */
+export function requireUser(_db: Knex): Middleware {
   return async (ctx, next) => {
     const token = bearer(ctx);
     if (!token) throw new UserUnauthenticated('send an API token: Authorization: Bearer <token>');
-    const user = token.startsWith(ENDPOINT_CREDENTIAL_PREFIX) ? undefined : await findUserByToken(db, token);
-    if (!user) throw new UserUnauthenticated('the API token is unknown or revoked');
-    ctx.state.user = user;
+    if (token.startsWith(ENDPOINT_CREDENTIAL_PREFIX)) throw new UserUnauthenticated('an endpoint credential is not a user token');
+    const authenticator = ctx.state.authenticator;
+    if (!authenticator) throw new InternalError('no user authenticator is configured'); // fail closed
+    ctx.state.user = await authenticator.authenticate(token);
     return next();
   };
 }

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { Wakeups } from '../wakeups.js';
 import type { Validator } from './validation.js';
+import type { UserAuthenticator } from '../auth/userAuthenticator.js';
 import type { EndpointPrincipal, UserPrincipal } from '../auth/principal.js';
 
 export interface ServiceDeps {
@@ -15,12 +16,16 @@ export interface ServiceDeps {
   validator: Validator;
   /** Aborted when the service stops, so long-polls answer at once. */
   shutdown: AbortSignal;
+  /** Who users are (FUNCX_AUTH_MODE); local API tokens when absent. */
+  authenticator?: UserAuthenticator;
 }
 
 export interface RequestState {
   requestId: string;
   log: Logger;
   user?: UserPrincipal;
+  /** Set for every request by createApp; requireUser asks it. */
+  authenticator?: UserAuthenticator;
   endpoint?: EndpointPrincipal;
   /** The request body as received, for idempotency hashing. */
   rawBody?: Buffer;

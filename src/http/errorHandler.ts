@@ -3,7 +3,7 @@
  * 4xx are logged at info; 5xx at error with the stack, and their internals are
  * not shown to the caller (who gets the request id to report instead).
  */
-import { DatabaseUnavailable, FuncxError, InternalError, MethodNotAllowed, RequestBodyTooLarge, RequestMalformed, RouteNotFound, asError } from '../errors.js';
+import { DatabaseUnavailable, FuncxError, IdentityProviderUnavailable, TooManyRequests, UserUnauthenticated, InternalError, MethodNotAllowed, RequestBodyTooLarge, RequestMalformed, RouteNotFound, asError } from '../errors.js';
 import type { Middleware } from './context.js';
 
 export function errorHandler(): Middleware {
@@ -16,7 +16,9 @@ export function errorHandler(): Middleware {
       if (error.status >= 500) ctx.state.log?.error({ err: asError(thrown), code: error.code }, 'request failed');
       else ctx.state.log?.info({ code: error.code, reason: error.message }, 'request refused');
       ctx.status = error.status;
-      if (error instanceof DatabaseUnavailable) ctx.set('Retry-After', '5');
+      if (error instanceof DatabaseUnavailable || error instanceof IdentityProviderUnavailable) ctx.set('Retry-After', '5');
+      if (error instanceof TooManyRequests) ctx.set('Retry-After', String(error.retryAfterS));
+      if (error instanceof UserUnauthenticated) ctx.set('WWW-Authenticate', 'Bearer error="invalid_token"');
       ctx.body = {
         code: error.code,
         reason: error.expose ? error.message : `${error.message} (request ${ctx.state.requestId})`,

@@ -85,12 +85,12 @@ test('every bad value is named at once, with what was expected; passwords are no
 
 test('out-of-range numbers and durations, bad booleans and choices each name their variable and range', (t) => {
   t.deepEqual(problemsOf(t, {
-    FUNCX_PORT: '70000', FUNCX_DATABASE_POOL_MAX: '1', FUNCX_AUTH_MODE: 'oidc', FUNCX_MAX_BATCH_TASKS: '2.5',
+    FUNCX_PORT: '70000', FUNCX_DATABASE_POOL_MAX: '1', FUNCX_AUTH_MODE: 'ldap', FUNCX_MAX_BATCH_TASKS: '2.5',
     FUNCX_LEASE_TIMEOUT: '500ms', FUNCX_REAP_INTERVAL: '2h', FUNCX_WRITE_QUICKSTART: 'maybe',
   }), [
     'FUNCX_PORT="70000": expected a number from 0 to 65535',
     'FUNCX_DATABASE_POOL_MAX="1": expected a number from 2 to 200',
-    'FUNCX_AUTH_MODE="oidc": expected one of local',
+    'FUNCX_AUTH_MODE="ldap": expected one of local, oidc',
     'FUNCX_MAX_BATCH_TASKS="2.5": expected a whole number',
     'FUNCX_LEASE_TIMEOUT="500ms": expected a duration from 1000ms to 86400000ms',
     'FUNCX_REAP_INTERVAL="2h": expected a duration from 50ms to 3600000ms',

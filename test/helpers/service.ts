@@ -26,7 +26,7 @@ export interface LiveService {
   db: Knex;
   database: TestDatabase;
   config: Config;
-  /** The admin token written to quickstart.json on first start. */
+  /** The admin token written to quickstart.json on first start ('' in oidc mode). */
   adminToken: string;
   /** A token for another identity (with optional groups). */
   tokenFor(identity: string, groups?: string[]): Promise<string>;
@@ -50,7 +50,8 @@ export async function startLiveService(t: ExecutionContext, kind: DatabaseKind, 
   });
   const service = await startService(config, { logger: createLogger(config.logLevel) });
   t.teardown(() => service.close());
-  const quickstart = JSON.parse(readFileSync(service.quickstart!.file, 'utf8')) as { token: string };
+  // No quickstart (and no admin token) in oidc mode: callers bring the provider's tokens.
+  const quickstart = service.quickstart ? JSON.parse(readFileSync(service.quickstart.file, 'utf8')) as { token: string } : { token: '' };
   const db = service.deps.db;
   const live: LiveService = {
     kind,

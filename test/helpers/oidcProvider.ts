@@ -1,0 +1,171 @@
+/**
+ * A real OpenID provider (node-oidc-provider) for a test, on 127.0.0.1 port 0,
+ * stopped when the test ends. Users are confidential clients that get tokens
+ * with the client credentials grant (no browser needed); `sub` is the client
+ * id. Two resources share the service's audience: one issues opaque tokens
+ * (introspected), one JWTs (verified locally). Group membership is a live
+ * directory the test can change: introspection answers it as it is now, JWTs
+ * carry it as it was when issued.
+ */
+import http from 'node:http';
+import { createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { ExecutionContext } from 'ava';
+import Provider from 'oidc-provider';
+import { SignJWT, exportJWK, exportSPKI, generateKeyPair, type JWTPayload } from 'jose';
+
+export const AUDIENCE = 'https://funcx.test';
+export const SCOPE = 'funcx:all';
+const OPAQUE_RESOURCE = `${AUDIENCE}/opaque`;
+const JWT_RESOURCE = `${AUDIENCE}/jwt`;
+const OTHER_AUDIENCE = 'https://other.test';
+export const SERVICE_CLIENT = { id: 'funcx-service', secret: randomBytes(24).toString('base64url') };
+
+export type TokenFormat = 'opaque' | 'jwt';
+
+export interface TestProvider {
+  issuer: string;
+  /** Group membership by user (= client id = sub), read at every introspection. */
+  groups: Map<string, string[]>;
+  /** Requests the provider answered, by path ('/token/introspection', '/jwks', ...). */
+  requests: Map<string, number>;
+  /** The service's oidc config, pointing at this provider. */
+  serviceConfig(extra?: Record<string, unknown>): Record<string, unknown>;
+  /** A real access token for `user` from the provider's token endpoint. */
+  token(user: string, options?: { format?: TokenFormat; scope?: string; otherAudience?: boolean }): Promise<string>;
+  /** Revokes a token at the provider (as its owning client). */
+  revoke(user: string, token: string): Promise<void>;
+  /** Signs any payload with the provider's own key (claims the provider would never issue). */
+  forge(payload: JWTPayload, options?: { kid?: string; key?: Parameters<SignJWT['sign']>[0]; alg?: string }): Promise<string>;
+  /** The provider's public key as PEM, for key-confusion attempts. */
+  publicKeyPem: string;
+  /** Stops answering: connections are refused from now on. */
+  stop(): Promise<void>;
+}
+
+export async function startTestProvider(t: ExecutionContext, users: string[] = ['alice', 'bob', 'carol']): Promise<TestProvider> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return Promise.resolve();
+    stopped = true;
+    return new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  };
+  t.teardown(stop);
+
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
+  const kid = 'test-key-1';
+  const privateJwk = { ...(await exportJWK(privateKey)), kid, alg: 'RS256', use: 'sig' };
+  const secrets = new Map(users.map((user) => [user, randomBytes(24).toString('base64url')]));
+  const groups = new Map<string, string[]>(users.map((user) => [user, []]));
+  const requests = new Map<string, number>();
+
+  const provider = new Provider(issuer, {
+    jwks: { keys: [privateJwk] },
+    scopes: ['openid', SCOPE, 'other'],
+    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    ttl: { ClientCredentials: () => 3600 },
+    clients: [
+      { client_id: SERVICE_CLIENT.id, client_secret: SERVICE_CLIENT.secret, grant_types: [], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_post' },
+      ...users.map((user) => ({
+        client_id: user,
+        client_secret: secrets.get(user)!,
+        grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+        token_endpoint_auth_method: 'client_secret_post' as const,
+        scope: `${SCOPE} other`,
+      })),
+    ],
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      // Only the service's own client may introspect (it is the resource server).
+      introspection: { enabled: true, allowedPolicy: (ctx) => ctx.oidc.client?.clientId === SERVICE_CLIENT.id },
+      revocation: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => OPAQUE_RESOURCE,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, resource) => ({
+          scope: `${SCOPE} other`,
+          audience: resource === OTHER_AUDIENCE ? OTHER_AUDIENCE : AUDIENCE,
+          accessTokenTTL: 3600,
+          accessTokenFormat: resource === JWT_RESOURCE ? 'jwt' : 'opaque',
+          ...(resource === JWT_RESOURCE ? { jwt: { sign: { alg: 'RS256' } } } : {}),
+        }),
+      },
+    },
+    // sub and groups for client-credentials tokens (they have no account).
+    extraTokenClaims: (_ctx, token) => {
+      const clientId = (token as { clientId?: string }).clientId ?? '';
+      return { sub: clientId, groups: groups.get(clientId) ?? [] };
+    },
+  });
+  provider.use(async (ctx, next) => {
+    requests.set(ctx.path, (requests.get(ctx.path) ?? 0) + 1);
+    await next();
+    // Like a directory-backed provider: introspection tells today's membership.
+    const body = ctx.body as { active?: boolean; sub?: string } | undefined;
+    if (ctx.path === '/token/introspection' && body?.active && body.sub) {
+      ctx.body = { ...body, groups: groups.get(body.sub) ?? [] };
+    }
+  });
+  server.on('request', provider.callback());
+
+  const form = async (path: string, fields: Record<string, string>) => {
+    const response = await fetch(issuer + path, { method: 'POST', body: new URLSearchParams(fields) });
+    const text = await response.text();
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${text}`);
+    return text ? JSON.parse(text) as Record<string, unknown> : {};
+  };
+
+  return {
+    issuer,
+    groups,
+    requests,
+    publicKeyPem: await exportSPKI(publicKey),
+    serviceConfig: (extra = {}) => ({
+      authMode: 'oidc',
+      oidcIssuer: issuer,
+      oidcClientId: SERVICE_CLIENT.id,
+      oidcClientSecret: SERVICE_CLIENT.secret,
+      oidcAudience: AUDIENCE,
+      oidcRequiredScopes: SCOPE,
+      oidcAllowHttp: true,
+      oidcTimeout: '2s',
+      ...extra,
+    }),
+    async token(user, options = {}) {
+      const resource = options.otherAudience ? OTHER_AUDIENCE : options.format === 'jwt' ? JWT_RESOURCE : OPAQUE_RESOURCE;
+      const answer = await form('/token', {
+        grant_type: 'client_credentials',
+        client_id: user,
+        client_secret: secrets.get(user)!,
+        resource,
+        scope: options.scope ?? SCOPE,
+      });
+      return answer.access_token as string;
+    },
+    async revoke(user, token) {
+      await form('/token/revocation', { token, client_id: user, client_secret: secrets.get(user)! });
+    },
+    async forge(payload, options = {}) {
+      const alg = options.alg ?? 'RS256';
+      return new SignJWT(payload)
+        .setProtectedHeader({ alg, typ: 'at+jwt', kid: options.kid ?? kid })
+        .sign(options.key ?? privateKey);
+    },
+    stop,
+  };
+}
+
+/** A secret key made of the public key's bytes: the classic RS256 → HS256 confusion attempt. */
+export function publicKeyAsHmacSecret(publicKeyPem: string): KeyObject {
+  return createSecretKey(Buffer.from(publicKeyPem));
+}
