@@ -23,7 +23,7 @@ export function requireUser(_db: Knex): Middleware {
   return async (ctx, next) => {
     const token = bearer(ctx);
     if (!token) throw new UserUnauthenticated('send an API token: Authorization: Bearer <token>');
-    if (token.startsWith(ENDPOINT_CREDENTIAL_PREFIX)) throw new UserUnauthenticated('an endpoint credential is not a user token');
+    if (token.startsWith(ENDPOINT_CREDENTIAL_PREFIX)) throw new UserUnauthenticated('the API token is unknown or revoked'); // an endpoint credential is no user token
     const authenticator = ctx.state.authenticator;
     if (!authenticator) throw new InternalError('no user authenticator is configured'); // fail closed
     ctx.state.user = await authenticator.authenticate(token);
