@@ -111,6 +111,16 @@ export async function markEndpointDeleted(trx: Knex, endpointId: string): Promis
   await trx('endpoints').where({ id: endpointId }).update({ deleted_at: now(trx), credential_hash: null });
 }
 
+/**
+ * Revokes the endpoint's credential (a leak, a retired machine) without
+ * deleting the endpoint: its agent is refused from now on; the owner's next
+ * re-registration (PUT) issues a new one. Leased tasks return to the queue
+ * when their leases expire, as for any lost endpoint.
+ */
+export async function revokeEndpointCredential(db: Knex, endpointId: string): Promise<boolean> {
+  return (await db('endpoints').where({ id: endpointId }).whereNotNull('credential_hash').update({ credential_hash: null, updated_at: now(db) })) > 0;
+}
+
 export async function findEndpointByCredential(db: Knex, credential: string): Promise<EndpointPrincipal | undefined> {
   const row = await db('endpoints')
     .select('id', 'owner')

@@ -12,10 +12,11 @@ export async function submit(
   endpointId: string,
   functionId: string,
   argsList: unknown[][],
-  options: { serializer?: 'json' | 'pickle'; payloads?: string[] } = {},
+  options: { serializer?: 'json' | 'pickle'; payloads?: string[]; token?: string } = {},
 ): Promise<string[]> {
   const payloads = options.payloads ?? argsList.map((args) => JSON.stringify({ args, kwargs: {} }));
   const response = await live.call('POST', `/v3/endpoints/${endpointId}/submit`, {
+    token: options.token,
     body: { serializer: options.serializer ?? 'json', tasks: { [functionId]: payloads } },
   });
   if (response.status !== 200) throw new Error(`submit failed: ${JSON.stringify(response.body)}`);
@@ -23,13 +24,13 @@ export async function submit(
 }
 
 /** Waits (long-poll) until every task finished; returns their records by id. */
-export async function waitForTasks(live: LiveService, taskIds: string[], timeoutMs = 120_000): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+export async function waitForTasks(live: LiveService, taskIds: string[], timeoutMs = 120_000, token?: string): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const done: Record<string, unknown> = {};
   const deadline = Date.now() + timeoutMs;
   let pending = [...taskIds];
   while (pending.length > 0) {
     if (Date.now() > deadline) throw new Error(`tasks still pending after ${timeoutMs} ms: ${pending.join(', ')}`);
-    const response = await live.call('POST', '/v3/tasks/wait', { body: { task_ids: pending.slice(0, 1000), timeout_s: 10 } });
+    const response = await live.call('POST', '/v3/tasks/wait', { token, body: { task_ids: pending.slice(0, 1000), timeout_s: 10 } });
     if (response.status !== 200) throw new Error(`wait failed: ${JSON.stringify(response.body)}`);
     Object.assign(done, response.body.done);
     pending = pending.filter((id) => !(id in done));

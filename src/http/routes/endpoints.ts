@@ -8,7 +8,7 @@ import { uuidParams } from '../params.js';
 import { bodyIn, queryIn, validBody, validQuery } from '../validate.js';
 import {
   getOwnedEndpoint, getVisibleEndpoint, isOnline, listEndpoints, markEndpointDeleted, registerEndpoint,
-  setAllowedFunctions, toEndpointRecord,
+  revokeEndpointCredential, setAllowedFunctions, toEndpointRecord,
 } from '../../registry/endpoints.js';
 import { endpointStatus } from '../../registry/heartbeats.js';
 import { failEndpointTasks } from '../../ledger/failEndpointTasks.js';
@@ -68,6 +68,13 @@ export function endpointRoutes({ db, validator, config }: ServiceDeps): Router<R
       return failEndpointTasks(trx, ctx.params.endpoint_id);
     });
     ctx.body = { endpoint_id: ctx.params.endpoint_id, deleted: true, failed_tasks: failed };
+  });
+
+  // The owner cuts off the endpoint's agent at once; PUT /v3/endpoints/{id} issues a new credential.
+  router.delete('/v3/endpoints/:endpoint_id/credential', user, id, async (ctx) => {
+    await getOwnedEndpoint(db, userOf(ctx), ctx.params.endpoint_id);
+    const revoked = await revokeEndpointCredential(db, ctx.params.endpoint_id);
+    ctx.body = { endpoint_id: ctx.params.endpoint_id, credential_revoked: revoked };
   });
 
   router.get('/v3/endpoints/:endpoint_id/allowed_functions', user, id, async (ctx) => {
