@@ -11,6 +11,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { ConfigError, asError } from './errors.js';
 import { authConfigProblems } from './auth/configProblems.js';
+import { serverConfigProblems } from './http/serverConfigProblems.js';
 import { DAY, HOUR, MINUTE, SECOND, formatDuration, parseDuration } from './util/time.js';
 
 const MB = 1024 * 1024;
@@ -67,6 +68,14 @@ export const OPTIONS = {
   endpointOfflineAfter: { env: 'FUNCX_ENDPOINT_OFFLINE_AFTER', file: 'endpoint_offline_after', kind: { type: 'duration', min: SECOND, max: DAY }, default: MINUTE, doc: 'An endpoint with no heartbeat for this long is offline.' },
   heartbeatLogSize: { env: 'FUNCX_HEARTBEAT_LOG_SIZE', file: 'heartbeat_log_size', kind: { type: 'integer', min: 1, max: 1000 }, default: 20, doc: 'Recent heartbeats kept per endpoint (the status "logs").' },
   pollFallbackInterval: { env: 'FUNCX_POLL_FALLBACK_INTERVAL', file: 'poll_fallback_interval', kind: { type: 'duration', min: 10, max: MINUTE }, default: SECOND, doc: 'Long-polls re-check the database this often, for work submitted through another replica.' },
+  rateLimitRequests: { env: 'FUNCX_RATE_LIMIT_REQUESTS', file: 'rate_limit_requests', kind: { type: 'integer', min: 0, max: 10_000_000 }, default: 6000, doc: 'Requests each identity (user, endpoint) may make per FUNCX_RATE_LIMIT_WINDOW, in bursts up to that many; then 429 TooManyRequests with Retry-After. 0 turns limits off. Counted per replica.' },
+  rateLimitWindow: { env: 'FUNCX_RATE_LIMIT_WINDOW', file: 'rate_limit_window', kind: { type: 'duration', min: SECOND, max: DAY }, default: MINUTE, doc: 'The window of FUNCX_RATE_LIMIT_REQUESTS and FUNCX_RATE_LIMIT_AUTH_FAILURES.' },
+  rateLimitAuthFailures: { env: 'FUNCX_RATE_LIMIT_AUTH_FAILURES', file: 'rate_limit_auth_failures', kind: { type: 'integer', min: 0, max: 10_000_000 }, default: 300, doc: 'Refused credentials allowed per client address per window (bounds token guessing and introspection floods); then 429. 0 turns it off.' },
+  trustProxy: { env: 'FUNCX_TRUST_PROXY', file: 'trust_proxy', kind: { type: 'boolean' }, default: false, doc: 'Believe X-Forwarded-For/-Proto/-Host (only behind a proxy that sets them); otherwise the client address is the socket\'s.' },
+  tlsCertFile: { env: 'FUNCX_TLS_CERT_FILE', file: 'tls_cert_file', kind: { type: 'string' }, default: '', doc: 'PEM certificate (chain) file: with FUNCX_TLS_KEY_FILE the service serves HTTPS itself.' },
+  tlsKeyFile: { env: 'FUNCX_TLS_KEY_FILE', file: 'tls_key_file', kind: { type: 'string' }, default: '', doc: 'PEM private key file for FUNCX_TLS_CERT_FILE.' },
+  headersTimeout: { env: 'FUNCX_HEADERS_TIMEOUT', file: 'headers_timeout', kind: { type: 'duration', min: 100, max: 10 * MINUTE }, default: MINUTE, doc: 'A client must send its request headers within this (slow clients are disconnected).' },
+  requestTimeout: { env: 'FUNCX_REQUEST_TIMEOUT', file: 'request_timeout', kind: { type: 'duration', min: 100, max: HOUR }, default: 5 * MINUTE, doc: 'A whole request (headers and body) must arrive within this; large uploads on slow links need time. Long-polls are not affected (they wait after the request arrived).' },
   writeQuickstart: { env: 'FUNCX_WRITE_QUICKSTART', file: 'write_quickstart', kind: { type: 'boolean' }, default: true, doc: 'On first start, create an admin token and write FUNCX_HOME/quickstart.json.' },
 } satisfies Record<string, Option>;
 
@@ -100,7 +109,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (typeof values.databaseUrl === 'string' && !/^(sqlite|mysql):\/\//.test(values.databaseUrl)) {
     problems.push(`FUNCX_DATABASE_URL=${JSON.stringify(redactUrl(values.databaseUrl))}: must start with sqlite:// or mysql://`);
   }
-  problems.push(...authConfigProblems(values));
+  problems.push(...authConfigProblems(values), ...serverConfigProblems(values));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...values, configFile: env.FUNCX_CONFIG_FILE }) as Config;
 }

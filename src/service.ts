@@ -2,7 +2,6 @@
  * The service as a whole: database, migrations, HTTP, background maintenance.
  * `startService` is what `funcx-service serve` runs and what tests start on port 0.
  */
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
 import type { Config } from './config.js';
@@ -11,6 +10,7 @@ import { createLogger, type Logger } from './logger.js';
 import { openDatabase } from './db/connect.js';
 import { migrateLatest } from './db/migrate.js';
 import { createApp, type ExtraRoutes } from './http/app.js';
+import { createHttpServer } from './http/server.js';
 import { Validator } from './http/validation.js';
 import { Wakeups } from './wakeups.js';
 import { startMaintenance, type Maintenance } from './maintenance.js';
@@ -40,11 +40,7 @@ export async function startService(config: Config, options: { logger?: Logger; d
   if (config.authMode === 'oidc' && config.oidcAllowHttp) logger.warn({ issuer: config.oidcIssuer }, 'FUNCX_OIDC_ALLOW_HTTP: the identity provider may be reached over plain http; never in production');
   const deps: ServiceDeps = { config, db, logger, wakeups: new Wakeups(), validator: new Validator(), shutdown: stopping.signal, authenticator };
   const app = createApp(deps, options.extraRoutes);
-  const server = http.createServer(app.callback());
-  // Long-polls hold requests up to 60 s: keep sockets open past Node's defaults.
-  server.requestTimeout = 5 * 60 * 1000;
-  server.headersTimeout = 60 * 1000;
-  server.keepAliveTimeout = 75 * 1000;
+  const server = createHttpServer(config, app.callback());
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -55,7 +51,7 @@ export async function startService(config: Config, options: { logger?: Logger; d
   });
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
-  const url = config.publicUrl || `http://${hostForUrl}:${port}`;
+  const url = config.publicUrl || `${config.tlsCertFile ? 'https' : 'http'}://${hostForUrl}:${port}`;
   const maintenance = startMaintenance({ db, config, logger, wakeups: deps.wakeups });
   // quickstart.json holds a local API token, which means nothing in oidc mode.
   const quickstart = config.writeQuickstart && config.authMode === 'local' ? await ensureQuickstart(db, config.home, url) : undefined;

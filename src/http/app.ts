@@ -15,7 +15,7 @@ import type { RequestState, ServiceDeps } from './context.js';
 export type ExtraRoutes = (deps: ServiceDeps) => Router<RequestState>;
 
 export function createApp(deps: ServiceDeps, extra: ExtraRoutes[] = []): Koa<RequestState> {
-  const app = new Koa<RequestState>({ proxy: true });
+  const app = new Koa<RequestState>({ proxy: deps.config.trustProxy });
   app.silent = true; // errors are logged by errorHandler, with the request id
   app.use(requestLog(deps.logger) as Koa.Middleware<RequestState>);
   app.use(errorHandler() as Koa.Middleware<RequestState>);

@@ -21,12 +21,19 @@ function bearer(ctx: AppContext): string | undefined {
  */
 export function requireUser(_db: Knex): Middleware {
   return async (ctx, next) => {
-    const token = bearer(ctx);
-    if (!token) throw new UserUnauthenticated('send an API token: Authorization: Bearer <token>');
-    if (token.startsWith(ENDPOINT_CREDENTIAL_PREFIX)) throw new UserUnauthenticated('the API token is unknown or revoked'); // an endpoint credential is no user token
-    const authenticator = ctx.state.authenticator;
-    if (!authenticator) throw new InternalError('no user authenticator is configured'); // fail closed
-    ctx.state.user = await authenticator.authenticate(token);
+    const limits = ctx.state.limits;
+    limits?.checkAddress(ctx.ip);
+    const user = await refusalsCounted(ctx, async () => {
+      const token = bearer(ctx);
+      if (!token) throw new UserUnauthenticated('send an API token: Authorization: Bearer <token>');
+      // An endpoint credential is no user token (and must not reach the identity provider).
+      if (token.startsWith(ENDPOINT_CREDENTIAL_PREFIX)) throw new UserUnauthenticated('the API token is unknown or revoked');
+      const authenticator = ctx.state.authenticator;
+      if (!authenticator) throw new InternalError('no user authenticator is configured'); // fail closed
+      return authenticator.authenticate(token);
+    });
+    limits?.identity(`user:${user.id}`);
+    ctx.state.user = user;
     return next();
   };
 }
@@ -34,18 +41,34 @@ export function requireUser(_db: Knex): Middleware {
 /** The caller must be the endpoint named in the path, by its own credential. */
 export function requireEndpointCredential(db: Knex): Middleware {
   return async (ctx, next) => {
-    const credential = bearer(ctx);
-    if (!credential?.startsWith(ENDPOINT_CREDENTIAL_PREFIX)) {
-      throw new EndpointCredentialInvalid('this route takes an endpoint credential: Authorization: Bearer fxe_...');
-    }
-    const endpoint = await findEndpointByCredential(db, credential);
-    if (!endpoint) throw new EndpointCredentialInvalid('the endpoint credential is unknown or was revoked');
+    const limits = ctx.state.limits;
+    limits?.checkAddress(ctx.ip);
+    const endpoint = await refusalsCounted(ctx, async () => {
+      const credential = bearer(ctx);
+      if (!credential?.startsWith(ENDPOINT_CREDENTIAL_PREFIX)) {
+        throw new EndpointCredentialInvalid('this route takes an endpoint credential: Authorization: Bearer fxe_...');
+      }
+      const found = await findEndpointByCredential(db, credential);
+      if (!found) throw new EndpointCredentialInvalid('the endpoint credential is unknown or was revoked');
+      return found;
+    });
     if (endpoint.endpointId !== ctx.params.endpoint_id) {
       throw new EndpointAccessForbidden('an endpoint credential works only for its own endpoint');
     }
+    limits?.identity(`endpoint:${endpoint.endpointId}`);
     ctx.state.endpoint = endpoint;
     return next();
   };
+}
+
+/** A refused credential (401) spends the address's budget; over it, the answer is 429 instead. */
+async function refusalsCounted<T>(ctx: AppContext, authenticate: () => Promise<T>): Promise<T> {
+  try {
+    return await authenticate();
+  } catch (error) {
+    if (error instanceof UserUnauthenticated || error instanceof EndpointCredentialInvalid) ctx.state.limits?.refused(ctx.ip);
+    throw error;
+  }
 }
 
 export function userOf(ctx: AppContext): UserPrincipal {

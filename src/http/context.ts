@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { Wakeups } from '../wakeups.js';
 import type { Validator } from './validation.js';
 import type { UserAuthenticator } from '../auth/userAuthenticator.js';
+import type { RateLimits } from './rateLimit.js';
 import type { EndpointPrincipal, UserPrincipal } from '../auth/principal.js';
 
 export interface ServiceDeps {
@@ -26,6 +27,8 @@ export interface RequestState {
   user?: UserPrincipal;
   /** Set for every request by createApp; requireUser asks it. */
   authenticator?: UserAuthenticator;
+  /** Request budgets per identity and per address (set by createApp). */
+  limits?: RateLimits;
   endpoint?: EndpointPrincipal;
   /** The request body as received, for idempotency hashing. */
   rawBody?: Buffer;
