@@ -1,0 +1,57 @@
+/**
+ * Request budgets per identity and per address (429 with Retry-After), which
+ * address counts (X-Forwarded-For only when trusted), and slow clients cut off.
+ */
+import net from 'node:net';
+import { serviceTest, type LiveService } from '../helpers/service.js';
+import { lease, registerEndpoint } from './support.js';
+
+const list = (live: LiveService, token?: string, headers?: Record<string, string>) => live.call('GET', '/v3/endpoints', { token, headers });
+
+serviceTest('each identity has its own budget; over it, 429 TooManyRequests with Retry-After', async (t, live) => {
+  const bob = await live.tokenFor('bob');
+  const { endpointId, credential } = await registerEndpoint(live); // the admin's 1st request
+  t.is((await list(live)).status, 200); // 2nd
+  t.is((await list(live)).status, 200); // 3rd
+  const over = await list(live);
+  t.is(over.status, 429);
+  t.like(over.body, { code: 'TooManyRequests', http_status_code: 429 });
+  t.regex(over.body.reason, /^too many requests; try again in \d+ s$/);
+  const retryAfter = Number(over.headers.get('retry-after'));
+  t.true(retryAfter >= 1 && retryAfter <= 20, `Retry-After ${retryAfter}`); // one request per 20 s refills
+  // Others, and the admin's endpoint (its own identity), are not held back by the admin's overuse.
+  t.is((await list(live, bob)).status, 200);
+  t.is((await lease(live, endpointId, credential)).status, 200);
+}, { rateLimitRequests: 3, rateLimitWindow: '1m' });
+
+serviceTest('refused credentials spend the address\'s budget; then even a good token from there waits', async (t, live) => {
+  t.is((await list(live, 'fxu_guess1')).status, 401);
+  t.is((await list(live, 'fxu_guess2')).status, 401);
+  const blocked = await list(live, 'fxu_guess3');
+  t.is(blocked.status, 429);
+  t.is(blocked.body.code, 'TooManyRequests');
+  t.true(Number(blocked.headers.get('retry-after')) >= 1);
+  t.is((await list(live)).status, 429);
+  // X-Forwarded-For is not believed without FUNCX_TRUST_PROXY: a forged address does not help.
+  t.is((await list(live, undefined, { 'x-forwarded-for': '203.0.113.9' })).status, 429);
+}, { rateLimitAuthFailures: 2, rateLimitWindow: '1h' });
+
+serviceTest('behind a trusted proxy, each forwarded client address has its own budget', async (t, live) => {
+  const from = (address: string) => ({ 'x-forwarded-for': address });
+  t.is((await list(live, 'fxu_guess', from('203.0.113.1'))).status, 401);
+  t.is((await list(live, 'fxu_guess', from('203.0.113.1'))).status, 429);
+  t.is((await list(live, undefined, from('203.0.113.2'))).status, 200);
+}, { rateLimitAuthFailures: 1, rateLimitWindow: '1h', trustProxy: true });
+
+serviceTest('a client that sends its headers too slowly is disconnected (408)', async (t, live) => {
+  const { port } = new URL(live.url);
+  const socket = net.connect(Number(port), '127.0.0.1');
+  t.teardown(() => socket.destroy());
+  let answer = '';
+  socket.on('data', (chunk) => (answer += chunk));
+  socket.on('error', () => {}); // a reset is also a disconnect
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write('GET /v3/endpoints HTTP/1.1\r\nHost: 127.0.0.1\r\n'); // and never the blank line
+  await new Promise((resolve) => socket.once('close', resolve));
+  t.regex(answer, /^HTTP\/1\.1 408/);
+}, { headersTimeout: '300ms', requestTimeout: '1s' });
