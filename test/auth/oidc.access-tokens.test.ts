@@ -93,6 +93,14 @@ oidcServiceTest('introspection answers are cached (one provider call for repeate
   t.is(provider.requests.get('/token/introspection'), 1);
 });
 
+oidcServiceTest('a cached introspection answer is never used past the token\'s exp', async (t, live, provider) => {
+  const token = await provider.token('alice', { shortLived: true }); // exp in 1 s; the cache would keep it 30 s
+  t.is((await listEndpoints(live, token)).status, 200);
+  const refusedAt = await firstRefusal(live, token);
+  t.true(refusedAt !== undefined, 'the expired token was still accepted');
+  t.true((provider.requests.get('/token/introspection') ?? 0) >= 2, 'the cache entry ended at exp and the provider was asked again');
+});
+
 oidcServiceTest('a revoked opaque token is refused once the cache window has passed', async (t, live, provider) => {
   const token = await provider.token('alice');
   t.is((await listEndpoints(live, token)).status, 200);

@@ -19,6 +19,8 @@ export const SCOPE = 'funcx:all';
 const OPAQUE_RESOURCE = `${AUDIENCE}/opaque`;
 const JWT_RESOURCE = `${AUDIENCE}/jwt`;
 const OTHER_AUDIENCE = 'https://other.test';
+/** Opaque tokens that live one second, for the "never cached past exp" case. */
+const SHORT_RESOURCE = `${AUDIENCE}/short`;
 export const SERVICE_CLIENT = { id: 'funcx-service', secret: randomBytes(24).toString('base64url') };
 
 export type TokenFormat = 'opaque' | 'jwt';
@@ -32,7 +34,7 @@ export interface TestProvider {
   /** The service's oidc config, pointing at this provider. */
   serviceConfig(extra?: Record<string, unknown>): Record<string, unknown>;
   /** A real access token for `user` from the provider's token endpoint. */
-  token(user: string, options?: { format?: TokenFormat; scope?: string; otherAudience?: boolean }): Promise<string>;
+  token(user: string, options?: { format?: TokenFormat; scope?: string; otherAudience?: boolean; shortLived?: boolean }): Promise<string>;
   /** Revokes a token at the provider (as its owning client). */
   revoke(user: string, token: string): Promise<void>;
   /** Signs any payload with the provider's own key (claims the provider would never issue). */
@@ -69,7 +71,7 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
     jwks: { keys: [privateJwk] },
     scopes: ['openid', SCOPE, 'other'],
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    ttl: { ClientCredentials: () => 3600 },
+    ttl: { ClientCredentials: (_ctx, token) => (token as { resourceServer?: { accessTokenTTL?: number } }).resourceServer?.accessTokenTTL ?? 3600 },
     clients: [
       { client_id: SERVICE_CLIENT.id, client_secret: SERVICE_CLIENT.secret, grant_types: [], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_post' },
       ...users.map((user) => ({
@@ -95,7 +97,7 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
         getResourceServerInfo: (_ctx, resource) => ({
           scope: `${SCOPE} other`,
           audience: resource === OTHER_AUDIENCE ? OTHER_AUDIENCE : AUDIENCE,
-          accessTokenTTL: 3600,
+          accessTokenTTL: resource === SHORT_RESOURCE ? 1 : 3600,
           accessTokenFormat: resource === JWT_RESOURCE ? 'jwt' : 'opaque',
           ...(resource === JWT_RESOURCE ? { jwt: { sign: { alg: 'RS256' } } } : {}),
         }),
@@ -142,7 +144,7 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
       ...extra,
     }),
     async token(user, options = {}) {
-      const resource = options.otherAudience ? OTHER_AUDIENCE : options.format === 'jwt' ? JWT_RESOURCE : OPAQUE_RESOURCE;
+      const resource = options.otherAudience ? OTHER_AUDIENCE : options.format === 'jwt' ? JWT_RESOURCE : options.shortLived ? SHORT_RESOURCE : OPAQUE_RESOURCE;
       const answer = await form('/token', {
         grant_type: 'client_credentials',
         client_id: user,
