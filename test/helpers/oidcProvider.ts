@@ -19,7 +19,7 @@ export const SCOPE = 'funcx:all';
 const OPAQUE_RESOURCE = `${AUDIENCE}/opaque`;
 const JWT_RESOURCE = `${AUDIENCE}/jwt`;
 const OTHER_AUDIENCE = 'https://other.test';
-/** Opaque tokens that live one second, for the "never cached past exp" case. */
+/** Opaque tokens that live five seconds (long enough for a first use on a busy machine), for the "never cached past exp" case. */
 const SHORT_RESOURCE = `${AUDIENCE}/short`;
 export const SERVICE_CLIENT = { id: 'funcx-service', secret: randomBytes(24).toString('base64url') };
 
@@ -97,7 +97,7 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
         getResourceServerInfo: (_ctx, resource) => ({
           scope: `${SCOPE} other`,
           audience: resource === OTHER_AUDIENCE ? OTHER_AUDIENCE : AUDIENCE,
-          accessTokenTTL: resource === SHORT_RESOURCE ? 1 : 3600,
+          accessTokenTTL: resource === SHORT_RESOURCE ? 5 : 3600,
           accessTokenFormat: resource === JWT_RESOURCE ? 'jwt' : 'opaque',
           ...(resource === JWT_RESOURCE ? { jwt: { sign: { alg: 'RS256' } } } : {}),
         }),
