@@ -22,6 +22,9 @@ const OTHER_AUDIENCE = 'https://other.test';
 /** Opaque tokens that live five seconds (long enough for a first use on a busy machine), for the "never cached past exp" case. */
 const SHORT_RESOURCE = `${AUDIENCE}/short`;
 export const SERVICE_CLIENT = { id: 'funcx-service', secret: randomBytes(24).toString('base64url') };
+/** A public native client, as the funcx CLI would be registered: PKCE with a loopback redirect, device grant, refresh. */
+export const CLI_CLIENT_ID = 'funcx-cli';
+export { OPAQUE_RESOURCE };
 
 export type TokenFormat = 'opaque' | 'jwt';
 
@@ -41,6 +44,10 @@ export interface TestProvider {
   forge(payload: JWTPayload, options?: { kid?: string; key?: Parameters<SignJWT['sign']>[0]; alg?: string }): Promise<string>;
   /** The provider's public key as PEM, for key-confusion attempts. */
   publicKeyPem: string;
+  /** A user-client's secret (for headless logins through sdk/auth). */
+  clientSecret(user: string): string;
+  /** Who logs in when a browser (or device) login reaches the provider's login page. */
+  login: { user: string };
   /** Stops answering: connections are refused from now on. */
   stop(): Promise<void>;
 }
@@ -69,11 +76,26 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
 
   const provider = new Provider(issuer, {
     jwks: { keys: [privateJwk] },
-    scopes: ['openid', SCOPE, 'other'],
+    scopes: ['openid', 'offline_access', SCOPE, 'other'],
+    findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    ttl: { ClientCredentials: (_ctx, token) => (token as { resourceServer?: { accessTokenTTL?: number } }).resourceServer?.accessTokenTTL ?? 3600 },
+    ttl: {
+      ClientCredentials: (_ctx, token) => (token as { resourceServer?: { accessTokenTTL?: number } }).resourceServer?.accessTokenTTL ?? 3600,
+      AccessToken: (_ctx, token) => (token as { resourceServer?: { accessTokenTTL?: number } }).resourceServer?.accessTokenTTL ?? 3600,
+      Interaction: 600, DeviceCode: 600, Session: 3600, Grant: 3600, RefreshToken: 86400, IdToken: 3600,
+    },
     clients: [
       { client_id: SERVICE_CLIENT.id, client_secret: SERVICE_CLIENT.secret, grant_types: [], response_types: [], redirect_uris: [], token_endpoint_auth_method: 'client_secret_post' },
+      {
+        client_id: CLI_CLIENT_ID,
+        application_type: 'native' as const,
+        token_endpoint_auth_method: 'none' as const,
+        grant_types: ['authorization_code', 'refresh_token', 'urn:ietf:params:oauth:grant-type:device_code'],
+        response_types: ['code'],
+        redirect_uris: ['http://127.0.0.1/callback'],
+        scope: `openid offline_access ${SCOPE}`,
+      },
       ...users.map((user) => ({
         client_id: user,
         client_secret: secrets.get(user)!,
@@ -86,6 +108,7 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
     ],
     features: {
       devInteractions: { enabled: false },
+      deviceFlow: { enabled: true },
       clientCredentials: { enabled: true },
       // Only the service's own client may introspect (it is the resource server).
       introspection: { enabled: true, allowedPolicy: (ctx) => ctx.oidc.client?.clientId === SERVICE_CLIENT.id },
@@ -103,10 +126,10 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
         }),
       },
     },
-    // sub and groups for client-credentials tokens (they have no account).
+    // Groups for every token; sub for client-credentials tokens (they have no account: the client is the user).
     extraTokenClaims: (_ctx, token) => {
-      const clientId = (token as { clientId?: string }).clientId ?? '';
-      return { sub: clientId, groups: groups.get(clientId) ?? [] };
+      const { accountId, clientId = '' } = token as { accountId?: string; clientId?: string };
+      return accountId ? { groups: groups.get(accountId) ?? [] } : { sub: clientId, groups: groups.get(clientId) ?? [] };
     },
   });
   provider.use(async (ctx, next) => {
@@ -118,7 +141,15 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
       ctx.body = { ...body, groups: groups.get(body.sub) ?? [] };
     }
   });
-  server.on('request', provider.callback());
+  const login = { user: 'dave' };
+  const providerCallback = provider.callback();
+  server.on('request', (req, res) => {
+    if (req.url?.startsWith('/interaction/')) {
+      finishInteraction(provider, req, res, login.user).catch((error: Error) => res.writeHead(500).end(error.message));
+    } else {
+      providerCallback(req, res);
+    }
+  });
 
   const form = async (path: string, fields: Record<string, string>) => {
     const response = await fetch(issuer + path, { method: 'POST', body: new URLSearchParams(fields) });
@@ -132,6 +163,8 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
     groups,
     requests,
     publicKeyPem: await exportSPKI(publicKey),
+    login,
+    clientSecret: (user) => secrets.get(user)!,
     serviceConfig: (extra = {}) => ({
       authMode: 'oidc',
       oidcIssuer: issuer,
@@ -165,6 +198,65 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
     },
     stop,
   };
+}
+
+/**
+ * The provider's login and consent pages, answered at once as the given user
+ * who approves what the client asked for: a stand-in for the person at the
+ * browser, through the provider's own interaction API.
+ */
+async function finishInteraction(provider: Provider, req: http.IncomingMessage, res: http.ServerResponse, user: string): Promise<void> {
+  const details = await provider.interactionDetails(req, res);
+  if (details.prompt.name === 'login') {
+    await provider.interactionFinished(req, res, { login: { accountId: user } }, { mergeWithLastSubmission: false });
+    return;
+  }
+  const accountId = details.session!.accountId;
+  const grant = details.grantId
+    ? (await provider.Grant.find(details.grantId))!
+    : new provider.Grant({ accountId, clientId: String(details.params.client_id) });
+  const missing = details.prompt.details as { missingOIDCScope?: string[]; missingOIDCClaims?: string[]; missingResourceScopes?: Record<string, string[]> };
+  if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+  if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+  for (const [resource, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(resource, scopes.join(' '));
+  await provider.interactionFinished(req, res, { consent: { grantId: await grant.save() } }, { mergeWithLastSubmission: true });
+}
+
+/**
+ * A headless user agent: follows redirects with a cookie jar and submits the
+ * provider's forms (device code confirmation) until it lands outside the
+ * provider (the app's loopback redirect, which it delivers) or on a page with
+ * no form (the device flow's "done" page). Returns the last response's text.
+ */
+export async function browse(startUrl: string, issuer: string): Promise<string> {
+  const cookies = new Map<string, string>();
+  let next: { url: string; method: 'GET' | 'POST'; body?: URLSearchParams } = { url: startUrl, method: 'GET' };
+  for (let step = 0; step < 20; step++) {
+    const inProvider = next.url.startsWith(issuer);
+    const response = await fetch(next.url, {
+      method: next.method,
+      body: next.body,
+      redirect: 'manual',
+      headers: inProvider ? { cookie: [...cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {},
+    });
+    for (const line of response.headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const at = pair.indexOf('=');
+      cookies.set(pair.slice(0, at), pair.slice(at + 1));
+    }
+    const location = response.headers.get('location');
+    if (location) {
+      next = { url: new URL(location, next.url).href, method: 'GET' };
+      continue;
+    }
+    const text = await response.text();
+    const form = /<form[^>]*action="([^"]*)"[^>]*>([\s\S]*?)<\/form>/i.exec(text) ?? /<form[^>]*>([\s\S]*?)<\/form>/i.exec(text);
+    if (!inProvider || !form || !/method="post"/i.test(text)) return text;
+    const fields = new URLSearchParams();
+    for (const input of form[form.length - 1].matchAll(/<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"/gi)) fields.set(input[1], input[2]);
+    next = { url: new URL(form.length === 3 ? form[1] : next.url, next.url).href, method: 'POST', body: fields };
+  }
+  throw new Error('the login did not finish within 20 steps');
 }
 
 /** A secret key made of the public key's bytes: the classic RS256 → HS256 confusion attempt. */
