@@ -7,7 +7,7 @@ import { generateKeyPair } from 'jose';
 import { oidcServiceTest } from '../helpers/oidcService.js';
 import { AUDIENCE, SCOPE, publicKeyAsHmacSecret, type TestProvider } from '../helpers/oidcProvider.js';
 import type { ExecutionContext } from 'ava';
-import type { LiveService } from '../helpers/service.js';
+import { assertSchema, type LiveService } from '../helpers/service.js';
 import { lease, registerEndpoint } from '../api/support.js';
 
 /** GET /v3/endpoints as the bearer of `token`: 200 when let in. */
@@ -141,6 +141,14 @@ oidcServiceTest('the provider down before the service ever reached it: 503, not 
   t.is((await listEndpoints(live, local)).status, 503);
   t.is(live.service.quickstart, undefined);
 });
+
+oidcServiceTest('GET /v2/version tells clients where to log in: issuer, audience, scopes, the CLI client; never a secret', async (t, live, provider) => {
+  const version = await live.call('GET', '/v2/version', { token: '' });
+  t.is(version.status, 200);
+  assertSchema(t, 'version.json', version.body);
+  t.like(version.body, { auth_mode: 'oidc', oidc: { issuer: provider.issuer, audience: AUDIENCE, scopes: [SCOPE], client_id: 'funcx-cli' } });
+  t.false(JSON.stringify(version.body).includes(String(provider.serviceConfig().oidcClientSecret)));
+}, { oidcLoginClientId: 'funcx-cli' });
 
 /** Asks until the token is refused (bounded: ~30 s); the attempt number, or undefined. */
 async function firstRefusal(live: LiveService, token: string): Promise<number | undefined> {

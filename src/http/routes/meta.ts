@@ -5,13 +5,14 @@ import path from 'node:path';
 import { packageRoot } from '../../util/paths.js';
 import { DatabaseUnavailable } from '../../errors.js';
 import type { RequestState, ServiceDeps } from '../context.js';
+import type { Config } from '../../config.js';
 
 const { version } = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
 
 export function metaRoutes(deps: ServiceDeps): Router<RequestState> {
   const router = new Router<RequestState>();
   router.get('/v2/version', (ctx) => {
-    ctx.body = { api: '3', version, min_sdk_version: '0.1.0', min_endpoint_version: '0.1.0', auth_mode: deps.config.authMode };
+    ctx.body = { api: '3', version, min_sdk_version: '0.1.0', min_endpoint_version: '0.1.0', auth_mode: deps.config.authMode, ...loginHints(deps.config) };
   });
   router.get('/healthz', async (ctx) => {
     try {
@@ -25,3 +26,16 @@ export function metaRoutes(deps: ServiceDeps): Router<RequestState> {
 }
 
 export const SERVICE_VERSION = version;
+
+/** In oidc mode, where and how clients get a token this service accepts (no secrets here). */
+function loginHints(config: Config): { oidc?: Record<string, unknown> } {
+  if (config.authMode !== 'oidc') return {};
+  return {
+    oidc: {
+      issuer: config.oidcIssuer,
+      audience: config.oidcAudience,
+      scopes: config.oidcRequiredScopes.split(/\s+/).filter(Boolean),
+      ...(config.oidcLoginClientId ? { client_id: config.oidcLoginClientId } : {}),
+    },
+  };
+}
