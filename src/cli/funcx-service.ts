@@ -68,6 +68,10 @@ async function token(args: string[]): Promise<number> {
     return 2;
   }
   const config = loadConfig();
+  if (config.authMode !== 'local') {
+    console.error(`FUNCX_AUTH_MODE=${config.authMode}: users bring access tokens from the identity provider; local API tokens are not accepted`);
+    return 2;
+  }
   const db = openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax });
   try {
     await migrateLatest(db);
