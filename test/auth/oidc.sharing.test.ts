@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { jsonPayload } from '../helpers/service.js';
 import { oidcServiceTest } from '../helpers/oidcService.js';
-import { lease, postResults, registerEndpoint, registerFunction, submitOk, submitTo } from '../api/support.js';
+import { heartbeat, lease, postResults, registerEndpoint, registerFunction, submitOk, submitTo } from '../api/support.js';
 
 oidcServiceTest('user B cannot run on A\'s endpoint, read A\'s task or result, use A\'s private function, or poll as A\'s endpoint', async (t, live, provider) => {
   const alice = await provider.token('alice');
@@ -37,6 +37,8 @@ oidcServiceTest('user B cannot run on A\'s endpoint, read A\'s task or result, u
   // B's endpoint credential cannot lease, heartbeat or post results for A's endpoint; B's user token is no endpoint credential.
   t.is((await lease(live, endpointId, bobsCredential)).body.code, 'EndpointAccessForbidden');
   t.is((await postResults(live, endpointId, bobsCredential, [{ task_id: taskId, lease_token: task.lease_token, status: 'success', result: '666' }])).status, 403);
+  t.is((await heartbeat(live, endpointId, bobsCredential)).body.code, 'EndpointAccessForbidden');
+  t.is((await live.call('POST', `/v3/endpoints/${endpointId}/release`, { token: bobsCredential, body: { leases: [{ task_id: taskId, lease_token: task.lease_token }] } })).body.code, 'EndpointAccessForbidden');
   t.is((await lease(live, endpointId, bob)).body.code, 'EndpointCredentialInvalid');
   // Nor take over A's endpoint (re-registering it would rotate its credential).
   t.is((await live.call('PUT', `/v3/endpoints/${endpointId}`, { token: bob, body: { name: 'mine', rotate_credential: true } })).body.code, 'EndpointNotFound');
