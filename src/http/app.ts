@@ -4,7 +4,7 @@ import type Router from '@koa/router';
 import { errorHandler } from './errorHandler.js';
 import { requestLog } from './requestLog.js';
 import { jsonBody } from './jsonBody.js';
-import { userAuthentication } from './userAuthentication.js';
+import { authContext } from './authContext.js';
 import { metaRoutes } from './routes/meta.js';
 import { functionRoutes } from './routes/functions.js';
 import { endpointRoutes } from './routes/endpoints.js';
@@ -20,7 +20,7 @@ export function createApp(deps: ServiceDeps, extra: ExtraRoutes[] = []): Koa<Req
   app.use(requestLog(deps.logger) as Koa.Middleware<RequestState>);
   app.use(errorHandler() as Koa.Middleware<RequestState>);
   app.use(jsonBody(deps.config.maxBodyBytes) as Koa.Middleware<RequestState>);
-  app.use(userAuthentication(deps) as Koa.Middleware<RequestState>);
+  app.use(authContext(deps) as Koa.Middleware<RequestState>);
   for (const build of [metaRoutes, functionRoutes, endpointRoutes, taskRoutes, endpointProtocolRoutes, ...extra]) {
     const router = build(deps);
     app.use(router.routes());

@@ -3,7 +3,7 @@ import { localAuthenticator } from '../auth/userAuthenticator.js';
 import { rateLimits } from './rateLimit.js';
 import type { Middleware, ServiceDeps } from './context.js';
 
-export function userAuthentication(deps: ServiceDeps): Middleware {
+export function authContext(deps: ServiceDeps): Middleware {
   // oidc mode without its authenticator must never fall back to local tokens.
   if (deps.config.authMode !== 'local' && !deps.authenticator) throw new Error(`FUNCX_AUTH_MODE=${deps.config.authMode} needs its authenticator`);
   const authenticator = deps.authenticator ?? localAuthenticator(deps.db);
