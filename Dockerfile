@@ -25,6 +25,7 @@ COPY schemas ./schemas
 COPY migrations ./migrations
 COPY src ./src
 COPY endpoint ./endpoint
+COPY sdk ./sdk
 COPY scripts ./scripts
 COPY test ./test
 COPY bench ./bench

@@ -136,9 +136,9 @@ oidcServiceTest('the provider down before the service ever reached it: 503, not 
   const response = await listEndpoints(live, 'any-token');
   t.is(response.status, 503);
   t.is(response.body.code, 'IdentityProviderUnavailable');
-  // And a local API token means nothing in oidc mode.
+  // A local API token means nothing in oidc mode, and is refused without asking the provider.
   const local = await live.tokenFor('alice');
-  t.is((await listEndpoints(live, local)).status, 503);
+  await assertRefused(t, live, local, 'local API tokens are not accepted in oidc mode; use an access token from the identity provider');
   t.is(live.service.quickstart, undefined);
 });
 
