@@ -1,0 +1,113 @@
+/**
+ * Where the SDK and the `funcx` command find the service and a token. The one
+ * module that reads the environment. For each value the first that is set wins:
+ *
+ * | value | 1. argument | 2. environment | 3. `funcx login` | 4. quickstart.json |
+ * | --- | --- | --- | --- | --- |
+ * | service URL | `serviceUrl` | `FUNCX_SERVICE_URL` | `$FUNCX_HOME/credentials.json` | `$FUNCX_HOME/quickstart.json` |
+ * | token | `token` | `FUNCX_TOKEN` | `credentials.json` (if its URL is the service's) | `quickstart.json` (idem) |
+ * | default endpoint | `endpointId` | `FUNCX_ENDPOINT_ID` | — | `quickstart.json` `endpoint_id` |
+ *
+ * FUNCX_HOME defaults to ~/.funcx. quickstart.json is what `funcx-service`
+ * writes on first start (its FUNCX_HOME), so a local service needs no setup.
+ */
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigurationMissing } from './errors.js';
+
+export interface ClientConfigOptions {
+  serviceUrl?: string;
+  token?: string;
+  /** The endpoint used when a call names none (Executor, `funcx run`). */
+  endpointId?: string;
+  /** The environment to read (default process.env); tests and embedders pass their own. */
+  env?: Record<string, string | undefined>;
+}
+
+export interface ClientConfig {
+  serviceUrl: string;
+  token: string;
+  endpointId?: string;
+  /** Where each value came from, for `funcx` error messages. */
+  sources: { serviceUrl: string; token: string };
+}
+
+export interface StoredCredentials {
+  service_url: string;
+  token: string;
+  identity?: string;
+}
+
+interface QuickstartFile {
+  service_url?: string;
+  token?: string;
+  endpoint_id?: string;
+}
+
+export function funcxHome(env: Record<string, string | undefined> = process.env): string {
+  return path.resolve(env.FUNCX_HOME || path.join(os.homedir(), '.funcx'));
+}
+
+export function credentialsPath(env: Record<string, string | undefined> = process.env): string {
+  return path.join(funcxHome(env), 'credentials.json');
+}
+
+export function quickstartPath(env: Record<string, string | undefined> = process.env): string {
+  return path.join(funcxHome(env), 'quickstart.json');
+}
+
+/** A JSON file, or undefined if it does not exist; a file that exists but does not parse is an error worth reporting. */
+function readJsonFile<T>(file: string): T | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigurationMissing(`cannot read ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new ConfigurationMissing(`${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+const sameUrl = (a: string | undefined, b: string) => a !== undefined && a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
+
+export function resolveConfig(options: ClientConfigOptions = {}): ClientConfig {
+  const env = options.env ?? process.env;
+  const credentialsFile = credentialsPath(env);
+  const quickstartFile = quickstartPath(env);
+  const credentials = readJsonFile<StoredCredentials>(credentialsFile);
+  const quickstart = readJsonFile<QuickstartFile>(quickstartFile);
+
+  const urlCandidates: [string | undefined, string][] = [
+    [options.serviceUrl, 'argument'],
+    [env.FUNCX_SERVICE_URL, 'FUNCX_SERVICE_URL'],
+    [credentials?.service_url, credentialsFile],
+    [quickstart?.service_url, quickstartFile],
+  ];
+  const [serviceUrl, urlSource] = urlCandidates.find(([value]) => value) ?? [];
+  if (!serviceUrl) {
+    throw new ConfigurationMissing(`no service URL: pass serviceUrl, set FUNCX_SERVICE_URL, run \`funcx login\`, or start a local service that writes ${quickstartFile}`);
+  }
+  try {
+    new URL(serviceUrl);
+  } catch {
+    throw new ConfigurationMissing(`the service URL from ${urlSource} is not a URL: ${serviceUrl}`);
+  }
+  // A stored token belongs to the service it was issued by: never send it to another URL.
+  const tokenCandidates: [string | undefined, string][] = [
+    [options.token, 'argument'],
+    [env.FUNCX_TOKEN, 'FUNCX_TOKEN'],
+    [sameUrl(credentials?.service_url, serviceUrl) ? credentials?.token : undefined, credentialsFile],
+    [sameUrl(quickstart?.service_url, serviceUrl) ? quickstart?.token : undefined, quickstartFile],
+  ];
+  const [token, tokenSource] = tokenCandidates.find(([value]) => value) ?? [];
+  if (!token) {
+    throw new ConfigurationMissing(`no token for ${serviceUrl}: pass token, set FUNCX_TOKEN, or run \`funcx login\``);
+  }
+  const endpointId = options.endpointId ?? env.FUNCX_ENDPOINT_ID ?? (sameUrl(quickstart?.service_url, serviceUrl) ? quickstart?.endpoint_id : undefined);
+  return { serviceUrl: serviceUrl.replace(/\/+$/, ''), token, endpointId, sources: { serviceUrl: urlSource!, token: tokenSource! } };
+}
