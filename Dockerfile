@@ -20,11 +20,12 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
  && npm rebuild better-sqlite3 --build-from-source
 # Everything `npm run build` compiles: json2ts over schemas/, then tsc over tsconfig.json's
 # "include" (the lint checks this list against it).
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.sdk.json ./
 COPY schemas ./schemas
 COPY migrations ./migrations
 COPY src ./src
 COPY endpoint ./endpoint
+COPY sdk ./sdk
 COPY scripts ./scripts
 COPY test ./test
 COPY bench ./bench

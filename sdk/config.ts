@@ -75,28 +75,48 @@ function readJsonFile<T>(file: string): T | undefined {
 
 const sameUrl = (a: string | undefined, b: string) => a !== undefined && a.replace(/\/+$/, '') === b.replace(/\/+$/, '');
 
-export function resolveConfig(options: ClientConfigOptions = {}): ClientConfig {
-  const env = options.env ?? process.env;
+interface Sources {
+  env: Record<string, string | undefined>;
+  credentialsFile: string;
+  quickstartFile: string;
+  credentials?: StoredCredentials;
+  quickstart?: QuickstartFile;
+}
+
+function readSources(env: Record<string, string | undefined>): Sources {
   const credentialsFile = credentialsPath(env);
   const quickstartFile = quickstartPath(env);
-  const credentials = readJsonFile<StoredCredentials>(credentialsFile);
-  const quickstart = readJsonFile<QuickstartFile>(quickstartFile);
+  return { env, credentialsFile, quickstartFile, credentials: readJsonFile(credentialsFile), quickstart: readJsonFile(quickstartFile) };
+}
 
-  const urlCandidates: [string | undefined, string][] = [
+function serviceUrlFrom(options: ClientConfigOptions, sources: Sources): { serviceUrl: string; source: string } {
+  const candidates: [string | undefined, string][] = [
     [options.serviceUrl, 'argument'],
-    [env.FUNCX_SERVICE_URL, 'FUNCX_SERVICE_URL'],
-    [credentials?.service_url, credentialsFile],
-    [quickstart?.service_url, quickstartFile],
+    [sources.env.FUNCX_SERVICE_URL, 'FUNCX_SERVICE_URL'],
+    [sources.credentials?.service_url, sources.credentialsFile],
+    [sources.quickstart?.service_url, sources.quickstartFile],
   ];
-  const [serviceUrl, urlSource] = urlCandidates.find(([value]) => value) ?? [];
-  if (!serviceUrl) {
-    throw new ConfigurationMissing(`no service URL: pass serviceUrl, set FUNCX_SERVICE_URL, run \`funcx login\`, or start a local service that writes ${quickstartFile}`);
+  const [serviceUrl, source] = candidates.find(([value]) => value) ?? [];
+  if (!serviceUrl || !source) {
+    throw new ConfigurationMissing(`no service URL: pass serviceUrl, set FUNCX_SERVICE_URL, run \`funcx login\`, or start a local service that writes ${sources.quickstartFile}`);
   }
   try {
     new URL(serviceUrl);
   } catch {
-    throw new ConfigurationMissing(`the service URL from ${urlSource} is not a URL: ${serviceUrl}`);
+    throw new ConfigurationMissing(`the service URL from ${source} is not a URL: ${serviceUrl}`);
   }
+  return { serviceUrl: serviceUrl.replace(/\/+$/, ''), source };
+}
+
+/** The service URL alone (for `funcx login`, which has no token yet). */
+export function resolveServiceUrl(options: ClientConfigOptions = {}): string {
+  return serviceUrlFrom(options, readSources(options.env ?? process.env)).serviceUrl;
+}
+
+export function resolveConfig(options: ClientConfigOptions = {}): ClientConfig {
+  const sources = readSources(options.env ?? process.env);
+  const { env, credentials, quickstart, credentialsFile, quickstartFile } = sources;
+  const { serviceUrl, source: urlSource } = serviceUrlFrom(options, sources);
   // A stored token belongs to the service it was issued by: never send it to another URL.
   const tokenCandidates: [string | undefined, string][] = [
     [options.token, 'argument'],
@@ -105,9 +125,9 @@ export function resolveConfig(options: ClientConfigOptions = {}): ClientConfig {
     [sameUrl(quickstart?.service_url, serviceUrl) ? quickstart?.token : undefined, quickstartFile],
   ];
   const [token, tokenSource] = tokenCandidates.find(([value]) => value) ?? [];
-  if (!token) {
+  if (!token || !tokenSource) {
     throw new ConfigurationMissing(`no token for ${serviceUrl}: pass token, set FUNCX_TOKEN, or run \`funcx login\``);
   }
   const endpointId = options.endpointId ?? env.FUNCX_ENDPOINT_ID ?? (sameUrl(quickstart?.service_url, serviceUrl) ? quickstart?.endpoint_id : undefined);
-  return { serviceUrl: serviceUrl.replace(/\/+$/, ''), token, endpointId, sources: { serviceUrl: urlSource!, token: tokenSource! } };
+  return { serviceUrl, token, endpointId, sources: { serviceUrl: urlSource, token: tokenSource } };
 }

@@ -18,11 +18,11 @@ export interface PythonFunction {
   name?: string;
 }
 
-/** JavaScript source with several definitions; `entryPoint` names the one to call. */
+/** JavaScript source: with `entryPoint`, definitions of which it names the one to call; without, one function expression. */
 export interface JavaScriptSource {
   runtime: 'javascript';
   source: string;
-  entryPoint: string;
+  entryPoint?: string;
   name?: string;
 }
 
@@ -41,6 +41,7 @@ export function functionDefinition(fn: Registrable): FunctionDefinition {
   if (typeof fn === 'function') return javascriptDefinition(fn);
   if (fn && typeof fn === 'object' && (fn.runtime === 'python' || fn.runtime === 'javascript')) {
     if (typeof fn.source !== 'string' || !fn.source.trim()) throw new InvalidArgument(`a ${fn.runtime} function needs its source`);
+    if (fn.runtime === 'javascript' && !fn.entryPoint) return { runtime: 'javascript', source: fn.source, name: fn.name ?? 'javascript-function' };
     if (typeof fn.entryPoint !== 'string' || !fn.entryPoint) throw new InvalidArgument(`a ${fn.runtime} function needs an entryPoint: the name of the function to call in its source`);
     return { runtime: fn.runtime, source: fn.source, entry_point: fn.entryPoint, name: fn.name ?? fn.entryPoint };
   }
