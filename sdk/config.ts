@@ -4,14 +4,17 @@
  *
  * | value | 1. argument | 2. environment | 3. `funcx login` | 4. quickstart.json |
  * | --- | --- | --- | --- | --- |
- * | service URL | `serviceUrl` | `FUNCX_SERVICE_URL` | `$FUNCX_HOME/credentials.json` | `$FUNCX_HOME/quickstart.json` |
+ * | service URL | `serviceUrl` | `FUNCX_SERVICE_URL` | `$FUNCX_HOME/credentials.json` | `quickstart.json` (below) |
  * | token | `token` | `FUNCX_TOKEN` | `credentials.json` (if its URL is the service's) | `quickstart.json` (idem) |
  * | default endpoint | `endpointId` | `FUNCX_ENDPOINT_ID` | — | `quickstart.json` `endpoint_id` |
  *
  * FUNCX_HOME defaults to ~/.funcx. quickstart.json is what `funcx-service`
- * writes on first start (its FUNCX_HOME), so a local service needs no setup.
+ * writes on first start (in its FUNCX_HOME), so a local service needs no
+ * setup: without FUNCX_HOME the SDK looks in ./.funcx (the service's own
+ * default home, i.e. `npm start` in this folder) before ~/.funcx, as the
+ * Python client does.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigurationMissing } from './errors.js';
@@ -53,7 +56,12 @@ export function credentialsPath(env: Record<string, string | undefined> = proces
   return path.join(funcxHome(env), 'credentials.json');
 }
 
+/** The quickstart.json to read: $FUNCX_HOME's, else ./.funcx's if it exists, else ~/.funcx's. */
 export function quickstartPath(env: Record<string, string | undefined> = process.env): string {
+  if (!env.FUNCX_HOME) {
+    const local = path.resolve('.funcx', 'quickstart.json');
+    if (existsSync(local)) return local;
+  }
   return path.join(funcxHome(env), 'quickstart.json');
 }
 

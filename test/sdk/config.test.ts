@@ -3,9 +3,12 @@
  * FUNCX_SERVICE_URL / FUNCX_TOKEN, then `funcx login`'s credentials.json,
  * then $FUNCX_HOME/quickstart.json (which a local service writes on first start).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import test, { type ExecutionContext } from 'ava';
 import { serviceTest } from '../helpers/service.js';
 import { Client, ConfigurationMissing, UserUnauthenticated, resolveConfig } from '../../sdk/index.js';
@@ -55,4 +58,17 @@ test('missing or unreadable configuration is a clear error', (t) => {
   const broken = tempHome(t);
   writeFileSync(path.join(broken, 'quickstart.json'), '{not json');
   t.throws(() => resolveConfig({ env: { FUNCX_HOME: broken } }), { instanceOf: ConfigurationMissing, message: /quickstart\.json is not valid JSON/ });
+});
+
+serviceTest('without FUNCX_HOME, ./.funcx/quickstart.json (where `npm start` writes it) is used, as by the Python client', async (t, live) => {
+  // `npm start` run in a folder writes ./.funcx/quickstart.json; the funcx command run in that folder finds it.
+  const folder = tempHome(t);
+  mkdirSync(path.join(folder, '.funcx'));
+  copyFileSync(path.join(live.config.home, 'quickstart.json'), path.join(folder, '.funcx', 'quickstart.json'));
+  const cli = fileURLToPath(new URL('../../sdk/cli/funcx.js', import.meta.url));
+  const { stdout } = await promisify(execFile)(process.execPath, [cli, 'endpoint', 'list', '--json'], {
+    cwd: folder,
+    env: { PATH: process.env.PATH, HOME: tempHome(t) },
+  });
+  t.deepEqual(JSON.parse(stdout), []);
 });
