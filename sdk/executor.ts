@@ -199,7 +199,7 @@ export class Executor {
       try {
         answer = await this.client.waitForTasks(ids, { timeoutS: this.waitTimeoutS, returnWhen: 'FIRST_COMPLETED', signal: abort.signal });
       } catch (error) {
-        if (abort.signal.aborted) continue; // new tasks joined: ask again with them
+        if (abort.signal.aborted) continue; // new tasks joined (ask again with them), or none are left
         // The service stayed unreachable through the retries: these futures cannot learn their results.
         for (const id of ids) this.finish(id, { error });
         continue;
@@ -251,6 +251,9 @@ export class Executor {
     }
     this.waiting.delete(taskId);
     future.settle({ error: new FutureCancelled(`task ${taskId} was cancelled`) });
+    // Nothing left to wait for: end the long-poll now rather than when the service times it out,
+    // so a program that cancelled everything can exit at once.
+    if (this.waiting.size === 0) this.currentWait?.abort.abort();
     return true;
   }
 }
