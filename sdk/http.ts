@@ -40,8 +40,11 @@ const RETRYABLE_NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'E
 
 export class HttpTransport {
   private readonly got: Got;
-  /** Requests sent (every attempt), by `METHOD /path`: lets tests and benchmarks see batching. */
+  /** Requests sent (every attempt), by `METHOD /path` (ids as `:id`): lets tests and benchmarks see batching. */
   readonly sent = new Map<string, number>();
+  /** The most requests of one kind in flight at once: shows the Executor keeps one long-poll, not one per future. */
+  readonly peakInFlight = new Map<string, number>();
+  private readonly inFlight = new Map<string, number>();
 
   constructor(readonly serviceUrl: string, token: string, readonly retry: RetryPolicy = DEFAULT_RETRY) {
     this.got = got.extend({
@@ -55,6 +58,17 @@ export class HttpTransport {
 
   async request<T>(method: Method, urlPath: string, options: RequestOptions = {}): Promise<T> {
     const key = `${method} ${urlPath.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/gi, ':id')}`;
+    const now = (this.inFlight.get(key) ?? 0) + 1;
+    this.inFlight.set(key, now);
+    this.peakInFlight.set(key, Math.max(now, this.peakInFlight.get(key) ?? 0));
+    try {
+      return await this.attempts<T>(method, urlPath, key, options);
+    } finally {
+      this.inFlight.set(key, this.inFlight.get(key)! - 1);
+    }
+  }
+
+  private async attempts<T>(method: Method, urlPath: string, key: string, options: RequestOptions): Promise<T> {
     for (let attempt = 0; ; attempt += 1) {
       const canRetry = options.idempotent === true && attempt < this.retry.retries;
       this.sent.set(key, (this.sent.get(key) ?? 0) + 1);

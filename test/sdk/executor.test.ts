@@ -33,6 +33,16 @@ serviceTest('futures, map and batching: same-tick submissions leave in one reque
     t.is(sent('POST /v3/submit'), 3);
     t.is(sent('POST /v3/functions'), 3);
 
+    // Futures submitted over several ticks, while others are being waited for: still one long-poll at a time.
+    const sleeper = { runtime: 'python' as const, source: 'def nap(x):\n    import time\n    time.sleep(0.05)\n    return x\n', entryPoint: 'nap' };
+    const waves: TaskFuture<number>[] = [];
+    for (let wave = 0; wave < 4; wave++) {
+      waves.push(...Array.from({ length: 5 }, (_, i) => executor.submit<number>(sleeper, wave * 5 + i)));
+      await waves.at(-1)!.submitted; // the next wave joins while this one is being waited for
+    }
+    t.deepEqual(await Promise.all(waves), Array.from({ length: 20 }, (_, i) => i));
+    t.is(client.http.peakInFlight.get('POST /v3/tasks/wait'), 1, 'one waiter loop for every future');
+
     // A remote exception rejects its future with the remote type and traceback.
     const failing = executor.submit({ runtime: 'python', source: 'def failing(x):\n    raise ValueError(f"bad {x}")\n', entryPoint: 'failing' }, 7);
     const error = await t.throwsAsync(failing, { instanceOf: RemoteException });
