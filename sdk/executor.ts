@@ -16,6 +16,7 @@ import { asyncDispose } from './disposable.js';
 import { ExecutorShutDown, FutureCancelled, InvalidArgument, TaskAlreadyFinished, TaskNotFound } from './errors.js';
 import { definitionKey, functionDefinition, type FunctionDefinition, type Registrable } from './functionSource.js';
 import { encodePayload, outcomeOf } from './serialization.js';
+import { ShellFunction } from './shellFunction.js';
 import { TaskFuture } from './taskFuture.js';
 
 export interface ExecutorOptions extends ClientOptions {
@@ -36,7 +37,8 @@ export interface RegisteredFunction {
 
 interface Queued {
   future: TaskFuture;
-  fn: Registrable | RegisteredFunction;
+  /** A function id, or what to register (checked when submitted, so a bad function throws at submit). */
+  target: RegisteredFunction | { fn: Registrable; definition: FunctionDefinition };
   args: unknown[];
   kwargs: Record<string, unknown>;
 }
@@ -75,11 +77,12 @@ export class Executor {
   /** As submit, with keyword arguments (Python functions take them by name; JavaScript ones as one last object). */
   submitWithKwargs<T = unknown>(fn: Registrable | RegisteredFunction, args: unknown[], kwargs: Record<string, unknown>): TaskFuture<T> {
     if (this.closed) throw new ExecutorShutDown('the executor is shut down: no new submissions');
+    const target = isRegistered(fn) ? fn : { fn, definition: functionDefinition(fn) };
     // Held untyped inside; the caller's T is only a promise about what the function returns.
     const future = new TaskFuture<unknown>((f) => this.cancel(f));
     this.live.add(future);
     void future.then(() => this.live.delete(future), () => this.live.delete(future));
-    this.queue.push({ future, fn, args, kwargs });
+    this.queue.push({ future, target, args, kwargs });
     if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined;
@@ -124,16 +127,16 @@ export class Executor {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    const prepared: { item: Queued; functionId: string }[] = [];
-    await Promise.all(batch.map(async (item) => {
+    const prepared = await Promise.all(batch.map(async (item) => {
       try {
-        prepared.push({ item, functionId: await this.functionIdOf(item.fn) });
+        return { item, functionId: await this.functionIdOf(item.target) };
       } catch (error) {
         item.future.settle({ error });
+        return undefined;
       }
     }));
-    // Cancelled while registering: not sent.
-    const toSend = prepared.filter(({ item }) => !item.future.done);
+    // In submission order; without those whose registration failed or that were cancelled meanwhile.
+    const toSend = prepared.filter((entry) => entry !== undefined && !entry.item.future.done) as { item: Queued; functionId: string }[];
     for (let i = 0; i < toSend.length; i += PER_REQUEST) {
       const chunk = toSend.slice(i, i + PER_REQUEST);
       try {
@@ -161,13 +164,12 @@ export class Executor {
     }
   }
 
-  private functionIdOf(fn: Registrable | RegisteredFunction): Promise<string> {
-    if (typeof fn === 'object' && fn !== null && 'functionId' in fn && typeof fn.functionId === 'string') return Promise.resolve(fn.functionId);
-    const definition: FunctionDefinition = functionDefinition(fn as Registrable);
-    const key = definitionKey(definition);
+  private functionIdOf(target: Queued['target']): Promise<string> {
+    if (isRegistered(target)) return Promise.resolve(target.functionId);
+    const key = definitionKey(target.definition);
     let registration = this.registrations.get(key);
     if (!registration) {
-      registration = this.client.registerFunction(fn as Registrable);
+      registration = this.client.registerFunction(target.fn);
       // A failed registration is not cached: the next submit tries again.
       registration.catch(() => this.registrations.delete(key));
       this.registrations.set(key, registration);
@@ -256,4 +258,8 @@ export class Executor {
     if (this.waiting.size === 0) this.currentWait?.abort.abort();
     return true;
   }
+}
+
+function isRegistered(fn: unknown): fn is RegisteredFunction {
+  return typeof fn === 'object' && fn !== null && !(fn instanceof ShellFunction) && typeof (fn as RegisteredFunction).functionId === 'string';
 }

@@ -43,6 +43,11 @@ serviceTest('futures, map and batching: same-tick submissions leave in one reque
     t.deepEqual(await Promise.all(waves), Array.from({ length: 20 }, (_, i) => i));
     t.is(client.http.peakInFlight.get('POST /v3/tasks/wait'), 1, 'one waiter loop for every future');
 
+    // A function that cannot be sent is refused at submit, not later; a registered one runs by its id.
+    t.throws(() => executor.submit({ double(x: number) { return 2 * x; } }.double, 1), { code: 'InvalidArgument' } as never);
+    const functionId = await client.registerFunction((x: number) => -x);
+    t.is(await executor.submit({ functionId }, 7), -7);
+
     // A remote exception rejects its future with the remote type and traceback.
     const failing = executor.submit({ runtime: 'python', source: 'def failing(x):\n    raise ValueError(f"bad {x}")\n', entryPoint: 'failing' }, 7);
     const error = await t.throwsAsync(failing, { instanceOf: RemoteException });
