@@ -64,6 +64,7 @@ serviceTest('funcx: login, register, search, run, wait, get, endpoints; exit cod
   writeFileSync(path.join(home, 'triple.js'), '(x) => 3 * x\n');
   t.is((await run(['function', 'register', path.join(home, 'double.py'), '--runtime', 'python'])).code, 2, 'python needs --entry-point');
   t.is((await run(['function', 'register', path.join(home, 'double.py'), '--runtime', 'cobol'])).code, 2);
+  t.is((await run(['function', 'register', path.join(home, 'double.py'), '--runtime', 'python', '--entry-point', 'double', '--walltime', '5'])).code, 2);
   const registered = await run(['function', 'register', path.join(home, 'double.py'), '--runtime', 'python', '--entry-point', 'double', '--description', 'doubles a number', '--json']);
   t.is(registered.code, 0, registered.stderr);
   const double = JSON.parse(registered.stdout).function_uuid as string;

@@ -28,6 +28,8 @@ export const functionRegisterCommand: Command = {
     const runtime = optionString(values, 'runtime');
     if (!runtime || !RUNTIMES.includes(runtime)) throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')}`);
     const entryPoint = optionString(values, 'entry-point');
+    if (runtime === 'shell' && entryPoint) throw new UsageError('a shell function has no --entry-point: FILE is the command template');
+    if (runtime !== 'shell' && values.walltime !== undefined) throw new UsageError('--walltime is for shell functions (the endpoint\'s task_walltime limits the others)');
     const file = positionals[0];
     let source: string;
     try {
