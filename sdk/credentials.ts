@@ -3,7 +3,7 @@
  * defaults to ~/.funcx), mode 0600 in a 0700 folder, written to a temp file
  * and renamed so a reader never sees half of it. config.ts reads it.
  */
-import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { credentialsPath, type StoredCredentials } from './config.js';
 
@@ -14,11 +14,5 @@ export function storeCredentials(credentials: StoredCredentials, env: Record<str
   writeFileSync(temp, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
   chmodSync(temp, 0o600); // the mode above is masked by the umask; this is not
   renameSync(temp, file);
-  return file;
-}
-
-export function removeCredentials(env: Record<string, string | undefined> = process.env): string {
-  const file = credentialsPath(env);
-  rmSync(file, { force: true });
   return file;
 }
