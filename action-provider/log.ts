@@ -30,8 +30,10 @@ export function logEntries(row: ActionRow, tasks: readonly ActionTask[]): Keyed[
   const ids = taskIdsOf(row);
   const byId = new Map(tasks.map((t) => [t.id, t]));
   const at = (ms: number) => new Date(ms).toISOString();
+  // The tasks are queued a moment before the action's row is written: the action starts with the first of them.
+  const started = Math.min(Number(row.created_at), ...tasks.map((t) => Number(t.created_at)));
   const keyed: Keyed[] = [
-    { key: [Number(row.created_at), -1, 0], entry: { code: 'ActionStarted', description: `the action started with ${ids.length} task(s)`, details: { time: at(Number(row.created_at)), task_group_id: row.task_group_id } } },
+    { key: [started, -1, 0], entry: { code: 'ActionStarted', description: `the action started with ${ids.length} task(s)`, details: { time: at(started), task_group_id: row.task_group_id } } },
   ];
   ids.forEach((id, position) => {
     const task = byId.get(id);
