@@ -57,6 +57,8 @@ export function actionRoutes(deps: ServiceDeps, prefix: string): Router<RequestS
   router.get('/', async (ctx) => {
     const user = visibleTo.includes('public') ? undefined : await requireCaller(db, ctx);
     if (user && !isAllowed(user, visibleTo)) throw new ForbiddenRequest('this Action Provider is not visible to you (visible_to)');
+    // Flow editors in a browser read the description from another origin.
+    if (visibleTo.includes('public')) ctx.set('Access-Control-Allow-Origin', '*');
     ctx.body = description;
   });
 

@@ -17,6 +17,7 @@ serviceTest('a flow runs an action to SUCCEEDED, reads its log and releases it',
   // A flow reads the description first, without a token (visible_to: public).
   const description = await ap(t, live, 'introspection', 'GET', '/', { token: '' });
   t.is(description.status, 200);
+  t.is(description.headers.get('access-control-allow-origin'), '*');
   t.deepEqual(description.body.types, ['Action']);
   t.is(description.body.api_version, '1.0');
   t.false(description.body.synchronous);
