@@ -12,8 +12,6 @@ import { RouteNotFound } from '../src/errors.js';
 import { actionRoutes } from './routes.js';
 import { toActionError } from './errors.js';
 
-export { enforceActionDeadlines, purgeReleasedActions, settleActiveActions } from './maintenance.js';
-
 export function actionProvider(deps: ServiceDeps): Koa.Middleware<RequestState> {
   const prefix = deps.config.actionProviderBasePath.replace(/\/+$/, '');
   const router = actionRoutes(deps, prefix);

@@ -10,7 +10,7 @@ import { asError } from './errors.js';
 import { reapExpiredLeases } from './ledger/reapExpiredLeases.js';
 import { purgeExpired } from './ledger/purgeExpired.js';
 import { endpointKey, taskKey, type Wakeups } from './wakeups.js';
-import { enforceActionDeadlines, purgeReleasedActions, settleActiveActions } from '../action-provider/index.js';
+import { enforceActionDeadlines, purgeReleasedActions, settleActiveActions } from '../action-provider/maintenance.js';
 
 export interface Maintenance {
   stop(): Promise<void>;
