@@ -33,6 +33,7 @@ serviceTest('a body that is not JSON is 400; one that fails the schema is 422 na
     [{ request_id: 'x', body: { endpoint_id: endpointId, tasks: [] } }, /^Field 'body.tasks' must NOT have fewer than 1 items$/],
     [{ request_id: 'x', body: { endpoint_id: endpointId, tasks: [{ function_id: fn, args: 'x' }] } }, /^Field 'body.tasks\[0\].args' must be array$/],
     [{ request_id: 'x', body: { endpoint_id: endpointId, tasks: [{ function_id: fn, payload: {} }] } }, /^Field 'body.tasks\[0\].payload' is not allowed$/],
+    [{ request_id: 'x', body: { endpoint_id: endpointId, tasks: [{ function_id: fn }], resource_specification: { num_nodes: 2 } } }, /^Field 'body.resource_specification' is not allowed$/],
     [{ request_id: 'x', body: { endpoint: endpointId, function: fn, kwargs: '[1]' } }, /^Field 'body.kwargs' must be an object/],
     [{ request_id: 'x', body: { tasks: [{ endpoint: endpointId, function: fn, kwargs: {}, payload: {} }] } }, /^Field 'body.tasks\[0\].payload' is the older name of kwargs/],
     [{ request_id: 'x', body: { tasks: [{ function: fn }] } }, /^Field 'body.tasks\[0\].endpoint' is required$/],
