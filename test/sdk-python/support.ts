@@ -30,6 +30,7 @@ export async function runPythonSuite(t: ExecutionContext, live: LiveService, mod
       PYTHONUNBUFFERED: '1',
       FUNCX_SERVICE_URL: live.url,
       FUNCX_TOKEN: live.adminToken,
+      FUNCX_TEST_OTHER_TOKEN: await live.tokenFor('someone-else'),
       ...(options.endpointId ? { FUNCX_TEST_ENDPOINT_ID: options.endpointId } : {}),
       ...options.env,
     },

@@ -21,8 +21,8 @@ if SDK_ROOT not in sys.path:
 from funcx import FuncXClient  # noqa: E402
 
 
-def live_settings():
-    names = ("FUNCX_SERVICE_URL", "FUNCX_TOKEN", "FUNCX_TEST_ENDPOINT_ID")
+def live_settings(need_endpoint=True):
+    names = ("FUNCX_SERVICE_URL", "FUNCX_TOKEN") + (("FUNCX_TEST_ENDPOINT_ID",) if need_endpoint else ())
     missing = [name for name in names if not os.environ.get(name)]
     if missing:
         raise RuntimeError("these tests need a live service and endpoint: set %s" % ", ".join(missing))
@@ -31,6 +31,14 @@ def live_settings():
 
 def endpoint_id():
     return live_settings()["FUNCX_TEST_ENDPOINT_ID"]
+
+
+def other_token():
+    """A token of another identity than FUNCX_TOKEN's (the ava test creates it)."""
+    token = os.environ.get("FUNCX_TEST_OTHER_TOKEN")
+    if not token:
+        raise RuntimeError("set FUNCX_TEST_OTHER_TOKEN to a token of another user (funcx-service token create --user NAME)")
+    return token
 
 
 def client(**options):
