@@ -145,11 +145,10 @@ class FuncXExecutor(concurrent.futures.Executor):
                 task_ids = list(self._outstanding)[:STATUS_CHUNK]
             try:
                 answer = self.client.wait_for_tasks(task_ids, timeout_s=self.poll_s, return_when="FIRST_COMPLETED")
-            except FuncXError as error:
+                self._resolve(answer)
+            except Exception as error:  # noqa: BLE001 - a dead waiter would leave futures hanging forever
                 # The transport already retried what it could: the futures get the error.
                 self._resolve_failed(task_ids, error)
-                continue
-            self._resolve(answer)
 
     def _finished_submitting(self):
         return self._submitter_done

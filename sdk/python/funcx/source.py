@@ -21,7 +21,8 @@ def function_source(fn):
     try:
         source = textwrap.dedent(inspect.getsource(fn))
     except (OSError, TypeError) as error:
-        raise ValueError("the source of %s is not available (%s); define it in a file" % (name, error)) from None
+        raise ValueError("the source of %s is not available (%s): the plain python3 prompt keeps none; "
+                         "define it in a file or a notebook" % (name, error)) from None
     tree = ast.parse(source)
     node = next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
     if node is None:

@@ -209,6 +209,18 @@ class RetryTest(unittest.TestCase):
             fxc.version()
         self.assertEqual(len(proxy.seen), 1)
 
+    def test_retry_after_in_seconds_or_as_an_http_date(self):
+        import email.utils
+        import time
+        from funcx.transport import parse_retry_after
+        self.assertEqual(parse_retry_after("3"), 3.0)
+        self.assertEqual(parse_retry_after("-1"), 0.0)
+        self.assertIsNone(parse_retry_after("soon"))
+        self.assertIsNone(parse_retry_after(None))
+        later = parse_retry_after(email.utils.formatdate(time.time() + 120, usegmt=True))
+        self.assertTrue(100 < later <= 120, later)
+        self.assertEqual(parse_retry_after(email.utils.formatdate(time.time() - 120, usegmt=True)), 0.0)
+
     def test_an_unknown_code_is_still_a_service_error(self):
         proxy, fxc = self.proxied_client([(429, "3600")])
         with self.assertRaises(ServiceError) as caught:

@@ -13,7 +13,7 @@ import os
 import traceback
 import unittest
 
-from tests.support import client, endpoint_id, wait_done
+from tests.support import endpoint_id, wait_done
 
 
 class TutorialTest(unittest.TestCase):
