@@ -15,6 +15,8 @@ export const SDK_PYTHON = path.join(packageRoot(), 'sdk', 'python');
 export interface PythonSuiteOptions {
   /** The endpoint the tests submit to (FUNCX_TEST_ENDPOINT_ID). */
   endpointId?: string;
+  /** The endpoint's max_workers, which the tests expect to see in its status (FUNCX_TEST_ENDPOINT_WORKERS). */
+  endpointWorkers?: number;
   env?: Record<string, string>;
 }
 
@@ -32,6 +34,7 @@ export async function runPythonSuite(t: ExecutionContext, live: LiveService, mod
       FUNCX_TOKEN: live.adminToken,
       FUNCX_TEST_OTHER_TOKEN: await live.tokenFor('someone-else'),
       ...(options.endpointId ? { FUNCX_TEST_ENDPOINT_ID: options.endpointId } : {}),
+      ...(options.endpointWorkers ? { FUNCX_TEST_ENDPOINT_WORKERS: String(options.endpointWorkers) } : {}),
       ...options.env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

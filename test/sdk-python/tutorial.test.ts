@@ -9,5 +9,5 @@ import { runPythonSuite } from './support.js';
 
 serviceTest('the Python tutorial runs as written through the funcx client', async (t, live) => {
   const endpoint = await startEndpointProcess(t, live, { config: { max_workers: 2 } });
-  await runPythonSuite(t, live, ['test_tutorial'], { endpointId: endpoint.endpointId, env: { FUNCX_TEST_ENDPOINT_WORKERS: '2' } });
+  await runPythonSuite(t, live, ['test_tutorial'], { endpointId: endpoint.endpointId, endpointWorkers: 2 });
 });
