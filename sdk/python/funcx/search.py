@@ -30,7 +30,7 @@ class SearchResults(list):
 
 def _cell(value, width):
     text = "" if value is None else " ".join(str(value).split())
-    return text if len(text) <= width else text[: width - 1] + "…"
+    return text if len(text) <= width else text[: width - 3] + "..."
 
 
 def _row(cells, widths):

@@ -1,4 +1,4 @@
-"""The seeds' funcX tutorial (funcx-tutorial.rst), run as written.
+"""The seeds' funcX tutorial (funcx-tutorial.rst) and the overview's example, run as written.
 
 Only two things differ from the text: the endpoint id comes from the test's
 live endpoint instead of the public tutorial endpoint, and between notebook
@@ -198,6 +198,20 @@ class TutorialTest(unittest.TestCase):
         self.assertEqual(list(batch_result), batch_res)
         self.assertEqual([batch_result[t]["result"] for t in batch_res], [x**2 for x in inputs])
         self.assertTrue(all(r["status"] == "success" and r["pending"] is False for r in batch_result.values()))
+
+    def test_the_overviews_executor_example(self):
+        # funcx-overview.rst, "Using funcX", as written apart from the endpoint id.
+        with captured() as printed:
+            from funcx import FuncXExecutor
+
+            def hello_world():
+                return "Hello World!"
+
+            tutorial_endpoint_id = endpoint_id()
+            with FuncXExecutor(endpoint_id=tutorial_endpoint_id) as fxe:
+                future = fxe.submit(hello_world)
+                print(future.result())
+        self.assertEqual(printed(), "Hello World!\n")
 
 
 @contextlib.contextmanager
