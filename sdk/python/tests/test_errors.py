@@ -1,6 +1,7 @@
 """Errors: the service's codes as exception classes, TaskPending, cancellation, and retries."""
 import http.server
 import json
+import socket
 import threading
 import unittest
 import urllib.request
@@ -54,7 +55,10 @@ class ServiceErrorTest(unittest.TestCase):
         self.assert_error(funcx.EndpointNotFound, 404, stranger.run, 4, endpoint_id=endpoint_id(), function_id=function_id)
 
     def test_service_unreachable(self):
-        dead = FuncXClient(service_url="http://127.0.0.1:9", token="fxu_x", max_retries=0)
+        with socket.socket() as probe:  # a port nothing listens on once this closes
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        dead = FuncXClient(service_url="http://127.0.0.1:%d" % port, token="fxu_x", max_retries=0)
         with self.assertRaises(ServiceUnreachable):
             dead.version()
 
