@@ -29,10 +29,10 @@ class FuncXFuture(concurrent.futures.Future):
 
 
 class _Call:
-    __slots__ = ("future", "function_id", "args", "kwargs")
+    __slots__ = ("future", "function_id", "payload")
 
-    def __init__(self, future, function_id, args, kwargs):
-        self.future, self.function_id, self.args, self.kwargs = future, function_id, args, kwargs
+    def __init__(self, future, function_id, payload):
+        self.future, self.function_id, self.payload = future, function_id, payload
 
 
 class FuncXExecutor(concurrent.futures.Executor):
@@ -50,6 +50,7 @@ class FuncXExecutor(concurrent.futures.Executor):
         self._outstanding = {}  # task_id -> future
         self._shutdown = False
         self._submitter_done = False
+        self._cancelling = False  # shutdown(cancel_futures=True): cancel tasks that were being submitted too
         self._submitter = threading.Thread(target=self._submit_loop, name="funcx-executor-submit", daemon=True)
         self._waiter = threading.Thread(target=self._wait_loop, name="funcx-executor-wait", daemon=True)
         self._submitter.start()
@@ -72,7 +73,7 @@ class FuncXExecutor(concurrent.futures.Executor):
     def submit_to_registered_function(self, function_id, args=(), kwargs=None):
         """A future for function_id(*args, **kwargs), for a function registered before."""
         # Encoding now surfaces a bad argument (json serializer) in the caller's thread.
-        call = _Call(FuncXFuture(), str(function_id), encode_payload(self.serializer, args, kwargs or {}), None)
+        call = _Call(FuncXFuture(), str(function_id), encode_payload(self.serializer, args, kwargs or {}))
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot submit after shutdown")
@@ -81,9 +82,15 @@ class FuncXExecutor(concurrent.futures.Executor):
         return call.future
 
     def shutdown(self, wait=True, *, cancel_futures=False):
-        """No more submits. cancel_futures cancels queued calls and the unfinished tasks at the service."""
+        """No more submits; with wait, returns once every future is done.
+
+        cancel_futures cancels the calls not sent yet (their futures are cancelled)
+        and the unfinished tasks at the service (their futures end with
+        RemoteException, remote_type 'TaskCancelled', unless they finished first).
+        """
         with self._lock:
             self._shutdown = True
+            self._cancelling = self._cancelling or cancel_futures
             queued = list(self._queue) if cancel_futures else []
             if cancel_futures:
                 self._queue.clear()
@@ -91,11 +98,7 @@ class FuncXExecutor(concurrent.futures.Executor):
             self._lock.notify_all()
         for call in queued:
             call.future.cancel()
-        for task_id, _ in running:
-            try:
-                self.client.cancel_task(task_id)
-            except FuncXError:
-                pass  # it finished meanwhile (TaskAlreadyFinished): the waiter delivers its result
+        self._cancel_tasks(task_id for task_id, _ in running)
         if wait:
             self._submitter.join()
             self._waiter.join()
@@ -121,7 +124,7 @@ class FuncXExecutor(concurrent.futures.Executor):
         try:
             if calls:
                 items = [{"endpoint_id": self.endpoint_id, "function_id": c.function_id,
-                          "payload": c.args, "serializer": self.serializer} for c in calls]
+                          "payload": c.payload, "serializer": self.serializer} for c in calls]
                 submitted = self.client.submit_tasks(items)
         except BaseException as error:  # noqa: BLE001 - the submit's failure is every call's failure
             for call in calls:
@@ -131,7 +134,17 @@ class FuncXExecutor(concurrent.futures.Executor):
             for call, task in zip(calls, submitted):
                 call.future.task_id = task["task_id"]
                 self._outstanding[task["task_id"]] = call.future
+            cancel = self._cancelling
             self._lock.notify_all()
+        if cancel:  # shutdown(cancel_futures=True) came while these were on their way
+            self._cancel_tasks(task["task_id"] for task in submitted)
+
+    def _cancel_tasks(self, task_ids):
+        for task_id in task_ids:
+            try:
+                self.client.cancel_task(task_id)
+            except FuncXError:
+                pass  # it finished meanwhile (TaskAlreadyFinished): the waiter delivers its result
 
     # -- the waiter thread -------------------------------------------------------------------
 
