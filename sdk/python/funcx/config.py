@@ -3,7 +3,9 @@
 Each setting is taken from the first place that has it:
   1. the argument given to FuncXClient(service_url=..., token=...);
   2. the environment: FUNCX_SERVICE_URL, FUNCX_TOKEN;
-  3. quickstart.json, written by `npm start` / `funcx-service serve` on first start:
+  3. credentials.json, written by `funcx login` in $FUNCX_HOME (default ~/.funcx); its token
+     is used only for the service it was issued by (the same URL), never sent elsewhere;
+  4. quickstart.json (its token, too, only for its own service URL), written by `npm start` / `funcx-service serve` on first start:
      $FUNCX_HOME/quickstart.json when FUNCX_HOME is set, else ./.funcx/quickstart.json
      (the service's own default home), else ~/.funcx/quickstart.json.
 quickstart.json also names the local endpoint `npm start` runs (endpoint_id),
@@ -15,6 +17,7 @@ import os
 from .errors import ConfigurationError
 
 QUICKSTART = "quickstart.json"
+CREDENTIALS = "credentials.json"
 
 
 class Settings:
@@ -31,6 +34,16 @@ def quickstart_candidates(env, cwd, user_home):
     if env.get("FUNCX_HOME"):
         return [os.path.join(os.path.join(cwd, os.path.expanduser(env["FUNCX_HOME"])), QUICKSTART)]
     return [os.path.join(cwd, ".funcx", QUICKSTART), os.path.join(user_home, ".funcx", QUICKSTART)]
+
+
+def credentials_path(env, cwd, user_home):
+    """Where `funcx login` keeps its token: $FUNCX_HOME, else ~/.funcx (as the TypeScript SDK)."""
+    home = os.path.join(cwd, os.path.expanduser(env["FUNCX_HOME"])) if env.get("FUNCX_HOME") else os.path.join(user_home, ".funcx")
+    return os.path.join(home, CREDENTIALS)
+
+
+def same_url(a, b):
+    return bool(a) and bool(b) and a.rstrip("/") == b.rstrip("/")
 
 
 def read_quickstart(path):
@@ -67,6 +80,15 @@ def resolve(service_url=None, token=None, env=None, cwd=None, user_home=None):
         sources.append("FUNCX_TOKEN")
     endpoint_id = env.get("FUNCX_ENDPOINT_ID") or None
 
+    stored_path = credentials_path(env, cwd, user_home)
+    stored = read_quickstart(stored_path) or {}
+    if not url and stored.get("service_url"):
+        url = stored["service_url"]
+        sources.append(stored_path)
+    if not secret and stored.get("token") and same_url(stored.get("service_url"), url):
+        secret = stored["token"]
+        sources.append(stored_path)
+
     tried = quickstart_candidates(env, cwd, user_home)
     for path in tried:
         data = read_quickstart(path)
@@ -75,16 +97,17 @@ def resolve(service_url=None, token=None, env=None, cwd=None, user_home=None):
         if not url and data.get("service_url"):
             url = data["service_url"]
             sources.append(path)
-        if not secret and data.get("token"):
+        if not secret and data.get("token") and same_url(data.get("service_url"), url):
             secret = data["token"]
             sources.append(path)
-        endpoint_id = endpoint_id or data.get("endpoint_id")
+        if same_url(data.get("service_url"), url):
+            endpoint_id = endpoint_id or data.get("endpoint_id")
         break
 
     missing = [name for name, value in (("service URL", url), ("token", secret)) if not value]
     if missing:
         raise ConfigurationError(
             "no funcX %s: pass FuncXClient(service_url=..., token=...), set FUNCX_SERVICE_URL and "
-            "FUNCX_TOKEN, or start the service (npm start) so it writes quickstart.json (looked in: %s)"
-            % (" or ".join(missing), ", ".join(tried)))
+            "FUNCX_TOKEN, run `funcx login`, or start the service (npm start) so it writes quickstart.json "
+            "(looked in: %s)" % (" or ".join(missing), ", ".join([stored_path] + tried)))
     return Settings(url.rstrip("/"), secret, endpoint_id, ", ".join(dict.fromkeys(sources)))

@@ -50,6 +50,21 @@ class ResolveTest(unittest.TestCase):
         self.assertEqual((settings.service_url, settings.token), ("http://home", "t-home"))
         self.assertIn(os.path.join("home", "quickstart.json"), settings.source)
 
+    def test_funcx_login_credentials_come_before_quickstart_and_stay_with_their_service(self):
+        self.write_quickstart(os.path.join(self.cwd, ".funcx"), service_url="http://cwd", token="t-cwd")
+        login_home = os.path.join(self.user_home, ".funcx")
+        os.makedirs(login_home)
+        with open(os.path.join(login_home, "credentials.json"), "w") as f:
+            json.dump({"service_url": "http://login/", "token": "t-login"}, f)
+        settings = resolve(env={}, cwd=self.cwd, user_home=self.user_home)
+        self.assertEqual((settings.service_url, settings.token), ("http://login", "t-login"))
+        self.assertIn("credentials.json", settings.source)
+        # Another service named in the environment never gets a stored token.
+        with self.assertRaisesRegex(ConfigurationError, "token"):
+            resolve(env={"FUNCX_SERVICE_URL": "http://elsewhere"}, cwd=self.cwd, user_home=self.user_home)
+        settings = resolve(env={"FUNCX_SERVICE_URL": "http://cwd/"}, cwd=self.cwd, user_home=self.user_home)
+        self.assertEqual((settings.service_url, settings.token), ("http://cwd", "t-cwd"))
+
     def test_nothing_found_says_where_it_looked(self):
         with self.assertRaises(ConfigurationError) as caught:
             resolve(env={}, cwd=self.cwd, user_home=self.user_home)
