@@ -20,10 +20,11 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
  && npm rebuild better-sqlite3 --build-from-source
 # Everything `npm run build` compiles: json2ts over schemas/, then tsc over tsconfig.json's
 # "include" (the lint checks this list against it).
-COPY tsconfig.json ./
+COPY tsconfig.json tsconfig.sdk.json ./
 COPY schemas ./schemas
 COPY migrations ./migrations
 COPY src ./src
+COPY action-provider ./action-provider
 COPY endpoint ./endpoint
 COPY sdk ./sdk
 COPY scripts ./scripts
@@ -55,6 +56,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/migrations ./dist/migrations
+# The Action Provider API, mounted by the service.
+COPY --from=build /app/dist/action-provider ./dist/action-provider
 # The endpoint agent (for `serve --local-endpoint`, and `funcx-endpoint`); its Python worker is read from source.
 COPY --from=build /app/dist/endpoint ./dist/endpoint
 COPY --from=build /app/endpoint/workers/python_worker.py ./endpoint/workers/python_worker.py

@@ -4,6 +4,7 @@
  */
 import type { Knex } from 'knex';
 import * as initial from './20261125000000_initial.js';
+import * as actions from './20261125160000_actions.js';
 
 export interface Migration {
   name: string;
@@ -13,4 +14,5 @@ export interface Migration {
 
 export const MIGRATIONS: readonly Migration[] = [
   { name: '20261125000000_initial', ...initial },
+  { name: '20261125160000_actions', ...actions },
 ];

@@ -78,6 +78,15 @@ export const OPTIONS = {
   headersTimeout: { env: 'FUNCX_HEADERS_TIMEOUT', file: 'headers_timeout', kind: { type: 'duration', min: 100, max: 10 * MINUTE }, default: MINUTE, doc: 'A client must send its request headers within this (slow clients are disconnected).' },
   requestTimeout: { env: 'FUNCX_REQUEST_TIMEOUT', file: 'request_timeout', kind: { type: 'duration', min: 100, max: HOUR }, default: 5 * MINUTE, doc: 'A whole request (headers and body) must arrive within this; large uploads on slow links need time. Long-polls are not affected (they wait after the request arrived).' },
   writeQuickstart: { env: 'FUNCX_WRITE_QUICKSTART', file: 'write_quickstart', kind: { type: 'boolean' }, default: true, doc: 'On first start, create an admin token and write FUNCX_HOME/quickstart.json.' },
+  // The Action Provider API (action-provider/): how flows see this service as one of their steps.
+  actionProviderBasePath: { env: 'FUNCX_ACTION_PROVIDER_BASE_PATH', file: 'action_provider_base_path', kind: { type: 'string' }, default: '/actions/', doc: 'URL path the Action Provider API is mounted at (its introspection is GET on it); a path like /actions/, not /.' },
+  actionProviderTitle: { env: 'FUNCX_ACTION_PROVIDER_TITLE', file: 'action_provider_title', kind: { type: 'string' }, default: 'funcX', doc: 'The Action Provider\'s title in its introspection (1 to 128 characters).' },
+  actionProviderScope: { env: 'FUNCX_ACTION_PROVIDER_SCOPE', file: 'action_provider_scope', kind: { type: 'string' }, default: 'urn:funcx-ts:scopes:action_all', doc: 'globus_auth_scope shown in introspection (a URI); local-mode tokens carry no scopes, so it is informational.' },
+  actionProviderAdminContact: { env: 'FUNCX_ACTION_PROVIDER_ADMIN_CONTACT', file: 'action_provider_admin_contact', kind: { type: 'string' }, default: 'root@localhost', doc: 'admin_contact shown in introspection (typically an e-mail address).' },
+  actionProviderMaximumDeadline: { env: 'FUNCX_ACTION_PROVIDER_MAXIMUM_DEADLINE', file: 'action_provider_maximum_deadline', kind: { type: 'duration', min: SECOND, max: 3650 * DAY }, default: 30 * DAY, doc: 'Latest deadline a run may ask for, from now; later ones are refused (maximum_deadline in introspection).' },
+  actionProviderVisibleTo: { env: 'FUNCX_ACTION_PROVIDER_VISIBLE_TO', file: 'action_provider_visible_to', kind: { type: 'string' }, default: 'public', doc: 'Comma-separated principals who may read the introspection: public, all_authenticated_users, urn:globus:auth:identity:<identity>, urn:globus:groups:id:<group>.' },
+  actionProviderRunnableBy: { env: 'FUNCX_ACTION_PROVIDER_RUNNABLE_BY', file: 'action_provider_runnable_by', kind: { type: 'string' }, default: 'all_authenticated_users', doc: 'Comma-separated principals who may run actions: all_authenticated_users or principal URNs as above.' },
+  actionProviderAdministeredBy: { env: 'FUNCX_ACTION_PROVIDER_ADMINISTERED_BY', file: 'action_provider_administered_by', kind: { type: 'string' }, default: '', doc: 'Comma-separated principal URNs shown as administered_by in introspection.' },
 } satisfies Record<string, Option>;
 
 type OptionName = keyof typeof OPTIONS;
@@ -111,8 +120,43 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
     problems.push(`FUNCX_DATABASE_URL=${JSON.stringify(redactUrl(values.databaseUrl))}: must start with sqlite:// or mysql://`);
   }
   problems.push(...authConfigProblems(values), ...serverConfigProblems(values));
+  problems.push(...actionProviderProblems(values));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...values, configFile: env.FUNCX_CONFIG_FILE }) as Config;
+}
+
+const PRINCIPAL_URN = /^urn:globus:(auth:identity|groups:id):\S{1,256}$/;
+
+/** Principal lists, as the Action Provider reads them: comma-separated, blanks dropped. */
+export function principalList(text: string): string[] {
+  return [...new Set(text.split(',').map((p) => p.trim()).filter((p) => p !== ''))];
+}
+
+/** The Action Provider's options that a single value's kind cannot check. */
+function actionProviderProblems(values: Record<string, unknown>): string[] {
+  const problems: string[] = [];
+  const base = values.actionProviderBasePath;
+  if (typeof base === 'string' && !/^\/[A-Za-z0-9._~\-/]*[A-Za-z0-9._~-]\/?$/.test(base)) {
+    problems.push(`FUNCX_ACTION_PROVIDER_BASE_PATH=${JSON.stringify(base)}: expected a path below / such as /actions/`);
+  }
+  const title = values.actionProviderTitle;
+  if (typeof title === 'string' && (title.length < 1 || title.length > 128)) problems.push('FUNCX_ACTION_PROVIDER_TITLE: expected 1 to 128 characters');
+  const scope = values.actionProviderScope;
+  if (typeof scope === 'string' && !/^[A-Za-z][A-Za-z0-9+.-]*:\S+$/.test(scope)) problems.push(`FUNCX_ACTION_PROVIDER_SCOPE=${JSON.stringify(scope)}: expected a URI`);
+  const lists: [string, string, string[]][] = [
+    ['actionProviderVisibleTo', 'FUNCX_ACTION_PROVIDER_VISIBLE_TO', ['public', 'all_authenticated_users']],
+    ['actionProviderRunnableBy', 'FUNCX_ACTION_PROVIDER_RUNNABLE_BY', ['all_authenticated_users']],
+    ['actionProviderAdministeredBy', 'FUNCX_ACTION_PROVIDER_ADMINISTERED_BY', []],
+  ];
+  for (const [name, env, specials] of lists) {
+    if (typeof values[name] !== 'string') continue;
+    for (const principal of principalList(values[name] as string)) {
+      if (!specials.includes(principal) && !PRINCIPAL_URN.test(principal)) {
+        problems.push(`${env}: "${principal}" is not ${[...specials, 'urn:globus:auth:identity:<id>', 'urn:globus:groups:id:<group>'].join(' or ')}`);
+      }
+    }
+  }
+  return problems;
 }
 
 /** Returns the parsed value, or "!why" when the value does not fit. */

@@ -10,6 +10,7 @@ import { asError } from './errors.js';
 import { reapExpiredLeases } from './ledger/reapExpiredLeases.js';
 import { purgeExpired } from './ledger/purgeExpired.js';
 import { endpointKey, taskKey, type Wakeups } from './wakeups.js';
+import { enforceActionDeadlines, purgeReleasedActions, settleActiveActions } from '../action-provider/maintenance.js';
 
 export interface Maintenance {
   stop(): Promise<void>;
@@ -28,12 +29,18 @@ export function startMaintenance(deps: { db: Knex; config: Config; logger: Logge
       for (const { taskId } of reaped.failed) wakeups.notify(taskKey(taskId));
       const total = reaped.requeued.length + reaped.failed.length;
       if (total > 0) log.warn({ requeued: reaped.requeued.length, failed: reaped.failed.length }, 'reclaimed expired leases');
-      if (total < 500) return;
+      if (total < 500) break;
     }
+    const expired = await enforceActionDeadlines(db, wakeups);
+    if (expired > 0) log.info({ actions: expired }, 'failed actions past their deadline');
   };
   const purge = async () => {
+    // Actions record their outcome before their tasks may be purged, then go release_after after it.
+    await settleActiveActions(db);
     const purged = await purgeExpired(db, { retentionMs: config.retention });
     if (purged.deletedTasks + purged.expired > 0) log.info(purged, 'purged tasks past retention');
+    const released = await purgeReleasedActions(db);
+    if (released > 0) log.info({ actions: released }, 'purged actions past release_after');
   };
 
   const loops = [every(config.reapInterval, reap, 'reap'), every(config.purgeInterval, purge, 'purge')];

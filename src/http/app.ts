@@ -10,6 +10,7 @@ import { functionRoutes } from './routes/functions.js';
 import { endpointRoutes } from './routes/endpoints.js';
 import { taskRoutes } from './routes/tasks.js';
 import { endpointProtocolRoutes } from './routes/endpointProtocol.js';
+import { actionProvider } from '../../action-provider/index.js';
 import type { RequestState, ServiceDeps } from './context.js';
 
 export type ExtraRoutes = (deps: ServiceDeps) => Router<RequestState>;
@@ -19,8 +20,11 @@ export function createApp(deps: ServiceDeps, extra: ExtraRoutes[] = []): Koa<Req
   app.silent = true; // errors are logged by errorHandler, with the request id
   app.use(requestLog(deps.logger) as Koa.Middleware<RequestState>);
   app.use(errorHandler() as Koa.Middleware<RequestState>);
-  app.use(jsonBody(deps.config.maxBodyBytes) as Koa.Middleware<RequestState>);
+  // Before the Action Provider: it authenticates callers the same way.
   app.use(authContext(deps) as Koa.Middleware<RequestState>);
+  // The Action Provider API answers under its base path in its own error shape, even for a body that is not JSON.
+  app.use(actionProvider(deps));
+  app.use(jsonBody(deps.config.maxBodyBytes) as Koa.Middleware<RequestState>);
   for (const build of [metaRoutes, functionRoutes, endpointRoutes, taskRoutes, endpointProtocolRoutes, ...extra]) {
     const router = build(deps);
     app.use(router.routes());

@@ -21,21 +21,30 @@ function bearer(ctx: AppContext): string | undefined {
  */
 export function requireUser(_db: Knex): Middleware {
   return async (ctx, next) => {
-    const limits = ctx.state.limits;
-    limits?.checkAddress(ctx.ip);
-    const user = await refusalsCounted(ctx, async () => {
-      const token = bearer(ctx);
-      if (!token) throw new UserUnauthenticated('send an API token: Authorization: Bearer <token>');
-      // An endpoint credential is no user token (and must not reach the identity provider).
-      if (token.startsWith(ENDPOINT_CREDENTIAL_PREFIX)) throw new UserUnauthenticated('the API token is unknown or revoked');
-      const authenticator = ctx.state.authenticator;
-      if (!authenticator) throw new InternalError('no user authenticator is configured'); // fail closed
-      return authenticator.authenticate(token);
-    });
-    limits?.identity(`user:${user.id}`);
-    ctx.state.user = user;
+    const token = bearer(ctx);
+    ctx.state.user = await authenticateUserToken(ctx, token);
     return next();
   };
+}
+
+/**
+ * A user's bearer token to a user, by the app's authenticator, with the rate
+ * limits applied (an address over its refusal budget, a refusal counted, the
+ * identity's budget spent). Shared with the Action Provider API.
+ */
+export async function authenticateUserToken(ctx: AppContext, token: string | undefined): Promise<UserPrincipal> {
+  const limits = ctx.state.limits;
+  limits?.checkAddress(ctx.ip);
+  const user = await refusalsCounted(ctx, async () => {
+    if (!token) throw new UserUnauthenticated('send an API token: Authorization: Bearer <token>');
+    // An endpoint credential is no user token (and must not reach the identity provider).
+    if (token.startsWith(ENDPOINT_CREDENTIAL_PREFIX)) throw new UserUnauthenticated('the API token is unknown or revoked');
+    const authenticator = ctx.state.authenticator;
+    if (!authenticator) throw new InternalError('no user authenticator is configured'); // fail closed
+    return authenticator.authenticate(token);
+  });
+  limits?.identity(`user:${user.id}`);
+  return user;
 }
 
 /** The caller must be the endpoint named in the path, by its own credential. */

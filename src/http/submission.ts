@@ -19,7 +19,8 @@ import type { UserPrincipal } from '../auth/principal.js';
 export async function acceptSubmission(
   deps: ServiceDeps,
   ctx: AppContext,
-  input: { user: UserPrincipal; taskGroupId?: string; tasks: NewTask[] },
+  /** `dedupe` replaces the key taken from the request (the Action Provider keys a run by its request_id). */
+  input: { user: UserPrincipal; taskGroupId?: string; tasks: NewTask[]; dedupe?: Dedupe },
 ): Promise<Submitted> {
   const { config, db } = deps;
   if (input.tasks.length > config.maxBatchTasks) {
@@ -52,7 +53,7 @@ export async function acceptSubmission(
   const submitted = await submitTasks(db, {
     submitter: input.user.id,
     taskGroupId: input.taskGroupId,
-    dedupe: dedupeFor(ctx, input.taskGroupId),
+    dedupe: input.dedupe ?? dedupeFor(ctx, input.taskGroupId),
     tasks: input.tasks,
   });
   if (submitted.replayed) ctx.set('Idempotent-Replayed', 'true');

@@ -51,8 +51,11 @@ serviceTest('kill -9 of a worker: WorkerLost, retried on a fresh worker', async 
   const endpoint = await startEndpointProcess(t, live);
   const fn = await registerPython(live, BLOCKING, 'blocking');
   const [taskId] = await submit(live, endpoint.endpointId, fn, [[marker, pidfile]]);
-  await waitFor(() => existsSync(pidfile), 'the task to start on a worker');
-  const workerPid = Number(readFileSync(pidfile, 'utf8').trim().split('\n')[0]);
+  // Wait for a whole line: the file exists before the pid is flushed, and Number('') is 0,
+  // which process.kill would take as "this whole process group".
+  await waitFor(() => existsSync(pidfile) && readFileSync(pidfile, 'utf8').endsWith('\n'), 'the task to start on a worker');
+  const workerPid = Number(readFileSync(pidfile, 'utf8').split('\n')[0]);
+  if (!(workerPid > 1)) throw new Error(`not a worker pid: ${workerPid}`);
   // Kill before creating the marker: the other order races (the first attempt could see the
   // marker and finish before the signal lands). A killed process runs no more code, so the
   // marker can only release the retry.

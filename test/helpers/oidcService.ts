@@ -8,6 +8,7 @@ export function oidcServiceTest(
   title: string,
   implementation: (t: ExecutionContext, live: LiveService, provider: TestProvider) => Promise<void>,
   extraConfig: Record<string, unknown> = {},
+  users?: string[],
 ): void {
   for (const kind of DATABASE_KINDS) {
     const name = `${title} [${kind}]`;
@@ -16,7 +17,7 @@ export function oidcServiceTest(
       continue;
     }
     test(name, async (t) => {
-      const provider = await startTestProvider(t);
+      const provider = await startTestProvider(t, users);
       const live = await startLiveService(t, kind, provider.serviceConfig(extraConfig));
       await implementation(t, live, provider);
     });

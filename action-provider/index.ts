@@ -1,0 +1,36 @@
+/**
+ * The Action Provider API (Globus Actions API), mounted into the service at
+ * the configured base path (default /actions/). Everything under that path is
+ * answered here, errors included, in the spec's `{code, description}` shape:
+ * this middleware sits before the service's body parser so that even a body
+ * that is not JSON is refused in that shape.
+ */
+import type Koa from 'koa';
+import type { ServiceDeps, RequestState, AppContext } from '../src/http/context.js';
+import { jsonBody } from '../src/http/jsonBody.js';
+import { RouteNotFound } from '../src/errors.js';
+import { actionRoutes } from './routes.js';
+import { toActionError } from './errors.js';
+
+export function actionProvider(deps: ServiceDeps): Koa.Middleware<RequestState> {
+  const prefix = deps.config.actionProviderBasePath.replace(/\/+$/, '');
+  const router = actionRoutes(deps, prefix);
+  const routes = router.routes();
+  const methods = router.allowedMethods({ throw: true });
+  const readBody = jsonBody(deps.config.maxBodyBytes);
+  return async (koaCtx, next) => {
+    const ctx = koaCtx as AppContext;
+    if (ctx.path !== prefix && !ctx.path.startsWith(`${prefix}/`)) return next();
+    try {
+      // As in the app: routes, then allowedMethods (405) for a path matched under another method.
+      await readBody(ctx, () => routes(ctx as never, () => methods(ctx as never, async () => {})));
+      if (ctx.status === 404 && ctx.body == null) throw new RouteNotFound(`no route for ${ctx.method} ${ctx.path}`);
+    } catch (thrown) {
+      const { status, body, internal } = toActionError(thrown, ctx.state.requestId);
+      if (internal) ctx.state.log?.error({ err: internal, code: body.code }, 'action provider request failed');
+      else ctx.state.log?.info({ code: body.code, reason: body.description }, 'action provider request refused');
+      ctx.status = status;
+      ctx.body = body;
+    }
+  };
+}

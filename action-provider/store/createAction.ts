@@ -1,0 +1,106 @@
+/**
+ * Starts an action, idempotently per (caller, request_id):
+ *  - a request_id seen before with the same request answers the same action;
+ *    with a different request it is a conflict;
+ *  - concurrent twins create one action: the tasks go through the ledger's
+ *    idempotent submit under a key derived from the request_id (so they are
+ *    created once, and a different body under the same id is refused there),
+ *    then the action row is inserted with the unique (creator, request_key)
+ *    index deciding which twin's row stands; every twin reads that row.
+ * A crash between the submit and the insert leaves tasks whose retry finds them.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import { now } from '../../src/db/clock.js';
+import { inTransaction } from '../../src/db/transaction.js';
+import { IdempotencyKeyReused } from '../../src/errors.js';
+import { acceptSubmission } from '../../src/http/submission.js';
+import type { AppContext, ServiceDeps } from '../../src/http/context.js';
+import type { UserPrincipal } from '../../src/auth/principal.js';
+import { ActionConflict } from '../errors.js';
+import { ACTIVE, type ActionRow } from '../model.js';
+import { toLedgerTask, type PlannedTask } from '../input.js';
+
+export interface NewAction {
+  user: UserPrincipal;
+  requestId: string;
+  /** SHA-256 of the request's canonical form: what makes a replay "the same request". */
+  requestHash: string;
+  tasks: PlannedTask[];
+  label?: string;
+  monitorBy: string[];
+  manageBy: string[];
+  releaseAfter: string;
+  releaseAfterMs: number;
+  deadline?: number;
+}
+
+export function requestKeyOf(requestId: string): string {
+  return createHash('sha256').update(requestId).digest('hex');
+}
+
+/** The earlier action for this caller's request_id, if any; a different request under it is a conflict. */
+export async function findReplay(db: Knex, creator: string, requestId: string, requestHash: string): Promise<ActionRow | undefined> {
+  const row = (await db('actions').where({ creator, request_key: requestKeyOf(requestId) }).first()) as ActionRow | undefined;
+  if (row && row.request_hash !== requestHash) {
+    throw new ActionConflict(`request_id ${JSON.stringify(requestId)} was already used for a different request (action ${row.id})`);
+  }
+  return row;
+}
+
+export async function createAction(deps: ServiceDeps, ctx: AppContext, input: NewAction): Promise<{ row: ActionRow; created: boolean }> {
+  const { db } = deps;
+  const requestKey = requestKeyOf(input.requestId);
+  let submitted;
+  try {
+    submitted = await acceptSubmission(deps, ctx, {
+      user: input.user,
+      tasks: input.tasks.map(toLedgerTask),
+      dedupe: { key: `action:${requestKey}`, bodyHash: input.requestHash, strict: true },
+    });
+  } catch (error) {
+    if (error instanceof IdempotencyKeyReused) {
+      throw new ActionConflict(`request_id ${JSON.stringify(input.requestId)} was already used for a different request`);
+    }
+    throw error;
+  }
+
+  const actionId = randomUUID();
+  const row = await inTransaction(db, async (trx) => {
+    await trx('actions')
+      .insert({
+        id: actionId,
+        creator: input.user.id,
+        request_key: requestKey,
+        request_id: input.requestId,
+        request_hash: input.requestHash,
+        task_group_id: submitted.taskGroupId,
+        task_ids: JSON.stringify(submitted.taskIds),
+        label: input.label ?? null,
+        monitor_by: JSON.stringify(input.monitorBy),
+        manage_by: JSON.stringify(input.manageBy),
+        release_after: input.releaseAfter,
+        release_after_ms: input.releaseAfterMs,
+        deadline: input.deadline ?? null,
+        status: ACTIVE,
+        details: null,
+        created_at: now(trx),
+        completed_at: null,
+      })
+      .onConflict(['creator', 'request_key'])
+      .ignore();
+    const stored = (await trx('actions').where({ creator: input.user.id, request_key: requestKey }).first()) as ActionRow;
+    if (stored.id === actionId) {
+      const principals = [
+        ...input.monitorBy.map((principal) => ({ action_id: actionId, role: 'monitor_by', principal })),
+        ...input.manageBy.map((principal) => ({ action_id: actionId, role: 'manage_by', principal })),
+      ];
+      if (principals.length > 0) await trx('action_principals').insert(principals);
+    }
+    return stored;
+  });
+  if (row.id === actionId) return { row, created: true };
+  // A twin's row stands: it must be for the same request (the ledger's strict key makes that so).
+  if (row.request_hash !== input.requestHash) throw new ActionConflict(`request_id ${JSON.stringify(input.requestId)} was already used for a different request`);
+  return { row, created: false };
+}

@@ -1,0 +1,48 @@
+/** `funcx endpoint list` and `funcx endpoint status [ID]`, as tables. */
+import { optionString, type Command } from '../command.js';
+import { EXIT_OK, UsageError, print, printJson } from '../io.js';
+import { renderRecord } from '../../table.js';
+
+export const endpointListCommand: Command = {
+  name: 'endpoint list',
+  synopsis: '[--role owner|any]',
+  summary: 'your endpoints (--role any: also those shared with you, and public ones)',
+  options: { role: { type: 'string' } },
+  positionals: { min: 0, max: 0 },
+  async run({ io, values, json, client }) {
+    const role = optionString(values, 'role');
+    if (role !== undefined && role !== 'owner' && role !== 'any') throw new UsageError('--role must be owner or any');
+    const endpoints = await client().listEndpoints({ role });
+    if (json) printJson(io, [...endpoints]);
+    else print(io, String(endpoints));
+    return EXIT_OK;
+  },
+};
+
+export const endpointStatusCommand: Command = {
+  name: 'endpoint status',
+  synopsis: '[ENDPOINT_ID]   (default: FUNCX_ENDPOINT_ID or quickstart.json)',
+  summary: "an endpoint's status: online or offline, workers, tasks, latest heartbeat",
+  positionals: { min: 0, max: 1 },
+  async run({ io, positionals, json, client }) {
+    const fx = client();
+    const status = await fx.getEndpointStatus(fx.endpointOrDefault(positionals[0]));
+    if (json) {
+      printJson(io, status);
+      return EXIT_OK;
+    }
+    const latest = status.logs[0];
+    print(io, renderRecord([
+      ['endpoint_id', status.endpoint_id],
+      ['status', status.status],
+      ['total_workers', status.total_workers],
+      ['idle_workers', status.idle_workers],
+      ['outstanding_tasks', status.outstanding_tasks],
+      ['pending_tasks', status.pending_tasks],
+      ['last_heartbeat_at', status.last_heartbeat_at ?? 'never'],
+      ['hostname', latest?.hostname ?? ''],
+      ['runtimes', latest?.runtimes?.map((r) => `${r.name} ${r.version}`).join(', ') ?? ''],
+    ]));
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,78 @@
+/** `funcx function register FILE ...` and `funcx function search [Q]`. */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Registrable } from '../../functionSource.js';
+import { ShellFunction } from '../../shellFunction.js';
+import { optionString, type Command } from '../command.js';
+import { EXIT_OK, UsageError, print, printJson } from '../io.js';
+import { integerOption, secondsOption } from '../parse.js';
+
+const RUNTIMES = ['python', 'javascript', 'shell'];
+
+export const functionRegisterCommand: Command = {
+  name: 'function register',
+  synopsis: 'FILE --runtime python|javascript|shell [--entry-point NAME] [--name N] [--description D] [--public] [--searchable] [--group G]... [--walltime SECONDS]',
+  summary: 'register the function in FILE; prints its id',
+  options: {
+    runtime: { type: 'string' },
+    'entry-point': { type: 'string' },
+    name: { type: 'string' },
+    description: { type: 'string' },
+    public: { type: 'boolean' },
+    searchable: { type: 'boolean' },
+    group: { type: 'string', multiple: true },
+    walltime: { type: 'string' },
+  },
+  positionals: { min: 1, max: 1 },
+  async run({ io, values, positionals, json, client }) {
+    const runtime = optionString(values, 'runtime');
+    if (!runtime || !RUNTIMES.includes(runtime)) throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')}`);
+    const entryPoint = optionString(values, 'entry-point');
+    if (runtime === 'shell' && entryPoint) throw new UsageError('a shell function has no --entry-point: FILE is the command template');
+    if (runtime !== 'shell' && values.walltime !== undefined) throw new UsageError('--walltime is for shell functions (the endpoint\'s task_walltime limits the others)');
+    const file = positionals[0];
+    let source: string;
+    try {
+      source = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
+    }
+    let fn: Registrable;
+    if (runtime === 'shell') {
+      fn = new ShellFunction(source.trimEnd(), { walltime: secondsOption(values, 'walltime'), name: path.basename(file) });
+    } else if (runtime === 'python') {
+      if (!entryPoint) throw new UsageError('a python function needs --entry-point: the name of the function to call in FILE');
+      fn = { runtime, source, entryPoint };
+    } else {
+      // Without --entry-point, FILE is one function expression, as the JavaScript worker evaluates it.
+      fn = { runtime: 'javascript', source, entryPoint };
+    }
+    const functionId = await client().registerFunction(fn, {
+      name: optionString(values, 'name'),
+      description: optionString(values, 'description'),
+      public: values.public as boolean | undefined,
+      searchable: values.searchable as boolean | undefined,
+      group: values.group as string[] | undefined,
+    });
+    if (json) printJson(io, { function_uuid: functionId });
+    else print(io, functionId);
+    return EXIT_OK;
+  },
+};
+
+export const functionSearchCommand: Command = {
+  name: 'function search',
+  synopsis: '[Q] [--offset N] [--limit N]',
+  summary: 'functions whose name, description, owner or source contain Q, as a table',
+  options: { offset: { type: 'string' }, limit: { type: 'string' } },
+  positionals: { min: 0, max: 1 },
+  async run({ io, values, positionals, json, client }) {
+    const results = await client().searchFunction(positionals[0] ?? '', {
+      offset: integerOption(values, 'offset', 0),
+      limit: integerOption(values, 'limit', 1),
+    });
+    if (json) printJson(io, { total: results.total, offset: results.offset, limit: results.limit, functions: [...results] });
+    else print(io, String(results));
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,90 @@
+/** `funcx task get ID` and `funcx task wait ID...`: exit 1 when a task failed (or, for wait, is not found or still pending at --timeout). */
+import { inspect } from 'node:util';
+import { decodeResult } from '../../serialization.js';
+import type { TaskRecord } from '../../types.js';
+import type { Command } from '../command.js';
+import { EXIT_OK, EXIT_REMOTE_FAILURE, print, printJson } from '../io.js';
+import { secondsOption } from '../parse.js';
+import { createProgress } from '../progress.js';
+import { renderTable } from '../../table.js';
+
+/** The value of a finished task, for people: its result, or `Type: message`. */
+function outcomeText(task: TaskRecord): string {
+  if (task.pending) return '';
+  if (task.status === 'success') {
+    try {
+      return inspect(decodeResult(task), { breakLength: Infinity, depth: 4 });
+    } catch {
+      return `(${task.result_serializer} result, ${task.result?.length ?? 0} characters)`;
+    }
+  }
+  return task.exception ? `${task.exception.type}: ${task.exception.message}` : '';
+}
+
+const failed = (task: TaskRecord) => task.status === 'failed' || task.status === 'cancelled';
+
+export const taskGetCommand: Command = {
+  name: 'task get',
+  synopsis: 'TASK_ID',
+  summary: "a task's status, and its result or exception (with the remote traceback)",
+  positionals: { min: 1, max: 1 },
+  async run({ io, positionals, json, client }) {
+    const task = await client().getTask(positionals[0]);
+    if (json) {
+      printJson(io, task);
+    } else {
+      print(io, `${task.task_id} ${task.status}${task.pending ? '' : ` ${outcomeText(task)}`}`);
+      if (task.exception?.traceback) print(io, task.exception.traceback);
+    }
+    return failed(task) ? EXIT_REMOTE_FAILURE : EXIT_OK;
+  },
+};
+
+export const taskWaitCommand: Command = {
+  name: 'task wait',
+  synopsis: 'TASK_ID... [--timeout SECONDS]',
+  summary: 'wait for tasks (long-poll): a progress bar on a terminal, a line per finished task otherwise',
+  options: { timeout: { type: 'string' } },
+  positionals: { min: 1, max: Infinity },
+  async run({ io, values, positionals, json, client }) {
+    const fx = client();
+    const timeoutS = secondsOption(values, 'timeout');
+    const deadline = timeoutS === undefined ? Infinity : Date.now() + timeoutS * 1000;
+    const ids = [...new Set(positionals.map((id) => id.toLowerCase()))];
+    const done: Record<string, TaskRecord> = {};
+    const notFound: string[] = [];
+    let pending = ids;
+    const progress = createProgress(io, ids.length, { json });
+    try {
+      while (pending.length > 0 && Date.now() < deadline) {
+        const waitS = Math.max(0, Math.min(30, Math.ceil((deadline - Date.now()) / 1000)));
+        const answer = await fx.waitForTasks(pending.slice(0, 1000), { timeoutS: waitS, returnWhen: 'FIRST_COMPLETED' });
+        for (const [id, task] of Object.entries(answer.done)) {
+          done[id] = task;
+          progress.finished(`${id} ${task.status} ${outcomeText(task)}`.trimEnd());
+        }
+        for (const id of answer.not_found) {
+          notFound.push(id);
+          progress.finished(`${id} not-found`);
+        }
+        pending = pending.filter((id) => !(id in done) && !notFound.includes(id));
+      }
+    } finally {
+      progress.end();
+    }
+    if (json) {
+      printJson(io, { done, pending, not_found: notFound });
+    } else if (io.stderr.isTTY) {
+      // The bar is gone: the summary, one row per task.
+      print(io, renderTable(ids, [
+        { header: 'task_id', value: (id) => id },
+        { header: 'status', value: (id) => done[id]?.status ?? (notFound.includes(id) ? 'not-found' : 'pending') },
+        { header: 'result', value: (id) => (done[id] ? outcomeText(done[id]) : ''), maxWidth: 80 },
+      ]));
+    } else {
+      for (const id of pending) print(io, `${id} pending (still, after --timeout)`);
+    }
+    const anyFailed = Object.values(done).some(failed) || notFound.length > 0 || pending.length > 0;
+    return anyFailed ? EXIT_REMOTE_FAILURE : EXIT_OK;
+  },
+};

@@ -1,0 +1,197 @@
+/**
+ * `Client`: every call a user makes to the service, in the terms of funcX's
+ * FuncXClient (registerFunction, run, getResult, batches, search, endpoint
+ * status). Configuration: see config.ts.
+ */
+import { randomUUID } from 'node:crypto';
+import { Batch } from './batch.js';
+import { resolveConfig, type ClientConfig, type ClientConfigOptions } from './config.js';
+import { InvalidArgument } from './errors.js';
+import { functionDefinition, type Registrable } from './functionSource.js';
+import { DEFAULT_RETRY, HttpTransport, type RetryPolicy } from './http.js';
+import { EndpointList, FunctionSearchResults } from './resultLists.js';
+import { decodeResult, encodePayload, outcomeOf } from './serialization.js';
+import type { BatchResultEntry, EndpointStatus, FunctionRecord, TaskRecord, TaskWaitResponse } from './types.js';
+
+export interface ClientOptions extends ClientConfigOptions {
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface RegisterOptions {
+  description?: string;
+  /** Anyone may run it. */
+  public?: boolean;
+  /** Others may find it with searchFunction. */
+  searchable?: boolean;
+  /** Members of this group (or these groups) may run it. */
+  group?: string | string[];
+  /** Overrides the name taken from the function. */
+  name?: string;
+  metadata?: Record<string, unknown>;
+}
+
+export interface RunOptions {
+  functionId: string;
+  /** Default: the configured endpoint (FUNCX_ENDPOINT_ID, or quickstart.json's). */
+  endpointId?: string;
+  kwargs?: Record<string, unknown>;
+}
+
+export interface WaitOptions {
+  /** Seconds the service holds the request open (0-60, default 30). */
+  timeoutS?: number;
+  returnWhen?: 'ALL_COMPLETED' | 'FIRST_COMPLETED';
+  signal?: AbortSignal;
+}
+
+/** The service takes up to 1000 ids per status or wait request. */
+const IDS_PER_REQUEST = 1000;
+
+export class Client {
+  readonly config: ClientConfig;
+  readonly http: HttpTransport;
+
+  constructor(options: ClientOptions = {}) {
+    this.config = resolveConfig(options);
+    this.http = new HttpTransport(this.config.serviceUrl, this.config.token, { ...DEFAULT_RETRY, ...options.retry });
+  }
+
+  /** Registers a function (see functionSource.ts for what may be registered); returns its id. */
+  async registerFunction(fn: Registrable, options: RegisterOptions = {}): Promise<string> {
+    const definition = functionDefinition(fn);
+    const groups = options.group === undefined ? undefined : [options.group].flat();
+    const body = {
+      ...definition,
+      name: options.name ?? definition.name,
+      description: options.description,
+      public: options.public,
+      searchable: options.searchable,
+      group_ids: groups,
+      metadata: { sdk: 'funcx-ts', ...options.metadata },
+    };
+    // Not retried: a retry after a lost answer would register the function twice.
+    const answer = await this.http.request<{ function_uuid: string }>('POST', '/v3/functions', { body });
+    return answer.function_uuid;
+  }
+
+  getFunction(functionId: string): Promise<FunctionRecord> {
+    return this.http.request('GET', `/v3/functions/${functionId}`, { idempotent: true });
+  }
+
+  async deleteFunction(functionId: string): Promise<void> {
+    await this.http.request('DELETE', `/v3/functions/${functionId}`);
+  }
+
+  /** Functions whose name, description, owner or source contain `q` (yours, and others' searchable ones you may run). */
+  async searchFunction(q = '', options: { offset?: number; limit?: number } = {}): Promise<FunctionSearchResults> {
+    const page = await this.http.request<Parameters<typeof FunctionSearchResults.fromPage>[0]>('GET', '/v3/functions', {
+      searchParams: { q, offset: options.offset, limit: options.limit },
+      idempotent: true,
+    });
+    return FunctionSearchResults.fromPage(page);
+  }
+
+  /** Runs a function once: `run(x, y, {functionId, endpointId, kwargs})`; returns the task id. */
+  async run(...argsAndOptions: [...args: unknown[], options: RunOptions]): Promise<string> {
+    const options = argsAndOptions.at(-1) as RunOptions | undefined;
+    if (!options || typeof options !== 'object' || typeof options.functionId !== 'string') {
+      throw new InvalidArgument('run(...args, {functionId, endpointId?, kwargs?}): the last argument names the function');
+    }
+    const endpointId = this.endpointOrDefault(options.endpointId);
+    const payload = encodePayload(argsAndOptions.slice(0, -1), options.kwargs);
+    const answer = await this.http.request<{ tasks: Record<string, string[]> }>('POST', `/v3/endpoints/${endpointId}/submit`, {
+      body: { serializer: 'json', tasks: { [options.functionId]: [payload] } },
+      headers: { 'idempotency-key': randomUUID() },
+      idempotent: true, // the Idempotency-Key makes a replay create nothing new
+    });
+    return answer.tasks[options.functionId.toLowerCase()][0];
+  }
+
+  getTask(taskId: string): Promise<TaskRecord> {
+    return this.http.request('GET', `/v2/tasks/${taskId}`, { idempotent: true });
+  }
+
+  /** The task's return value; throws TaskPending while it runs, and re-throws its RemoteException if it failed. */
+  async getResult(taskId: string): Promise<unknown> {
+    return outcomeOf(await this.getTask(taskId));
+  }
+
+  /** A Batch to fill with `batch.add(...)` and send with `batchRun`. */
+  createBatch(options: { endpointId?: string } = {}): Batch {
+    return new Batch(options.endpointId ?? this.config.endpointId);
+  }
+
+  /** Sends every invocation of the batch in one request; returns the task ids, in the order they were added. */
+  async batchRun(batch: Batch): Promise<string[]> {
+    if (batch.length === 0) throw new InvalidArgument('batchRun: the batch is empty');
+    const answer = await this.http.request<{ tasks: { task_id: string }[] }>('POST', '/v3/submit', {
+      body: { tasks: batch.tasks },
+      headers: { 'idempotency-key': randomUUID() },
+      idempotent: true,
+    });
+    return answer.tasks.map((task) => task.task_id);
+  }
+
+  /** Status and, once finished, the decoded result or the exception of each task, keyed by task id. */
+  async getBatchResult(taskIds: string[]): Promise<Record<string, BatchResultEntry>> {
+    const entries: Record<string, BatchResultEntry> = {};
+    for (const task of Object.values(await this.getTasks(taskIds))) {
+      const entry: BatchResultEntry = { status: task.status, pending: task.pending, completion_t: task.completion_t };
+      if (task.status === 'success') entry.result = decodeResult(task);
+      if (task.exception) entry.exception = task.exception;
+      entries[task.task_id] = entry;
+    }
+    return entries;
+  }
+
+  /** Task records by id (POST /v2/batch_status, in chunks); ids unknown to the service are left out. */
+  async getTasks(taskIds: string[]): Promise<Record<string, TaskRecord>> {
+    const records: Record<string, TaskRecord> = {};
+    for (let i = 0; i < taskIds.length; i += IDS_PER_REQUEST) {
+      const answer = await this.http.request<{ results: Record<string, TaskRecord> }>('POST', '/v2/batch_status', {
+        body: { task_ids: taskIds.slice(i, i + IDS_PER_REQUEST) },
+        idempotent: true,
+      });
+      Object.assign(records, answer.results);
+    }
+    return records;
+  }
+
+  /** One long-poll (POST /v3/tasks/wait) for up to 1000 tasks: answers when they are done, or after `timeoutS`. */
+  waitForTasks(taskIds: string[], options: WaitOptions = {}): Promise<TaskWaitResponse> {
+    if (taskIds.length === 0 || taskIds.length > IDS_PER_REQUEST) throw new InvalidArgument(`waitForTasks takes 1 to ${IDS_PER_REQUEST} task ids`);
+    const timeoutS = options.timeoutS ?? 30;
+    return this.http.request('POST', '/v3/tasks/wait', {
+      body: { task_ids: taskIds, timeout_s: timeoutS, return_when: options.returnWhen ?? 'ALL_COMPLETED' },
+      idempotent: true,
+      timeoutMs: (timeoutS + 30) * 1000, // the service holds it up to timeout_s; a margin for a slow answer
+      signal: options.signal,
+    });
+  }
+
+  /** Cancels a task that has not finished; answers its record (now `cancelled`). */
+  cancelTask(taskId: string): Promise<TaskRecord> {
+    return this.http.request('POST', `/v3/tasks/${taskId}/cancel`);
+  }
+
+  /** Online or offline, workers, queued tasks, and `logs`: recent heartbeats, newest first. */
+  getEndpointStatus(endpointId: string): Promise<EndpointStatus> {
+    return this.http.request('GET', `/v2/endpoints/${endpointId}/status`, { idempotent: true });
+  }
+
+  /** Your endpoints (role 'owner'), or also those shared with you or public (role 'any'). Prints as a table. */
+  async listEndpoints(options: { role?: 'owner' | 'any' } = {}): Promise<EndpointList> {
+    const answer = await this.http.request<{ endpoints: Parameters<typeof EndpointList.fromList>[0] }>('GET', '/v3/endpoints', {
+      searchParams: { role: options.role },
+      idempotent: true,
+    });
+    return EndpointList.fromList(answer.endpoints);
+  }
+
+  /** The endpoint to use when a call names none. */
+  endpointOrDefault(endpointId: string | undefined): string {
+    const id = endpointId ?? this.config.endpointId;
+    if (!id) throw new InvalidArgument('no endpointId given, and none configured (FUNCX_ENDPOINT_ID or quickstart.json endpoint_id)');
+    return id;
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * `Executor`: submit calls, get futures, as Python's concurrent.futures (and
+ * funcX's FuncXExecutor) do.
+ *
+ * - Each distinct function is registered once (cached by its definition).
+ * - Submissions made in the same tick (or within `batchWindowMs`) leave in one
+ *   POST /v3/submit, with an Idempotency-Key so a retried submit creates nothing twice.
+ * - One waiter loop long-polls POST /v3/tasks/wait for every pending future
+ *   (FIRST_COMPLETED, so each result arrives as soon as it is in); when new
+ *   tasks join, the current poll is abandoned and restarted with them.
+ * - `shutdown({wait, cancelFutures})`, and `await using` (Symbol.asyncDispose).
+ */
+import { randomUUID } from 'node:crypto';
+import { Client, type ClientOptions } from './client.js';
+import { asyncDispose } from './disposable.js';
+import { ExecutorShutDown, FutureCancelled, InvalidArgument, TaskAlreadyFinished, TaskNotFound } from './errors.js';
+import { definitionKey, functionDefinition, type FunctionDefinition, type Registrable } from './functionSource.js';
+import { encodePayload, outcomeOf } from './serialization.js';
+import { ShellFunction } from './shellFunction.js';
+import { TaskFuture } from './taskFuture.js';
+
+export interface ExecutorOptions extends ClientOptions {
+  /** Default: the client's configured endpoint. */
+  endpointId?: string;
+  /** Reuse a Client (else one is made from the options). */
+  client?: Client;
+  /** How long a submission waits for others to join its batch (default 0: the same tick). */
+  batchWindowMs?: number;
+  /** Seconds each long-poll is held open by the service (default 20). */
+  waitTimeoutS?: number;
+}
+
+/** A function already registered: run it by id. */
+export interface RegisteredFunction {
+  functionId: string;
+}
+
+interface Queued {
+  future: TaskFuture;
+  /** A function id, or what to register (checked when submitted, so a bad function throws at submit). */
+  target: RegisteredFunction | { fn: Registrable; definition: FunctionDefinition };
+  args: unknown[];
+  kwargs: Record<string, unknown>;
+}
+
+/** Tasks per submit request, and ids per wait request: the service's limit for waits, well under its 5000 for submits. */
+const PER_REQUEST = 1000;
+
+export class Executor {
+  readonly client: Client;
+  readonly endpointId: string;
+  private readonly batchWindowMs: number;
+  private readonly waitTimeoutS: number;
+  private readonly registrations = new Map<string, Promise<string>>();
+  private queue: Queued[] = [];
+  private flushTimer?: NodeJS.Timeout;
+  /** Futures submitted and not yet finished, by task id. */
+  private readonly waiting = new Map<string, TaskFuture>();
+  /** Every future not yet settled. */
+  private readonly live = new Set<TaskFuture>();
+  private waiter?: Promise<void>;
+  private currentWait?: { ids: Set<string>; abort: AbortController };
+  private closed = false;
+
+  constructor(options: ExecutorOptions = {}) {
+    this.client = options.client ?? new Client(options);
+    this.endpointId = this.client.endpointOrDefault(options.endpointId);
+    this.batchWindowMs = options.batchWindowMs ?? 0;
+    this.waitTimeoutS = options.waitTimeoutS ?? 20;
+  }
+
+  /** Runs `fn(...args)` on the endpoint; the future resolves with its result or rejects with its RemoteException. */
+  submit<T = unknown>(fn: Registrable | RegisteredFunction, ...args: unknown[]): TaskFuture<T> {
+    return this.submitWithKwargs<T>(fn, args, {});
+  }
+
+  /** As submit, with keyword arguments (Python functions take them by name; JavaScript ones as one last object). */
+  submitWithKwargs<T = unknown>(fn: Registrable | RegisteredFunction, args: unknown[], kwargs: Record<string, unknown>): TaskFuture<T> {
+    if (this.closed) throw new ExecutorShutDown('the executor is shut down: no new submissions');
+    const target = isRegistered(fn) ? fn : { fn, definition: functionDefinition(fn) };
+    // Held untyped inside; the caller's T is only a promise about what the function returns.
+    const future = new TaskFuture<unknown>((f) => this.cancel(f));
+    this.live.add(future);
+    void future.then(() => this.live.delete(future), () => this.live.delete(future));
+    this.queue.push({ future, target, args, kwargs });
+    if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = undefined;
+        void this.flush();
+      }, this.batchWindowMs);
+    }
+    return future as TaskFuture<T>;
+  }
+
+  /** `fn` applied to each tuple of the iterables (zipped, like Python's map): the results, in order. */
+  map<T = unknown>(fn: Registrable | RegisteredFunction, ...iterables: Iterable<unknown>[]): Promise<T[]> {
+    if (iterables.length === 0) throw new InvalidArgument('map needs at least one iterable of arguments');
+    const columns = iterables.map((iterable) => [...iterable]);
+    const count = Math.min(...columns.map((column) => column.length));
+    const futures = Array.from({ length: count }, (_, i) => this.submit<T>(fn, ...columns.map((column) => column[i])));
+    return Promise.all(futures);
+  }
+
+  /**
+   * Stops new submissions. `cancelFutures`: cancels every unfinished task (queued ones never leave,
+   * pending ones are cancelled on the service); their futures reject with FutureCancelled.
+   * `wait` (default true): resolves once every future has settled.
+   */
+  async shutdown(options: { wait?: boolean; cancelFutures?: boolean } = {}): Promise<void> {
+    this.closed = true;
+    if (options.cancelFutures) {
+      await Promise.all([...this.live].map((future) => future.cancel().catch(() => false)));
+    } else if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+      void this.flush();
+    }
+    if (options.wait ?? true) await Promise.allSettled([...this.live]);
+  }
+
+  async [asyncDispose](): Promise<void> {
+    await this.shutdown({ wait: true });
+  }
+
+  /** Submits everything queued so far: registrations first (once per definition), then one request per endpoint batch. */
+  private async flush(): Promise<void> {
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const prepared = await Promise.all(batch.map(async (item) => {
+      try {
+        return { item, functionId: await this.functionIdOf(item.target) };
+      } catch (error) {
+        item.future.settle({ error });
+        return undefined;
+      }
+    }));
+    // In submission order; without those whose registration failed or that were cancelled meanwhile.
+    const toSend = prepared.filter((entry) => entry !== undefined && !entry.item.future.done) as { item: Queued; functionId: string }[];
+    for (let i = 0; i < toSend.length; i += PER_REQUEST) {
+      const chunk = toSend.slice(i, i + PER_REQUEST);
+      try {
+        const answer = await this.client.http.request<{ tasks: { task_id: string }[] }>('POST', '/v3/submit', {
+          body: {
+            tasks: chunk.map(({ item, functionId }) => ({
+              endpoint_id: this.endpointId,
+              function_id: functionId,
+              payload: encodePayload(item.args, item.kwargs),
+              serializer: 'json',
+            })),
+          },
+          headers: { 'idempotency-key': randomUUID() },
+          idempotent: true,
+        });
+        answer.tasks.forEach(({ task_id }, index) => {
+          const future = chunk[index].item.future;
+          future.markSubmitted(task_id);
+          this.waiting.set(task_id, future);
+        });
+        this.wakeWaiter();
+      } catch (error) {
+        for (const { item } of chunk) item.future.settle({ error });
+      }
+    }
+  }
+
+  private functionIdOf(target: Queued['target']): Promise<string> {
+    if (isRegistered(target)) return Promise.resolve(target.functionId);
+    const key = definitionKey(target.definition);
+    let registration = this.registrations.get(key);
+    if (!registration) {
+      registration = this.client.registerFunction(target.fn);
+      // A failed registration is not cached: the next submit tries again.
+      registration.catch(() => this.registrations.delete(key));
+      this.registrations.set(key, registration);
+    }
+    return registration;
+  }
+
+  /** Starts the waiter loop, or makes the running one include tasks it is not waiting for yet. */
+  private wakeWaiter(): void {
+    if (!this.waiter) {
+      this.waiter = this.waitLoop().finally(() => {
+        this.waiter = undefined;
+        if (this.waiting.size > 0) this.wakeWaiter(); // tasks added as the loop ended
+      });
+      return;
+    }
+    const current = this.currentWait;
+    if (current && current.ids.size < PER_REQUEST && [...this.waiting.keys()].some((id) => !current.ids.has(id))) {
+      current.abort.abort();
+    }
+  }
+
+  private async waitLoop(): Promise<void> {
+    while (this.waiting.size > 0) {
+      const ids = [...this.waiting.keys()].slice(0, PER_REQUEST);
+      const abort = new AbortController();
+      this.currentWait = { ids: new Set(ids), abort };
+      let answer;
+      try {
+        answer = await this.client.waitForTasks(ids, { timeoutS: this.waitTimeoutS, returnWhen: 'FIRST_COMPLETED', signal: abort.signal });
+      } catch (error) {
+        if (abort.signal.aborted) continue; // new tasks joined (ask again with them), or none are left
+        // The service stayed unreachable through the retries: these futures cannot learn their results.
+        for (const id of ids) this.finish(id, { error });
+        continue;
+      } finally {
+        this.currentWait = undefined;
+      }
+      for (const [id, record] of Object.entries(answer.done)) {
+        let outcome: { value: unknown } | { error: unknown };
+        try {
+          outcome = { value: outcomeOf(record) };
+        } catch (error) {
+          outcome = { error };
+        }
+        this.finish(id, outcome);
+      }
+      for (const id of answer.not_found) {
+        this.finish(id, { error: new TaskNotFound(404, { code: 'TaskNotFound', reason: `task ${id} is unknown to the service (purged, or not yours)` }) });
+      }
+    }
+  }
+
+  private finish(taskId: string, outcome: { value: unknown } | { error: unknown }): void {
+    const future = this.waiting.get(taskId);
+    this.waiting.delete(taskId);
+    future?.settle(outcome);
+  }
+
+  private async cancel(future: TaskFuture): Promise<boolean> {
+    const queued = this.queue.findIndex((item) => item.future === future);
+    if (queued >= 0) {
+      this.queue.splice(queued, 1);
+      future.settle({ error: new FutureCancelled('cancelled before it was submitted') });
+      return true;
+    }
+    let taskId = future.taskId;
+    if (!taskId) {
+      // Being registered or submitted right now: cancel it once it has an id.
+      try {
+        taskId = await future.submitted;
+      } catch {
+        return false; // submission failed: the future already holds that error
+      }
+    }
+    try {
+      await this.client.cancelTask(taskId);
+    } catch (error) {
+      if (error instanceof TaskAlreadyFinished) return false; // the waiter delivers its result
+      throw error;
+    }
+    this.waiting.delete(taskId);
+    future.settle({ error: new FutureCancelled(`task ${taskId} was cancelled`) });
+    // Nothing left to wait for: end the long-poll now rather than when the service times it out,
+    // so a program that cancelled everything can exit at once.
+    if (this.waiting.size === 0) this.currentWait?.abort.abort();
+    return true;
+  }
+}
+
+function isRegistered(fn: unknown): fn is RegisteredFunction {
+  return typeof fn === 'object' && fn !== null && !(fn instanceof ShellFunction) && typeof (fn as RegisteredFunction).functionId === 'string';
+}

@@ -1,0 +1,148 @@
+/**
+ * The SDK's one door to the service: JSON over got, bearer token, typed errors,
+ * and retries of idempotent calls.
+ *
+ * Retries: a call marked idempotent (reads, long-polls, and submits, which
+ * carry an Idempotency-Key so a replay creates nothing twice) is retried on
+ * 429 and 5xx answers and on network failures, waiting what `Retry-After`
+ * asks (seconds or an HTTP date, capped) or else an exponential backoff with
+ * jitter. Other calls (registering a function, cancel, delete) are sent once:
+ * a retry of a request the service may already have carried out could do it twice.
+ */
+import got, { RequestError, type Got, type Method } from 'got';
+import { ServiceUnreachable, serviceError } from './errors.js';
+
+export interface RetryPolicy {
+  /** Attempts after the first (default 4). */
+  retries: number;
+  /** First backoff when the service gives no Retry-After (default 500 ms), doubling each time. */
+  baseDelayMs: number;
+  /** No wait longer than this, even if Retry-After asks for more (default 30 s). */
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { retries: 4, baseDelayMs: 500, maxDelayMs: 30_000 };
+
+export interface RequestOptions {
+  body?: unknown;
+  searchParams?: Record<string, string | number | boolean | undefined>;
+  /** Safe to send again (see the module comment). */
+  idempotent?: boolean;
+  headers?: Record<string, string>;
+  /** Per-attempt timeout (default 60 s); long-polls pass their wait plus a margin. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+/** A 429 or 5xx: the service asks to come back later, or failed on its side. */
+const RETRYABLE_STATUS = (status: number) => status === 429 || status >= 500;
+const RETRYABLE_NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+export class HttpTransport {
+  private readonly got: Got;
+  /** Requests sent (every attempt), by `METHOD /path` (ids as `:id`): lets tests and benchmarks see batching. */
+  readonly sent = new Map<string, number>();
+  /** The most requests of one kind in flight at once: shows the Executor keeps one long-poll, not one per future. */
+  readonly peakInFlight = new Map<string, number>();
+  private readonly inFlight = new Map<string, number>();
+
+  constructor(readonly serviceUrl: string, token: string, readonly retry: RetryPolicy = DEFAULT_RETRY) {
+    this.got = got.extend({
+      prefixUrl: serviceUrl,
+      headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'user-agent': 'funcx-ts-sdk' },
+      throwHttpErrors: false,
+      retry: { limit: 0 }, // our own loop below: got's would also retry calls that must not be
+      responseType: 'text',
+    });
+  }
+
+  async request<T>(method: Method, urlPath: string, options: RequestOptions = {}): Promise<T> {
+    const key = `${method} ${urlPath.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/gi, ':id')}`;
+    const now = (this.inFlight.get(key) ?? 0) + 1;
+    this.inFlight.set(key, now);
+    this.peakInFlight.set(key, Math.max(now, this.peakInFlight.get(key) ?? 0));
+    try {
+      return await this.attempts<T>(method, urlPath, key, options);
+    } finally {
+      this.inFlight.set(key, this.inFlight.get(key)! - 1);
+    }
+  }
+
+  private async attempts<T>(method: Method, urlPath: string, key: string, options: RequestOptions): Promise<T> {
+    for (let attempt = 0; ; attempt += 1) {
+      const canRetry = options.idempotent === true && attempt < this.retry.retries;
+      this.sent.set(key, (this.sent.get(key) ?? 0) + 1);
+      let response;
+      try {
+        response = await this.got(urlPath.replace(/^\//, ''), {
+          method,
+          ...(options.body !== undefined ? { json: options.body } : {}),
+          searchParams: options.searchParams && definedOnly(options.searchParams),
+          headers: options.headers,
+          timeout: { request: options.timeoutMs ?? 60_000 },
+          signal: options.signal,
+        });
+      } catch (error) {
+        if (options.signal?.aborted) throw options.signal.reason ?? error;
+        const code = error instanceof RequestError ? error.code : undefined;
+        if (canRetry && code && RETRYABLE_NETWORK.has(code)) {
+          await sleep(this.backoff(attempt), options.signal);
+          continue;
+        }
+        throw new ServiceUnreachable(`${method} ${this.serviceUrl}${urlPath} failed: ${(error as Error).message}`, { cause: error });
+      }
+      const body = parseBody(response.body);
+      if (response.statusCode >= 200 && response.statusCode < 300) return body as T;
+      if (canRetry && RETRYABLE_STATUS(response.statusCode)) {
+        const retryAfter = retryAfterMs(response.headers['retry-after']);
+        await sleep(Math.min(retryAfter ?? this.backoff(attempt), this.retry.maxDelayMs), options.signal);
+        continue;
+      }
+      const requestId = response.headers['x-request-id'];
+      throw serviceError(response.statusCode, body, typeof requestId === 'string' ? requestId : undefined);
+    }
+  }
+
+  /** Exponential with full jitter, so many clients retrying do not arrive together. */
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(this.retry.baseDelayMs * 2 ** attempt, this.retry.maxDelayMs);
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+  }
+}
+
+function definedOnly(params: Record<string, string | number | boolean | undefined>): Record<string, string | number | boolean> {
+  return Object.fromEntries(Object.entries(params).filter(([, value]) => value !== undefined)) as Record<string, string | number | boolean>;
+}
+
+function parseBody(text: string): unknown {
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Retry-After in seconds or as an HTTP date (RFC 9110 §10.2.3); undefined if absent or unreadable. */
+export function retryAfterMs(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

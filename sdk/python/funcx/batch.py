@@ -1,0 +1,29 @@
+"""A batch of calls, possibly to several endpoints and functions, submitted in one request."""
+from .serialization import check_serializer, encode_payload
+
+
+class Batch:
+    """Collects calls with add(); FuncXClient.batch_run(batch) submits them (POST /v3/submit)."""
+
+    def __init__(self, serializer="pickle", default_endpoint_id=None):
+        self.serializer = check_serializer(serializer)
+        self.default_endpoint_id = default_endpoint_id
+        self.tasks = []
+
+    def add(self, *args, endpoint_id=None, function_id=None, **kwargs):
+        """Adds one call: function_id on endpoint_id with these arguments."""
+        endpoint_id = endpoint_id or self.default_endpoint_id
+        if not endpoint_id or not function_id:
+            raise ValueError("batch.add needs endpoint_id= and function_id=")
+        self.tasks.append({
+            "endpoint_id": str(endpoint_id),
+            "function_id": str(function_id),
+            "payload": encode_payload(self.serializer, args, kwargs),
+            "serializer": self.serializer,
+        })
+
+    def __len__(self):
+        return len(self.tasks)
+
+    def __repr__(self):
+        return "Batch(%d calls, serializer=%r)" % (len(self.tasks), self.serializer)

@@ -1,0 +1,217 @@
+"""FuncXClient: register functions, run them on endpoints, collect results."""
+import platform
+import uuid
+
+from . import __version__
+from .batch import Batch
+from .config import resolve
+from .errors import FuncXError, TaskNotFound, TaskPending
+from .remote_exceptions import rebuild_exception
+from .search import SearchResults
+from .serialization import check_serializer, decode_result, encode_payload
+from .source import function_source
+from .transport import Transport
+
+# The service takes at most 1000 ids per status or wait request.
+STATUS_CHUNK = 1000
+# Tasks per POST /v3/submit: well under the service's FUNCX_MAX_BATCH_TASKS (5000) and body limit.
+SUBMIT_CHUNK = 500
+
+
+class FuncXClient:
+    """A client of the funcX-TS service.
+
+    Configured by arguments, else FUNCX_SERVICE_URL / FUNCX_TOKEN, else the
+    quickstart.json the service writes on first start (see funcx.config).
+    `serializer` ('pickle', the default, or 'json') encodes arguments and
+    results of the calls this client makes.
+    """
+
+    def __init__(self, service_url=None, token=None, serializer="pickle", timeout=60.0, max_retries=4):
+        settings = resolve(service_url=service_url, token=token)
+        self.service_url = settings.service_url
+        self.config_source = settings.source
+        # The endpoint named in quickstart.json (the local one `npm start` runs), or FUNCX_ENDPOINT_ID.
+        self.default_endpoint_id = settings.endpoint_id
+        self.serializer = check_serializer(serializer)
+        self.transport = Transport(settings.service_url, settings.token, timeout=timeout, max_retries=max_retries)
+
+    def __repr__(self):
+        return "FuncXClient(%r)" % self.service_url
+
+    # -- the service --------------------------------------------------------------------------
+
+    def version(self):
+        """The service's versions: {api, version, min_sdk_version, ...}."""
+        return self.transport.request("GET", "/v2/version")
+
+    # -- functions ---------------------------------------------------------------------------
+
+    def register_function(self, function, description=None, public=False, searchable=False,
+                          group=None, function_name=None, metadata=None):
+        """Registers a Python function by its source; returns its id (a UUID string).
+
+        `group` (a group name, or a list of them) lets members run it; `public`
+        lets anyone run it; `searchable` lets others find it with search_function.
+        """
+        body = {
+            "runtime": "python",
+            "source": function_source(function),
+            "entry_point": function.__name__,
+            "name": function_name or function.__name__,
+            "public": bool(public),
+            "searchable": bool(searchable),
+            "metadata": dict(metadata or {}, python_version=platform.python_version(), sdk_version=__version__),
+        }
+        if description is not None:
+            body["description"] = description
+        if group:
+            body["group_ids"] = [group] if isinstance(group, str) else list(group)
+        return self.transport.request("POST", "/v3/functions", body)["function_uuid"]
+
+    def get_function(self, function_id):
+        return self.transport.request("GET", "/v3/functions/%s" % function_id)
+
+    def delete_function(self, function_id):
+        return self.transport.request("DELETE", "/v3/functions/%s" % function_id)
+
+    def search_function(self, q="", offset=0, limit=10):
+        """Functions matching q (name, description, owner or source), newest first; prints as a table."""
+        answer = self.transport.request("GET", "/v3/functions", query={"q": q, "offset": offset, "limit": limit})
+        return SearchResults(answer["functions"], answer["total"], answer["offset"], answer["limit"], q)
+
+    # -- running -----------------------------------------------------------------------------
+
+    def run(self, *args, endpoint_id=None, function_id=None, **kwargs):
+        """Runs function_id(*args, **kwargs) on endpoint_id; returns the task id."""
+        endpoint_id = endpoint_id or self.default_endpoint_id
+        if not endpoint_id or not function_id:
+            raise ValueError("run needs endpoint_id= and function_id=")
+        body = {
+            "serializer": self.serializer,
+            "tasks": {str(function_id): [encode_payload(self.serializer, args, kwargs)]},
+        }
+        answer = self.transport.request("POST", "/v3/endpoints/%s/submit" % endpoint_id, body, **_fresh_submit())
+        return answer["tasks"][str(function_id).lower()][0]
+
+    def create_batch(self, serializer=None):
+        """An empty Batch; add calls with batch.add(*args, endpoint_id=..., function_id=..., **kwargs)."""
+        return Batch(serializer or self.serializer, default_endpoint_id=self.default_endpoint_id)
+
+    def batch_run(self, batch):
+        """Submits every call of the batch; returns their task ids, in the order they were added."""
+        return [task["task_id"] for task in self.submit_tasks(batch.tasks)]
+
+    def submit_tasks(self, tasks, task_group_id=None):
+        """POST /v3/submit for prepared {endpoint_id, function_id, payload, serializer} items.
+
+        Large batches go in several requests sharing one task group. Each
+        request has its own Idempotency-Key, so a retried request never runs
+        its calls twice. Returns the service's {task_id, endpoint_id, function_id} items.
+        """
+        if not tasks:
+            return []
+        task_group_id = task_group_id or str(uuid.uuid4())
+        submitted = []
+        for start in range(0, len(tasks), SUBMIT_CHUNK):
+            body = {"task_group_id": task_group_id, "tasks": list(tasks[start:start + SUBMIT_CHUNK])}
+            submitted += self.transport.request("POST", "/v3/submit", body, **_fresh_submit())["tasks"]
+        return submitted
+
+    # -- tasks and results -------------------------------------------------------------------
+
+    def get_task(self, task_id):
+        """The task record: status, pending (a bool), and result or exception once finished."""
+        return self.transport.request("GET", "/v2/tasks/%s" % task_id)
+
+    def get_result(self, task_id):
+        """The task's return value. Raises TaskPending while it runs, and the task's exception if it failed."""
+        record = self.get_task(task_id)
+        if record["pending"]:
+            raise TaskPending(task_id, record["status"])
+        kind, value = self.outcome(record)
+        if kind == "exception":
+            raise value
+        return value
+
+    def get_batch_result(self, task_ids):
+        """{task_id: {pending, status, result | exception, completion_t}} for many tasks.
+
+        A failed task's `exception` is the rebuilt exception object (not raised).
+        Raises TaskNotFound if any id is unknown (or not yours).
+        """
+        task_ids = list(task_ids)
+        records, missing = {}, []
+        for start in range(0, len(task_ids), STATUS_CHUNK):
+            answer = self.transport.request("POST", "/v2/batch_status",
+                                            {"task_ids": task_ids[start:start + STATUS_CHUNK]}, idempotent=True)
+            records.update(answer["results"])
+            missing += answer["not_found"]
+        if missing:
+            raise TaskNotFound(404, "TaskNotFound", "tasks not found: %s" % ", ".join(missing))
+        summary = {}
+        for task_id in task_ids:
+            record = records[task_id.lower()] if task_id.lower() in records else records[task_id]
+            entry = {"pending": record["pending"], "status": record["status"],
+                     "completion_t": record.get("completion_t")}
+            if not record["pending"]:
+                kind, value = self.outcome(record)
+                entry[kind] = value
+            summary[task_id] = entry
+        return summary
+
+    def wait_for_tasks(self, task_ids, timeout_s=30, return_when="ALL_COMPLETED"):
+        """One long-poll (POST /v3/tasks/wait) for up to 1000 tasks: {done, pending, not_found}."""
+        body = {"task_ids": list(task_ids), "timeout_s": timeout_s, "return_when": return_when}
+        # The socket must outlast the service's own wait.
+        return self.transport.request("POST", "/v3/tasks/wait", body, idempotent=True,
+                                      timeout=self.transport.timeout + timeout_s)
+
+    def cancel_task(self, task_id):
+        """Cancels a task that has not finished; returns its record."""
+        return self.transport.request("POST", "/v3/tasks/%s/cancel" % task_id)
+
+    def outcome(self, record):
+        """('result', value) or ('exception', exception) for a finished task record."""
+        task_id = record.get("task_id")
+        if record["status"] == "success":
+            serializer = record.get("result_serializer", "json")
+            try:
+                return "result", decode_result(serializer, record.get("result", "null"))
+            except Exception as error:  # noqa: BLE001 - e.g. the result's class is not importable here
+                raise FuncXError("the result of task %s cannot be decoded here (%s): %s: %s"
+                                 % (task_id, serializer, type(error).__name__, error)) from error
+        return "exception", rebuild_exception(record, task_id)
+
+    # -- endpoints ---------------------------------------------------------------------------
+
+    def get_endpoint_status(self, endpoint_id):
+        """The endpoint's status: {status, total_workers, outstanding_tasks, ..., logs: [...]}.
+
+        logs holds its recent heartbeats, newest first, each with total_workers
+        and outstanding_tasks. An endpoint that never reported yet gets one entry
+        made from the current totals, so status['logs'][0] always exists.
+        """
+        status = self.transport.request("GET", "/v2/endpoints/%s/status" % endpoint_id)
+        if not status.get("logs"):
+            status["logs"] = [{
+                "timestamp": status.get("last_heartbeat_at"),
+                "total_workers": status.get("total_workers", 0),
+                "idle_workers": status.get("idle_workers", 0),
+                "outstanding_tasks": status.get("outstanding_tasks", 0),
+                "pending_tasks": status.get("pending_tasks", 0),
+            }]
+        return status
+
+    def get_endpoint(self, endpoint_id):
+        return self.transport.request("GET", "/v3/endpoints/%s" % endpoint_id)
+
+    def list_endpoints(self, role="owner"):
+        """Your endpoints (role='owner'), or also those shared with you or public (role='any')."""
+        return self.transport.request("GET", "/v3/endpoints", query={"role": role})["endpoints"]
+
+
+def _fresh_submit():
+    # A new key per call: a retry of this request is a replay, yet two identical
+    # calls made on purpose still create two tasks.
+    return {"idempotent": True, "headers": {"Idempotency-Key": str(uuid.uuid4())}}

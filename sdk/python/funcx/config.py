@@ -1,0 +1,113 @@
+"""Where the client finds the service and its token.
+
+Each setting is taken from the first place that has it:
+  1. the argument given to FuncXClient(service_url=..., token=...);
+  2. the environment: FUNCX_SERVICE_URL, FUNCX_TOKEN;
+  3. credentials.json, written by `funcx login` in $FUNCX_HOME (default ~/.funcx); its token
+     is used only for the service it was issued by (the same URL), never sent elsewhere;
+  4. quickstart.json (its token, too, only for its own service URL), written by `npm start` / `funcx-service serve` on first start:
+     $FUNCX_HOME/quickstart.json when FUNCX_HOME is set, else ./.funcx/quickstart.json
+     (the service's own default home), else ~/.funcx/quickstart.json.
+quickstart.json also names the local endpoint `npm start` runs (endpoint_id),
+which FuncXClient exposes as `default_endpoint_id`.
+"""
+import json
+import os
+
+from .errors import ConfigurationError
+
+QUICKSTART = "quickstart.json"
+CREDENTIALS = "credentials.json"
+
+
+class Settings:
+    def __init__(self, service_url, token, endpoint_id, source):
+        self.service_url = service_url
+        self.token = token
+        self.endpoint_id = endpoint_id
+        # Where the settings came from, for error messages ("FUNCX_TOKEN", a file path, ...).
+        self.source = source
+
+
+def quickstart_candidates(env, cwd, user_home):
+    """The quickstart.json paths to try, in order."""
+    if env.get("FUNCX_HOME"):
+        return [os.path.join(os.path.join(cwd, os.path.expanduser(env["FUNCX_HOME"])), QUICKSTART)]
+    return [os.path.join(cwd, ".funcx", QUICKSTART), os.path.join(user_home, ".funcx", QUICKSTART)]
+
+
+def credentials_path(env, cwd, user_home):
+    """Where `funcx login` keeps its token: $FUNCX_HOME, else ~/.funcx (as the TypeScript SDK)."""
+    home = os.path.join(cwd, os.path.expanduser(env["FUNCX_HOME"])) if env.get("FUNCX_HOME") else os.path.join(user_home, ".funcx")
+    return os.path.join(home, CREDENTIALS)
+
+
+def same_url(a, b):
+    return bool(a) and bool(b) and a.rstrip("/") == b.rstrip("/")
+
+
+def read_quickstart(path):
+    """The file's settings as a dict, or None when the file does not exist."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        raise ConfigurationError("cannot read %s: %s" % (path, error))
+    if not isinstance(data, dict):
+        raise ConfigurationError("%s: expected a JSON object with service_url and token" % path)
+    return data
+
+
+def resolve(service_url=None, token=None, env=None, cwd=None, user_home=None):
+    """Settings from arguments, then the environment, then the first quickstart.json found."""
+    env = os.environ if env is None else env
+    cwd = os.getcwd() if cwd is None else cwd
+    user_home = os.path.expanduser("~") if user_home is None else user_home
+    sources = []
+    url = service_url
+    if url:
+        sources.append("argument service_url")
+    elif env.get("FUNCX_SERVICE_URL"):
+        url = env["FUNCX_SERVICE_URL"]
+        sources.append("FUNCX_SERVICE_URL")
+    secret = token
+    if secret:
+        sources.append("argument token")
+    elif env.get("FUNCX_TOKEN"):
+        secret = env["FUNCX_TOKEN"]
+        sources.append("FUNCX_TOKEN")
+    endpoint_id = env.get("FUNCX_ENDPOINT_ID") or None
+
+    stored_path = credentials_path(env, cwd, user_home)
+    stored = read_quickstart(stored_path) or {}
+    if not url and stored.get("service_url"):
+        url = stored["service_url"]
+        sources.append(stored_path)
+    if not secret and stored.get("token") and same_url(stored.get("service_url"), url):
+        secret = stored["token"]
+        sources.append(stored_path)
+
+    tried = quickstart_candidates(env, cwd, user_home)
+    for path in tried:
+        data = read_quickstart(path)
+        if data is None:
+            continue
+        if not url and data.get("service_url"):
+            url = data["service_url"]
+            sources.append(path)
+        if not secret and data.get("token") and same_url(data.get("service_url"), url):
+            secret = data["token"]
+            sources.append(path)
+        if same_url(data.get("service_url"), url):
+            endpoint_id = endpoint_id or data.get("endpoint_id")
+        break
+
+    missing = [name for name, value in (("service URL", url), ("token", secret)) if not value]
+    if missing:
+        raise ConfigurationError(
+            "no funcX %s: pass FuncXClient(service_url=..., token=...), set FUNCX_SERVICE_URL and "
+            "FUNCX_TOKEN, run `funcx login`, or start the service (npm start) so it writes quickstart.json "
+            "(looked in: %s)" % (" or ".join(missing), ", ".join([stored_path] + tried)))
+    return Settings(url.rstrip("/"), secret, endpoint_id, ", ".join(dict.fromkeys(sources)))

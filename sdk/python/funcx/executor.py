@@ -1,0 +1,193 @@
+"""FuncXExecutor: concurrent.futures on a funcX endpoint.
+
+    with FuncXExecutor(endpoint_id=ep) as ex:
+        future = ex.submit(pi, 10**5)
+        print(future.result())
+
+Two background threads serve every future of an executor (none per future):
+the submitter takes whatever calls are queued and sends them in one POST
+/v3/submit (calls queued while a submit is in flight go together in the next),
+and the waiter long-polls POST /v3/tasks/wait for all outstanding tasks and
+resolves futures as their tasks finish. A task submitted while the waiter is
+already in a poll joins the next poll, so the poll is kept short (`poll_s`).
+"""
+import collections
+import concurrent.futures
+import threading
+
+from .client import STATUS_CHUNK, SUBMIT_CHUNK, FuncXClient
+from .errors import FuncXError, TaskNotFound
+from .serialization import check_serializer, encode_payload
+
+
+class FuncXFuture(concurrent.futures.Future):
+    """A Future whose task_id is set once the call has been submitted to the service."""
+
+    def __init__(self):
+        super().__init__()
+        self.task_id = None
+
+
+class _Call:
+    __slots__ = ("future", "function_id", "payload")
+
+    def __init__(self, future, function_id, payload):
+        self.future, self.function_id, self.payload = future, function_id, payload
+
+
+class FuncXExecutor(concurrent.futures.Executor):
+    def __init__(self, endpoint_id=None, client=None, serializer=None, poll_s=2.0):
+        self.client = client or FuncXClient()
+        self.endpoint_id = endpoint_id or self.client.default_endpoint_id
+        if not self.endpoint_id:
+            raise ValueError("FuncXExecutor needs endpoint_id=")
+        self.serializer = check_serializer(serializer or self.client.serializer)
+        self.poll_s = poll_s
+        self._function_ids = {}
+        self._register_lock = threading.Lock()
+        self._lock = threading.Condition()
+        self._queue = collections.deque()
+        self._outstanding = {}  # task_id -> future
+        self._shutdown = False
+        self._submitter_done = False
+        self._cancelling = False  # shutdown(cancel_futures=True): cancel tasks that were being submitted too
+        self._submitter = threading.Thread(target=self._submit_loop, name="funcx-executor-submit", daemon=True)
+        self._waiter = threading.Thread(target=self._wait_loop, name="funcx-executor-wait", daemon=True)
+        self._submitter.start()
+        self._waiter.start()
+
+    # -- the Executor API --------------------------------------------------------------------
+
+    def submit(self, fn, /, *args, **kwargs):
+        """Runs fn(*args, **kwargs) on the endpoint; fn is registered on first use."""
+        return self.submit_to_registered_function(self.register_function(fn), args, kwargs)
+
+    def register_function(self, fn):
+        """The function id for fn, registering it the first time this executor sees it."""
+        with self._register_lock:
+            function_id = self._function_ids.get(fn)
+            if function_id is None:
+                function_id = self._function_ids[fn] = self.client.register_function(fn)
+            return function_id
+
+    def submit_to_registered_function(self, function_id, args=(), kwargs=None):
+        """A future for function_id(*args, **kwargs), for a function registered before."""
+        # Encoding now surfaces a bad argument (json serializer) in the caller's thread.
+        call = _Call(FuncXFuture(), str(function_id), encode_payload(self.serializer, args, kwargs or {}))
+        with self._lock:
+            if self._shutdown:
+                raise RuntimeError("cannot submit after shutdown")
+            self._queue.append(call)
+            self._lock.notify_all()
+        return call.future
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        """No more submits; with wait, returns once every future is done.
+
+        cancel_futures cancels the calls not sent yet (their futures are cancelled)
+        and the unfinished tasks at the service (their futures end with
+        RemoteException, remote_type 'TaskCancelled', unless they finished first).
+        """
+        with self._lock:
+            self._shutdown = True
+            self._cancelling = self._cancelling or cancel_futures
+            queued = list(self._queue) if cancel_futures else []
+            if cancel_futures:
+                self._queue.clear()
+            running = list(self._outstanding.items()) if cancel_futures else []
+            self._lock.notify_all()
+        for call in queued:
+            call.future.cancel()
+        self._cancel_tasks(task_id for task_id, _ in running)
+        if wait:
+            self._submitter.join()
+            self._waiter.join()
+
+    # -- the submitter thread ----------------------------------------------------------------
+
+    def _submit_loop(self):
+        while True:
+            with self._lock:
+                while not self._queue and not self._shutdown:
+                    self._lock.wait()
+                if not self._queue:
+                    self._submitter_done = True
+                    self._lock.notify_all()
+                    return
+                calls = [self._queue.popleft() for _ in range(min(len(self._queue), SUBMIT_CHUNK))]
+            # A future cancelled by the user before it was sent is not sent.
+            calls = [c for c in calls if c.future.set_running_or_notify_cancel()]
+            self._send(calls)
+
+    def _send(self, calls):
+        submitted = []
+        try:
+            if calls:
+                items = [{"endpoint_id": self.endpoint_id, "function_id": c.function_id,
+                          "payload": c.payload, "serializer": self.serializer} for c in calls]
+                submitted = self.client.submit_tasks(items)
+        except BaseException as error:  # noqa: BLE001 - the submit's failure is every call's failure
+            for call in calls:
+                call.future.set_exception(error)
+            calls = []
+        with self._lock:
+            for call, task in zip(calls, submitted):
+                call.future.task_id = task["task_id"]
+                self._outstanding[task["task_id"]] = call.future
+            cancel = self._cancelling
+            self._lock.notify_all()
+        if cancel:  # shutdown(cancel_futures=True) came while these were on their way
+            self._cancel_tasks(task["task_id"] for task in submitted)
+
+    def _cancel_tasks(self, task_ids):
+        for task_id in task_ids:
+            try:
+                self.client.cancel_task(task_id)
+            except FuncXError:
+                pass  # it finished meanwhile (TaskAlreadyFinished): the waiter delivers its result
+
+    # -- the waiter thread -------------------------------------------------------------------
+
+    def _wait_loop(self):
+        while True:
+            with self._lock:
+                while not self._outstanding and not self._finished_submitting():
+                    self._lock.wait()
+                if not self._outstanding:
+                    return
+                task_ids = list(self._outstanding)[:STATUS_CHUNK]
+            try:
+                answer = self.client.wait_for_tasks(task_ids, timeout_s=self.poll_s, return_when="FIRST_COMPLETED")
+                self._resolve(answer)
+            except Exception as error:  # noqa: BLE001 - a dead waiter would leave futures hanging forever
+                # The transport already retried what it could: the futures get the error.
+                self._resolve_failed(task_ids, error)
+
+    def _finished_submitting(self):
+        return self._submitter_done
+
+    def _resolve(self, answer):
+        with self._lock:
+            done = {task_id: self._outstanding.pop(task_id, None) for task_id in answer["done"]}
+            missing = {task_id: self._outstanding.pop(task_id, None) for task_id in answer["not_found"]}
+        for task_id, future in done.items():
+            if future is None:
+                continue
+            try:
+                kind, value = self.client.outcome(answer["done"][task_id])
+            except FuncXError as error:
+                kind, value = "exception", error
+            if kind == "result":
+                future.set_result(value)
+            else:
+                future.set_exception(value)
+        for task_id, future in missing.items():
+            if future is not None:
+                future.set_exception(TaskNotFound(404, "TaskNotFound", "task %s not found" % task_id))
+
+    def _resolve_failed(self, task_ids, error):
+        with self._lock:
+            futures = [self._outstanding.pop(task_id, None) for task_id in task_ids]
+        for future in futures:
+            if future is not None:
+                future.set_exception(error)

@@ -1,0 +1,109 @@
+"""JSON over HTTP with urllib, with retries where a retry is safe.
+
+A call marked idempotent (GETs, reads done with POST, and submits that carry
+an Idempotency-Key) is retried on 429 and 5xx answers and on connection
+errors, waiting what the service's Retry-After says, else an exponential
+backoff with jitter. Any other call is retried only on 429, which the service
+answers before doing anything.
+"""
+import email.utils
+import json
+import random
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+from . import __version__
+from .errors import ServiceUnreachable, service_error
+
+RETRY_STATUSES = frozenset([429, 500, 502, 503, 504])
+# A Retry-After longer than this is not waited out: the error is raised instead.
+MAX_RETRY_AFTER_S = 60.0
+
+
+class Transport:
+    def __init__(self, base_url, token, timeout=60.0, max_retries=4, backoff_s=0.5, sleep=time.sleep):
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self._sleep = sleep
+        self.user_agent = "funcx-ts-python/%s" % __version__
+
+    def request(self, method, path, body=None, query=None, idempotent=None, headers=None, timeout=None):
+        """The parsed JSON answer; raises a ServiceError subclass for an error answer."""
+        if idempotent is None:
+            idempotent = method in ("GET", "HEAD", "PUT", "DELETE")
+        url = self.base_url + path
+        if query:
+            url += "?" + urllib.parse.urlencode(query)
+        data = None if body is None else json.dumps(body).encode("utf-8")
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                return self._send(method, url, data, headers, timeout or self.timeout)
+            except _Retryable as failure:
+                retry_allowed = idempotent or failure.status == 429
+                delay = failure.retry_after if failure.retry_after is not None else self._backoff(attempt)
+                if not retry_allowed or attempt > self.max_retries or delay > MAX_RETRY_AFTER_S:
+                    raise failure.error from None
+                self._sleep(delay)
+
+    def _backoff(self, attempt):
+        base = self.backoff_s * (2 ** (attempt - 1))
+        return min(base, 10.0) * random.uniform(0.5, 1.0)
+
+    def _send(self, method, url, data, extra_headers, timeout):
+        headers = {"Accept": "application/json", "User-Agent": self.user_agent,
+                   "Authorization": "Bearer " + self.token}
+        if data is not None:
+            headers["Content-Type"] = "application/json"
+        headers.update(extra_headers or {})
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                text = response.read().decode("utf-8")
+                return json.loads(text) if text else None
+        except urllib.error.HTTPError as answer:
+            raw = answer.read().decode("utf-8", "replace")
+            try:
+                parsed = json.loads(raw) if raw else None
+            except ValueError:
+                parsed = raw
+            error = service_error(answer.code, parsed, answer.headers.get("X-Request-Id"))
+            if answer.code in RETRY_STATUSES:
+                raise _Retryable(error, answer.code, parse_retry_after(answer.headers.get("Retry-After")))
+            raise error from None
+        except (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError) as failure:
+            reason = getattr(failure, "reason", failure)
+            raise _Retryable(ServiceUnreachable(self.base_url, reason), None, None)
+
+
+class _Retryable(Exception):
+    def __init__(self, error, status, retry_after):
+        super().__init__(str(error))
+        self.error = error
+        self.status = status
+        self.retry_after = retry_after
+
+
+def parse_retry_after(value):
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())

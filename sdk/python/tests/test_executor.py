@@ -1,0 +1,132 @@
+"""FuncXExecutor: concurrent.futures futures for tasks on a live endpoint."""
+import concurrent.futures
+import threading
+import unittest
+
+from funcx import FuncXExecutor, RemoteException
+from tests.support import Gate, client, endpoint_id, wait_for_gate
+
+
+def executor_square(x):
+    return x * x
+
+
+def executor_fail(message):
+    raise ValueError(message)
+
+
+def executor_kwargs(a, b=0, *, c=None):
+    return {"a": a, "b": b, "c": c}
+
+
+class FuncXExecutorTest(unittest.TestCase):
+    def setUp(self):
+        self.fxc = client()
+        self.executor = FuncXExecutor(endpoint_id=endpoint_id(), client=self.fxc)
+        self.addCleanup(self.executor.shutdown, cancel_futures=True)
+
+    def test_submit_returns_a_future_with_the_result_and_its_task_id(self):
+        future = self.executor.submit(executor_square, 7)
+        self.assertIsInstance(future, concurrent.futures.Future)
+        self.assertEqual(future.result(timeout=120), 49)
+        self.assertRegex(future.task_id, r"^[0-9a-f-]{36}$")
+        self.assertEqual(self.fxc.get_result(future.task_id), 49)
+
+    def test_keyword_arguments_reach_the_function(self):
+        future = self.executor.submit(executor_kwargs, 1, b=2, c=[3])
+        self.assertEqual(future.result(timeout=120), {"a": 1, "b": 2, "c": [3]})
+
+    def test_a_function_is_registered_once_and_submissions_are_batched(self):
+        # Holding the executor's lock keeps its submitter thread from taking calls,
+        # so all 40 are queued before the first submit: they must go in one request.
+        with self.executor._lock:
+            futures = [self.executor.submit(executor_square, x) for x in range(40)]
+        self.assertEqual([f.result(timeout=120) for f in futures], [x * x for x in range(40)])
+        records = self.fxc.transport.request("POST", "/v2/batch_status", {"task_ids": [f.task_id for f in futures]})
+        self.assertEqual(len({r["task_group_id"] for r in records["results"].values()}), 1)
+        self.assertEqual(len({r["function_id"] for r in records["results"].values()}), 1)
+        self.assertEqual(self.executor.register_function(executor_square), futures[0].task_id and
+                         records["results"][futures[0].task_id]["function_id"])
+
+    def test_one_waiting_thread_serves_every_future(self):
+        gate = Gate()
+        self.addCleanup(gate.close)
+        before = threading.active_count()
+        # One task held on a gate (the test endpoint has 2 workers; the other runs the rest).
+        futures = [self.executor.submit(wait_for_gate, gate.path)]
+        futures += [self.executor.submit(executor_square, x) for x in range(20)]
+        # The quick ones finish while the gated one still waits: no thread per future meanwhile.
+        self.assertEqual([f.result(timeout=120) for f in futures[1:]], [x * x for x in range(20)])
+        self.assertEqual(threading.active_count(), before)
+        self.assertEqual(sorted(t.name for t in threading.enumerate() if t.name.startswith("funcx-executor")),
+                         ["funcx-executor-submit", "funcx-executor-wait"])
+        self.assertFalse(futures[0].done())
+        gate.open()
+        self.assertEqual(futures[0].result(timeout=120), "opened")
+
+    def test_a_remote_exception_is_the_futures_exception(self):
+        future = self.executor.submit(executor_fail, "bad input")
+        error = future.exception(timeout=120)
+        self.assertIs(type(error), ValueError)
+        self.assertEqual(str(error), "bad input")
+        self.assertIn("raise ValueError(message)", error.remote_traceback)
+        with self.assertRaises(ValueError):
+            future.result()
+
+    def test_map(self):
+        self.assertEqual(list(self.executor.map(executor_square, range(6), timeout=120)), [0, 1, 4, 9, 16, 25])
+
+    def test_context_manager_waits_for_every_future(self):
+        with FuncXExecutor(endpoint_id=endpoint_id(), client=self.fxc) as executor:
+            futures = [executor.submit(executor_square, x) for x in range(5)]
+        self.assertTrue(all(f.done() for f in futures))
+        self.assertEqual([f.result() for f in futures], [0, 1, 4, 9, 16])
+        with self.assertRaises(RuntimeError):
+            executor.submit(executor_square, 1)
+
+    def test_shutdown_cancel_futures_cancels_queued_calls_and_running_tasks(self):
+        gate = Gate()
+        self.addCleanup(gate.close)
+        executor = FuncXExecutor(endpoint_id=endpoint_id(), client=self.fxc)
+        running = executor.submit(wait_for_gate, gate.path)
+        self.wait_until_running(running)
+        with executor._lock:  # the submitter cannot take these before shutdown clears the queue
+            queued = [executor.submit(executor_square, x) for x in range(3)]
+            executor.shutdown(wait=False, cancel_futures=True)
+        executor.shutdown(wait=True)
+        self.assertTrue(all(f.cancelled() for f in queued))
+        error = running.exception(timeout=0)
+        self.assertIsInstance(error, RemoteException)
+        self.assertEqual(error.remote_type, "TaskCancelled")
+        self.assertEqual(self.fxc.get_task(running.task_id)["status"], "cancelled")
+
+    def test_a_future_cancelled_before_it_is_sent_never_runs(self):
+        with self.executor._lock:
+            future = self.executor.submit(executor_square, 3)
+            self.assertTrue(future.cancel())
+        after = self.executor.submit(executor_square, 4)
+        self.assertEqual(after.result(timeout=120), 16)
+        self.assertIsNone(future.task_id)
+
+    def test_a_failed_submit_fails_its_futures_with_the_service_error(self):
+        from funcx import EndpointNotFound
+        executor = FuncXExecutor(endpoint_id="00000000-0000-4000-8000-000000000000", client=self.fxc)
+        self.addCleanup(executor.shutdown)
+        future = executor.submit(executor_square, 2)
+        error = future.exception(timeout=120)
+        self.assertIsInstance(error, EndpointNotFound)
+        self.assertEqual(error.code, "EndpointNotFound")
+
+    def wait_until_running(self, future):
+        """Until the endpoint leased the task (long-poll on the future, then on the task's state)."""
+        while future.task_id is None:
+            concurrent.futures.wait([future], timeout=0.05)
+        for _ in range(2400):
+            if self.fxc.get_task(future.task_id)["status"] == "running":
+                return
+            threading.Event().wait(0.05)
+        self.fail("task %s never started" % future.task_id)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,112 @@
+/**
+ * The shapes the service answers with, as the SDK hands them on. Written out
+ * here (not imported from src/generated) so the SDK's published types stand on
+ * their own; they follow schemas/*.json, which remain the source of truth.
+ */
+export type Runtime = 'python' | 'javascript' | 'shell';
+export type Serializer = 'json' | 'pickle';
+export type TaskStatus = 'waiting-for-ep' | 'running' | 'success' | 'failed' | 'cancelled';
+
+export interface TaskException {
+  type: string;
+  message: string;
+  traceback?: string;
+  serialized?: string;
+}
+
+/** schemas/task.json */
+export interface TaskRecord {
+  task_id: string;
+  status: TaskStatus;
+  pending: boolean;
+  task_group_id: string;
+  function_id: string;
+  endpoint_id: string;
+  attempts: number;
+  created_at: string;
+  leased_at: string | null;
+  completed_at: string | null;
+  completion_t: string | null;
+  result?: string;
+  result_serializer?: Serializer;
+  exception?: TaskException;
+  details?: { attempt_history?: { attempt: number; leased_at: string | null; ended_at: string; reason: string; message?: string }[] };
+}
+
+/** schemas/function.json */
+export interface FunctionRecord {
+  function_uuid: string;
+  name: string;
+  runtime: Runtime;
+  source: string;
+  entry_point: string | null;
+  description: string;
+  owner: string;
+  public: boolean;
+  searchable: boolean;
+  group_ids: string[];
+  metadata: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One match of schemas/function-search-response.json */
+export interface FunctionSummary {
+  function_uuid: string;
+  name: string;
+  runtime: Runtime;
+  description: string;
+  owner: string;
+  public: boolean;
+  created_at: string;
+}
+
+/** One entry of schemas/endpoint-list-response.json */
+export interface EndpointSummary {
+  endpoint_id: string;
+  name: string;
+  display_name: string;
+  owner: string;
+  public: boolean;
+  status: 'online' | 'offline';
+}
+
+export interface HeartbeatLog {
+  timestamp: string;
+  total_workers: number;
+  idle_workers: number;
+  outstanding_tasks: number;
+  pending_tasks: number;
+  hostname?: string;
+  runtimes?: { name: string; version: string }[];
+  details?: Record<string, unknown>;
+}
+
+/** schemas/endpoint-status.json */
+export interface EndpointStatus {
+  endpoint_id: string;
+  status: 'online' | 'offline';
+  total_workers: number;
+  idle_workers: number;
+  outstanding_tasks: number;
+  pending_tasks: number;
+  last_heartbeat_at: string | null;
+  /** Newest first: `logs[0]` is the latest heartbeat (as the funcX tutorial reads it). */
+  logs: HeartbeatLog[];
+}
+
+/** schemas/task-wait-response.json */
+export interface TaskWaitResponse {
+  done: Record<string, TaskRecord>;
+  pending: string[];
+  not_found: string[];
+}
+
+/** What `getBatchResult` gives per task, as funcX's get_batch_result does. */
+export interface BatchResultEntry {
+  status: TaskStatus;
+  pending: boolean;
+  result?: unknown;
+  exception?: TaskException;
+  completion_t?: string | null;
+}

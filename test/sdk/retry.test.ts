@@ -1,0 +1,87 @@
+/**
+ * Retries against a real (tiny) HTTP server on port 0 that answers as a
+ * struggling service would: 503 with Retry-After, 429, then success.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { Client, DatabaseUnavailable, ServiceUnreachable } from '../../sdk/index.js';
+
+interface Seen { method: string; url: string; at: number; idempotencyKey?: string }
+
+/** A server whose handler gets the request's 0-based number; returns its URL and what it saw. */
+async function flakyServer(t: ExecutionContext, handler: (n: number, req: IncomingMessage, res: ServerResponse) => void) {
+  const seen: Seen[] = [];
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      seen.push({ method: req.method!, url: req.url!, at: Date.now(), idempotencyKey: req.headers['idempotency-key'] as string | undefined });
+      handler(seen.length - 1, req, res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const home = mkdtempSync(path.join(os.tmpdir(), 'funcx-sdk-retry-'));
+  t.teardown(() => rmSync(home, { recursive: true, force: true }));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const client = new Client({ serviceUrl: url, token: 'fxu_test', env: { FUNCX_HOME: home }, retry: { baseDelayMs: 10 } });
+  return { seen, client, url, home };
+}
+
+const json = (res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+};
+const unavailable = { code: 'DatabaseUnavailable', reason: 'the database is unavailable (request r1)', http_status_code: 503 };
+const task = { task_id: '0b9f0b9f-0b9f-4b9f-8b9f-0b9f0b9f0b9f', status: 'success', pending: false, result: '42', result_serializer: 'json' };
+
+test('a read answered 503 with Retry-After is retried after the time asked', async (t) => {
+  const { seen, client } = await flakyServer(t, (n, _req, res) => (n === 0 ? json(res, 503, unavailable, { 'retry-after': '1' }) : json(res, 200, task)));
+  t.is(await client.getResult(task.task_id), 42);
+  t.is(seen.length, 2);
+  t.deepEqual(seen.map((s) => `${s.method} ${s.url}`), [`GET /v2/tasks/${task.task_id}`, `GET /v2/tasks/${task.task_id}`]);
+  t.true(seen[1].at - seen[0].at >= 950, `retried after ${seen[1].at - seen[0].at} ms, before Retry-After: 1`);
+});
+
+test('429 and 502 are retried with backoff; a submit is retried with the same Idempotency-Key', async (t) => {
+  const { seen, client } = await flakyServer(t, (n, _req, res) => {
+    if (n === 0) return json(res, 429, { code: 'TooManyRequests', reason: 'slow down' });
+    if (n === 1) return json(res, 502, 'bad gateway');
+    json(res, 200, { request_id: 'r', task_group_id: 'g', endpoint_id: 'e', tasks: { f: [task.task_id] } });
+  });
+  t.is(await client.run(1, { functionId: 'f', endpointId: 'e' }), task.task_id);
+  t.is(seen.length, 3);
+  t.truthy(seen[0].idempotencyKey);
+  t.true(seen.every((s) => s.idempotencyKey === seen[0].idempotencyKey), 'one key for every attempt: a replay creates nothing twice');
+});
+
+test('a call that is not idempotent (registering a function) is sent once, and the typed error comes back', async (t) => {
+  const { seen, client } = await flakyServer(t, (_n, _req, res) => json(res, 503, unavailable, { 'retry-after': '0', 'x-request-id': 'r1' }));
+  const error = await t.throwsAsync(client.registerFunction((x: number) => x), { instanceOf: DatabaseUnavailable });
+  t.is(error.code, 'DatabaseUnavailable');
+  t.is(error.status, 503);
+  t.is(error.requestId, 'r1');
+  t.is(seen.length, 1);
+});
+
+test('retries end: after the last one the error is thrown', async (t) => {
+  const { seen, client } = await flakyServer(t, (_n, _req, res) => json(res, 503, unavailable, { 'retry-after': '0' }));
+  await t.throwsAsync(client.getTask(task.task_id), { instanceOf: DatabaseUnavailable });
+  t.is(seen.length, 5); // the first attempt and 4 retries
+});
+
+test('a service that refuses connections is ServiceUnreachable, after retries for reads', async (t) => {
+  const { url, home } = await flakyServer(t, (_n, _req, res) => json(res, 200, task));
+  const closedPort = await new Promise<number>((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const port = (probe.address() as AddressInfo).port;
+      probe.close(() => resolve(port));
+    });
+  });
+  const dead = new Client({ serviceUrl: url.replace(/:\d+$/, `:${closedPort}`), token: 'fxu_test', env: { FUNCX_HOME: home }, retry: { baseDelayMs: 5, retries: 2 } });
+  const error = await t.throwsAsync(dead.getTask(task.task_id), { instanceOf: ServiceUnreachable });
+  t.regex(error.message, /ECONNREFUSED|connect/);
+});
