@@ -67,6 +67,8 @@ export class RequestBodyTooLarge extends ServiceError {}
 export class UnsupportedMediaType extends ServiceError {}
 export class InternalError extends ServiceError {}
 export class DatabaseUnavailable extends ServiceError {}
+export class TooManyRequests extends ServiceError {}
+export class IdentityProviderUnavailable extends ServiceError {}
 
 const SERVICE_ERRORS: Record<string, typeof ServiceError> = Object.fromEntries([
   RequestMalformed, InvalidUUID, UserUnauthenticated, EndpointCredentialInvalid,
@@ -74,6 +76,7 @@ const SERVICE_ERRORS: Record<string, typeof ServiceError> = Object.fromEntries([
   FunctionNotFound, EndpointNotFound, TaskNotFound, TaskGroupNotFound, MethodNotAllowed,
   IdempotencyKeyReused, TaskAlreadyFinished, TaskPayloadTooLarge, BatchRunTooLarge,
   RequestBodyTooLarge, UnsupportedMediaType, InternalError, DatabaseUnavailable,
+  TooManyRequests, IdentityProviderUnavailable,
 ].map((ErrorClass) => [ErrorClass.name, ErrorClass]));
 
 /** The service's code names the SDK has a class for. */

@@ -56,6 +56,8 @@ class RequestBodyTooLarge(ServiceError): pass  # noqa: E701
 class UnsupportedMediaType(ServiceError): pass  # noqa: E701
 class InternalError(ServiceError): pass  # noqa: E701
 class DatabaseUnavailable(ServiceError): pass  # noqa: E701
+class TooManyRequests(ServiceError): pass  # noqa: E701
+class IdentityProviderUnavailable(ServiceError): pass  # noqa: E701
 
 ERROR_CLASSES = {cls.__name__: cls for cls in ServiceError.__subclasses__()}
 
