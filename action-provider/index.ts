@@ -8,7 +8,7 @@
 import type Koa from 'koa';
 import type { ServiceDeps, RequestState, AppContext } from '../src/http/context.js';
 import { jsonBody } from '../src/http/jsonBody.js';
-import { RouteNotFound } from '../src/errors.js';
+import { DatabaseUnavailable, IdentityProviderUnavailable, RouteNotFound, TooManyRequests } from '../src/errors.js';
 import { actionRoutes } from './routes.js';
 import { toActionError } from './errors.js';
 
@@ -31,6 +31,9 @@ export function actionProvider(deps: ServiceDeps): Koa.Middleware<RequestState> 
       else ctx.state.log?.info({ code: body.code, reason: body.description }, 'action provider request refused');
       ctx.status = status;
       ctx.body = body;
+      // Tell a throttled or temporarily refused caller when to come back, as the service's other routes do.
+      if (thrown instanceof TooManyRequests) ctx.set('Retry-After', String(thrown.retryAfterS));
+      if (thrown instanceof IdentityProviderUnavailable || thrown instanceof DatabaseUnavailable) ctx.set('Retry-After', '5');
     }
   };
 }

@@ -24,6 +24,16 @@ serviceTest('each identity has its own budget; over it, 429 TooManyRequests with
   t.is((await lease(live, endpointId, credential)).status, 200);
 }, { rateLimitRequests: 3, rateLimitWindow: '1m' });
 
+serviceTest('the Action Provider API shares the budget: over it, 429 in its own error shape, with Retry-After', async (t, live) => {
+  t.is((await live.call('GET', '/actions/actions')).status, 200); // the enumeration (GET /actions is the public introspection)
+  const over = await live.call('GET', '/actions/actions');
+  t.is(over.status, 429);
+  t.is(over.body.code, 'TooManyRequests');
+  t.regex(over.body.description, /^too many requests; try again in \d+ s$/);
+  t.true(Number(over.headers.get('retry-after')) >= 1);
+  t.is((await list(live)).status, 429, 'the same identity\'s budget, whichever API');
+}, { rateLimitRequests: 1, rateLimitWindow: '1h' });
+
 serviceTest('refused credentials spend the address\'s budget; then even a good token from there waits', async (t, live) => {
   t.is((await list(live, 'fxu_guess1')).status, 401);
   t.is((await list(live, 'fxu_guess2')).status, 401);
