@@ -75,27 +75,33 @@ export async function migratedDatabase(t: ExecutionContext, kind: DatabaseKind):
 }
 
 /**
- * Registers `title [sqlite]` and `title [mariadb]`. The implementation gets a
- * migrated database of that kind; the MariaDB variant is skipped (and counted)
- * when no server runs.
+ * Registers `title [sqlite]` and `title [mariadb]`, each running `run` with its
+ * database kind; the MariaDB variant is skipped (and counted, so the summary
+ * shows it) when no server runs. Every per-database helper goes through here.
  */
+export function registerPerDatabase(
+  title: string,
+  run: (t: ExecutionContext, kind: DatabaseKind) => Promise<void>,
+  options: { serial?: boolean } = {},
+): void {
+  const register = options.serial ? test.serial : test;
+  for (const kind of DATABASE_KINDS) {
+    const name = `${title} [${kind}]`;
+    if (kind === 'mariadb' && !MYSQL_BASE_URL) register.skip(name, () => {});
+    else register(name, (t) => run(t, kind));
+  }
+}
+
+/** The implementation gets a migrated database of each kind. */
 export function testOnEachDatabase(
   title: string,
   implementation: (t: ExecutionContext, db: Knex, database: TestDatabase) => Promise<void>,
   options: { serial?: boolean } = {},
 ): void {
-  for (const kind of DATABASE_KINDS) {
-    const register = options.serial ? test.serial : test;
-    const name = `${title} [${kind}]`;
-    if (kind === 'mariadb' && !MYSQL_BASE_URL) {
-      register.skip(name, () => {});
-      continue;
-    }
-    register(name, async (t) => {
-      const { db, database } = await migratedDatabase(t, kind);
-      await implementation(t, db, database);
-    });
-  }
+  registerPerDatabase(title, async (t, kind) => {
+    const { db, database } = await migratedDatabase(t, kind);
+    await implementation(t, db, database);
+  }, options);
 }
 
 /**
@@ -103,16 +109,9 @@ export function testOnEachDatabase(
  * (unmigrated, or used by child processes): a fresh empty database per kind.
  */
 export function testOnEachEmptyDatabase(title: string, implementation: (t: ExecutionContext, database: TestDatabase) => Promise<void>): void {
-  for (const kind of DATABASE_KINDS) {
-    const name = `${title} [${kind}]`;
-    if (kind === 'mariadb' && !MYSQL_BASE_URL) {
-      test.skip(name, () => {});
-      continue;
-    }
-    test(name, async (t) => {
-      const database = await createTestDatabase(kind);
-      t.teardown(() => database.cleanup());
-      await implementation(t, database);
-    });
-  }
+  registerPerDatabase(title, async (t, kind) => {
+    const database = await createTestDatabase(kind);
+    t.teardown(() => database.cleanup());
+    await implementation(t, database);
+  });
 }

@@ -4,14 +4,14 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import type { Knex } from 'knex';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { createToken } from '../../src/registry/tokens.js';
 import { Validator } from '../../src/http/validation.js';
-import { createTestDatabase, DATABASE_KINDS, MYSQL_BASE_URL, type DatabaseKind, type TestDatabase } from './databases.js';
+import { createTestDatabase, registerPerDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 
 export interface ApiResponse<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
   status: number;
@@ -93,14 +93,7 @@ export function serviceTest(
   implementation: (t: ExecutionContext, live: LiveService) => Promise<void>,
   overrides: ConfigOverrides = {},
 ): void {
-  for (const kind of DATABASE_KINDS) {
-    const name = `${title} [${kind}]`;
-    if (kind === 'mariadb' && !MYSQL_BASE_URL) {
-      test.skip(name, () => {});
-      continue;
-    }
-    test(name, async (t) => implementation(t, await startLiveService(t, kind, overrides)));
-  }
+  registerPerDatabase(title, async (t, kind) => implementation(t, await startLiveService(t, kind, overrides)));
 }
 
 const validator = new Validator();
