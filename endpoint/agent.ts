@@ -2,8 +2,9 @@
  * The endpoint agent: leases as many tasks as it has room for, runs them on
  * its executor, reports results in batches, and heartbeats.
  *
- * Room = max_workers + prefetch - tasks queued or running, so the endpoint
- * never holds more than it can start. A task stays "held" (its lease listed in
+ * Room = capacity + prefetch - tasks queued or running, so the endpoint
+ * never holds more than it can start. Capacity is max_workers, or, with
+ * blocks, what the block executor offers (connected slots and blocks coming). A task stays "held" (its lease listed in
  * heartbeats, so renewed) from lease until the service acknowledges its
  * result. Results go to the on-disk spool before they are posted, and leave it
  * only when acknowledged.
@@ -77,8 +78,10 @@ export class EndpointAgent {
   private done: Promise<void> | undefined;
 
   constructor(private readonly deps: AgentDeps) {
-    this.queue = new PQueue({ concurrency: deps.settings.maxWorkers });
+    // An executor that reports its own capacity (blocks) queues tasks itself.
+    this.queue = new PQueue({ concurrency: deps.executor.capacity ? Infinity : deps.settings.maxWorkers });
     this.log = deps.logger.child({ endpointId: deps.endpointId });
+    deps.executor.onCapacityChange?.(() => this.wakeLeaseLoop());
   }
 
   /** Runs until stopped; rejects with the fatal error when the service refuses the credential. */
@@ -147,7 +150,8 @@ export class EndpointAgent {
   private room(): number {
     let occupied = 0;
     for (const task of this.held.values()) if (task.phase !== 'reporting') occupied += 1;
-    return this.deps.settings.maxWorkers + this.deps.settings.prefetch - occupied;
+    const capacity = this.deps.executor.capacity?.() ?? this.deps.settings.maxWorkers;
+    return capacity + this.deps.settings.prefetch - occupied;
   }
 
   private wakeLeaseLoop(): void {
@@ -347,7 +351,13 @@ export class EndpointAgent {
       hostname: os.hostname(),
       runtimes: (await executor.runtimes()).filter((r) => settings.runtimes.includes(r.name as never)),
       leases: [...this.held.values()].map((t) => ({ task_id: t.lease.task_id, lease_token: t.lease.lease_token })),
-      details: { provider: settings.provider.type, running: stats.running, reporting: stats.reporting, unacknowledged_results: stats.outbox },
+      details: {
+        provider: settings.provider.type,
+        running: stats.running,
+        reporting: stats.reporting,
+        unacknowledged_results: stats.outbox,
+        ...executor.details?.(),
+      },
     });
     for (const taskId of [...answer.cancel, ...answer.lost]) {
       const task = this.held.get(taskId);

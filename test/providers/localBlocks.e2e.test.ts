@@ -1,0 +1,124 @@
+/**
+ * An endpoint whose workers run in blocks of the local provider: real agent,
+ * real worker managers (one per block, a process group each) connecting back
+ * over TCP on 127.0.0.1, real workers. Tasks block on marker files the test
+ * creates, so no step depends on timing.
+ */
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { serviceTest, type LiveService } from '../helpers/service.js';
+import { startEndpointProcess, waitFor } from '../helpers/endpointProcess.js';
+import { registerPython, submit, waitForTasks } from '../helpers/tasks.js';
+
+const BLOCKING = `def blocking(marker, pidfile):
+    import os, time
+    with open(pidfile, "a") as f:
+        f.write("%d %d\\n" % (os.getpid(), os.getppid()))
+    while not os.path.exists(marker):
+        time.sleep(0.02)
+    return os.getppid()
+`;
+
+export const localBlocks = (overrides: Record<string, unknown> = {}) => ({
+  provider: {
+    type: 'local',
+    init_blocks: 0,
+    min_blocks: 0,
+    max_blocks: 2,
+    max_workers_per_node: 2,
+    max_idletime: '1s',
+    strategy_period: '200ms',
+    listen_address: '127.0.0.1',
+    listen_port: 0,
+    manager_heartbeat_period: '200ms',
+    manager_timeout: '10s',
+    ...overrides,
+  },
+});
+
+async function details(live: LiveService, endpointId: string) {
+  const status = await live.call('GET', `/v3/endpoints/${endpointId}/status`);
+  return status.body.logs?.[0]?.details as { blocks: { block_id: string; state: string; managers: { running: number }[] }[]; waiting_for_nodes: number } | undefined;
+}
+
+function lines(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, 'utf8').trim().split('\n').filter(Boolean) : [];
+}
+
+const leaseSettings = { leaseTimeout: '30s', reapInterval: '100ms', maxRetries: 3 };
+
+serviceTest('local blocks: tasks run in worker managers; scale out to max_blocks under load, in when idle', async (t, live) => {
+  const marker = path.join(live.database.dir, 'go');
+  const pidfile = path.join(live.database.dir, 'pids');
+  const endpoint = await startEndpointProcess(t, live, { config: localBlocks() });
+  const secret = statSync(path.join(endpoint.paths.dir, 'manager.secret'));
+  t.is(secret.mode & 0o777, 0o600);
+  const fn = await registerPython(live, BLOCKING, 'blocking');
+  const ids = await submit(live, endpoint.endpointId, fn, [1, 2, 3, 4, 5].map(() => [marker, pidfile]));
+
+  // 2 blocks x 2 slots: four tasks run at once, the fifth waits.
+  await waitFor(() => lines(pidfile).length === 4, 'four tasks to run on two blocks', 90_000);
+  const managers = new Set(lines(pidfile).map((l) => l.split(' ')[1]));
+  t.is(managers.size, 2, 'two managers (one per block) ran the workers');
+  t.false(managers.has(String(endpoint.child.pid)), 'workers are not the agent\'s own');
+  await waitFor(async () => (await details(live, endpoint.endpointId))?.blocks.filter((b) => b.managers.length > 0).length === 2, 'the status to list two connected blocks');
+  const busy = (await details(live, endpoint.endpointId))!;
+  t.is(busy.blocks.length, 2, JSON.stringify(busy));
+
+  writeFileSync(marker, '');
+  const done = await waitForTasks(live, ids);
+  for (const id of ids) t.is(done[id].status, 'success');
+  t.is(new Set(ids.map((id) => done[id].result)).size <= 2, true);
+
+  // Idle past max_idletime: both blocks end.
+  await waitFor(async () => (await details(live, endpoint.endpointId))?.blocks.length === 0, 'the blocks to scale in', 60_000);
+  t.regex(endpoint.output(), /"msg":"ending block"/);
+  t.regex(endpoint.output(), /idle for max_idletime/);
+}, leaseSettings);
+
+serviceTest('local blocks: a block killed mid-task loses its tasks (WorkerLost) and they are retried on a new block', async (t, live) => {
+  const marker = path.join(live.database.dir, 'go');
+  const pidfile = path.join(live.database.dir, 'pids');
+  const endpoint = await startEndpointProcess(t, live, { config: localBlocks({ max_blocks: 1, init_blocks: 1 }) });
+  const fn = await registerPython(live, BLOCKING, 'blocking');
+  const ids = await submit(live, endpoint.endpointId, fn, [[marker, pidfile], [marker, pidfile]]);
+  await waitFor(() => lines(pidfile).length === 2, 'both tasks to start on the block');
+  const managerPid = Number(lines(pidfile)[0].split(' ')[1]);
+  // The whole block, as a node failure would: its process group.
+  process.kill(-managerPid, 'SIGKILL');
+  await waitFor(() => lines(pidfile).length === 4, 'both tasks to start again on a new block', 90_000);
+  writeFileSync(marker, '');
+  const done = await waitForTasks(live, ids);
+  for (const id of ids) {
+    t.is(done[id].status, 'success');
+    t.is(done[id].attempts, 2, JSON.stringify(done[id].details) + endpoint.output().split('\n').filter((l) => /warn|lost|block|manager|error/i.test(l)).join('\n'));
+    t.deepEqual(done[id].details.attempt_history.map((a: { reason: string }) => a.reason), ['WorkerLost']);
+    t.not(done[id].result, managerPid, 'the retry ran under another manager');
+  }
+}, leaseSettings);
+
+serviceTest('local blocks: a manager that stops heartbeating is lost; its task is retried', async (t, live) => {
+  const marker = path.join(live.database.dir, 'go');
+  const pidfile = path.join(live.database.dir, 'pids');
+  const endpoint = await startEndpointProcess(t, live, { config: localBlocks({ max_blocks: 1, init_blocks: 1, manager_timeout: '2s' }) });
+  const fn = await registerPython(live, BLOCKING, 'blocking');
+  const [id] = await submit(live, endpoint.endpointId, fn, [[marker, pidfile]]);
+  await waitFor(() => lines(pidfile).length === 1, 'the task to start');
+  const managerPid = Number(lines(pidfile)[0].split(' ')[1]);
+  process.kill(managerPid, 'SIGSTOP'); // frozen: connected, but silent
+  t.teardown(() => {
+    try {
+      process.kill(-managerPid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  });
+  await waitFor(() => /sent nothing for/.test(endpoint.output()), 'the agent to notice the silence', 60_000);
+  await waitFor(() => lines(pidfile).length === 2, 'the task to start again', 90_000);
+  writeFileSync(marker, '');
+  const done = await waitForTasks(live, [id]);
+  t.is(done[id].status, 'success');
+  t.is(done[id].attempts, 2);
+  t.deepEqual(done[id].details.attempt_history.map((a: { reason: string }) => a.reason), ['WorkerLost']);
+  t.not(done[id].result, managerPid);
+}, leaseSettings);
