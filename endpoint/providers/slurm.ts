@@ -25,8 +25,8 @@ const STATES: Record<string, BlockState> = {
   RESIZING: 'running',
   SIGNALING: 'running',
   STAGE_OUT: 'running',
-  // The job's processes are ending: nothing it runs can be trusted any more.
-  COMPLETING: 'completed',
+  // Its processes are being ended; the final state (TIMEOUT, CANCELLED, ...) follows.
+  COMPLETING: 'running',
   COMPLETED: 'completed',
   CANCELLED: 'cancelled',
   TIMEOUT: 'timeout',
