@@ -56,7 +56,7 @@ export function parseProviderSettings(raw: ProviderConfig | undefined, problems:
   if (type === 'local') {
     for (const key of SLURM_ONLY) if (config[key] !== undefined) problems.push(`provider.${key}: only for provider type slurm`);
     if ((config.max_blocks ?? 0) === 0) {
-      const blockKeys = Object.keys(config).filter((k) => k !== 'type' && k !== 'max_blocks');
+      const blockKeys = Object.keys(config).filter((k) => k !== 'type' && k !== 'max_blocks' && !(SLURM_ONLY as readonly string[]).includes(k));
       if (blockKeys.length > 0) problems.push(`provider.${blockKeys[0]}: needs max_blocks >= 1 (without it the local provider runs workers in the agent itself)`);
       return { type: 'local', blocks: null };
     }

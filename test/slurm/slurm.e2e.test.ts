@@ -92,7 +92,7 @@ if (missing) {
   });
 
   test.serial('tasks run inside Slurm jobs: SLURM_JOB_ID and worker_init are visible to the function', async (t) => {
-    const { live, endpoint, fn, record } = await setup(t, slurmProvider());
+    const { live, endpoint, fn, record, ownJobs } = await setup(t, slurmProvider());
     const [id] = await submit(live, endpoint.endpointId, fn, [['', record]]);
     const done = await waitForTasks(live, [id]);
     t.is(done[id].status, 'success', JSON.stringify(done[id]));
@@ -109,6 +109,11 @@ if (missing) {
     t.regex(script, /#SBATCH --time=00:10:00/);
     t.regex(script, /export FUNCX_TEST_INIT=loaded/);
     t.false(script.includes(live.adminToken), 'no credential in the job script');
+
+    // Stopping the endpoint ends its blocks: no job outlives the agent.
+    endpoint.signal('SIGTERM');
+    t.is(await endpoint.exited, 0);
+    await waitFor(() => ownJobs().every((j) => ['CANCELLED', 'COMPLETED'].includes(j.state)), 'the block to end with the endpoint', 60_000);
   });
 
   test.serial('scale out to max_blocks under load, in when idle', async (t) => {
