@@ -373,11 +373,17 @@ export class EndpointAgent {
   // --- stopping ------------------------------------------------------------
 
   private async drain(): Promise<void> {
-    const { settings } = this.deps;
+    const { settings, executor } = this.deps;
     const notStarted = [...this.held.values()].filter((t) => t.phase === 'queued');
     this.queue.clear();
     for (const task of notStarted) task.handBack = true;
     this.handBack(notStarted);
+    // Tasks an executor still queues itself (waiting for a block) have not started either:
+    // their run() settles now, and settle() hands them back.
+    for (const taskId of executor.withdrawWaiting?.() ?? []) {
+      const task = this.held.get(taskId);
+      if (task) task.handBack = true;
+    }
     const finished = this.queue.onIdle();
     const graceOver = sleep(settings.graceMs, this.stopped.signal).then(() => 'grace over' as const);
     if ((await Promise.race([finished.then(() => 'done' as const), graceOver])) !== 'done') {

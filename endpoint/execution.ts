@@ -68,6 +68,8 @@ export interface Executor {
   /** Called when capacity() may have grown (a manager connected, a slot freed). */
   onCapacityChange?(listener: () => void): void;
   details?(): ExecutorDetails;
+  /** Stopping: tasks not yet on a worker are given up (their run() settles) and their ids returned, to be handed back. */
+  withdrawWaiting?(): string[];
   start(): Promise<void>;
   /** Runs one task; resolves with its outcome, never rejects for the task's own failure. Aborting kills it. */
   run(task: TaskToRun, signal: AbortSignal): Promise<TaskOutcome>;

@@ -466,6 +466,13 @@ export class BlockExecutor implements Executor {
     return { blocks, waiting_for_nodes: this.waiting.length, listen_port: this.port };
   }
 
+  withdrawWaiting(): string[] {
+    const withdrawn = this.waiting.splice(0);
+    for (const pending of withdrawn) pending.resolve(failed('ExecutorStopped', 'the endpoint is stopping; the task had not started', true));
+    if (withdrawn.length > 0) this.log.info({ tasks: withdrawn.length }, 'stopping: tasks still waiting for a worker are handed back');
+    return withdrawn.map((p) => p.task.taskId);
+  }
+
   runtimes(): Promise<RuntimeVersion[]> {
     // Managers run the same interpreters as the login node in the usual shared-software setup; what the login node has is reported.
     this.versions ??= detectRuntimes(this.options.worker.python, this.log);

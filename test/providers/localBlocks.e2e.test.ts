@@ -122,3 +122,29 @@ serviceTest('local blocks: a manager that stops heartbeating is lost; its task i
   t.deepEqual(done[id].details.attempt_history.map((a: { reason: string }) => a.reason), ['WorkerLost']);
   t.not(done[id].result, managerPid);
 }, leaseSettings);
+
+serviceTest('local blocks: a task waiting for a block that never comes is reported waiting_for_nodes, and handed back on stop', async (t, live) => {
+  const record = path.join(live.database.dir, 'record');
+  // The block's worker_init never finishes: its manager never connects.
+  const stuck = await startEndpointProcess(t, live, { config: { ...localBlocks({ max_blocks: 1, worker_init: ['sleep 600'] }), grace_period: '60s' } });
+  const fn = await registerPython(live, `def where(record):\n    open(record, "a").write("ran\\n")\n    return 1\n`, 'where');
+  const [id] = await submit(live, stuck.endpointId, fn, [[record]]);
+  await waitFor(async () => (await details(live, stuck.endpointId))?.waiting_for_nodes === 1, 'the status to report the task waiting for nodes');
+  const status = (await details(live, stuck.endpointId))!;
+  t.is(status.blocks.length, 1);
+  t.is(status.blocks[0].state, 'running'); // started, but its manager has not connected
+  t.deepEqual(status.blocks[0].managers, []);
+
+  stuck.signal('SIGTERM');
+  t.is(await stuck.exited, 0);
+  t.regex(stuck.output(), /tasks still waiting for a worker are handed back/);
+  t.notRegex(stuck.output(), /grace period over/);
+  t.false(existsSync(record));
+
+  // Handed back, not lost: the next endpoint (workers in the agent) runs it as attempt 1.
+  const next = await startEndpointProcess(t, live, { home: path.dirname(stuck.paths.dir) });
+  t.is(next.endpointId, stuck.endpointId);
+  const done = await waitForTasks(live, [id]);
+  t.is(done[id].status, 'success');
+  t.is(done[id].attempts, 1);
+});
