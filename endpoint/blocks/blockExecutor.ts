@@ -32,6 +32,7 @@ import { detectRuntimes, type RuntimeVersion } from '../workers/versions.js';
 /** The worker manager program, compiled next to the agent. */
 const MANAGER_PROGRAM = fileURLToPath(new URL('../workerManager.js', import.meta.url));
 const HELLO_TIMEOUT_MS = 10_000;
+const SUBMIT_PAUSE_MAX_MS = 5 * 60_000;
 
 /** What a manager needs to know, written per block to a 0600 file it is given the path of. */
 export interface ManagerConfig {
@@ -100,6 +101,9 @@ export class BlockExecutor implements Executor {
   private tick: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private readonly submissions = new Set<Promise<unknown>>();
+  /** After failed submissions, none before this time (doubling, reset by a success): a refusing scheduler is not hammered. */
+  private submitPausedUntilMs = 0;
+  private submitFailures = 0;
   private versions: Promise<RuntimeVersion[]> | undefined;
 
   constructor(private readonly options: BlockExecutorOptions) {
@@ -308,13 +312,17 @@ export class BlockExecutor implements Executor {
     const settled = submitted.then(
       (jobId) => {
         block.jobId = jobId;
+        this.submitFailures = 0;
         if (block.state === 'submitting') block.state = 'pending';
         this.log.info({ blockId: block.id, jobId, why }, 'block submitted');
         // Ended while sbatch ran (stop): end the job now that it has an id.
         if (block.ending) void this.cancelJob(block);
       },
       (error) => {
-        this.log.error({ blockId: block.id, err: asError(error) }, 'block submission failed');
+        this.submitFailures += 1;
+        const pauseMs = Math.min(SUBMIT_PAUSE_MAX_MS, this.options.blocks.strategyPeriodMs * 2 ** this.submitFailures);
+        this.submitPausedUntilMs = Date.now() + pauseMs;
+        this.log.error({ blockId: block.id, err: asError(error), retryInMs: pauseMs }, 'block submission failed');
         this.blocks.delete(block.id);
         this.capacityChanged();
       },
@@ -413,7 +421,8 @@ export class BlockExecutor implements Executor {
       maxBlocks: settings.maxBlocks,
       maxIdleMs: settings.maxIdleMs,
     });
-    for (let i = 0; i < plan.submit; i++) this.submitBlock(`${this.waiting.length} task(s) waiting for a worker`);
+    const submit = now < this.submitPausedUntilMs ? 0 : plan.submit;
+    for (let i = 0; i < submit; i++) this.submitBlock(`${this.waiting.length} task(s) waiting for a worker`);
     for (const blockId of plan.end) {
       const block = this.blocks.get(blockId);
       if (block) void this.endBlock(block, `idle for max_idletime (${Math.round(settings.maxIdleMs / 1000)}s)`);

@@ -63,7 +63,7 @@ export function parseProviderSettings(raw: ProviderConfig | undefined, problems:
   }
 
   const blocks: BlockSettings = {
-    initBlocks: config.init_blocks ?? (type === 'local' ? 1 : 0),
+    initBlocks: config.init_blocks ?? 0,
     minBlocks: config.min_blocks ?? 0,
     maxBlocks: config.max_blocks ?? 1,
     nodesPerBlock: config.nodes_per_block ?? 1,

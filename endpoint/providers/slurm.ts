@@ -6,6 +6,7 @@
  * (sbatch exports the submitting environment by default).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { workerEnv } from '../workers/workerEnv.js';
 import { runCommand } from './command.js';
@@ -84,7 +85,8 @@ export class SlurmProvider implements ExecutionProvider {
     const statuses = new Map<string, BlockStatus>();
     if (jobIds.length === 0) return statuses;
     // All of our jobs at once: `-j` fails outright when one id is no longer known.
-    const out = await runCommand('squeue', ['--me', '--noheader', '--states=all', '--format=%i|%T|%r'], { env: workerEnv() });
+    // --user rather than --me: the latter is missing before Slurm 20.11.
+    const out = await runCommand('squeue', [`--user=${os.userInfo().username}`, '--noheader', '--states=all', '--format=%i|%T|%r'], { env: workerEnv() });
     const known = new Map<string, BlockStatus>();
     for (const line of out.split('\n')) {
       const [id, state, reason] = line.trim().split('|');

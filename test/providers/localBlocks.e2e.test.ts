@@ -5,6 +5,7 @@
  * creates, so no step depends on timing.
  */
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { serviceTest, type LiveService } from '../helpers/service.js';
 import { startEndpointProcess, waitFor } from '../helpers/endpointProcess.js';
@@ -38,7 +39,24 @@ export const localBlocks = (overrides: Record<string, unknown> = {}) => ({
 
 async function details(live: LiveService, endpointId: string) {
   const status = await live.call('GET', `/v3/endpoints/${endpointId}/status`);
-  return status.body.logs?.[0]?.details as { blocks: { block_id: string; state: string; managers: { running: number }[] }[]; waiting_for_nodes: number } | undefined;
+  return status.body.logs?.[0]?.details as { blocks: { block_id: string; state: string; managers: { running: number }[] }[]; waiting_for_nodes: number; listen_port: number } | undefined;
+}
+
+/** Sends one line to the agent's manager port; resolves with its first answer. */
+function askManagerPort(port: number, message: unknown): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => socket.write(JSON.stringify(message) + '\n'));
+    let buffered = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk) => {
+      buffered += chunk;
+      if (buffered.includes('\n')) {
+        socket.destroy();
+        resolve(JSON.parse(buffered.slice(0, buffered.indexOf('\n'))));
+      }
+    });
+    socket.on('error', reject);
+  });
 }
 
 function lines(file: string): string[] {
@@ -64,6 +82,12 @@ serviceTest('local blocks: tasks run in worker managers; scale out to max_blocks
   await waitFor(async () => (await details(live, endpoint.endpointId))?.blocks.filter((b) => b.managers.length > 0).length === 2, 'the status to list two connected blocks');
   const busy = (await details(live, endpoint.endpointId))!;
   t.is(busy.blocks.length, 2, JSON.stringify(busy));
+
+  // The manager port takes only hellos with the endpoint's secret, for a block it is waiting for.
+  const secretText = readFileSync(path.join(endpoint.paths.dir, 'manager.secret'), 'utf8').trim();
+  const hello = { type: 'hello', block_id: busy.blocks[0].block_id, manager_id: 'intruder', hostname: 'x', pid: 1, slots: 8 };
+  t.deepEqual(await askManagerPort(busy.listen_port, { ...hello, secret: 'guess' }), { type: 'refused', reason: 'wrong secret' });
+  t.deepEqual(await askManagerPort(busy.listen_port, { ...hello, secret: secretText, block_id: 'b99' }), { type: 'refused', reason: 'block b99 is not one this agent is waiting for' });
 
   writeFileSync(marker, '');
   const done = await waitForTasks(live, ids);

@@ -116,6 +116,16 @@ if (missing) {
     await waitFor(() => ownJobs().every((j) => ['CANCELLED', 'COMPLETED'].includes(j.state)), 'the block to end with the endpoint', 60_000);
   });
 
+  test.serial('a block sbatch refuses (no such partition) is logged with Slurm\'s reason; the agent keeps serving', async (t) => {
+    const { live, endpoint, fn, record, ownJobs } = await setup(t, slurmProvider({ partition: 'nosuchpartition' }));
+    await submit(live, endpoint.endpointId, fn, [['', record]]);
+    await waitFor(() => /block submission failed/.test(endpoint.output()), 'the failed sbatch to be logged', 60_000);
+    const line = endpoint.output().split('\n').find((l) => l.includes('block submission failed'))!;
+    t.regex(line, /sbatch .*invalid partition/i);
+    t.deepEqual(ownJobs(), []);
+    t.is(endpoint.child.exitCode, null);
+  });
+
   test.serial('scale out to max_blocks under load, in when idle', async (t) => {
     const { live, endpoint, fn, marker, record, ownJobs } = await setup(t, slurmProvider({ max_blocks: 2 }));
     const ids = await submit(live, endpoint.endpointId, fn, [1, 2, 3].map(() => [marker, record]));
