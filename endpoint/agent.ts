@@ -66,6 +66,7 @@ export class EndpointAgent {
   private readonly held = new Map<string, HeldTask>();
   private readonly queue: PQueue;
   private readonly outbox: SpooledResult[] = [];
+  private readonly releasing = new Set<Promise<void>>();
   private readonly leasing = new AbortController();
   private readonly stopped = new AbortController();
   private readonly log: Logger;
@@ -253,10 +254,13 @@ export class EndpointAgent {
     const leases: HeldLease[] = tasks.map((t) => ({ task_id: t.lease.task_id, lease_token: t.lease.lease_token }));
     if (leases.length === 0) return;
     // Best effort: if the service is unreachable the leases simply expire and the tasks are retried.
-    this.deps.client.release(this.deps.credential, this.deps.endpointId, leases).then(
+    const releasing = this.deps.client.release(this.deps.credential, this.deps.endpointId, leases).then(
       ({ released }) => this.log.info({ released: released.length }, 'handed back tasks not run'),
       (error) => this.log.warn({ err: asError(error), tasks: leases.length }, 'could not hand back tasks; their leases will expire'),
     );
+    // Stopping waits for these, so a hand-back made just before exit still reaches the service.
+    this.releasing.add(releasing);
+    void releasing.finally(() => this.releasing.delete(releasing));
   }
 
   // --- results -------------------------------------------------------------
@@ -343,6 +347,8 @@ export class EndpointAgent {
     const { client, credential, endpointId, executor, settings } = this.deps;
     const stats = this.stats();
     const executorStats = executor.stats();
+    const leases = [...this.held.values()].map((t) => ({ task_id: t.lease.task_id, lease_token: t.lease.lease_token }));
+    const sentTokens = new Map(leases.map((l) => [l.task_id, l.lease_token]));
     const answer = await client.heartbeat(credential, endpointId, {
       total_workers: executorStats.totalWorkers,
       idle_workers: executorStats.idleWorkers,
@@ -350,7 +356,7 @@ export class EndpointAgent {
       pending_tasks: stats.queued,
       hostname: os.hostname(),
       runtimes: (await executor.runtimes()).filter((r) => settings.runtimes.includes(r.name as never)),
-      leases: [...this.held.values()].map((t) => ({ task_id: t.lease.task_id, lease_token: t.lease.lease_token })),
+      leases,
       details: {
         provider: settings.provider.type,
         running: stats.running,
@@ -362,6 +368,9 @@ export class EndpointAgent {
     for (const taskId of [...answer.cancel, ...answer.lost]) {
       const task = this.held.get(taskId);
       if (!task) continue;
+      // "lost" speaks of the lease this heartbeat listed: a task lost, retried and leased here
+      // again while the heartbeat was in flight holds a new lease, which is not lost.
+      if (!answer.cancel.includes(taskId) && task.lease.lease_token !== sentTokens.get(taskId)) continue;
       // Never run (or keep running) a task whose lease is gone: someone else may have it.
       this.log.info({ taskId, why: answer.cancel.includes(taskId) ? 'cancelled' : 'lease lost' }, 'dropping task');
       task.dropped = true;
@@ -401,6 +410,7 @@ export class EndpointAgent {
       this.scheduleFlush();
       await Promise.race([this.flushing, sleep(250)]);
     }
+    if (this.releasing.size > 0) await Promise.race([Promise.allSettled([...this.releasing]), sleep(Math.max(0, deadline - Date.now()))]);
   }
 
   // --- errors --------------------------------------------------------------

@@ -153,11 +153,12 @@ serviceTest('local blocks: a task waiting for a block that never comes is report
   const stuck = await startEndpointProcess(t, live, { config: { ...localBlocks({ max_blocks: 1, worker_init: ['sleep 600'] }), grace_period: '60s' } });
   const fn = await registerPython(live, `def where(record):\n    open(record, "a").write("ran\\n")\n    return 1\n`, 'where');
   const [id] = await submit(live, stuck.endpointId, fn, [[record]]);
-  await waitFor(async () => (await details(live, stuck.endpointId))?.waiting_for_nodes === 1, 'the status to report the task waiting for nodes');
-  const status = (await details(live, stuck.endpointId))!;
-  t.is(status.blocks.length, 1);
-  t.is(status.blocks[0].state, 'running'); // started, but its manager has not connected
-  t.deepEqual(status.blocks[0].managers, []);
+  // The block started (its process group runs) but its manager never connected.
+  await waitFor(async () => {
+    const status = await details(live, stuck.endpointId);
+    return status?.waiting_for_nodes === 1 && status.blocks.length === 1 && status.blocks[0].state === 'running';
+  }, 'the status to report the task waiting for nodes, and the block started', 60_000);
+  t.deepEqual((await details(live, stuck.endpointId))!.blocks[0].managers, []);
 
   stuck.signal('SIGTERM');
   t.is(await stuck.exited, 0);
@@ -170,5 +171,5 @@ serviceTest('local blocks: a task waiting for a block that never comes is report
   t.is(next.endpointId, stuck.endpointId);
   const done = await waitForTasks(live, [id]);
   t.is(done[id].status, 'success');
-  t.is(done[id].attempts, 1);
+  t.is(done[id].attempts, 1, JSON.stringify(done[id].details) + stuck.output().split('\n').filter((l) => /hand|releas|lost|warn|leased|stopping|msg/i.test(l)).slice(-40).join('\n'));
 });
