@@ -410,7 +410,11 @@ export class EndpointAgent {
       this.scheduleFlush();
       await Promise.race([this.flushing, sleep(250)]);
     }
-    if (this.releasing.size > 0) await Promise.race([Promise.allSettled([...this.releasing]), sleep(Math.max(0, deadline - Date.now()))]);
+    if (this.releasing.size > 0) {
+      const bounded = new AbortController(); // its timer must not keep the process alive once released
+      await Promise.race([Promise.allSettled([...this.releasing]), sleep(Math.max(0, deadline - Date.now()), bounded.signal)]);
+      bounded.abort();
+    }
   }
 
   // --- errors --------------------------------------------------------------
