@@ -87,6 +87,9 @@ interface Block {
   idleSinceMs: number;
   /** We asked for it to end (scale in, stop): its loss is not a fault. */
   ending: boolean;
+  /** When the scheduler first said it runs; cleared once a manager connects. */
+  startedAtMs: number | undefined;
+  everConnected: boolean;
 }
 
 export class BlockExecutor implements Executor {
@@ -254,6 +257,7 @@ export class BlockExecutor implements Executor {
       gone: false,
     };
     block.managers.add(manager);
+    block.everConnected = true;
     if (block.state === 'pending' || block.state === 'submitting' || block.state === 'unknown') block.state = 'running';
     block.idleSinceMs = Date.now();
     channel.send({ type: 'welcome', heartbeat_ms: this.options.blocks.managerHeartbeatMs, timeout_ms: this.options.blocks.managerTimeoutMs });
@@ -290,7 +294,7 @@ export class BlockExecutor implements Executor {
 
   private submitBlock(why: string): void {
     const { blocks, worker, provider, blocksDir, secretFile } = this.options;
-    const block: Block = { id: `b${this.nextBlock++}`, jobId: undefined, state: 'submitting', detail: undefined, managers: new Set(), idleSinceMs: Date.now(), ending: false };
+    const block: Block = { id: `b${this.nextBlock++}`, jobId: undefined, state: 'submitting', detail: undefined, managers: new Set(), idleSinceMs: Date.now(), ending: false, startedAtMs: undefined, everConnected: false };
     this.blocks.set(block.id, block);
     const config: ManagerConfig = {
       address: blocks.connectAddress,
@@ -392,7 +396,16 @@ export class BlockExecutor implements Executor {
         else if (block.managers.size === 0) {
           block.state = status.state;
           block.detail = status.detail;
+          if (status.state === 'running') block.startedAtMs ??= Date.now();
         } else block.detail = status.detail;
+      }
+    }
+    // Blocks that run but whose manager never dialled in (wrong connect_address, a firewall, a worker_init that hangs).
+    for (const block of this.blocks.values()) {
+      if (block.ending || block.everConnected || block.startedAtMs === undefined) continue;
+      if (Date.now() - block.startedAtMs > settings.managerStartTimeoutMs) {
+        this.log.warn({ blockId: block.id, jobId: block.jobId, connect: `${settings.connectAddress}:${this.port}` }, 'block runs but its manager never connected; see the block\'s output file');
+        void this.endBlock(block, `no manager connected within manager_start_timeout (${Math.round(settings.managerStartTimeoutMs / 1000)}s)`);
       }
     }
     // 2. Managers that went silent.

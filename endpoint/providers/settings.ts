@@ -25,6 +25,8 @@ export interface BlockSettings {
   connectAddress: string;
   managerHeartbeatMs: number;
   managerTimeoutMs: number;
+  /** A block running this long without its manager connecting is ended (and replaced if tasks wait). */
+  managerStartTimeoutMs: number;
 }
 
 export interface SlurmSettings {
@@ -76,6 +78,7 @@ export function parseProviderSettings(raw: ProviderConfig | undefined, problems:
     connectAddress: config.connect_address ?? defaultConnectAddress(config.listen_address),
     managerHeartbeatMs: duration('manager_heartbeat_period', 10 * SECOND),
     managerTimeoutMs: duration('manager_timeout', 60 * SECOND),
+    managerStartTimeoutMs: duration('manager_start_timeout', 5 * MINUTE),
   };
   if (blocks.maxBlocks < 1) problems.push('provider.max_blocks: must be at least 1');
   if (blocks.minBlocks > blocks.maxBlocks) problems.push(`provider.min_blocks: ${blocks.minBlocks} is more than max_blocks (${blocks.maxBlocks})`);

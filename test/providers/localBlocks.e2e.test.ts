@@ -173,3 +173,18 @@ serviceTest('local blocks: a task waiting for a block that never comes is report
   t.is(done[id].status, 'success');
   t.is(done[id].attempts, 1, JSON.stringify(done[id].details) + stuck.output().split('\n').filter((l) => /hand|releas|lost|warn|leased|stopping|msg/i.test(l)).slice(-40).join('\n'));
 });
+
+serviceTest('local blocks: a block whose manager never connects is ended after manager_start_timeout and replaced', async (t, live) => {
+  // worker_init hangs only in the first block: the marker file lets the second one through.
+  const once = path.join(live.database.dir, 'first-block-seen');
+  const endpoint = await startEndpointProcess(t, live, {
+    config: localBlocks({ max_blocks: 1, manager_start_timeout: '1s', worker_init: [`if [ ! -e ${once} ]; then touch ${once}; sleep 600; fi`] }),
+  });
+  const fn = await registerPython(live, 'def one():\n    return 1\n', 'one');
+  const [id] = await submit(live, endpoint.endpointId, fn, [[]]);
+  const done = await waitForTasks(live, [id]);
+  t.is(done[id].status, 'success');
+  t.is(done[id].attempts, 1); // it waited for a node; nothing was lost
+  t.regex(endpoint.output(), /block runs but its manager never connected/);
+  t.regex(endpoint.output(), /"blockId":"b2"[^\n]*"msg":"worker manager connected"/);
+});
