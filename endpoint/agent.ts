@@ -4,7 +4,8 @@
  *
  * Room = capacity + prefetch - tasks queued or running, so the endpoint
  * never holds more than it can start. Capacity is max_workers, or, with
- * blocks, what the block executor offers (connected slots and blocks coming). A task stays "held" (its lease listed in
+ * blocks, what the block executor offers (connected slots and blocks on
+ * their way). A task stays "held" (its lease listed in
  * heartbeats, so renewed) from lease until the service acknowledges its
  * result. Results go to the on-disk spool before they are posted, and leave it
  * only when acknowledged.
