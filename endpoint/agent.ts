@@ -2,8 +2,10 @@
  * The endpoint agent: leases as many tasks as it has room for, runs them on
  * its executor, reports results in batches, and heartbeats.
  *
- * Room = max_workers + prefetch - tasks queued or running, so the endpoint
- * never holds more than it can start. A task stays "held" (its lease listed in
+ * Room = capacity + prefetch - tasks queued or running, so the endpoint
+ * never holds more than it can start. Capacity is max_workers, or, with
+ * blocks, what the block executor offers (connected slots and blocks on
+ * their way). A task stays "held" (its lease listed in
  * heartbeats, so renewed) from lease until the service acknowledges its
  * result. Results go to the on-disk spool before they are posted, and leave it
  * only when acknowledged.
@@ -65,6 +67,7 @@ export class EndpointAgent {
   private readonly held = new Map<string, HeldTask>();
   private readonly queue: PQueue;
   private readonly outbox: SpooledResult[] = [];
+  private readonly releasing = new Set<Promise<void>>();
   private readonly leasing = new AbortController();
   private readonly stopped = new AbortController();
   private readonly log: Logger;
@@ -77,8 +80,10 @@ export class EndpointAgent {
   private done: Promise<void> | undefined;
 
   constructor(private readonly deps: AgentDeps) {
-    this.queue = new PQueue({ concurrency: deps.settings.maxWorkers });
+    // An executor that reports its own capacity (blocks) queues tasks itself.
+    this.queue = new PQueue({ concurrency: deps.executor.capacity ? Infinity : deps.settings.maxWorkers });
     this.log = deps.logger.child({ endpointId: deps.endpointId });
+    deps.executor.onCapacityChange?.(() => this.wakeLeaseLoop());
   }
 
   /** Runs until stopped; rejects with the fatal error when the service refuses the credential. */
@@ -147,7 +152,8 @@ export class EndpointAgent {
   private room(): number {
     let occupied = 0;
     for (const task of this.held.values()) if (task.phase !== 'reporting') occupied += 1;
-    return this.deps.settings.maxWorkers + this.deps.settings.prefetch - occupied;
+    const capacity = this.deps.executor.capacity?.() ?? this.deps.settings.maxWorkers;
+    return capacity + this.deps.settings.prefetch - occupied;
   }
 
   private wakeLeaseLoop(): void {
@@ -249,10 +255,13 @@ export class EndpointAgent {
     const leases: HeldLease[] = tasks.map((t) => ({ task_id: t.lease.task_id, lease_token: t.lease.lease_token }));
     if (leases.length === 0) return;
     // Best effort: if the service is unreachable the leases simply expire and the tasks are retried.
-    this.deps.client.release(this.deps.credential, this.deps.endpointId, leases).then(
+    const releasing = this.deps.client.release(this.deps.credential, this.deps.endpointId, leases).then(
       ({ released }) => this.log.info({ released: released.length }, 'handed back tasks not run'),
       (error) => this.log.warn({ err: asError(error), tasks: leases.length }, 'could not hand back tasks; their leases will expire'),
     );
+    // Stopping waits for these, so a hand-back made just before exit still reaches the service.
+    this.releasing.add(releasing);
+    void releasing.finally(() => this.releasing.delete(releasing));
   }
 
   // --- results -------------------------------------------------------------
@@ -339,6 +348,8 @@ export class EndpointAgent {
     const { client, credential, endpointId, executor, settings } = this.deps;
     const stats = this.stats();
     const executorStats = executor.stats();
+    const leases = [...this.held.values()].map((t) => ({ task_id: t.lease.task_id, lease_token: t.lease.lease_token }));
+    const sentTokens = new Map(leases.map((l) => [l.task_id, l.lease_token]));
     const answer = await client.heartbeat(credential, endpointId, {
       total_workers: executorStats.totalWorkers,
       idle_workers: executorStats.idleWorkers,
@@ -346,12 +357,21 @@ export class EndpointAgent {
       pending_tasks: stats.queued,
       hostname: os.hostname(),
       runtimes: (await executor.runtimes()).filter((r) => settings.runtimes.includes(r.name as never)),
-      leases: [...this.held.values()].map((t) => ({ task_id: t.lease.task_id, lease_token: t.lease.lease_token })),
-      details: { provider: settings.provider.type, running: stats.running, reporting: stats.reporting, unacknowledged_results: stats.outbox },
+      leases,
+      details: {
+        provider: settings.provider.type,
+        running: stats.running,
+        reporting: stats.reporting,
+        unacknowledged_results: stats.outbox,
+        ...executor.details?.(),
+      },
     });
     for (const taskId of [...answer.cancel, ...answer.lost]) {
       const task = this.held.get(taskId);
       if (!task) continue;
+      // "lost" speaks of the lease this heartbeat listed: a task lost, retried and leased here
+      // again while the heartbeat was in flight holds a new lease, which is not lost.
+      if (!answer.cancel.includes(taskId) && task.lease.lease_token !== sentTokens.get(taskId)) continue;
       // Never run (or keep running) a task whose lease is gone: someone else may have it.
       this.log.info({ taskId, why: answer.cancel.includes(taskId) ? 'cancelled' : 'lease lost' }, 'dropping task');
       task.dropped = true;
@@ -363,11 +383,17 @@ export class EndpointAgent {
   // --- stopping ------------------------------------------------------------
 
   private async drain(): Promise<void> {
-    const { settings } = this.deps;
+    const { settings, executor } = this.deps;
     const notStarted = [...this.held.values()].filter((t) => t.phase === 'queued');
     this.queue.clear();
     for (const task of notStarted) task.handBack = true;
     this.handBack(notStarted);
+    // Tasks an executor still queues itself (waiting for a block) have not started either:
+    // their run() settles now, and settle() hands them back.
+    for (const taskId of executor.withdrawWaiting?.() ?? []) {
+      const task = this.held.get(taskId);
+      if (task) task.handBack = true;
+    }
     const finished = this.queue.onIdle();
     const graceOver = sleep(settings.graceMs, this.stopped.signal).then(() => 'grace over' as const);
     if ((await Promise.race([finished.then(() => 'done' as const), graceOver])) !== 'done') {
@@ -384,6 +410,11 @@ export class EndpointAgent {
     while ((this.outbox.length > 0 || this.flushing) && Date.now() < deadline && !this.stopped.signal.aborted && !this.fatal) {
       this.scheduleFlush();
       await Promise.race([this.flushing, sleep(250)]);
+    }
+    if (this.releasing.size > 0) {
+      const bounded = new AbortController(); // its timer must not keep the process alive once released
+      await Promise.race([Promise.allSettled([...this.releasing]), sleep(Math.max(0, deadline - Date.now()), bounded.signal)]);
+      bounded.abort();
     }
   }
 

@@ -10,6 +10,7 @@ import { Validator } from '../src/http/validation.js';
 import { RequestMalformed } from '../src/errors.js';
 import { parseDuration } from '../src/util/time.js';
 import type { EndpointPaths } from './paths.js';
+import { parseProviderSettings, type ProviderSettings } from './providers/settings.js';
 import type { Runtime, Serializer } from './execution.js';
 import type { EndpointConfig } from '../src/generated/schemas/endpoint-config.js';
 
@@ -38,7 +39,7 @@ export interface EndpointSettings {
   graceMs: number;
   idleShutdownMs: number;
   caFile: string | null;
-  provider: { type: 'local' } & Record<string, unknown>;
+  provider: ProviderSettings;
   logLevel: string;
 }
 
@@ -89,7 +90,7 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
     graceMs: duration('grace_period', config.grace_period ?? '30s'),
     idleShutdownMs: duration('idle_shutdown_after', config.idle_shutdown_after ?? 0),
     caFile: config.ca_file ?? null,
-    provider: (config.provider ?? { type: 'local' }) as EndpointSettings['provider'],
+    provider: parseProviderSettings(config.provider, problems),
     logLevel: config.log_level ?? 'info',
   };
   if (settings.heartbeatMs < 100) problems.push('heartbeat_period: must be at least 100ms');
@@ -155,7 +156,26 @@ idle_shutdown_after: 0
 # A PEM file of certificate authorities to trust for an https service_url.
 ca_file: null
 
-# Where workers run: local (processes on this machine). slurm comes next.
+# Where workers run. local: worker processes inside this agent. With blocks
+# (local with max_blocks >= 1, or slurm) the agent submits blocks that each run
+# a worker manager, scales them between min_blocks and max_blocks, and hands
+# tasks to the managers. See docs/providers.md; a Slurm example:
+#   provider:
+#     type: slurm
+#     partition: debug
+#     account: null
+#     qos: null
+#     walltime: 1h
+#     nodes_per_block: 1
+#     max_workers_per_node: 4
+#     init_blocks: 0
+#     min_blocks: 0
+#     max_blocks: 4
+#     max_idletime: 2m
+#     worker_init: ["module load python"]
+#     scheduler_options: ["#SBATCH --mem=4G"]
+#     listen_address: 0.0.0.0
+#     listen_port: 0
 provider:
   type: local
 

@@ -42,7 +42,34 @@ export interface ExecutorStats {
   idleWorkers: number;
 }
 
+/** One block as the endpoint's status reports it. */
+export interface BlockDetails {
+  block_id: string;
+  job_id: string | null;
+  state: string;
+  scheduler_state?: string;
+  managers: { manager_id: string; hostname: string; slots: number; running: number }[];
+}
+
+/** What an executor adds to the heartbeat's free-form details. */
+export interface ExecutorDetails {
+  blocks: BlockDetails[];
+  /** Tasks the endpoint holds that wait for a worker slot on a block still to come. */
+  waiting_for_nodes: number;
+  listen_port: number;
+}
+
 export interface Executor {
+  /**
+   * Tasks it can take now and soon (blocks on their way count); when absent, the
+   * agent uses max_workers. An executor with capacity() queues tasks itself.
+   */
+  capacity?(): number;
+  /** Called when capacity() may have grown (a manager connected, a slot freed). */
+  onCapacityChange?(listener: () => void): void;
+  details?(): ExecutorDetails;
+  /** Stopping: tasks not yet on a worker are given up (their run() settles) and their ids returned, to be handed back. */
+  withdrawWaiting?(): string[];
   start(): Promise<void>;
   /** Runs one task; resolves with its outcome, never rejects for the task's own failure. Aborting kills it. */
   run(task: TaskToRun, signal: AbortSignal): Promise<TaskOutcome>;

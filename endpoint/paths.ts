@@ -6,6 +6,8 @@
  *   endpoint.log   the agent's log when detached
  *   spool/         results not yet acknowledged by the service
  *   tasks/         per-task working folders (shell runtime)
+ *   manager.secret what worker managers authenticate with (mode 0600; blocks only)
+ *   blocks/        per block: job script, manager config (0600), the job's output log
  */
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +25,8 @@ export interface EndpointPaths {
   log: string;
   spool: string;
   tasks: string;
+  managerSecret: string;
+  blocks: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -39,5 +43,7 @@ export function endpointPaths(name: string, home = funcxHome()): EndpointPaths {
     log: path.join(dir, 'endpoint.log'),
     spool: path.join(dir, 'spool'),
     tasks: path.join(dir, 'tasks'),
+    managerSecret: path.join(dir, 'manager.secret'),
+    blocks: path.join(dir, 'blocks'),
   };
 }

@@ -13,6 +13,10 @@ import { findUserToken } from './userToken.js';
 import { isAlive, readPid, removePid, writePid } from './pidfile.js';
 import { ResultSpool } from './spool.js';
 import { createWorkerExecutor } from './workers/index.js';
+import { BlockExecutor } from './blocks/blockExecutor.js';
+import { ensureManagerSecret } from './blocks/secret.js';
+import { createProvider } from './providers/index.js';
+import type { BlockSettings } from './providers/settings.js';
 import type { EndpointIdentity } from './identity.js';
 import type { EndpointPaths } from './paths.js';
 
@@ -44,14 +48,16 @@ export async function startEndpoint(
     const client = new ServiceClient(settings.serviceUrl, { caFile: settings.caFile });
     const identity = await ensureRegistered({ paths, settings, client, userToken: findUserToken(settings.serviceUrl, env), logger: log, signal: options.signal });
     mkdirSync(paths.tasks, { recursive: true, mode: 0o700 });
-    const executor = createWorkerExecutor({
-      maxWorkers: settings.maxWorkers,
-      pythonInterpreter: settings.python,
-      allowedSerializers: settings.serializers,
-      shellOutputCap: settings.shellOutputCap,
-      workDir: paths.tasks,
-      logger: log,
-    });
+    const executor = settings.provider.blocks
+      ? createBlockExecutor(paths, settings, settings.provider.blocks, log)
+      : createWorkerExecutor({
+        maxWorkers: settings.maxWorkers,
+        pythonInterpreter: settings.python,
+        allowedSerializers: settings.serializers,
+        shellOutputCap: settings.shellOutputCap,
+        workDir: paths.tasks,
+        logger: log,
+      });
     const agent = new EndpointAgent({
       settings,
       endpointId: identity.endpoint_id,
@@ -68,4 +74,18 @@ export async function startEndpoint(
     removePid(paths);
     throw error;
   }
+}
+
+/** Workers in blocks: the provider's jobs run worker managers that connect back here. */
+function createBlockExecutor(paths: EndpointPaths, settings: EndpointSettings, blocks: BlockSettings, logger: Logger): BlockExecutor {
+  mkdirSync(paths.blocks, { recursive: true, mode: 0o700 });
+  return new BlockExecutor({
+    provider: createProvider(settings.provider, paths.name),
+    blocks,
+    secret: ensureManagerSecret(paths.managerSecret),
+    secretFile: paths.managerSecret,
+    blocksDir: paths.blocks,
+    worker: { python: settings.python, serializers: settings.serializers, shellOutputCap: settings.shellOutputCap, workDir: paths.tasks, logLevel: settings.logLevel },
+    logger,
+  });
 }

@@ -29,13 +29,26 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     const endpointId = ctx.params.endpoint_id;
     const deadline = Date.now() + request.wait_s * 1000;
     const clientGone = abortOnClientGone(ctx.res);
+    // A hang-up (FIN) is visible on the socket before the response's close event fires.
+    const gone = () => clientGone.aborted || ctx.req.socket.destroyed || ctx.req.socket.readableEnded;
     let leased: LeasedTask[] = [];
     for (;;) {
       // Subscribe before looking, so a submit between the look and the wait still wakes us.
       const subscription = wakeups.subscribe([endpointKey(endpointId)]);
       try {
-        if (clientGone.aborted) break; // never lease to a caller who will not receive the tasks
+        // Let pending socket events run first: a wake-up (an endpoint's own hand-back as it stops)
+        // can arrive in the same turn as that endpoint hanging up this poll.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (gone()) break; // never lease to a caller who will not receive the tasks
         leased = await leaseTasks(db, { endpointId, maxTasks: request.max_tasks, leaseMs: config.leaseTimeout });
+        if (gone() && leased.length > 0) {
+          // The caller hung up while we leased (an endpoint stopping): hand the tasks straight back
+          // rather than let them wait out a lease nobody holds.
+          await releaseLeases(db, { endpointId, leases: leased.map((t) => ({ task_id: t.taskId, lease_token: t.leaseToken })) });
+          wakeups.notify(endpointKey(endpointId));
+          leased = [];
+          break;
+        }
         const remaining = deadline - Date.now();
         if (leased.length > 0 || remaining <= 0 || shutdown.aborted) break;
         await subscription.wait(Math.min(remaining, config.pollFallbackInterval), AbortSignal.any([shutdown, clientGone]));
