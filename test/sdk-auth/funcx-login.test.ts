@@ -19,6 +19,7 @@ import { Client, UserUnauthenticated } from '../../sdk/index.js';
 import { CLI_CLIENT_ID, browse } from '../helpers/oidcProvider.js';
 import { oidcServiceTest } from '../helpers/oidcService.js';
 import { startLiveService, type LiveService } from '../helpers/service.js';
+import { runPythonSuite } from '../sdk-python/support.js';
 
 const FUNCX_CLI = fileURLToPath(new URL('../../sdk/cli/funcx.js', import.meta.url));
 
@@ -202,3 +203,22 @@ test('local mode: the OIDC options are refused with a clear message; --token wor
   t.is(ok.code, 0, ok.stderr);
   t.deepEqual(readCredentials(home), { service_url: live.url, token: live.adminToken });
 });
+
+oidcServiceTest('the Python client renews an expiring login from funcx login with the refresh token and rewrites credentials.json', async (t, live, provider) => {
+  const home = tempHome(t);
+  provider.login.user = 'frank';
+  provider.accessTokenTtl.seconds = 1;
+  const login = funcx(t, live, home, ['login']);
+  const [, url] = await login.stderrMatch(/open this URL in a browser on this machine:\s+(\S+)/);
+  await browse(url, provider.issuer);
+  const ran = await login.done;
+  t.is(ran.code, 0, ran.stderr);
+  const created = await live.call('POST', '/v3/endpoints', { token: readCredentials(home).token, body: { name: 'franks-endpoint' } });
+  t.is(created.status, 201);
+  provider.accessTokenTtl.seconds = 3600;
+  const before = readCredentials(home);
+  await runPythonSuite(t, live, ['test_stored_login'], { env: { FUNCX_HOME: home, FUNCX_TEST_LOGIN_ENDPOINT: created.body.endpoint_id } });
+  const after = readCredentials(home);
+  t.not(after.token, before.token);
+  t.is(await ownerOf(live, after.token, 'franks-second'), 'frank');
+}, withLoginClient);

@@ -66,7 +66,8 @@ def renewal_form(login):
 def secure_enough(url):
     """https, or http to this machine only (a development provider), as the TypeScript client allows."""
     parsed = urllib.parse.urlsplit(url)
-    return parsed.scheme == "https" or (parsed.scheme == "http" and (parsed.hostname in ("localhost", "::1") or (parsed.hostname or "").startswith("127.")))
+    host = parsed.hostname or ""
+    return parsed.scheme == "https" or (parsed.scheme == "http" and (host in ("localhost", "::1") or host.startswith("127.")))
 
 
 def post_form(url, form, timeout):
