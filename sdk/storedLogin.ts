@@ -12,9 +12,10 @@
  * has already renewed is taken instead of spending a stale refresh token.
  * Renewals in this process are one at a time (one shared promise).
  */
-import { clientCredentialsLogin, refreshTokens, type TokenSet } from './auth/index.js';
+import { clientCredentialsLogin, LoginFailed, refreshTokens, type TokenSet } from './auth/index.js';
 import { readCredentialsFile, type StoredCredentials, type StoredOidcLogin } from './config.js';
 import { writeCredentialsFile } from './credentials.js';
+import { LoginExpired } from './errors.js';
 import type { TokenSource } from './http.js';
 import { providerForStoredLogin, storedTokenFields } from './oidcLogin.js';
 
@@ -61,9 +62,15 @@ export class StoredLogin implements TokenSource {
     const login = this.credentials.oidc;
     const provider = providerForStoredLogin(login);
     const request = { ...(login.scope ? { scope: login.scope } : {}), ...(login.resource ? { resource: login.resource } : {}) };
-    const tokens = login.grant === 'client_credentials'
-      ? await clientCredentialsLogin(provider, request)
-      : await refreshTokens(provider, asTokenSet(this.credentials), request);
+    let tokens: TokenSet;
+    try {
+      tokens = login.grant === 'client_credentials'
+        ? await clientCredentialsLogin(provider, request)
+        : await refreshTokens(provider, asTokenSet(this.credentials), request);
+    } catch (error) {
+      if (!(error instanceof LoginFailed)) throw error;
+      throw new LoginExpired(`${error.message.replace(/: log in again$/, '')}: run \`funcx login\` again`, { cause: error });
+    }
     const { expires_at: _oldExpiry, refresh_token: _oldRefresh, ...kept } = login;
     this.credentials = { ...this.credentials, token: tokens.access_token, oidc: { ...kept, ...storedTokenFields(tokens) } };
     writeCredentialsFile(this.file, this.credentials);

@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
-import { Client, UserUnauthenticated } from '../../sdk/index.js';
+import { Client, LoginExpired, UserUnauthenticated } from '../../sdk/index.js';
 import { CLI_CLIENT_ID, browse } from '../helpers/oidcProvider.js';
 import { oidcServiceTest } from '../helpers/oidcService.js';
 import { startLiveService, type LiveService } from '../helpers/service.js';
@@ -132,7 +132,10 @@ oidcServiceTest('funcx login (browser, code + PKCE): the Client renews the expir
   provider.accessTokenTtl.seconds = 3600;
   const client = new Client({ env: { FUNCX_HOME: home } });
   t.is(client.config.serviceUrl, live.url);
-  t.deepEqual([...await client.listEndpoints()], []);
+  const tokenRequests = provider.requests.get('/token') ?? 0;
+  const lists = await Promise.all([client.listEndpoints(), client.listEndpoints(), client.listEndpoints()]);
+  t.deepEqual(lists.map((list) => [...list]), [[], [], []]);
+  t.is(provider.requests.get('/token'), tokenRequests + 1, 'calls made together share one renewal (a rotated refresh token is good once)');
   const renewed = readCredentials(home);
   t.not(renewed.token, first.token);
   t.not(renewed.oidc.refresh_token, first.oidc.refresh_token, 'the provider rotates refresh tokens; the new one is kept');
@@ -159,6 +162,16 @@ oidcServiceTest('funcx login (browser, code + PKCE): the Client renews the expir
   const given = new Client({ serviceUrl: live.url, token: 'not-a-token', env: { FUNCX_HOME: home } });
   await t.throwsAsync(given.listEndpoints(), { instanceOf: UserUnauthenticated });
   t.deepEqual(readCredentials(home), replaced);
+
+  // A login that cannot be renewed (a refresh token the provider does not know) says to log in again, and leaves the file alone.
+  const unrenewable = { ...replaced, oidc: { ...replaced.oidc, refresh_token: 'not-a-refresh-token', expires_at: 0 } };
+  writeFileSync(path.join(home, 'credentials.json'), JSON.stringify(unrenewable), { mode: 0o600 });
+  const expired = await t.throwsAsync(new Client({ env: { FUNCX_HOME: home } }).listEndpoints(), { instanceOf: LoginExpired });
+  t.regex(expired!.message, /^refreshing the access token failed \(invalid_grant.*\): run `funcx login` again$/);
+  t.deepEqual(readCredentials(home), unrenewable);
+  const cli = await funcx(t, live, home, ['endpoint', 'list']).done;
+  t.is(cli.code, 1);
+  t.regex(cli.stderr, /^funcx: refreshing the access token failed \(invalid_grant.*\): run `funcx login` again\n$/);
 }, withLoginClient);
 
 oidcServiceTest('funcx login --client-credentials: headless; a wrong secret is exit 1 with a clear message; renewal runs the grant again', async (t, live, provider) => {
