@@ -82,6 +82,12 @@ async function ownerOf(live: LiveService, token: string, name: string): Promise<
 }
 
 const withLoginClient = { oidcLoginClientId: CLI_CLIENT_ID };
+/**
+ * Lifetime of the tokens a test makes expire: the service still takes them (the login verifies its
+ * token; a busy machine is slow), yet they are inside the clients' one-minute renewal margin, so
+ * the first use renews them. No waiting for a clock.
+ */
+const EXPIRING_TTL_S = 30;
 
 oidcServiceTest('funcx login --device: the user approves elsewhere; the stored login works for funcx endpoint list', async (t, live, provider) => {
   const home = tempHome(t);
@@ -113,7 +119,7 @@ oidcServiceTest('funcx login --device: the user approves elsewhere; the stored l
 oidcServiceTest('funcx login (browser, code + PKCE): the Client renews the expiring token and a refused one, rewriting credentials.json; a given token is never renewed', async (t, live, provider) => {
   const home = tempHome(t);
   provider.login.user = 'dave';
-  provider.accessTokenTtl.seconds = 1; // the login's token is as good as expired when the Client first uses it
+  provider.accessTokenTtl.seconds = EXPIRING_TTL_S;
   const login = funcx(t, live, home, ['login']);
   const [, url] = await login.stderrMatch(/open this URL in a browser on this machine:\s+(\S+)/);
   const authorize = new URL(url);
@@ -126,7 +132,7 @@ oidcServiceTest('funcx login (browser, code + PKCE): the Client renews the expir
   t.regex(ran.stdout, /^logged in to http:\/\/127\.0\.0\.1:\d+; token stored in .*credentials\.json \(renewed automatically when it expires\)/);
   const first = readCredentials(home);
   t.is(first.oidc.grant, 'authorization_code');
-  t.true(first.oidc.expires_at <= Date.now() / 1000 + 1);
+  t.true(first.oidc.expires_at <= Date.now() / 1000 + EXPIRING_TTL_S);
 
   // The Client finds the login in credentials.json (no URL or token given) and renews before its first call.
   provider.accessTokenTtl.seconds = 3600;
@@ -188,7 +194,7 @@ oidcServiceTest('funcx login --client-credentials: headless; a wrong secret is e
   t.notRegex(wrong.stderr, /\n\s+at /, 'no stack trace for a refused login');
   t.throws(() => statSync(path.join(home, 'credentials.json')));
 
-  provider.accessTokenTtl.seconds = 1;
+  provider.accessTokenTtl.seconds = EXPIRING_TTL_S;
   const ok = await funcx(t, live, home, ['login', '--client-credentials', '--json'], asRobot(provider.clientSecret('robot'))).done;
   t.is(ok.code, 0, ok.stderr);
   t.like(JSON.parse(ok.stdout), { grant: 'client_credentials', renewable: true });
@@ -220,7 +226,7 @@ test('local mode: the OIDC options are refused with a clear message; --token wor
 oidcServiceTest('the Python client renews an expiring login from funcx login with the refresh token and rewrites credentials.json', async (t, live, provider) => {
   const home = tempHome(t);
   provider.login.user = 'frank';
-  provider.accessTokenTtl.seconds = 1;
+  provider.accessTokenTtl.seconds = EXPIRING_TTL_S;
   const login = funcx(t, live, home, ['login']);
   const [, url] = await login.stderrMatch(/open this URL in a browser on this machine:\s+(\S+)/);
   await browse(url, provider.issuer);

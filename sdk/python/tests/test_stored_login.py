@@ -1,7 +1,7 @@
 """A stored OpenID Connect login: FuncXClient renews an expiring token and rewrites credentials.json.
 
 Run by test/sdk-auth/funcx-login.test.ts right after a real `funcx login` against a test provider whose
-access tokens live one second: FUNCX_HOME holds that login, and FUNCX_TEST_LOGIN_ENDPOINT names an
+access tokens live 30 seconds (inside the one-minute renewal margin): FUNCX_HOME holds that login, and FUNCX_TEST_LOGIN_ENDPOINT names an
 endpoint the logged-in user owns.
 """
 import json
