@@ -29,11 +29,6 @@ export class StoredLogin implements TokenSource {
 
   constructor(readonly file: string, private credentials: OidcCredentials, private readonly now: () => number = Date.now) {}
 
-  /** The access token held now (for tests and diagnostics). */
-  get token(): string {
-    return this.credentials.token;
-  }
-
   async current(): Promise<string> {
     return this.expiring(this.credentials) ? this.renew(this.credentials.token) : this.credentials.token;
   }
@@ -83,7 +78,7 @@ export class StoredLogin implements TokenSource {
   }
 }
 
-/** The same person at the same provider and service (the file may since hold another login). */
+/** A login for the same service, provider and client (the file may since hold a login for another service). */
 function sameLogin(a: StoredCredentials, b: OidcCredentials): boolean {
   return a.service_url === b.service_url && a.oidc?.issuer === b.oidc.issuer && a.oidc?.client_id === b.oidc.client_id;
 }
