@@ -15,7 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ExecutionContext } from 'ava';
-import { Client, LoginExpired, UserUnauthenticated } from '../../sdk/index.js';
+import { Client, Executor, LoginExpired, UserUnauthenticated } from '../../sdk/index.js';
+import { startEndpointProcess } from '../helpers/endpointProcess.js';
 import { CLI_CLIENT_ID, browse } from '../helpers/oidcProvider.js';
 import { oidcServiceTest } from '../helpers/oidcService.js';
 import { startLiveService, type LiveService } from '../helpers/service.js';
@@ -240,4 +241,36 @@ oidcServiceTest('the Python client renews an expiring login from funcx login wit
   const after = readCredentials(home);
   t.not(after.token, before.token);
   t.is(await ownerOf(live, after.token, 'franks-second'), 'frank');
+}, withLoginClient);
+
+oidcServiceTest('the Executor runs on the stored login: an expiring token is renewed before the submit; a refused one is replaced by the token another process stored', async (t, live, provider) => {
+  const home = tempHome(t);
+  provider.login.user = 'grace';
+  provider.accessTokenTtl.seconds = EXPIRING_TTL_S;
+  const login = funcx(t, live, home, ['login']);
+  const [, url] = await login.stderrMatch(/open this URL in a browser on this machine:\s+(\S+)/);
+  await browse(url, provider.issuer);
+  t.is((await login.done).code, 0);
+  const first = readCredentials(home);
+  // Her endpoint registers with her (still accepted) token, then works with its own credential.
+  const endpoint = await startEndpointProcess(t, live, { env: { FUNCX_TOKEN: first.token } });
+  provider.accessTokenTtl.seconds = 3600;
+
+  const executor = new Executor({ endpointId: endpoint.endpointId, env: { FUNCX_HOME: home } });
+  t.teardown(() => executor.shutdown({ wait: false, cancelFutures: true }));
+  t.is(await executor.submit<number>((x: number) => 2 * x, 21), 42);
+  const renewed = readCredentials(home);
+  t.not(renewed.token, first.token);
+
+  t.deepEqual([...await new Client({ env: { FUNCX_HOME: home } }).listEndpoints()].map((e) => e.endpoint_id), [endpoint.endpointId]);
+
+  // This Executor starts with a token the service refuses; meanwhile another process stored a good one:
+  // on the 401 the file's token is taken, without spending the refresh token.
+  const tokenRequests = provider.requests.get('/token') ?? 0;
+  writeFileSync(path.join(home, 'credentials.json'), JSON.stringify({ ...renewed, token: 'refused-token' }), { mode: 0o600 });
+  const refused = new Executor({ endpointId: endpoint.endpointId, env: { FUNCX_HOME: home } });
+  t.teardown(() => refused.shutdown({ wait: false, cancelFutures: true }));
+  writeFileSync(path.join(home, 'credentials.json'), JSON.stringify(renewed), { mode: 0o600 }); // "the other process" stores its renewal
+  t.is(await refused.submit<number>((x: number) => x + 1, 1), 2);
+  t.is(provider.requests.get('/token') ?? 0, tokenRequests, 'the token the other process stored was used, not a refresh');
 }, withLoginClient);
