@@ -10,6 +10,7 @@ import { InvalidArgument } from './errors.js';
 import { functionDefinition, type Registrable } from './functionSource.js';
 import { DEFAULT_RETRY, HttpTransport, type RetryPolicy } from './http.js';
 import { EndpointList, FunctionSearchResults } from './resultLists.js';
+import { StoredLogin } from './storedLogin.js';
 import { decodeResult, encodePayload, outcomeOf } from './serialization.js';
 import type { BatchResultEntry, EndpointStatus, FunctionRecord, TaskRecord, TaskWaitResponse } from './types.js';
 
@@ -53,7 +54,10 @@ export class Client {
 
   constructor(options: ClientOptions = {}) {
     this.config = resolveConfig(options);
-    this.http = new HttpTransport(this.config.serviceUrl, this.config.token, { ...DEFAULT_RETRY, ...options.retry });
+    // A token from an OpenID Connect login in credentials.json is renewed as it expires; one given by argument or FUNCX_TOKEN is used as is.
+    const stored = this.config.storedLogin;
+    const token = stored ? new StoredLogin(stored.file, stored.credentials) : this.config.token;
+    this.http = new HttpTransport(this.config.serviceUrl, token, { ...DEFAULT_RETRY, ...options.retry });
   }
 
   /** Registers a function (see functionSource.ts for what may be registered); returns its id. */

@@ -8,6 +8,11 @@
  * | token | `token` | `FUNCX_TOKEN` | `credentials.json` (if its URL is the service's) | `quickstart.json` (idem) |
  * | default endpoint | `endpointId` | `FUNCX_ENDPOINT_ID` | — | `quickstart.json` `endpoint_id` |
  *
+ * `funcx login --client-credentials` takes its client id and secret from
+ * options, else FUNCX_CLIENT_ID / FUNCX_CLIENT_SECRET. A token from
+ * credentials.json that came from an OpenID Connect login is renewed when it
+ * expires (storedLogin.ts); a token given as an argument or in FUNCX_TOKEN never is.
+ *
  * FUNCX_HOME defaults to ~/.funcx. quickstart.json is what `funcx-service`
  * writes on first start (in its FUNCX_HOME), so a local service needs no
  * setup: without FUNCX_HOME the SDK looks in ./.funcx (the service's own
@@ -34,12 +39,34 @@ export interface ClientConfig {
   endpointId?: string;
   /** Where each value came from, for `funcx` error messages. */
   sources: { serviceUrl: string; token: string };
+  /** When the token is an OpenID Connect login's from credentials.json: the file and what it holds, so the token can be renewed. */
+  storedLogin?: { file: string; credentials: StoredCredentials & { oidc: StoredOidcLogin } };
 }
 
 export interface StoredCredentials {
   service_url: string;
   token: string;
   identity?: string;
+  /** Present after an OpenID Connect login: how to renew `token` without the user. */
+  oidc?: StoredOidcLogin;
+}
+
+/** What `funcx login` keeps of an OpenID Connect login (read by the TypeScript and the Python client). */
+export interface StoredOidcLogin {
+  issuer: string;
+  /** The provider's token endpoint, so renewing needs no discovery (the Python client relies on it). */
+  token_endpoint: string;
+  client_id: string;
+  /** How the token was obtained; client_credentials logins are renewed by running that grant again. */
+  grant: 'authorization_code' | 'device_code' | 'client_credentials';
+  /** When the access token expires, in seconds since the epoch (as a JWT's exp); absent if the provider did not say. */
+  expires_at?: number;
+  refresh_token?: string;
+  /** The resource indicator (the service's audience) and scopes asked for, asked for again when renewing. */
+  resource?: string;
+  scope?: string;
+  /** client_credentials only: the client's secret (the file is 0600, like a refresh token, which is as powerful). */
+  client_secret?: string;
 }
 
 interface QuickstartFile {
@@ -63,6 +90,11 @@ export function quickstartPath(env: Record<string, string | undefined> = process
     if (existsSync(local)) return local;
   }
   return path.join(funcxHome(env), 'quickstart.json');
+}
+
+/** credentials.json as it is now (undefined if absent): a stored login re-reads it before renewing its token. */
+export function readCredentialsFile(file: string): StoredCredentials | undefined {
+  return readJsonFile<StoredCredentials>(file);
 }
 
 /** A JSON file, or undefined if it does not exist; a file that exists but does not parse is an error worth reporting. */
@@ -136,6 +168,20 @@ export function resolveConfig(options: ClientConfigOptions = {}): ClientConfig {
   if (!token || !tokenSource) {
     throw new ConfigurationMissing(`no token for ${serviceUrl}: pass token, set FUNCX_TOKEN, or run \`funcx login\``);
   }
+  const storedLogin = tokenSource === credentialsFile && credentials?.oidc ? { file: credentialsFile, credentials: credentials as StoredCredentials & { oidc: StoredOidcLogin } } : undefined;
   const endpointId = options.endpointId ?? env.FUNCX_ENDPOINT_ID ?? (sameUrl(quickstart?.service_url, serviceUrl) ? quickstart?.endpoint_id : undefined);
-  return { serviceUrl, token, endpointId, sources: { serviceUrl: urlSource, token: tokenSource } };
+  return { serviceUrl, token, endpointId, sources: { serviceUrl: urlSource, token: tokenSource }, ...(storedLogin ? { storedLogin } : {}) };
+}
+
+/** A confidential client for `funcx login --client-credentials`: options, else FUNCX_CLIENT_ID / FUNCX_CLIENT_SECRET. */
+export function resolveClientCredentials(
+  options: { clientId?: string; clientSecret?: string },
+  env: Record<string, string | undefined> = process.env,
+): { clientId: string; clientSecret: string } {
+  const clientId = options.clientId || env.FUNCX_CLIENT_ID;
+  const clientSecret = options.clientSecret || env.FUNCX_CLIENT_SECRET;
+  if (!clientId || !clientSecret) {
+    throw new ConfigurationMissing('a client credentials login needs a client id and secret: pass --client-id and --client-secret, or set FUNCX_CLIENT_ID and FUNCX_CLIENT_SECRET');
+  }
+  return { clientId, clientSecret };
 }

@@ -96,6 +96,9 @@ function isErrorBody(body: unknown): body is ServiceErrorBody {
 /** The service could not be reached (refused, reset, timed out) even after retries. */
 export class ServiceUnreachable extends FuncxError {}
 
+/** The stored login's token expired (or was refused) and could not be renewed: run `funcx login` again. */
+export class LoginExpired extends FuncxError {}
+
 /** No service URL or token: none given as arguments, in the environment, or in FUNCX_HOME. */
 export class ConfigurationMissing extends FuncxError {}
 

@@ -8,6 +8,11 @@
  * asks (seconds or an HTTP date, capped) or else an exponential backoff with
  * jitter. Other calls (registering a function, cancel, delete) are sent once:
  * a retry of a request the service may already have carried out could do it twice.
+ *
+ * Tokens: a fixed string, or a TokenSource (a stored OpenID Connect login)
+ * asked before every attempt, so a token about to expire is renewed first; a
+ * 401 makes the call renew once and send again (the service refused it
+ * before doing anything, so this is safe for every call).
  */
 import got, { RequestError, type Got, type Method } from 'got';
 import { ServiceUnreachable, serviceError } from './errors.js';
@@ -35,6 +40,16 @@ export interface RequestOptions {
 }
 
 /** A 429 or 5xx: the service asks to come back later, or failed on its side. */
+/** Where the bearer token comes from when it can change during the transport's life. */
+export interface TokenSource {
+  /** The token to send now (renewed first when about to expire). */
+  current(): Promise<string>;
+  /** The service refused `rejected`: a renewed token to try once more, or undefined to give up. */
+  renewAfterRejection(rejected: string): Promise<string | undefined>;
+}
+
+const fixedToken = (token: string): TokenSource => ({ current: async () => token, renewAfterRejection: async () => undefined });
+
 const RETRYABLE_STATUS = (status: number) => status === 429 || status >= 500;
 const RETRYABLE_NETWORK = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 
@@ -45,11 +60,13 @@ export class HttpTransport {
   /** The most requests of one kind in flight at once: shows the Executor keeps one long-poll, not one per future. */
   readonly peakInFlight = new Map<string, number>();
   private readonly inFlight = new Map<string, number>();
+  private readonly tokens: TokenSource;
 
-  constructor(readonly serviceUrl: string, token: string, readonly retry: RetryPolicy = DEFAULT_RETRY) {
+  constructor(readonly serviceUrl: string, token: string | TokenSource, readonly retry: RetryPolicy = DEFAULT_RETRY) {
+    this.tokens = typeof token === 'string' ? fixedToken(token) : token;
     this.got = got.extend({
       prefixUrl: serviceUrl,
-      headers: { authorization: `Bearer ${token}`, accept: 'application/json', 'user-agent': 'funcx-ts-sdk' },
+      headers: { accept: 'application/json', 'user-agent': 'funcx-ts-sdk' },
       throwHttpErrors: false,
       retry: { limit: 0 }, // our own loop below: got's would also retry calls that must not be
       responseType: 'text',
@@ -69,6 +86,8 @@ export class HttpTransport {
   }
 
   private async attempts<T>(method: Method, urlPath: string, key: string, options: RequestOptions): Promise<T> {
+    let token = await this.tokens.current();
+    let renewed = false;
     for (let attempt = 0; ; attempt += 1) {
       const canRetry = options.idempotent === true && attempt < this.retry.retries;
       this.sent.set(key, (this.sent.get(key) ?? 0) + 1);
@@ -78,7 +97,7 @@ export class HttpTransport {
           method,
           ...(options.body !== undefined ? { json: options.body } : {}),
           searchParams: options.searchParams && definedOnly(options.searchParams),
-          headers: options.headers,
+          headers: { authorization: `Bearer ${token}`, ...options.headers },
           timeout: { request: options.timeoutMs ?? 60_000 },
           signal: options.signal,
         });
@@ -87,15 +106,26 @@ export class HttpTransport {
         const code = error instanceof RequestError ? error.code : undefined;
         if (canRetry && code && RETRYABLE_NETWORK.has(code)) {
           await sleep(this.backoff(attempt), options.signal);
+          token = await this.tokens.current(); // a long backoff may outlast the token
           continue;
         }
         throw new ServiceUnreachable(`${method} ${this.serviceUrl}${urlPath} failed: ${(error as Error).message}`, { cause: error });
       }
       const body = parseBody(response.body);
       if (response.statusCode >= 200 && response.statusCode < 300) return body as T;
+      if (response.statusCode === 401 && !renewed) {
+        renewed = true;
+        const next = await this.tokens.renewAfterRejection(token);
+        if (next !== undefined) {
+          token = next;
+          attempt -= 1; // the refused attempt does not count against the retries
+          continue;
+        }
+      }
       if (canRetry && RETRYABLE_STATUS(response.statusCode)) {
         const retryAfter = retryAfterMs(response.headers['retry-after']);
         await sleep(Math.min(retryAfter ?? this.backoff(attempt), this.retry.maxDelayMs), options.signal);
+        token = await this.tokens.current();
         continue;
       }
       const requestId = response.headers['x-request-id'];

@@ -4,7 +4,7 @@
  * (authorization code + PKCE), on a device without one (device authorization
  * grant), or headless (client credentials); refresh before expiry.
  */
-export { connectProvider, type Provider, type ProviderOptions } from './provider.js';
+export { connectProvider, knownProvider, type KnownProviderOptions, type Provider, type ProviderOptions } from './provider.js';
 export { browserLogin, type BrowserLoginOptions } from './browserLogin.js';
 export { deviceLogin, type DeviceLoginOptions, type DevicePrompt } from './deviceLogin.js';
 export { clientCredentialsLogin } from './clientCredentials.js';

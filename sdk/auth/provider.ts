@@ -31,3 +31,18 @@ export async function connectProvider(options: ProviderOptions): Promise<Provide
     throw new LoginFailed(`cannot reach the identity provider ${options.issuer}: ${(error as Error).message}`, { cause: error });
   }
 }
+
+/** What a client remembers of a provider after logging in: enough to renew a token without discovery. */
+export interface KnownProviderOptions extends Omit<ProviderOptions, 'issuer'> {
+  issuer: string;
+  tokenEndpoint: string;
+}
+
+/** A provider from remembered metadata (no discovery request): the token endpoint is all refresh and client credentials need. */
+export function knownProvider(options: KnownProviderOptions): Provider {
+  const auth = options.clientSecret ? oidc.ClientSecretPost(options.clientSecret) : oidc.None();
+  const provider = new oidc.Configuration({ issuer: options.issuer, token_endpoint: options.tokenEndpoint }, options.clientId, options.clientSecret, auth);
+  provider.timeout = Math.ceil((options.timeoutMs ?? 30_000) / 1000);
+  if (options.allowHttp) oidc.allowInsecureRequests(provider);
+  return provider;
+}

@@ -5,6 +5,7 @@
  * `--json` on every command prints one JSON document for scripts.
  */
 import { parseArgs } from 'node:util';
+import { LoginFailed } from '../auth/errors.js';
 import { Client } from '../client.js';
 import { ConfigurationMissing, FuncxError, InvalidArgument, RemoteException, ServiceError } from '../errors.js';
 import type { Command, Options } from './command.js';
@@ -90,14 +91,15 @@ function reportError(io: CliIo, error: unknown, json: boolean): number {
   const isUsage = error instanceof UsageError || error instanceof InvalidArgument || error instanceof ConfigurationMissing;
   const code = isUsage ? EXIT_USAGE : EXIT_REMOTE_FAILURE;
   if (json) {
-    const body: Record<string, unknown> = { code: error instanceof FuncxError ? error.code : isUsage ? 'UsageError' : 'Error', message: (error as Error).message };
+    const body: Record<string, unknown> = { code: error instanceof FuncxError || error instanceof LoginFailed ? error.code : isUsage ? 'UsageError' : 'Error', message: (error as Error).message };
     if (error instanceof ServiceError) Object.assign(body, { status: error.status, request_id: error.requestId });
     if (error instanceof RemoteException) body.traceback = error.remoteTraceback;
     printError(io, JSON.stringify({ error: body }));
   } else {
     printError(io, `funcx: ${(error as Error).message}`);
     if (error instanceof UsageError && error.usage) printError(io, error.usage);
-    if (!(error instanceof FuncxError) && !isUsage) printError(io, (error as Error).stack ?? '');
+    // A failed login (refused by the identity provider, or cancelled) is the user's news, not a bug: no stack.
+    if (!(error instanceof FuncxError) && !(error instanceof LoginFailed) && !isUsage) printError(io, (error as Error).stack ?? '');
   }
   return code;
 }

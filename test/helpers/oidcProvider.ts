@@ -48,6 +48,8 @@ export interface TestProvider {
   clientSecret(user: string): string;
   /** Who logs in when a browser (or device) login reaches the provider's login page. */
   login: { user: string };
+  /** Lifetime in seconds of access tokens issued from now on (default 3600; the short resource's stay 5 s): lets a test make a login's token expire. */
+  accessTokenTtl: { seconds: number };
   /** Stops answering: connections are refused from now on. */
   stop(): Promise<void>;
 }
@@ -73,6 +75,7 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
   const secrets = new Map(users.map((user) => [user, randomBytes(24).toString('base64url')]));
   const groups = new Map<string, string[]>(users.map((user) => [user, []]));
   const requests = new Map<string, number>();
+  const accessTokenTtl = { seconds: 3600 };
 
   const provider = new Provider(issuer, {
     jwks: { keys: [privateJwk] },
@@ -120,7 +123,7 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
         getResourceServerInfo: (_ctx, resource) => ({
           scope: `${SCOPE} other`,
           audience: resource === OTHER_AUDIENCE ? OTHER_AUDIENCE : AUDIENCE,
-          accessTokenTTL: resource === SHORT_RESOURCE ? 5 : 3600,
+          accessTokenTTL: resource === SHORT_RESOURCE ? 5 : accessTokenTtl.seconds,
           accessTokenFormat: resource === JWT_RESOURCE ? 'jwt' : 'opaque',
           ...(resource === JWT_RESOURCE ? { jwt: { sign: { alg: 'RS256' } } } : {}),
         }),
@@ -164,6 +167,7 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
     requests,
     publicKeyPem: await exportSPKI(publicKey),
     login,
+    accessTokenTtl,
     clientSecret: (user) => secrets.get(user)!,
     serviceConfig: (extra = {}) => ({
       authMode: 'oidc',

@@ -5,6 +5,7 @@ Each setting is taken from the first place that has it:
   2. the environment: FUNCX_SERVICE_URL, FUNCX_TOKEN;
   3. credentials.json, written by `funcx login` in $FUNCX_HOME (default ~/.funcx); its token
      is used only for the service it was issued by (the same URL), never sent elsewhere;
+     an OpenID Connect login's token is renewed first when it is about to expire (stored_login.py);
   4. quickstart.json (its token, too, only for its own service URL), written by `npm start` / `funcx-service serve` on first start:
      $FUNCX_HOME/quickstart.json when FUNCX_HOME is set, else ./.funcx/quickstart.json
      (the service's own default home), else ~/.funcx/quickstart.json.
@@ -14,6 +15,7 @@ which FuncXClient exposes as `default_endpoint_id`.
 import json
 import os
 
+from . import stored_login
 from .errors import ConfigurationError
 
 QUICKSTART = "quickstart.json"
@@ -86,6 +88,7 @@ def resolve(service_url=None, token=None, env=None, cwd=None, user_home=None):
         url = stored["service_url"]
         sources.append(stored_path)
     if not secret and stored.get("token") and same_url(stored.get("service_url"), url):
+        stored = stored_login.fresh(stored_path, stored)
         secret = stored["token"]
         sources.append(stored_path)
 

@@ -15,6 +15,10 @@ class ConfigurationError(FuncXError):
     """No service URL or token could be found, or a config file is unreadable."""
 
 
+class LoginExpired(FuncXError):
+    """The stored login's token expired and could not be renewed: run `funcx login` again."""
+
+
 class ServiceUnreachable(FuncXError):
     """The service did not answer (connection refused, reset, timed out)."""
 
