@@ -57,7 +57,7 @@ export class Client {
     // A token from an OpenID Connect login in credentials.json is renewed as it expires; one given by argument or FUNCX_TOKEN is used as is.
     const stored = this.config.storedLogin;
     const token = stored ? new StoredLogin(stored.file, stored.credentials) : this.config.token;
-    this.http = new HttpTransport(this.config.serviceUrl, token, { ...DEFAULT_RETRY, ...options.retry });
+    this.http = new HttpTransport(this.config.serviceUrl, token, { ...DEFAULT_RETRY, ...options.retry }, { caFile: this.config.caFile });
   }
 
   /** Registers a function (see functionSource.ts for what may be registered); returns its id. */

@@ -8,6 +8,10 @@
  * | token | `token` | `FUNCX_TOKEN` | `credentials.json` (if its URL is the service's) | `quickstart.json` (idem) |
  * | default endpoint | `endpointId` | `FUNCX_ENDPOINT_ID` | — | `quickstart.json` `endpoint_id` |
  *
+ * HTTPS to the service is verified against the system's CAs, or only against
+ * the PEM file given as `caFile` / FUNCX_CA_FILE (a private CA); it is never
+ * turned off.
+ *
  * `funcx login --client-credentials` takes its client id and secret from
  * options, else FUNCX_CLIENT_ID / FUNCX_CLIENT_SECRET. A token from
  * credentials.json that came from an OpenID Connect login is renewed when it
@@ -31,6 +35,8 @@ export interface ClientConfigOptions {
   endpointId?: string;
   /** The environment to read (default process.env); tests and embedders pass their own. */
   env?: Record<string, string | undefined>;
+  /** PEM file of the CA(s) to trust for the service instead of the system store (else FUNCX_CA_FILE). */
+  caFile?: string;
 }
 
 export interface ClientConfig {
@@ -39,6 +45,8 @@ export interface ClientConfig {
   endpointId?: string;
   /** Where each value came from, for `funcx` error messages. */
   sources: { serviceUrl: string; token: string };
+  /** A CA file to verify the service's certificate against (certificate checks are never turned off). */
+  caFile?: string;
   /** When the token is an OpenID Connect login's from credentials.json: the file and what it holds, so the token can be renewed. */
   storedLogin?: { file: string; credentials: StoredCredentials & { oidc: StoredOidcLogin } };
 }
@@ -148,6 +156,14 @@ function serviceUrlFrom(options: ClientConfigOptions, sources: Sources): { servi
   return { serviceUrl: serviceUrl.replace(/\/+$/, ''), source };
 }
 
+/** The CA file to trust for the service, checked now so a typo fails with its name, not as a TLS error later. */
+export function resolveCaFile(options: ClientConfigOptions = {}, env: Record<string, string | undefined> = options.env ?? process.env): string | undefined {
+  const [caFile, source] = options.caFile ? [options.caFile, 'caFile'] : env.FUNCX_CA_FILE ? [env.FUNCX_CA_FILE, 'FUNCX_CA_FILE'] : [];
+  if (!caFile) return undefined;
+  if (!existsSync(caFile)) throw new ConfigurationMissing(`${source}: ${caFile} does not exist`);
+  return path.resolve(caFile);
+}
+
 /** The service URL alone (for `funcx login`, which has no token yet). */
 export function resolveServiceUrl(options: ClientConfigOptions = {}): string {
   return serviceUrlFrom(options, readSources(options.env ?? process.env)).serviceUrl;
@@ -170,7 +186,10 @@ export function resolveConfig(options: ClientConfigOptions = {}): ClientConfig {
   }
   const storedLogin = tokenSource === credentialsFile && credentials?.oidc ? { file: credentialsFile, credentials: credentials as StoredCredentials & { oidc: StoredOidcLogin } } : undefined;
   const endpointId = options.endpointId ?? env.FUNCX_ENDPOINT_ID ?? (sameUrl(quickstart?.service_url, serviceUrl) ? quickstart?.endpoint_id : undefined);
-  return { serviceUrl, token, endpointId, sources: { serviceUrl: urlSource, token: tokenSource }, ...(storedLogin ? { storedLogin } : {}) };
+  const caFile = resolveCaFile(options, env);
+  return {
+    serviceUrl, token, endpointId, sources: { serviceUrl: urlSource, token: tokenSource }, ...(storedLogin ? { storedLogin } : {}), ...(caFile ? { caFile } : {}),
+  };
 }
 
 /** A confidential client for `funcx login --client-credentials`: options, else FUNCX_CLIENT_ID / FUNCX_CLIENT_SECRET. */

@@ -14,6 +14,7 @@
  * 401 makes the call renew once and send again (the service refused it
  * before doing anything, so this is safe for every call).
  */
+import { readFileSync } from 'node:fs';
 import got, { RequestError, type Got, type Method } from 'got';
 import { ServiceUnreachable, serviceError } from './errors.js';
 
@@ -62,9 +63,11 @@ export class HttpTransport {
   private readonly inFlight = new Map<string, number>();
   private readonly tokens: TokenSource;
 
-  constructor(readonly serviceUrl: string, token: string | TokenSource, readonly retry: RetryPolicy = DEFAULT_RETRY) {
+  constructor(readonly serviceUrl: string, token: string | TokenSource, readonly retry: RetryPolicy = DEFAULT_RETRY, tls: { caFile?: string } = {}) {
     this.tokens = typeof token === 'string' ? fixedToken(token) : token;
     this.got = got.extend({
+      // A given CA file replaces the system store for this service (a private CA); verification always stays on.
+      ...(tls.caFile ? { https: { certificateAuthority: readFileSync(tls.caFile), rejectUnauthorized: true } } : {}),
       prefixUrl: serviceUrl,
       headers: { accept: 'application/json', 'user-agent': 'funcx-ts-sdk' },
       throwHttpErrors: false,

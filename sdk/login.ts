@@ -13,10 +13,10 @@
  *   stored as is and never renewed.
  */
 import { Client } from './client.js';
-import { resolveClientCredentials, type StoredOidcLogin } from './config.js';
+import { resolveCaFile, resolveClientCredentials, type StoredOidcLogin } from './config.js';
 import { storeCredentials } from './credentials.js';
 import { InvalidArgument } from './errors.js';
-import { HttpTransport } from './http.js';
+import { DEFAULT_RETRY, HttpTransport } from './http.js';
 import { oidcLogin, type OidcHints, type OidcLoginOptions } from './oidcLogin.js';
 
 export interface LoginContext {
@@ -96,7 +96,7 @@ export interface LoginResult {
 
 export async function login(context: LoginContext, env: Record<string, string | undefined> = process.env): Promise<LoginResult> {
   // /v2/version needs no token; it says how this service authenticates, and in oidc mode where to log in.
-  const version = await new HttpTransport(context.serviceUrl, '').request<{ auth_mode?: string; oidc?: OidcHints }>('GET', '/v2/version', { idempotent: true });
+  const version = await new HttpTransport(context.serviceUrl, '', DEFAULT_RETRY, { caFile: resolveCaFile({ env }) }).request<{ auth_mode?: string; oidc?: OidcHints }>('GET', '/v2/version', { idempotent: true });
   const flow = loginFlowFor(version.auth_mode, context, version.oidc);
   const obtained = await flow.obtainToken(context, env);
   // Verified before it is stored: a typo fails now (UserUnauthenticated), not at the next command.

@@ -3,41 +3,17 @@
  * on: the endpoint agent trusts it through its ca_file and runs a task; without
  * that CA, or with a certificate for another name, it refuses to talk.
  */
-import { readFileSync } from 'node:fs';
-import test, { type ExecutionContext } from 'ava';
-import { got } from 'got';
-import { startLiveService, type LiveService } from '../helpers/service.js';
-import { makeThrowawayCa, type ThrowawayCa } from '../helpers/throwawayCa.js';
+import test from 'ava';
+import { startHttpsService } from '../helpers/httpsService.js';
+import { makeThrowawayCa } from '../helpers/throwawayCa.js';
 import { startEndpointProcess } from '../helpers/endpointProcess.js';
 import { registerPython, submit, waitForTasks } from '../helpers/tasks.js';
 import { ServiceClient } from '../../endpoint/client.js';
 import { ServiceUnreachable } from '../../endpoint/errors.js';
 
-/** A live service over HTTPS whose test calls trust only the throwaway CA. */
-async function httpsService(t: ExecutionContext, ca: ThrowawayCa, altNames: string[]): Promise<LiveService> {
-  const { certFile, keyFile } = ca.issue('service', altNames);
-  const live = await startLiveService(t, 'sqlite', { tlsCertFile: certFile, tlsKeyFile: keyFile });
-  const client = got.extend({
-    prefixUrl: live.url,
-    https: { certificateAuthority: readFileSync(ca.certFile), rejectUnauthorized: true },
-    throwHttpErrors: false,
-    retry: { limit: 0 },
-  });
-  live.call = async (method, urlPath, options = {}) => {
-    const token = options.token ?? live.adminToken;
-    const response = await client(urlPath.replace(/^\//, ''), {
-      method: method as 'GET',
-      headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
-      body: options.body !== undefined ? JSON.stringify(options.body) : options.rawBody,
-    });
-    return { status: response.statusCode, body: response.body ? JSON.parse(response.body) : undefined, headers: new Headers(response.headers as Record<string, string>) };
-  };
-  return live;
-}
-
 test('over HTTPS: an endpoint agent trusting the CA file runs a task; the service says https in its URL', async (t) => {
   const ca = makeThrowawayCa(t);
-  const live = await httpsService(t, ca, ['IP:127.0.0.1']);
+  const live = await startHttpsService(t, ca, ['IP:127.0.0.1']);
   t.regex(live.url, /^https:\/\/127\.0\.0\.1:\d+$/);
   const agent = await startEndpointProcess(t, live, { config: { ca_file: ca.certFile } });
   const fn = await registerPython(live, 'def square(x):\n    return x * x\n', 'square');
@@ -47,7 +23,7 @@ test('over HTTPS: an endpoint agent trusting the CA file runs a task; the servic
 
 test('over HTTPS: without the CA, or for a certificate naming another host, the agent refuses the connection', async (t) => {
   const ca = makeThrowawayCa(t);
-  const live = await httpsService(t, ca, ['IP:127.0.0.1']);
+  const live = await startHttpsService(t, ca, ['IP:127.0.0.1']);
   const body = { name: 'ep' };
   const untrusting = new ServiceClient(live.url);
   const unknownCa = await t.throwsAsync(untrusting.register(live.adminToken, body), { instanceOf: ServiceUnreachable });
@@ -57,7 +33,7 @@ test('over HTTPS: without the CA, or for a certificate naming another host, the 
   // Plain HTTP to the HTTPS port gets no API answer.
   await t.throwsAsync(fetch(live.url.replace('https:', 'http:') + '/v2/version').then((r) => r.json()));
 
-  const misnamed = await httpsService(t, ca, ['DNS:other.example']);
+  const misnamed = await startHttpsService(t, ca, ['DNS:other.example']);
   const wrongName = await t.throwsAsync(new ServiceClient(misnamed.url, { caFile: ca.certFile }).register(misnamed.adminToken, body), { instanceOf: ServiceUnreachable });
   t.regex(wrongName!.message, /ERR_TLS_CERT_ALTNAME_INVALID/);
 });

@@ -27,14 +27,16 @@ class FuncXClient:
     results of the calls this client makes.
     """
 
-    def __init__(self, service_url=None, token=None, serializer="pickle", timeout=60.0, max_retries=4):
-        settings = resolve(service_url=service_url, token=token)
+    def __init__(self, service_url=None, token=None, serializer="pickle", timeout=60.0, max_retries=4,
+                 ca_file=None):
+        settings = resolve(service_url=service_url, token=token, ca_file=ca_file)
         self.service_url = settings.service_url
         self.config_source = settings.source
         # The endpoint named in quickstart.json (the local one `npm start` runs), or FUNCX_ENDPOINT_ID.
         self.default_endpoint_id = settings.endpoint_id
         self.serializer = check_serializer(serializer)
-        self.transport = Transport(settings.service_url, settings.token, timeout=timeout, max_retries=max_retries)
+        self.transport = Transport(settings.service_url, settings.token, timeout=timeout, max_retries=max_retries,
+                                   ca_file=settings.ca_file)
 
     def __repr__(self):
         return "FuncXClient(%r)" % self.service_url

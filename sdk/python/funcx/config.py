@@ -11,6 +11,9 @@ Each setting is taken from the first place that has it:
      (the service's own default home), else ~/.funcx/quickstart.json.
 quickstart.json also names the local endpoint `npm start` runs (endpoint_id),
 which FuncXClient exposes as `default_endpoint_id`.
+
+HTTPS to the service is verified against the system's CAs, or only against the PEM
+file given as FuncXClient(ca_file=...) or FUNCX_CA_FILE (a private CA); never turned off.
 """
 import json
 import os
@@ -23,8 +26,10 @@ CREDENTIALS = "credentials.json"
 
 
 class Settings:
-    def __init__(self, service_url, token, endpoint_id, source):
+    def __init__(self, service_url, token, endpoint_id, source, ca_file=None):
         self.service_url = service_url
+        # A PEM file of the CA(s) to trust for the service instead of the system store.
+        self.ca_file = ca_file
         self.token = token
         self.endpoint_id = endpoint_id
         # Where the settings came from, for error messages ("FUNCX_TOKEN", a file path, ...).
@@ -62,7 +67,19 @@ def read_quickstart(path):
     return data
 
 
-def resolve(service_url=None, token=None, env=None, cwd=None, user_home=None):
+def resolve_ca_file(ca_file, env, cwd):
+    """The CA file from the argument or FUNCX_CA_FILE, checked now so a typo names itself."""
+    source = "ca_file" if ca_file else "FUNCX_CA_FILE"
+    path = ca_file or env.get("FUNCX_CA_FILE")
+    if not path:
+        return None
+    path = os.path.join(cwd, os.path.expanduser(path))
+    if not os.path.isfile(path):
+        raise ConfigurationError("%s: %s does not exist" % (source, path))
+    return path
+
+
+def resolve(service_url=None, token=None, env=None, cwd=None, user_home=None, ca_file=None):
     """Settings from arguments, then the environment, then the first quickstart.json found."""
     env = os.environ if env is None else env
     cwd = os.getcwd() if cwd is None else cwd
@@ -113,4 +130,5 @@ def resolve(service_url=None, token=None, env=None, cwd=None, user_home=None):
             "no funcX %s: pass FuncXClient(service_url=..., token=...), set FUNCX_SERVICE_URL and "
             "FUNCX_TOKEN, run `funcx login`, or start the service (npm start) so it writes quickstart.json "
             "(looked in: %s)" % (" or ".join(missing), ", ".join([stored_path] + tried)))
-    return Settings(url.rstrip("/"), secret, endpoint_id, ", ".join(dict.fromkeys(sources)))
+    return Settings(url.rstrip("/"), secret, endpoint_id, ", ".join(dict.fromkeys(sources)),
+                    resolve_ca_file(ca_file, env, cwd))

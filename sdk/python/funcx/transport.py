@@ -10,6 +10,7 @@ import email.utils
 import json
 import random
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.parse
@@ -24,8 +25,11 @@ MAX_RETRY_AFTER_S = 60.0
 
 
 class Transport:
-    def __init__(self, base_url, token, timeout=60.0, max_retries=4, backoff_s=0.5, sleep=time.sleep):
+    def __init__(self, base_url, token, timeout=60.0, max_retries=4, backoff_s=0.5, sleep=time.sleep,
+                 ca_file=None):
         self.base_url = base_url.rstrip("/")
+        # A given CA file replaces the system store (a private CA); verification always stays on.
+        self.ssl_context = ssl.create_default_context(cafile=ca_file) if ca_file else None
         self.token = token
         self.timeout = timeout
         self.max_retries = max_retries
@@ -65,7 +69,7 @@ class Transport:
         headers.update(extra_headers or {})
         request = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with urllib.request.urlopen(request, timeout=timeout, context=self.ssl_context) as response:
                 text = response.read().decode("utf-8")
                 return json.loads(text) if text else None
         except urllib.error.HTTPError as answer:
