@@ -10,6 +10,11 @@
  * result. Results go to the on-disk spool before they are posted, and leave it
  * only when acknowledged.
  *
+ * Heartbeats mark the held tasks that wait for nodes (with blocks: not on a
+ * worker yet), which the service reports as `waiting-for-nodes`. When that set
+ * changes (a task starts, or begins to wait), the next heartbeat comes early,
+ * at most one per EARLY_HEARTBEAT_GAP_MS, so users see it soon.
+ *
  * Stopping: the first stop stops leasing, hands back tasks not yet started,
  * lets running ones finish within the grace period (then hands them back too),
  * and posts what it can. A second stop kills everything at once; the service
@@ -62,6 +67,8 @@ export interface AgentStats {
 }
 
 const RESULT_BATCH = 500;
+/** An early heartbeat (tasks started or began waiting for nodes) comes at least this long after the previous one. */
+const EARLY_HEARTBEAT_GAP_MS = 1_000;
 
 export class EndpointAgent {
   private readonly held = new Map<string, HeldTask>();
@@ -73,6 +80,10 @@ export class EndpointAgent {
   private readonly log: Logger;
   private flushing: Promise<void> | undefined;
   private roomFreed: (() => void) | undefined;
+  /** The held tasks the last heartbeat reported waiting for nodes. */
+  private reportedWaiting = new Set<string>();
+  private heartbeatWanted = false;
+  private wakeHeartbeat: (() => void) | undefined;
   private connected = false;
   private lastBusyAt = Date.now();
   private stopRequests = 0;
@@ -84,6 +95,7 @@ export class EndpointAgent {
     this.queue = new PQueue({ concurrency: deps.executor.capacity ? Infinity : deps.settings.maxWorkers });
     this.log = deps.logger.child({ endpointId: deps.endpointId });
     deps.executor.onCapacityChange?.(() => this.wakeLeaseLoop());
+    deps.executor.onWaitingChange?.(() => this.waitingChanged());
   }
 
   /** Runs until stopped; rejects with the fatal error when the service refuses the credential. */
@@ -340,15 +352,45 @@ export class EndpointAgent {
         this.log.info({ idleMs: Date.now() - this.lastBusyAt }, 'idle for idle_shutdown_after: stopping');
         this.stop();
       }
-      await sleep(settings.heartbeatMs, this.stopped.signal);
+      await this.pauseBetweenHeartbeats();
     }
+  }
+
+  /** The executor's waiting tasks changed: heartbeat early if what the service was told is out of date. */
+  private waitingChanged(): void {
+    const now = new Set(this.deps.executor.waitingForNodes?.() ?? []);
+    const same = now.size === this.reportedWaiting.size && [...now].every((id) => this.reportedWaiting.has(id));
+    if (same) return;
+    this.heartbeatWanted = true;
+    this.wakeHeartbeat?.();
+  }
+
+  /** heartbeat_period, or less when an early heartbeat is wanted (but not within EARLY_HEARTBEAT_GAP_MS). */
+  private async pauseBetweenHeartbeats(): Promise<void> {
+    const { heartbeatMs } = this.deps.settings;
+    const cut = new AbortController();
+    const signal = AbortSignal.any([this.stopped.signal, cut.signal]);
+    const wanted = new Promise<void>((resolve) => {
+      this.wakeHeartbeat = resolve;
+      if (this.heartbeatWanted) resolve();
+    });
+    const early = sleep(Math.min(heartbeatMs, EARLY_HEARTBEAT_GAP_MS), signal).then(() => wanted);
+    await Promise.race([sleep(heartbeatMs, signal), early]);
+    this.wakeHeartbeat = undefined;
+    cut.abort();
   }
 
   private async heartbeat(): Promise<void> {
     const { client, credential, endpointId, executor, settings } = this.deps;
     const stats = this.stats();
     const executorStats = executor.stats();
-    const leases = [...this.held.values()].map((t) => ({ task_id: t.lease.task_id, lease_token: t.lease.lease_token }));
+    this.heartbeatWanted = false; // this heartbeat reports the current state; changes after this point want another
+    const waitingForNodes = new Set(executor.waitingForNodes?.() ?? []);
+    const leases = [...this.held.values()].map((t) => ({
+      task_id: t.lease.task_id,
+      lease_token: t.lease.lease_token,
+      ...(waitingForNodes.has(t.lease.task_id) ? { waiting_for_nodes: true } : {}),
+    }));
     const sentTokens = new Map(leases.map((l) => [l.task_id, l.lease_token]));
     const answer = await client.heartbeat(credential, endpointId, {
       total_workers: executorStats.totalWorkers,
@@ -366,6 +408,7 @@ export class EndpointAgent {
         ...executor.details?.(),
       },
     });
+    this.reportedWaiting = new Set(leases.filter((l) => l.waiting_for_nodes).map((l) => l.task_id));
     for (const taskId of [...answer.cancel, ...answer.lost]) {
       const task = this.held.get(taskId);
       if (!task) continue;

@@ -68,6 +68,10 @@ export interface Executor {
   /** Called when capacity() may have grown (a manager connected, a slot freed). */
   onCapacityChange?(listener: () => void): void;
   details?(): ExecutorDetails;
+  /** Tasks (ids) given to run() that wait for nodes: not on a worker yet (their block is still to come). */
+  waitingForNodes?(): string[];
+  /** Called when waitingForNodes() may have changed (a task started, or began to wait). */
+  onWaitingChange?(listener: () => void): void;
   /** Stopping: tasks not yet on a worker are given up (their run() settles) and their ids returned, to be handed back. */
   withdrawWaiting?(): string[];
   start(): Promise<void>;

@@ -5,7 +5,8 @@
  */
 export type Runtime = 'python' | 'javascript' | 'shell';
 export type Serializer = 'json' | 'pickle';
-export type TaskStatus = 'waiting-for-ep' | 'running' | 'success' | 'failed' | 'cancelled';
+/** waiting-for-nodes: leased by an endpoint that waits for nodes (a block in the batch scheduler's queue). */
+export type TaskStatus = 'waiting-for-ep' | 'waiting-for-nodes' | 'running' | 'success' | 'failed' | 'cancelled';
 
 export interface TaskException {
   type: string;

@@ -97,6 +97,7 @@ export class BlockExecutor implements Executor {
   private readonly blocks = new Map<string, Block>();
   private readonly waiting: Pending[] = [];
   private readonly capacityListeners: (() => void)[] = [];
+  private readonly waitingListeners: (() => void)[] = [];
   private readonly stopping = new AbortController();
   private server: Server | undefined;
   private port = 0;
@@ -157,6 +158,7 @@ export class BlockExecutor implements Executor {
       signal.addEventListener('abort', pending.onAbort, { once: true });
       this.waiting.push(pending);
       this.dispatch();
+      this.waitingChanged();
     });
   }
 
@@ -165,6 +167,7 @@ export class BlockExecutor implements Executor {
     if (index >= 0) {
       this.waiting.splice(index, 1);
       pending.resolve(failed('TaskCancelled', 'the task was cancelled before it started'));
+      this.waitingChanged();
       return;
     }
     // On a manager: it kills the task and answers with its outcome (or is lost, which also settles it).
@@ -173,6 +176,12 @@ export class BlockExecutor implements Executor {
 
   /** Hands waiting tasks to the least busy managers with a free slot. */
   private dispatch(): void {
+    const waitingBefore = this.waiting.length;
+    this.dispatchWaiting();
+    if (this.waiting.length !== waitingBefore) this.waitingChanged();
+  }
+
+  private dispatchWaiting(): void {
     while (this.waiting.length > 0) {
       let best: Manager | undefined;
       for (const block of this.blocks.values()) {
@@ -463,6 +472,18 @@ export class BlockExecutor implements Executor {
 
   private capacityChanged(): void {
     for (const listener of this.capacityListeners) listener();
+  }
+
+  waitingForNodes(): string[] {
+    return this.waiting.map((pending) => pending.task.taskId);
+  }
+
+  onWaitingChange(listener: () => void): void {
+    this.waitingListeners.push(listener);
+  }
+
+  private waitingChanged(): void {
+    for (const listener of this.waitingListeners) listener();
   }
 
   stats() {

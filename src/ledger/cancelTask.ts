@@ -19,7 +19,7 @@ export async function cancelTask(db: Knex, input: { submitter: string; taskId: s
     const changed = await trx('tasks')
       .where({ id: input.taskId })
       .whereIn('state', [WAITING, RUNNING])
-      .update({ state: CANCELLED, exception: JSON.stringify(exception), completed_at: now(trx), lease_expires_at: null });
+      .update({ state: CANCELLED, exception: JSON.stringify(exception), completed_at: now(trx), lease_expires_at: null, waiting_for_nodes_since: null });
     if (changed === 0) throw new TaskAlreadyFinished(`task ${input.taskId} finished meanwhile`);
     return toTaskRecord(await trx('tasks').select(...STATUS_COLUMNS).where({ id: input.taskId }).first());
   });

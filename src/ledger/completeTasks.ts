@@ -115,7 +115,7 @@ async function storeResults(trx: Knex.Transaction, rows: StoredValues[]): Promis
     for (const row of rows) {
       changed += await trx('tasks')
         .where({ id: row.id, state: RUNNING })
-        .update({ state: row.state, result: row.result, result_serializer: row.serializer, exception: row.exception, completed_at: now(trx), lease_expires_at: null });
+        .update({ state: row.state, result: row.result, result_serializer: row.serializer, exception: row.exception, completed_at: now(trx), lease_expires_at: null, waiting_for_nodes_since: null });
     }
     return changed;
   }
@@ -129,6 +129,7 @@ async function storeResults(trx: Knex.Transaction, rows: StoredValues[]): Promis
       exception: caseExpression(trx, 'id', rows.map((s) => [s.id, s.exception])),
       completed_at: now(trx),
       lease_expires_at: null,
+      waiting_for_nodes_since: null,
     });
 }
 

@@ -4,16 +4,23 @@
  * cancelled, and leases it no longer holds (expired and handed on).
  * Only listed leases are extended, so a restarted endpoint cannot keep alive
  * the leases its previous process died with.
+ *
+ * A lease may say its task waits for nodes (not on a worker yet): the task is
+ * then reported `waiting-for-nodes`, from the first heartbeat that said so;
+ * a valid lease that no longer says so clears it (the task started). Stale
+ * tokens change nothing, like the extension itself.
  */
 import type { Knex } from 'knex';
 import { dialectOf } from '../db/connect.js';
-import { nowPlus } from '../db/clock.js';
+import { nowPlus, nowSql } from '../db/clock.js';
 import { inTransaction } from '../db/transaction.js';
 import { CANCELLED, RUNNING } from './model.js';
 
 export interface HeldLease {
   task_id: string;
   lease_token: string;
+  /** The endpoint holds the task but waits for nodes to run it on. */
+  waiting_for_nodes?: boolean;
 }
 
 export interface Extended {
@@ -36,20 +43,26 @@ export async function extendLeases(
       if (dialectOf(db) === 'mysql') select.forUpdate();
       for (const row of await select) rows.set(row.id, row);
     }
-    const valid: string[] = [];
+    const waitingForNodes: string[] = [];
+    const started: string[] = [];
     for (const lease of input.leases) {
       const row = rows.get(lease.task_id);
       if (!row || row.endpoint_id !== input.endpointId || row.lease_token !== lease.lease_token) answer.lost.push(lease.task_id);
       else if (row.state === CANCELLED) answer.cancel.push(lease.task_id);
-      else if (row.state === RUNNING) valid.push(lease.task_id);
+      else if (row.state === RUNNING) (lease.waiting_for_nodes ? waitingForNodes : started).push(lease.task_id);
       // finished under this token: its result is stored; nothing to extend or stop.
     }
-    for (let start = 0; start < valid.length; start += 500) {
-      answer.extended += await trx('tasks')
-        .whereIn('id', valid.slice(start, start + 500))
-        .andWhere('state', RUNNING)
-        .update({ lease_expires_at: nowPlus(trx, input.leaseMs) });
-    }
+    const extend = async (ids: string[], waiting: Knex.Raw | null) => {
+      for (let start = 0; start < ids.length; start += 500) {
+        answer.extended += await trx('tasks')
+          .whereIn('id', ids.slice(start, start + 500))
+          .andWhere('state', RUNNING)
+          .update({ lease_expires_at: nowPlus(trx, input.leaseMs), waiting_for_nodes_since: waiting });
+      }
+    };
+    // Keep the time it first waited; the rows are locked (MySQL) or we are the only writer (SQLite).
+    await extend(waitingForNodes, trx.raw(`COALESCE(waiting_for_nodes_since, ${nowSql(trx)})`));
+    await extend(started, null);
     return answer;
   });
 }

@@ -47,6 +47,7 @@ export async function leaseTasks(
         lease_expires_at: nowPlus(trx, input.leaseMs),
         leased_at: now(trx),
         attempts: trx.raw('attempts + 1'),
+        waiting_for_nodes_since: null, // a new lease: nothing reported under it yet
       });
     return rows.map((row) => ({
       taskId: row.id,

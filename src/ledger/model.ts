@@ -8,8 +8,14 @@ export const RUNNING = 'running';
 export const SUCCESS = 'success';
 export const FAILED = 'failed';
 export const CANCELLED = 'cancelled';
+/**
+ * Not a ledger state: how a `running` task is reported while its endpoint
+ * says it waits for nodes (a block still in the scheduler's queue).
+ */
+export const WAITING_FOR_NODES = 'waiting-for-nodes';
 
-export type TaskState = TaskRecord['status'];
+/** The ledger's states (the `state` column). */
+export type TaskState = Exclude<TaskRecord['status'], typeof WAITING_FOR_NODES>;
 export type Serializer = 'json' | 'pickle';
 export const FINISHED_STATES: readonly TaskState[] = [SUCCESS, FAILED, CANCELLED];
 
@@ -48,23 +54,30 @@ export interface TaskRow {
   result_serializer: Serializer | null;
   exception: string | null;
   attempt_history: string | null;
+  waiting_for_nodes_since: number | null;
 }
 
 /** Columns a status read needs: everything but the (possibly large) payload. */
 export const STATUS_COLUMNS = [
   'id', 'task_group_id', 'function_id', 'endpoint_id', 'submitter', 'state', 'attempts', 'created_at',
   'leased_at', 'completed_at', 'result', 'result_serializer', 'exception', 'attempt_history',
+  'waiting_for_nodes_since',
 ] as const;
 
 export function isFinished(state: TaskState): boolean {
   return FINISHED_STATES.includes(state);
 }
 
+/** The status users see: the ledger's state, with a running task its endpoint reported waiting for nodes shown as such. */
+export function reportedStatus(row: { state: TaskState; waiting_for_nodes_since?: number | null }): TaskRecord['status'] {
+  return row.state === RUNNING && row.waiting_for_nodes_since != null ? WAITING_FOR_NODES : row.state;
+}
+
 export function toTaskRecord(row: Omit<TaskRow, 'payload' | 'seq' | 'serializer' | 'lease_token' | 'lease_expires_at'>): TaskRecord {
   const history = parseStored<AttemptRecord[]>(row.attempt_history, []);
   return {
     task_id: row.id,
-    status: row.state,
+    status: reportedStatus(row),
     pending: !isFinished(row.state),
     task_group_id: row.task_group_id,
     function_id: row.function_id,

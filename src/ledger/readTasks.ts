@@ -1,7 +1,7 @@
 /** Reads of the ledger for users: tasks by id, task groups, and per-endpoint counts. */
 import type { Knex } from 'knex';
 import { TaskGroupNotFound } from '../errors.js';
-import { RUNNING, STATUS_COLUMNS, WAITING, toTaskRecord } from './model.js';
+import { RUNNING, STATUS_COLUMNS, WAITING, reportedStatus, toTaskRecord } from './model.js';
 import type { TaskRecord } from '../generated/schemas/task.js';
 import type { TaskGroupResponse } from '../generated/schemas/task-group.js';
 
@@ -24,7 +24,7 @@ export async function readTaskGroup(
   if (!group || group.submitter !== input.submitter) throw new TaskGroupNotFound(`task group ${input.taskGroupId} not found`);
   const [{ total }] = await db('tasks').where({ task_group_id: input.taskGroupId }).count({ total: '*' });
   const rows = await db('tasks')
-    .select('id', 'state', 'function_id', 'endpoint_id')
+    .select('id', 'state', 'waiting_for_nodes_since', 'function_id', 'endpoint_id')
     .where({ task_group_id: input.taskGroupId })
     .orderBy('seq')
     .offset(input.offset)
@@ -34,7 +34,7 @@ export async function readTaskGroup(
     total: Number(total),
     tasks: rows.map((row) => ({
       id: row.id,
-      status: row.state,
+      status: reportedStatus(row),
       pending: row.state === WAITING || row.state === RUNNING,
       function_id: row.function_id,
       endpoint_id: row.endpoint_id,

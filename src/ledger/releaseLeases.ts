@@ -14,7 +14,7 @@ export async function releaseLeases(db: Knex, input: { endpointId: string; lease
     for (const lease of input.leases) {
       const changed = await trx('tasks')
         .where({ id: lease.task_id, endpoint_id: input.endpointId, lease_token: lease.lease_token, state: RUNNING })
-        .update({ state: WAITING, lease_token: null, lease_expires_at: null, leased_at: null, attempts: trx.raw('attempts - 1') });
+        .update({ state: WAITING, lease_token: null, lease_expires_at: null, leased_at: null, attempts: trx.raw('attempts - 1'), waiting_for_nodes_since: null });
       if (changed > 0) released.push(lease.task_id);
     }
     return released;

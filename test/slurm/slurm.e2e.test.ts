@@ -178,4 +178,24 @@ if (missing) {
     t.is(done[id].attempts, 2);
     t.deepEqual(done[id].details.attempt_history.map((a: { reason: string }) => a.reason), ['WorkerLost']);
   });
+
+  test.serial('a task whose block is held in the queue is waiting-for-nodes, then running once Slurm starts the job', async (t) => {
+    // --hold: the job stays PENDING (JobHeldUser) until released, as a job waiting for nodes would.
+    const { live, endpoint, fn, marker, record, ownJobs } = await setup(t, slurmProvider({ scheduler_options: ['#SBATCH --hold'] }));
+    const [id] = await submit(live, endpoint.endpointId, fn, [[marker, record]]);
+    const statusOf = async () => (await live.call('GET', `/v2/tasks/${id}`)).body.status as string;
+    await waitFor(async () => (await statusOf()) === 'waiting-for-nodes', 'the task to be reported waiting-for-nodes', 60_000);
+    const [job] = ownJobs();
+    t.is(job?.state, 'PENDING', JSON.stringify(ownJobs()));
+    t.deepEqual(records(record), [], 'nothing ran yet');
+    await waitFor(async () => (await blocksOf(live, endpoint.endpointId)).some((b) => b.job_id === job.id && b.state === 'pending'), 'the status to show the block pending');
+
+    cluster!.run('scontrol', ['release', job.id]);
+    await waitFor(async () => records(record).length === 1 && (await statusOf()) === 'running', 'the task to run in the job and be reported running', 120_000);
+    t.is(records(record)[0].jobId, job.id);
+    writeFileSync(marker, '');
+    const done = await waitForTasks(live, [id]);
+    t.like(done[id], { status: 'success', attempts: 1 });
+    t.is(JSON.parse(done[id].result), job.id);
+  });
 }
