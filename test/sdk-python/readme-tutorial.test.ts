@@ -41,5 +41,7 @@ serviceTest("the README's Python tutorial runs as written", async (t, live) => {
   t.is(lines[3], 'Exception deterministic failure');
   t.is(lines[4], '[0, 1, 4, 9, 16, 25, 36, 49, 64, 81]');
   t.regex(stdout, /\| hello_world +\| [0-9a-f-]{36} \| python/);
-  t.is(lines.at(-2), 'online 2 0'); // status, total_workers (max_workers: 2), outstanding_tasks
+  // status, total_workers (max_workers: 2), outstanding_tasks (as of the last heartbeat, which may
+  // have been sent while a task of the script was still outstanding)
+  t.regex(lines.at(-2)!, /^online 2 \d+$/);
 });
