@@ -27,7 +27,7 @@ import { asError } from '../src/errors.js';
 import { sleep } from '../src/util/time.js';
 import { Backoff } from './backoff.js';
 import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors.js';
-import type { HeldLease, PostedResult, ServiceClient } from './client.js';
+import { MAX_LEASE_TASKS, type HeldLease, type PostedResult, type ServiceClient } from './client.js';
 import type { ResultSpool, SpooledResult } from './spool.js';
 import type { EndpointSettings } from './config.js';
 import type { Executor, TaskOutcome, TaskToRun } from './execution.js';
@@ -184,7 +184,8 @@ export class EndpointAgent {
         continue;
       }
       try {
-        const response = await client.lease(credential, endpointId, room, settings.pollWaitMs, this.leasing.signal);
+        // More room than one request may ask for is filled over several polls.
+        const response = await client.lease(credential, endpointId, Math.min(room, MAX_LEASE_TASKS), settings.pollWaitMs, this.leasing.signal);
         this.markConnected(true, backoff);
         for (const lease of response.tasks) this.accept(lease, response.functions[lease.function_id]);
       } catch (error) {
@@ -483,6 +484,15 @@ export class EndpointAgent {
       if (this.connected) this.log.warn({ during, err: error.message }, 'service unreachable; retrying with backoff');
       else this.log.debug({ during, err: error.message }, 'service still unreachable');
       this.connected = false;
+      return true;
+    }
+    if (error instanceof ServiceRejected) {
+      // A 4xx other than the credential means this agent sent what the service does not accept:
+      // a bug, not an outage. Retrying cannot fix it, but stopping would strand held tasks, so say it loudly.
+      this.log.error(
+        { during, status: error.status, code: error.serviceCode, reason: error.message },
+        `BUG: the service refused the ${during} request (${error.status} ${error.serviceCode}); retrying with backoff, which will not help until the endpoint or service is fixed: ${error.message}`,
+      );
       return true;
     }
     this.log.error({ during, err: asError(error) }, 'service call failed');

@@ -5,8 +5,10 @@
  * caller's choice, since only the caller knows whether waiting is right.
  */
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { got, type Got, RequestError } from 'got';
 import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors.js';
+import { packageRoot } from '../src/util/paths.js';
 import type { EndpointLeaseResponse } from '../src/generated/schemas/endpoint-lease-response.js';
 import type { EndpointResultsRequest } from '../src/generated/schemas/endpoint-results.js';
 import type { EndpointResultsResponse } from '../src/generated/schemas/endpoint-results-response.js';
@@ -17,6 +19,20 @@ import type { EndpointRegisterResponse } from '../src/generated/schemas/endpoint
 
 export type PostedResult = EndpointResultsRequest['results'][number];
 export type HeldLease = { task_id: string; lease_token: string };
+
+/**
+ * The most tasks one lease request may ask for: the max_tasks maximum in
+ * schemas/endpoint-lease.json, read from the schema so the two cannot drift
+ * (asking for more is a 400, and an endpoint with more room would never lease).
+ */
+export const MAX_LEASE_TASKS: number = leaseRequestMaximum();
+
+function leaseRequestMaximum(): number {
+  const schema = JSON.parse(readFileSync(path.join(packageRoot(), 'schemas', 'endpoint-lease.json'), 'utf8')) as {
+    properties: { max_tasks: { maximum: number } };
+  };
+  return schema.properties.max_tasks.maximum;
+}
 
 export class ServiceClient {
   private readonly http: Got;
@@ -43,7 +59,7 @@ export class ServiceClient {
   }
 
   lease(credential: string, endpointId: string, maxTasks: number, waitMs: number, signal?: AbortSignal): Promise<EndpointLeaseResponse> {
-    return this.call('POST', `v3/endpoints/${endpointId}/lease`, credential, { max_tasks: maxTasks, wait_s: waitMs / 1000 }, waitMs + 30_000, signal);
+    return this.call('POST', `v3/endpoints/${endpointId}/lease`, credential, { max_tasks: Math.min(maxTasks, MAX_LEASE_TASKS), wait_s: waitMs / 1000 }, waitMs + 30_000, signal);
   }
 
   postResults(credential: string, endpointId: string, results: PostedResult[]): Promise<EndpointResultsResponse> {
