@@ -30,7 +30,7 @@ import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors
 import { MAX_LEASE_TASKS, type HeldLease, type PostedResult, type ServiceClient } from './client.js';
 import type { ResultSpool, SpooledResult } from './spool.js';
 import type { EndpointSettings } from './config.js';
-import type { Executor, TaskOutcome, TaskToRun } from './execution.js';
+import type { Executor, RemoteException, TaskOutcome, TaskToRun } from './execution.js';
 import type { EndpointLeaseResponse } from '../src/generated/schemas/endpoint-lease-response.js';
 
 type LeasedTask = EndpointLeaseResponse['tasks'][number];
@@ -143,7 +143,7 @@ export class EndpointAgent {
     const leftovers = spool.pending();
     if (leftovers.length > 0) {
       this.log.info({ results: leftovers.length }, 'posting results kept from a previous run');
-      this.outbox.push(...leftovers);
+      this.outbox.push(...leftovers.map(acceptableResult));
       this.scheduleFlush();
     }
     const heartbeats = this.heartbeatLoop();
@@ -317,6 +317,13 @@ export class EndpointAgent {
           else this.replaceTooLarge(batch[0]);
           continue;
         }
+        if (error instanceof ServiceRejected && error.status === 400) {
+          // The service refused the batch's content. Post halves until the offending result is
+          // alone, then report it as a failure the service accepts, so it cannot hold up the rest.
+          if (batch.length > 1) batchSize = Math.ceil(batch.length / 2);
+          else this.replaceInvalid(batch[0], error);
+          continue;
+        }
         if (!this.handleServiceError(error, 'results')) return;
         await sleep(backoff.next(error instanceof ServiceUnreachable ? error.retryAfterMs : 0), this.stopped.signal);
       }
@@ -335,6 +342,31 @@ export class EndpointAgent {
     };
     this.deps.spool.write(failure);
     this.outbox[this.outbox.indexOf(result)] = failure;
+  }
+
+  /** A result the service refused as malformed becomes a ResultInvalid failure; if even that is refused, it is dropped. */
+  private replaceInvalid(result: SpooledResult, error: ServiceRejected): void {
+    const { spool } = this.deps;
+    const at = this.outbox.indexOf(result);
+    if (result.status === 'failed' && result.exception?.type === 'ResultInvalid') {
+      // Not the result's content but its identity (task id, lease token) is refused: nothing to post.
+      this.log.error({ taskId: result.task_id, reason: error.message }, 'BUG: the service refused even the ResultInvalid failure; dropping the result (its lease will expire)');
+      this.outbox.splice(at, 1);
+      spool.remove(result);
+      const held = this.held.get(result.task_id);
+      if (held && held.lease.attempt === result.attempt) this.held.delete(result.task_id);
+      return;
+    }
+    this.log.error({ taskId: result.task_id, code: error.serviceCode, reason: error.message }, 'BUG: the service refused this result as malformed; reporting ResultInvalid instead');
+    const failure: SpooledResult = {
+      task_id: result.task_id,
+      lease_token: result.lease_token,
+      attempt: result.attempt,
+      status: 'failed',
+      exception: { type: 'ResultInvalid', message: `the endpoint produced a result the service refused: ${error.message}` },
+    };
+    spool.write(failure);
+    this.outbox[at] = failure;
   }
 
   // --- heartbeats ----------------------------------------------------------
@@ -503,7 +535,39 @@ export class EndpointAgent {
 function toPosted(lease: LeasedTask, outcome: TaskOutcome): SpooledResult {
   const base = { task_id: lease.task_id, lease_token: lease.lease_token, attempt: lease.attempt };
   if (outcome.status === 'success') return { ...base, status: 'success', result: outcome.result, result_serializer: outcome.resultSerializer };
-  return { ...base, status: 'failed', exception: outcome.exception, ...(outcome.retry ? { retry: true } : {}) };
+  return { ...base, status: 'failed', exception: acceptableException(outcome.exception), ...(outcome.retry ? { retry: true } : {}) };
+}
+
+/** schemas/endpoint-results.json: exception.type is at most this many characters. */
+const EXCEPTION_TYPE_MAX = 256;
+
+/**
+ * An exception as the results schema accepts it. Its fields come from user code
+ * (a Python class name can be any length, a JS error's name any value), and one
+ * result the service refuses would hold up every result posted with it.
+ */
+export function acceptableException(raw: unknown): RemoteException {
+  const fields = (raw !== null && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const type = Array.from(textOf(fields.type)).slice(0, EXCEPTION_TYPE_MAX).join('') || 'Exception';
+  const exception: RemoteException = { type, message: textOf(fields.message) };
+  if (typeof fields.traceback === 'string') exception.traceback = fields.traceback;
+  if (typeof fields.serialized === 'string') exception.serialized = fields.serialized;
+  return exception;
+}
+
+function textOf(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === undefined || value === null) return '';
+  try {
+    return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** A spooled result (perhaps from an older version) made acceptable where it can be. */
+function acceptableResult(result: SpooledResult): SpooledResult {
+  return result.status === 'failed' && result.exception ? { ...result, exception: acceptableException(result.exception) } : result;
 }
 
 function stripAttempt({ attempt: _attempt, ...posted }: SpooledResult): PostedResult {
