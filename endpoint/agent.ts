@@ -197,6 +197,16 @@ export class EndpointAgent {
   }
 
   private accept(lease: LeasedTask, fn: LeasedFunction | undefined): void {
+    const earlier = this.held.get(lease.task_id);
+    if (earlier && earlier.lease.lease_token !== lease.lease_token) {
+      // The service re-leased a task we still hold (we stalled past its lease, and the lease loop
+      // heard of the new attempt before a heartbeat said the old one was lost). The old attempt's
+      // lease is gone: stop it, and never post its result. A result already being reported is
+      // refused by the service on its stale token.
+      this.log.warn({ taskId: lease.task_id, attempt: earlier.lease.attempt, newAttempt: lease.attempt }, 'task leased again: dropping the superseded attempt');
+      earlier.dropped = true;
+      earlier.controller.abort();
+    }
     const task: HeldTask = { lease, fn, controller: new AbortController(), phase: 'queued', dropped: false, handBack: false };
     this.held.set(lease.task_id, task);
     this.lastBusyAt = Date.now();
@@ -252,7 +262,7 @@ export class EndpointAgent {
     this.lastBusyAt = Date.now();
     if (task.dropped || !outcome || task.handBack) {
       if (!task.dropped) this.handBack([task]);
-      else this.held.delete(task.lease.task_id);
+      else this.forget(task);
     } else {
       task.phase = 'reporting';
       const result = toPosted(task.lease, outcome);
@@ -263,8 +273,13 @@ export class EndpointAgent {
     this.wakeLeaseLoop();
   }
 
+  /** Stops holding this attempt, unless a newer attempt of the task has taken its place. */
+  private forget(task: HeldTask): void {
+    if (this.held.get(task.lease.task_id) === task) this.held.delete(task.lease.task_id);
+  }
+
   private handBack(tasks: HeldTask[]): void {
-    for (const task of tasks) this.held.delete(task.lease.task_id);
+    for (const task of tasks) this.forget(task);
     const leases: HeldLease[] = tasks.map((t) => ({ task_id: t.lease.task_id, lease_token: t.lease.lease_token }));
     if (leases.length === 0) return;
     // Best effort: if the service is unreachable the leases simply expire and the tasks are retried.
