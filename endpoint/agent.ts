@@ -265,7 +265,7 @@ export class EndpointAgent {
       else this.forget(task);
     } else {
       task.phase = 'reporting';
-      const result = toPosted(task.lease, outcome);
+      const result = this.withinSizeLimit(toPosted(task.lease, outcome));
       this.deps.spool.write(result);
       this.outbox.push(result);
       this.scheduleFlush();
@@ -276,6 +276,21 @@ export class EndpointAgent {
   /** Stops holding this attempt, unless a newer attempt of the task has taken its place. */
   private forget(task: HeldTask): void {
     if (this.held.get(task.lease.task_id) === task) this.held.delete(task.lease.task_id);
+  }
+
+  /** A result over max_result_bytes becomes the TaskResultTooLarge failure before it is spooled or sent. */
+  private withinSizeLimit(result: SpooledResult): SpooledResult {
+    const limit = this.deps.settings.maxResultBytes;
+    const size = resultBytes(result);
+    if (size <= limit) return result;
+    this.log.warn({ taskId: result.task_id, bytes: size, limit }, 'result larger than max_result_bytes; reporting TaskResultTooLarge');
+    return {
+      task_id: result.task_id,
+      lease_token: result.lease_token,
+      attempt: result.attempt,
+      status: 'failed',
+      exception: { type: 'TaskResultTooLarge', message: `the task's result is ${size} bytes; endpoint ${this.deps.settings.name} reports results up to ${limit} bytes (max_result_bytes)` },
+    };
   }
 
   private handBack(tasks: HeldTask[]): void {
@@ -551,6 +566,11 @@ function toPosted(lease: LeasedTask, outcome: TaskOutcome): SpooledResult {
   const base = { task_id: lease.task_id, lease_token: lease.lease_token, attempt: lease.attempt };
   if (outcome.status === 'success') return { ...base, status: 'success', result: outcome.result, result_serializer: outcome.resultSerializer };
   return { ...base, status: 'failed', exception: acceptableException(outcome.exception), ...(outcome.retry ? { retry: true } : {}) };
+}
+
+/** The bytes the service counts against its result limit: the result, or the serialized exception. */
+function resultBytes(result: SpooledResult): number {
+  return Buffer.byteLength(result.result ?? '') + Buffer.byteLength(result.exception?.serialized ?? '');
 }
 
 /** schemas/endpoint-results.json: exception.type is at most this many characters. */

@@ -36,12 +36,17 @@ export interface EndpointSettings {
   pollWaitMs: number;
   taskWalltimeMs: number;
   shellOutputCap: number;
+  /** Larger results fail locally with TaskResultTooLarge instead of being sent. */
+  maxResultBytes: number;
   graceMs: number;
   idleShutdownMs: number;
   caFile: string | null;
   provider: ProviderSettings;
   logLevel: string;
 }
+
+/** The service's default limit on a stored result (its max_result_bytes). */
+export const DEFAULT_MAX_RESULT_BYTES = 10 * 1024 * 1024;
 
 export function defaultMaxWorkers(): number {
   return 2 * os.availableParallelism();
@@ -87,6 +92,7 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
     pollWaitMs: duration('poll_wait', config.poll_wait ?? '20s'),
     taskWalltimeMs: duration('task_walltime', config.task_walltime ?? '24h'),
     shellOutputCap: config.shell_output_cap ?? 65536,
+    maxResultBytes: config.max_result_bytes ?? DEFAULT_MAX_RESULT_BYTES,
     graceMs: duration('grace_period', config.grace_period ?? '30s'),
     idleShutdownMs: duration('idle_shutdown_after', config.idle_shutdown_after ?? 0),
     caFile: config.ca_file ?? null,
@@ -146,6 +152,11 @@ poll_wait: 20s
 # bytes kept of a shell task's stdout and stderr.
 task_walltime: 24h
 shell_output_cap: 65536
+
+# Largest result (or serialized exception) in bytes this endpoint reports; a
+# larger one fails the task with TaskResultTooLarge before it is sent. The
+# service has its own limit (10 MiB by default); keep this at or below it.
+max_result_bytes: ${DEFAULT_MAX_RESULT_BYTES}
 
 # On stop: how long running tasks may finish before they are handed back.
 grace_period: 30s
