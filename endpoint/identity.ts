@@ -1,5 +1,6 @@
-/** endpoint.json: the id and credential the service issued, kept with mode 0600. */
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+/** endpoint.json: the id and credential the service issued, kept with mode 0600 and replaced atomically. */
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomically } from './atomicFile.js';
 import type { EndpointPaths } from './paths.js';
 
 export interface EndpointIdentity {
@@ -14,6 +15,6 @@ export function readIdentity(paths: EndpointPaths): EndpointIdentity | undefined
 }
 
 export function writeIdentity(paths: EndpointPaths, identity: EndpointIdentity): void {
-  writeFileSync(paths.identity, JSON.stringify(identity, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(paths.identity, 0o600);
+  // A crash mid-write must not leave a truncated file: the credential would be lost with it.
+  writeFileAtomically(paths.identity, JSON.stringify(identity, null, 2) + '\n', 0o600);
 }

@@ -1,11 +1,13 @@
 /**
  * Results wait on local disk until the service acknowledges them, so a result
  * survives the service being down and the endpoint restarting. One file per
- * (task, attempt), written to a temp name then renamed: a crash never leaves a
- * half-written result that looks whole.
+ * (task, attempt), written atomically and fsynced (endpoint/atomicFile.ts): a
+ * crash never leaves a half-written result that looks whole, and an
+ * acknowledged-later result is on disk before it is posted.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { TEMP_SUFFIX, writeFileAtomically } from './atomicFile.js';
 import type { PostedResult } from './client.js';
 
 export interface SpooledResult extends PostedResult {
@@ -22,10 +24,7 @@ export class ResultSpool {
   }
 
   write(result: SpooledResult): void {
-    const final = this.file(result);
-    const temp = `${final}.tmp`;
-    writeFileSync(temp, JSON.stringify(result), { mode: 0o600 });
-    renameSync(temp, final);
+    writeFileAtomically(this.file(result), JSON.stringify(result), 0o600);
   }
 
   remove(result: { task_id: string; attempt: number }): void {
@@ -37,7 +36,7 @@ export class ResultSpool {
     const results: SpooledResult[] = [];
     for (const name of readdirSync(this.dir)) {
       const full = path.join(this.dir, name);
-      if (name.endsWith('.tmp')) {
+      if (name.endsWith(TEMP_SUFFIX)) {
         rmSync(full, { force: true });
         continue;
       }
