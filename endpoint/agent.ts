@@ -67,6 +67,8 @@ export interface AgentStats {
 }
 
 const RESULT_BATCH = 500;
+/** Each pause between heartbeats is heartbeat_period times a random factor in 1 ± this. */
+const HEARTBEAT_JITTER = 0.1;
 /** An early heartbeat (tasks started or began waiting for nodes) comes at least this long after the previous one. */
 const EARLY_HEARTBEAT_GAP_MS = 1_000;
 
@@ -83,6 +85,9 @@ export class EndpointAgent {
   /** The held tasks the last heartbeat reported waiting for nodes. */
   private reportedWaiting = new Set<string>();
   private heartbeatWanted = false;
+  /** The service's lease length, from its last lease or heartbeat answer. */
+  private leaseSeconds: number | undefined;
+  private warnedHeartbeatTooSlow = false;
   private wakeHeartbeat: (() => void) | undefined;
   private connected = false;
   private lastBusyAt = Date.now();
@@ -187,6 +192,7 @@ export class EndpointAgent {
         // More room than one request may ask for is filled over several polls.
         const response = await client.lease(credential, endpointId, Math.min(room, MAX_LEASE_TASKS), settings.pollWaitMs, this.leasing.signal);
         this.markConnected(true, backoff);
+        this.learnLeaseSeconds(response.lease_seconds);
         for (const lease of response.tasks) this.accept(lease, response.functions[lease.function_id]);
       } catch (error) {
         if (this.leasing.signal.aborted) break;
@@ -428,9 +434,32 @@ export class EndpointAgent {
     this.wakeHeartbeat?.();
   }
 
-  /** heartbeat_period, or less when an early heartbeat is wanted (but not within EARLY_HEARTBEAT_GAP_MS). */
+  private learnLeaseSeconds(leaseSeconds: number | undefined): void {
+    if (typeof leaseSeconds === 'number' && leaseSeconds > 0) this.leaseSeconds = leaseSeconds;
+  }
+
+  /**
+   * heartbeat_period, but at most a third of the service's lease: heartbeats renew the
+   * leases, so a slower heartbeat lets every lease expire and every task run again.
+   */
+  private heartbeatPeriodMs(): number {
+    const configured = this.deps.settings.heartbeatMs;
+    if (this.leaseSeconds === undefined) return configured;
+    const bound = (this.leaseSeconds * 1000) / 3;
+    if (configured <= bound) return configured;
+    if (!this.warnedHeartbeatTooSlow) {
+      this.warnedHeartbeatTooSlow = true;
+      this.log.warn(
+        { heartbeatMs: configured, leaseSeconds: this.leaseSeconds, usingMs: Math.round(bound) },
+        'heartbeat_period is more than a third of the service\'s lease; heartbeating every lease_seconds/3 instead',
+      );
+    }
+    return bound;
+  }
+
+  /** heartbeat_period (±10%, so endpoints started together drift apart), or less when an early heartbeat is wanted (but not within EARLY_HEARTBEAT_GAP_MS). */
   private async pauseBetweenHeartbeats(): Promise<void> {
-    const { heartbeatMs } = this.deps.settings;
+    const heartbeatMs = withJitter(this.heartbeatPeriodMs(), HEARTBEAT_JITTER);
     const cut = new AbortController();
     const signal = AbortSignal.any([this.stopped.signal, cut.signal]);
     const wanted = new Promise<void>((resolve) => {
@@ -471,6 +500,7 @@ export class EndpointAgent {
         ...executor.details?.(),
       },
     });
+    this.learnLeaseSeconds(answer.lease_seconds);
     this.reportedWaiting = new Set(leases.filter((l) => l.waiting_for_nodes).map((l) => l.task_id));
     for (const taskId of [...answer.cancel, ...answer.lost]) {
       const task = this.held.get(taskId);
@@ -566,6 +596,11 @@ function toPosted(lease: LeasedTask, outcome: TaskOutcome): SpooledResult {
   const base = { task_id: lease.task_id, lease_token: lease.lease_token, attempt: lease.attempt };
   if (outcome.status === 'success') return { ...base, status: 'success', result: outcome.result, result_serializer: outcome.resultSerializer };
   return { ...base, status: 'failed', exception: acceptableException(outcome.exception), ...(outcome.retry ? { retry: true } : {}) };
+}
+
+/** ms scaled by a random factor in [1 - fraction, 1 + fraction]. */
+export function withJitter(ms: number, fraction: number): number {
+  return ms * (1 - fraction + 2 * fraction * Math.random());
 }
 
 /** The bytes the service counts against its result limit: the result, or the serialized exception. */

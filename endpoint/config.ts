@@ -145,6 +145,8 @@ python: python3
 serializers: [json, pickle]
 
 # Heartbeats report status and renew leases; a long-poll for work waits up to poll_wait.
+# Each pause varies by up to 10%, and is at most a third of the service's lease
+# (the agent warns once and heartbeats faster if heartbeat_period is longer).
 heartbeat_period: 10s
 poll_wait: 20s
 
