@@ -204,11 +204,15 @@ export class EndpointAgent {
 
   private accept(lease: LeasedTask, fn: LeasedFunction | undefined): void {
     const earlier = this.held.get(lease.task_id);
-    if (earlier && earlier.lease.lease_token !== lease.lease_token) {
+    if (earlier && earlier.lease.lease_token === lease.lease_token) {
+      this.log.warn({ taskId: lease.task_id, attempt: lease.attempt }, 'the service sent a lease already held; ignored');
+      return;
+    }
+    if (earlier) {
       // The service re-leased a task we still hold (we stalled past its lease, and the lease loop
       // heard of the new attempt before a heartbeat said the old one was lost). The old attempt's
-      // lease is gone: stop it, and never post its result. A result already being reported is
-      // refused by the service on its stale token.
+      // lease is gone: stop it, and never post its result (a result of it already waiting in the
+      // outbox is dropped by the flush loop; one already in flight is refused on its stale token).
       this.log.warn({ taskId: lease.task_id, attempt: earlier.lease.attempt, newAttempt: lease.attempt }, 'task leased again: dropping the superseded attempt');
       earlier.dropped = true;
       earlier.controller.abort();
@@ -329,6 +333,8 @@ export class EndpointAgent {
     while (this.outbox.length > 0 && !this.stopped.signal.aborted) {
       // Let results that finish together go in one request.
       await new Promise((resolve) => setImmediate(resolve));
+      this.dropSuperseded();
+      if (this.outbox.length === 0) break;
       const batch = this.outbox.slice(0, batchSize);
       try {
         const { results } = await client.postResults(credential, endpointId, batch.map(stripAttempt));
@@ -378,6 +384,18 @@ export class EndpointAgent {
     };
     this.deps.spool.write(failure);
     this.outbox[this.outbox.indexOf(result)] = failure;
+  }
+
+  /** Results of attempts the service has since leased to us again: their leases are gone, so they are never posted. */
+  private dropSuperseded(): void {
+    for (let i = this.outbox.length - 1; i >= 0; i -= 1) {
+      const result = this.outbox[i];
+      const newer = this.held.get(result.task_id);
+      if (!newer || newer.lease.attempt <= result.attempt) continue;
+      this.log.info({ taskId: result.task_id, attempt: result.attempt, newAttempt: newer.lease.attempt }, 'result of a superseded attempt not posted');
+      this.outbox.splice(i, 1);
+      this.deps.spool.remove(result);
+    }
   }
 
   /** A result the service refused as malformed becomes a ResultInvalid failure; if even that is refused, it is dropped. */
