@@ -6,13 +6,16 @@
  *    idempotent submit under a key derived from the request_id (so they are
  *    created once, and a different body under the same id is refused there),
  *    then the action row is inserted with the unique (creator, request_key)
- *    index deciding which twin's row stands; every twin reads that row.
- * A crash between the submit and the insert leaves tasks whose retry finds them.
+ *    index deciding which twin's row stands; the losers' duplicate-key error
+ *    sends them to read that row.
+ * The submit and the insert are two transactions (the ledger's submit owns its
+ * own): a failure between them leaves tasks that a retry of the same
+ * request_id finds again under its dedupe key.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { now } from '../../src/db/clock.js';
-import { inTransaction } from '../../src/db/transaction.js';
+import { inTransaction, isDuplicateKeyError } from '../../src/db/transaction.js';
 import { IdempotencyKeyReused } from '../../src/errors.js';
 import { acceptSubmission } from '../../src/http/submission.js';
 import type { AppContext, ServiceDeps } from '../../src/http/context.js';
@@ -66,9 +69,12 @@ export async function createAction(deps: ServiceDeps, ctx: AppContext, input: Ne
   }
 
   const actionId = randomUUID();
-  const row = await inTransaction(db, async (trx) => {
-    await trx('actions')
-      .insert({
+  let row: ActionRow;
+  try {
+    row = await inTransaction(db, async (trx) => {
+      // A plain INSERT: MySQL's INSERT IGNORE would also turn a value too long
+      // for its column into a warning and commit it truncated.
+      await trx('actions').insert({
         id: actionId,
         creator: input.user.id,
         request_key: requestKey,
@@ -86,19 +92,21 @@ export async function createAction(deps: ServiceDeps, ctx: AppContext, input: Ne
         details: null,
         created_at: now(trx),
         completed_at: null,
-      })
-      .onConflict(['creator', 'request_key'])
-      .ignore();
-    const stored = (await trx('actions').where({ creator: input.user.id, request_key: requestKey }).first()) as ActionRow;
-    if (stored.id === actionId) {
+      });
       const principals = [
         ...input.monitorBy.map((principal) => ({ action_id: actionId, role: 'monitor_by', principal })),
         ...input.manageBy.map((principal) => ({ action_id: actionId, role: 'manage_by', principal })),
       ];
       if (principals.length > 0) await trx('action_principals').insert(principals);
-    }
-    return stored;
-  });
+      return (await trx('actions').where({ id: actionId }).first()) as ActionRow;
+    });
+  } catch (error) {
+    // A concurrent twin inserted its row for this (creator, request_key) first: every twin answers with that row.
+    if (!isDuplicateKeyError(error)) throw error;
+    const stored = (await db('actions').where({ creator: input.user.id, request_key: requestKey }).first()) as ActionRow | undefined;
+    if (!stored) throw error;
+    row = stored;
+  }
   if (row.id === actionId) return { row, created: true };
   // A twin's row stands: it must be for the same request (the ledger's strict key makes that so).
   if (row.request_hash !== input.requestHash) throw new ActionConflict(`request_id ${JSON.stringify(input.requestId)} was already used for a different request`);
