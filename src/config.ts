@@ -117,13 +117,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   for (const key of Object.keys(fileValues)) {
     if (!Object.values(OPTIONS).some((o) => o.file === key)) problems.push(`${env.FUNCX_CONFIG_FILE}: unknown option "${key}"`);
   }
-  if (typeof values.databaseUrl === 'string' && !/^(sqlite|mysql):\/\//.test(values.databaseUrl)) {
-    problems.push(`FUNCX_DATABASE_URL=${JSON.stringify(redactUrl(values.databaseUrl))}: must start with sqlite:// or mysql://`);
-  }
+  if (typeof values.databaseUrl === 'string') problems.push(...databaseUrlProblems(values.databaseUrl));
+  problems.push(...bodyLimitProblems(values));
   problems.push(...authConfigProblems(values), ...serverConfigProblems(values));
   problems.push(...actionProviderProblems(values));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...values, configFile: env.FUNCX_CONFIG_FILE }) as Config;
+}
+
+/** The database URL is parsed here, so a malformed one is a config problem and not a crash at connect. */
+function databaseUrlProblems(url: string): string[] {
+  const shown = `FUNCX_DATABASE_URL=${JSON.stringify(redactUrl(url))}`;
+  if (!/^(sqlite|mysql):\/\//.test(url)) return [`${shown}: must start with sqlite:// or mysql://`];
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return [`${shown}: not a valid URL (a password with reserved characters such as @ / : [ must be percent-encoded)`];
+  }
+  if (parsed.protocol === 'sqlite:') {
+    return decodeURIComponent(parsed.pathname) === '' || parsed.pathname === '/' ? [`${shown}: expected sqlite:///absolute/path/to/file.sqlite3`] : [];
+  }
+  const problems: string[] = [];
+  if (parsed.hostname === '') problems.push(`${shown}: the MySQL host is missing (mysql://user:password@host:3306/database)`);
+  if (parsed.pathname.replace(/^\//, '') === '' || parsed.pathname.slice(1).includes('/')) {
+    problems.push(`${shown}: expected one database name after the host (mysql://user:password@host:3306/database)`);
+  }
+  return problems;
+}
+
+/** Bytes a request body needs beyond the largest payload or result it carries (JSON around it). */
+export const BODY_HEADROOM_BYTES = 1024;
+
+/** A payload or result the service accepts must fit in a request body, or it could never be sent. */
+function bodyLimitProblems(values: Record<string, unknown>): string[] {
+  const { maxBodyBytes, maxPayloadBytes, maxResultBytes } = values;
+  if (typeof maxBodyBytes !== 'number' || typeof maxPayloadBytes !== 'number' || typeof maxResultBytes !== 'number') return [];
+  const needed = Math.max(maxPayloadBytes, maxResultBytes) + BODY_HEADROOM_BYTES;
+  if (maxBodyBytes >= needed) return [];
+  return [
+    `FUNCX_MAX_BODY_BYTES=${maxBodyBytes}: must be at least ${needed} (the larger of FUNCX_MAX_PAYLOAD_BYTES=${maxPayloadBytes} and FUNCX_MAX_RESULT_BYTES=${maxResultBytes}, plus ${BODY_HEADROOM_BYTES} bytes for the JSON around it)`,
+  ];
 }
 
 const PRINCIPAL_URN = /^urn:globus:(auth:identity|groups:id):\S{1,256}$/;
