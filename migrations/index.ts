@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import * as initial from './20261125000000_initial.js';
 import * as actions from './20261125160000_actions.js';
 import * as taskWaitingForNodes from './20261125172500_task_waiting_for_nodes.js';
+import * as heartbeatReportsMediumtext from './20261125180000_heartbeat_reports_mediumtext.js';
 
 export interface Migration {
   name: string;
@@ -17,4 +18,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '20261125000000_initial', ...initial },
   { name: '20261125160000_actions', ...actions },
   { name: '20261125172500_task_waiting_for_nodes', ...taskWaitingForNodes },
+  { name: '20261125180000_heartbeat_reports_mediumtext', ...heartbeatReportsMediumtext },
 ];

@@ -56,6 +56,7 @@ export const OPTIONS = {
   oidcJwksCooldown: { env: 'FUNCX_OIDC_JWKS_COOLDOWN', file: 'oidc_jwks_cooldown', kind: { type: 'duration', min: 0, max: HOUR }, default: 30 * SECOND, doc: 'oidc: a token with an unknown key id refetches the provider\'s key set at most this often.' },
   oidcTimeout: { env: 'FUNCX_OIDC_TIMEOUT', file: 'oidc_timeout', kind: { type: 'duration', min: 100, max: MINUTE }, default: 10 * SECOND, doc: 'oidc: time limit on each call to the provider (discovery, key set, introspection); past it the request gets 503.' },
   oidcLoginClientId: { env: 'FUNCX_OIDC_LOGIN_CLIENT_ID', file: 'oidc_login_client_id', kind: { type: 'string' }, default: '', doc: 'oidc: the public (native) client that `funcx login` uses at the provider; advertised on GET /v2/version with the issuer, audience and scopes.' },
+  oidcAcceptJwtTyp: { env: 'FUNCX_OIDC_ACCEPT_JWT_TYP', file: 'oidc_accept_jwt_typ', kind: { type: 'boolean' }, default: false, doc: 'oidc: also accept JWT access tokens whose header typ is JWT (providers that do not issue RFC 9068 at+jwt tokens). Off: only typ at+jwt passes, so an ID token cannot stand in for an access token. Tokens carrying a nonce (ID tokens) are refused either way.' },
   oidcAllowHttp: { env: 'FUNCX_OIDC_ALLOW_HTTP', file: 'oidc_allow_http', kind: { type: 'boolean' }, default: false, doc: 'oidc: allow an http:// issuer (tests and development only; a warning is logged).' },
   maxPayloadBytes: { env: 'FUNCX_MAX_PAYLOAD_BYTES', file: 'max_payload_bytes', kind: { type: 'integer', min: 1, max: 512 * MB }, default: 10 * MB, doc: 'Largest serialized task payload (TaskPayloadTooLarge above it).' },
   maxResultBytes: { env: 'FUNCX_MAX_RESULT_BYTES', file: 'max_result_bytes', kind: { type: 'integer', min: 1, max: 512 * MB }, default: 10 * MB, doc: 'Largest serialized result; a larger one fails the task with TaskResultTooLarge.' },
@@ -116,13 +117,47 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   for (const key of Object.keys(fileValues)) {
     if (!Object.values(OPTIONS).some((o) => o.file === key)) problems.push(`${env.FUNCX_CONFIG_FILE}: unknown option "${key}"`);
   }
-  if (typeof values.databaseUrl === 'string' && !/^(sqlite|mysql):\/\//.test(values.databaseUrl)) {
-    problems.push(`FUNCX_DATABASE_URL=${JSON.stringify(redactUrl(values.databaseUrl))}: must start with sqlite:// or mysql://`);
-  }
+  if (typeof values.databaseUrl === 'string') problems.push(...databaseUrlProblems(values.databaseUrl));
+  problems.push(...bodyLimitProblems(values));
   problems.push(...authConfigProblems(values), ...serverConfigProblems(values));
   problems.push(...actionProviderProblems(values));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...values, configFile: env.FUNCX_CONFIG_FILE }) as Config;
+}
+
+/** The database URL is parsed here, so a malformed one is a config problem and not a crash at connect. */
+function databaseUrlProblems(url: string): string[] {
+  const shown = `FUNCX_DATABASE_URL=${JSON.stringify(redactUrl(url))}`;
+  if (!/^(sqlite|mysql):\/\//.test(url)) return [`${shown}: must start with sqlite:// or mysql://`];
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return [`${shown}: not a valid URL (a password with reserved characters such as @ / : [ must be percent-encoded)`];
+  }
+  if (parsed.protocol === 'sqlite:') {
+    return decodeURIComponent(parsed.pathname) === '' || parsed.pathname === '/' ? [`${shown}: expected sqlite:///absolute/path/to/file.sqlite3`] : [];
+  }
+  const problems: string[] = [];
+  if (parsed.hostname === '') problems.push(`${shown}: the MySQL host is missing (mysql://user:password@host:3306/database)`);
+  if (parsed.pathname.replace(/^\//, '') === '' || parsed.pathname.slice(1).includes('/')) {
+    problems.push(`${shown}: expected one database name after the host (mysql://user:password@host:3306/database)`);
+  }
+  return problems;
+}
+
+/** Bytes a request body needs beyond the largest payload or result it carries (JSON around it). */
+export const BODY_HEADROOM_BYTES = 1024;
+
+/** A payload or result the service accepts must fit in a request body, or it could never be sent. */
+function bodyLimitProblems(values: Record<string, unknown>): string[] {
+  const { maxBodyBytes, maxPayloadBytes, maxResultBytes } = values;
+  if (typeof maxBodyBytes !== 'number' || typeof maxPayloadBytes !== 'number' || typeof maxResultBytes !== 'number') return [];
+  const needed = Math.max(maxPayloadBytes, maxResultBytes) + BODY_HEADROOM_BYTES;
+  if (maxBodyBytes >= needed) return [];
+  return [
+    `FUNCX_MAX_BODY_BYTES=${maxBodyBytes}: must be at least ${needed} (the larger of FUNCX_MAX_PAYLOAD_BYTES=${maxPayloadBytes} and FUNCX_MAX_RESULT_BYTES=${maxResultBytes}, plus ${BODY_HEADROOM_BYTES} bytes for the JSON around it)`,
+  ];
 }
 
 const PRINCIPAL_URN = /^urn:globus:(auth:identity|groups:id):\S{1,256}$/;

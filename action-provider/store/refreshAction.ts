@@ -23,6 +23,14 @@ export interface Refreshed {
 
 export async function refreshAction(db: Knex, row: ActionRow): Promise<Refreshed> {
   if (row.status !== ACTIVE) return { row, cancelledTaskIds: [] };
+  // The tasks first: an action whose tasks all finished by the time we look has
+  // its natural outcome, even when its deadline has since passed.
+  const tasks = await readActionTasks(db, row);
+  const outcome = outcomeOf(row, tasks);
+  if (outcome.status !== ACTIVE) {
+    await saveOutcome(db, row.id, outcome, outcome.completedAt || now(db));
+    return { row: await reload(db, row.id), cancelledTaskIds: [] };
+  }
   if (row.deadline != null && Number(row.deadline) <= (await readNow(db))) {
     try {
       return await endAction(db, row, {
@@ -34,19 +42,21 @@ export async function refreshAction(db: Knex, row: ActionRow): Promise<Refreshed
       return { row: await reload(db, row.id), cancelledTaskIds: [] };
     }
   }
-  const tasks = await readActionTasks(db, row);
-  const outcome = outcomeOf(row, tasks);
-  if (outcome.status === ACTIVE) return { row, active: outcome, cancelledTaskIds: [] };
-  await db('actions')
-    .where({ id: row.id, status: ACTIVE })
-    .update({ status: outcome.status, details: JSON.stringify(outcome.details), completed_at: outcome.completedAt || now(db) });
-  return { row: await reload(db, row.id), cancelledTaskIds: [] };
+  return { row, active: outcome, cancelledTaskIds: [] };
+}
+
+/** Records an outcome on a row still ACTIVE only: the first outcome recorded wins. */
+async function saveOutcome(db: Knex, id: string, outcome: Outcome, completedAt: number | Knex.Raw): Promise<number> {
+  return db('actions')
+    .where({ id, status: ACTIVE })
+    .update({ status: outcome.status, details: JSON.stringify(outcome.details), completed_at: completedAt });
 }
 
 /**
  * Ends an ACTIVE action early (cancel, deadline): its pending tasks are
- * cancelled and the action FAILED, in one transaction. ActionConflict when the
- * action had already finished.
+ * cancelled and the action FAILED, in one transaction. When no task was still
+ * pending the action records the outcome its tasks show instead. ActionConflict
+ * when the action had already finished.
  */
 export async function endAction(db: Knex, row: ActionRow, ending: Ending): Promise<Refreshed> {
   const exception: TaskException =
@@ -68,8 +78,12 @@ export async function endAction(db: Knex, row: ActionRow, ending: Ending): Promi
         .whereIn('state', [WAITING, RUNNING])
         .update({ state: CANCELLED, exception: JSON.stringify(exception), completed_at: now(trx), lease_expires_at: null });
     }
-    const outcome = outcomeOf(current, await readActionTasks(trx, current), ending);
-    await trx('actions').where({ id: row.id }).update({ status: outcome.status, details: JSON.stringify(outcome.details), completed_at: now(trx) });
+    // Nothing was left to cancel: every task had finished, so the action has its
+    // natural outcome (a SUCCEEDED action stays SUCCEEDED), not the ending's.
+    const tasks = await readActionTasks(trx, current);
+    const outcome = pending.length === 0 ? outcomeOf(current, tasks) : outcomeOf(current, tasks, ending);
+    const completedAt = pending.length === 0 && outcome.completedAt ? outcome.completedAt : now(trx);
+    if ((await saveOutcome(trx, row.id, outcome, completedAt)) === 0) throw new ActionConflict(`action ${row.id} has already completed`);
     return pending;
   });
   return { row: await reload(db, row.id), cancelledTaskIds: cancelled };

@@ -11,7 +11,7 @@ import {
 } from '../errors.js';
 import { canUseEndpoint, getVisibleEndpoint, type EndpointRow } from '../registry/endpoints.js';
 import { canRunFunction, loadFunctions } from '../registry/functions.js';
-import { submitTasks, type Dedupe, type NewTask, type Submitted } from '../ledger/submitTasks.js';
+import { submitTasks, type Dedupe, type NewTask, type Submitted, type WithinSubmit } from '../ledger/submitTasks.js';
 import { endpointKey } from '../wakeups.js';
 import type { AppContext, ServiceDeps } from './context.js';
 import type { UserPrincipal } from '../auth/principal.js';
@@ -20,7 +20,7 @@ export async function acceptSubmission(
   deps: ServiceDeps,
   ctx: AppContext,
   /** `dedupe` replaces the key taken from the request (the Action Provider keys a run by its request_id). */
-  input: { user: UserPrincipal; taskGroupId?: string; tasks: NewTask[]; dedupe?: Dedupe },
+  input: { user: UserPrincipal; taskGroupId?: string; tasks: NewTask[]; dedupe?: Dedupe; within?: WithinSubmit },
 ): Promise<Submitted> {
   const { config, db } = deps;
   if (input.tasks.length > config.maxBatchTasks) {
@@ -55,6 +55,7 @@ export async function acceptSubmission(
     taskGroupId: input.taskGroupId,
     dedupe: input.dedupe ?? dedupeFor(ctx, input.taskGroupId),
     tasks: input.tasks,
+    within: input.within,
   });
   if (submitted.replayed) ctx.set('Idempotent-Replayed', 'true');
   else for (const endpointId of endpoints.keys()) deps.wakeups.notify(endpointKey(endpointId));

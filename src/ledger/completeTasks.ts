@@ -133,12 +133,19 @@ async function storeResults(trx: Knex.Transaction, rows: StoredValues[]): Promis
     });
 }
 
+/** What the exception column (MySQL MEDIUMTEXT, 16 MB) holds, less room for the JSON around it. */
+const MAX_EXCEPTION_BYTES = 16 * 1024 * 1024 - 64 * 1024;
+
 function storedValues(posted: PostedResult, maxResultBytes: number): StoredValues {
-  const size = Buffer.byteLength(posted.result ?? '') + Buffer.byteLength(posted.exception?.serialized ?? '');
-  if (size > maxResultBytes) {
+  // The whole exception counts (message and traceback too): it is stored as well, and a
+  // huge one must fail its own task, not the column write for the whole batch.
+  const exceptionSize = posted.exception === undefined ? 0 : Buffer.byteLength(JSON.stringify(posted.exception));
+  const size = Buffer.byteLength(posted.result ?? '') + exceptionSize;
+  if (size > maxResultBytes || exceptionSize > MAX_EXCEPTION_BYTES) {
+    const what = exceptionSize > 0 ? 'result and exception are' : 'result is';
     const exception: TaskException = {
       type: 'TaskResultTooLarge',
-      message: `the task's result is ${size} bytes; this service keeps results up to ${maxResultBytes} bytes`,
+      message: `the task's ${what} ${size} bytes; this service keeps results up to ${maxResultBytes} bytes`,
     };
     return { id: posted.task_id, state: FAILED as TaskState, result: null, serializer: null, exception: JSON.stringify(exception) };
   }

@@ -21,6 +21,13 @@ export interface NewTask {
   serializer: Serializer;
 }
 
+/**
+ * More writes that must commit with the tasks or not at all (the Action
+ * Provider's action row): run in the submit's transaction, only when the tasks
+ * are new (not for a replay).
+ */
+export type WithinSubmit = (trx: Knex.Transaction, submitted: Submitted) => Promise<void>;
+
 export interface Dedupe {
   key: string;
   bodyHash: string;
@@ -40,7 +47,7 @@ const INSERT_CHUNK = 500;
 
 export async function submitTasks(
   db: Knex,
-  input: { submitter: string; taskGroupId?: string; dedupe?: Dedupe; tasks: readonly NewTask[] },
+  input: { submitter: string; taskGroupId?: string; dedupe?: Dedupe; tasks: readonly NewTask[]; within?: WithinSubmit },
 ): Promise<Submitted> {
   try {
     return await inTransaction(db, (trx) => submitInTransaction(trx, input));
@@ -56,7 +63,7 @@ export async function submitTasks(
 
 async function submitInTransaction(
   trx: Knex.Transaction,
-  input: { submitter: string; taskGroupId?: string; dedupe?: Dedupe; tasks: readonly NewTask[] },
+  input: { submitter: string; taskGroupId?: string; dedupe?: Dedupe; tasks: readonly NewTask[]; within?: WithinSubmit },
 ): Promise<Submitted> {
   if (input.dedupe) {
     const replay = await findReplay(trx, input.submitter, input.dedupe);
@@ -99,6 +106,7 @@ async function submitInTransaction(
       created_at: now(trx),
     });
   }
+  if (input.within) await input.within(trx, submitted);
   return submitted;
 }
 

@@ -11,8 +11,23 @@ import type { EndpointStatusResponse } from '../generated/schemas/endpoint-statu
 
 type Report = Omit<EndpointHeartbeatRequest, 'leases'>;
 
+/**
+ * The most of one report that is stored (MEDIUMTEXT holds 16 MB; 20 of these
+ * per endpoint are kept). A report over it keeps its counts and hostname, and
+ * its free-form `details` are replaced by a note saying how large they were.
+ */
+export const MAX_STORED_REPORT_BYTES = 1024 * 1024;
+
+export function storedReport(report: Report): string {
+  const text = JSON.stringify(report);
+  const size = Buffer.byteLength(text);
+  if (size <= MAX_STORED_REPORT_BYTES) return text;
+  const { details: _details, runtimes: _runtimes, ...counts } = report;
+  return JSON.stringify({ ...counts, details: { omitted: `the heartbeat report was ${size} bytes; this service stores up to ${MAX_STORED_REPORT_BYTES}` } });
+}
+
 export async function recordHeartbeat(db: Knex, input: { endpointId: string; report: Report; keep: number }): Promise<void> {
-  const text = JSON.stringify(input.report);
+  const text = storedReport(input.report);
   await inTransaction(db, async (trx) => {
     await trx('endpoints').where({ id: input.endpointId }).update({ last_heartbeat_at: now(trx), last_report: text });
     await trx('endpoint_heartbeats').insert({ endpoint_id: input.endpointId, at: now(trx), report: text });

@@ -2,7 +2,7 @@
 import { functionAndEndpoint, jsonPayload, serviceTest } from '../helpers/service.js';
 import { submitTo, taskCount } from './support.js';
 
-const LIMITS = { maxPayloadBytes: 2000, maxBatchTasks: 5, maxBodyBytes: 4096 };
+const LIMITS = { maxPayloadBytes: 2000, maxResultBytes: 2000, maxBatchTasks: 5, maxBodyBytes: 4096 };
 
 serviceTest('a payload over maxPayloadBytes is TaskPayloadTooLarge, naming which task', async (t, live) => {
   const { functionId, endpointId } = await functionAndEndpoint(live);

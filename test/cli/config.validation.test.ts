@@ -141,3 +141,27 @@ test('describeOptions documents every variable with its default; redactUrl hides
   t.is(redactUrl('mysql://funcx:s3cret@db:3306/funcx'), 'mysql://funcx:***@db:3306/funcx');
   t.is(redactUrl('mysql://funcx@db/funcx'), 'mysql://funcx@db/funcx');
 });
+
+test('FUNCX_DATABASE_URL is parsed at start: a malformed URL or a MySQL URL without a database is a config problem', (t) => {
+  t.deepEqual(problemsOf(t, { FUNCX_DATABASE_URL: 'mysql://u:p@[bad/db' }), [
+    'FUNCX_DATABASE_URL="mysql://u:***@[bad/db": not a valid URL (a password with reserved characters such as @ / : [ must be percent-encoded)',
+  ]);
+  for (const url of ['mysql://u:p@db', 'mysql://u:p@db:3306/', 'mysql://u:p@db/funcx/extra']) {
+    t.deepEqual(problemsOf(t, { FUNCX_DATABASE_URL: url }), [
+      `FUNCX_DATABASE_URL=${JSON.stringify(redactUrl(url))}: expected one database name after the host (mysql://user:password@host:3306/database)`,
+    ], url);
+  }
+  t.deepEqual(problemsOf(t, { FUNCX_DATABASE_URL: 'sqlite://' }), ['FUNCX_DATABASE_URL="sqlite://": expected sqlite:///absolute/path/to/file.sqlite3']);
+  t.is(loadConfig({ FUNCX_DATABASE_URL: 'mysql://u:p%40ss@db:3307/funcx' }).databaseUrl, 'mysql://u:p%40ss@db:3307/funcx');
+});
+
+test('FUNCX_MAX_BODY_BYTES must hold the largest payload or result plus room for the JSON around it', (t) => {
+  t.deepEqual(problemsOf(t, { FUNCX_MAX_BODY_BYTES: String(10 * 1024 * 1024) }), [
+    'FUNCX_MAX_BODY_BYTES=10485760: must be at least 10486784 (the larger of FUNCX_MAX_PAYLOAD_BYTES=10485760 and FUNCX_MAX_RESULT_BYTES=10485760, plus 1024 bytes for the JSON around it)',
+  ]);
+  t.deepEqual(problemsOf(t, { FUNCX_MAX_BODY_BYTES: '65536', FUNCX_MAX_PAYLOAD_BYTES: '1000', FUNCX_MAX_RESULT_BYTES: '70000' }), [
+    'FUNCX_MAX_BODY_BYTES=65536: must be at least 71024 (the larger of FUNCX_MAX_PAYLOAD_BYTES=1000 and FUNCX_MAX_RESULT_BYTES=70000, plus 1024 bytes for the JSON around it)',
+  ]);
+  t.is(loadConfig({ FUNCX_MAX_BODY_BYTES: '71024', FUNCX_MAX_PAYLOAD_BYTES: '1000', FUNCX_MAX_RESULT_BYTES: '70000' }).maxBodyBytes, 71024);
+  t.is(loadConfig({}).maxBodyBytes, 64 * 1024 * 1024, 'the defaults are consistent');
+});

@@ -98,7 +98,7 @@ serviceTest('a result over the service\'s body limit is reported as TaskResultTo
   t.deepEqual(ids.map((id) => done[id].status), ['success', 'failed', 'success']);
   t.is(done[ids[1]].exception.type, 'TaskResultTooLarge');
   t.is(JSON.parse(done[ids[2]].result), 'x'.repeat(20));
-}, { maxBodyBytes: 64 * 1024 });
+}, { maxBodyBytes: 64 * 1024, maxPayloadBytes: 32 * 1024, maxResultBytes: 32 * 1024 });
 
 serviceTest('a second SIGTERM stops at once, killing the running task and handing it back for another attempt', async (t, live) => {
   const marker = path.join(live.database.dir, 'never');

@@ -14,6 +14,8 @@ export interface OidcSettings {
   jwksCooldownMs: number;
   timeoutMs: number;
   allowHttp: boolean;
+  /** Also accept JWT access tokens typed `JWT` (not only RFC 9068 `at+jwt`). */
+  acceptJwtTyp: boolean;
 }
 
 export function oidcSettings(config: Config): OidcSettings {
@@ -29,5 +31,6 @@ export function oidcSettings(config: Config): OidcSettings {
     jwksCooldownMs: config.oidcJwksCooldown,
     timeoutMs: config.oidcTimeout,
     allowHttp: config.oidcAllowHttp,
+    acceptJwtTyp: config.oidcAcceptJwtTyp,
   };
 }

@@ -2,7 +2,10 @@
  * JWT access tokens, checked here without calling the provider (except for its
  * key set): signature by a key of the issuer's JWKS with an allowed asymmetric
  * algorithm (so no `none`, no HS256 "signed" with the public key), issuer,
- * audience, expiry. Token faults are 401; a key set that cannot be fetched is 503.
+ * audience, expiry, and that it is an access token: header typ `at+jwt` (RFC 9068;
+ * `JWT` too when configured) and no `nonce`, so an ID token issued to a client
+ * whose id is the audience does not pass. Token faults are 401; a key set that
+ * cannot be fetched is 503.
  */
 import { errors, jwtVerify } from 'jose';
 import { IdentityProviderUnavailable, UserUnauthenticated } from '../../errors.js';
@@ -35,21 +38,36 @@ export function looksLikeJwt(token: string): boolean {
 
 export async function verifyJwtAccessToken(issuer: Issuer, token: string, settings: OidcSettings): Promise<UserPrincipal> {
   let payload: Record<string, unknown>;
+  let typ: string | undefined;
   try {
-    ({ payload } = await jwtVerify(token, issuer.keys, {
+    let protectedHeader: { typ?: string };
+    ({ payload, protectedHeader } = await jwtVerify(token, issuer.keys, {
       issuer: settings.issuer,
       audience: settings.audience,
       algorithms: settings.algorithms,
       clockTolerance: CLOCK_TOLERANCE_S,
       requiredClaims: ['exp', 'sub'],
     }));
+    typ = protectedHeader.typ;
   } catch (error) {
     if (error instanceof errors.JOSEError && TOKEN_FAULTS.has(error.code)) {
       throw new UserUnauthenticated(`the access token was refused: ${describe(error)}`);
     }
     throw new IdentityProviderUnavailable('the identity provider\'s keys cannot be fetched; try again shortly', { cause: error });
   }
+  const type = mediaType(typ);
+  if (!(type === 'at+jwt' || (settings.acceptJwtTyp && type === 'jwt'))) {
+    const accepted = settings.acceptJwtTyp ? 'at+jwt or JWT' : 'at+jwt';
+    throw new UserUnauthenticated(`the access token was refused: its type (typ ${typ === undefined ? 'missing' : JSON.stringify(typ)}) is not an access token's (${accepted})`);
+  }
+  // An ID token carries the nonce of the login that asked for it; an access token never does.
+  if (payload.nonce !== undefined) throw new UserUnauthenticated('the access token was refused: it carries a nonce, as an ID token does');
   return principalFromClaims(payload, settings);
+}
+
+/** `application/at+jwt` and `at+JWT` name the same type (RFC 7515 §4.1.9): compare lower-case, without the prefix. */
+function mediaType(typ: string | undefined): string | undefined {
+  return typ?.toLowerCase().replace(/^application\//, '');
 }
 
 function describe(error: InstanceType<typeof errors.JOSEError>): string {

@@ -91,8 +91,14 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
   router.post('/v3/endpoints/:endpoint_id/heartbeat', ...endpointOnly, validBody(validator, 'endpoint-heartbeat.json'), async (ctx) => {
     const { leases = [], ...report } = bodyIn<EndpointHeartbeatRequest>(ctx);
     const endpointId = ctx.params.endpoint_id;
-    await recordHeartbeat(db, { endpointId, report, keep: config.heartbeatLogSize });
+    // Leases first: they are what keeps the endpoint's work. The report only feeds
+    // the status page, so failing to store it is logged and does not fail the heartbeat.
     const extended = await extendLeases(db, { endpointId, leases, leaseMs: config.leaseTimeout });
+    try {
+      await recordHeartbeat(db, { endpointId, report, keep: config.heartbeatLogSize });
+    } catch (error) {
+      ctx.state.log.error({ err: error, endpointId }, 'could not record the heartbeat report; its leases were extended');
+    }
     ctx.body = { lease_seconds: config.leaseTimeout / 1000, ...extended };
   });
 

@@ -7,7 +7,7 @@ import { requireUser, userOf } from '../authenticate.js';
 import { uuidParams } from '../params.js';
 import { bodyIn, queryIn, validBody, validQuery } from '../validate.js';
 import {
-  getOwnedEndpoint, getVisibleEndpoint, isOnline, listEndpoints, markEndpointDeleted, registerEndpoint,
+  canUseEndpoint, getOwnedEndpoint, getVisibleEndpoint, isOnline, listEndpoints, markEndpointDeleted, registerEndpoint,
   revokeEndpointCredential, setAllowedFunctions, toEndpointRecord,
 } from '../../registry/endpoints.js';
 import { endpointStatus } from '../../registry/heartbeats.js';
@@ -56,8 +56,13 @@ export function endpointRoutes({ db, validator, config }: ServiceDeps): Router<R
   });
 
   router.get(['/v2/endpoints/:endpoint_id/status', '/v3/endpoints/:endpoint_id/status'], user, id, async (ctx) => {
-    const endpoint = await getVisibleEndpoint(db, userOf(ctx), ctx.params.endpoint_id);
-    ctx.body = await endpointStatus(db, endpoint, { offlineAfterMs: config.endpointOfflineAfter, logSize: config.heartbeatLogSize });
+    const caller = userOf(ctx);
+    const endpoint = await getVisibleEndpoint(db, caller, ctx.params.endpoint_id);
+    // `public` only makes an endpoint discoverable: its heartbeat log (hostnames, managers,
+    // ports) and load are for its owner and those who may run on it (allowed_groups).
+    ctx.body = canUseEndpoint(caller, endpoint)
+      ? await endpointStatus(db, endpoint, { offlineAfterMs: config.endpointOfflineAfter, logSize: config.heartbeatLogSize })
+      : { endpoint_id: endpoint.id, status: (await online(db, endpoint)) ? 'online' : 'offline' };
   });
 
   router.delete(['/v2/endpoints/:endpoint_id', '/v3/endpoints/:endpoint_id'], user, id, async (ctx) => {

@@ -1,0 +1,36 @@
+/**
+ * `public` makes an endpoint discoverable, not inspectable: its status details
+ * (heartbeat log with hostnames and managers, load) are for the owner and
+ * members of its allowed_groups; anyone else learns online/offline only.
+ */
+import { assertSchema, serviceTest } from '../helpers/service.js';
+import { heartbeat, registerEndpoint } from './support.js';
+
+serviceTest('status of a public endpoint: full for owner and allowed groups, online/offline only for others', async (t, live) => {
+  const member = await live.tokenFor('bob', ['physics']);
+  const stranger = await live.tokenFor('carol');
+  const { endpointId, credential } = await registerEndpoint(live, { name: 'listed', public: true, allowed_groups: ['physics'] });
+  const details = { provider: 'SlurmProvider', managers: [{ hostname: 'node0001.cluster.example.org', listen_port: 54321 }] };
+  t.is((await heartbeat(live, endpointId, credential, { total_workers: 8, hostname: 'login1.cluster.example.org', details })).status, 200);
+
+  for (const token of [undefined, member]) {
+    const full = await live.call('GET', `/v3/endpoints/${endpointId}/status`, { token });
+    t.is(full.status, 200);
+    assertSchema(t, 'endpoint-status.json', full.body);
+    t.like(full.body, { endpoint_id: endpointId, status: 'online', total_workers: 8 });
+    t.is(full.body.logs[0].hostname, 'login1.cluster.example.org');
+    t.deepEqual(full.body.logs[0].details, details);
+  }
+
+  for (const path of [`/v2/endpoints/${endpointId}/status`, `/v3/endpoints/${endpointId}/status`]) {
+    const limited = await live.call('GET', path, { token: stranger });
+    t.is(limited.status, 200);
+    assertSchema(t, 'endpoint-status.json', limited.body);
+    t.deepEqual(limited.body, { endpoint_id: endpointId, status: 'online' });
+  }
+  t.false(JSON.stringify((await live.call('GET', `/v3/endpoints/${endpointId}/status`, { token: stranger })).body).includes('cluster.example.org'));
+
+  // A private endpoint stays invisible to the stranger altogether.
+  const { endpointId: hidden } = await registerEndpoint(live, { name: 'hidden' });
+  t.is((await live.call('GET', `/v3/endpoints/${hidden}/status`, { token: stranger })).status, 404);
+});
