@@ -111,10 +111,38 @@ function encodeResult(result: unknown): string {
   }
 }
 
+/** Exception type names are capped by the results schema (schemas/endpoint-results.json). */
+const TYPE_MAX_CHARS = 256;
+
+/**
+ * What a thrown value says about itself, whatever it is: user code may throw null, a string,
+ * or an Error whose name/stack/message are numbers or getters that throw. Never throws.
+ */
 function describe(error: unknown): RemoteException {
-  if (error instanceof TaskFailure) return { type: error.type, message: error.message };
-  if (error instanceof Error) return { type: error.name, message: error.message, traceback: error.stack && userStack(error.stack) };
-  return { type: 'Error', message: `non-Error value thrown: ${String(error)}` };
+  try {
+    if (error instanceof TaskFailure) return { type: error.type, message: error.message };
+    if (error instanceof Error) {
+      const name = safeString(error.name);
+      const stack = error.stack === undefined ? '' : safeString(error.stack);
+      return {
+        type: (name || 'Error').slice(0, TYPE_MAX_CHARS),
+        message: safeString(error.message),
+        ...(stack && { traceback: userStack(stack) }),
+      };
+    }
+    return { type: 'Error', message: `non-Error value thrown: ${safeString(error)}` };
+  } catch {
+    return { type: 'Error', message: 'a value was thrown that cannot be described' };
+  }
+}
+
+/** String(value), or '' when even that throws (a symbol is fine; an object whose toString throws is not). */
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return '';
+  }
 }
 
 const WORKER_FILE = fileURLToPath(import.meta.url);
@@ -140,6 +168,18 @@ async function runTask(request: WorkerRequest): Promise<Omit<ReplyMessage, 'type
   }
 }
 
+/** The reply for one request; never rejects, so one bad task cannot silence the worker. */
+async function replyTo(request: WorkerRequest): Promise<object> {
+  try {
+    return { type: 'reply', task_id: request.task_id, ...(await runTask(request)) };
+  } catch (error) {
+    return {
+      type: 'reply', task_id: request.task_id, status: 'failed', cached: false,
+      exception: { type: 'WorkerError', message: `the worker could not report the task's outcome: ${safeString((error as Error)?.message)}` },
+    };
+  }
+}
+
 function main(): void {
   // The user's stray callbacks must not kill a worker that other tasks will use; they are logged.
   process.on('uncaughtException', (error) => console.error('uncaught exception outside a task:', error));
@@ -152,9 +192,9 @@ function main(): void {
   createInterface({ input: requests }).on('line', (line) => {
     if (!line.trim()) return;
     const request = JSON.parse(line) as WorkerRequest;
-    queue = queue.then(async () => {
-      send({ type: 'reply', task_id: request.task_id, ...(await runTask(request)) });
-    });
+    queue = queue
+      .then(async () => { send(await replyTo(request)); })
+      .catch((error: unknown) => console.error('could not send a reply:', error));
   });
   // EOF on fd 3: the agent is gone or stopping us; finish the current task's reply, then leave.
   requests.on('end', () => void queue.then(() => process.exit(0)));
