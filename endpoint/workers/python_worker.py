@@ -20,7 +20,10 @@ import json
 import linecache
 import os
 import pickle
+import signal
 import sys
+import threading
+import time
 import traceback
 
 REQUESTS_FD = 3
@@ -31,6 +34,8 @@ CACHE_SIZE = 256
 USER_MODULE = "__funcx_function__"
 # Exception type names are capped by the results schema (schemas/endpoint-results.json).
 TYPE_MAX_CHARS = 256
+# How often the watchdog thread checks that the agent is still our parent.
+PARENT_POLL_SECONDS = 0.5
 
 
 class TaskFailure(Exception):
@@ -189,7 +194,28 @@ def run_task(request):
         return {"status": "failed", "cached": cached, "exception": describe_exception(error, serializer)}
 
 
+def watch_parent():
+    """End this worker's whole group once the agent that started it is gone.
+
+    The agent's death (even by SIGKILL) closes the request pipe, but the main
+    thread only sees that between tasks; a running function would go on in
+    parallel with the ledger's retry. Our parent pid changes when the agent
+    dies, and a daemon thread sees that while a function runs.
+    """
+    parent = os.getppid()
+
+    def poll():
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        if os.getpgid(0) == os.getpid():  # we lead our group (spawned detached): take what we started too
+            os.killpg(0, signal.SIGKILL)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=poll, name="funcx-parent-watchdog", daemon=True).start()
+
+
 def main():
+    watch_parent()
     # Running as a script put this folder first on sys.path; user imports must not resolve here.
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
