@@ -35,6 +35,12 @@ test('slurm gets documented defaults', (t) => {
   t.like(provider.slurm, { partition: 'debug', account: null, qos: null, walltimeMs: 3_600_000, schedulerOptions: [], launcher: 'srun' });
 });
 
+test('local blocks listen on 127.0.0.1 by default (their managers run on this machine); an explicit listen_address is kept', (t) => {
+  const provider = load(t, { type: 'local', max_blocks: 2 })().provider;
+  t.like(provider.blocks, { listenAddress: '127.0.0.1', connectAddress: '127.0.0.1' });
+  t.like(load(t, { type: 'local', max_blocks: 2, listen_address: '0.0.0.0' })().provider.blocks, { listenAddress: '0.0.0.0', connectAddress: os.hostname() });
+});
+
 test('bad combinations are named by key', (t) => {
   t.deepEqual(problems(t, { type: 'slurm', min_blocks: 3, max_blocks: 2 }), ['provider.min_blocks: 3 is more than max_blocks (2)']);
   t.deepEqual(problems(t, { type: 'slurm', init_blocks: 3, max_blocks: 2 }), ['provider.init_blocks: 3 is more than max_blocks (2)']);
