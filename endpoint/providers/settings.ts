@@ -103,6 +103,14 @@ export function parseProviderSettings(raw: ProviderConfig | undefined, problems:
     launcher: config.launcher ?? 'srun',
   };
   if (slurm.walltimeMs < SECOND) problems.push('provider.walltime: must be at least 1s (Slurm rounds up to whole minutes)');
+  // Written into `#SBATCH --partition=VALUE` lines: whitespace would end the value or add a line.
+  for (const key of ['partition', 'account', 'qos'] as const) {
+    const value = config[key];
+    if (typeof value === 'string' && /\s/.test(value)) problems.push(`provider.${key}: ${JSON.stringify(value)} must not contain whitespace or line breaks`);
+  }
+  slurm.schedulerOptions.forEach((line, i) => {
+    if (!line.startsWith('#SBATCH ')) problems.push(`provider.scheduler_options.${i}: ${JSON.stringify(line)} must be an "#SBATCH ..." line`);
+  });
   for (const line of [...blocks.workerInit, ...slurm.schedulerOptions]) {
     if (line.includes('\n')) problems.push(`provider: ${JSON.stringify(line)} must be one line`);
   }
