@@ -13,6 +13,7 @@
  * scancel, node failure) is lost; its tasks end as WorkerLost with retry, so
  * the ledger runs them again under its retry limit.
  */
+import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -104,6 +105,12 @@ export class BlockExecutor implements Executor {
   private server: Server | undefined;
   private port = 0;
   private nextBlock = 1;
+  /**
+   * Part of every block id of this run (b1-3f9a2c): a job left queued by an agent that was
+   * killed (so never cancelled) dials in later with its old id and is refused, instead of being
+   * taken for this run's b1 and reading this run's b1 config.
+   */
+  private readonly runId = randomBytes(3).toString('hex');
   /** Connections that have not said hello yet. */
   private unauthenticated = 0;
   private tick: NodeJS.Timeout | undefined;
@@ -322,7 +329,7 @@ export class BlockExecutor implements Executor {
 
   private submitBlock(why: string): void {
     const { blocks, worker, provider, blocksDir, secretFile } = this.options;
-    const block: Block = { id: `b${this.nextBlock++}`, jobId: undefined, state: 'submitting', detail: undefined, managers: new Set(), idleSinceMs: Date.now(), ending: false, startedAtMs: undefined, everConnected: false };
+    const block: Block = { id: `b${this.nextBlock++}-${this.runId}`, jobId: undefined, state: 'submitting', detail: undefined, managers: new Set(), idleSinceMs: Date.now(), ending: false, startedAtMs: undefined, everConnected: false };
     this.blocks.set(block.id, block);
     const config: ManagerConfig = {
       address: blocks.connectAddress,

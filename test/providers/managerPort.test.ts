@@ -10,6 +10,7 @@ import test, { type ExecutionContext } from 'ava';
 import { pino } from 'pino';
 import { BlockExecutor } from '../../endpoint/blocks/blockExecutor.js';
 import { LineChannel, UNAUTHENTICATED_LINE_CHARS } from '../../endpoint/blocks/protocol.js';
+import { ensureManagerSecret } from '../../endpoint/blocks/secret.js';
 import { LocalProvider } from '../../endpoint/providers/local.js';
 import type { BlockSettings } from '../../endpoint/providers/settings.js';
 
@@ -78,19 +79,25 @@ test('a channel with a small limit refuses a longer line until allowLongLines()'
   t.is(messages.length, 2);
 });
 
-function blockSettings(): BlockSettings {
+function blockSettings(initBlocks = 0): BlockSettings {
   return {
-    initBlocks: 0, minBlocks: 0, maxBlocks: 1, nodesPerBlock: 1, maxWorkersPerNode: 1, maxIdleMs: 60_000, strategyPeriodMs: 60_000,
+    initBlocks, minBlocks: 0, maxBlocks: 1, nodesPerBlock: 1, maxWorkersPerNode: 1, maxIdleMs: 60_000, strategyPeriodMs: 60_000,
     workerInit: [], listenAddress: '127.0.0.1', listenPort: 0, connectAddress: '127.0.0.1',
     managerHeartbeatMs: 1000, managerTimeoutMs: 10_000, managerStartTimeoutMs: 60_000,
   };
 }
 
-async function startBlockExecutor(t: ExecutionContext): Promise<BlockExecutor> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-manager-port-'));
+/** A real block executor on a local provider; `dir` is the endpoint folder (shared by "runs" of one endpoint). */
+async function startBlockExecutor(t: ExecutionContext, { dir, initBlocks = 0 }: { dir?: string; initBlocks?: number } = {}): Promise<BlockExecutor> {
+  if (!dir) {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-manager-port-'));
+    const made = dir;
+    t.teardown(() => rmSync(made, { recursive: true, force: true }));
+  }
+  const secretFile = path.join(dir, 'manager.secret');
   const provider = new LocalProvider();
   const executor = new BlockExecutor({
-    provider, blocks: blockSettings(), secret: 's'.repeat(32), secretFile: path.join(dir, 'manager.secret'), blocksDir: dir,
+    provider, blocks: blockSettings(initBlocks), secret: ensureManagerSecret(secretFile), secretFile, blocksDir: dir,
     worker: { python: 'python3', serializers: ['json'], shellOutputCap: 1024, workDir: dir, logLevel: 'info' },
     logger: pino({ level: 'silent' }),
   });
@@ -98,7 +105,6 @@ async function startBlockExecutor(t: ExecutionContext): Promise<BlockExecutor> {
   t.teardown(async () => {
     await executor.stop();
     await provider.close();
-    rmSync(dir, { recursive: true, force: true });
   });
   return executor;
 }
@@ -128,4 +134,22 @@ test('the agent takes at most 16 connections that have not said hello; more are 
   later.write(JSON.stringify({ type: 'hello', secret: 'wrong', block_id: 'b1', manager_id: 'm', hostname: 'h', pid: 1, slots: 1 }) + '\n');
   const answer = await new Promise<string>((resolve) => later.once('data', (d) => resolve(String(d))));
   t.like(JSON.parse(answer.split('\n')[0]), { type: 'refused', reason: 'wrong secret' });
+});
+
+test('block ids carry a per-run nonce: a manager of an earlier run\'s b1 is refused by the next run', async (t) => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-manager-port-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const first = await startBlockExecutor(t, { dir, initBlocks: 1 });
+  const second = await startBlockExecutor(t, { dir, initBlocks: 1 });
+  const [firstBlock] = first.details().blocks.map((b) => b.block_id);
+  const [secondBlock] = second.details().blocks.map((b) => b.block_id);
+  t.regex(firstBlock, /^b1-[0-9a-f]{6}$/);
+  t.regex(secondBlock, /^b1-[0-9a-f]{6}$/);
+  t.not(firstBlock, secondBlock);
+  // The first run's block dials the second run's agent, with the right secret: refused.
+  const socket = await connectTo(t, second.listenPort);
+  const secret = ensureManagerSecret(path.join(dir, 'manager.secret'));
+  const answer = new Promise<string>((resolve) => socket.once('data', (d) => resolve(String(d))));
+  socket.write(JSON.stringify({ type: 'hello', secret, block_id: firstBlock, manager_id: 'old', hostname: 'h', pid: 1, slots: 1 }) + '\n');
+  t.deepEqual(JSON.parse((await answer).split('\n')[0]), { type: 'refused', reason: `block ${firstBlock} is not one this agent is waiting for` });
 });

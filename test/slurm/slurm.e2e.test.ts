@@ -100,10 +100,11 @@ if (missing) {
     t.regex(jobId, /^\d+$/);
     t.is(records(record)[0].init, 'loaded');
     const job = cluster!.jobs().find((j) => j.id === jobId);
-    t.is(job?.name, 'funcx-hpc-b1');
+    t.regex(job?.name ?? '', /^funcx-hpc-b1-[0-9a-f]{6}$/);
+    const blockId = job!.name.slice('funcx-hpc-'.length);
     // The status reports the block, its job and its manager.
     await waitFor(async () => (await blocksOf(live, endpoint.endpointId)).some((b) => b.job_id === jobId && b.managers.length === 1), 'the status to show the block');
-    const script = readFileSync(path.join(endpoint.paths.dir, 'blocks', 'b1.sbatch'), 'utf8');
+    const script = readFileSync(path.join(endpoint.paths.dir, 'blocks', `${blockId}.sbatch`), 'utf8');
     t.regex(script, /#SBATCH --partition=debug/);
     t.regex(script, /#SBATCH --comment=funcx-test/);
     t.regex(script, /#SBATCH --time=00:10:00/);
@@ -134,7 +135,8 @@ if (missing) {
     t.is(new Set(records(record).map((r) => r.jobId)).size, 2);
     const running = ownJobs().filter((j) => j.state === 'RUNNING');
     t.is(running.length, 2, JSON.stringify(ownJobs()));
-    t.deepEqual(running.map((j) => j.name).sort(), ['funcx-hpc-b1', 'funcx-hpc-b2']);
+    t.deepEqual(running.map((j) => j.name.replace(/-[0-9a-f]{6}$/, '')).sort(), ['funcx-hpc-b1', 'funcx-hpc-b2']);
+    t.is(new Set(running.map((j) => j.name.slice(-6))).size, 1, 'one run: one run id in its block ids');
     writeFileSync(marker, '');
     const done = await waitForTasks(live, ids);
     for (const id of ids) t.is(done[id].status, 'success');
