@@ -66,13 +66,14 @@ async function blocksOf(live: LiveService, endpointId: string) {
   return (status.body.logs?.[0]?.details?.blocks ?? []) as { block_id: string; job_id: string | null; state: string; managers: { manager_id: string }[] }[];
 }
 
-async function setup(t: import('ava').ExecutionContext, config: Record<string, unknown>) {
+async function setup(t: import('ava').ExecutionContext, config: Record<string, unknown>, options: { homeName?: string } = {}) {
   await cluster!.cancelAll();
   // Jobs of earlier tests stay listed (ended) for a while; each test looks only at its own.
   const earlier = new Set(cluster!.jobs().map((j) => j.id));
   const ownJobs = () => cluster!.jobs().filter((j) => !earlier.has(j.id));
   const live = await startLiveService(t, 'sqlite', leaseSettings);
-  const endpoint = await startEndpointProcess(t, live, { name: 'hpc', config, env: cluster!.env });
+  const home = options.homeName ? path.join(live.database.dir, options.homeName) : undefined;
+  const endpoint = await startEndpointProcess(t, live, { name: 'hpc', config, env: cluster!.env, home });
   const fn = await registerPython(live, IN_JOB, 'in_job');
   const marker = path.join(live.database.dir, 'go');
   const record = path.join(live.database.dir, 'record');
@@ -115,6 +116,22 @@ if (missing) {
     endpoint.signal('SIGTERM');
     t.is(await endpoint.exited, 0);
     await waitFor(() => ownJobs().every((j) => ['CANCELLED', 'COMPLETED'].includes(j.state)), 'the block to end with the endpoint', 60_000);
+  });
+
+  test.serial('a FUNCX_HOME with spaces: the block runs and writes its output file where the job script says', async (t) => {
+    const { live, endpoint, fn, record } = await setup(t, slurmProvider(), { homeName: 'funcx home #2' });
+    const [id] = await submit(live, endpoint.endpointId, fn, [['', record]]);
+    const done = await waitForTasks(live, [id]);
+    t.is(done[id].status, 'success', JSON.stringify(done[id]));
+    const jobId = JSON.parse(done[id].result);
+    const job = cluster!.jobs().find((j) => j.id === jobId);
+    const blockId = job!.name.slice('funcx-hpc-'.length);
+    const blocksDir = path.join(live.database.dir, 'funcx home #2', 'hpc', 'blocks');
+    t.regex(readFileSync(path.join(blocksDir, `${blockId}.sbatch`), 'utf8'), /\n#SBATCH --output="[^"\n]*funcx home #2\/hpc\/blocks\/b1-[0-9a-f]{6}-%j\.out"\n/);
+    // Slurm created the output file at the quoted path (the manager logs there).
+    await waitFor(() => existsSync(path.join(blocksDir, `${blockId}-${jobId}.out`)), 'the block output file');
+    endpoint.signal('SIGTERM');
+    t.is(await endpoint.exited, 0);
   });
 
   test.serial('a block sbatch refuses (no such partition) is logged with Slurm\'s reason; the agent keeps serving', async (t) => {
