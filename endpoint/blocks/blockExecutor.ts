@@ -13,6 +13,7 @@
  * scancel, node failure) is lost; its tasks end as WorkerLost with retry, so
  * the ledger runs them again under its retry limit.
  */
+import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,7 +25,7 @@ import { failed } from '../workers/errors.js';
 import { TERMINAL_STATES, type BlockState, type ExecutionProvider } from '../providers/types.js';
 import type { BlockSettings } from '../providers/settings.js';
 import type { BlockDetails, Executor, ExecutorDetails, TaskOutcome, TaskToRun } from '../execution.js';
-import { LineChannel, type AgentMessage, type ManagerMessage } from './protocol.js';
+import { LineChannel, UNAUTHENTICATED_LINE_CHARS, type AgentMessage, type ManagerMessage } from './protocol.js';
 import { secretsMatch } from './secret.js';
 import { planScaling } from './scaling.js';
 import { detectRuntimes, type RuntimeVersion } from '../workers/versions.js';
@@ -32,6 +33,8 @@ import { detectRuntimes, type RuntimeVersion } from '../workers/versions.js';
 /** The worker manager program, compiled next to the agent. */
 const MANAGER_PROGRAM = fileURLToPath(new URL('../workerManager.js', import.meta.url));
 const HELLO_TIMEOUT_MS = 10_000;
+/** Connections that have not said hello yet; more are refused at once (a flood cannot exhaust the agent). */
+const MAX_UNAUTHENTICATED_CONNECTIONS = 16;
 const SUBMIT_PAUSE_MAX_MS = 5 * 60_000;
 
 /** What a manager needs to know, written per block to a 0600 file it is given the path of. */
@@ -102,6 +105,14 @@ export class BlockExecutor implements Executor {
   private server: Server | undefined;
   private port = 0;
   private nextBlock = 1;
+  /**
+   * Part of every block id of this run (b1-3f9a2c): a job left queued by an agent that was
+   * killed (so never cancelled) dials in later with its old id and is refused, instead of being
+   * taken for this run's b1 and reading this run's b1 config.
+   */
+  private readonly runId = randomBytes(3).toString('hex');
+  /** Connections that have not said hello yet. */
+  private unauthenticated = 0;
   private tick: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private readonly submissions = new Set<Promise<unknown>>();
@@ -214,6 +225,19 @@ export class BlockExecutor implements Executor {
 
   private greet(socket: Socket): void {
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    if (this.unauthenticated >= MAX_UNAUTHENTICATED_CONNECTIONS) {
+      this.log.warn({ peer, limit: MAX_UNAUTHENTICATED_CONNECTIONS }, 'too many connections waiting to say hello; refused');
+      socket.destroy();
+      return;
+    }
+    this.unauthenticated++;
+    let waitingForHello = true;
+    const helloDone = () => {
+      if (!waitingForHello) return;
+      waitingForHello = false;
+      this.unauthenticated--;
+      clearTimeout(hello);
+    };
     let manager: Manager | undefined;
     const hello = setTimeout(() => {
       this.log.warn({ peer }, 'a connection sent no hello in time; closed');
@@ -223,8 +247,9 @@ export class BlockExecutor implements Executor {
       socket,
       (message) => {
         if (!manager) {
-          clearTimeout(hello);
+          helloDone();
           manager = this.admit(channel, message, peer);
+          if (manager) channel.allowLongLines(); // results can be large once the secret is known
           return;
         }
         manager.lastHeardMs = Date.now();
@@ -235,10 +260,11 @@ export class BlockExecutor implements Executor {
         this.log.warn({ peer, managerId: manager?.id }, `manager sent ${why}; closed`);
         socket.destroy();
       },
+      { maxLineChars: UNAUTHENTICATED_LINE_CHARS },
     );
     socket.on('error', (error) => this.log.debug({ peer, err: error.message }, 'manager connection error'));
     socket.on('close', () => {
-      clearTimeout(hello);
+      helloDone();
       if (manager) this.managerLost(manager, `the connection to manager ${manager.id} closed`);
     });
   }
@@ -303,7 +329,7 @@ export class BlockExecutor implements Executor {
 
   private submitBlock(why: string): void {
     const { blocks, worker, provider, blocksDir, secretFile } = this.options;
-    const block: Block = { id: `b${this.nextBlock++}`, jobId: undefined, state: 'submitting', detail: undefined, managers: new Set(), idleSinceMs: Date.now(), ending: false, startedAtMs: undefined, everConnected: false };
+    const block: Block = { id: `b${this.nextBlock++}-${this.runId}`, jobId: undefined, state: 'submitting', detail: undefined, managers: new Set(), idleSinceMs: Date.now(), ending: false, startedAtMs: undefined, everConnected: false };
     this.blocks.set(block.id, block);
     const config: ManagerConfig = {
       address: blocks.connectAddress,

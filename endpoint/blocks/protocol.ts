@@ -21,38 +21,73 @@ export type AgentMessage =
   | { type: 'cancel'; task_id: string; attempt: number }
   | { type: 'shutdown'; reason: string };
 
-/** Longest line accepted: a task's payload or result can be large, but not unbounded. */
-const MAX_LINE_BYTES = 256 * 1024 * 1024;
+/** Longest line accepted from a peer we trust: a task's payload or result can be large, but not unbounded. */
+export const MAX_LINE_CHARS = 256 * 1024 * 1024;
+/** Longest line accepted before the peer has authenticated: a hello is small. */
+export const UNAUTHENTICATED_LINE_CHARS = 64 * 1024;
 
-/** Newline-framed JSON on a socket. */
+export interface LineChannelOptions {
+  /** Longest line accepted until allowLongLines() (default MAX_LINE_CHARS). */
+  maxLineChars?: number;
+}
+
+/**
+ * Newline-framed JSON on a socket. Partial lines are kept as a list of chunks and
+ * only each new chunk is searched for a newline, so a long line costs linear time.
+ */
 export class LineChannel<In, Out> {
-  private buffered = '';
+  private partial: string[] = [];
+  private partialChars = 0;
+  private maxLineChars: number;
+  private broken = false;
 
   constructor(
     readonly socket: Socket,
     onMessage: (message: In) => void,
     onBadLine: (why: string) => void,
+    options: LineChannelOptions = {},
   ) {
+    this.maxLineChars = options.maxLineChars ?? MAX_LINE_CHARS;
     socket.setEncoding('utf8');
     socket.setNoDelay(true);
+    const bad = (why: string) => {
+      this.broken = true;
+      this.partial = [];
+      this.partialChars = 0;
+      onBadLine(why);
+    };
     socket.on('data', (chunk: string) => {
-      this.buffered += chunk;
+      if (this.broken) return;
+      let start = 0;
       let newline: number;
-      while ((newline = this.buffered.indexOf('\n')) >= 0) {
-        const line = this.buffered.slice(0, newline);
-        this.buffered = this.buffered.slice(newline + 1);
+      while ((newline = chunk.indexOf('\n', start)) >= 0) {
+        const tail = chunk.slice(start, newline);
+        start = newline + 1;
+        if (this.partialChars + tail.length > this.maxLineChars) return bad('a line longer than the limit');
+        const line = this.partial.length > 0 ? this.partial.join('') + tail : tail;
+        this.partial = [];
+        this.partialChars = 0;
         if (!line.trim()) continue;
         let message: In;
         try {
           message = JSON.parse(line) as In;
         } catch {
-          onBadLine('a line that is not JSON');
-          return;
+          return bad('a line that is not JSON');
         }
-        onMessage(message);
+        onMessage(message); // may raise the limit (allowLongLines) for the lines after it
+        if (this.broken || socket.destroyed) return;
       }
-      if (this.buffered.length > MAX_LINE_BYTES) onBadLine('a line longer than the limit');
+      if (start < chunk.length) {
+        this.partial.push(start === 0 ? chunk : chunk.slice(start));
+        this.partialChars += chunk.length - start;
+        if (this.partialChars > this.maxLineChars) bad('a line longer than the limit');
+      }
     });
+  }
+
+  /** The peer has authenticated: accept lines up to MAX_LINE_CHARS. */
+  allowLongLines(): void {
+    this.maxLineChars = MAX_LINE_CHARS;
   }
 
   send(message: Out): void {

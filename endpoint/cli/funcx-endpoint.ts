@@ -20,6 +20,7 @@ import { ServiceClient } from '../client.js';
 import { CredentialRefused, ServiceRejected } from '../errors.js';
 import { RegistrationNeedsToken } from '../registration.js';
 import { EndpointAlreadyRunning, startEndpoint } from '../run.js';
+import { forcedStopAfterMs } from './stopTimeout.js';
 
 const USAGE = `usage: funcx-endpoint <command> [NAME]
 
@@ -29,7 +30,8 @@ const USAGE = `usage: funcx-endpoint <command> [NAME]
                      register (first time) and run; --detach runs in the background;
                      --service-url overrides config.yaml's service_url
   stop NAME          stop gracefully (running tasks may finish), then forcefully
-  restart NAME       stop, then start detached
+  restart NAME [--service-url URL]
+                     stop, then start detached (--service-url as for start)
   list               every endpoint with its id and state
   delete NAME [--force]
                      delete here and on the service (--force stops it first)
@@ -73,7 +75,7 @@ async function main(argv: string[]): Promise<number> {
       return stop(paths);
     case 'restart': {
       const code = await stop(paths);
-      return code === 0 ? startDetached(paths) : code;
+      return code === 0 ? startDetached(paths, values['service-url']) : code;
     }
     case 'delete':
       return remove(paths, values.force);
@@ -177,10 +179,10 @@ async function stop(paths: EndpointPaths): Promise<number> {
     // a broken config must not prevent stopping
   }
   process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs + 15_000;
+  const deadline = Date.now() + forcedStopAfterMs(graceMs);
   while (isAlive(pid) && Date.now() < deadline) await sleep(100);
   if (isAlive(pid)) {
-    console.error(`endpoint "${paths.name}" did not stop within the grace period; killing pid ${pid}`);
+    console.error(`endpoint "${paths.name}" did not finish stopping (grace period, then posting results) in time; killing pid ${pid}`);
     process.kill(pid, 'SIGKILL');
     while (isAlive(pid)) await sleep(50);
     rmSync(paths.pidfile, { force: true });

@@ -64,6 +64,9 @@ export function parseProviderSettings(raw: ProviderConfig | undefined, problems:
     }
   }
 
+  // A local block runs on this machine: nothing else needs to reach the agent. Slurm blocks run on
+  // compute nodes, so there the agent listens on every interface (a manager must know the secret).
+  const listenAddress = config.listen_address ?? (type === 'local' ? '127.0.0.1' : '0.0.0.0');
   const blocks: BlockSettings = {
     initBlocks: config.init_blocks ?? 0,
     minBlocks: config.min_blocks ?? 0,
@@ -73,9 +76,9 @@ export function parseProviderSettings(raw: ProviderConfig | undefined, problems:
     maxIdleMs: duration('max_idletime', 2 * MINUTE),
     strategyPeriodMs: duration('strategy_period', 5 * SECOND),
     workerInit: typeof config.worker_init === 'string' ? config.worker_init.split('\n').filter((l) => l.trim()) : (config.worker_init ?? []),
-    listenAddress: config.listen_address ?? '0.0.0.0',
+    listenAddress,
     listenPort: config.listen_port ?? 0,
-    connectAddress: config.connect_address ?? defaultConnectAddress(config.listen_address),
+    connectAddress: config.connect_address ?? defaultConnectAddress(listenAddress),
     managerHeartbeatMs: duration('manager_heartbeat_period', 10 * SECOND),
     managerTimeoutMs: duration('manager_timeout', 60 * SECOND),
     managerStartTimeoutMs: duration('manager_start_timeout', 5 * MINUTE),
@@ -100,6 +103,14 @@ export function parseProviderSettings(raw: ProviderConfig | undefined, problems:
     launcher: config.launcher ?? 'srun',
   };
   if (slurm.walltimeMs < SECOND) problems.push('provider.walltime: must be at least 1s (Slurm rounds up to whole minutes)');
+  // Written into `#SBATCH --partition=VALUE` lines: whitespace would end the value or add a line.
+  for (const key of ['partition', 'account', 'qos'] as const) {
+    const value = config[key];
+    if (typeof value === 'string' && /\s/.test(value)) problems.push(`provider.${key}: ${JSON.stringify(value)} must not contain whitespace or line breaks`);
+  }
+  slurm.schedulerOptions.forEach((line, i) => {
+    if (!line.startsWith('#SBATCH ')) problems.push(`provider.scheduler_options.${i}: ${JSON.stringify(line)} must be an "#SBATCH ..." line`);
+  });
   for (const line of [...blocks.workerInit, ...slurm.schedulerOptions]) {
     if (line.includes('\n')) problems.push(`provider: ${JSON.stringify(line)} must be one line`);
   }
@@ -107,7 +118,7 @@ export function parseProviderSettings(raw: ProviderConfig | undefined, problems:
 }
 
 /** A wildcard listen address cannot be dialled: managers use this host's name. */
-function defaultConnectAddress(listen: string | undefined): string {
-  if (!listen || listen === '0.0.0.0' || listen === '::') return os.hostname();
+function defaultConnectAddress(listen: string): string {
+  if (listen === '0.0.0.0' || listen === '::') return os.hostname();
   return listen;
 }

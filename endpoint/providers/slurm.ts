@@ -58,7 +58,7 @@ export class SlurmProvider implements ExecutionProvider {
       `#SBATCH --nodes=${this.blocks.nodesPerBlock}`,
       '#SBATCH --ntasks-per-node=1',
       `#SBATCH --time=${slurmTime(this.slurm.walltimeMs)}`,
-      `#SBATCH --output=${path.join(block.scriptDir, `${block.blockId}-%j.out`)}`,
+      `#SBATCH --output=${sbatchQuote(path.join(block.scriptDir, `${block.blockId}-%j.out`))}`,
       ...(this.slurm.partition ? [`#SBATCH --partition=${this.slurm.partition}`] : []),
       ...(this.slurm.account ? [`#SBATCH --account=${this.slurm.account}`] : []),
       ...(this.slurm.qos ? [`#SBATCH --qos=${this.slurm.qos}`] : []),
@@ -113,4 +113,13 @@ export function slurmTime(ms: number): string {
   const pad = (n: number) => String(n).padStart(2, '0');
   const hms = `${pad(Math.floor((total % 86_400) / 3600))}:${pad(Math.floor((total % 3600) / 60))}:${pad(total % 60)}`;
   return days > 0 ? `${days}-${hms}` : hms;
+}
+
+/**
+ * An #SBATCH argument that may hold spaces (a FUNCX_HOME under "My Files"): sbatch reads
+ * the directive itself, not sh, and takes double quotes with backslash escapes.
+ */
+export function sbatchQuote(value: string): string {
+  if (/[\r\n]/.test(value)) throw new Error(`an #SBATCH argument cannot span lines: ${JSON.stringify(value)}`);
+  return `"${value.replace(/["\\]/g, '\\$&')}"`;
 }

@@ -21,6 +21,7 @@ import { Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import vm, { runInThisContext } from 'node:vm';
+import { Worker } from 'node:worker_threads';
 import type { RemoteException } from '../execution.js';
 import { REPLIES_FD, REQUESTS_FD, type ReplyMessage, type WorkerRequest } from './protocol.js';
 
@@ -111,10 +112,38 @@ function encodeResult(result: unknown): string {
   }
 }
 
+/** Exception type names are capped by the results schema (schemas/endpoint-results.json). */
+const TYPE_MAX_CHARS = 256;
+
+/**
+ * What a thrown value says about itself, whatever it is: user code may throw null, a string,
+ * or an Error whose name/stack/message are numbers or getters that throw. Never throws.
+ */
 function describe(error: unknown): RemoteException {
-  if (error instanceof TaskFailure) return { type: error.type, message: error.message };
-  if (error instanceof Error) return { type: error.name, message: error.message, traceback: error.stack && userStack(error.stack) };
-  return { type: 'Error', message: `non-Error value thrown: ${String(error)}` };
+  try {
+    if (error instanceof TaskFailure) return { type: error.type, message: error.message };
+    if (error instanceof Error) {
+      const name = safeString(error.name);
+      const stack = error.stack === undefined ? '' : safeString(error.stack);
+      return {
+        type: (name || 'Error').slice(0, TYPE_MAX_CHARS),
+        message: safeString(error.message),
+        ...(stack && { traceback: userStack(stack) }),
+      };
+    }
+    return { type: 'Error', message: `non-Error value thrown: ${safeString(error)}` };
+  } catch {
+    return { type: 'Error', message: 'a value was thrown that cannot be described' };
+  }
+}
+
+/** String(value), or '' when even that throws (a symbol is fine; an object whose toString throws is not). */
+function safeString(value: unknown): string {
+  try {
+    return String(value);
+  } catch {
+    return '';
+  }
 }
 
 const WORKER_FILE = fileURLToPath(import.meta.url);
@@ -140,7 +169,55 @@ async function runTask(request: WorkerRequest): Promise<Omit<ReplyMessage, 'type
   }
 }
 
+/** The reply for one request; never rejects, so one bad task cannot silence the worker. */
+async function replyTo(request: WorkerRequest): Promise<object> {
+  try {
+    return { type: 'reply', task_id: request.task_id, ...(await runTask(request)) };
+  } catch (error) {
+    return {
+      type: 'reply', task_id: request.task_id, status: 'failed', cached: false,
+      exception: { type: 'WorkerError', message: `the worker could not report the task's outcome: ${safeString((error as Error)?.message)}` },
+    };
+  }
+}
+
+/**
+ * The agent is gone (or stopping us): end at once, with everything this group started.
+ * A task still running would otherwise go on in parallel with the ledger's retry.
+ */
+function leave(): never {
+  try {
+    process.kill(-process.pid, 'SIGKILL'); // we lead our group (spawned detached)
+  } catch {
+    // not a group leader (started by hand): just this process
+  }
+  process.exit(0);
+}
+
+/** How often the watchdog thread checks that the agent is still our parent. */
+const PARENT_POLL_MS = 500;
+
+/**
+ * A thread that ends this worker's whole group once the agent that started it is gone
+ * (our parent pid changes when it dies, even by SIGKILL). It is a thread so that it
+ * still runs while a task keeps the main thread busy (a synchronous loop never lets
+ * the request channel's 'end' event fire).
+ */
+function watchParent(): void {
+  const watchdog = new Worker(`
+    const { workerData } = require('node:worker_threads');
+    setInterval(() => {
+      if (process.ppid === workerData.parent) return;
+      try { process.kill(-workerData.self, 'SIGKILL'); } catch {}
+      process.kill(workerData.self, 'SIGKILL');
+    }, workerData.pollMs);
+  `, { eval: true, workerData: { parent: process.ppid, self: process.pid, pollMs: PARENT_POLL_MS } });
+  watchdog.unref(); // never what keeps the worker alive
+  watchdog.on('error', (error) => console.error('parent watchdog failed:', error));
+}
+
 function main(): void {
+  watchParent();
   // The user's stray callbacks must not kill a worker that other tasks will use; they are logged.
   process.on('uncaughtException', (error) => console.error('uncaught exception outside a task:', error));
   process.on('unhandledRejection', (reason) => console.error('unhandled rejection outside a task:', reason));
@@ -152,12 +229,13 @@ function main(): void {
   createInterface({ input: requests }).on('line', (line) => {
     if (!line.trim()) return;
     const request = JSON.parse(line) as WorkerRequest;
-    queue = queue.then(async () => {
-      send({ type: 'reply', task_id: request.task_id, ...(await runTask(request)) });
-    });
+    queue = queue
+      .then(async () => { send(await replyTo(request)); })
+      .catch((error: unknown) => console.error('could not send a reply:', error));
   });
-  // EOF on fd 3: the agent is gone or stopping us; finish the current task's reply, then leave.
-  requests.on('end', () => void queue.then(() => process.exit(0)));
+  // EOF or close on fd 3: the agent is gone or stopping us; a running task is abandoned (the agent retries or has given up on it).
+  requests.on('end', leave);
+  requests.on('close', leave);
   send({ type: 'ready', pid: process.pid });
 }
 

@@ -20,7 +20,10 @@ import json
 import linecache
 import os
 import pickle
+import signal
 import sys
+import threading
+import time
 import traceback
 
 REQUESTS_FD = 3
@@ -29,6 +32,10 @@ REPLIES_FD = 4
 CACHE_SIZE = 256
 # The module name user source runs as (shows in qualified exception type names).
 USER_MODULE = "__funcx_function__"
+# Exception type names are capped by the results schema (schemas/endpoint-results.json).
+TYPE_MAX_CHARS = 256
+# How often the watchdog thread checks that the agent is still our parent.
+PARENT_POLL_SECONDS = 0.5
 
 
 class TaskFailure(Exception):
@@ -49,11 +56,19 @@ _cache = collections.OrderedDict()
 
 
 def type_name(cls):
-    """'ValueError' for builtins, 'module.Qualified' for everything else."""
+    """'ValueError' for builtins, 'module.Qualified' for everything else (user-defined, so capped)."""
     module = getattr(cls, "__module__", None)
-    if module in (None, "builtins"):
-        return cls.__qualname__
-    return "%s.%s" % (module, cls.__qualname__)
+    qualname = getattr(cls, "__qualname__", None) or getattr(cls, "__name__", "?")
+    name = qualname if module in (None, "builtins") else "%s.%s" % (module, qualname)
+    return str(name)[:TYPE_MAX_CHARS]
+
+
+def safe_str(value):
+    """str(value), or a note when the user's __str__ itself fails."""
+    try:
+        return str(value)
+    except BaseException as error:  # noqa: BLE001
+        return "<%s whose str() raised %s>" % (type_name(type(value)), type_name(type(error)))
 
 
 def load_function(function_id, source, entry_point):
@@ -141,13 +156,16 @@ def user_traceback(error):
     tb = error.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
         tb = tb.tb_next
-    return "".join(traceback.format_exception(type(error), error, tb))
+    try:
+        return "".join(traceback.format_exception(type(error), error, tb))
+    except BaseException:  # noqa: BLE001 - the user's exception may not format; the type still says what happened
+        return ""
 
 
 def describe_exception(error, serializer):
     exception = {
         "type": type_name(type(error)),
-        "message": str(error),
+        "message": safe_str(error),
         "traceback": user_traceback(error),
     }
     if serializer == "pickle":
@@ -176,7 +194,28 @@ def run_task(request):
         return {"status": "failed", "cached": cached, "exception": describe_exception(error, serializer)}
 
 
+def watch_parent():
+    """End this worker's whole group once the agent that started it is gone.
+
+    The agent's death (even by SIGKILL) closes the request pipe, but the main
+    thread only sees that between tasks; a running function would go on in
+    parallel with the ledger's retry. Our parent pid changes when the agent
+    dies, and a daemon thread sees that while a function runs.
+    """
+    parent = os.getppid()
+
+    def poll():
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        if os.getpgid(0) == os.getpid():  # we lead our group (spawned detached): take what we started too
+            os.killpg(0, signal.SIGKILL)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=poll, name="funcx-parent-watchdog", daemon=True).start()
+
+
 def main():
+    watch_parent()
     # Running as a script put this folder first on sys.path; user imports must not resolve here.
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
@@ -195,7 +234,14 @@ def main():
         if not line.strip():
             continue
         request = json.loads(line)
-        reply = run_task(request)
+        try:
+            reply = run_task(request)
+        except SystemExit:
+            raise
+        except BaseException as error:  # noqa: BLE001 - every request gets exactly one reply
+            reply = {"status": "failed", "cached": False,
+                     "exception": {"type": "WorkerError",
+                                   "message": "the worker could not report the task's outcome: %s" % safe_str(error)}}
         reply["type"] = "reply"
         reply["task_id"] = request.get("task_id")
         sys.stdout.flush()

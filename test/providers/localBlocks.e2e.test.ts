@@ -186,5 +186,5 @@ serviceTest('local blocks: a block whose manager never connects is ended after m
   t.is(done[id].status, 'success');
   t.is(done[id].attempts, 1); // it waited for a node; nothing was lost
   t.regex(endpoint.output(), /block runs but its manager never connected/);
-  t.regex(endpoint.output(), /"blockId":"b2"[^\n]*"msg":"worker manager connected"/);
+  t.regex(endpoint.output(), /"blockId":"b2-[0-9a-f]{6}"[^\n]*"msg":"worker manager connected"/);
 });

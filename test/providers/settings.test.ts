@@ -6,7 +6,7 @@ import test, { type ExecutionContext } from 'ava';
 import YAML from 'yaml';
 import { EndpointConfigError, configTemplate, loadEndpointConfig } from '../../endpoint/config.js';
 import { endpointPaths } from '../../endpoint/paths.js';
-import { SlurmProvider, slurmTime } from '../../endpoint/providers/slurm.js';
+import { SlurmProvider, sbatchQuote, slurmTime } from '../../endpoint/providers/slurm.js';
 
 function load(t: ExecutionContext, provider: unknown) {
   const home = mkdtempSync(path.join(os.tmpdir(), 'funcx-provider-config-'));
@@ -35,6 +35,12 @@ test('slurm gets documented defaults', (t) => {
   t.like(provider.slurm, { partition: 'debug', account: null, qos: null, walltimeMs: 3_600_000, schedulerOptions: [], launcher: 'srun' });
 });
 
+test('local blocks listen on 127.0.0.1 by default (their managers run on this machine); an explicit listen_address is kept', (t) => {
+  const provider = load(t, { type: 'local', max_blocks: 2 })().provider;
+  t.like(provider.blocks, { listenAddress: '127.0.0.1', connectAddress: '127.0.0.1' });
+  t.like(load(t, { type: 'local', max_blocks: 2, listen_address: '0.0.0.0' })().provider.blocks, { listenAddress: '0.0.0.0', connectAddress: os.hostname() });
+});
+
 test('bad combinations are named by key', (t) => {
   t.deepEqual(problems(t, { type: 'slurm', min_blocks: 3, max_blocks: 2 }), ['provider.min_blocks: 3 is more than max_blocks (2)']);
   t.deepEqual(problems(t, { type: 'slurm', init_blocks: 3, max_blocks: 2 }), ['provider.init_blocks: 3 is more than max_blocks (2)']);
@@ -56,7 +62,7 @@ test('the Slurm job script: directives, worker_init, and srun for multi-node blo
     '#SBATCH --nodes=1',
     '#SBATCH --ntasks-per-node=1',
     '#SBATCH --time=01:30:01',
-    '#SBATCH --output=/home/u/.funcx/ep/blocks/b7-%j.out',
+    '#SBATCH --output="/home/u/.funcx/ep/blocks/b7-%j.out"',
     '#SBATCH --partition=gpu',
     '#SBATCH --account=proj1',
     '#SBATCH --qos=high',
@@ -71,4 +77,20 @@ test('the Slurm job script: directives, worker_init, and srun for multi-node blo
   t.regex(four, /#SBATCH --nodes=4\n/);
   t.regex(four, /\nexec srun --nodes=4 --ntasks-per-node=1 --kill-on-bad-exit=0 \/usr\/bin\/node /);
   t.is(slurmTime(36 * 3_600_000), '1-12:00:00');
+});
+
+test('the job script quotes the output path for sbatch: a FUNCX_HOME with spaces, quotes or # stays one argument', (t) => {
+  const slurm = { partition: null, account: null, qos: null, walltimeMs: 60_000, schedulerOptions: [], launcher: 'none' as const };
+  const scriptDir = '/home/u/My "funcx" #1/ep/blocks';
+  const script = new SlurmProvider(slurm, { nodesPerBlock: 1 }, 'funcx-ep').script({ blockId: 'b1', command: ['node', 'm.js'], workerInit: [], scriptDir });
+  t.regex(script, /\n#SBATCH --output="\/home\/u\/My \\"funcx\\" #1\/ep\/blocks\/b1-%j\.out"\n/);
+  t.throws(() => sbatchQuote('two\nlines'), { message: /cannot span lines/ });
+});
+
+test('partition, account and qos with whitespace, and scheduler_options that are not #SBATCH lines, are refused by key', (t) => {
+  t.deepEqual(problems(t, { type: 'slurm', partition: 'debug --mem=1T' }), ['provider.partition: "debug --mem=1T" must not contain whitespace or line breaks']);
+  t.deepEqual(problems(t, { type: 'slurm', account: 'proj\n#SBATCH --exclusive' }), ['provider.account: "proj\\n#SBATCH --exclusive" must not contain whitespace or line breaks']);
+  t.deepEqual(problems(t, { type: 'slurm', qos: 'high\tlow' }), ['provider.qos: "high\\tlow" must not contain whitespace or line breaks']);
+  t.deepEqual(problems(t, { type: 'slurm', scheduler_options: ['#SBATCH --mem=4G\nrm -rf ~'] }), ['provider: "#SBATCH --mem=4G\\nrm -rf ~" must be one line']);
+  t.deepEqual(problems(t, { type: 'slurm', scheduler_options: ['echo hi'] }), ['provider.scheduler_options.0: must match pattern "^#SBATCH "']);
 });

@@ -66,13 +66,14 @@ async function blocksOf(live: LiveService, endpointId: string) {
   return (status.body.logs?.[0]?.details?.blocks ?? []) as { block_id: string; job_id: string | null; state: string; managers: { manager_id: string }[] }[];
 }
 
-async function setup(t: import('ava').ExecutionContext, config: Record<string, unknown>) {
+async function setup(t: import('ava').ExecutionContext, config: Record<string, unknown>, options: { homeName?: string } = {}) {
   await cluster!.cancelAll();
   // Jobs of earlier tests stay listed (ended) for a while; each test looks only at its own.
   const earlier = new Set(cluster!.jobs().map((j) => j.id));
   const ownJobs = () => cluster!.jobs().filter((j) => !earlier.has(j.id));
   const live = await startLiveService(t, 'sqlite', leaseSettings);
-  const endpoint = await startEndpointProcess(t, live, { name: 'hpc', config, env: cluster!.env });
+  const home = options.homeName ? path.join(live.database.dir, options.homeName) : undefined;
+  const endpoint = await startEndpointProcess(t, live, { name: 'hpc', config, env: cluster!.env, home });
   const fn = await registerPython(live, IN_JOB, 'in_job');
   const marker = path.join(live.database.dir, 'go');
   const record = path.join(live.database.dir, 'record');
@@ -100,10 +101,11 @@ if (missing) {
     t.regex(jobId, /^\d+$/);
     t.is(records(record)[0].init, 'loaded');
     const job = cluster!.jobs().find((j) => j.id === jobId);
-    t.is(job?.name, 'funcx-hpc-b1');
+    t.regex(job?.name ?? '', /^funcx-hpc-b1-[0-9a-f]{6}$/);
+    const blockId = job!.name.slice('funcx-hpc-'.length);
     // The status reports the block, its job and its manager.
     await waitFor(async () => (await blocksOf(live, endpoint.endpointId)).some((b) => b.job_id === jobId && b.managers.length === 1), 'the status to show the block');
-    const script = readFileSync(path.join(endpoint.paths.dir, 'blocks', 'b1.sbatch'), 'utf8');
+    const script = readFileSync(path.join(endpoint.paths.dir, 'blocks', `${blockId}.sbatch`), 'utf8');
     t.regex(script, /#SBATCH --partition=debug/);
     t.regex(script, /#SBATCH --comment=funcx-test/);
     t.regex(script, /#SBATCH --time=00:10:00/);
@@ -114,6 +116,22 @@ if (missing) {
     endpoint.signal('SIGTERM');
     t.is(await endpoint.exited, 0);
     await waitFor(() => ownJobs().every((j) => ['CANCELLED', 'COMPLETED'].includes(j.state)), 'the block to end with the endpoint', 60_000);
+  });
+
+  test.serial('a FUNCX_HOME with spaces: the block runs and writes its output file where the job script says', async (t) => {
+    const { live, endpoint, fn, record } = await setup(t, slurmProvider(), { homeName: 'funcx home #2' });
+    const [id] = await submit(live, endpoint.endpointId, fn, [['', record]]);
+    const done = await waitForTasks(live, [id]);
+    t.is(done[id].status, 'success', JSON.stringify(done[id]));
+    const jobId = JSON.parse(done[id].result);
+    const job = cluster!.jobs().find((j) => j.id === jobId);
+    const blockId = job!.name.slice('funcx-hpc-'.length);
+    const blocksDir = path.join(live.database.dir, 'funcx home #2', 'hpc', 'blocks');
+    t.regex(readFileSync(path.join(blocksDir, `${blockId}.sbatch`), 'utf8'), /\n#SBATCH --output="[^"\n]*funcx home #2\/hpc\/blocks\/b1-[0-9a-f]{6}-%j\.out"\n/);
+    // Slurm created the output file at the quoted path (the manager logs there).
+    await waitFor(() => existsSync(path.join(blocksDir, `${blockId}-${jobId}.out`)), 'the block output file');
+    endpoint.signal('SIGTERM');
+    t.is(await endpoint.exited, 0);
   });
 
   test.serial('a block sbatch refuses (no such partition) is logged with Slurm\'s reason; the agent keeps serving', async (t) => {
@@ -134,7 +152,8 @@ if (missing) {
     t.is(new Set(records(record).map((r) => r.jobId)).size, 2);
     const running = ownJobs().filter((j) => j.state === 'RUNNING');
     t.is(running.length, 2, JSON.stringify(ownJobs()));
-    t.deepEqual(running.map((j) => j.name).sort(), ['funcx-hpc-b1', 'funcx-hpc-b2']);
+    t.deepEqual(running.map((j) => j.name.replace(/-[0-9a-f]{6}$/, '')).sort(), ['funcx-hpc-b1', 'funcx-hpc-b2']);
+    t.is(new Set(running.map((j) => j.name.slice(-6))).size, 1, 'one run: one run id in its block ids');
     writeFileSync(marker, '');
     const done = await waitForTasks(live, ids);
     for (const id of ids) t.is(done[id].status, 'success');

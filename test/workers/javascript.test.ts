@@ -36,6 +36,22 @@ test('a thrown Error fails with its name, message and stack; a rejected promise 
   t.like(await executor.run(jsTask('42'), never), { status: 'failed', exception: { type: 'EntryPointNotFound' } });
 });
 
+test('odd thrown values (a numeric stack or name, a string, null) fail the task, and the same worker serves the next', async (t) => {
+  const { executor } = await startExecutor(t, { maxWorkers: 1 });
+  const numericStack = await executor.run(jsTask('() => { const e = new Error("odd stack"); e.stack = 5; throw e }'), never);
+  t.like(numericStack, { status: 'failed', exception: { type: 'Error', message: 'odd stack', traceback: '5' } });
+  const [pid] = executor.pids();
+  t.like(await executor.run(jsTask('() => { const e = new Error("odd name"); e.name = 42; throw e }'), never),
+    { status: 'failed', exception: { type: '42', message: 'odd name' } });
+  t.like(await executor.run(jsTask('() => { const e = new Error("long"); e.name = "N".repeat(300); throw e }'), never),
+    { status: 'failed', exception: { type: 'N'.repeat(256), message: 'long' } });
+  t.like(await executor.run(jsTask('() => { throw "a string" }'), never), { status: 'failed', exception: { type: 'Error', message: 'non-Error value thrown: a string' } });
+  t.like(await executor.run(jsTask('() => { throw null }'), never), { status: 'failed', exception: { type: 'Error', message: 'non-Error value thrown: null' } });
+  t.like(await executor.run(jsTask('() => { throw { toString() { throw new Error("no") } } }'), never), { status: 'failed', exception: { type: 'Error' } });
+  t.like(await executor.run(jsTask('(x) => x', ['next']), never), { status: 'success', result: '"next"' });
+  t.deepEqual(executor.pids(), [pid], 'the same worker served every task');
+});
+
 test('pickle is refused clearly; a warm call is cached', async (t) => {
   const { executor, logs } = await startExecutor(t, { maxWorkers: 1 });
   const refused = await executor.run(jsTask('(x) => x', [], { serializer: 'pickle', payload: 'gASVBgAAAAAAAAB9lC4=' }), never);

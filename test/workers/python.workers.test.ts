@@ -138,6 +138,20 @@ test('exceptions: qualified names for non-builtins, pickled exception objects, a
   t.like(noEntryPoint, { status: 'success', result: '81' });
 });
 
+test('a user exception class with a 300-character name is reported with its type cut to 256; one whose str() raises still fails cleanly', async (t) => {
+  const { executor } = await startExecutor(t, { maxWorkers: 1 });
+  const longName = 'E'.repeat(300);
+  const long = await executor.run(pyTask(`class ${longName}(Exception):\n    pass\n\ndef f():\n    raise ${longName}("too long")\n`, 'f'), never);
+  if (long.status !== 'failed') return t.fail();
+  t.is(long.exception.type, `__funcx_function__.${longName}`.slice(0, 256));
+  t.is(long.exception.message, 'too long');
+  const [pid] = executor.pids();
+  const badStr = await executor.run(pyTask('class Odd(Exception):\n    def __str__(self):\n        raise RuntimeError("no str")\n\ndef f():\n    raise Odd()\n', 'f'), never);
+  t.like(badStr, { status: 'failed', exception: { type: '__funcx_function__.Odd' } });
+  t.like(await executor.run(pyTask(SQUARED, 'squared', [3]), never), { status: 'success', result: '9' });
+  t.deepEqual(executor.pids(), [pid], 'the same worker served every task');
+});
+
 test('functions do not see the endpoint owner\'s FUNCX_TOKEN', async (t) => {
   process.env.FUNCX_TOKEN = 'secret-for-test';
   t.teardown(() => delete process.env.FUNCX_TOKEN);
