@@ -10,14 +10,33 @@ the submitter takes whatever calls are queued and sends them in one POST
 and the waiter long-polls POST /v3/tasks/wait for all outstanding tasks and
 resolves futures as their tasks finish. A task submitted while the waiter is
 already in a poll joins the next poll, so the poll is kept short (`poll_s`).
+
+An outage does not fail the futures: tasks are durable on the service, so
+while it is unreachable or answers 429/5xx the waiter keeps every future
+pending, logs a warning (logger "funcx.executor") and asks again after a
+backoff with jitter (`outage_backoff_s`: first and longest wait). Only a
+permanent refusal (401, 403, 404...) fails the futures it concerns.
 """
 import collections
 import concurrent.futures
+import logging
+import random
 import threading
 
 from .client import STATUS_CHUNK, SUBMIT_CHUNK, FuncXClient
-from .errors import FuncXError, TaskNotFound
+from .errors import FuncXError, ServiceError, ServiceUnreachable, TaskNotFound
 from .serialization import check_serializer, encode_payload
+
+
+log = logging.getLogger("funcx.executor")
+
+
+def is_transient(error):
+    """An error that passes: the service unreachable, overloaded (429) or failing on its side (5xx)."""
+    if isinstance(error, ServiceUnreachable):
+        return True
+    return isinstance(error, ServiceError) and isinstance(error.http_status, int) and \
+        (error.http_status == 429 or error.http_status >= 500)
 
 
 class FuncXFuture(concurrent.futures.Future):
@@ -36,13 +55,15 @@ class _Call:
 
 
 class FuncXExecutor(concurrent.futures.Executor):
-    def __init__(self, endpoint_id=None, client=None, serializer=None, poll_s=2.0):
+    def __init__(self, endpoint_id=None, client=None, serializer=None, poll_s=2.0, outage_backoff_s=(1.0, 30.0)):
         self.client = client or FuncXClient()
         self.endpoint_id = endpoint_id or self.client.default_endpoint_id
         if not self.endpoint_id:
             raise ValueError("FuncXExecutor needs endpoint_id=")
         self.serializer = check_serializer(serializer or self.client.serializer)
         self.poll_s = poll_s
+        self.outage_backoff_s = outage_backoff_s
+        self._outage_failures = 0  # consecutive transient failures of the waiter
         self._function_ids = {}
         self._register_lock = threading.Lock()
         self._lock = threading.Condition()
@@ -158,10 +179,28 @@ class FuncXExecutor(concurrent.futures.Executor):
                 task_ids = list(self._outstanding)[:STATUS_CHUNK]
             try:
                 answer = self.client.wait_for_tasks(task_ids, timeout_s=self.poll_s, return_when="FIRST_COMPLETED")
-                self._resolve(answer)
             except Exception as error:  # noqa: BLE001 - a dead waiter would leave futures hanging forever
-                # The transport already retried what it could: the futures get the error.
-                self._resolve_failed(task_ids, error)
+                if is_transient(error):
+                    self._back_off(error)
+                else:
+                    # A permanent refusal: these futures cannot learn their results.
+                    self._resolve_failed(task_ids, error)
+                continue
+            if self._outage_failures:
+                log.warning("the funcX service answers again; waiting for results resumed")
+                self._outage_failures = 0
+            self._resolve(answer)
+
+    def _back_off(self, error):
+        """One step of the outage backoff: doubling from the first wait up to the longest, with jitter."""
+        first, longest = self.outage_backoff_s
+        ceiling = min(first * 2 ** self._outage_failures, longest)
+        delay = random.uniform(ceiling / 2, ceiling)  # many clients back from an outage do not arrive together
+        self._outage_failures += 1
+        log.warning("cannot get results from the funcX service (%s); %d future(s) stay pending, trying again in %.1fs",
+                    error, len(self._outstanding), delay)
+        with self._lock:
+            self._lock.wait(delay)  # shutdown() wakes it early
 
     def _finished_submitting(self):
         return self._submitter_done

@@ -3,8 +3,9 @@ import concurrent.futures
 import threading
 import unittest
 
-from funcx import FuncXExecutor, RemoteException
-from tests.support import Gate, client, endpoint_id, wait_for_gate
+from funcx import FuncXClient, FuncXExecutor, RemoteException
+from tests.support import Gate, client, endpoint_id, live_settings, wait_for_gate
+from tests.tcp_proxy import TcpProxy
 
 
 def executor_square(x):
@@ -126,6 +127,34 @@ class FuncXExecutorTest(unittest.TestCase):
                 return
             threading.Event().wait(0.05)
         self.fail("task %s never started" % future.task_id)
+
+
+class FuncXExecutorOutageTest(unittest.TestCase):
+    def test_an_outage_while_a_task_runs_leaves_its_future_pending_until_the_service_is_back(self):
+        settings = live_settings()
+        proxy = TcpProxy(settings["FUNCX_SERVICE_URL"])
+        self.addCleanup(proxy.close)
+        gate = Gate()
+        self.addCleanup(gate.close)
+        fxc = FuncXClient(service_url=proxy.url, token=settings["FUNCX_TOKEN"], max_retries=1)
+        fxc.transport.backoff_s = 0.01
+        executor = FuncXExecutor(endpoint_id=endpoint_id(), client=fxc, poll_s=1, outage_backoff_s=(0.05, 0.2))
+        self.addCleanup(executor.shutdown)
+        future = executor.submit(wait_for_gate, gate.path)
+        with executor._lock:
+            self.assertTrue(executor._lock.wait_for(lambda: future.task_id is not None, 60))
+        future.add_done_callback(proxy.notify)
+        with self.assertLogs("funcx.executor", "WARNING") as logged:
+            proxy.outage()
+            # Several polls failed (each an attempt and its retry), well past where the old waiter gave up;
+            # a future that fails meanwhile ends the wait at once.
+            self.assertTrue(proxy.wait_until(lambda: proxy.refused >= 8 or future.done()))
+            self.assertFalse(future.done(), future.exception() if future.done() else None)
+            gate.open()  # the task finishes while the client cannot reach the service
+            proxy.resume()
+            self.assertEqual(future.result(timeout=120), "opened")
+        self.assertTrue(any("stay pending" in line for line in logged.output), logged.output)
+        self.assertTrue(any("answers again" in line for line in logged.output), logged.output)
 
 
 if __name__ == "__main__":
