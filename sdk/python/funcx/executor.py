@@ -16,12 +16,20 @@ while it is unreachable or answers 429/5xx the waiter keeps every future
 pending, logs a warning (logger "funcx.executor") and asks again after a
 backoff with jitter (`outage_backoff_s`: first and longest wait). Only a
 permanent refusal (401, 403, 404...) fails the futures it concerns.
+
+At interpreter exit, calls still queued are not lost: as concurrent.futures'
+ThreadPoolExecutor does, an exit hook (threading._register_atexit on Python
+3.9+, else atexit) makes every live executor send what is queued and joins
+its submitter. It does not wait for results: the tasks run on the endpoint,
+and their ids (future.task_id) can be looked up later.
 """
+import atexit
 import collections
 import concurrent.futures
 import logging
 import random
 import threading
+import weakref
 
 from .client import STATUS_CHUNK, SUBMIT_CHUNK, FuncXClient
 from .errors import FuncXError, ServiceError, ServiceUnreachable, TaskNotFound
@@ -29,6 +37,21 @@ from .serialization import check_serializer, encode_payload
 
 
 log = logging.getLogger("funcx.executor")
+
+# Every executor not shut down yet, for the exit hook (weak: an executor that was dropped needs no flush).
+_live_executors = weakref.WeakSet()
+
+
+def _flush_at_exit():
+    for executor in list(_live_executors):
+        executor._flush_queued()
+
+
+# threading's hook runs before daemon threads stop (atexit's would run too late on 3.9+, as for ThreadPoolExecutor).
+if hasattr(threading, "_register_atexit"):
+    threading._register_atexit(_flush_at_exit)
+else:  # pragma: no cover - Python < 3.9
+    atexit.register(_flush_at_exit)
 
 
 def is_transient(error):
@@ -76,6 +99,7 @@ class FuncXExecutor(concurrent.futures.Executor):
         self._waiter = threading.Thread(target=self._wait_loop, name="funcx-executor-wait", daemon=True)
         self._submitter.start()
         self._waiter.start()
+        _live_executors.add(self)
 
     # -- the Executor API --------------------------------------------------------------------
 
@@ -109,6 +133,7 @@ class FuncXExecutor(concurrent.futures.Executor):
         and the unfinished tasks at the service (their futures end with
         RemoteException, remote_type 'TaskCancelled', unless they finished first).
         """
+        _live_executors.discard(self)
         with self._lock:
             self._shutdown = True
             self._cancelling = self._cancelling or cancel_futures
@@ -123,6 +148,13 @@ class FuncXExecutor(concurrent.futures.Executor):
         if wait:
             self._submitter.join()
             self._waiter.join()
+
+    def _flush_queued(self):
+        """At exit: no more submits; the submitter sends what is queued, then ends (joined here)."""
+        with self._lock:
+            self._shutdown = True
+            self._lock.notify_all()
+        self._submitter.join()
 
     # -- the submitter thread ----------------------------------------------------------------
 
