@@ -178,9 +178,23 @@ export class Client {
     return this.http.request('POST', `/v3/tasks/${taskId}/cancel`);
   }
 
-  /** Online or offline, workers, queued tasks, and `logs`: recent heartbeats, newest first. */
-  getEndpointStatus(endpointId: string): Promise<EndpointStatus> {
-    return this.http.request('GET', `/v2/endpoints/${endpointId}/status`, { idempotent: true });
+  /**
+   * Online or offline, workers, queued tasks, and `logs`: recent heartbeats, newest first. An endpoint
+   * that never reported gets one entry made from the current totals (timestamp null), as the Python
+   * client does, so `status.logs[0].total_workers` (the tutorial's line) always works.
+   */
+  async getEndpointStatus(endpointId: string): Promise<EndpointStatus> {
+    const status = await this.http.request<EndpointStatus>('GET', `/v2/endpoints/${endpointId}/status`, { idempotent: true });
+    if (!status.logs || status.logs.length === 0) {
+      status.logs = [{
+        timestamp: status.last_heartbeat_at ?? null,
+        total_workers: status.total_workers ?? 0,
+        idle_workers: status.idle_workers ?? 0,
+        outstanding_tasks: status.outstanding_tasks ?? 0,
+        pending_tasks: status.pending_tasks ?? 0,
+      }];
+    }
+    return status;
   }
 
   /** Your endpoints (role 'owner'), or also those shared with you or public (role 'any'). Prints as a table. */

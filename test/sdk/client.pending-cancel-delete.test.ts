@@ -30,5 +30,9 @@ serviceTest('a queued task is TaskPending, cancel makes it TaskCancelled; delete
   await t.throwsAsync(fx.getFunction(functionId), { instanceOf: FunctionNotFound });
   await t.throwsAsync(fx.run(1, { functionId, endpointId }), { instanceOf: FunctionNotFound });
   await t.throwsAsync(fx.getEndpointStatus('00000000-0000-4000-8000-000000000000'), { instanceOf: EndpointNotFound });
-  t.like(await fx.getEndpointStatus(endpointId), { status: 'offline', logs: [] });
+  // Never reported (the service answers logs: []): one entry from the current totals, so the tutorial's logs[0] works.
+  const neverReported = await fx.getEndpointStatus(endpointId);
+  t.like(neverReported, { status: 'offline', last_heartbeat_at: null });
+  t.deepEqual(neverReported.logs, [{ timestamp: null, total_workers: 0, idle_workers: 0, outstanding_tasks: 0, pending_tasks: 0 }]);
+  t.is(neverReported.logs[0].total_workers, 0);
 });
