@@ -47,6 +47,8 @@ export interface WaitOptions {
 
 /** The service takes up to 1000 ids per status or wait request. */
 const IDS_PER_REQUEST = 1000;
+/** Tasks per submit request: a service's FUNCX_MAX_BATCH_TASKS is 5000 by default; 1000 leaves room (and keeps bodies small). */
+const SUBMIT_CHUNK = 1000;
 
 export class Client {
   readonly config: ClientConfig;
@@ -125,15 +127,24 @@ export class Client {
     return new Batch(options.endpointId ?? this.config.endpointId);
   }
 
-  /** Sends every invocation of the batch in one request; returns the task ids, in the order they were added. */
+  /**
+   * Sends every invocation of the batch; returns the task ids, in the order they were added. A large
+   * batch goes in requests of SUBMIT_CHUNK tasks (under the service's FUNCX_MAX_BATCH_TASKS) that
+   * share one task group; each has its own Idempotency-Key, so a retried request runs nothing twice.
+   */
   async batchRun(batch: Batch): Promise<string[]> {
     if (batch.length === 0) throw new InvalidArgument('batchRun: the batch is empty');
-    const answer = await this.http.request<{ tasks: { task_id: string }[] }>('POST', '/v3/submit', {
-      body: { tasks: batch.tasks },
-      headers: { 'idempotency-key': randomUUID() },
-      idempotent: true,
-    });
-    return answer.tasks.map((task) => task.task_id);
+    const taskGroupId = randomUUID();
+    const taskIds: string[] = [];
+    for (let start = 0; start < batch.tasks.length; start += SUBMIT_CHUNK) {
+      const answer = await this.http.request<{ tasks: { task_id: string }[] }>('POST', '/v3/submit', {
+        body: { task_group_id: taskGroupId, tasks: batch.tasks.slice(start, start + SUBMIT_CHUNK) },
+        headers: { 'idempotency-key': randomUUID() },
+        idempotent: true,
+      });
+      taskIds.push(...answer.tasks.map((task) => task.task_id));
+    }
+    return taskIds;
   }
 
   /** Status and, once finished, the decoded result or the exception of each task, keyed by task id. */
