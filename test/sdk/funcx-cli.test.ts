@@ -15,13 +15,17 @@ const FUNCX_CLI = fileURLToPath(new URL('../../sdk/cli/funcx.js', import.meta.ur
 
 interface Ran { code: number | null; stdout: string; stderr: string }
 
-function funcx(live: LiveService, home: string, args: string[], options: { input?: string; env?: Record<string, string>; tty?: boolean } = {}): Promise<Ran> {
+/** `tty`: stdout and stderr on a pseudo-terminal; a file name: stderr on one, stdout into that file. */
+function funcx(live: LiveService, home: string, args: string[], options: { input?: string; env?: Record<string, string>; tty?: boolean | string } = {}): Promise<Ran> {
   // A minimal environment: nothing of the developer's (FUNCX_TOKEN, ~/.funcx) leaks in.
   const env = { PATH: process.env.PATH!, HOME: home, FUNCX_HOME: home, FUNCX_SERVICE_URL: live.url, ...options.env };
-  const [command, commandArgs] = options.tty
-    // A pseudo-terminal from python3's standard library (already needed by the workers): stdout and stderr are TTYs.
-    ? ['python3', ['-c', 'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))', process.execPath, FUNCX_CLI, ...args]]
-    : [process.execPath, [FUNCX_CLI, ...args]];
+  // A pseudo-terminal from python3's standard library (already needed by the workers).
+  const inPty = (argv: string[]): [string, string[]] => ['python3', ['-c', 'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))', ...argv]];
+  const [command, commandArgs] = typeof options.tty === 'string'
+    ? inPty(['sh', '-c', 'out="$1"; shift; exec "$@" > "$out"', 'sh', options.tty, process.execPath, FUNCX_CLI, ...args])
+    : options.tty
+      ? inPty([process.execPath, FUNCX_CLI, ...args])
+      : [process.execPath, [FUNCX_CLI, ...args]] as [string, string[]];
   const child = spawn(command, commandArgs as string[], { env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   if (options.input !== undefined) child.stdin!.end(options.input);
   let stdout = '';
@@ -113,6 +117,12 @@ serviceTest('funcx: login, register, search, run, wait, get, endpoints; exit cod
   t.is(tty.code, 0, tty.stdout);
   t.regex(tty.stdout, /\r\[#+-*\] 2\/2 tasks done/);
   t.regex(tty.stdout, /task_id\s+\| status\s+\| result/);
+  // stderr a terminal, stdout a file (`funcx task wait ... > out`): the bar on the terminal, plain lines in the file.
+  const outFile = path.join(home, 'wait-output.txt');
+  const redirected = await run(['task', 'wait', ok, js], { tty: outFile });
+  t.is(redirected.code, 0, redirected.stdout);
+  t.regex(redirected.stdout, /\r\[#+-*\] 2\/2 tasks done/, 'the bar is drawn on the terminal (stderr)');
+  t.deepEqual(readFileSync(outFile, 'utf8').trim().split('\n').sort(), [`${ok} success 42`, `${js} success 15`].sort());
 
   // Endpoints, as tables and as JSON.
   await waitFor(async () => (await live.call('GET', `/v2/endpoints/${endpoint.endpointId}/status`)).body.logs.length > 0, 'a heartbeat');

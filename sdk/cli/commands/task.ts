@@ -5,7 +5,7 @@ import type { TaskRecord } from '../../types.js';
 import type { Command } from '../command.js';
 import { EXIT_OK, EXIT_REMOTE_FAILURE, print, printJson } from '../io.js';
 import { secondsOption } from '../parse.js';
-import { createProgress } from '../progress.js';
+import { createProgress, stdoutIsTerminal } from '../progress.js';
 import { renderTable } from '../../table.js';
 
 /** The value of a finished task, for people: its result, or `Type: message`. */
@@ -74,8 +74,8 @@ export const taskWaitCommand: Command = {
     }
     if (json) {
       printJson(io, { done, pending, not_found: notFound });
-    } else if (io.stderr.isTTY) {
-      // The bar is gone: the summary, one row per task.
+    } else if (stdoutIsTerminal(io)) {
+      // For a person (the bar, if any, is gone): the summary, one row per task.
       print(io, renderTable(ids, [
         { header: 'task_id', value: (id) => id },
         { header: 'status', value: (id) => done[id]?.status ?? (notFound.includes(id) ? 'not-found' : 'pending') },
