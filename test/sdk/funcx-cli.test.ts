@@ -100,6 +100,13 @@ serviceTest('funcx: login, register, search, run, wait, get, endpoints; exit cod
   t.is(waitedJson.code, 0);
   t.deepEqual(Object.keys(JSON.parse(waitedJson.stdout).done).sort(), [ok, js].sort());
   t.is(JSON.parse(waitedJson.stdout).done[ok].result, '42');
+  // --json: the raw result and its serializer are kept, and a JSON result is also given decoded as `value`.
+  t.like(JSON.parse(waitedJson.stdout).done[ok], { result: '42', result_serializer: 'json', value: 42 });
+  t.like(JSON.parse(waitedJson.stdout).done[js], { result: '15', result_serializer: 'json', value: 15 });
+  const gotJson = JSON.parse((await run(['task', 'get', ok, '--json'])).stdout);
+  t.like(gotJson, { task_id: ok, status: 'success', result: '42', result_serializer: 'json', value: 42 });
+  const failedJson = JSON.parse((await run(['task', 'get', bad, '--json'])).stdout);
+  t.false('value' in failedJson, 'a failed task has no value, only its exception');
 
   // task get: the result, or the exception with its remote traceback (exit 1).
   const got = await run(['task', 'get', ok]);

@@ -21,6 +21,19 @@ function outcomeText(task: TaskRecord): string {
   return task.exception ? `${task.exception.type}: ${task.exception.message}` : '';
 }
 
+/**
+ * A task record for --json: as the service gave it (raw `result` and `result_serializer` kept), plus
+ * `value`, the decoded result, when it is JSON-serialized (a pickle only Python can read is left as is).
+ */
+function withValue(task: TaskRecord): TaskRecord & { value?: unknown } {
+  if (task.status !== 'success' || (task.result_serializer ?? 'json') !== 'json' || task.result === undefined) return task;
+  try {
+    return { ...task, value: decodeResult(task) };
+  } catch {
+    return task; // not valid JSON: the raw text is there
+  }
+}
+
 const failed = (task: TaskRecord) => task.status === 'failed' || task.status === 'cancelled';
 
 export const taskGetCommand: Command = {
@@ -31,7 +44,7 @@ export const taskGetCommand: Command = {
   async run({ io, positionals, json, client }) {
     const task = await client().getTask(positionals[0]);
     if (json) {
-      printJson(io, task);
+      printJson(io, withValue(task));
     } else {
       print(io, `${task.task_id} ${task.status}${task.pending ? '' : ` ${outcomeText(task)}`}`);
       if (task.exception?.traceback) print(io, task.exception.traceback);
@@ -73,7 +86,7 @@ export const taskWaitCommand: Command = {
       progress.end();
     }
     if (json) {
-      printJson(io, { done, pending, not_found: notFound });
+      printJson(io, { done: Object.fromEntries(Object.entries(done).map(([id, task]) => [id, withValue(task)])), pending, not_found: notFound });
     } else if (stdoutIsTerminal(io)) {
       // For a person (the bar, if any, is gone): the summary, one row per task.
       print(io, renderTable(ids, [
