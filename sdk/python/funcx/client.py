@@ -75,7 +75,8 @@ class FuncXClient:
         return self.transport.request("GET", "/v3/functions/%s" % function_id)
 
     def delete_function(self, function_id):
-        return self.transport.request("DELETE", "/v3/functions/%s" % function_id)
+        # Sent once (no retry on 5xx or a lost answer): it may have been carried out already.
+        return self.transport.request("DELETE", "/v3/functions/%s" % function_id, idempotent=False)
 
     def search_function(self, q="", offset=0, limit=10):
         """Functions matching q (name, description, owner or source), newest first; prints as a table."""
@@ -171,7 +172,7 @@ class FuncXClient:
 
     def cancel_task(self, task_id):
         """Cancels a task that has not finished; returns its record."""
-        return self.transport.request("POST", "/v3/tasks/%s/cancel" % task_id)
+        return self.transport.request("POST", "/v3/tasks/%s/cancel" % task_id, idempotent=False)
 
     def outcome(self, record):
         """('result', value) or ('exception', exception) for a finished task record."""

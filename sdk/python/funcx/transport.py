@@ -3,8 +3,9 @@
 A call marked idempotent (GETs, reads done with POST, and submits that carry
 an Idempotency-Key) is retried on 429 and 5xx answers and on connection
 errors, waiting what the service's Retry-After says, else an exponential
-backoff with jitter. Any other call is retried only on 429, which the service
-answers before doing anything.
+backoff with jitter. Any other call (registering, deleting, cancelling) is
+retried only on 429, which the service answers before doing anything: after a
+5xx or a lost answer it may already have been carried out, so it is not sent again.
 """
 import email.utils
 import json
@@ -40,7 +41,8 @@ class Transport:
     def request(self, method, path, body=None, query=None, idempotent=None, headers=None, timeout=None):
         """The parsed JSON answer; raises a ServiceError subclass for an error answer."""
         if idempotent is None:
-            idempotent = method in ("GET", "HEAD", "PUT", "DELETE")
+            # Not DELETE: a retried delete whose first answer was lost would report NotFound for a success.
+            idempotent = method in ("GET", "HEAD")
         url = self.base_url + path
         if query:
             url += "?" + urllib.parse.urlencode(query)
