@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Batch } from './batch.js';
 import { resolveConfig, type ClientConfig, type ClientConfigOptions } from './config.js';
-import { InvalidArgument } from './errors.js';
+import { InvalidArgument, TaskNotFound } from './errors.js';
 import { functionDefinition, type Registrable } from './functionSource.js';
 import { DEFAULT_RETRY, HttpTransport, type RetryPolicy } from './http.js';
 import { EndpointList, FunctionSearchResults } from './resultLists.js';
@@ -147,10 +147,19 @@ export class Client {
     return taskIds;
   }
 
-  /** Status and, once finished, the decoded result or the exception of each task, keyed by task id. */
+  /**
+   * Status and, once finished, the decoded result or the exception of each task, keyed by task id.
+   * Throws TaskNotFound naming every id the service does not know (purged, or not yours), as the
+   * Python client does: a missing entry is never silently left out.
+   */
   async getBatchResult(taskIds: string[]): Promise<Record<string, BatchResultEntry>> {
+    const records = await this.getTasks(taskIds);
+    const missing = taskIds.filter((id) => !(id in records) && !(id.toLowerCase() in records));
+    if (missing.length > 0) {
+      throw new TaskNotFound(404, { code: 'TaskNotFound', reason: `tasks not found (purged, or not yours): ${missing.join(', ')}`, details: { not_found: missing } });
+    }
     const entries: Record<string, BatchResultEntry> = {};
-    for (const task of Object.values(await this.getTasks(taskIds))) {
+    for (const task of Object.values(records)) {
       const entry: BatchResultEntry = { status: task.status, pending: task.pending, completion_t: task.completion_t };
       if (task.status === 'success') entry.result = decodeResult(task);
       if (task.exception) entry.exception = task.exception;
