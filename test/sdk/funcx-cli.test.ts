@@ -50,6 +50,12 @@ serviceTest('funcx: login, register, search, run, wait, get, endpoints; exit cod
   const noToken = await run(['endpoint', 'list', '--json']);
   t.is(noToken.code, 2);
   t.is(JSON.parse(noToken.stderr).error.code, 'ConfigurationMissing');
+  // In the CLI's words (not the SDK's serviceUrl / token arguments).
+  t.regex(JSON.parse(noToken.stderr).error.message, /no token for .*: run `funcx login` \(or set FUNCX_TOKEN\)/);
+  const noService = await funcx(live, home, ['endpoint', 'list'], { env: { FUNCX_SERVICE_URL: '' } });
+  t.is(noService.code, 2);
+  t.regex(noService.stderr, /no service URL: pass --service-url, set FUNCX_SERVICE_URL, run `funcx login`/);
+  t.notRegex(noService.stderr, /serviceUrl/);
 
   // login: a wrong token is refused by the service (exit 1) and not stored; the right one, from stdin, is.
   const refused = await run(['login', '--token', 'fxu_wrong']);
