@@ -10,6 +10,7 @@ from .remote_exceptions import rebuild_exception
 from .search import SearchResults
 from .serialization import check_serializer, decode_result, encode_payload
 from .source import function_source
+from .stored_login import StoredLoginTokens
 from .transport import Transport
 
 # The service takes at most 1000 ids per status or wait request.
@@ -35,7 +36,9 @@ class FuncXClient:
         # The endpoint named in quickstart.json (the local one `npm start` runs), or FUNCX_ENDPOINT_ID.
         self.default_endpoint_id = settings.endpoint_id
         self.serializer = check_serializer(serializer)
-        self.transport = Transport(settings.service_url, settings.token, timeout=timeout, max_retries=max_retries,
+        # A token from an OpenID Connect login in credentials.json is renewed as it expires; one given by argument or FUNCX_TOKEN is used as is.
+        token = StoredLoginTokens(*settings.stored_login) if settings.stored_login else settings.token
+        self.transport = Transport(settings.service_url, token, timeout=timeout, max_retries=max_retries,
                                    ca_file=settings.ca_file)
 
     def __repr__(self):
