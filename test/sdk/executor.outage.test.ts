@@ -2,14 +2,15 @@
  * The Executor through an outage: a real forwarding proxy between the SDK and
  * a live service stops forwarding while a task runs; the future stays pending
  * (tasks are durable on the service) and resolves with the result once the
- * service is reachable again.
+ * service is reachable again. A permanent refusal still fails the futures.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { serviceTest } from '../helpers/service.js';
 import { startEndpointProcess } from '../helpers/endpointProcess.js';
-import { Client, Executor } from '../../sdk/index.js';
+import { Client, Executor, UserUnauthenticated } from '../../sdk/index.js';
+import { createToken, revokeToken } from '../../src/registry/tokens.js';
 import { startTcpProxy } from './tcpProxy.js';
 
 /** Returns 42 once the gate file exists (bounded, so a failed test never holds a worker for long). */
@@ -48,4 +49,17 @@ serviceTest('an outage while a task runs leaves its future pending; it resolves 
   proxy.resume();
   t.is(await future, 42);
   t.is(future.taskId, taskId);
+});
+
+serviceTest('a permanent refusal (the token revoked while tasks wait) still fails the futures', async (t, live) => {
+  const { tokenId, token } = await createToken(live.db, { identity: 'soon-revoked', groups: [] });
+  const client = new Client({ serviceUrl: live.url, token, env: { FUNCX_HOME: live.config.home } });
+  // An endpoint that never runs: the tasks stay queued, so only the waiter's next poll can settle them.
+  const registered = await live.call('POST', '/v3/endpoints', { token, body: { name: 'never-started' } });
+  const executor = new Executor({ client, endpointId: registered.body.endpoint_id as string, waitTimeoutS: 1, onTransientError: () => t.fail('a 401 is not transient') });
+  t.teardown(() => executor.shutdown({ wait: false }));
+  const futures = [1, 2].map((x) => executor.submit<number>((y: number) => y, x));
+  await Promise.all(futures.map((future) => future.submitted));
+  t.true(await revokeToken(live.db, tokenId));
+  for (const future of futures) await t.throwsAsync(future, { instanceOf: UserUnauthenticated });
 });
