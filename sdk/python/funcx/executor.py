@@ -38,7 +38,7 @@ from .serialization import check_serializer, encode_payload
 
 log = logging.getLogger("funcx.executor")
 
-# Every executor not shut down yet, for the exit hook (weak: an executor that was dropped needs no flush).
+# Every executor, for the exit hook; weakly held (a submitter thread still running keeps its executor alive).
 _live_executors = weakref.WeakSet()
 
 
@@ -133,7 +133,7 @@ class FuncXExecutor(concurrent.futures.Executor):
         and the unfinished tasks at the service (their futures end with
         RemoteException, remote_type 'TaskCancelled', unless they finished first).
         """
-        _live_executors.discard(self)
+        # Not dropped from _live_executors: after shutdown(wait=False) its submitter may still be sending.
         with self._lock:
             self._shutdown = True
             self._cancelling = self._cancelling or cancel_futures

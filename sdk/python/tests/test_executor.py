@@ -163,7 +163,8 @@ class FuncXExecutorOutageTest(unittest.TestCase):
         self.assertTrue(any("answers again" in line for line in logged.output), logged.output)
 
 
-# Submits 5 calls and ends without shutdown(). The lock is held while they are queued, so none
+# Submits 5 calls and ends without shutdown(), and 3 more on an executor shut down without waiting.
+# The lock is held while they are queued, so none
 # can have left before the script's last line: only the exit hook can send them.
 EXIT_SCRIPT = textwrap.dedent("""
     import os, sys
@@ -182,6 +183,12 @@ EXIT_SCRIPT = textwrap.dedent("""
     executor.register_function(exit_square)
     with executor._lock:
         futures = [executor.submit(exit_square, x) for x in range(5)]
+
+    # Shut down without waiting, its calls still queued: they are sent at exit too.
+    other = FuncXExecutor(endpoint_id=os.environ["FUNCX_TEST_ENDPOINT_ID"], client=GroupedClient())
+    with other._lock:
+        more = [other.submit(exit_square, x) for x in range(5, 8)]
+        other.shutdown(wait=False)
 """)
 
 
@@ -197,10 +204,10 @@ class FuncXExecutorExitTest(unittest.TestCase):
         self.assertEqual(done.returncode, 0, done.stderr)
         fxc = client()
         tasks = fxc.transport.request("GET", "/v2/taskgroup/%s" % group)["tasks"]
-        self.assertEqual(len(tasks), 5, tasks)
+        self.assertEqual(len(tasks), 8, tasks)
         wait_done(fxc, *[task["id"] for task in tasks])
         results = fxc.get_batch_result([task["id"] for task in tasks])
-        self.assertEqual(sorted(entry["result"] for entry in results.values()), [0, 1, 4, 9, 16])
+        self.assertEqual(sorted(entry["result"] for entry in results.values()), [0, 1, 4, 9, 16, 25, 36, 49])
 
 
 if __name__ == "__main__":
