@@ -232,7 +232,8 @@ class FuncXExecutor(concurrent.futures.Executor):
         log.warning("cannot get results from the funcX service (%s); %d future(s) stay pending, trying again in %.1fs",
                     error, len(self._outstanding), delay)
         with self._lock:
-            self._lock.wait(delay)  # shutdown() wakes it early
+            # The whole delay (new submissions do not cut it short), unless shutdown(cancel_futures=True) comes.
+            self._lock.wait_for(lambda: self._cancelling, delay)
 
     def _finished_submitting(self):
         return self._submitter_done
