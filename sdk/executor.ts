@@ -64,6 +64,7 @@ export class Executor {
   private readonly onTransientError?: (error: unknown, retryInMs: number) => void;
   /** Consecutive transient failures of the waiter (0 while the service answers). */
   private outageFailures = 0;
+  private backingOff = false;
   private readonly registrations = new Map<string, Promise<string>>();
   private queue: Queued[] = [];
   private flushTimer?: NodeJS.Timeout;
@@ -202,7 +203,8 @@ export class Executor {
       return;
     }
     const current = this.currentWait;
-    if (current && current.ids.size < PER_REQUEST && [...this.waiting.keys()].some((id) => !current.ids.has(id))) {
+    // Backing off from an outage: new tasks join the next try; they do not cut the wait short.
+    if (current && !this.backingOff && current.ids.size < PER_REQUEST && [...this.waiting.keys()].some((id) => !current.ids.has(id))) {
       current.abort.abort();
     }
   }
@@ -257,13 +259,15 @@ export class Executor {
     const delay = ceiling / 2 + Math.random() * (ceiling / 2); // jitter: many clients back from an outage do not arrive together
     this.outageFailures += 1;
     this.report(error, delay);
+    this.backingOff = true;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, delay);
-      function done() {
+      const done = () => {
+        this.backingOff = false;
         clearTimeout(timer);
         signal.removeEventListener('abort', done);
         resolve();
-      }
+      };
+      const timer = setTimeout(done, delay);
       signal.addEventListener('abort', done, { once: true });
     });
   }
