@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Batch } from './batch.js';
 import { resolveConfig, type ClientConfig, type ClientConfigOptions } from './config.js';
-import { InvalidArgument } from './errors.js';
+import { InvalidArgument, TaskNotFound } from './errors.js';
 import { functionDefinition, type Registrable } from './functionSource.js';
 import { DEFAULT_RETRY, HttpTransport, type RetryPolicy } from './http.js';
 import { EndpointList, FunctionSearchResults } from './resultLists.js';
@@ -47,6 +47,8 @@ export interface WaitOptions {
 
 /** The service takes up to 1000 ids per status or wait request. */
 const IDS_PER_REQUEST = 1000;
+/** Tasks per submit request: a service's FUNCX_MAX_BATCH_TASKS is 5000 by default; 1000 leaves room (and keeps bodies small). */
+const SUBMIT_CHUNK = 1000;
 
 export class Client {
   readonly config: ClientConfig;
@@ -125,21 +127,39 @@ export class Client {
     return new Batch(options.endpointId ?? this.config.endpointId);
   }
 
-  /** Sends every invocation of the batch in one request; returns the task ids, in the order they were added. */
+  /**
+   * Sends every invocation of the batch; returns the task ids, in the order they were added. A large
+   * batch goes in requests of SUBMIT_CHUNK tasks (under the service's FUNCX_MAX_BATCH_TASKS) that
+   * share one task group; each has its own Idempotency-Key, so a retried request runs nothing twice.
+   */
   async batchRun(batch: Batch): Promise<string[]> {
     if (batch.length === 0) throw new InvalidArgument('batchRun: the batch is empty');
-    const answer = await this.http.request<{ tasks: { task_id: string }[] }>('POST', '/v3/submit', {
-      body: { tasks: batch.tasks },
-      headers: { 'idempotency-key': randomUUID() },
-      idempotent: true,
-    });
-    return answer.tasks.map((task) => task.task_id);
+    const taskGroupId = randomUUID();
+    const taskIds: string[] = [];
+    for (let start = 0; start < batch.tasks.length; start += SUBMIT_CHUNK) {
+      const answer = await this.http.request<{ tasks: { task_id: string }[] }>('POST', '/v3/submit', {
+        body: { task_group_id: taskGroupId, tasks: batch.tasks.slice(start, start + SUBMIT_CHUNK) },
+        headers: { 'idempotency-key': randomUUID() },
+        idempotent: true,
+      });
+      taskIds.push(...answer.tasks.map((task) => task.task_id));
+    }
+    return taskIds;
   }
 
-  /** Status and, once finished, the decoded result or the exception of each task, keyed by task id. */
+  /**
+   * Status and, once finished, the decoded result or the exception of each task, keyed by task id.
+   * Throws TaskNotFound naming every id the service does not know (purged, or not yours), as the
+   * Python client does: a missing entry is never silently left out.
+   */
   async getBatchResult(taskIds: string[]): Promise<Record<string, BatchResultEntry>> {
+    const records = await this.getTasks(taskIds);
+    const missing = taskIds.filter((id) => !(id in records) && !(id.toLowerCase() in records));
+    if (missing.length > 0) {
+      throw new TaskNotFound(404, { code: 'TaskNotFound', reason: `tasks not found (purged, or not yours): ${missing.join(', ')}`, details: { not_found: missing } });
+    }
     const entries: Record<string, BatchResultEntry> = {};
-    for (const task of Object.values(await this.getTasks(taskIds))) {
+    for (const task of Object.values(records)) {
       const entry: BatchResultEntry = { status: task.status, pending: task.pending, completion_t: task.completion_t };
       if (task.status === 'success') entry.result = decodeResult(task);
       if (task.exception) entry.exception = task.exception;
@@ -178,9 +198,23 @@ export class Client {
     return this.http.request('POST', `/v3/tasks/${taskId}/cancel`);
   }
 
-  /** Online or offline, workers, queued tasks, and `logs`: recent heartbeats, newest first. */
-  getEndpointStatus(endpointId: string): Promise<EndpointStatus> {
-    return this.http.request('GET', `/v2/endpoints/${endpointId}/status`, { idempotent: true });
+  /**
+   * Online or offline, workers, queued tasks, and `logs`: recent heartbeats, newest first. An endpoint
+   * that never reported gets one entry made from the current totals (timestamp null), as the Python
+   * client does, so `status.logs[0].total_workers` (the tutorial's line) always works.
+   */
+  async getEndpointStatus(endpointId: string): Promise<EndpointStatus> {
+    const status = await this.http.request<EndpointStatus>('GET', `/v2/endpoints/${endpointId}/status`, { idempotent: true });
+    if (!status.logs || status.logs.length === 0) {
+      status.logs = [{
+        timestamp: status.last_heartbeat_at ?? null,
+        total_workers: status.total_workers ?? 0,
+        idle_workers: status.idle_workers ?? 0,
+        outstanding_tasks: status.outstanding_tasks ?? 0,
+        pending_tasks: status.pending_tasks ?? 0,
+      }];
+    }
+    return status;
   }
 
   /** Your endpoints (role 'owner'), or also those shared with you or public (role 'any'). Prints as a table. */

@@ -37,6 +37,8 @@ export interface ClientConfigOptions {
   env?: Record<string, string | undefined>;
   /** PEM file of the CA(s) to trust for the service instead of the system store (else FUNCX_CA_FILE). */
   caFile?: string;
+  /** Who is asking, for the missing-configuration message: 'sdk' (default) says `serviceUrl`/`token`, 'cli' `--service-url`/`funcx login`. */
+  caller?: 'sdk' | 'cli';
 }
 
 export interface ClientConfig {
@@ -146,7 +148,8 @@ function serviceUrlFrom(options: ClientConfigOptions, sources: Sources): { servi
   ];
   const [serviceUrl, source] = candidates.find(([value]) => value) ?? [];
   if (!serviceUrl || !source) {
-    throw new ConfigurationMissing(`no service URL: pass serviceUrl, set FUNCX_SERVICE_URL, run \`funcx login\`, or start a local service that writes ${sources.quickstartFile}`);
+    const pass = options.caller === 'cli' ? 'pass --service-url' : 'pass serviceUrl';
+    throw new ConfigurationMissing(`no service URL: ${pass}, set FUNCX_SERVICE_URL, run \`funcx login\`, or start a local service that writes ${sources.quickstartFile}`);
   }
   try {
     new URL(serviceUrl);
@@ -182,7 +185,8 @@ export function resolveConfig(options: ClientConfigOptions = {}): ClientConfig {
   ];
   const [token, tokenSource] = tokenCandidates.find(([value]) => value) ?? [];
   if (!token || !tokenSource) {
-    throw new ConfigurationMissing(`no token for ${serviceUrl}: pass token, set FUNCX_TOKEN, or run \`funcx login\``);
+    const ways = options.caller === 'cli' ? 'run `funcx login` (or set FUNCX_TOKEN)' : 'pass token, set FUNCX_TOKEN, or run `funcx login`';
+    throw new ConfigurationMissing(`no token for ${serviceUrl}: ${ways}`);
   }
   const storedLogin = tokenSource === credentialsFile && credentials?.oidc ? { file: credentialsFile, credentials: credentials as StoredCredentials & { oidc: StoredOidcLogin } } : undefined;
   const endpointId = options.endpointId ?? env.FUNCX_ENDPOINT_ID ?? (sameUrl(quickstart?.service_url, serviceUrl) ? quickstart?.endpoint_id : undefined);

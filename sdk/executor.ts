@@ -13,7 +13,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, type ClientOptions } from './client.js';
 import { asyncDispose } from './disposable.js';
-import { ExecutorShutDown, FutureCancelled, InvalidArgument, TaskAlreadyFinished, TaskNotFound } from './errors.js';
+import { ExecutorShutDown, FutureCancelled, InvalidArgument, ServiceError, ServiceUnreachable, TaskAlreadyFinished, TaskNotFound } from './errors.js';
 import { definitionKey, functionDefinition, type FunctionDefinition, type Registrable } from './functionSource.js';
 import { encodePayload, outcomeOf } from './serialization.js';
 import { ShellFunction } from './shellFunction.js';
@@ -28,6 +28,15 @@ export interface ExecutorOptions extends ClientOptions {
   batchWindowMs?: number;
   /** Seconds each long-poll is held open by the service (default 20). */
   waitTimeoutS?: number;
+  /**
+   * While the service is unreachable or answers 429/5xx (after the transport's own retries), the
+   * waiter keeps every future pending and tries again after a backoff with jitter: `initialMs`
+   * (default 1 s), doubling up to `maxMs` (default 30 s). Tasks are durable on the service, so
+   * their results are there once it is back.
+   */
+  outageBackoff?: { initialMs?: number; maxMs?: number };
+  /** Told of each transient failure of the waiter (default: one process warning per outage). */
+  onTransientError?: (error: unknown, retryInMs: number) => void;
 }
 
 /** A function already registered: run it by id. */
@@ -51,6 +60,11 @@ export class Executor {
   readonly endpointId: string;
   private readonly batchWindowMs: number;
   private readonly waitTimeoutS: number;
+  private readonly outageBackoff: { initialMs: number; maxMs: number };
+  private readonly onTransientError?: (error: unknown, retryInMs: number) => void;
+  /** Consecutive transient failures of the waiter (0 while the service answers). */
+  private outageFailures = 0;
+  private backingOff = false;
   private readonly registrations = new Map<string, Promise<string>>();
   private queue: Queued[] = [];
   private flushTimer?: NodeJS.Timeout;
@@ -67,6 +81,8 @@ export class Executor {
     this.endpointId = this.client.endpointOrDefault(options.endpointId);
     this.batchWindowMs = options.batchWindowMs ?? 0;
     this.waitTimeoutS = options.waitTimeoutS ?? 20;
+    this.outageBackoff = { initialMs: options.outageBackoff?.initialMs ?? 1000, maxMs: options.outageBackoff?.maxMs ?? 30_000 };
+    this.onTransientError = options.onTransientError;
   }
 
   /** Runs `fn(...args)` on the endpoint; the future resolves with its result or rejects with its RemoteException. */
@@ -187,7 +203,8 @@ export class Executor {
       return;
     }
     const current = this.currentWait;
-    if (current && current.ids.size < PER_REQUEST && [...this.waiting.keys()].some((id) => !current.ids.has(id))) {
+    // Backing off from an outage: new tasks join the next try; they do not cut the wait short.
+    if (current && !this.backingOff && current.ids.size < PER_REQUEST && [...this.waiting.keys()].some((id) => !current.ids.has(id))) {
       current.abort.abort();
     }
   }
@@ -201,12 +218,25 @@ export class Executor {
       try {
         answer = await this.client.waitForTasks(ids, { timeoutS: this.waitTimeoutS, returnWhen: 'FIRST_COMPLETED', signal: abort.signal });
       } catch (error) {
-        if (abort.signal.aborted) continue; // new tasks joined (ask again with them), or none are left
-        // The service stayed unreachable through the retries: these futures cannot learn their results.
-        for (const id of ids) this.finish(id, { error });
-        continue;
-      } finally {
+        if (abort.signal.aborted) {
+          this.currentWait = undefined;
+          continue; // new tasks joined (ask again with them), or none are left
+        }
+        if (isTransient(error)) {
+          // An outage (or an overloaded service) outlasted the transport's retries. The tasks are
+          // durable on the service: keep the futures pending and ask again later, for as long as it takes.
+          await this.backOffAfter(error, abort.signal);
+        } else {
+          // A permanent refusal (401, 403, 404...): these futures cannot learn their results.
+          for (const id of ids) this.finish(id, { error });
+        }
         this.currentWait = undefined;
+        continue;
+      }
+      this.currentWait = undefined;
+      if (this.outageFailures > 0) {
+        this.outageFailures = 0;
+        this.report(undefined, 0);
       }
       for (const [id, record] of Object.entries(answer.done)) {
         let outcome: { value: unknown } | { error: unknown };
@@ -220,6 +250,37 @@ export class Executor {
       for (const id of answer.not_found) {
         this.finish(id, { error: new TaskNotFound(404, { code: 'TaskNotFound', reason: `task ${id} is unknown to the service (purged, or not yours)` }) });
       }
+    }
+  }
+
+  /** Waits out one step of the outage backoff (capped, with jitter); ends early if the wait is aborted (a cancel). */
+  private async backOffAfter(error: unknown, signal: AbortSignal): Promise<void> {
+    const ceiling = Math.min(this.outageBackoff.initialMs * 2 ** this.outageFailures, this.outageBackoff.maxMs);
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2); // jitter: many clients back from an outage do not arrive together
+    this.outageFailures += 1;
+    this.report(error, delay);
+    this.backingOff = true;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.backingOff = false;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, delay);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  private report(error: unknown, retryInMs: number): void {
+    if (this.onTransientError) {
+      if (error !== undefined) this.onTransientError(error, retryInMs);
+      return;
+    }
+    if (error !== undefined && this.outageFailures === 1) {
+      process.emitWarning(`funcx Executor: cannot reach the service (${(error as Error).message}); the ${this.waiting.size} pending future(s) stay pending and it keeps trying`, 'FuncxServiceUnreachable');
+    } else if (error === undefined) {
+      process.emitWarning('funcx Executor: the service answers again; waiting for results resumed', 'FuncxServiceUnreachable');
     }
   }
 
@@ -258,6 +319,11 @@ export class Executor {
     if (this.waiting.size === 0) this.currentWait?.abort.abort();
     return true;
   }
+}
+
+/** A failure that passes: the service unreachable, overloaded (429) or failing on its side (5xx). */
+function isTransient(error: unknown): boolean {
+  return error instanceof ServiceUnreachable || (error instanceof ServiceError && (error.status === 429 || error.status >= 500));
 }
 
 function isRegistered(fn: unknown): fn is RegisteredFunction {

@@ -73,7 +73,8 @@ export interface EndpointSummary {
 }
 
 export interface HeartbeatLog {
-  timestamp: string;
+  /** When the endpoint reported; null in the entry getEndpointStatus makes for an endpoint that never reported. */
+  timestamp: string | null;
   total_workers: number;
   idle_workers: number;
   outstanding_tasks: number;
@@ -92,7 +93,11 @@ export interface EndpointStatus {
   outstanding_tasks: number;
   pending_tasks: number;
   last_heartbeat_at: string | null;
-  /** Newest first: `logs[0]` is the latest heartbeat (as the funcX tutorial reads it). */
+  /**
+   * Newest first: `logs[0]` is the latest heartbeat (as the funcX tutorial reads it). The service
+   * answers `[]` for an endpoint that never reported; getEndpointStatus then gives one entry made
+   * from the current totals, so `logs[0]` always exists.
+   */
   logs: HeartbeatLog[];
 }
 

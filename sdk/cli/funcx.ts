@@ -79,7 +79,7 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       values,
       positionals,
       json,
-      client: () => (client ??= new Client({ serviceUrl: values['service-url'] as string | undefined, env: io.env })),
+      client: () => (client ??= new Client({ serviceUrl: values['service-url'] as string | undefined, env: io.env, caller: 'cli' })),
     });
   } catch (error) {
     return reportError(io, error, json);

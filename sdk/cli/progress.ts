@@ -1,7 +1,10 @@
 /**
- * `funcx task wait`'s progress: a bar redrawn in place on a terminal, or one
- * plain line per finished task otherwise (logs, pipes, CI), so scripts can
- * follow along. The bar goes to stderr; results are printed by the caller.
+ * `funcx task wait`'s progress: a bar redrawn in place when stderr is a
+ * terminal, and one plain line per finished task when stdout is not one
+ * (logs, pipes, CI), so scripts can follow along. Each stream is judged on
+ * its own: `funcx task wait ... > results.txt` on a terminal shows the bar and
+ * writes plain lines to the file. The caller prints the summary table only
+ * when stdout is a terminal.
  */
 import type { CliIo } from './io.js';
 
@@ -12,12 +15,19 @@ export interface Progress {
   end(): void;
 }
 
+/** Whether stdout gets the summary table (a terminal) rather than plain lines. */
+export const stdoutIsTerminal = (io: CliIo): boolean => io.stdout.isTTY === true;
+
 export function createProgress(io: CliIo, total: number, options: { json: boolean }): Progress {
-  if (io.stderr.isTTY) return new ProgressBar(io, total);
+  const bar = io.stderr.isTTY ? new ProgressBar(io, total) : undefined;
+  // --json keeps stdout for the one JSON answer: the lines then go to stderr, unless the bar is there.
+  const lines = options.json ? (bar ? undefined : io.stderr) : (stdoutIsTerminal(io) ? undefined : io.stdout);
   return {
-    // --json keeps stdout for the one JSON answer; the lines then go to stderr.
-    finished: (line) => (options.json ? io.stderr : io.stdout).write(line + '\n'),
-    end: () => {},
+    finished: (line) => {
+      bar?.finished();
+      lines?.write(line + '\n');
+    },
+    end: () => bar?.end(),
   };
 }
 

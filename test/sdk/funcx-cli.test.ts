@@ -15,13 +15,17 @@ const FUNCX_CLI = fileURLToPath(new URL('../../sdk/cli/funcx.js', import.meta.ur
 
 interface Ran { code: number | null; stdout: string; stderr: string }
 
-function funcx(live: LiveService, home: string, args: string[], options: { input?: string; env?: Record<string, string>; tty?: boolean } = {}): Promise<Ran> {
+/** `tty`: stdout and stderr on a pseudo-terminal; a file name: stderr on one, stdout into that file. */
+function funcx(live: LiveService, home: string, args: string[], options: { input?: string; env?: Record<string, string>; tty?: boolean | string } = {}): Promise<Ran> {
   // A minimal environment: nothing of the developer's (FUNCX_TOKEN, ~/.funcx) leaks in.
   const env = { PATH: process.env.PATH!, HOME: home, FUNCX_HOME: home, FUNCX_SERVICE_URL: live.url, ...options.env };
-  const [command, commandArgs] = options.tty
-    // A pseudo-terminal from python3's standard library (already needed by the workers): stdout and stderr are TTYs.
-    ? ['python3', ['-c', 'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))', process.execPath, FUNCX_CLI, ...args]]
-    : [process.execPath, [FUNCX_CLI, ...args]];
+  // A pseudo-terminal from python3's standard library (already needed by the workers).
+  const inPty = (argv: string[]): [string, string[]] => ['python3', ['-c', 'import os, pty, sys; sys.exit(os.waitstatus_to_exitcode(pty.spawn(sys.argv[1:])))', ...argv]];
+  const [command, commandArgs] = typeof options.tty === 'string'
+    ? inPty(['sh', '-c', 'out="$1"; shift; exec "$@" > "$out"', 'sh', options.tty, process.execPath, FUNCX_CLI, ...args])
+    : options.tty
+      ? inPty([process.execPath, FUNCX_CLI, ...args])
+      : [process.execPath, [FUNCX_CLI, ...args]] as [string, string[]];
   const child = spawn(command, commandArgs as string[], { env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   if (options.input !== undefined) child.stdin!.end(options.input);
   let stdout = '';
@@ -46,6 +50,12 @@ serviceTest('funcx: login, register, search, run, wait, get, endpoints; exit cod
   const noToken = await run(['endpoint', 'list', '--json']);
   t.is(noToken.code, 2);
   t.is(JSON.parse(noToken.stderr).error.code, 'ConfigurationMissing');
+  // In the CLI's words (not the SDK's serviceUrl / token arguments).
+  t.regex(JSON.parse(noToken.stderr).error.message, /no token for .*: run `funcx login` \(or set FUNCX_TOKEN\)/);
+  const noService = await funcx(live, home, ['endpoint', 'list'], { env: { FUNCX_SERVICE_URL: '' } });
+  t.is(noService.code, 2);
+  t.regex(noService.stderr, /no service URL: pass --service-url, set FUNCX_SERVICE_URL, run `funcx login`/);
+  t.notRegex(noService.stderr, /serviceUrl/);
 
   // login: a wrong token is refused by the service (exit 1) and not stored; the right one, from stdin, is.
   const refused = await run(['login', '--token', 'fxu_wrong']);
@@ -96,6 +106,13 @@ serviceTest('funcx: login, register, search, run, wait, get, endpoints; exit cod
   t.is(waitedJson.code, 0);
   t.deepEqual(Object.keys(JSON.parse(waitedJson.stdout).done).sort(), [ok, js].sort());
   t.is(JSON.parse(waitedJson.stdout).done[ok].result, '42');
+  // --json: the raw result and its serializer are kept, and a JSON result is also given decoded as `value`.
+  t.like(JSON.parse(waitedJson.stdout).done[ok], { result: '42', result_serializer: 'json', value: 42 });
+  t.like(JSON.parse(waitedJson.stdout).done[js], { result: '15', result_serializer: 'json', value: 15 });
+  const gotJson = JSON.parse((await run(['task', 'get', ok, '--json'])).stdout);
+  t.like(gotJson, { task_id: ok, status: 'success', result: '42', result_serializer: 'json', value: 42 });
+  const failedJson = JSON.parse((await run(['task', 'get', bad, '--json'])).stdout);
+  t.false('value' in failedJson, 'a failed task has no value, only its exception');
 
   // task get: the result, or the exception with its remote traceback (exit 1).
   const got = await run(['task', 'get', ok]);
@@ -113,6 +130,12 @@ serviceTest('funcx: login, register, search, run, wait, get, endpoints; exit cod
   t.is(tty.code, 0, tty.stdout);
   t.regex(tty.stdout, /\r\[#+-*\] 2\/2 tasks done/);
   t.regex(tty.stdout, /task_id\s+\| status\s+\| result/);
+  // stderr a terminal, stdout a file (`funcx task wait ... > out`): the bar on the terminal, plain lines in the file.
+  const outFile = path.join(home, 'wait-output.txt');
+  const redirected = await run(['task', 'wait', ok, js], { tty: outFile });
+  t.is(redirected.code, 0, redirected.stdout);
+  t.regex(redirected.stdout, /\r\[#+-*\] 2\/2 tasks done/, 'the bar is drawn on the terminal (stderr)');
+  t.deepEqual(readFileSync(outFile, 'utf8').trim().split('\n').sort(), [`${ok} success 42`, `${js} success 15`].sort());
 
   // Endpoints, as tables and as JSON.
   await waitFor(async () => (await live.call('GET', `/v2/endpoints/${endpoint.endpointId}/status`)).body.logs.length > 0, 'a heartbeat');

@@ -5,7 +5,7 @@ import type { TaskRecord } from '../../types.js';
 import type { Command } from '../command.js';
 import { EXIT_OK, EXIT_REMOTE_FAILURE, print, printJson } from '../io.js';
 import { secondsOption } from '../parse.js';
-import { createProgress } from '../progress.js';
+import { createProgress, stdoutIsTerminal } from '../progress.js';
 import { renderTable } from '../../table.js';
 
 /** The value of a finished task, for people: its result, or `Type: message`. */
@@ -21,6 +21,19 @@ function outcomeText(task: TaskRecord): string {
   return task.exception ? `${task.exception.type}: ${task.exception.message}` : '';
 }
 
+/**
+ * A task record for --json: as the service gave it (raw `result` and `result_serializer` kept), plus
+ * `value`, the decoded result, when it is JSON-serialized (a pickle only Python can read is left as is).
+ */
+function withValue(task: TaskRecord): TaskRecord & { value?: unknown } {
+  if (task.status !== 'success' || (task.result_serializer ?? 'json') !== 'json' || task.result === undefined) return task;
+  try {
+    return { ...task, value: decodeResult(task) };
+  } catch {
+    return task; // not valid JSON: the raw text is there
+  }
+}
+
 const failed = (task: TaskRecord) => task.status === 'failed' || task.status === 'cancelled';
 
 export const taskGetCommand: Command = {
@@ -31,7 +44,7 @@ export const taskGetCommand: Command = {
   async run({ io, positionals, json, client }) {
     const task = await client().getTask(positionals[0]);
     if (json) {
-      printJson(io, task);
+      printJson(io, withValue(task));
     } else {
       print(io, `${task.task_id} ${task.status}${task.pending ? '' : ` ${outcomeText(task)}`}`);
       if (task.exception?.traceback) print(io, task.exception.traceback);
@@ -73,9 +86,9 @@ export const taskWaitCommand: Command = {
       progress.end();
     }
     if (json) {
-      printJson(io, { done, pending, not_found: notFound });
-    } else if (io.stderr.isTTY) {
-      // The bar is gone: the summary, one row per task.
+      printJson(io, { done: Object.fromEntries(Object.entries(done).map(([id, task]) => [id, withValue(task)])), pending, not_found: notFound });
+    } else if (stdoutIsTerminal(io)) {
+      // For a person (the bar, if any, is gone): the summary, one row per task.
       print(io, renderTable(ids, [
         { header: 'task_id', value: (id) => id },
         { header: 'status', value: (id) => done[id]?.status ?? (notFound.includes(id) ? 'not-found' : 'pending') },

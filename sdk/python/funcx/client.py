@@ -10,6 +10,7 @@ from .remote_exceptions import rebuild_exception
 from .search import SearchResults
 from .serialization import check_serializer, decode_result, encode_payload
 from .source import function_source
+from .stored_login import StoredLoginTokens
 from .transport import Transport
 
 # The service takes at most 1000 ids per status or wait request.
@@ -35,7 +36,9 @@ class FuncXClient:
         # The endpoint named in quickstart.json (the local one `npm start` runs), or FUNCX_ENDPOINT_ID.
         self.default_endpoint_id = settings.endpoint_id
         self.serializer = check_serializer(serializer)
-        self.transport = Transport(settings.service_url, settings.token, timeout=timeout, max_retries=max_retries,
+        # A token from an OpenID Connect login in credentials.json is renewed as it expires; one given by argument or FUNCX_TOKEN is used as is.
+        token = StoredLoginTokens(*settings.stored_login) if settings.stored_login else settings.token
+        self.transport = Transport(settings.service_url, token, timeout=timeout, max_retries=max_retries,
                                    ca_file=settings.ca_file)
 
     def __repr__(self):
@@ -75,7 +78,8 @@ class FuncXClient:
         return self.transport.request("GET", "/v3/functions/%s" % function_id)
 
     def delete_function(self, function_id):
-        return self.transport.request("DELETE", "/v3/functions/%s" % function_id)
+        # Sent once (no retry on 5xx or a lost answer): it may have been carried out already.
+        return self.transport.request("DELETE", "/v3/functions/%s" % function_id, idempotent=False)
 
     def search_function(self, q="", offset=0, limit=10):
         """Functions matching q (name, description, owner or source), newest first; prints as a table."""
@@ -171,7 +175,7 @@ class FuncXClient:
 
     def cancel_task(self, task_id):
         """Cancels a task that has not finished; returns its record."""
-        return self.transport.request("POST", "/v3/tasks/%s/cancel" % task_id)
+        return self.transport.request("POST", "/v3/tasks/%s/cancel" % task_id, idempotent=False)
 
     def outcome(self, record):
         """('result', value) or ('exception', exception) for a finished task record."""

@@ -26,8 +26,10 @@ CREDENTIALS = "credentials.json"
 
 
 class Settings:
-    def __init__(self, service_url, token, endpoint_id, source, ca_file=None):
+    def __init__(self, service_url, token, endpoint_id, source, ca_file=None, stored_login=None):
         self.service_url = service_url
+        # (path, credentials) when the token is a stored OpenID Connect login's: the client keeps it fresh.
+        self.stored_login = stored_login
         # A PEM file of the CA(s) to trust for the service instead of the system store.
         self.ca_file = ca_file
         self.token = token
@@ -101,6 +103,7 @@ def resolve(service_url=None, token=None, env=None, cwd=None, user_home=None, ca
 
     stored_path = credentials_path(env, cwd, user_home)
     stored = read_quickstart(stored_path) or {}
+    login = None
     if not url and stored.get("service_url"):
         url = stored["service_url"]
         sources.append(stored_path)
@@ -108,6 +111,8 @@ def resolve(service_url=None, token=None, env=None, cwd=None, user_home=None, ca
         stored = stored_login.fresh(stored_path, stored)
         secret = stored["token"]
         sources.append(stored_path)
+        if isinstance(stored.get("oidc"), dict):
+            login = (stored_path, stored)
 
     tried = quickstart_candidates(env, cwd, user_home)
     for path in tried:
@@ -131,4 +136,4 @@ def resolve(service_url=None, token=None, env=None, cwd=None, user_home=None, ca
             "FUNCX_TOKEN, run `funcx login`, or start the service (npm start) so it writes quickstart.json "
             "(looked in: %s)" % (" or ".join(missing), ", ".join([stored_path] + tried)))
     return Settings(url.rstrip("/"), secret, endpoint_id, ", ".join(dict.fromkeys(sources)),
-                    resolve_ca_file(ca_file, env, cwd))
+                    resolve_ca_file(ca_file, env, cwd), stored_login=login)

@@ -10,14 +10,56 @@ the submitter takes whatever calls are queued and sends them in one POST
 and the waiter long-polls POST /v3/tasks/wait for all outstanding tasks and
 resolves futures as their tasks finish. A task submitted while the waiter is
 already in a poll joins the next poll, so the poll is kept short (`poll_s`).
+
+An outage does not fail the futures: tasks are durable on the service, so
+while it is unreachable or answers 429/5xx the waiter keeps every future
+pending, logs a warning (logger "funcx.executor") and asks again after a
+backoff with jitter (`outage_backoff_s`: first and longest wait). Only a
+permanent refusal (401, 403, 404...) fails the futures it concerns.
+
+At interpreter exit, calls still queued are not lost: as concurrent.futures'
+ThreadPoolExecutor does, an exit hook (threading._register_atexit on Python
+3.9+, else atexit) makes every live executor send what is queued and joins
+its submitter. It does not wait for results: the tasks run on the endpoint,
+and their ids (future.task_id) can be looked up later.
 """
+import atexit
 import collections
 import concurrent.futures
+import logging
+import random
 import threading
+import weakref
 
 from .client import STATUS_CHUNK, SUBMIT_CHUNK, FuncXClient
-from .errors import FuncXError, TaskNotFound
+from .errors import FuncXError, ServiceError, ServiceUnreachable, TaskNotFound
 from .serialization import check_serializer, encode_payload
+
+
+log = logging.getLogger("funcx.executor")
+
+# Every executor, for the exit hook; weakly held (a submitter thread still running keeps its executor alive).
+_live_executors = weakref.WeakSet()
+
+
+def _flush_at_exit():
+    for executor in list(_live_executors):
+        executor._flush_queued()
+
+
+# threading's hook runs before daemon threads stop (atexit's would run too late on 3.9+, as for ThreadPoolExecutor).
+if hasattr(threading, "_register_atexit"):
+    threading._register_atexit(_flush_at_exit)
+else:  # pragma: no cover - Python < 3.9
+    atexit.register(_flush_at_exit)
+
+
+def is_transient(error):
+    """An error that passes: the service unreachable, overloaded (429) or failing on its side (5xx)."""
+    if isinstance(error, ServiceUnreachable):
+        return True
+    return isinstance(error, ServiceError) and isinstance(error.http_status, int) and \
+        (error.http_status == 429 or error.http_status >= 500)
 
 
 class FuncXFuture(concurrent.futures.Future):
@@ -36,13 +78,15 @@ class _Call:
 
 
 class FuncXExecutor(concurrent.futures.Executor):
-    def __init__(self, endpoint_id=None, client=None, serializer=None, poll_s=2.0):
+    def __init__(self, endpoint_id=None, client=None, serializer=None, poll_s=2.0, outage_backoff_s=(1.0, 30.0)):
         self.client = client or FuncXClient()
         self.endpoint_id = endpoint_id or self.client.default_endpoint_id
         if not self.endpoint_id:
             raise ValueError("FuncXExecutor needs endpoint_id=")
         self.serializer = check_serializer(serializer or self.client.serializer)
         self.poll_s = poll_s
+        self.outage_backoff_s = outage_backoff_s
+        self._outage_failures = 0  # consecutive transient failures of the waiter
         self._function_ids = {}
         self._register_lock = threading.Lock()
         self._lock = threading.Condition()
@@ -55,6 +99,7 @@ class FuncXExecutor(concurrent.futures.Executor):
         self._waiter = threading.Thread(target=self._wait_loop, name="funcx-executor-wait", daemon=True)
         self._submitter.start()
         self._waiter.start()
+        _live_executors.add(self)
 
     # -- the Executor API --------------------------------------------------------------------
 
@@ -88,6 +133,7 @@ class FuncXExecutor(concurrent.futures.Executor):
         and the unfinished tasks at the service (their futures end with
         RemoteException, remote_type 'TaskCancelled', unless they finished first).
         """
+        # Not dropped from _live_executors: after shutdown(wait=False) its submitter may still be sending.
         with self._lock:
             self._shutdown = True
             self._cancelling = self._cancelling or cancel_futures
@@ -102,6 +148,13 @@ class FuncXExecutor(concurrent.futures.Executor):
         if wait:
             self._submitter.join()
             self._waiter.join()
+
+    def _flush_queued(self):
+        """At exit: no more submits; the submitter sends what is queued, then ends (joined here)."""
+        with self._lock:
+            self._shutdown = True
+            self._lock.notify_all()
+        self._submitter.join()
 
     # -- the submitter thread ----------------------------------------------------------------
 
@@ -158,10 +211,29 @@ class FuncXExecutor(concurrent.futures.Executor):
                 task_ids = list(self._outstanding)[:STATUS_CHUNK]
             try:
                 answer = self.client.wait_for_tasks(task_ids, timeout_s=self.poll_s, return_when="FIRST_COMPLETED")
-                self._resolve(answer)
             except Exception as error:  # noqa: BLE001 - a dead waiter would leave futures hanging forever
-                # The transport already retried what it could: the futures get the error.
-                self._resolve_failed(task_ids, error)
+                if is_transient(error):
+                    self._back_off(error)
+                else:
+                    # A permanent refusal: these futures cannot learn their results.
+                    self._resolve_failed(task_ids, error)
+                continue
+            if self._outage_failures:
+                log.warning("the funcX service answers again; waiting for results resumed")
+                self._outage_failures = 0
+            self._resolve(answer)
+
+    def _back_off(self, error):
+        """One step of the outage backoff: doubling from the first wait up to the longest, with jitter."""
+        first, longest = self.outage_backoff_s
+        ceiling = min(first * 2 ** self._outage_failures, longest)
+        delay = random.uniform(ceiling / 2, ceiling)  # many clients back from an outage do not arrive together
+        self._outage_failures += 1
+        log.warning("cannot get results from the funcX service (%s); %d future(s) stay pending, trying again in %.1fs",
+                    error, len(self._outstanding), delay)
+        with self._lock:
+            # The whole delay (new submissions do not cut it short), unless shutdown(cancel_futures=True) comes.
+            self._lock.wait_for(lambda: self._cancelling, delay)
 
     def _finished_submitting(self):
         return self._submitter_done

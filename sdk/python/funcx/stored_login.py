@@ -9,10 +9,17 @@ refresh token as a public client, or by running the client credentials grant
 again; the file is rewritten atomically with mode 0600, keeping the new
 refresh token (providers rotate them: each is good once). Anything else is
 left as it is, and the service has the last word on the token.
+
+StoredLoginTokens is the Transport's token source for such a login: asked
+before every request, it renews a token about to expire during the client's
+life (not only when the client is made), and once more when the service
+refuses a token (401). Before renewing it reads the file again, and takes a
+token another process already renewed instead of spending a stale refresh token.
 """
 import json
 import os
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -23,10 +30,13 @@ from .errors import LoginExpired
 RENEW_MARGIN_S = 60
 
 
-def fresh(path, stored, now=time.time, timeout=30.0):
-    """`stored` (credentials.json's content), or a copy with a renewed token, also written to `path`."""
+def fresh(path, stored, now=time.time, timeout=30.0, force=False):
+    """`stored` (credentials.json's content), or a copy with a renewed token, also written to `path`.
+
+    Renewed when it expires within a minute, or always with force (the service refused it).
+    """
     login = stored.get("oidc")
-    if not isinstance(login, dict) or not login.get("token_endpoint") or not expiring(login, now()):
+    if not isinstance(login, dict) or not login.get("token_endpoint") or not (force or expiring(login, now())):
         return stored
     form = renewal_form(login)
     if form is None:
@@ -44,6 +54,56 @@ def fresh(path, stored, now=time.time, timeout=30.0):
     renewed = dict(stored, token=answer["access_token"], oidc=renewed_login)
     write_atomically(path, renewed)
     return renewed
+
+
+class StoredLoginTokens:
+    """The token of a stored OpenID Connect login, kept fresh for a Transport (see the module comment)."""
+
+    def __init__(self, path, stored, now=time.time):
+        self.path = path
+        self.stored = stored
+        self.now = now
+        self._lock = threading.Lock()  # one renewal at a time: a refresh token is good once
+
+    def current(self):
+        """The token to send now, renewed first when it expires within a minute."""
+        with self._lock:
+            if expiring(self.stored["oidc"], self.now()):
+                self._renew(self.stored["token"])
+            return self.stored["token"]
+
+    def renew_after_rejection(self, rejected):
+        """A renewed token to try once more after the service refused `rejected`, or None to give up."""
+        if renewal_form(self.stored["oidc"]) is None:
+            return None
+        with self._lock:
+            self._renew(rejected)
+            return self.stored["token"]
+
+    def _renew(self, stale):
+        if self.stored["token"] != stale and not expiring(self.stored["oidc"], self.now()):
+            return  # another thread renewed it meanwhile
+        on_disk = _read(self.path)
+        if isinstance(on_disk, dict) and isinstance(on_disk.get("oidc"), dict) and _same_login(on_disk, self.stored):
+            self.stored = on_disk  # its refresh token is the latest one
+            if on_disk.get("token") != stale and not expiring(on_disk["oidc"], self.now()):
+                return  # another process renewed it
+        self.stored = fresh(self.path, self.stored, now=self.now, force=True)
+
+
+def _read(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def _same_login(a, b):
+    """The file still holds a login for the same service, provider and client."""
+    return (a.get("service_url") == b.get("service_url")
+            and a["oidc"].get("token_endpoint") == b["oidc"].get("token_endpoint")
+            and a["oidc"].get("client_id") == b["oidc"].get("client_id"))
 
 
 def expiring(login, now):

@@ -3,8 +3,13 @@
 A call marked idempotent (GETs, reads done with POST, and submits that carry
 an Idempotency-Key) is retried on 429 and 5xx answers and on connection
 errors, waiting what the service's Retry-After says, else an exponential
-backoff with jitter. Any other call is retried only on 429, which the service
-answers before doing anything.
+backoff with jitter. Any other call (registering, deleting, cancelling) is
+retried only on 429, which the service answers before doing anything: after a
+5xx or a lost answer it may already have been carried out, so it is not sent again.
+
+The token is a string, or a token source (stored_login.StoredLoginTokens) asked
+before every attempt, so a token about to expire is renewed first; a 401 makes
+the call renew once and send again (the service refused it before doing anything).
 """
 import email.utils
 import json
@@ -17,7 +22,7 @@ import urllib.parse
 import urllib.request
 
 from . import __version__
-from .errors import ServiceUnreachable, service_error
+from .errors import ServiceError, ServiceUnreachable, service_error
 
 RETRY_STATUSES = frozenset([429, 500, 502, 503, 504])
 # A Retry-After longer than this is not waited out: the error is raised instead.
@@ -30,7 +35,9 @@ class Transport:
         self.base_url = base_url.rstrip("/")
         # A given CA file replaces the system store (a private CA); verification always stays on.
         self.ssl_context = ssl.create_default_context(cafile=ca_file) if ca_file else None
-        self.token = token
+        # A fixed string, or a source with current() and renew_after_rejection(rejected).
+        self.tokens = token if hasattr(token, "current") else None
+        self._fixed_token = None if self.tokens else token
         self.timeout = timeout
         self.max_retries = max_retries
         self.backoff_s = backoff_s
@@ -40,16 +47,26 @@ class Transport:
     def request(self, method, path, body=None, query=None, idempotent=None, headers=None, timeout=None):
         """The parsed JSON answer; raises a ServiceError subclass for an error answer."""
         if idempotent is None:
-            idempotent = method in ("GET", "HEAD", "PUT", "DELETE")
+            # Not DELETE: a retried delete whose first answer was lost would report NotFound for a success.
+            idempotent = method in ("GET", "HEAD")
         url = self.base_url + path
         if query:
             url += "?" + urllib.parse.urlencode(query)
         data = None if body is None else json.dumps(body).encode("utf-8")
         attempt = 0
+        renewed = False
         while True:
             attempt += 1
+            token = self.token
             try:
-                return self._send(method, url, data, headers, timeout or self.timeout)
+                return self._send(method, url, data, headers, timeout or self.timeout, token)
+            except ServiceError as refused:
+                if refused.http_status != 401 or renewed or self.tokens is None:
+                    raise
+                renewed = True
+                if self.tokens.renew_after_rejection(token) is None:
+                    raise
+                attempt -= 1  # the refused attempt does not count against the retries
             except _Retryable as failure:
                 retry_allowed = idempotent or failure.status == 429
                 delay = failure.retry_after if failure.retry_after is not None else self._backoff(attempt)
@@ -57,13 +74,18 @@ class Transport:
                     raise failure.error from None
                 self._sleep(delay)
 
+    @property
+    def token(self):
+        """The token to send now (a stored login's is renewed first when about to expire)."""
+        return self.tokens.current() if self.tokens else self._fixed_token
+
     def _backoff(self, attempt):
         base = self.backoff_s * (2 ** (attempt - 1))
         return min(base, 10.0) * random.uniform(0.5, 1.0)
 
-    def _send(self, method, url, data, extra_headers, timeout):
+    def _send(self, method, url, data, extra_headers, timeout, token):
         headers = {"Accept": "application/json", "User-Agent": self.user_agent,
-                   "Authorization": "Bearer " + self.token}
+                   "Authorization": "Bearer " + token}
         if data is not None:
             headers["Content-Type"] = "application/json"
         headers.update(extra_headers or {})

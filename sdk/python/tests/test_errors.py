@@ -127,6 +127,9 @@ class FlakyProxy:
             def do_POST(self):
                 self.relay()
 
+            def do_DELETE(self):
+                self.relay()
+
             def relay(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 proxy.seen.append((self.command, self.path, self.headers.get("Idempotency-Key")))
@@ -199,6 +202,21 @@ class RetryTest(unittest.TestCase):
         with self.assertRaises(funcx.DatabaseUnavailable):
             fxc.register_function(double)  # it may have been stored: not repeated blindly
         self.assertEqual(len(proxy.seen), 1)
+
+    def test_delete_and_cancel_are_sent_once(self):
+        fxc = client()
+        function_id = fxc.register_function(double)
+        task_id = fxc.run(1, endpoint_id=endpoint_id(), function_id=function_id)
+        proxy, flaky = self.proxied_client([(503, "0")])
+        with self.assertRaises(funcx.DatabaseUnavailable):
+            flaky.delete_function(function_id)  # it may have been deleted: not repeated blindly
+        self.assertEqual([method for method, _, _ in proxy.seen], ["DELETE"])
+        self.assertEqual(fxc.get_function(function_id)["function_uuid"], function_id)  # the 503 came from the proxy
+        proxy, flaky = self.proxied_client([(503, "0")])
+        with self.assertRaises(funcx.DatabaseUnavailable):
+            flaky.cancel_task(task_id)
+        self.assertEqual([method for method, _, _ in proxy.seen], ["POST"])
+        wait_done(fxc, task_id)
 
     def test_retries_are_bounded(self):
         proxy, fxc = self.proxied_client([(503, "0")] * 3, max_retries=2)

@@ -1,10 +1,17 @@
 """FuncXExecutor: concurrent.futures futures for tasks on a live endpoint."""
 import concurrent.futures
+import os
+import subprocess
+import sys
+import tempfile
+import textwrap
 import threading
 import unittest
+import uuid
 
-from funcx import FuncXExecutor, RemoteException
-from tests.support import Gate, client, endpoint_id, wait_for_gate
+from funcx import FuncXClient, FuncXExecutor, RemoteException
+from tests.support import Gate, client, endpoint_id, live_settings, wait_done, wait_for_gate
+from tests.tcp_proxy import TcpProxy
 
 
 def executor_square(x):
@@ -126,6 +133,81 @@ class FuncXExecutorTest(unittest.TestCase):
                 return
             threading.Event().wait(0.05)
         self.fail("task %s never started" % future.task_id)
+
+
+class FuncXExecutorOutageTest(unittest.TestCase):
+    def test_an_outage_while_a_task_runs_leaves_its_future_pending_until_the_service_is_back(self):
+        settings = live_settings()
+        proxy = TcpProxy(settings["FUNCX_SERVICE_URL"])
+        self.addCleanup(proxy.close)
+        gate = Gate()
+        self.addCleanup(gate.close)
+        fxc = FuncXClient(service_url=proxy.url, token=settings["FUNCX_TOKEN"], max_retries=1)
+        fxc.transport.backoff_s = 0.01
+        executor = FuncXExecutor(endpoint_id=endpoint_id(), client=fxc, poll_s=1, outage_backoff_s=(0.05, 0.2))
+        self.addCleanup(executor.shutdown)
+        future = executor.submit(wait_for_gate, gate.path)
+        with executor._lock:
+            self.assertTrue(executor._lock.wait_for(lambda: future.task_id is not None, 60))
+        future.add_done_callback(proxy.notify)
+        with self.assertLogs("funcx.executor", "WARNING") as logged:
+            proxy.outage()
+            # Several polls failed (each an attempt and its retry), well past where the old waiter gave up;
+            # a future that fails meanwhile ends the wait at once.
+            self.assertTrue(proxy.wait_until(lambda: proxy.refused >= 8 or future.done()))
+            self.assertFalse(future.done(), future.exception() if future.done() else None)
+            gate.open()  # the task finishes while the client cannot reach the service
+            proxy.resume()
+            self.assertEqual(future.result(timeout=120), "opened")
+        self.assertTrue(any("stay pending" in line for line in logged.output), logged.output)
+        self.assertTrue(any("answers again" in line for line in logged.output), logged.output)
+
+
+# Submits 5 calls and ends without shutdown(), and 3 more on an executor shut down without waiting.
+# The lock is held while they are queued, so none
+# can have left before the script's last line: only the exit hook can send them.
+EXIT_SCRIPT = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, os.environ["SDK_ROOT"])
+    from funcx import FuncXClient, FuncXExecutor
+
+    class GroupedClient(FuncXClient):
+        # One known task group, so the test can count what reached the service.
+        def submit_tasks(self, tasks, task_group_id=None):
+            return super().submit_tasks(tasks, task_group_id=os.environ["TASK_GROUP_ID"])
+
+    def exit_square(x):
+        return x * x
+
+    executor = FuncXExecutor(endpoint_id=os.environ["FUNCX_TEST_ENDPOINT_ID"], client=GroupedClient())
+    executor.register_function(exit_square)
+    with executor._lock:
+        futures = [executor.submit(exit_square, x) for x in range(5)]
+
+    # Shut down without waiting, its calls still queued: they are sent at exit too.
+    other = FuncXExecutor(endpoint_id=os.environ["FUNCX_TEST_ENDPOINT_ID"], client=GroupedClient())
+    with other._lock:
+        more = [other.submit(exit_square, x) for x in range(5, 8)]
+        other.shutdown(wait=False)
+""")
+
+
+class FuncXExecutorExitTest(unittest.TestCase):
+    def test_calls_queued_when_the_interpreter_exits_are_still_submitted(self):
+        group = str(uuid.uuid4())
+        env = dict(os.environ, SDK_ROOT=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), TASK_GROUP_ID=group)
+        with tempfile.TemporaryDirectory() as scratch:
+            script = os.path.join(scratch, "submit_and_exit.py")  # a file: the function's source must be readable
+            with open(script, "w") as out:
+                out.write(EXIT_SCRIPT)
+            done = subprocess.run([sys.executable, script], env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        fxc = client()
+        tasks = fxc.transport.request("GET", "/v2/taskgroup/%s" % group)["tasks"]
+        self.assertEqual(len(tasks), 8, tasks)
+        wait_done(fxc, *[task["id"] for task in tasks])
+        results = fxc.get_batch_result([task["id"] for task in tasks])
+        self.assertEqual(sorted(entry["result"] for entry in results.values()), [0, 1, 4, 9, 16, 25, 36, 49])
 
 
 if __name__ == "__main__":

@@ -62,5 +62,29 @@ class StoredLoginTest(unittest.TestCase):
         self.assertEqual(load(self.home)["token"], after["token"])
 
 
+    def test_the_client_renews_during_its_life_before_expiry_and_once_after_a_401(self):
+        fxc = FuncXClient()
+        tokens = fxc.transport.tokens
+        self.assertIsNotNone(tokens, "a stored OIDC login gives the transport a token source")
+        start = load(self.home)
+        # Two hours on, the token (good for one) is about to expire: the next call renews it first.
+        tokens.now = lambda: time.time() + 7200
+        self.assertEqual([e["endpoint_id"] for e in fxc.list_endpoints()], [os.environ["FUNCX_TEST_LOGIN_ENDPOINT"]])
+        renewed = load(self.home)
+        self.assertNotEqual(renewed["token"], start["token"])
+        self.assertNotEqual(renewed["oidc"]["refresh_token"], start["oidc"]["refresh_token"])
+        self.assertEqual(tokens.stored["token"], renewed["token"])
+        tokens.now = time.time
+        # A token the service refuses (revoked, say): renewed once, and the call goes through.
+        tokens.stored = dict(tokens.stored, token="refused-token")
+        with open(credentials_file(self.home), "w", encoding="utf-8") as f:
+            json.dump(tokens.stored, f)
+        self.assertEqual([e["endpoint_id"] for e in fxc.list_endpoints()], [os.environ["FUNCX_TEST_LOGIN_ENDPOINT"]])
+        after_401 = load(self.home)
+        self.assertNotIn(after_401["token"], ("refused-token", renewed["token"]))
+        self.assertEqual(tokens.stored["token"], after_401["token"])
+        self.assertEqual(stat.S_IMODE(os.stat(credentials_file(self.home)).st_mode), 0o600)
+
+
 if __name__ == "__main__":
     unittest.main()
