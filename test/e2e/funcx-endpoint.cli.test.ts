@@ -1,25 +1,13 @@
 /** The funcx-endpoint command as a user types it: configure, start --detach, list, stop, delete. */
-import { execFile } from 'node:child_process';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import test from 'ava';
 import { serviceTest, startLiveService } from '../helpers/service.js';
-import { ENDPOINT_CLI, startEndpointProcess } from '../helpers/endpointProcess.js';
+import { runEndpointCli, startEndpointProcess } from '../helpers/endpointProcess.js';
 import { isAlive, readPid } from '../../endpoint/pidfile.js';
 import { endpointPaths } from '../../endpoint/paths.js';
 
-const run = promisify(execFile);
-
-async function cli(home: string, args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [ENDPOINT_CLI, ...args], { env: { ...process.env, FUNCX_HOME: home, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = runEndpointCli;
 
 test('configure writes a documented config, refuses to overwrite, and list shows it Initialized', async (t) => {
   const live = await startLiveService(t, 'sqlite');

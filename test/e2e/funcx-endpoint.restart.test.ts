@@ -1,26 +1,14 @@
 /** `funcx-endpoint restart` keeps the options it was given, and `stop` waits out the agent's whole drain. */
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import test from 'ava';
 import { serviceTest } from '../helpers/service.js';
-import { ENDPOINT_CLI } from '../helpers/endpointProcess.js';
+import { runEndpointCli } from '../helpers/endpointProcess.js';
 import { isAlive, readPid } from '../../endpoint/pidfile.js';
 import { endpointPaths } from '../../endpoint/paths.js';
 import { forcedStopAfterMs } from '../../endpoint/cli/stopTimeout.js';
 
-const run = promisify(execFile);
-
-async function cli(home: string, args: string[], env: Record<string, string> = {}) {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [ENDPOINT_CLI, ...args], { env: { ...process.env, FUNCX_HOME: home, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+const cli = runEndpointCli;
 
 /** The "endpoint started" log line of one agent process. */
 function startedLine(logFile: string, pid: number): Record<string, unknown> | undefined {

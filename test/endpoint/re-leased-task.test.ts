@@ -10,6 +10,7 @@ import path from 'node:path';
 import { serviceTest, type LiveService } from '../helpers/service.js';
 import { startEndpointProcess, waitFor } from '../helpers/endpointProcess.js';
 import { registerPython, submit, waitForTasks } from '../helpers/tasks.js';
+import { isAlive } from '../../endpoint/pidfile.js';
 
 const BLOCKING = `def blocking(marker, pidfile):
     import os, time
@@ -23,15 +24,6 @@ const BLOCKING = `def blocking(marker, pidfile):
 function pids(pidfile: string): number[] {
   if (!existsSync(pidfile)) return [];
   return readFileSync(pidfile, 'utf8').split('\n').filter((line, i, all) => i < all.length - 1 && line !== '').map(Number);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function taskRow(live: LiveService, taskId: string) {
@@ -56,7 +48,7 @@ serviceTest('a task leased again to the same endpoint: the superseded attempt is
   endpoint.signalGroup('SIGCONT');
 
   await waitFor(() => /dropping the superseded attempt/.test(endpoint.output()), 'the agent to drop attempt 1');
-  await waitFor(() => !alive(firstWorker), 'the worker of attempt 1 to be stopped');
+  await waitFor(() => !isAlive(firstWorker), 'the worker of attempt 1 to be stopped');
   await waitFor(() => pids(pidfile).length === 2, 'attempt 2 to start on a worker');
   writeFileSync(marker, '');
 

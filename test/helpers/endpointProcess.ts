@@ -3,7 +3,8 @@
  * process group (so a test can SIGKILL, SIGSTOP or SIGCONT it and its workers
  * together) with its own FUNCX_HOME, removed with everything else at teardown.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,8 @@ import { configTemplate } from '../../endpoint/config.js';
 import { endpointPaths, type EndpointPaths } from '../../endpoint/paths.js';
 import { readIdentity } from '../../endpoint/identity.js';
 import type { LiveService } from './service.js';
+
+const runFile = promisify(execFile);
 
 export const ENDPOINT_CLI = fileURLToPath(new URL('../../endpoint/cli/funcx-endpoint.js', import.meta.url));
 
@@ -102,5 +105,16 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, what:
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** `funcx-endpoint ARGS` as a user types it, with FUNCX_HOME=home: its exit code and output (never throws on a non-zero exit). */
+export async function runEndpointCli(home: string, args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await runFile(process.execPath, [ENDPOINT_CLI, ...args], { env: { ...process.env, FUNCX_HOME: home, ...env } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
   }
 }

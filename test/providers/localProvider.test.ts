@@ -8,6 +8,7 @@ import path from 'node:path';
 import test from 'ava';
 import { LocalProvider } from '../../endpoint/providers/local.js';
 import { waitFor } from '../helpers/endpointProcess.js';
+import { isAlive } from '../../endpoint/pidfile.js';
 
 function setup(t: import('ava').ExecutionContext) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-local-provider-'));
@@ -17,15 +18,6 @@ function setup(t: import('ava').ExecutionContext) {
     rmSync(dir, { recursive: true, force: true });
   });
   return { dir, provider };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 test('a block runs worker_init then its command; a clean exit is completed', async (t) => {
@@ -56,7 +48,7 @@ test('cancel ends the block and everything it started (its process group)', asyn
   t.deepEqual(provider.pids().length, 1);
   await provider.cancel(jobId);
   t.is((await provider.status([jobId])).get(jobId)!.state, 'cancelled');
-  await waitFor(() => !alive(grandchild), 'the grandchild to be gone');
+  await waitFor(() => !isAlive(grandchild), 'the grandchild to be gone');
   t.deepEqual(provider.pids(), []);
   await provider.cancel(jobId); // already ended: fine
 });
