@@ -34,3 +34,20 @@ serviceTest('status of a public endpoint: full for owner and allowed groups, onl
   const { endpointId: hidden } = await registerEndpoint(live, { name: 'hidden' });
   t.is((await live.call('GET', `/v3/endpoints/${hidden}/status`, { token: stranger })).status, 404);
 });
+
+serviceTest('a public endpoint\'s record: allowed_groups and metadata for owner and allowed groups only', async (t, live) => {
+  const member = await live.tokenFor('bob', ['physics']);
+  const stranger = await live.tokenFor('carol');
+  const { endpointId } = await registerEndpoint(live, { name: 'listed', public: true, allowed_groups: ['physics'], metadata: { site: 'secret-lab' } });
+  for (const token of [undefined, member]) {
+    const full = await live.call('GET', `/v3/endpoints/${endpointId}`, { token });
+    assertSchema(t, 'endpoint.json', full.body);
+    t.like(full.body, { endpoint_id: endpointId, allowed_groups: ['physics'], metadata: { site: 'secret-lab' } });
+  }
+  const limited = await live.call('GET', `/v2/endpoints/${endpointId}`, { token: stranger });
+  t.is(limited.status, 200);
+  assertSchema(t, 'endpoint.json', limited.body);
+  t.like(limited.body, { endpoint_id: endpointId, name: 'listed', public: true });
+  t.false('allowed_groups' in limited.body);
+  t.false('metadata' in limited.body);
+});

@@ -51,8 +51,15 @@ export function endpointRoutes({ db, validator, config }: ServiceDeps): Router<R
   });
 
   router.get(['/v2/endpoints/:endpoint_id', '/v3/endpoints/:endpoint_id'], user, id, async (ctx) => {
-    const endpoint = await getVisibleEndpoint(db, userOf(ctx), ctx.params.endpoint_id);
-    ctx.body = toEndpointRecord(endpoint, await online(db, endpoint));
+    const caller = userOf(ctx);
+    const endpoint = await getVisibleEndpoint(db, caller, ctx.params.endpoint_id);
+    const record = toEndpointRecord(endpoint, await online(db, endpoint));
+    if (!canUseEndpoint(caller, endpoint)) {
+      // As for its status: discovering a public endpoint does not reveal who may use it or what its owner noted.
+      delete record.allowed_groups;
+      delete record.metadata;
+    }
+    ctx.body = record;
   });
 
   router.get(['/v2/endpoints/:endpoint_id/status', '/v3/endpoints/:endpoint_id/status'], user, id, async (ctx) => {
