@@ -1,13 +1,13 @@
 /**
  * Results wait on local disk until the service acknowledges them, so a result
  * survives the service being down and the endpoint restarting. One file per
- * (task, attempt), written atomically and fsynced (endpoint/atomicFile.ts): a
+ * (task, attempt), written atomically and fsynced (src/util/atomicFile.ts): a
  * crash never leaves a half-written result that looks whole, and an
  * acknowledged-later result is on disk before it is posted.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { TEMP_SUFFIX, writeFileAtomically } from './atomicFile.js';
+import { TEMP_SUFFIX, writeFileAtomically } from '../src/util/atomicFile.js';
 import type { PostedResult } from './client.js';
 
 export interface SpooledResult extends PostedResult {

@@ -2,10 +2,11 @@
  * First start on a fresh FUNCX_HOME: an admin identity, its API token, and
  * $FUNCX_HOME/quickstart.json (mode 0600) holding what a client needs to connect.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { createToken } from './registry/tokens.js';
+import { writeFileAtomically } from './util/atomicFile.js';
 
 export const ADMIN_IDENTITY = 'admin';
 
@@ -34,11 +35,8 @@ export async function ensureQuickstart(db: Knex, home: string, serviceUrl: strin
   return { file, created: true };
 }
 
-/** Written to a temp file then renamed: tools and SDKs reading it never see it half-written. */
+/** Written atomically: tools and SDKs reading it never see it half-written. */
 export function writeQuickstart(file: string, content: Quickstart): void {
   mkdirSync(path.dirname(file), { recursive: true });
-  const temp = `${file}.${process.pid}.tmp`;
-  writeFileSync(temp, JSON.stringify(content, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(temp, 0o600);
-  renameSync(temp, file);
+  writeFileAtomically(file, JSON.stringify(content, null, 2) + '\n', 0o600);
 }

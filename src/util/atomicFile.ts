@@ -2,8 +2,11 @@
  * Writing a file so that after a crash (of the process or the machine) it is
  * either the old file or the whole new one: write a temp file, fsync it, rename
  * it over the target, then fsync the directory so the rename itself is durable.
+ * A reader never sees half a file. Used for the service's quickstart.json and
+ * the endpoint's spool and identity (the SDK keeps its own small writer for
+ * credentials.json: it imports nothing from src/, see tsconfig.sdk.json).
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
 /** Temp files end in this; readers skip (or clear) them. */
@@ -15,6 +18,7 @@ export function writeFileAtomically(file: string, content: string, mode = 0o600)
   rmSync(temp, { force: true }); // a leftover would keep its old mode: open() applies mode only on create
   const fd = openSync(temp, 'w', mode);
   try {
+    fchmodSync(fd, mode); // open()'s mode is masked by the umask; this is exact
     const bytes = Buffer.from(content);
     let written = 0;
     while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
