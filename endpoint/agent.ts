@@ -71,6 +71,15 @@ const RESULT_BATCH = 500;
 const HEARTBEAT_JITTER = 0.1;
 /** An early heartbeat (tasks started or began waiting for nodes) comes at least this long after the previous one. */
 const EARLY_HEARTBEAT_GAP_MS = 1_000;
+/** After the grace period, how long aborted tasks get to settle. */
+const DRAIN_ABORT_SETTLE_MS = 5_000;
+/** The least time a stop gives to posting results and releasing leases (else the grace period). */
+const DRAIN_MIN_FLUSH_MS = 5_000;
+
+/** The longest drain() may take for a grace period (not counting the executor's own stop). */
+export function longestDrainMs(graceMs: number): number {
+  return graceMs + DRAIN_ABORT_SETTLE_MS + Math.max(DRAIN_MIN_FLUSH_MS, graceMs);
+}
 
 export class EndpointAgent {
   private readonly held = new Map<string, HeldTask>();
@@ -557,10 +566,10 @@ export class EndpointAgent {
         task.handBack = true;
         task.controller.abort();
       }
-      await Promise.race([finished, sleep(5_000)]);
+      await Promise.race([finished, sleep(DRAIN_ABORT_SETTLE_MS)]);
     }
     // Post what finished; results that cannot be posted stay in the spool for the next start.
-    const deadline = Date.now() + Math.max(5_000, settings.graceMs);
+    const deadline = Date.now() + Math.max(DRAIN_MIN_FLUSH_MS, settings.graceMs);
     while ((this.outbox.length > 0 || this.flushing) && Date.now() < deadline && !this.stopped.signal.aborted && !this.fatal) {
       this.scheduleFlush();
       await Promise.race([this.flushing, sleep(250)]);
