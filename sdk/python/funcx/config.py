@@ -55,8 +55,8 @@ def same_url(a, b):
     return bool(a) and bool(b) and a.rstrip("/") == b.rstrip("/")
 
 
-def read_quickstart(path):
-    """The file's settings as a dict, or None when the file does not exist."""
+def read_settings_file(path):
+    """A quickstart.json or credentials.json as a dict, or None when the file does not exist."""
     try:
         with open(path, encoding="utf-8") as f:
             data = json.load(f)
@@ -102,7 +102,7 @@ def resolve(service_url=None, token=None, env=None, cwd=None, user_home=None, ca
     endpoint_id = env.get("FUNCX_ENDPOINT_ID") or None
 
     stored_path = credentials_path(env, cwd, user_home)
-    stored = read_quickstart(stored_path) or {}
+    stored = read_settings_file(stored_path) or {}
     login = None
     if not url and stored.get("service_url"):
         url = stored["service_url"]
@@ -116,7 +116,7 @@ def resolve(service_url=None, token=None, env=None, cwd=None, user_home=None, ca
 
     tried = quickstart_candidates(env, cwd, user_home)
     for path in tried:
-        data = read_quickstart(path)
+        data = read_settings_file(path)
         if data is None:
             continue
         if not url and data.get("service_url"):
