@@ -26,7 +26,7 @@ export interface EndpointProcess {
   endpointId: string;
   /** Everything the process printed so far (its JSON log lines). */
   output(): string;
-  /** Resolves with the exit code (or signal name) when the process ends. */
+  /** Resolves with the exit code (or signal name) when the process ended and all it printed is in output(). */
   exited: Promise<number | string>;
   /** Sends a signal to the endpoint and its workers (its process group). */
   signalGroup(signal: NodeJS.Signals): void;
@@ -69,7 +69,9 @@ export async function startEndpointProcess(t: ExecutionContext, live: LiveServic
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  // 'close', not 'exit': 'exit' can come before the last output is read from the pipes, and tests
+  // read output() once the process ended. (Nothing the agent starts inherits its stdout/stderr.)
+  const exited = new Promise<number | string>((resolve) => child.once('close', (code, signal) => resolve(code ?? signal ?? -1)));
   const signalGroup = (signal: NodeJS.Signals) => {
     try {
       process.kill(-child.pid!, signal);
@@ -85,7 +87,7 @@ export async function startEndpointProcess(t: ExecutionContext, live: LiveServic
 
   if (options.waitStarted !== false) {
     await waitFor(() => output.includes('"msg":"endpoint started"') || child.exitCode !== null, 'the endpoint to start', 60_000);
-    if (child.exitCode !== null) throw new Error(`endpoint exited during start (${child.exitCode}):\n${output}`);
+    if (child.exitCode !== null) throw new Error(`endpoint exited during start (${await exited}):\n${output}`);
   }
   return {
     name,
