@@ -58,7 +58,7 @@ export async function createAction(deps: ServiceDeps, ctx: AppContext, input: Ne
     submitted = await acceptSubmission(deps, ctx, {
       user: input.user,
       tasks: input.tasks.map(toLedgerTask),
-      dedupe: { key: `action:${requestKey}`, bodyHash: input.requestHash, strict: true },
+      dedupe: { key: `action:${requestKey}`, bodyHash: input.requestHash },
       // The action row commits with its tasks or not at all: a failed insert leaves no orphan tasks.
       within: (trx, tasks) => insertAction(trx, actionId, requestKey, input, tasks),
     });

@@ -53,7 +53,7 @@ export async function acceptSubmission(
   const submitted = await submitTasks(db, {
     submitter: input.user.id,
     taskGroupId: input.taskGroupId,
-    dedupe: input.dedupe ?? dedupeFor(ctx, input.taskGroupId),
+    dedupe: input.dedupe ?? dedupeFor(ctx),
     tasks: input.tasks,
     within: input.within,
   });
@@ -62,14 +62,15 @@ export async function acceptSubmission(
   return submitted;
 }
 
-/** Idempotency-Key header (strict), else the task group id with the body's hash, else none. */
-function dedupeFor(ctx: AppContext, taskGroupId: string | undefined): Dedupe | undefined {
-  const bodyHash = createHash('sha256').update(ctx.state.rawBody ?? Buffer.alloc(0)).update(ctx.path).digest('hex');
+/**
+ * Only an explicit Idempotency-Key dedupes. A task group is not a key: clients
+ * (the upstream SDKs among them) reuse one group for all their submits, and the
+ * same call twice in it must run twice.
+ */
+function dedupeFor(ctx: AppContext): Dedupe | undefined {
   const header = ctx.get('Idempotency-Key');
-  if (header) {
-    if (header.length > 255) throw new RequestMalformed('Idempotency-Key is longer than 255 characters');
-    return { key: `key:${header}`, bodyHash, strict: true };
-  }
-  if (taskGroupId) return { key: `group:${taskGroupId}:${bodyHash}`, bodyHash, strict: false };
-  return undefined;
+  if (!header) return undefined;
+  if (header.length > 255) throw new RequestMalformed('Idempotency-Key is longer than 255 characters');
+  const bodyHash = createHash('sha256').update(ctx.state.rawBody ?? Buffer.alloc(0)).update(ctx.path).digest('hex');
+  return { key: `key:${header}`, bodyHash };
 }

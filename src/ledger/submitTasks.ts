@@ -2,10 +2,9 @@
  * Accepts tasks into the ledger, all or none, idempotently.
  *
  * A retried submit must not create the tasks twice. The dedupe key comes from
- * the Idempotency-Key header (strict: another body under the same key is a
- * conflict) or from the task group id plus a hash of the body (so a client that
- * reuses its task group for many submits, as an executor does, still gets new
- * tasks for new bodies).
+ * an explicit Idempotency-Key header or the Action Provider's request_id:
+ * another body under the same key is a conflict. Without a key nothing is
+ * deduplicated (a task group is not a key: the same call twice runs twice).
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -30,9 +29,8 @@ export type WithinSubmit = (trx: Knex.Transaction, submitted: Submitted) => Prom
 
 export interface Dedupe {
   key: string;
+  /** A different body under the same key is a conflict. */
   bodyHash: string;
-  /** true for an Idempotency-Key header: a different body under it is a conflict. */
-  strict: boolean;
 }
 
 export interface Submitted {
@@ -113,7 +111,7 @@ async function submitInTransaction(
 async function findReplay(db: Knex, submitter: string, dedupe: Dedupe): Promise<Submitted | undefined> {
   const row = await db('submissions').where({ submitter, dedupe_key: dedupe.key }).first();
   if (!row) return undefined;
-  if (dedupe.strict && row.body_hash !== dedupe.bodyHash) {
+  if (row.body_hash !== dedupe.bodyHash) {
     throw new IdempotencyKeyReused('this Idempotency-Key was already used for a different request');
   }
   const { taskGroupId, taskIds } = JSON.parse(row.response) as { taskGroupId: string; taskIds: string[] };

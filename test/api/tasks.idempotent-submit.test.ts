@@ -1,4 +1,4 @@
-/** A submit retried after a lost answer creates its tasks once: by Idempotency-Key, or by task group with the same body. */
+/** A submit retried after a lost answer creates its tasks once by its Idempotency-Key; without one, nothing is deduplicated. */
 import { randomUUID } from 'node:crypto';
 import { assertSchema, functionAndEndpoint, jsonPayload, serviceTest } from '../helpers/service.js';
 import { lease, submitTo, taskCount } from './support.js';
@@ -48,24 +48,30 @@ serviceTest('Idempotency-Key is per user: the same key from two users is two req
   t.is(await taskCount(live), 2);
 });
 
-serviceTest('task_group_id: the same body again is a replay; a different body adds to the group', async (t, live) => {
+serviceTest('task_group_id is not a dedupe key: the same call twice into one group runs twice (as the upstream SDKs submit)', async (t, live) => {
   const { functionId, endpointId } = await functionAndEndpoint(live);
   const groupId = randomUUID();
   const extra = { task_group_id: groupId };
   const g1 = await submitTo(live, endpointId, functionId, [jsonPayload(1)], { extra });
   const g2 = await submitTo(live, endpointId, functionId, [jsonPayload(1)], { extra });
-  t.deepEqual(g2.body, g1.body);
-  t.is(g2.headers.get('idempotent-replayed'), 'true');
-  const g3 = await submitTo(live, endpointId, functionId, [jsonPayload(3)], { extra });
-  t.is(g3.status, 200);
-  t.notDeepEqual(g3.body.tasks, g1.body.tasks);
-  t.is(g3.body.task_group_id, groupId);
+  t.is(g2.status, 200);
+  t.is(g2.headers.get('idempotent-replayed'), null);
+  t.notDeepEqual(g2.body.tasks, g1.body.tasks);
+  t.not(g2.body.request_id, g1.body.request_id);
+  t.is(g2.body.task_group_id, groupId);
   const group = await live.call('GET', `/v2/taskgroup/${groupId}`);
   t.is(group.body.total, 2);
-  // Without a key or a group, the same body twice is two submissions.
+  // Nor without a group: the same body twice is two submissions.
   await submitTo(live, endpointId, functionId, [jsonPayload(9)]);
   await submitTo(live, endpointId, functionId, [jsonPayload(9)]);
   t.is(await taskCount(live), 4);
+  // With a key, the same request into the group is a replay again.
+  const headers = { 'idempotency-key': 'in-group' };
+  const k1 = await submitTo(live, endpointId, functionId, [jsonPayload(1)], { extra, headers });
+  const k2 = await submitTo(live, endpointId, functionId, [jsonPayload(1)], { extra, headers });
+  t.deepEqual(k2.body, k1.body);
+  t.is(k2.headers.get('idempotent-replayed'), 'true');
+  t.is(await taskCount(live), 5);
 });
 
 serviceTest('mixed batches are idempotent on Idempotency-Key too', async (t, live) => {
