@@ -37,7 +37,7 @@ export async function startEndpoint(
   const env = options.env ?? process.env;
   const configured = loadEndpointConfig(paths);
   const settings = options.serviceUrl ? { ...configured, serviceUrl: options.serviceUrl.replace(/\/+$/, '') } : configured;
-  const logger = options.logger ?? createLogger(settings.logLevel, 'funcx-endpoint');
+  const logger = options.logger ?? createLogger(settings.logLevel, 'funcx-endpoint', undefined, 'auto'); // pretty on a terminal (npm start)
   const log = logger.child({ endpoint: paths.name });
   const running = readPid(paths);
   if (running !== undefined && running !== process.pid && isAlive(running)) {

@@ -12,6 +12,7 @@ import YAML from 'yaml';
 import { ConfigError, asError } from './errors.js';
 import { authConfigProblems } from './auth/configProblems.js';
 import { serverConfigProblems } from './http/serverConfigProblems.js';
+import { metricsConfigProblems } from './metrics/configProblems.js';
 import { DAY, HOUR, MINUTE, SECOND, formatDuration, parseDuration } from './util/time.js';
 
 const MB = 1024 * 1024;
@@ -44,6 +45,16 @@ export const OPTIONS = {
   databasePoolMax: { env: 'FUNCX_DATABASE_POOL_MAX', file: 'database_pool_max', kind: { type: 'integer', min: 2, max: 200 }, default: 10, doc: 'Most connections to MySQL (SQLite always uses one writer); at least 2, migrations hold one for their lock.' },
   publicUrl: { env: 'FUNCX_PUBLIC_URL', file: 'public_url', kind: { type: 'string' }, default: '', doc: 'URL clients reach the service at (written to quickstart.json); default http://HOST:PORT.' },
   logLevel: { env: 'FUNCX_LOG_LEVEL', file: 'log_level', kind: { type: 'string', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', doc: 'pino log level.' },
+  logFormat: { env: 'FUNCX_LOG_FORMAT', file: 'log_format', kind: { type: 'string', choices: ['auto', 'json', 'pretty'] }, default: 'auto', doc: 'json: one JSON object per line; pretty: human-readable (pino-pretty); auto: pretty when stdout is a terminal, else json.' },
+  // Prometheus metrics (docs/metrics.md). The token comes first: the mode's default depends on it.
+  metricsToken: { env: 'FUNCX_METRICS_TOKEN', file: 'metrics_token', kind: { type: 'string' }, default: '', doc: 'Bearer token a scraper must send to GET /metrics in token mode (at least 16 characters; never logged).' },
+  metrics: {
+    env: 'FUNCX_METRICS', file: 'metrics', kind: { type: 'string', choices: ['off', 'open', 'token'] },
+    default: (partial: Record<string, unknown>) => (partial.metricsToken ? 'token' : 'off'),
+    doc: 'GET /metrics: off (404), open (anyone who reaches the port; only on a trusted network), token (Bearer FUNCX_METRICS_TOKEN). Default: token when FUNCX_METRICS_TOKEN is set, else off.',
+  },
+  metricsMaxEndpoints: { env: 'FUNCX_METRICS_MAX_ENDPOINTS', file: 'metrics_max_endpoints', kind: { type: 'integer', min: 0, max: 10000 }, default: 50, doc: 'Endpoints that get their own label value in per-endpoint metrics (the first seen by this replica); the rest are counted as endpoint="other".' },
+  metricsQueueRefresh: { env: 'FUNCX_METRICS_QUEUE_REFRESH', file: 'metrics_queue_refresh', kind: { type: 'duration', min: SECOND, max: HOUR }, default: 15 * SECOND, doc: 'Queue depth per endpoint and state is one grouped query over unfinished tasks, reused by scrapes for this long.' },
   authMode: { env: 'FUNCX_AUTH_MODE', file: 'auth_mode', kind: { type: 'string', choices: ['local', 'oidc'] }, default: 'local', doc: 'local: API tokens issued by `funcx-service token create`; oidc: access tokens from an OpenID Connect provider (FUNCX_OIDC_*).' },
   oidcIssuer: { env: 'FUNCX_OIDC_ISSUER', file: 'oidc_issuer', kind: { type: 'string' }, default: '', doc: 'oidc: the issuer URL (discovered through /.well-known/openid-configuration); must equal the tokens\' iss.' },
   oidcClientId: { env: 'FUNCX_OIDC_CLIENT_ID', file: 'oidc_client_id', kind: { type: 'string' }, default: '', doc: 'oidc: the service\'s own client id at the provider, used for token introspection (RFC 7662).' },
@@ -120,7 +131,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   if (typeof values.databaseUrl === 'string') problems.push(...databaseUrlProblems(values.databaseUrl));
   problems.push(...bodyLimitProblems(values));
   problems.push(...authConfigProblems(values), ...serverConfigProblems(values));
-  problems.push(...actionProviderProblems(values));
+  problems.push(...actionProviderProblems(values), ...metricsConfigProblems(values));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...values, configFile: env.FUNCX_CONFIG_FILE }) as Config;
 }

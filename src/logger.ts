@@ -1,12 +1,21 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
+import { build as prettyStream } from 'pino-pretty';
 
 export type { Logger };
 
 /** Keys that hold secrets wherever they appear at the top level or one level down (tokens, credentials, client secrets). */
-const SECRET_KEYS = ['token', 'credential', 'access_token', 'refresh_token', 'id_token', 'client_secret', 'clientSecret', 'oidcClientSecret', 'authorization', 'password'];
+const SECRET_KEYS = ['token', 'credential', 'access_token', 'refresh_token', 'id_token', 'client_secret', 'clientSecret', 'oidcClientSecret', 'metricsToken', 'authorization', 'password'];
 
-/** Structured JSON logs on stdout (or `destination`); secrets are redacted wherever they may appear. */
-export function createLogger(level: string, name = 'funcx-service', destination?: DestinationStream): Logger {
+export type LogFormat = 'auto' | 'json' | 'pretty';
+
+/**
+ * Structured JSON logs on stdout (or `destination`); secrets are redacted wherever they may appear.
+ * `format` pretty (or auto on a terminal) prints the same records human-readable, in this thread
+ * (pino-pretty as a stream, not a transport worker), so nothing is lost when the process exits.
+ */
+export function createLogger(level: string, name = 'funcx-service', destination?: DestinationStream, format: LogFormat = 'json'): Logger {
   const redact = ['req.headers.authorization', 'req.headers.cookie', ...SECRET_KEYS, ...SECRET_KEYS.map((key) => `*.${key}`)];
+  const pretty = !destination && (format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true));
+  if (pretty) return pino({ name, level, redact }, prettyStream({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }));
   return destination ? pino({ name, level, redact }, destination) : pino({ name, level, redact });
 }

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
 import type { Config } from './config.js';
 import { redactUrl } from './config.js';
-import { createLogger, type Logger } from './logger.js';
+import { createLogger, type LogFormat, type Logger } from './logger.js';
 import { openDatabase } from './db/connect.js';
 import { migrateLatest } from './db/migrate.js';
 import { createApp, type ExtraRoutes } from './http/app.js';
@@ -30,7 +30,7 @@ export interface RunningService {
 }
 
 export async function startService(config: Config, options: { logger?: Logger; db?: Knex; extraRoutes?: ExtraRoutes[] } = {}): Promise<RunningService> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, 'funcx-service', undefined, config.logFormat as LogFormat);
   const db = options.db ?? openDatabase(config.databaseUrl, { poolMax: config.databasePoolMax });
   const applied = await migrateLatest(db);
   if (applied.length > 0) logger.info({ applied }, 'applied database migrations');

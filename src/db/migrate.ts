@@ -33,6 +33,16 @@ export async function migrateLatest(db: Knex): Promise<string[]> {
   }
 }
 
+/**
+ * Migrations this build knows that the database has not applied (for /readyz).
+ * Reads knex's own table, so it costs one small query and never takes the lock.
+ */
+export async function pendingMigrations(db: Knex): Promise<string[]> {
+  const hasTable = await db.schema.hasTable('knex_migrations');
+  const applied = hasTable ? new Set((await db('knex_migrations').select('name')).map((row: { name: string }) => row.name)) : new Set<string>();
+  return MIGRATIONS.map((m) => m.name).filter((name) => !applied.has(name));
+}
+
 async function runLatest(db: Knex): Promise<string[]> {
   const [, applied] = (await db.migrate.latest({ migrationSource: source })) as [number, string[]];
   return applied;

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../../util/paths.js';
 import { DatabaseUnavailable } from '../../errors.js';
+import { pendingMigrations } from '../../db/migrate.js';
 import type { RequestState, ServiceDeps } from '../context.js';
 import type { Config } from '../../config.js';
 
@@ -21,6 +22,18 @@ export function metaRoutes(deps: ServiceDeps): Router<RequestState> {
       throw new DatabaseUnavailable('the database does not answer', { cause: error });
     }
     ctx.body = { status: 'ok', version };
+  });
+  // For load balancers: send traffic only to a replica whose database answers and is migrated
+  // as far as this build expects (a replica of a newer build may run ahead; that is fine).
+  router.get('/readyz', async (ctx) => {
+    let pending: string[];
+    try {
+      pending = await pendingMigrations(deps.db);
+    } catch (error) {
+      throw new DatabaseUnavailable('the database does not answer', { cause: error });
+    }
+    if (pending.length > 0) throw new DatabaseUnavailable(`database migrations not applied yet: ${pending.join(', ')}`, { details: { pending_migrations: pending } });
+    ctx.body = { status: 'ready', version };
   });
   return router;
 }
