@@ -7,6 +7,7 @@ import * as initial from './20261125000000_initial.js';
 import * as actions from './20261125160000_actions.js';
 import * as taskWaitingForNodes from './20261125172500_task_waiting_for_nodes.js';
 import * as heartbeatReportsMediumtext from './20261125180000_heartbeat_reports_mediumtext.js';
+import * as multiUserEndpoints from './20261130161000_multi_user_endpoints.js';
 
 export interface Migration {
   name: string;
@@ -19,4 +20,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '20261125160000_actions', ...actions },
   { name: '20261125172500_task_waiting_for_nodes', ...taskWaitingForNodes },
   { name: '20261125180000_heartbeat_reports_mediumtext', ...heartbeatReportsMediumtext },
+  { name: '20261130161000_multi_user_endpoints', ...multiUserEndpoints },
 ];

@@ -13,6 +13,7 @@ import { canUseEndpoint, getVisibleEndpoint, type EndpointRow } from '../registr
 import { canRunFunction, loadFunctions } from '../registry/functions.js';
 import { submitTasks, type Dedupe, type NewTask, type Submitted, type WithinSubmit } from '../ledger/submitTasks.js';
 import { endpointKey } from '../wakeups.js';
+import { recordSubmitterClaims } from '../registry/submitterClaims.js';
 import type { AppContext, ServiceDeps } from './context.js';
 import type { UserPrincipal } from '../auth/principal.js';
 
@@ -37,6 +38,8 @@ export async function acceptSubmission(
   for (const endpointId of new Set(input.tasks.map((t) => t.endpointId))) {
     const endpoint = await getVisibleEndpoint(db, input.user, endpointId);
     if (!canUseEndpoint(input.user, endpoint)) throw new EndpointAccessForbidden(`you may not run tasks on endpoint ${endpointId}`);
+    // Tasks reach a per-user endpoint through its multi-user endpoint, which checked who may run there.
+    if (endpoint.parent_id != null) throw new EndpointAccessForbidden(`endpoint ${endpointId} is a per-user endpoint; submit to its multi-user endpoint ${endpoint.parent_id}`);
     endpoints.set(endpointId, endpoint);
   }
   const functions = await loadFunctions(db, input.tasks.map((t) => t.functionId));
@@ -50,6 +53,8 @@ export async function acceptSubmission(
     }
   }
 
+  // A multi-user endpoint maps the submitter's claims (username, email) to a local account.
+  if ([...endpoints.values()].some((endpoint) => endpoint.multi_user)) await recordSubmitterClaims(db, input.user);
   const submitted = await submitTasks(db, {
     submitter: input.user.id,
     taskGroupId: input.taskGroupId,

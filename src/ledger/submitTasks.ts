@@ -12,12 +12,15 @@ import { now } from '../db/clock.js';
 import { inTransaction, isDuplicateKeyError } from '../db/transaction.js';
 import { IdempotencyKeyReused, TaskGroupNotFound } from '../errors.js';
 import { WAITING, type Serializer } from './model.js';
+import { userConfigKey } from './userConfigKey.js';
 
 export interface NewTask {
   functionId: string;
   endpointId: string;
   payload: string;
   serializer: Serializer;
+  /** The submitter's settings for a multi-user endpoint's per-user endpoint (upstream's user_endpoint_config). */
+  userEndpointConfig?: Record<string, unknown>;
 }
 
 /**
@@ -90,6 +93,8 @@ async function submitInTransaction(
         state: WAITING,
         attempts: 0,
         created_at: createdAt,
+        user_endpoint_config: task.userEndpointConfig ? JSON.stringify(task.userEndpointConfig) : null,
+        user_config_key: userConfigKey(task.userEndpointConfig),
       })),
     );
   }

@@ -25,6 +25,12 @@ export interface EndpointRow {
   deleted_at: number | null;
   allowed_functions: string[];
   allowed_groups: string[];
+  multi_user?: number | boolean;
+  allow_any_user?: number | boolean;
+  parent_id?: string | null;
+  serves_identity?: string | null;
+  user_config_key?: string | null;
+  last_error?: string | null;
 }
 
 /**
@@ -47,6 +53,8 @@ export async function registerEndpoint(
         if (!existing.public) throw new EndpointNotFound(`endpoint ${id} not found`);
         throw new EndpointAccessForbidden(`endpoint ${id} belongs to someone else`);
       }
+      // A per-user endpoint is made and re-credentialed by its multi-user endpoint only.
+      if (existing.parent_id != null) throw new EndpointAccessForbidden(`endpoint ${id} is a per-user endpoint of ${existing.parent_id}`);
     }
     const issue = !existing || input.rotate_credential === true || existing.credential_hash == null;
     const credential = issue ? newSecret(ENDPOINT_CREDENTIAL_PREFIX) : undefined;
@@ -55,6 +63,10 @@ export async function registerEndpoint(
       display_name: input.display_name ?? existing?.display_name ?? input.name,
       public: input.public ?? existing?.public ?? false,
       metadata: JSON.stringify(input.metadata ?? parseStored(existing?.metadata, {})),
+      // multi_user is fixed at first registration: turning it on later would let an endpoint that
+      // runs tasks as its owner start running them as other users' accounts, and off the reverse.
+      ...(existing ? {} : { multi_user: input.multi_user ?? false }),
+      allow_any_user: Boolean(existing?.multi_user ?? input.multi_user) && (input.allow_any_user ?? Boolean(existing?.allow_any_user)),
       ...(credential ? { credential_hash: hashSecret(credential) } : {}),
       updated_at: now(trx),
     };
@@ -81,9 +93,15 @@ export async function loadEndpoint(db: Knex, id: string): Promise<EndpointRow | 
   return { ...row, allowed_functions: functions, allowed_groups: groups };
 }
 
-/** Who may send tasks to an endpoint: its owner and members of its allowed groups. */
+/**
+ * Who may send tasks to an endpoint (and see its status): its owner and members of its
+ * allowed groups; for a multi-user endpoint open to any user, everyone; for a per-user
+ * endpoint, its owner (the administrator) and the one user it serves.
+ */
 export function canUseEndpoint(principal: UserPrincipal, endpoint: EndpointRow): boolean {
-  return endpoint.owner === principal.id || sharesGroup(principal, endpoint.allowed_groups);
+  if (endpoint.owner === principal.id) return true;
+  if (endpoint.parent_id != null) return endpoint.serves_identity === principal.id;
+  return sharesGroup(principal, endpoint.allowed_groups) || (Boolean(endpoint.multi_user) && Boolean(endpoint.allow_any_user));
 }
 
 /** Visible: usable, or public (discoverable). Others get EndpointNotFound, not a hint. */
@@ -123,11 +141,15 @@ export async function revokeEndpointCredential(db: Knex, endpointId: string): Pr
 
 export async function findEndpointByCredential(db: Knex, credential: string): Promise<EndpointPrincipal | undefined> {
   const row = await db('endpoints')
-    .select('id', 'owner')
+    .select('id', 'owner', 'multi_user', 'parent_id', 'serves_identity', 'user_config_key')
     .where({ credential_hash: hashSecret(credential) })
     .whereNull('deleted_at')
     .first();
-  return row ? { kind: 'endpoint', endpointId: row.id, owner: row.owner } : undefined;
+  if (!row) return undefined;
+  const principal: EndpointPrincipal = { kind: 'endpoint', endpointId: row.id, owner: row.owner };
+  if (row.multi_user) principal.multiUser = true;
+  if (row.parent_id != null) principal.userEndpointOf = { parentId: row.parent_id, identity: row.serves_identity, userConfigKey: row.user_config_key };
+  return principal;
 }
 
 export function isOnline(endpoint: Pick<EndpointRow, 'last_heartbeat_at'>, dbNow: number, offlineAfterMs: number): boolean {
@@ -147,18 +169,28 @@ export function toEndpointRecord(endpoint: EndpointRow, online: boolean): Endpoi
     status: online ? 'online' : 'offline',
     created_at: isoOrNull(endpoint.created_at)!,
     last_heartbeat_at: isoOrNull(endpoint.last_heartbeat_at),
+    multi_user: Boolean(endpoint.multi_user),
+    ...(endpoint.multi_user ? { allow_any_user: Boolean(endpoint.allow_any_user) } : {}),
+    ...(endpoint.parent_id != null
+      ? { parent_endpoint_id: endpoint.parent_id, serves_identity: endpoint.serves_identity ?? '', last_error: endpoint.last_error ?? null }
+      : {}),
   };
 }
 
-/** owner: the caller's; any: also public endpoints and those shared with the caller's groups. */
+/**
+ * owner: the caller's; any: also public endpoints, those shared with the caller's groups,
+ * multi-user endpoints open to any user, and the per-user endpoints serving the caller.
+ */
 export async function listEndpoints(db: Knex, principal: UserPrincipal, role: 'owner' | 'any'): Promise<EndpointRow[]> {
   const query = db('endpoints')
-    .select('id', 'owner', 'name', 'display_name', 'public', 'last_heartbeat_at', 'created_at')
+    .select('id', 'owner', 'name', 'display_name', 'public', 'last_heartbeat_at', 'created_at', 'multi_user', 'parent_id')
     .whereNull('deleted_at')
     .andWhere((who) => {
       who.where('owner', principal.id);
       if (role === 'any') {
         who.orWhere('public', true);
+        who.orWhere((open) => open.where('multi_user', true).andWhere('allow_any_user', true));
+        who.orWhere('serves_identity', principal.id);
         if (principal.groups.length > 0) {
           who.orWhereIn('id', db('endpoint_allowed_groups').select('endpoint_id').whereIn('group_id', [...principal.groups]));
         }

@@ -18,7 +18,16 @@ export function principalFromClaims(claims: Record<string, unknown>, settings: O
   const granted = scopesOf(claims);
   const missing = settings.requiredScopes.filter((scope) => !granted.has(scope));
   if (missing.length > 0) throw new UserUnauthenticated(`the access token lacks the required scope ${missing.join(' ')}`);
-  return { kind: 'user', id: sub, groups: groupsOf(claims, settings.groupsClaim) };
+  return { kind: 'user', id: sub, groups: groupsOf(claims, settings.groupsClaim), claims: stringClaims(claims) };
+}
+
+/** The token's short top-level string claims (preferred_username, email, ...): what identity mapping may match on. */
+function stringClaims(claims: Record<string, unknown>): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const [name, value] of Object.entries(claims)) {
+    if (typeof value === 'string' && name.length <= 64 && value.length <= MAX_IDENTITY_LENGTH) picked[name] = value;
+  }
+  return picked;
 }
 
 /** `scope` is a space-separated string (RFC 6749/9068); some providers send `scp` as an array. */

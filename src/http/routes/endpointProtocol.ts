@@ -7,7 +7,8 @@ import { requireEndpointCredential } from '../authenticate.js';
 import { uuidParams } from '../params.js';
 import { bodyIn, validBody } from '../validate.js';
 import { abortOnClientGone } from '../clientGone.js';
-import { leaseTasks, type LeasedTask } from '../../ledger/leaseTasks.js';
+import type { LeasedTask } from '../../ledger/leaseTasks.js';
+import { leaseForEndpoint, leaseQueues, refuseMultiUserLease } from '../../ledger/leaseForEndpoint.js';
 import { completeTasks, type PostedResult } from '../../ledger/completeTasks.js';
 import { extendLeases, type HeldLease } from '../../ledger/extendLeases.js';
 import { releaseLeases } from '../../ledger/releaseLeases.js';
@@ -27,6 +28,8 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
   router.post('/v3/endpoints/:endpoint_id/lease', ...endpointOnly, validBody(validator, 'endpoint-lease.json'), async (ctx) => {
     const request = bodyIn<Required<EndpointLeaseRequest>>(ctx);
     const endpointId = ctx.params.endpoint_id;
+    const endpoint = ctx.state.endpoint!;
+    refuseMultiUserLease(endpoint);
     const deadline = Date.now() + request.wait_s * 1000;
     const clientGone = abortOnClientGone(ctx.res);
     // A hang-up (FIN) is visible on the socket before the response's close event fires.
@@ -34,13 +37,13 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     let leased: LeasedTask[] = [];
     for (;;) {
       // Subscribe before looking, so a submit between the look and the wait still wakes us.
-      const subscription = wakeups.subscribe([endpointKey(endpointId)]);
+      const subscription = wakeups.subscribe(leaseQueues(endpoint).map(endpointKey));
       try {
         // Let pending socket events run first: a wake-up (an endpoint's own hand-back as it stops)
         // can arrive in the same turn as that endpoint hanging up this poll.
         await new Promise((resolve) => setImmediate(resolve));
         if (gone()) break; // never lease to a caller who will not receive the tasks
-        leased = await leaseTasks(db, { endpointId, maxTasks: request.max_tasks, leaseMs: config.leaseTimeout });
+        leased = await leaseForEndpoint(db, endpoint, { maxTasks: request.max_tasks, leaseMs: config.leaseTimeout });
         if (gone() && leased.length > 0) {
           // The caller hung up while we leased (an endpoint stopping): hand the tasks straight back
           // rather than let them wait out a lease nobody holds.

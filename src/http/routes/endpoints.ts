@@ -12,6 +12,7 @@ import {
 } from '../../registry/endpoints.js';
 import { endpointStatus } from '../../registry/heartbeats.js';
 import { failEndpointTasks } from '../../ledger/failEndpointTasks.js';
+import { childrenFirst, deleteUserEndpoints, userEndpointStatuses } from '../../registry/userEndpoints.js';
 import type { RequestState, ServiceDeps } from '../context.js';
 import type { EndpointRegisterRequest } from '../../generated/schemas/endpoint-register.js';
 import type { EndpointListQuery } from '../../generated/schemas/endpoint-list-query.js';
@@ -39,13 +40,16 @@ export function endpointRoutes({ db, validator, config }: ServiceDeps): Router<R
     const dbNow = await readNow(db);
     const rows = await listEndpoints(db, userOf(ctx), role);
     ctx.body = {
-      endpoints: rows.map((row) => ({
+      // A per-user endpoint is listed right after its multi-user endpoint.
+      endpoints: childrenFirst(rows).map((row) => ({
         endpoint_id: row.id,
         name: row.name,
         display_name: row.display_name,
         owner: row.owner,
         public: Boolean(row.public),
         status: isOnline(row, dbNow, config.endpointOfflineAfter) ? 'online' : 'offline',
+        multi_user: Boolean(row.multi_user),
+        parent_endpoint_id: row.parent_id ?? null,
       })),
     };
   });
@@ -67,9 +71,20 @@ export function endpointRoutes({ db, validator, config }: ServiceDeps): Router<R
     const endpoint = await getVisibleEndpoint(db, caller, ctx.params.endpoint_id);
     // `public` only makes an endpoint discoverable: its heartbeat log (hostnames, managers,
     // ports) and load are for its owner and those who may run on it (allowed_groups).
-    ctx.body = canUseEndpoint(caller, endpoint)
-      ? await endpointStatus(db, endpoint, { offlineAfterMs: config.endpointOfflineAfter, logSize: config.heartbeatLogSize })
-      : { endpoint_id: endpoint.id, status: (await online(db, endpoint)) ? 'online' : 'offline' };
+    if (!canUseEndpoint(caller, endpoint)) {
+      ctx.body = { endpoint_id: endpoint.id, status: (await online(db, endpoint)) ? 'online' : 'offline' };
+      return;
+    }
+    const status = await endpointStatus(db, endpoint, { offlineAfterMs: config.endpointOfflineAfter, logSize: config.heartbeatLogSize });
+    if (endpoint.parent_id != null) status.last_error = endpoint.last_error ?? null;
+    // A multi-user endpoint's owner sees every per-user endpoint; a user, their own.
+    if (endpoint.multi_user) {
+      status.user_endpoints = await userEndpointStatuses(db, endpoint.id, {
+        identity: endpoint.owner === caller.id ? undefined : caller.id,
+        offlineAfterMs: config.endpointOfflineAfter,
+      });
+    }
+    ctx.body = status;
   });
 
   router.delete(['/v2/endpoints/:endpoint_id', '/v3/endpoints/:endpoint_id'], user, id, async (ctx) => {
@@ -77,7 +92,10 @@ export function endpointRoutes({ db, validator, config }: ServiceDeps): Router<R
     // Its unfinished tasks fail at once; clients waiting on them see it at their next database check.
     const failed = await inTransaction(db, async (trx) => {
       await markEndpointDeleted(trx, ctx.params.endpoint_id);
-      return failEndpointTasks(trx, ctx.params.endpoint_id);
+      // A multi-user endpoint's per-user endpoints go with it (their credentials too).
+      let count = 0;
+      for (const child of await deleteUserEndpoints(trx, ctx.params.endpoint_id)) count += await failEndpointTasks(trx, child);
+      return count + (await failEndpointTasks(trx, ctx.params.endpoint_id));
     });
     ctx.body = { endpoint_id: ctx.params.endpoint_id, deleted: true, failed_tasks: failed };
   });

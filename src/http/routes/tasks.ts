@@ -35,7 +35,9 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
       user: userOf(ctx),
       taskGroupId: body.task_group_id?.toLowerCase(),
       tasks: entries.flatMap(([functionId, payloads]) =>
-        payloads.map((payload) => ({ functionId, endpointId, payload, serializer: (body.serializer ?? 'json') as Serializer })),
+        payloads.map((payload) => ({
+          functionId, endpointId, payload, serializer: (body.serializer ?? 'json') as Serializer, userEndpointConfig: body.user_endpoint_config,
+        })),
       ),
     });
     // Task ids come back grouped by function, in payload order.
@@ -52,6 +54,7 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
       endpointId: t.endpoint_id.toLowerCase(),
       payload: t.payload,
       serializer: (t.serializer ?? 'json') as Serializer,
+      userEndpointConfig: t.user_endpoint_config,
     }));
     const submitted = await acceptSubmission(deps, ctx, { user: userOf(ctx), taskGroupId: body.task_group_id?.toLowerCase(), tasks });
     ctx.body = {

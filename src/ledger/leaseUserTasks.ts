@@ -1,0 +1,71 @@
+/**
+ * A per-user endpoint's lease: up to `maxTasks` waiting tasks that are its
+ * user's, with its settings, submitted to its multi-user endpoint, plus any
+ * task already routed to it and requeued (its process died and the lease ran
+ * out), FIFO. Leasing moves a task to the per-user endpoint (its endpoint_id
+ * becomes the child's), so results, heartbeats, releases and the reaper work
+ * on it exactly as for any endpoint, and a requeued task stays with the one
+ * user it belongs to.
+ *
+ * One short transaction, as leaseTasks: pick (SKIP LOCKED on MySQL), then mark
+ * running under a fresh lease token with a database-clock expiry.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import { dialectOf } from '../db/connect.js';
+import { now, nowPlus } from '../db/clock.js';
+import { inTransaction } from '../db/transaction.js';
+import { RUNNING, WAITING } from './model.js';
+import type { LeasedTask } from './leaseTasks.js';
+
+export interface UserEndpointScope {
+  endpointId: string;
+  parentId: string;
+  identity: string;
+  userConfigKey: string;
+}
+
+const COLUMNS = ['seq', 'id', 'function_id', 'task_group_id', 'payload', 'serializer', 'attempts'] as const;
+
+export async function leaseUserTasks(db: Knex, input: UserEndpointScope & { maxTasks: number; leaseMs: number }): Promise<LeasedTask[]> {
+  return inTransaction(db, async (trx) => {
+    const fresh = trx('tasks')
+      .select(...COLUMNS)
+      .where({ endpoint_id: input.parentId, submitter: input.identity, user_config_key: input.userConfigKey, state: WAITING })
+      .orderBy('seq')
+      .limit(input.maxTasks);
+    const requeued = trx('tasks')
+      .select(...COLUMNS)
+      .where({ endpoint_id: input.endpointId, state: WAITING })
+      .orderBy('seq')
+      .limit(input.maxTasks);
+    if (dialectOf(db) === 'mysql') {
+      fresh.forUpdate().skipLocked();
+      requeued.forUpdate().skipLocked();
+    }
+    const rows = [...(await requeued), ...(await fresh)].sort((a, b) => Number(a.seq) - Number(b.seq)).slice(0, input.maxTasks);
+    if (rows.length === 0) return [];
+
+    const leaseToken = randomBytes(18).toString('base64url');
+    await trx('tasks')
+      .whereIn('seq', rows.map((row) => row.seq))
+      .update({
+        endpoint_id: input.endpointId,
+        state: RUNNING,
+        lease_token: leaseToken,
+        lease_expires_at: nowPlus(trx, input.leaseMs),
+        leased_at: now(trx),
+        attempts: trx.raw('attempts + 1'),
+        waiting_for_nodes_since: null,
+      });
+    return rows.map((row) => ({
+      taskId: row.id,
+      attempt: Number(row.attempts) + 1,
+      leaseToken,
+      functionId: row.function_id,
+      taskGroupId: row.task_group_id,
+      payload: row.payload,
+      serializer: row.serializer,
+    }));
+  });
+}
