@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { dialectOf } from '../db/connect.js';
-import { now, nowPlus } from '../db/clock.js';
+import { nowSql } from '../db/clock.js';
 import { inTransaction } from '../db/transaction.js';
 import { RUNNING, WAITING, type Serializer } from './model.js';
 
@@ -28,30 +28,12 @@ export async function leaseTasks(
   input: { endpointId: string; maxTasks: number; leaseMs: number },
 ): Promise<LeasedTask[]> {
   return inTransaction(db, async (trx) => {
-    const pick = trx('tasks')
-      .select('seq', 'id', 'function_id', 'task_group_id', 'payload', 'serializer', 'attempts')
-      .where({ endpoint_id: input.endpointId, state: WAITING })
-      .orderBy('seq')
-      .limit(input.maxTasks);
-    if (dialectOf(db) === 'mysql') pick.forUpdate().skipLocked();
-    const rows = await pick;
-    if (rows.length === 0) return [];
-
     // One token per lease call: every result and heartbeat must present it.
     const leaseToken = randomBytes(18).toString('base64url');
-    await trx('tasks')
-      .whereIn('seq', rows.map((row) => row.seq))
-      .update({
-        state: RUNNING,
-        lease_token: leaseToken,
-        lease_expires_at: nowPlus(trx, input.leaseMs),
-        leased_at: now(trx),
-        attempts: trx.raw('attempts + 1'),
-        waiting_for_nodes_since: null, // a new lease: nothing reported under it yet
-      });
+    const rows = dialectOf(db) === 'sqlite' ? await pickAndMarkSqlite(trx, input, leaseToken) : await pickAndMarkMysql(trx, input, leaseToken);
     return rows.map((row) => ({
       taskId: row.id,
-      attempt: Number(row.attempts) + 1,
+      attempt: Number(row.attempts),
       leaseToken,
       functionId: row.function_id,
       taskGroupId: row.task_group_id,
@@ -59,4 +41,45 @@ export async function leaseTasks(
       serializer: row.serializer,
     }));
   });
+}
+
+interface PickedRow {
+  seq: number;
+  id: string;
+  function_id: string;
+  task_group_id: string;
+  payload: string;
+  serializer: Serializer;
+  /** Counting this lease. */
+  attempts: number;
+}
+
+const SET_RUNNING = (db: Knex) => `state = ?, lease_token = ?, lease_expires_at = ${nowSql(db)} + ?, leased_at = ${nowSql(db)},
+  attempts = attempts + 1, waiting_for_nodes_since = NULL`; // a new lease: nothing reported under it yet
+
+/** SQLite (one writer): pick and mark in one statement; RETURNING's order is not defined, so sort by seq. */
+async function pickAndMarkSqlite(trx: Knex.Transaction, input: { endpointId: string; maxTasks: number; leaseMs: number }, leaseToken: string): Promise<PickedRow[]> {
+  const rows: PickedRow[] = await trx.raw(
+    `UPDATE tasks SET ${SET_RUNNING(trx)}
+     WHERE seq IN (SELECT seq FROM tasks WHERE endpoint_id = ? AND state = ? ORDER BY seq LIMIT ?)
+     RETURNING seq, id, function_id, task_group_id, payload, serializer, attempts`,
+    [RUNNING, leaseToken, Math.round(input.leaseMs), input.endpointId, WAITING, input.maxTasks],
+  );
+  return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+}
+
+/** MySQL: lock the picked rows (skipping others' locks), then mark them by primary key. */
+async function pickAndMarkMysql(trx: Knex.Transaction, input: { endpointId: string; maxTasks: number; leaseMs: number }, leaseToken: string): Promise<PickedRow[]> {
+  const rows: PickedRow[] = await trx('tasks')
+    .select('seq', 'id', 'function_id', 'task_group_id', 'payload', 'serializer', 'attempts')
+    .where({ endpoint_id: input.endpointId, state: WAITING })
+    .orderBy('seq')
+    .limit(input.maxTasks)
+    .forUpdate()
+    .skipLocked();
+  if (rows.length === 0) return [];
+  await trx.raw(`UPDATE tasks SET ${SET_RUNNING(trx)} WHERE seq IN (${rows.map(() => '?').join(', ')})`, [
+    RUNNING, leaseToken, Math.round(input.leaseMs), ...rows.map((row) => row.seq),
+  ]);
+  return rows.map((row) => ({ ...row, attempts: Number(row.attempts) + 1 }));
 }
