@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { now } from '../db/clock.js';
+import { now, nowSql } from '../db/clock.js';
 import { inTransaction, isDuplicateKeyError } from '../db/transaction.js';
 import { IdempotencyKeyReused, TaskGroupNotFound } from '../errors.js';
 import { WAITING, type Serializer } from './model.js';
@@ -44,7 +44,8 @@ export interface Submitted {
   replayed: boolean;
 }
 
-const INSERT_CHUNK = 500;
+/** Rows per INSERT: 10 bound values each, well under SQLite's 32,766 and MySQL's 65,535. */
+const INSERT_CHUNK = 1000;
 
 export async function submitTasks(
   db: Knex,
@@ -79,23 +80,20 @@ async function submitInTransaction(
   }
 
   const taskIds = input.tasks.map(() => randomUUID());
-  const createdAt = now(trx);
+  // A hand-written multi-row INSERT: knex's builder costs more per row than the database does here.
+  const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ${nowSql(trx)})`;
+  const noConfigKey = userConfigKey(undefined); // most tasks: hashed once per submit, not per task
   for (let start = 0; start < input.tasks.length; start += INSERT_CHUNK) {
-    await trx('tasks').insert(
-      input.tasks.slice(start, start + INSERT_CHUNK).map((task, i) => ({
-        id: taskIds[start + i],
-        task_group_id: taskGroupId,
-        function_id: task.functionId,
-        endpoint_id: task.endpointId,
-        submitter: input.submitter,
-        payload: task.payload,
-        serializer: task.serializer,
-        state: WAITING,
-        attempts: 0,
-        created_at: createdAt,
-        user_endpoint_config: task.userEndpointConfig ? JSON.stringify(task.userEndpointConfig) : null,
-        user_config_key: userConfigKey(task.userEndpointConfig),
-      })),
+    const chunk = input.tasks.slice(start, start + INSERT_CHUNK);
+    const values: (string | null)[] = [];
+    chunk.forEach((task, i) => values.push(
+      taskIds[start + i], taskGroupId, task.functionId, task.endpointId, input.submitter, task.payload, task.serializer, WAITING,
+      task.userEndpointConfig ? JSON.stringify(task.userEndpointConfig) : null, task.userEndpointConfig ? userConfigKey(task.userEndpointConfig) : noConfigKey,
+    ));
+    await trx.raw(
+      `INSERT INTO tasks (id, task_group_id, function_id, endpoint_id, submitter, payload, serializer, state, user_endpoint_config, user_config_key, attempts, created_at)
+       VALUES ${chunk.map(() => row).join(', ')}`,
+      values,
     );
   }
   const submitted: Submitted = { requestId: randomUUID(), taskGroupId, taskIds, replayed: false };
