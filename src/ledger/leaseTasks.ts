@@ -3,8 +3,10 @@
  *
  * One short transaction: pick the rows (on MySQL `FOR UPDATE SKIP LOCKED`, so
  * concurrent pollers skip each other's rows instead of waiting or deadlocking;
- * SQLite has a single writer), then mark them running under a fresh random
- * lease token whose expiry comes from the database clock.
+ * SQLite has a single writer, so there one UPDATE ... RETURNING picks and marks),
+ * then mark them running under a fresh random lease token whose expiry comes
+ * from the database clock. Either way the pick walks tasks_lease_idx
+ * (endpoint_id, state, seq) from its head: its cost does not grow with the backlog.
  */
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
