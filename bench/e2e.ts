@@ -4,6 +4,10 @@
  *   - throughput of 10,000 no-op tasks per runtime, submitted in batches of 500
  *   - round trip of one task with warm workers (submit, then long-poll wait)
  *   - the endpoint's resident memory (agent + workers) with 4 workers
+ *   - the agent's own CPU time per task (user + system, from /proc: unlike
+ *     tasks/s it hardly moves when other work shares the machine)
+ * FUNCX_BENCH_CPU_PROF=DIR runs the agent under `node --cpu-prof` and stops it
+ * gracefully at the end, so its profile lands in DIR.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -48,7 +52,9 @@ export async function runE2eBench(): Promise<void> {
     log_level: 'warn',
   }));
   const cli = fileURLToPath(new URL('../endpoint/cli/funcx-endpoint.js', import.meta.url));
-  const endpoint = spawn(process.execPath, [cli, 'start', 'bench'], {
+  const profileDir = process.env.FUNCX_BENCH_CPU_PROF;
+  const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : [];
+  const endpoint = spawn(process.execPath, [...nodeArgs, cli, 'start', 'bench'], {
     env: { ...process.env, FUNCX_HOME: home, FUNCX_TOKEN: token },
     stdio: ['ignore', 'ignore', 'inherit'],
     detached: true,
@@ -91,7 +97,9 @@ export async function runE2eBench(): Promise<void> {
     // Warm both runtimes' workers before measuring.
     await submitAndWait(python, 2 * WORKERS);
     await submitAndWait(javascript, 2 * WORKERS);
+    const cpuBefore = processCpuMs(endpoint.pid!);
     const pythonSeconds = await submitAndWait(python, TASKS);
+    const agentCpuPerTask = (processCpuMs(endpoint.pid!) - cpuBefore) / TASKS;
     const javascriptSeconds = await submitAndWait(javascript, TASKS);
 
     const roundTrips: number[] = [];
@@ -109,8 +117,15 @@ export async function runE2eBench(): Promise<void> {
     console.log(`  python no-op throughput      ${(TASKS / pythonSeconds).toFixed(0).padStart(8)} tasks/s   (${TASKS} tasks in ${pythonSeconds.toFixed(2)} s)`);
     console.log(`  javascript no-op throughput  ${(TASKS / javascriptSeconds).toFixed(0).padStart(8)} tasks/s   (${TASKS} tasks in ${javascriptSeconds.toFixed(2)} s)`);
     console.log(`  round trip, warm python      median ${percentile(roundTrips, 0.5).toFixed(2)} ms   p99 ${percentile(roundTrips, 0.99).toFixed(2)} ms   (${ROUND_TRIPS} tasks, one at a time)`);
+    console.log(`  agent CPU per python task    ${(agentCpuPerTask * 1000).toFixed(0).padStart(8)} µs   (user + system of the agent process alone)`);
     console.log(`  endpoint resident memory     ${rssMb.toFixed(1)} MiB (agent and its ${WORKERS}+ worker processes)`);
   } finally {
+    if (profileDir) {
+      // A graceful stop, so node writes the profile.
+      const exited = new Promise((resolve) => endpoint.once('exit', resolve));
+      endpoint.kill('SIGTERM');
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 60_000))]);
+    }
     killEndpoint();
     await service.close();
     rmSync(dir, { recursive: true, force: true });
@@ -119,6 +134,13 @@ export async function runE2eBench(): Promise<void> {
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+/** CPU time (user + system, ms) the process itself has used, from /proc/PID/stat (clock ticks of 10 ms). */
+function processCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime (fields 14, 15)
 }
 
 /** Resident memory (KiB) of a process and all its descendants, from /proc. */

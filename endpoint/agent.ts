@@ -7,8 +7,10 @@
  * blocks, what the block executor offers (connected slots and blocks on
  * their way). A task stays "held" (its lease listed in
  * heartbeats, so renewed) from lease until the service acknowledges its
- * result. Results go to the on-disk spool before they are posted, and leave it
- * only when acknowledged.
+ * result. Results are posted from memory as they finish (those finished while
+ * a post is in flight go together in the next); only a result that cannot be
+ * posted (the service unreachable, or the agent stopping) goes to the on-disk
+ * spool, and leaves it when acknowledged (see resultOutbox.ts for why).
  *
  * Heartbeats mark the held tasks that wait for nodes (with blocks: not on a
  * worker yet), which the service reports as `waiting-for-nodes`. When that set
@@ -29,6 +31,7 @@ import { Backoff } from './backoff.js';
 import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors.js';
 import { MAX_LEASE_TASKS, type HeldLease, type PostedResult, type ServiceClient } from './client.js';
 import type { ResultSpool, SpooledResult } from './spool.js';
+import { ResultOutbox } from './resultOutbox.js';
 import type { EndpointSettings } from './config.js';
 import type { Executor, RemoteException, TaskOutcome, TaskToRun } from './execution.js';
 import type { EndpointLeaseResponse } from '../src/generated/schemas/endpoint-lease-response.js';
@@ -84,7 +87,7 @@ export function longestDrainMs(graceMs: number): number {
 export class EndpointAgent {
   private readonly held = new Map<string, HeldTask>();
   private readonly queue: PQueue;
-  private readonly outbox: SpooledResult[] = [];
+  private readonly outbox: ResultOutbox;
   private readonly releasing = new Set<Promise<void>>();
   private readonly leasing = new AbortController();
   private readonly stopped = new AbortController();
@@ -108,6 +111,7 @@ export class EndpointAgent {
     // An executor that reports its own capacity (blocks) queues tasks itself.
     this.queue = new PQueue({ concurrency: deps.executor.capacity ? Infinity : deps.settings.maxWorkers });
     this.log = deps.logger.child({ endpointId: deps.endpointId });
+    this.outbox = new ResultOutbox(deps.spool);
     deps.executor.onCapacityChange?.(() => this.wakeLeaseLoop());
     deps.executor.onWaitingChange?.(() => this.waitingChanged());
   }
@@ -157,7 +161,7 @@ export class EndpointAgent {
     const leftovers = spool.pending();
     if (leftovers.length > 0) {
       this.log.info({ results: leftovers.length }, 'posting results kept from a previous run');
-      this.outbox.push(...leftovers.map(acceptableResult));
+      this.outbox.restore(leftovers.map(acceptableResult));
       this.scheduleFlush();
     }
     const heartbeats = this.heartbeatLoop();
@@ -166,6 +170,7 @@ export class EndpointAgent {
       if (!this.stopped.signal.aborted) await this.drain();
     } finally {
       this.stopped.abort();
+      this.spoolUnposted();
       await heartbeats;
       await executor.stop();
       this.log.info({ unacknowledged: this.outbox.length }, 'endpoint agent stopped');
@@ -285,8 +290,8 @@ export class EndpointAgent {
     } else {
       task.phase = 'reporting';
       const result = this.withinSizeLimit(toPosted(task.lease, outcome));
-      this.deps.spool.write(result);
-      this.outbox.push(result);
+      // Known unreachable: it cannot be posted now, so it goes to disk at once.
+      this.outbox.add(result, !this.connected);
       this.scheduleFlush();
     }
     this.wakeLeaseLoop();
@@ -335,8 +340,19 @@ export class EndpointAgent {
     });
   }
 
+  /** Results that cannot be posted now go to disk, so they survive the agent (posted on its next start). */
+  private spoolUnposted(): void {
+    try {
+      const written = this.outbox.makeDurable();
+      if (written > 0) this.log.info({ results: written }, 'results kept in the spool until the service takes them');
+    } catch (error) {
+      // A full or read-only disk: the results stay in memory; if the agent dies, their leases expire and the tasks rerun.
+      this.log.error({ err: asError(error) }, 'cannot write results to the spool');
+    }
+  }
+
   private async flushLoop(): Promise<void> {
-    const { client, credential, endpointId, spool } = this.deps;
+    const { client, credential, endpointId } = this.deps;
     const backoff = new Backoff();
     let batchSize = RESULT_BATCH;
     while (this.outbox.length > 0 && !this.stopped.signal.aborted) {
@@ -344,18 +360,17 @@ export class EndpointAgent {
       await new Promise((resolve) => setImmediate(resolve));
       this.dropSuperseded();
       if (this.outbox.length === 0) break;
-      const batch = this.outbox.slice(0, batchSize);
+      const batch = this.outbox.first(batchSize);
       try {
         const { results } = await client.postResults(credential, endpointId, batch.map(stripAttempt));
         this.markConnected(true, backoff);
         const byTask = new Map(results.map((r) => [r.task_id, r]));
-        this.outbox.splice(0, batch.length);
+        this.outbox.acknowledged(batch.length);
         for (const posted of batch) {
           const answer = byTask.get(posted.task_id);
           if (answer?.outcome === 'rejected') {
             this.log.warn({ taskId: posted.task_id, code: answer.code, reason: answer.reason }, 'result refused; dropped');
           }
-          spool.remove(posted);
           const held = this.held.get(posted.task_id);
           if (held && held.lease.attempt === posted.attempt) this.held.delete(posted.task_id);
         }
@@ -376,6 +391,7 @@ export class EndpointAgent {
           continue;
         }
         if (!this.handleServiceError(error, 'results')) return;
+        this.spoolUnposted();
         await sleep(backoff.next(error instanceof ServiceUnreachable ? error.retryAfterMs : 0), this.stopped.signal);
       }
     }
@@ -391,31 +407,25 @@ export class EndpointAgent {
       status: 'failed',
       exception: { type: 'TaskResultTooLarge', message: `the task's result is about ${size} bytes, more than the service accepts in one request` },
     };
-    this.deps.spool.write(failure);
-    this.outbox[this.outbox.indexOf(result)] = failure;
+    this.outbox.replace(result, failure);
   }
 
   /** Results of attempts the service has since leased to us again: their leases are gone, so they are never posted. */
   private dropSuperseded(): void {
-    for (let i = this.outbox.length - 1; i >= 0; i -= 1) {
-      const result = this.outbox[i];
+    for (const result of [...this.outbox.all()]) {
       const newer = this.held.get(result.task_id);
       if (!newer || newer.lease.attempt <= result.attempt) continue;
       this.log.info({ taskId: result.task_id, attempt: result.attempt, newAttempt: newer.lease.attempt }, 'result of a superseded attempt not posted');
-      this.outbox.splice(i, 1);
-      this.deps.spool.remove(result);
+      this.outbox.drop(result);
     }
   }
 
   /** A result the service refused as malformed becomes a ResultInvalid failure; if even that is refused, it is dropped. */
   private replaceInvalid(result: SpooledResult, error: ServiceRejected): void {
-    const { spool } = this.deps;
-    const at = this.outbox.indexOf(result);
     if (result.status === 'failed' && result.exception?.type === 'ResultInvalid') {
       // Not the result's content but its identity (task id, lease token) is refused: nothing to post.
       this.log.error({ taskId: result.task_id, reason: error.message }, 'BUG: the service refused even the ResultInvalid failure; dropping the result (its lease will expire)');
-      this.outbox.splice(at, 1);
-      spool.remove(result);
+      this.outbox.drop(result);
       const held = this.held.get(result.task_id);
       if (held && held.lease.attempt === result.attempt) this.held.delete(result.task_id);
       return;
@@ -428,8 +438,7 @@ export class EndpointAgent {
       status: 'failed',
       exception: { type: 'ResultInvalid', message: `the endpoint produced a result the service refused: ${error.message}` },
     };
-    spool.write(failure);
-    this.outbox[at] = failure;
+    this.outbox.replace(result, failure);
   }
 
   // --- heartbeats ----------------------------------------------------------
@@ -568,7 +577,7 @@ export class EndpointAgent {
       }
       await Promise.race([finished, sleep(DRAIN_ABORT_SETTLE_MS)]);
     }
-    // Post what finished; results that cannot be posted stay in the spool for the next start.
+    // Post what finished; results that cannot be posted go to the spool for the next start (main's finally).
     const deadline = Date.now() + Math.max(DRAIN_MIN_FLUSH_MS, settings.graceMs);
     while ((this.outbox.length > 0 || this.flushing) && Date.now() < deadline && !this.stopped.signal.aborted && !this.fatal) {
       this.scheduleFlush();

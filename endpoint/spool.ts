@@ -1,9 +1,10 @@
 /**
- * Results wait on local disk until the service acknowledges them, so a result
- * survives the service being down and the endpoint restarting. One file per
+ * Results that could not be posted wait on local disk until the service
+ * acknowledges them, so they survive the service being down and the endpoint
+ * restarting (resultOutbox.ts decides which results come here). One file per
  * (task, attempt), written atomically and fsynced (src/util/atomicFile.ts): a
- * crash never leaves a half-written result that looks whole, and an
- * acknowledged-later result is on disk before it is posted.
+ * crash never leaves a half-written result that looks whole. Files of earlier
+ * versions (which spooled every result) have the same form and are posted on start.
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';

@@ -1,0 +1,56 @@
+/**
+ * A TCP proxy in front of a live service that can hold requests: a request
+ * whose first bytes match `holdWhen` is never forwarded, and neither is
+ * anything after it on that connection. Tests use it to freeze a real HTTP
+ * call at a known point (e.g. a results post in flight) and observe it
+ * arrive, without timing.
+ */
+import { createServer, connect, type Socket, type AddressInfo } from 'node:net';
+import type { ExecutionContext } from 'ava';
+
+export interface TcpProxy {
+  url: string;
+  /** Requests whose text matches are held (set undefined to forward everything). */
+  holdWhen: RegExp | undefined;
+  /** Resolves when the first request was held. */
+  held: Promise<void>;
+}
+
+export async function startTcpProxy(t: ExecutionContext, target: string): Promise<TcpProxy> {
+  const { hostname, port } = new URL(target);
+  const sockets = new Set<Socket>();
+  let onHeld!: () => void;
+  const proxy: TcpProxy = { url: '', holdWhen: undefined, held: new Promise<void>((resolve) => (onHeld = resolve)) };
+  const server = createServer((client) => {
+    const upstream = connect(Number(port), hostname);
+    sockets.add(client).add(upstream);
+    let holding = false;
+    client.on('data', (chunk) => {
+      if (holding) return;
+      if (proxy.holdWhen?.test(chunk.toString('latin1'))) {
+        holding = true;
+        onHeld();
+        return;
+      }
+      upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => client.write(chunk));
+    const close = () => {
+      client.destroy();
+      upstream.destroy();
+      sockets.delete(client);
+      sockets.delete(upstream);
+    };
+    for (const socket of [client, upstream]) {
+      socket.on('error', close);
+      socket.on('close', close);
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.teardown(async () => {
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+  proxy.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return proxy;
+}
