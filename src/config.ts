@@ -32,7 +32,7 @@ interface Option {
   doc: string;
 }
 
-/** The documented option table; README's configuration section mirrors it (`funcx-service config`). */
+/** The documented option table; docs/configuration.md is generated from it (`npm run docs:config`). */
 export const OPTIONS = {
   host: { env: 'FUNCX_HOST', file: 'host', kind: { type: 'string' }, default: '127.0.0.1', doc: 'Address to listen on.' },
   port: { env: 'FUNCX_PORT', file: 'port', kind: { type: 'integer', min: 0, max: 65535 }, default: 8080, doc: 'TCP port to listen on; 0 picks a free one.' },
@@ -257,7 +257,7 @@ export function redactUrl(url: string): string {
   return url.replace(/(\/\/[^:/@]*:)[^@]*@/, '$1***@');
 }
 
-/** The option table as text, for `funcx-service config` and the README. */
+/** The option table as text, for `funcx-service config`. */
 export function describeOptions(): string {
   return Object.values(OPTIONS as Record<string, Option>)
     .map((o) => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * funcx-service: serve | migrate | token create | config
- * The contract other tools rely on; see README "Running the service".
+ * The contract other tools rely on; see docs/deployment.md "Running the service".
  */
 import { parseArgs } from 'node:util';
 import { ConfigError, asError } from '../errors.js';

@@ -1,45 +1,49 @@
 /**
- * The README's "Tutorial in TypeScript", exactly as printed there: compiled
- * with the command the README gives, run against a live service and a real
- * endpoint, configured only by a quickstart.json, as `npm start` leaves it.
+ * The TypeScript tutorials, exactly as printed: the README's short one and the full one in
+ * docs/tutorials.md, each compiled with the command the README gives and run against a live
+ * service and a real endpoint, configured only by a quickstart.json, as `npm start` leaves it.
  */
 import { execFile } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { serviceTest } from '../helpers/service.js';
+import type { ExecutionContext } from 'ava';
+import { serviceTest, type LiveService } from '../helpers/service.js';
 import { startEndpointProcess } from '../helpers/endpointProcess.js';
+import { codeBlock } from '../helpers/docBlocks.js';
 import { packageRoot } from '../../src/util/paths.js';
 
 const run = promisify(execFile);
 
-function readmeTutorial(root: string): string {
-  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Tutorial in TypeScript'));
-  const match = /```ts\n([\s\S]*?)\n```/.exec(section);
-  if (!match) throw new Error('README.md: no ```ts block under "## Tutorial in TypeScript"');
-  return match[1];
-}
-
-serviceTest("the README's TypeScript tutorial compiles and runs as written", async (t, live) => {
+/** Compiles and runs `program` in a folder like the user's; returns its stdout lines. */
+async function runTutorial(t: ExecutionContext, live: LiveService, name: string, program: string): Promise<{ stdout: string; lines: string[] }> {
   const endpoint = await startEndpointProcess(t, live);
   const root = packageRoot();
   // A folder like the user's: the program, `funcx-ts` in node_modules, and ./.funcx/quickstart.json.
-  const dir = path.join(live.database.dir, 'readme');
+  const dir = path.join(live.database.dir, name);
   mkdirSync(path.join(dir, 'node_modules', '@types'), { recursive: true });
   mkdirSync(path.join(dir, '.funcx'));
   symlinkSync(root, path.join(dir, 'node_modules', 'funcx-ts'), 'dir');
   symlinkSync(path.join(root, 'node_modules', '@types', 'node'), path.join(dir, 'node_modules', '@types', 'node'), 'dir');
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
   writeFileSync(path.join(dir, '.funcx', 'quickstart.json'), JSON.stringify({ service_url: live.url, token: live.adminToken, endpoint_id: endpoint.endpointId }));
-  writeFileSync(path.join(dir, 'tutorial.ts'), readmeTutorial(root));
+  writeFileSync(path.join(dir, 'tutorial.ts'), program);
 
   const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
   const compiled = await run(process.execPath, [tsc, '--module', 'nodenext', '--target', 'es2022', '--lib', 'es2023,esnext.disposable', '--types', 'node', '--skipLibCheck', 'tutorial.ts'], { cwd: dir })
     .then(() => 'ok', (error) => String(error.stdout) + String(error.stderr));
   t.is(compiled, 'ok');
   const { stdout } = await run(process.execPath, ['tutorial.js'], { cwd: dir, env: { PATH: process.env.PATH, HOME: dir } });
-  const lines = stdout.split('\n');
+  return { stdout, lines: stdout.split('\n') };
+}
+
+serviceTest("the README's TypeScript tutorial compiles and runs as written", async (t, live) => {
+  const { stdout, lines } = await runTutorial(t, live, 'readme', codeBlock('README.md', '## Tutorial in TypeScript', 'ts'));
+  t.deepEqual(lines.slice(0, 4), ['Hello World!', '15', 'Exception deterministic failure', '[ 2, 4, 6 ]'], stdout);
+});
+
+serviceTest("docs/tutorials.md's TypeScript tutorial compiles and runs as written", async (t, live) => {
+  const { stdout, lines } = await runTutorial(t, live, 'tutorials', codeBlock('docs/tutorials.md', '## Tutorial in TypeScript', 'ts'));
   t.is(lines[0], 'Hello World!');
   t.regex(lines[1], /^15 \d{4}-\d{2}-\d{2}$/);
   t.is(lines[2], 'Exception deterministic failure');
