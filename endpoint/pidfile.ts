@@ -1,5 +1,5 @@
-/** The running agent's pidfile, and what `list` makes of it. */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+/** The running agent's pidfile (taken atomically), and what `list` makes of it. */
+import { existsSync, linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { EndpointPaths } from './paths.js';
 
 export type EndpointState = 'Initialized' | 'Running' | 'Stopped' | 'Disconnected';
@@ -19,8 +19,60 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export function writePid(paths: EndpointPaths, pid = process.pid): void {
-  writeFileSync(paths.pidfile, `${pid}\n`, { mode: 0o600 });
+export class PidfileHeld extends Error {
+  constructor(readonly pid: number) {
+    super(`already running (pid ${pid})`);
+  }
+}
+
+/**
+ * Takes the pidfile for `pid`, atomically: the file appears whole (written to a temporary
+ * name, then hard-linked into place, which fails if it exists), so of two starts racing
+ * exactly one wins and the other sees its pid. A pidfile naming a dead process is moved
+ * aside (rename: only one racer can) and taken; a live one throws PidfileHeld.
+ */
+export function takePidfile(paths: EndpointPaths, pid = process.pid): void {
+  const temp = `${paths.pidfile}.${pid}.tmp`;
+  writeFileSync(temp, `${pid}\n`, { mode: 0o600 });
+  try {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      try {
+        linkSync(temp, paths.pidfile);
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      }
+      const holder = readPid(paths);
+      if (holder === pid) return;
+      if (holder !== undefined && isAlive(holder)) throw new PidfileHeld(holder);
+      moveAsideIfStale(paths, holder, pid);
+    }
+    throw new Error(`could not take ${paths.pidfile}: it keeps changing`);
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+/** Moves a stale pidfile aside; if what was moved is not the stale one we read (a racer's fresh file), puts it back. */
+function moveAsideIfStale(paths: EndpointPaths, stale: number | undefined, pid: number): void {
+  const aside = `${paths.pidfile}.${pid}.stale`;
+  try {
+    renameSync(paths.pidfile, aside);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // another racer moved it: try again
+    throw error;
+  }
+  const moved = Number(readFileSync(aside, 'utf8').trim()) || undefined;
+  if (moved !== stale && moved !== undefined && isAlive(moved)) {
+    try {
+      linkSync(aside, paths.pidfile);
+    } catch {
+      // a third racer took the place meanwhile; it holds the pidfile now
+    }
+    rmSync(aside, { force: true });
+    throw new PidfileHeld(moved);
+  }
+  rmSync(aside, { force: true });
 }
 
 export function removePid(paths: EndpointPaths, onlyIf = process.pid): void {

@@ -10,11 +10,12 @@ import { ServiceClient } from './client.js';
 import { loadEndpointConfig, type EndpointSettings } from './config.js';
 import { ensureRegistered } from './registration.js';
 import { findUserToken } from './userToken.js';
-import { isAlive, readPid, removePid, writePid } from './pidfile.js';
+import { PidfileHeld, removePid, takePidfile } from './pidfile.js';
 import { ResultSpool } from './spool.js';
 import { createWorkerExecutor } from './workers/index.js';
 import { BlockExecutor } from './blocks/blockExecutor.js';
 import { ensureManagerSecret } from './blocks/secret.js';
+import { removeOldBlockFiles } from './blocks/oldBlockFiles.js';
 import { createProvider } from './providers/index.js';
 import type { BlockSettings } from './providers/settings.js';
 import type { EndpointIdentity } from './identity.js';
@@ -39,11 +40,12 @@ export async function startEndpoint(
   const settings = options.serviceUrl ? { ...configured, serviceUrl: options.serviceUrl.replace(/\/+$/, '') } : configured;
   const logger = options.logger ?? createLogger(settings.logLevel, 'funcx-endpoint', undefined, 'auto'); // pretty on a terminal (npm start)
   const log = logger.child({ endpoint: paths.name });
-  const running = readPid(paths);
-  if (running !== undefined && running !== process.pid && isAlive(running)) {
-    throw new EndpointAlreadyRunning(`endpoint "${paths.name}" is already running (pid ${running}); stop it first`);
+  try {
+    takePidfile(paths);
+  } catch (error) {
+    if (error instanceof PidfileHeld) throw new EndpointAlreadyRunning(`endpoint "${paths.name}" is already running (pid ${error.pid}); stop it first`);
+    throw error;
   }
-  writePid(paths);
   try {
     const client = new ServiceClient(settings.serviceUrl, { caFile: settings.caFile });
     const identity = await ensureRegistered({ paths, settings, client, userToken: findUserToken(settings.serviceUrl, env), logger: log, signal: options.signal });
@@ -79,6 +81,8 @@ export async function startEndpoint(
 /** Workers in blocks: the provider's jobs run worker managers that connect back here. */
 function createBlockExecutor(paths: EndpointPaths, settings: EndpointSettings, blocks: BlockSettings, logger: Logger): BlockExecutor {
   mkdirSync(paths.blocks, { recursive: true, mode: 0o700 });
+  const removed = removeOldBlockFiles(paths.blocks);
+  if (removed.length > 0) logger.info({ removed: removed.length, blocksDir: paths.blocks }, 'removed block files of earlier runs (the latest run\'s are kept)');
   return new BlockExecutor({
     provider: createProvider(settings.provider, paths.name),
     blocks,

@@ -10,12 +10,15 @@
  * Providers rotate refresh tokens, so a refresh token is good once: before
  * renewing, the file is read again, and a token another process (or Client)
  * has already renewed is taken instead of spending a stale refresh token.
- * Renewals in this process are one at a time (one shared promise).
+ * Renewals in this process are one at a time (one shared promise), and across processes
+ * one at a time too (a lock file beside credentials.json, sdk/fileLock.ts), so the file is
+ * read again only once the other process has written its renewal.
  */
 import { clientCredentialsLogin, LoginFailed, refreshTokens, type TokenSet } from './auth/index.js';
 import { readCredentialsFile, type StoredCredentials, type StoredOidcLogin } from './config.js';
 import { writeCredentialsFile } from './credentials.js';
 import { LoginExpired } from './errors.js';
+import { withFileLock } from './fileLock.js';
 import type { TokenSource } from './http.js';
 import { providerForStoredLogin, storedTokenFields } from './oidcLogin.js';
 
@@ -46,6 +49,10 @@ export class StoredLogin implements TokenSource {
 
   private async renewNow(stale: string): Promise<string> {
     if (this.credentials.token !== stale && !this.expiring(this.credentials)) return this.credentials.token;
+    return withFileLock(this.file, () => this.renewLocked(stale));
+  }
+
+  private async renewLocked(stale: string): Promise<string> {
     const onDisk = readCredentialsFile(this.file);
     if (onDisk?.oidc && sameLogin(onDisk, this.credentials)) {
       if (onDisk.token !== stale && !this.expiring(onDisk as OidcCredentials)) {

@@ -2,7 +2,8 @@
  * First start on a fresh FUNCX_HOME: an admin identity, its API token, and
  * $FUNCX_HOME/quickstart.json (mode 0600) holding what a client needs to connect.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { ensurePrivateDir } from './util/privateFiles.js';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { createToken } from './registry/tokens.js';
@@ -37,6 +38,6 @@ export async function ensureQuickstart(db: Knex, home: string, serviceUrl: strin
 
 /** Written atomically: tools and SDKs reading it never see it half-written. */
 export function writeQuickstart(file: string, content: Quickstart): void {
-  mkdirSync(path.dirname(file), { recursive: true });
+  ensurePrivateDir(path.dirname(file));
   writeFileAtomically(file, JSON.stringify(content, null, 2) + '\n', 0o600);
 }

@@ -21,6 +21,7 @@ import { CredentialRefused, ServiceRejected } from '../errors.js';
 import { RegistrationNeedsToken } from '../registration.js';
 import { EndpointAlreadyRunning, startEndpoint } from '../run.js';
 import { forcedStopAfterMs } from './stopTimeout.js';
+import { packageVersion } from '../../src/util/version.js';
 
 const USAGE = `usage: funcx-endpoint <command> [NAME]
 
@@ -35,6 +36,7 @@ const USAGE = `usage: funcx-endpoint <command> [NAME]
   list               every endpoint with its id and state
   delete NAME [--force]
                      delete here and on the service (--force stops it first)
+  --version          print the version
 
 FUNCX_HOME (default ~/.funcx) holds the endpoints. Registering needs the
 owner's API token: FUNCX_TOKEN, or FUNCX_HOME/quickstart.json.`;
@@ -52,8 +54,13 @@ async function main(argv: string[]): Promise<number> {
       detach: { type: 'boolean', default: false },
       'exit-with-parent': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
+      version: { type: 'boolean', default: false },
     },
   });
+  if (values.version) {
+    console.log(`funcx-endpoint ${packageVersion()}`);
+    return 0;
+  }
   const [command, name] = positionals;
   if (values.help || !command) {
     console.log(USAGE);
@@ -137,7 +144,7 @@ async function startDetached(paths: EndpointPaths, serviceUrl?: string): Promise
   loadEndpointConfig(paths); // a bad config fails here, in the user's terminal, not in the log
   const pid = readPid(paths);
   if (pid !== undefined && isAlive(pid)) throw new EndpointAlreadyRunning(`endpoint "${paths.name}" is already running (pid ${pid})`);
-  mkdirSync(paths.dir, { recursive: true });
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   const logStart = existsSync(paths.log) ? statSync(paths.log).size : 0;
   const log = openSync(paths.log, 'a', 0o600);
   const args = [fileURLToPath(import.meta.url), 'start', paths.name, ...(serviceUrl ? ['--service-url', serviceUrl] : [])];

@@ -14,6 +14,7 @@ import { functionRegisterCommand, functionSearchCommand } from './commands/funct
 import { loginCommand } from './commands/login.js';
 import { runCommand } from './commands/run.js';
 import { taskGetCommand, taskWaitCommand } from './commands/task.js';
+import { packageVersion } from '../version.js';
 import { EXIT_OK, EXIT_REMOTE_FAILURE, EXIT_USAGE, UsageError, print, printError, type CliIo } from './io.js';
 
 const COMMANDS: Command[] = [
@@ -31,7 +32,7 @@ const COMMON_OPTIONS: Options = {
 function usage(command?: Command): string {
   if (command) return `usage: funcx ${command.name} ${command.synopsis} [--json] [--service-url URL]\n  ${command.summary}`;
   return [
-    'usage: funcx COMMAND [ARGS] [--json] [--service-url URL]',
+    'usage: funcx COMMAND [ARGS] [--json] [--service-url URL]      funcx --version',
     '',
     ...COMMANDS.map((c) => `  ${c.name.padEnd(17)} ${c.summary}`),
     '',
@@ -53,6 +54,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
     (argv.length === 0 ? printError : print)(io, usage());
     return argv.length === 0 ? EXIT_USAGE : EXIT_OK;
+  }
+  if (argv[0] === '--version' || argv[0] === 'version') {
+    print(io, `funcx ${packageVersion()}`);
+    return EXIT_OK;
   }
   const { command, rest } = findCommand(argv);
   let json = argv.includes('--json');

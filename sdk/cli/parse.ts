@@ -28,3 +28,20 @@ export function jsonArgument(text: string, what: string): unknown {
     throw new UsageError(`${what} must be JSON (a string needs its quotes: '"text"'), not ${text}`);
   }
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A task, function or endpoint id from the command line. Checked here so that a word that is
+ * not an id (often the output of a command that failed, `$(funcx run ...)`) is named as such,
+ * rather than sent to the service and answered with a schema path.
+ */
+export function idArgument(text: string, kind: 'task' | 'function' | 'endpoint'): string {
+  if (!UUID.test(text)) throw new UsageError(`not ${kind === 'endpoint' ? 'an' : 'a'} ${kind} id: ${quoted(text)}`);
+  return text.toLowerCase();
+}
+
+function quoted(text: string): string {
+  const shown = text.length > 60 ? `${text.slice(0, 60)}…` : text;
+  return `'${shown.replace(/'/g, "\\'")}'`;
+}

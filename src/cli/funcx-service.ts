@@ -9,6 +9,7 @@ import { describeOptions, loadConfig, redactUrl } from '../config.js';
 import { openDatabase } from '../db/connect.js';
 import { migrateLatest } from '../db/migrate.js';
 import { createToken } from '../registry/tokens.js';
+import { packageVersion } from '../util/version.js';
 import { startService } from '../service.js';
 import { launchLocalEndpoint, type LocalEndpoint } from '../../endpoint/localLauncher.js';
 
@@ -20,6 +21,7 @@ const USAGE = `usage: funcx-service <command>
   token create --user NAME [--group G ...] [--description TEXT]
                                      print a new API token for that identity
   config                             list every configuration option and its default
+  --version                          print the version
 
 Configuration comes from FUNCX_* environment variables and an optional
 FUNCX_CONFIG_FILE (JSON or YAML); see \`funcx-service config\`.`;
@@ -42,6 +44,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'token':
       return token(rest);
+    case '--version':
+    case 'version':
+      console.log(`funcx-service ${packageVersion()}`);
+      return 0;
     case 'config':
       console.log(describeOptions());
       return 0;

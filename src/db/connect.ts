@@ -2,9 +2,9 @@
  * Opens the ledger database from a URL: `sqlite:///abs/file.sqlite3` (embedded
  * default) or `mysql://user:pass@host:port/db` (production; MariaDB too).
  */
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
+import { ensurePrivateDir, ensurePrivateFile } from '../util/privateFiles.js';
 
 export type Db = Knex;
 export type Dialect = 'sqlite' | 'mysql';
@@ -17,7 +17,10 @@ export function openDatabase(url: string, options: { poolMax?: number } = {}): K
   const parsed = new URL(url);
   if (parsed.protocol === 'sqlite:') {
     const filename = decodeURIComponent(parsed.pathname);
-    if (filename !== ':memory:') mkdirSync(path.dirname(filename), { recursive: true });
+    if (filename !== ':memory:') {
+      ensurePrivateDir(path.dirname(filename));
+      ensurePrivateFile(filename);
+    }
     return knexFactory({
       client: 'better-sqlite3',
       connection: { filename },

@@ -10,7 +10,7 @@
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +20,7 @@ import { startEndpointProcess } from '../helpers/endpointProcess.js';
 import { CLI_CLIENT_ID, browse } from '../helpers/oidcProvider.js';
 import { oidcServiceTest } from '../helpers/oidcService.js';
 import { startLiveService, type LiveService } from '../helpers/service.js';
-import { runPythonSuite } from '../sdk-python/support.js';
+import { SDK_PYTHON, runPythonSuite } from '../sdk-python/support.js';
 
 const FUNCX_CLI = fileURLToPath(new URL('../../sdk/cli/funcx.js', import.meta.url));
 
@@ -179,6 +179,41 @@ oidcServiceTest('funcx login (browser, code + PKCE): the Client renews the expir
   const cli = await funcx(t, live, home, ['endpoint', 'list']).done;
   t.is(cli.code, 1);
   t.regex(cli.stderr, /^funcx: refreshing the access token failed \(invalid_grant.*\): run `funcx login` again\n$/);
+}, withLoginClient);
+
+oidcServiceTest('Node and Python processes renewing one stored login at once spend its refresh token once (a lock beside credentials.json)', async (t, live, provider) => {
+  const home = tempHome(t);
+  provider.login.user = 'gina';
+  provider.accessTokenTtl.seconds = EXPIRING_TTL_S;
+  const login = funcx(t, live, home, ['login']);
+  const [, url] = await login.stderrMatch(/open this URL in a browser on this machine:\s+(\S+)/);
+  await browse(url, provider.issuer);
+  t.is((await login.done).code, 0);
+  const first = readCredentials(home);
+  provider.accessTokenTtl.seconds = 3600;
+  const tokenRequests = provider.requests.get('/token') ?? 0;
+
+  // Five processes find the expiring login together: three `funcx`, two Python clients. The provider
+  // rotates refresh tokens, so a second renewal with the first's refresh token would be refused.
+  const python = spawn('sh', ['-c', 'for i in 1 2; do python3 -c "from funcx import FuncXClient; print(len(FuncXClient().list_endpoints()))" & done; wait'], {
+    env: { PATH: process.env.PATH!, HOME: home, FUNCX_HOME: home, PYTHONPATH: SDK_PYTHON, PYTHONDONTWRITEBYTECODE: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let pythonOut = '';
+  python.stdout.on('data', (chunk) => (pythonOut += chunk));
+  python.stderr.on('data', (chunk) => (pythonOut += chunk));
+  const pythonDone = new Promise((resolve) => python.once('close', resolve));
+  t.teardown(() => {
+    if (python.exitCode === null) python.kill();
+  });
+  const lists = await Promise.all([1, 2, 3].map(() => funcx(t, live, home, ['endpoint', 'list', '--json']).done));
+  await pythonDone;
+  for (const list of lists) t.is(list.code, 0, list.stderr);
+  t.is(pythonOut, '0\n0\n');
+  t.is(provider.requests.get('/token'), tokenRequests + 1, 'one renewal for all five processes');
+  const renewed = readCredentials(home);
+  t.not(renewed.oidc.refresh_token, first.oidc.refresh_token);
+  t.false(existsSync(path.join(home, 'credentials.json.lock')));
 }, withLoginClient);
 
 oidcServiceTest('funcx login --client-credentials: headless; a wrong secret is exit 1 with a clear message; renewal runs the grant again', async (t, live, provider) => {

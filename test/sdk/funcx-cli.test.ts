@@ -72,7 +72,10 @@ serviceTest('funcx: login, register, search, run, wait, get, endpoints; exit cod
   writeFileSync(path.join(home, 'double.py'), 'def double(x):\n    return 2 * x\n');
   writeFileSync(path.join(home, 'failing.py'), 'def failing(x):\n    raise ValueError("bad input %s" % x)\n');
   writeFileSync(path.join(home, 'triple.js'), '(x) => 3 * x\n');
-  t.is((await run(['function', 'register', path.join(home, 'double.py'), '--runtime', 'python'])).code, 2, 'python needs --entry-point');
+  writeFileSync(path.join(home, 'two.py'), 'def one():\n    return 1\n\ndef two():\n    return 2\n');
+  const ambiguous = await run(['function', 'register', path.join(home, 'two.py')]);
+  t.is(ambiguous.code, 2, 'two top-level functions: --entry-point must say which');
+  t.regex(ambiguous.stderr, /defines 2 top-level functions \(one, two\): name the one to call with --entry-point/);
   t.is((await run(['function', 'register', path.join(home, 'double.py'), '--runtime', 'cobol'])).code, 2);
   t.is((await run(['function', 'register', path.join(home, 'double.py'), '--runtime', 'python', '--entry-point', 'double', '--walltime', '5'])).code, 2);
   const registered = await run(['function', 'register', path.join(home, 'double.py'), '--runtime', 'python', '--entry-point', 'double', '--description', 'doubles a number', '--json']);

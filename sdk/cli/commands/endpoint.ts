@@ -2,6 +2,7 @@
 import { optionString, type Command } from '../command.js';
 import { EXIT_OK, UsageError, print, printJson } from '../io.js';
 import { renderRecord } from '../../table.js';
+import { idArgument } from '../parse.js';
 
 export const endpointListCommand: Command = {
   name: 'endpoint list',
@@ -26,7 +27,7 @@ export const endpointStatusCommand: Command = {
   positionals: { min: 0, max: 1 },
   async run({ io, positionals, json, client }) {
     const fx = client();
-    const status = await fx.getEndpointStatus(fx.endpointOrDefault(positionals[0]));
+    const status = await fx.getEndpointStatus(fx.endpointOrDefault(positionals[0] === undefined ? undefined : idArgument(positionals[0], 'endpoint')));
     if (json) {
       printJson(io, status);
       return EXIT_OK;

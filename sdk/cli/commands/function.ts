@@ -4,15 +4,16 @@ import path from 'node:path';
 import type { Registrable } from '../../functionSource.js';
 import { ShellFunction } from '../../shellFunction.js';
 import { optionString, type Command } from '../command.js';
-import { EXIT_OK, UsageError, print, printJson } from '../io.js';
+import { EXIT_OK, UsageError, print, printError, printJson } from '../io.js';
+import { inferFunction } from '../inferFunction.js';
 import { integerOption, secondsOption } from '../parse.js';
 
 const RUNTIMES = ['python', 'javascript', 'shell'];
 
 export const functionRegisterCommand: Command = {
   name: 'function register',
-  synopsis: 'FILE --runtime python|javascript|shell [--entry-point NAME] [--name N] [--description D] [--public] [--searchable] [--group G]... [--walltime SECONDS]',
-  summary: 'register the function in FILE; prints its id',
+  synopsis: 'FILE [--runtime python|javascript|shell] [--entry-point NAME] [--name N] [--description D] [--public] [--searchable] [--group G]... [--walltime SECONDS]',
+  summary: 'register the function in FILE (runtime from its extension, a .py file\'s only function as entry point); prints its id',
   options: {
     runtime: { type: 'string' },
     'entry-point': { type: 'string' },
@@ -25,11 +26,9 @@ export const functionRegisterCommand: Command = {
   },
   positionals: { min: 1, max: 1 },
   async run({ io, values, positionals, json, client }) {
-    const runtime = optionString(values, 'runtime');
-    if (!runtime || !RUNTIMES.includes(runtime)) throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')}`);
-    const entryPoint = optionString(values, 'entry-point');
-    if (runtime === 'shell' && entryPoint) throw new UsageError('a shell function has no --entry-point: FILE is the command template');
-    if (runtime !== 'shell' && values.walltime !== undefined) throw new UsageError('--walltime is for shell functions (the endpoint\'s task_walltime limits the others)');
+    const givenRuntime = optionString(values, 'runtime');
+    if (givenRuntime !== undefined && !RUNTIMES.includes(givenRuntime)) throw new UsageError(`--runtime must be one of ${RUNTIMES.join(', ')}`);
+    const givenEntryPoint = optionString(values, 'entry-point');
     const file = positionals[0];
     let source: string;
     try {
@@ -37,12 +36,16 @@ export const functionRegisterCommand: Command = {
     } catch (error) {
       throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
     }
+    const { runtime, entryPoint, notes } = inferFunction(file, source, { runtime: givenRuntime, entryPoint: givenEntryPoint });
+    if (runtime === 'shell' && entryPoint) throw new UsageError('a shell function has no --entry-point: FILE is the command template');
+    if (runtime !== 'shell' && values.walltime !== undefined) throw new UsageError('--walltime is for shell functions (the endpoint\'s task_walltime limits the others)');
+    // On stderr, so stdout stays the bare id for $(...) and --json stays one document.
+    if (notes.length > 0) printError(io, `funcx: inferred ${notes.join(' and ')}`);
     let fn: Registrable;
     if (runtime === 'shell') {
       fn = new ShellFunction(source.trimEnd(), { walltime: secondsOption(values, 'walltime'), name: path.basename(file) });
     } else if (runtime === 'python') {
-      if (!entryPoint) throw new UsageError('a python function needs --entry-point: the name of the function to call in FILE');
-      fn = { runtime, source, entryPoint };
+      fn = { runtime, source, entryPoint: entryPoint! };
     } else {
       // Without --entry-point, FILE is one function expression, as the JavaScript worker evaluates it.
       fn = { runtime: 'javascript', source, entryPoint };

@@ -1,7 +1,7 @@
 /** `funcx run FUNCTION [ARGS...]`: submit one task; each ARG is one JSON value. */
 import { optionString, type Command } from '../command.js';
 import { EXIT_OK, UsageError, print, printJson } from '../io.js';
-import { jsonArgument } from '../parse.js';
+import { idArgument, jsonArgument } from '../parse.js';
 
 export const runCommand: Command = {
   name: 'run',
@@ -10,7 +10,8 @@ export const runCommand: Command = {
   options: { endpoint: { type: 'string' }, kwargs: { type: 'string' } },
   positionals: { min: 1, max: Infinity },
   async run({ io, values, positionals, json, client }) {
-    const [functionId, ...argTexts] = positionals;
+    const [functionText, ...argTexts] = positionals;
+    const functionId = idArgument(functionText, 'function');
     const args = argTexts.map((text, i) => jsonArgument(text, `argument ${i + 1}`));
     const kwargsText = optionString(values, 'kwargs');
     const kwargs = kwargsText === undefined ? undefined : jsonArgument(kwargsText, '--kwargs');
@@ -18,7 +19,8 @@ export const runCommand: Command = {
       throw new UsageError('--kwargs must be a JSON object');
     }
     const fx = client();
-    const endpointId = fx.endpointOrDefault(optionString(values, 'endpoint'));
+    const endpointText = optionString(values, 'endpoint');
+    const endpointId = fx.endpointOrDefault(endpointText === undefined ? undefined : idArgument(endpointText, 'endpoint'));
     const taskId = await fx.run(...args, { functionId, endpointId, kwargs: kwargs as Record<string, unknown> | undefined });
     if (json) printJson(io, { task_id: taskId, function_id: functionId, endpoint_id: endpointId });
     else print(io, taskId);

@@ -4,7 +4,7 @@ import { decodeResult } from '../../serialization.js';
 import type { TaskRecord } from '../../types.js';
 import type { Command } from '../command.js';
 import { EXIT_OK, EXIT_REMOTE_FAILURE, print, printJson } from '../io.js';
-import { secondsOption } from '../parse.js';
+import { idArgument, secondsOption } from '../parse.js';
 import { createProgress, stdoutIsTerminal } from '../progress.js';
 import { renderTable } from '../../table.js';
 
@@ -42,7 +42,8 @@ export const taskGetCommand: Command = {
   summary: "a task's status, and its result or exception (with the remote traceback)",
   positionals: { min: 1, max: 1 },
   async run({ io, positionals, json, client }) {
-    const task = await client().getTask(positionals[0]);
+    const taskId = idArgument(positionals[0], 'task');
+    const task = await client().getTask(taskId);
     if (json) {
       printJson(io, withValue(task));
     } else {
@@ -60,10 +61,11 @@ export const taskWaitCommand: Command = {
   options: { timeout: { type: 'string' } },
   positionals: { min: 1, max: Infinity },
   async run({ io, values, positionals, json, client }) {
+    const requested = positionals.map((id) => idArgument(id, 'task'));
     const fx = client();
     const timeoutS = secondsOption(values, 'timeout');
     const deadline = timeoutS === undefined ? Infinity : Date.now() + timeoutS * 1000;
-    const ids = [...new Set(positionals.map((id) => id.toLowerCase()))];
+    const ids = [...new Set(requested)];
     const done: Record<string, TaskRecord> = {};
     const notFound: string[] = [];
     let pending = ids;

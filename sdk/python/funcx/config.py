@@ -108,7 +108,7 @@ def resolve(service_url=None, token=None, env=None, cwd=None, user_home=None, ca
         url = stored["service_url"]
         sources.append(stored_path)
     if not secret and stored.get("token") and same_url(stored.get("service_url"), url):
-        stored = stored_login.fresh(stored_path, stored)
+        stored = stored_login.renew_stored(stored_path, stored, stored.get("token"))
         secret = stored["token"]
         sources.append(stored_path)
         if isinstance(stored.get("oidc"), dict):

@@ -13,8 +13,10 @@ left as it is, and the service has the last word on the token.
 StoredLoginTokens is the Transport's token source for such a login: asked
 before every request, it renews a token about to expire during the client's
 life (not only when the client is made), and once more when the service
-refuses a token (401). Before renewing it reads the file again, and takes a
-token another process already renewed instead of spending a stale refresh token.
+refuses a token (401). Before renewing it takes a lock beside the file, shared
+with other processes (file_lock.py, the same protocol as the TypeScript SDK's),
+reads the file again, and takes a token another process already renewed instead
+of spending a stale refresh token.
 """
 import json
 import os
@@ -26,6 +28,7 @@ import urllib.parse
 import urllib.request
 
 from .errors import LoginExpired
+from .file_lock import file_lock
 
 RENEW_MARGIN_S = 60
 
@@ -83,12 +86,24 @@ class StoredLoginTokens:
     def _renew(self, stale):
         if self.stored["token"] != stale and not expiring(self.stored["oidc"], self.now()):
             return  # another thread renewed it meanwhile
-        on_disk = _read(self.path)
-        if isinstance(on_disk, dict) and isinstance(on_disk.get("oidc"), dict) and _same_login(on_disk, self.stored):
-            self.stored = on_disk  # its refresh token is the latest one
-            if on_disk.get("token") != stale and not expiring(on_disk["oidc"], self.now()):
-                return  # another process renewed it
-        self.stored = fresh(self.path, self.stored, now=self.now, force=True)
+        self.stored = renew_stored(self.path, self.stored, stale, now=self.now, force=True)
+
+
+def renew_stored(path, stored, stale, now=time.time, force=False):
+    """`stored`, renewed under the cross-process lock: a token another process renewed meanwhile is taken as it is.
+
+    `stale` is the token the caller found wanting; without force, a token that is not expiring is kept.
+    """
+    login = stored.get("oidc")
+    if not isinstance(login, dict) or not (force or expiring(login, now())):
+        return stored
+    with file_lock(path):
+        on_disk = _read(path)
+        if isinstance(on_disk, dict) and isinstance(on_disk.get("oidc"), dict) and _same_login(on_disk, stored):
+            stored = on_disk  # its refresh token is the latest one
+            if on_disk.get("token") != stale and not expiring(on_disk["oidc"], now()):
+                return stored  # another process renewed it
+        return fresh(path, stored, now=now, force=force)
 
 
 def _read(path):
