@@ -68,7 +68,7 @@ function bytes(n: number): string {
 }
 
 function shownDefault(o: OptionShape): string {
-  if (typeof o.default === 'function') return `\`${DERIVED_DEFAULTS[o.env] ?? '(derived)'}\``;
+  if (typeof o.default === 'function') return DERIVED_DEFAULTS[o.env] ? `\`${DERIVED_DEFAULTS[o.env]}\`` : 'derived (see meaning)';
   if (o.kind.type === 'duration') return `\`${formatDuration(o.default as number)}\``;
   if (o.default === '') return '—';
   if (typeof o.default === 'number') return `\`${o.default}\`${bytes(o.default)}`;
