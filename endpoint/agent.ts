@@ -275,6 +275,7 @@ export class EndpointAgent {
       runtime: task.fn!.runtime,
       source: task.fn!.source,
       entryPoint: task.fn!.entry_point,
+      ...(task.fn!.code_serializer ? { codeSerializer: task.fn!.code_serializer } : {}),
       payload: task.lease.payload,
       serializer: task.lease.serializer,
       walltimeMs: this.deps.settings.taskWalltimeMs,

@@ -87,7 +87,7 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
     prefetch: config.prefetch ?? 0,
     runtimes: (config.runtimes ?? ['python', 'javascript', 'shell']) as Runtime[],
     python: config.python ?? 'python3',
-    serializers: (config.serializers ?? ['json', 'pickle']) as Serializer[],
+    serializers: (config.serializers ?? ['json', 'pickle', 'globus-compute']) as Serializer[],
     heartbeatMs: duration('heartbeat_period', config.heartbeat_period ?? '10s'),
     pollWaitMs: duration('poll_wait', config.poll_wait ?? '20s'),
     taskWalltimeMs: duration('task_walltime', config.task_walltime ?? '24h'),
@@ -139,10 +139,11 @@ prefetch: 0
 
 # Runtimes offered, the Python interpreter workers run, and the payload
 # serializers accepted (pickle lets Python objects round-trip; json is what the
-# TypeScript SDK sends).
+# TypeScript SDK sends; globus-compute is what the upstream Globus Compute and
+# funcX SDKs send, dill-based: see docs/upstream-sdks.md).
 runtimes: [python, javascript, shell]
 python: python3
-serializers: [json, pickle]
+serializers: [json, pickle, globus-compute]
 
 # Heartbeats report status and renew leases; a long-poll for work waits up to poll_wait.
 # Each pause varies by up to 10%, and is at most a third of the service's lease

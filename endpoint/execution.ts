@@ -6,7 +6,8 @@
  */
 
 export type Runtime = 'python' | 'javascript' | 'shell';
-export type Serializer = 'json' | 'pickle';
+/** globus-compute: the upstream SDKs' pack_buffers payloads (see workers/globus_compute_serde.py). */
+export type Serializer = 'json' | 'pickle' | 'globus-compute';
 
 export interface TaskToRun {
   taskId: string;
@@ -17,6 +18,8 @@ export interface TaskToRun {
   source: string;
   /** The function to call inside source (python, javascript). */
   entryPoint: string | null;
+  /** 'globus-compute': source is the upstream SDKs' packed function_code (python only). */
+  codeSerializer?: 'globus-compute';
   /** Serialized {args, kwargs}: JSON text for json, base64 of a pickled (args, kwargs) tuple for pickle. */
   payload: string;
   serializer: Serializer;

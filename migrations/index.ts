@@ -8,6 +8,7 @@ import * as actions from './20261125160000_actions.js';
 import * as taskWaitingForNodes from './20261125172500_task_waiting_for_nodes.js';
 import * as heartbeatReportsMediumtext from './20261125180000_heartbeat_reports_mediumtext.js';
 import * as multiUserEndpoints from './20261130161000_multi_user_endpoints.js';
+import * as functionCodeSerializer from './20261130121000_function_code_serializer.js';
 
 export interface Migration {
   name: string;
@@ -21,4 +22,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '20261125172500_task_waiting_for_nodes', ...taskWaitingForNodes },
   { name: '20261125180000_heartbeat_reports_mediumtext', ...heartbeatReportsMediumtext },
   { name: '20261130161000_multi_user_endpoints', ...multiUserEndpoints },
+  { name: '20261130121000_function_code_serializer', ...functionCodeSerializer },
 ];

@@ -38,6 +38,8 @@ export class TaskNotFound extends FuncxError { readonly status = 404; }
 export class TaskGroupNotFound extends FuncxError { readonly status = 404; }
 export class MethodNotAllowed extends FuncxError { readonly status = 405; }
 export class IdempotencyKeyReused extends FuncxError { readonly status = 409; }
+/** An upstream-SDK submit option (resource_specification, user_endpoint_config) or field (container_uuid) the service or endpoint cannot honour. */
+export class UpstreamOptionUnsupported extends FuncxError { readonly status = 422; }
 export class TaskAlreadyFinished extends FuncxError { readonly status = 409; }
 export class TaskPayloadTooLarge extends FuncxError { readonly status = 413; }
 export class BatchRunTooLarge extends FuncxError { readonly status = 413; }
@@ -55,6 +57,11 @@ export class TooManyRequests extends FuncxError {
 export class InternalError extends FuncxError { readonly status = 500; }
 export class DatabaseUnavailable extends FuncxError { readonly status = 503; }
 export class IdentityProviderUnavailable extends FuncxError { readonly status = 503; }
+/** GET /v2/get_amqp_result_connection_url on a service without FUNCX_AMQP_URL: a setup fact, so the reason is shown. */
+export class AmqpNotConfigured extends FuncxError {
+  readonly status = 501;
+  override get expose(): boolean { return true; }
+}
 
 /** Every code the API may answer with, for documentation and for the SDKs' tests. */
 export const ERROR_CODES = [
@@ -63,7 +70,7 @@ export const ERROR_CODES = [
   FunctionNotFound, EndpointNotFound, TaskNotFound, TaskGroupNotFound, MethodNotAllowed,
   IdempotencyKeyReused, TaskAlreadyFinished, TaskPayloadTooLarge, BatchRunTooLarge,
   RequestBodyTooLarge, UnsupportedMediaType, InternalError, DatabaseUnavailable,
-  TooManyRequests, IdentityProviderUnavailable,
+  TooManyRequests, IdentityProviderUnavailable, UpstreamOptionUnsupported, AmqpNotConfigured,
 ].map((ErrorClass) => ErrorClass.name);
 
 /** Configuration that cannot start the service: one line per bad value. */

@@ -53,7 +53,7 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExec
   const log = (options.logger ?? createLogger('info', 'funcx-endpoint')).child({ component: 'workers' });
   const maxWorkers = Math.max(1, Math.floor(options.maxWorkers));
   const python = options.pythonInterpreter ?? 'python3';
-  const serializers = options.allowedSerializers ?? ['json', 'pickle'];
+  const serializers = options.allowedSerializers ?? ['json', 'pickle', 'globus-compute'];
   const shellOutputCap = options.shellOutputCap ?? DEFAULT_SHELL_OUTPUT_CAP;
   const env = workerEnv({ PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' });
   const slots = new Semaphore(maxWorkers);

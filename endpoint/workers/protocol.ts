@@ -14,6 +14,8 @@ export interface WorkerRequest {
   function_id: string;
   source: string;
   entry_point: string | null;
+  /** 'globus-compute': source is the upstream SDKs' packed function_code. */
+  code_serializer?: 'globus-compute';
   payload: string;
   serializer: Serializer;
 }

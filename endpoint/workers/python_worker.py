@@ -26,6 +26,8 @@ import threading
 import time
 import traceback
 
+import globus_compute_serde  # the upstream SDKs' formats; found beside this file (sys.path[0] until main())
+
 REQUESTS_FD = 3
 REPLIES_FD = 4
 # Compiled functions kept per worker; old ones are dropped first.
@@ -178,16 +180,23 @@ def describe_exception(error, serializer):
 
 def run_task(request):
     serializer = request.get("serializer", "json")
+    upstream = serializer == globus_compute_serde.SERIALIZER
     cached = False
     try:
-        fn, cached = load_function(request["function_id"], request["source"], request.get("entry_point"))
-        args, kwargs = decode_payload(serializer, request.get("payload", ""))
+        if request.get("code_serializer") == globus_compute_serde.SERIALIZER:
+            fn, cached = globus_compute_serde.load_function(request["function_id"], request["source"])
+        else:
+            fn, cached = load_function(request["function_id"], request["source"], request.get("entry_point"))
+        if upstream:
+            args, kwargs, data_format = globus_compute_serde.decode_payload(request.get("payload", ""))
+        else:
+            args, kwargs = decode_payload(serializer, request.get("payload", ""))
         result = fn(*args, **kwargs)
-        encoded = encode_result(serializer, result)
+        encoded = globus_compute_serde.encode_result(result, data_format) if upstream else encode_result(serializer, result)
         return {"status": "success", "result": encoded, "cached": cached}
     except SystemExit:
         raise
-    except TaskFailure as failure:
+    except (TaskFailure, globus_compute_serde.SerdeFailure) as failure:
         return {"status": "failed", "cached": cached,
                 "exception": {"type": failure.type_name, "message": str(failure)}}
     except BaseException as error:  # noqa: BLE001 - KeyboardInterrupt from user code is the user's failure

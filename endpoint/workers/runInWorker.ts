@@ -17,7 +17,7 @@ import { eitherSignal, startWalltime } from './walltime.js';
 const WORKER_START_TIMEOUT_MS = 30_000;
 
 /** Failures the worker reports before the user's function ever ran: the function did not compile. */
-const NOT_COMPILED = new Set(['FunctionSourceInvalid', 'EntryPointNotFound']);
+const NOT_COMPILED = new Set(['FunctionSourceInvalid', 'EntryPointNotFound', 'FunctionCodeInvalid', 'DillNotAvailable']);
 
 export interface RunInWorkerOptions {
   pool: WorkerPool;
@@ -68,6 +68,7 @@ export async function runInWorker(task: TaskToRun, signal: AbortSignal, options:
       function_id: task.functionId,
       source: task.source,
       entry_point: task.entryPoint,
+      ...(task.codeSerializer ? { code_serializer: task.codeSerializer } : {}),
       payload: task.payload,
       serializer: task.serializer,
     });

@@ -11,6 +11,7 @@ import { endpointRoutes } from './routes/endpoints.js';
 import { taskRoutes } from './routes/tasks.js';
 import { endpointProtocolRoutes } from './routes/endpointProtocol.js';
 import { multiUserRoutes } from './routes/multiUser.js';
+import { upstreamRoutes } from '../upstream/routes.js';
 import { actionProvider } from '../../action-provider/index.js';
 import type { RequestState, ServiceDeps } from './context.js';
 
@@ -26,7 +27,7 @@ export function createApp(deps: ServiceDeps, extra: ExtraRoutes[] = []): Koa<Req
   // The Action Provider API answers under its base path in its own error shape, even for a body that is not JSON.
   app.use(actionProvider(deps));
   app.use(jsonBody(deps.config.maxBodyBytes) as Koa.Middleware<RequestState>);
-  for (const build of [metaRoutes, functionRoutes, endpointRoutes, taskRoutes, endpointProtocolRoutes, multiUserRoutes, ...extra]) {
+  for (const build of [metaRoutes, functionRoutes, endpointRoutes, taskRoutes, endpointProtocolRoutes, multiUserRoutes, upstreamRoutes, ...extra]) {
     const router = build(deps);
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));

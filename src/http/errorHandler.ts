@@ -16,17 +16,25 @@ export function errorHandler(): Middleware {
       if (error.status >= 500) ctx.state.log?.error({ err: asError(thrown), code: error.code }, 'request failed');
       else ctx.state.log?.info({ code: error.code, reason: error.message }, 'request refused');
       ctx.status = error.status;
+      const reason = error.expose ? error.message : `${error.message} (request ${ctx.state.requestId})`;
       if (error instanceof DatabaseUnavailable || error instanceof IdentityProviderUnavailable) ctx.set('Retry-After', '5');
       if (error instanceof TooManyRequests) ctx.set('Retry-After', String(error.retryAfterS));
       if (error instanceof UserUnauthenticated) ctx.set('WWW-Authenticate', 'Bearer error="invalid_token"');
       ctx.body = {
         code: error.code,
-        reason: error.expose ? error.message : `${error.message} (request ${ctx.state.requestId})`,
+        reason,
         http_status_code: error.status,
+        // The Globus SDK (upstream funcX / Globus Compute clients) shows `message`, not `reason`.
+        ...(fromGlobusSdk(ctx.get('User-Agent')) ? { message: reason } : {}),
         ...(error.details !== undefined && error.expose ? { details: error.details } : {}),
       };
     }
   };
+}
+
+/** The Globus SDK's transport names itself first in its User-Agent (globus-sdk-py-3.65.0/...). */
+function fromGlobusSdk(userAgent: string): boolean {
+  return userAgent.startsWith('globus-sdk-py-');
 }
 
 const DB_DOWN_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'PROTOCOL_CONNECTION_LOST', 'ETIMEDOUT', 'EPIPE', 'ER_CON_COUNT_ERROR']);

@@ -16,7 +16,8 @@ export const WAITING_FOR_NODES = 'waiting-for-nodes';
 
 /** The ledger's states (the `state` column). */
 export type TaskState = Exclude<TaskRecord['status'], typeof WAITING_FOR_NODES>;
-export type Serializer = 'json' | 'pickle';
+/** globus-compute: the upstream SDKs' pack_buffers payloads (tasks submitted through src/upstream/). */
+export type Serializer = 'json' | 'pickle' | 'globus-compute';
 export const FINISHED_STATES: readonly TaskState[] = [SUCCESS, FAILED, CANCELLED];
 
 export interface TaskException {
@@ -61,7 +62,7 @@ export interface TaskRow {
 export const STATUS_COLUMNS = [
   'id', 'task_group_id', 'function_id', 'endpoint_id', 'submitter', 'state', 'attempts', 'created_at',
   'leased_at', 'completed_at', 'result', 'result_serializer', 'exception', 'attempt_history',
-  'waiting_for_nodes_since',
+  'waiting_for_nodes_since', 'serializer',
 ] as const;
 
 export function isFinished(state: TaskState): boolean {

@@ -4,14 +4,22 @@ import { TaskGroupNotFound } from '../errors.js';
 import { RUNNING, STATUS_COLUMNS, WAITING, reportedStatus, toTaskRecord } from './model.js';
 import type { TaskRecord } from '../generated/schemas/task.js';
 import type { TaskGroupResponse } from '../generated/schemas/task-group.js';
+import type { UpstreamTaskRecord } from '../generated/schemas/upstream-task.js';
+import { UPSTREAM_SERIALIZER, toUpstreamTaskRecord } from '../upstream/taskView.js';
 
-/** Tasks by id that the caller submitted; others are reported as not found. */
-export async function readTasks(db: Knex, input: { submitter: string; taskIds: readonly string[] }): Promise<{ found: Map<string, TaskRecord>; notFound: string[] }> {
-  const found = new Map<string, TaskRecord>();
+/**
+ * Tasks by id that the caller submitted; others are reported as not found.
+ * A task submitted in the upstream SDKs' format is shown in their shape.
+ */
+export async function readTasks(
+  db: Knex,
+  input: { submitter: string; taskIds: readonly string[] },
+): Promise<{ found: Map<string, TaskRecord | UpstreamTaskRecord>; notFound: string[] }> {
+  const found = new Map<string, TaskRecord | UpstreamTaskRecord>();
   const unique = [...new Set(input.taskIds)];
   for (let start = 0; start < unique.length; start += 500) {
     const rows = await db('tasks').select(...STATUS_COLUMNS).whereIn('id', unique.slice(start, start + 500)).andWhere('submitter', input.submitter);
-    for (const row of rows) found.set(row.id, toTaskRecord(row));
+    for (const row of rows) found.set(row.id, row.serializer === UPSTREAM_SERIALIZER ? toUpstreamTaskRecord(toTaskRecord(row)) : toTaskRecord(row));
   }
   return { found, notFound: unique.filter((id) => !found.has(id)) };
 }

@@ -22,6 +22,8 @@ export interface FunctionRow {
   runtime: Runtime;
   source: string;
   entry_point: string | null;
+  /** 'globus-compute': source is the upstream SDKs' packed function_code (POST /v2/functions). */
+  code_serializer?: 'globus-compute' | null;
   description: string;
   public: number | boolean;
   searchable: number | boolean;
@@ -32,7 +34,13 @@ export interface FunctionRow {
   group_ids: string[];
 }
 
-export async function registerFunction(db: Knex, owner: string, input: FunctionRegisterRequest): Promise<string> {
+export async function registerFunction(
+  db: Knex,
+  owner: string,
+  input: FunctionRegisterRequest,
+  /** How source is encoded when it is not source text (the upstream SDKs' packed code). */
+  codeSerializer?: 'globus-compute',
+): Promise<string> {
   const id = randomUUID();
   await inTransaction(db, async (trx) => {
     await trx('functions').insert({
@@ -42,6 +50,7 @@ export async function registerFunction(db: Knex, owner: string, input: FunctionR
       runtime: input.runtime,
       source: input.source,
       entry_point: input.entry_point ?? null,
+      ...(codeSerializer ? { code_serializer: codeSerializer } : {}),
       description: input.description ?? '',
       public: input.public ?? false,
       searchable: input.searchable ?? false,
@@ -121,6 +130,7 @@ export function toFunctionRecord(fn: FunctionRow): FunctionRecord {
     runtime: fn.runtime,
     source: fn.source,
     entry_point: fn.entry_point,
+    ...(fn.code_serializer ? { code_serializer: fn.code_serializer } : {}),
     description: fn.description,
     owner: fn.owner,
     public: Boolean(fn.public),

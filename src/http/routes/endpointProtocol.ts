@@ -72,7 +72,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
         serializer: t.serializer,
       })),
       functions: Object.fromEntries(
-        [...functions.values()].map((fn) => [fn.id, { function_id: fn.id, name: fn.name, runtime: fn.runtime, source: fn.source, entry_point: fn.entry_point }]),
+        [...functions.values()].map((fn) => [fn.id, { function_id: fn.id, name: fn.name, runtime: fn.runtime, source: fn.source, entry_point: fn.entry_point, ...(fn.code_serializer ? { code_serializer: fn.code_serializer } : {}) }]),
       ),
     };
     ctx.body = response;

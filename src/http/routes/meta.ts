@@ -13,7 +13,7 @@ const { version } = JSON.parse(readFileSync(path.join(packageRoot(), 'package.js
 export function metaRoutes(deps: ServiceDeps): Router<RequestState> {
   const router = new Router<RequestState>();
   router.get('/v2/version', (ctx) => {
-    ctx.body = { api: '3', version, min_sdk_version: '0.1.0', min_endpoint_version: '0.1.0', auth_mode: deps.config.authMode, ...loginHints(deps.config) };
+    ctx.body = { api: '3', version, min_sdk_version: '0.1.0', min_endpoint_version: '0.1.0', min_ep_version: '0.1.0', auth_mode: deps.config.authMode, ...loginHints(deps.config) };
   });
   router.get('/healthz', async (ctx) => {
     try {

@@ -5,6 +5,7 @@ import { requireUser, userOf } from '../authenticate.js';
 import { uuidParams } from '../params.js';
 import { bodyIn, queryIn, validBody, validQuery } from '../validate.js';
 import { acceptSubmission } from '../submission.js';
+import { upstreamSubmitForm } from '../../upstream/submit.js';
 import { readTaskGroup, readTaskStates, readTasks } from '../../ledger/readTasks.js';
 import { FINISHED_STATES, type TaskState } from '../../ledger/model.js';
 import { cancelTask } from '../../ledger/cancelTask.js';
@@ -24,7 +25,7 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
   const router = new Router<RequestState>();
   const user = requireUser(db);
 
-  router.post('/v3/endpoints/:endpoint_id/submit', user, uuidParams('endpoint_id'), validBody(validator, 'task-submit.json'), async (ctx) => {
+  router.post('/v3/endpoints/:endpoint_id/submit', user, uuidParams('endpoint_id'), upstreamSubmitForm(deps), validBody(validator, 'task-submit.json'), async (ctx) => {
     const body = bodyIn<TaskSubmitRequest>(ctx);
     const endpointId = ctx.params.endpoint_id;
     // Keys that differ only in case name one function: merge them, so no task id goes missing from the answer.

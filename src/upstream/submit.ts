@@ -1,0 +1,85 @@
+/**
+ * Submits in the upstream SDKs' forms, onto the same checks and ledger as the
+ * native ones (acceptSubmission): globus-compute-sdk 2.x posts to the native
+ * path /v3/endpoints/{id}/submit with `create_queue`/`user_runtime` (that is
+ * how its body is told from a native one), funcx 1.0 posts [function,
+ * endpoint, payload] triples to /v2/submit. Their payloads are kept opaque and
+ * get the globus-compute serializer, so the worker decodes them and the task
+ * views answer in the SDKs' shape.
+ */
+import { UpstreamOptionUnsupported } from '../errors.js';
+import { acceptSubmission } from '../http/submission.js';
+import { bodyOf } from '../http/jsonBody.js';
+import { userOf } from '../http/authenticate.js';
+import { UPSTREAM_SERIALIZER } from './taskView.js';
+import type { AppContext, Middleware, ServiceDeps } from '../http/context.js';
+import type { NewTask } from '../ledger/submitTasks.js';
+import type { UpstreamSubmitRequest } from '../generated/schemas/upstream-submit.js';
+import type { UpstreamSubmitV2Request } from '../generated/schemas/upstream-submit-v2.js';
+import type { TaskSubmitResponse } from '../generated/schemas/task-submit-response.js';
+import type { UpstreamSubmitV2Response } from '../generated/schemas/upstream-submit-v2-response.js';
+
+/** Only globus-compute-sdk 2.x sends these; native bodies never have them. */
+export function isUpstreamSubmit(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && ('create_queue' in body || 'user_runtime' in body);
+}
+
+/**
+ * A step in the native submit route: answers an upstream body itself, passes a
+ * native one on. (A separate route on the same path would authenticate twice.)
+ */
+export function upstreamSubmitForm(deps: ServiceDeps): Middleware {
+  return async (ctx, next) => {
+    if (!isUpstreamSubmit(bodyOf(ctx))) return next();
+    const body = deps.validator.check('upstream-submit.json', bodyOf(ctx), 'body') as UpstreamSubmitRequest;
+    refuseUnhonoured(body);
+    const endpointId = ctx.params.endpoint_id;
+    const entries = mergeByFunction(Object.entries(body.tasks));
+    const submitted = await acceptSubmission(deps, ctx, {
+      user: userOf(ctx),
+      taskGroupId: body.task_group_id?.toLowerCase() ?? undefined,
+      tasks: entries.flatMap(([functionId, payloads]) => payloads.map((payload) => upstreamTask(functionId, endpointId, payload))),
+    });
+    const tasks: TaskSubmitResponse['tasks'] = {};
+    let next_ = 0;
+    for (const [functionId, payloads] of entries) tasks[functionId] = submitted.taskIds.slice(next_, (next_ += payloads.length));
+    const answer: TaskSubmitResponse = { request_id: submitted.requestId, task_group_id: submitted.taskGroupId, endpoint_id: endpointId, tasks };
+    ctx.body = answer;
+  };
+}
+
+/** POST /v2/submit (funcx 1.0): one result per task, in order, each with its task_uuid. */
+export async function submitV2(deps: ServiceDeps, ctx: AppContext, body: UpstreamSubmitV2Request): Promise<UpstreamSubmitV2Response> {
+  const tasks = body.tasks.map(([functionId, endpointId, payload]) => upstreamTask(functionId.toLowerCase(), endpointId.toLowerCase(), payload));
+  const submitted = await acceptSubmission(deps, ctx, { user: userOf(ctx), taskGroupId: body.task_group_id?.toLowerCase() ?? undefined, tasks });
+  return {
+    response: 'batch',
+    request_id: submitted.requestId,
+    task_group_id: submitted.taskGroupId,
+    results: submitted.taskIds.map((taskId) => ({ task_uuid: taskId, http_status_code: 200, status: 'Success' })),
+  };
+}
+
+function upstreamTask(functionId: string, endpointId: string, payload: string): NewTask {
+  return { functionId, endpointId, payload, serializer: UPSTREAM_SERIALIZER };
+}
+
+/** Keys that differ only in case name one function: merged, so no task id goes missing from the answer. */
+function mergeByFunction(entries: [string, string[]][]): [string, string[]][] {
+  const merged = new Map<string, string[]>();
+  for (const [key, payloads] of entries) merged.set(key.toLowerCase(), [...(merged.get(key.toLowerCase()) ?? []), ...payloads]);
+  return [...merged];
+}
+
+/**
+ * Stored and handed to the endpoint only once an endpoint can act on them;
+ * until then a clear refusal beats running the task without what was asked.
+ */
+function refuseUnhonoured(body: UpstreamSubmitRequest): void {
+  for (const option of ['resource_specification', 'user_endpoint_config'] as const) {
+    const value = body[option];
+    if (value && Object.keys(value).length > 0) {
+      throw new UpstreamOptionUnsupported(`${option} is not supported by this service's endpoints yet; submit without it`, { details: { field: option } });
+    }
+  }
+}
