@@ -60,7 +60,7 @@ export interface PostedResult {
   lease_token: string;
   status: 'success' | 'failed';
   result?: string;
-  result_serializer?: 'json' | 'pickle';
+  result_serializer?: 'json' | 'pickle' | 'globus-compute';
   exception?: { type: string; message: string; traceback?: string };
   retry?: boolean;
 }
