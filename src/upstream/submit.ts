@@ -38,7 +38,8 @@ export function upstreamSubmitForm(deps: ServiceDeps): Middleware {
     const submitted = await acceptSubmission(deps, ctx, {
       user: userOf(ctx),
       taskGroupId: body.task_group_id?.toLowerCase() ?? undefined,
-      tasks: entries.flatMap(([functionId, payloads]) => payloads.map((payload) => upstreamTask(functionId, endpointId, payload))),
+      tasks: entries.flatMap(([functionId, payloads]) =>
+        payloads.map((payload) => ({ ...upstreamTask(functionId, endpointId, payload), ...userEndpointConfig(body) }))),
     });
     const tasks: TaskSubmitResponse['tasks'] = {};
     let next_ = 0;
@@ -71,15 +72,21 @@ function mergeByFunction(entries: [string, string[]][]): [string, string[]][] {
   return [...merged];
 }
 
+/** Stored with each task and handed to the (multi-user) endpoint, as a native submit's. */
+function userEndpointConfig(body: UpstreamSubmitRequest): Pick<NewTask, 'userEndpointConfig'> {
+  const config = body.user_endpoint_config;
+  return config && Object.keys(config).length > 0 ? { userEndpointConfig: config } : {};
+}
+
 /**
- * Stored and handed to the endpoint only once an endpoint can act on them;
- * until then a clear refusal beats running the task without what was asked.
+ * resource_specification is stored and handed to the endpoint only once
+ * endpoints can act on it; until then a clear refusal beats running the task
+ * without what was asked.
  */
 function refuseUnhonoured(body: UpstreamSubmitRequest): void {
-  for (const option of ['resource_specification', 'user_endpoint_config'] as const) {
-    const value = body[option];
-    if (value && Object.keys(value).length > 0) {
-      throw new UpstreamOptionUnsupported(`${option} is not supported by this service's endpoints yet; submit without it`, { details: { field: option } });
-    }
+  const option = 'resource_specification';
+  const value = body[option];
+  if (value && Object.keys(value).length > 0) {
+    throw new UpstreamOptionUnsupported(`${option} is not supported by this service's endpoints yet; submit without it`, { details: { field: option } });
   }
 }

@@ -91,13 +91,15 @@ serviceTest('2.x submit: task_group_id honoured, the same call twice is two task
   assertSchema(t, 'task.json', nativeTask.body);
 });
 
-serviceTest('2.x submit: resource_specification and user_endpoint_config are refused with a clear error until endpoints honour them', async (t, live) => {
+serviceTest('2.x submit: user_endpoint_config is stored with the tasks; resource_specification is refused with a clear error until endpoints honour it', async (t, live) => {
   const functionId = await upstreamFunction(live);
   const { endpointId } = await registerEndpoint(live);
-  for (const option of ['resource_specification', 'user_endpoint_config']) {
-    const refused = await live.call('POST', `/v3/endpoints/${endpointId}/submit`, { body: { create_queue: false, tasks: { [functionId]: [PAYLOAD] }, [option]: { num_nodes: 2 } } });
-    t.deepEqual(refused.body, { code: 'UpstreamOptionUnsupported', reason: `${option} is not supported by this service's endpoints yet; submit without it`, http_status_code: 422, details: { field: option } });
-  }
+  const refused = await live.call('POST', `/v3/endpoints/${endpointId}/submit`, { body: { create_queue: false, tasks: { [functionId]: [PAYLOAD] }, resource_specification: { num_nodes: 2 } } });
+  t.deepEqual(refused.body, { code: 'UpstreamOptionUnsupported', reason: 'resource_specification is not supported by this service\'s endpoints yet; submit without it', http_status_code: 422, details: { field: 'resource_specification' } });
+  const withConfig = await live.call('POST', `/v3/endpoints/${endpointId}/submit`, { body: { create_queue: false, tasks: { [functionId]: [PAYLOAD] }, user_endpoint_config: { partition: 'debug' } } });
+  t.is(withConfig.status, 200, JSON.stringify(withConfig.body));
+  const row = await live.db('tasks').where({ id: withConfig.body.tasks[functionId][0] }).first();
+  t.deepEqual(JSON.parse(row.user_endpoint_config), { partition: 'debug' });
   // Empty ones (as some SDK versions send) are no request at all.
   const accepted = await live.call('POST', `/v3/endpoints/${endpointId}/submit`, { body: { create_queue: false, tasks: { [functionId]: [PAYLOAD] }, resource_specification: {}, user_endpoint_config: null } });
   t.is(accepted.status, 200);
