@@ -74,7 +74,7 @@ export class ServiceClient {
     return this.call('POST', `v3/endpoints/${endpointId}/release`, credential, { leases }, 30_000);
   }
 
-  private async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, bearer: string, json: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  protected async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, bearer: string, json: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {
     let response;
     try {
       response = await this.http(path, {

@@ -13,11 +13,16 @@ import { readIdentity, writeIdentity, type EndpointIdentity } from './identity.j
 import type { ServiceClient } from './client.js';
 import type { EndpointSettings } from './config.js';
 import type { EndpointPaths } from './paths.js';
+import type { EndpointRegisterRequest } from '../src/generated/schemas/endpoint-register.js';
 
 export class RegistrationNeedsToken extends Error {}
 
 export async function ensureRegistered(
-  input: { paths: EndpointPaths; settings: EndpointSettings; client: ServiceClient; userToken?: string; logger: Logger; signal?: AbortSignal },
+  input: {
+    paths: EndpointPaths; settings: EndpointSettings; client: ServiceClient; userToken?: string; logger: Logger; signal?: AbortSignal;
+    /** More of the registration (a multi-user endpoint's multi_user, allow_any_user). */
+    extra?: Partial<EndpointRegisterRequest>;
+  },
 ): Promise<EndpointIdentity> {
   const { paths, settings, client, userToken, logger } = input;
   const stored = readIdentity(paths);
@@ -36,6 +41,7 @@ export async function ensureRegistered(
     allowed_functions: settings.allowedFunctions,
     allowed_groups: settings.allowedGroups,
     metadata: { hostname: os.hostname(), provider: settings.provider.type, runtimes: settings.runtimes, max_workers: settings.maxWorkers },
+    ...input.extra,
   };
   const backoff = new Backoff(500, 30_000);
   for (;;) {

@@ -22,11 +22,16 @@ import { RegistrationNeedsToken } from '../registration.js';
 import { EndpointAlreadyRunning, startEndpoint } from '../run.js';
 import { forcedStopAfterMs } from './stopTimeout.js';
 import { packageVersion } from '../../src/util/version.js';
+import { isMultiUser } from '../multiUser/settings.js';
+import { MultiUserNeedsRoot, startMultiUserEndpoint } from '../multiUser/run.js';
+import { writeMultiUserTemplates } from '../multiUser/configure.js';
 
 const USAGE = `usage: funcx-endpoint <command> [NAME]
 
-  configure NAME [--service-url URL] [--max-workers N] [--force]
-                     write $FUNCX_HOME/NAME/config.yaml with documented defaults
+  configure NAME [--service-url URL] [--max-workers N] [--force] [--multi-user]
+                     write $FUNCX_HOME/NAME/config.yaml with documented defaults;
+                     --multi-user: an endpoint root runs for every user (also
+                     multi_user.yaml and the per-user template; docs/multi-user-endpoints.md)
   start NAME [--detach] [--service-url URL]
                      register (first time) and run; --detach runs in the background;
                      --service-url overrides config.yaml's service_url
@@ -51,6 +56,7 @@ async function main(argv: string[]): Promise<number> {
       'service-url': { type: 'string' },
       'max-workers': { type: 'string' },
       force: { type: 'boolean', default: false },
+      'multi-user': { type: 'boolean', default: false },
       detach: { type: 'boolean', default: false },
       'exit-with-parent': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -74,7 +80,7 @@ async function main(argv: string[]): Promise<number> {
   const paths = endpointPaths(name);
   switch (command) {
     case 'configure':
-      return configure(paths, values['service-url'], values['max-workers'], values.force);
+      return configure(paths, values['service-url'], values['max-workers'], values.force, values['multi-user']);
     case 'start':
       if (values.detach) return startDetached(paths, values['service-url']);
       return startForeground(paths, { serviceUrl: values['service-url'], exitWithParent: values['exit-with-parent'] });
@@ -92,7 +98,7 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function configure(paths: EndpointPaths, serviceUrl: string | undefined, maxWorkers: string | undefined, force: boolean): number {
+function configure(paths: EndpointPaths, serviceUrl: string | undefined, maxWorkers: string | undefined, force: boolean, multiUser = false): number {
   if (existsSync(paths.config) && !force) {
     console.error(`${paths.config} exists; edit it, or pass --force to overwrite it`);
     return 1;
@@ -103,6 +109,11 @@ function configure(paths: EndpointPaths, serviceUrl: string | undefined, maxWork
     return EXIT_USAGE;
   }
   const url = serviceUrl ?? process.env.FUNCX_SERVICE_URL ?? 'http://127.0.0.1:8080';
+  if (multiUser) {
+    writeMultiUserTemplates(paths, url);
+    console.log(`wrote ${paths.dir}/{config.yaml,multi_user.yaml,user_config_template.yaml,user_config_schema.json}\nset up identity_mapping in multi_user.yaml, then as root: funcx-endpoint start ${paths.name}`);
+    return 0;
+  }
   writeConfigTemplate(paths, url, workers);
   console.log(`wrote ${paths.config}\nstart it with: funcx-endpoint start ${paths.name}`);
   return 0;
@@ -110,7 +121,7 @@ function configure(paths: EndpointPaths, serviceUrl: string | undefined, maxWork
 
 async function startForeground(paths: EndpointPaths, options: { serviceUrl?: string; exitWithParent?: boolean }): Promise<number> {
   const registering = new AbortController();
-  const state: { started?: Awaited<ReturnType<typeof startEndpoint>> } = {};
+  const state: { started?: { agent: { stop(): void }; identity: { endpoint_id: string }; done: Promise<void> } } = {};
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals += 1;
@@ -132,7 +143,8 @@ async function startForeground(paths: EndpointPaths, options: { serviceUrl?: str
       if (process.ppid !== parent) onSignal('SIGTERM');
     }, 1000).unref();
   }
-  const started = await startEndpoint(paths, { signal: registering.signal, serviceUrl: options.serviceUrl });
+  const start = isMultiUser(paths) ? startMultiUserEndpoint : startEndpoint;
+  const started = await start(paths, { signal: registering.signal, serviceUrl: options.serviceUrl });
   state.started = started;
   console.error(`funcx-endpoint: endpoint "${paths.name}" running as ${started.identity.endpoint_id} (pid ${process.pid})`);
   await started.done;
@@ -261,7 +273,7 @@ main(process.argv.slice(2)).then(
   (error) => {
     if (error instanceof EndpointConfigError) console.error(`funcx-endpoint: bad configuration in ${error.message}`);
     else if (error instanceof CredentialRefused) console.error(`funcx-endpoint: ${error.message}`);
-    else if (error instanceof RegistrationNeedsToken || error instanceof EndpointAlreadyRunning) console.error(`funcx-endpoint: ${error.message}`);
+    else if (error instanceof RegistrationNeedsToken || error instanceof EndpointAlreadyRunning || error instanceof MultiUserNeedsRoot) console.error(`funcx-endpoint: ${error.message}`);
     else console.error(`funcx-endpoint: ${asError(error).stack}`);
     process.exitCode = error instanceof CredentialRefused ? 3 : 1;
   },

@@ -1,0 +1,74 @@
+/**
+ * The first program of a per-user endpoint, started by the multi-user
+ * endpoint as root (under prlimit when limits are set) with a clean
+ * environment. It reads its orders as JSON on stdin (not argv, which every
+ * local user can read), becomes the account for good (initgroups, setgid,
+ * setuid; then checks that root cannot be regained), sets the umask, and
+ * only then, as the user, writes the per-user endpoint's config.yaml and
+ * credential into the user's own FUNCX_HOME and runs `funcx-endpoint start`
+ * in this process. Everything it and its workers do happens as the user.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { endpointPaths } from '../paths.js';
+import { writeIdentity } from '../identity.js';
+import { LAUNCH_FAILED, type LaunchOrders } from './launchOrders.js';
+
+function fail(message: string): never {
+  process.stderr.write(`funcx per-user endpoint launcher: ${message}\n`);
+  process.exit(LAUNCH_FAILED);
+}
+
+async function readStdin(): Promise<string> {
+  let text = '';
+  for await (const chunk of process.stdin) text += chunk;
+  return text;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) fail('must be started by root (the multi-user endpoint)');
+  let orders: LaunchOrders;
+  try {
+    orders = JSON.parse(await readStdin()) as LaunchOrders;
+  } catch (error) {
+    fail(`unreadable orders: ${(error as Error).message}`);
+  }
+  if (!Number.isInteger(orders.uid) || orders.uid <= 0 || !Number.isInteger(orders.gid) || orders.gid <= 0) fail('refusing uid or gid 0');
+  try {
+    // Groups first (they need root), then the gid, then the uid: the order that leaves nothing of root behind.
+    // process.initgroups exists on POSIX (Node >= 0.9.4); @types/node 20 does not declare it.
+    (process as unknown as { initgroups(user: string, extraGroup: number): void }).initgroups(orders.user, orders.gid);
+    process.setgid!(orders.gid);
+    process.setuid!(orders.uid);
+  } catch (error) {
+    fail(`could not become ${orders.user}: ${(error as Error).message}`);
+  }
+  if (process.getuid!() !== orders.uid || process.geteuid!() !== orders.uid || process.getgid!() !== orders.gid || process.getegid!() !== orders.gid) {
+    fail('the uid or gid did not change as asked');
+  }
+  if (process.getgroups!().includes(0)) fail('still in group 0');
+  try {
+    process.setuid!(0);
+    fail('root could be regained after dropping it');
+  } catch {
+    // expected: no way back
+  }
+  process.umask(orders.umask);
+  process.chdir(orders.home);
+
+  const paths = endpointPaths(orders.endpointName, orders.funcxHome);
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  writeFileSync(paths.config, `# Written by the multi-user endpoint for ${orders.user}; rewritten at every start.\n${YAML.stringify(orders.config)}`, { mode: 0o600 });
+  writeIdentity(paths, orders.identity);
+
+  process.argv = [process.execPath, cliPath(), 'start', orders.endpointName, '--exit-with-parent'];
+  await import(cliPath());
+}
+
+function cliPath(): string {
+  return path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'funcx-endpoint.js');
+}
+
+void main();

@@ -1,0 +1,325 @@
+/**
+ * The multi-user endpoint's life: it runs no task. It long-polls the service
+ * for users with work waiting (user_demand), and for each (user, settings)
+ * not already served: maps the identity to a local account (mapping.ts,
+ * accounts.ts), renders the settings into a per-user config
+ * (userConfig.ts), gets the per-user endpoint's credential from the service
+ * and starts the process as the account (userProcess.ts, launcher.ts). A
+ * refusal at any step fails that user's waiting tasks with the reason
+ * (IdentityNotMapped, UserEndpointConfigInvalid, UserEndpointFailed) and
+ * starts nothing.
+ *
+ * Per-user endpoints stop themselves when idle (idle_shutdown_after); one
+ * that dies (even kill -9) is forgotten, and the service requeues its tasks to
+ * it when their leases run out, which reports them as demand again, so the
+ * next poll starts it again. Stopping stops them all (SIGTERM: they drain).
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { readFileSync, statSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import type { Logger } from '../../src/logger.js';
+import { asError, RequestMalformed } from '../../src/errors.js';
+import { sleep } from '../../src/util/time.js';
+import { Validator } from '../../src/http/validation.js';
+import { Backoff } from '../backoff.js';
+import { CredentialRefused, ServiceUnreachable } from '../errors.js';
+import { longestDrainMs } from '../agent.js';
+import { mapIdentity } from './mapping.js';
+import { targetAccount } from './accounts.js';
+import { UserConfigInvalid } from './userConfig.js';
+import { spawnUserEndpoint } from './userProcess.js';
+import { LAUNCH_FAILED } from './launchOrders.js';
+import type { DemandGroup, MultiUserClient } from './client.js';
+import type { MultiUserSettings } from './settings.js';
+import type { EndpointSettings } from '../config.js';
+import type { EndpointPaths } from '../paths.js';
+
+/** Where a per-user endpoint keeps its files, under the account's home. */
+export const USER_FUNCX_HOME = '.funcx/multi-user';
+
+interface RunningUserEndpoint {
+  endpointId: string;
+  identity: string;
+  userConfigKey: string;
+  localUser: string;
+  child: ChildProcess;
+  startedAt: number;
+  exited: Promise<void>;
+}
+
+export interface UserEndpointReport {
+  endpoint_id: string;
+  identity: string;
+  local_user: string;
+  user_config_key: string;
+  pid: number | undefined;
+  started_at: string;
+}
+
+export interface MultiUserDeps {
+  paths: EndpointPaths;
+  settings: EndpointSettings;
+  multi: MultiUserSettings;
+  client: MultiUserClient;
+  endpointId: string;
+  credential: string;
+  logger: Logger;
+}
+
+export class MultiUserEndpoint {
+  private readonly running = new Map<string, RunningUserEndpoint>();
+  private readonly stopping = new AbortController();
+  private readonly validator = new Validator();
+  private readonly log: Logger;
+  private fatal: Error | undefined;
+  private done: Promise<void> | undefined;
+
+  constructor(private readonly deps: MultiUserDeps) {
+    this.log = deps.logger.child({ endpointId: deps.endpointId, multiUser: true });
+  }
+
+  run(): Promise<void> {
+    this.done ??= this.main();
+    return this.done;
+  }
+
+  stop(): void {
+    if (this.stopping.signal.aborted) {
+      for (const user of this.running.values()) signalGroup(user.child, 'SIGKILL');
+      return;
+    }
+    this.log.info({ userEndpoints: this.running.size }, 'stopping: per-user endpoints drain and stop');
+    this.stopping.abort();
+  }
+
+  userEndpoints(): UserEndpointReport[] {
+    return [...this.running.values()].map((user) => ({
+      endpoint_id: user.endpointId,
+      identity: user.identity,
+      local_user: user.localUser,
+      user_config_key: user.userConfigKey,
+      pid: user.child.pid,
+      started_at: new Date(user.startedAt).toISOString(),
+    }));
+  }
+
+  private async main(): Promise<void> {
+    const heartbeats = this.heartbeatLoop();
+    try {
+      await this.demandLoop();
+    } finally {
+      this.stopping.abort();
+      await this.stopAll();
+      await heartbeats;
+      this.log.info('multi-user endpoint stopped');
+    }
+    if (this.fatal) throw this.fatal;
+  }
+
+  // --- demand --------------------------------------------------------------
+
+  private async demandLoop(): Promise<void> {
+    const { client, credential, endpointId, settings } = this.deps;
+    const backoff = new Backoff();
+    while (!this.stopping.signal.aborted) {
+      try {
+        const answer = await client.userDemand(credential, endpointId, { wait_s: settings.pollWaitMs / 1000, serving: [...this.running.keys()] }, this.stopping.signal);
+        backoff.reset();
+        let started = 0;
+        for (const group of answer.users) {
+          if (this.stopping.signal.aborted) break;
+          if (await this.serve(group)) started += 1;
+        }
+        // Demand we could not act on (at the process limit): wait for a change rather than spin.
+        if (answer.users.length > 0 && started === 0) await sleep(Math.min(settings.heartbeatMs, 5_000), this.stopping.signal);
+      } catch (error) {
+        if (this.stopping.signal.aborted) break;
+        if (error instanceof CredentialRefused) {
+          this.fatal = error;
+          this.log.error({ err: error.message }, 'the service refused this endpoint\'s credential: stopping');
+          break;
+        }
+        const wait = backoff.next(error instanceof ServiceUnreachable ? error.retryAfterMs : 0);
+        this.log.warn({ err: asError(error).message, retryInMs: wait }, 'asking for user demand failed; retrying');
+        await sleep(wait, this.stopping.signal);
+      }
+    }
+  }
+
+  /** Starts the per-user endpoint for one (user, settings), or refuses its tasks; true when a process started. */
+  private async serve(group: DemandGroup): Promise<boolean> {
+    const { multi } = this.deps;
+    if (group.user_endpoint_id && this.running.has(group.user_endpoint_id)) return false;
+    if (this.running.size >= multi.maxUserEndpoints) {
+      this.log.warn({ identity: group.identity, max: multi.maxUserEndpoints }, 'at max_user_endpoints: the user waits');
+      return false;
+    }
+    const log = this.log.child({ identity: group.identity, userConfigKey: group.user_config_key });
+    const mapped = await mapIdentity({ identity: group.identity, claims: group.claims as Record<string, string> }, multi.mapping);
+    if (!mapped.mapped) return this.refuse(group, 'IdentityNotMapped', mapped.reason, log);
+    const target = await targetAccount(mapped.localUser, multi.uidFloor);
+    if (!target.ok) return this.refuse(group, 'IdentityNotMapped', target.reason, log);
+    const account = target.account;
+
+    let config: Record<string, unknown>;
+    try {
+      config = this.userConfig(multi.template.render(group.user_endpoint_config));
+    } catch (error) {
+      if (error instanceof UserConfigInvalid) return this.refuse(group, 'UserEndpointConfigInvalid', error.message, log);
+      throw error;
+    }
+
+    const issued = await this.deps.client.issueUserEndpoint(this.deps.credential, this.deps.endpointId, {
+      identity: group.identity, user_config_key: group.user_config_key, local_user: account.name,
+    });
+    const child = spawnUserEndpoint({
+      account,
+      orders: {
+        user: account.name, uid: account.uid, gid: account.gid, home: account.home, umask: multi.umask,
+        funcxHome: path.join(account.home, USER_FUNCX_HOME),
+        endpointName: issued.name,
+        config,
+        identity: { endpoint_id: issued.endpoint_id, credential: issued.credential, service_url: this.deps.settings.serviceUrl },
+      },
+      limits: multi.limits,
+      environment: multi.environment,
+      logFile: this.userLog(account.name),
+    });
+    const logStart = sizeOf(this.userLog(account.name));
+    const user: RunningUserEndpoint = {
+      endpointId: issued.endpoint_id, identity: group.identity, userConfigKey: group.user_config_key, localUser: account.name,
+      child, startedAt: Date.now(), exited: Promise.resolve(),
+    };
+    user.exited = new Promise((resolve) => {
+      child.once('close', (code, signal) => {
+        this.running.delete(issued.endpoint_id);
+        log.info({ endpoint: issued.endpoint_id, localUser: account.name, code, signal }, 'per-user endpoint exited');
+        // A clean exit (idle) or a kill is no failure: its tasks, if any, come back as demand.
+        // Anything else (could not become the user, bad config, crash) is the user's to see.
+        if (code !== 0 && code !== null && !this.stopping.signal.aborted) {
+          const why = code === LAUNCH_FAILED ? 'could not start as the local account' : `exited with code ${code}`;
+          const tail = tailOf(this.userLog(account.name), logStart);
+          void this.refuse(group, 'UserEndpointFailed', `the per-user endpoint ${why}${tail ? `: ${tail}` : ''}`, log);
+        }
+        resolve();
+      });
+    });
+    child.once('error', (error) => log.error({ err: error.message }, 'could not start the per-user endpoint'));
+    this.running.set(issued.endpoint_id, user);
+    log.info({ endpoint: issued.endpoint_id, localUser: account.name, uid: account.uid, pid: child.pid, rule: mapped.rule }, 'per-user endpoint started');
+    return true;
+  }
+
+  /**
+   * The rendered settings plus what is never the user's (nor the template's) to set: where
+   * the service is, how it is trusted, when to stop idle, and that it is nobody else's.
+   */
+  private userConfig(rendered: Record<string, unknown>): Record<string, unknown> {
+    const { settings, multi } = this.deps;
+    const config = {
+      ...rendered,
+      service_url: settings.serviceUrl,
+      ca_file: settings.caFile,
+      idle_shutdown_after: `${multi.idleShutdownMs}ms`,
+      public: false,
+      allowed_groups: [],
+      allowed_functions: settings.allowedFunctions,
+    };
+    try {
+      return this.validator.check<Record<string, unknown>>('endpoint-config.json', config, 'body');
+    } catch (error) {
+      if (error instanceof RequestMalformed) throw new UserConfigInvalid(`the settings make no valid endpoint config: ${error.message.replace(/^invalid request: /, '').replace(/body\//g, '')}`);
+      throw error;
+    }
+  }
+
+  private async refuse(group: DemandGroup, type: 'IdentityNotMapped' | 'UserEndpointConfigInvalid' | 'UserEndpointFailed', message: string, log: Logger): Promise<false> {
+    log.warn({ type, reason: message }, 'refusing the user\'s waiting tasks');
+    try {
+      await this.deps.client.failUserTasks(this.deps.credential, this.deps.endpointId, {
+        identity: group.identity, user_config_key: group.user_config_key, type, message: message.slice(0, 4000),
+      });
+    } catch (error) {
+      log.error({ err: asError(error).message }, 'could not refuse the tasks; they stay waiting and are tried again');
+    }
+    return false;
+  }
+
+  private userLog(localUser: string): string {
+    return path.join(this.deps.paths.dir, 'user-logs', `${localUser}.log`);
+  }
+
+  // --- status --------------------------------------------------------------
+
+  private async heartbeatLoop(): Promise<void> {
+    const { client, credential, endpointId, settings } = this.deps;
+    while (!this.stopping.signal.aborted) {
+      try {
+        await client.heartbeat(credential, endpointId, {
+          total_workers: 0, idle_workers: 0, outstanding_tasks: 0, pending_tasks: 0,
+          hostname: os.hostname(),
+          details: { multi_user: true, user_endpoints: this.userEndpoints() },
+        });
+      } catch (error) {
+        if (error instanceof CredentialRefused) {
+          this.fatal ??= error;
+          this.stop();
+          return;
+        }
+        this.log.warn({ err: asError(error).message }, 'heartbeat failed');
+      }
+      await sleep(settings.heartbeatMs, this.stopping.signal);
+    }
+  }
+
+  // --- stopping ------------------------------------------------------------
+
+  private async stopAll(): Promise<void> {
+    const users = [...this.running.values()];
+    for (const user of users) signalGroup(user.child, 'SIGTERM', false);
+    const all = Promise.all(users.map((user) => user.exited));
+    // Each drains as any endpoint does (grace period, then posting results); past that, killed.
+    const limit = longestDrainMs(this.deps.settings.graceMs) + 10_000;
+    const timer = setTimeout(() => {
+      for (const user of users) signalGroup(user.child, 'SIGKILL');
+    }, limit);
+    await all;
+    clearTimeout(timer);
+  }
+}
+
+/** To the endpoint process only (it stops its workers itself), or to its whole process group. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals, group = true): void {
+  try {
+    process.kill(group ? -child.pid! : child.pid!, signal);
+  } catch {
+    // already gone
+  }
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The last lines a failed per-user endpoint wrote (its own log, which only the administrator reads otherwise). */
+function tailOf(file: string, from: number): string {
+  try {
+    const text = readFileSync(file).subarray(from).toString('utf8').trim();
+    const lines = text.split('\n').slice(-3).map((line) => {
+      try {
+        const parsed = JSON.parse(line) as { msg?: string; err?: unknown };
+        return [parsed.msg, typeof parsed.err === 'string' ? parsed.err : undefined].filter(Boolean).join(': ');
+      } catch {
+        return line;
+      }
+    });
+    return lines.join(' | ').slice(-1500);
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * Throwaway local accounts for tests that run as root (multi-user endpoints):
+ * made with useradd, removed with userdel (home included) when the test ends,
+ * pass or fail. Without root such tests skip, loudly.
+ */
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import type { ExecutionContext } from 'ava';
+import { lookupAccount, type LocalAccount } from '../../endpoint/multiUser/accounts.js';
+
+const run = promisify(execFile);
+
+export const IS_ROOT = process.getuid?.() === 0;
+
+/** Prints the banner once per test file that needs root and lacks it. */
+export function bannerUnlessRoot(suite: string): void {
+  if (IS_ROOT) return;
+  console.warn(`\n*** ${suite}: SKIPPED — these tests create local accounts and start processes as them; run as root (CI does). ***\n`);
+}
+
+/** A fresh account (a system one, uid below 1000, with `system`); deleted at teardown. */
+export async function throwawayAccount(t: ExecutionContext, options: { system?: boolean } = {}): Promise<LocalAccount> {
+  const name = `fx${options.system ? 's' : 'u'}${randomBytes(4).toString('hex')}`;
+  await run('useradd', [...(options.system ? ['--system'] : []), '--create-home', '--shell', '/bin/sh', name]);
+  t.teardown(async () => {
+    // --force: even if a process of it lingers (a failed test), the account goes.
+    await run('userdel', ['--force', '--remove', name]).catch((error: Error) => t.log(`userdel ${name}: ${error.message}`));
+  });
+  const account = await lookupAccount(name);
+  if (!account) throw new Error(`useradd made no ${name}`);
+  return account;
+}

@@ -1,0 +1,285 @@
+/**
+ * A multi-user endpoint end to end, as root: a real service, a real
+ * `funcx-endpoint start` of a multi-user endpoint, throwaway local accounts
+ * (useradd, removed after), per-user endpoints started as those accounts and
+ * real Python workers under them. Skips loudly when not root.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import YAML from 'yaml';
+import { startLiveService, type LiveService } from '../helpers/service.js';
+import { ENDPOINT_CLI, waitFor } from '../helpers/endpointProcess.js';
+import { waitForTasks } from '../helpers/tasks.js';
+import { IS_ROOT, bannerUnlessRoot, throwawayAccount } from '../helpers/localAccounts.js';
+import { configTemplate } from '../../endpoint/config.js';
+import { endpointPaths } from '../../endpoint/paths.js';
+import { readIdentity } from '../../endpoint/identity.js';
+import { USER_FUNCX_HOME } from '../../endpoint/multiUser/manager.js';
+import type { LocalAccount } from '../../endpoint/multiUser/accounts.js';
+
+bannerUnlessRoot('multi-user endpoints (test/multi-user/multi-user.e2e)');
+const rootTest = IS_ROOT ? test.serial : test.skip;
+
+const WHOAMI = `
+def whoami(peek=None):
+    import os, pwd
+    with open('written-by-task.txt', 'w') as f:
+        f.write('x')
+    mask = os.umask(0)
+    os.umask(mask)
+    out = {'uid': os.getuid(), 'euid': os.geteuid(), 'gid': os.getgid(), 'user': pwd.getpwuid(os.getuid()).pw_name,
+           'file_uid': os.stat('written-by-task.txt').st_uid, 'cwd': os.getcwd(), 'home': os.environ.get('HOME'),
+           'umask': mask, 'ppid_env_has_token': 'FUNCX_TOKEN' in os.environ}
+    if peek:
+        try:
+            os.listdir(peek)
+            out['peek'] = 'readable'
+        except PermissionError:
+            out['peek'] = 'denied'
+    return out
+`;
+const SLOW = `
+def slow(seconds):
+    import os, time
+    time.sleep(seconds)
+    return os.getuid()
+`;
+
+interface Site {
+  live: LiveService;
+  endpointId: string;
+  dir: string;
+  mep: ChildProcess;
+  output(): string;
+  whoami: string;
+  slow: string;
+  shellId: string;
+  tokens: Record<string, string>;
+  accounts: Record<string, LocalAccount>;
+}
+
+async function startSite(t: ExecutionContext, options: { idle?: string; leaseTimeout?: string } = {}): Promise<Site> {
+  const live = await startLiveService(t, 'sqlite', { leaseTimeout: options.leaseTimeout ?? '60s', endpointOfflineAfter: '5s' });
+  const accounts = {
+    alice: await throwawayAccount(t),
+    bob: await throwawayAccount(t),
+    system: await throwawayAccount(t, { system: true }),
+  };
+  const home = path.join(live.database.dir, 'mep-home');
+  const paths = endpointPaths('site', home);
+  mkdirSync(paths.dir, { recursive: true });
+  writeFileSync(paths.config, YAML.stringify({
+    ...YAML.parse(configTemplate({ name: 'site', serviceUrl: live.url })),
+    heartbeat_period: '500ms', poll_wait: '2s', log_level: 'debug',
+  }));
+  const mapper = path.join(paths.dir, 'map-identity.sh');
+  // The command maps carol@ by reading its JSON input, and hangs for hang@ (timed out).
+  writeFileSync(mapper, `#!/bin/sh
+input=$(cat)
+case "$input" in
+  *'"identity":"hang@example.org"'*) sleep 300 ;;
+  *'"identity":"carol@example.org"'*) echo '{"local_user": "${accounts.bob.name}"}' ;;
+  *) echo '{"local_user": null}' ;;
+esac
+`);
+  chmodSync(mapper, 0o755);
+  writeFileSync(path.join(paths.dir, 'multi_user.yaml'), YAML.stringify({
+    allow_any_user: true,
+    identity_mapping: {
+      exact: {
+        'root-wanted@example.org': 'root',
+        'system@example.org': accounts.system.name,
+      },
+      expressions: [{ source: '{username}', match: '(fxu[0-9a-f]{8})@example\\.org', output: '{0}' }],
+      command: { argv: [mapper], timeout: '1s' },
+    },
+    uid_floor: 1000,
+    idle_shutdown_after: options.idle ?? '10m',
+    umask: '027',
+    limits: { nofile: 512 },
+  }));
+  writeFileSync(path.join(paths.dir, 'user_config_template.yaml'), YAML.stringify({
+    display_name: 'per-user for {{ note }}',
+    max_workers: '{{ workers }}',
+    heartbeat_period: '500ms',
+    poll_wait: '2s',
+    grace_period: '2s',
+    runtimes: ['python', 'shell'],
+    provider: { type: 'local' },
+    log_level: 'debug',
+  }));
+  writeFileSync(path.join(paths.dir, 'user_config_schema.json'), JSON.stringify({
+    type: 'object',
+    additionalProperties: false,
+    properties: { workers: { type: 'integer', minimum: 1, maximum: 4, default: 1 }, note: { type: 'string', maxLength: 200, default: 'you' } },
+  }));
+
+  const mep = spawn(process.execPath, [ENDPOINT_CLI, 'start', 'site', '--exit-with-parent'], {
+    env: { ...process.env, FUNCX_HOME: home, FUNCX_TOKEN: live.adminToken },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
+  let output = '';
+  mep.stdout!.on('data', (chunk) => (output += chunk));
+  mep.stderr!.on('data', (chunk) => (output += chunk));
+  const closed = new Promise((resolve) => mep.once('close', resolve));
+  t.teardown(async () => {
+    // SIGTERM: the multi-user endpoint stops its per-user endpoints (they drain), then exits.
+    try {
+      process.kill(mep.pid!, 'SIGTERM');
+    } catch {
+      // gone
+    }
+    const killer = setTimeout(() => {
+      try {
+        process.kill(-mep.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }, 30_000);
+    await closed;
+    clearTimeout(killer);
+  });
+  await waitFor(() => output.includes('"msg":"endpoint started"') || mep.exitCode !== null, 'the multi-user endpoint to start', 60_000);
+  if (mep.exitCode !== null) throw new Error(`multi-user endpoint exited:\n${output}`);
+
+  const fn = async (body: Record<string, unknown>) => (await live.call('POST', '/v3/functions', { body: { public: true, ...body } })).body.function_uuid as string;
+  const tokens: Record<string, string> = {};
+  for (const [who, identity] of Object.entries({
+    alice: `${accounts.alice.name}@example.org`, bob: `${accounts.bob.name}@example.org`, carol: 'carol@example.org',
+    nobody: 'nobody@example.org', root: 'root-wanted@example.org', system: 'system@example.org', hang: 'hang@example.org',
+  })) tokens[who] = await live.tokenFor(identity);
+  return {
+    live, endpointId: readIdentity(paths)!.endpoint_id, dir: paths.dir, mep, output: () => output, accounts, tokens,
+    whoami: await fn({ runtime: 'python', source: WHOAMI, entry_point: 'whoami' }),
+    slow: await fn({ runtime: 'python', source: SLOW, entry_point: 'slow' }),
+    shellId: await fn({ runtime: 'shell', source: 'id -un; id -u' }),
+  };
+}
+
+async function run(site: Site, who: string, functionId: string, args: unknown[], config?: Record<string, unknown>): Promise<string> {
+  const response = await site.live.call('POST', `/v3/endpoints/${site.endpointId}/submit`, {
+    token: site.tokens[who],
+    body: { tasks: { [functionId]: [JSON.stringify({ args, kwargs: {} })] }, ...(config ? { user_endpoint_config: config } : {}) },
+  });
+  if (response.status !== 200) throw new Error(`submit failed: ${JSON.stringify(response.body)}`);
+  return response.body.tasks[functionId][0];
+}
+
+async function result(site: Site, who: string, taskId: string) {
+  const done = (await waitForTasks(site.live, [taskId], 120_000, site.tokens[who]))[taskId];
+  return done;
+}
+
+async function userEndpoints(site: Site): Promise<{ endpoint_id: string; pid: number; local_user: string }[]> {
+  const status = await site.live.call('GET', `/v3/endpoints/${site.endpointId}/status`);
+  return status.body.logs?.[0]?.details?.user_endpoints ?? [];
+}
+
+rootTest('two users on one multi-user endpoint: each task runs as its user, files are theirs, neither reads the other\'s folder; processes reused per settings, separate otherwise, stopped when idle', async (t) => {
+  const site = await startSite(t, { idle: '4s' });
+  const { alice, bob } = site.accounts;
+  const [a, b] = await Promise.all([run(site, 'alice', site.whoami, []), run(site, 'bob', site.whoami, [])]);
+  const ra = await result(site, 'alice', a);
+  const rb = await result(site, 'bob', b);
+  t.is(ra.status, 'success', JSON.stringify(ra));
+  t.is(rb.status, 'success', JSON.stringify(rb));
+  const aliceSaw = JSON.parse(ra.result);
+  const bobSaw = JSON.parse(rb.result);
+  t.like(aliceSaw, { uid: alice.uid, euid: alice.uid, gid: alice.gid, user: alice.name, file_uid: alice.uid, home: alice.home, umask: 0o027, ppid_env_has_token: false });
+  t.like(bobSaw, { uid: bob.uid, euid: bob.uid, user: bob.name, file_uid: bob.uid, home: bob.home });
+  t.true(aliceSaw.cwd.startsWith(path.join(alice.home, USER_FUNCX_HOME)), aliceSaw.cwd);
+
+  // Each tries the other's working folder.
+  const peekA = JSON.parse((await result(site, 'alice', await run(site, 'alice', site.whoami, [bobSaw.cwd]))).result);
+  const peekB = JSON.parse((await result(site, 'bob', await run(site, 'bob', site.whoami, [aliceSaw.cwd]))).result);
+  t.is(peekA.peek, 'denied');
+  t.is(peekB.peek, 'denied');
+
+  // Shell tasks too: `id -un` is the user.
+  const shell = await result(site, 'bob', await run(site, 'bob', site.shellId, []));
+  t.is(JSON.parse(shell.result).stdout, `${bob.name}\n${bob.uid}\n`);
+
+  // Same values: the same per-user endpoint (and process); other values: another one.
+  const before = await userEndpoints(site);
+  const again = await result(site, 'alice', await run(site, 'alice', site.whoami, []));
+  t.is(again.endpoint_id, ra.endpoint_id);
+  const other = await result(site, 'alice', await run(site, 'alice', site.whoami, [], { workers: 2 }));
+  t.not(other.endpoint_id, ra.endpoint_id);
+  t.is(JSON.parse(other.result).uid, alice.uid);
+  const after = await userEndpoints(site);
+  const alicePid = (list: typeof before) => list.find((u) => u.endpoint_id === ra.endpoint_id)?.pid;
+  t.truthy(alicePid(before));
+  t.is(alicePid(after), alicePid(before), 'the same process served the same values');
+  t.is(after.filter((u) => u.local_user === alice.name).length, 2);
+
+  // Visibility: alice sees her per-user endpoints on the multi-user endpoint's status; the admin sees all.
+  const aliceStatus = await site.live.call('GET', `/v3/endpoints/${site.endpointId}/status`, { token: site.tokens.alice });
+  t.deepEqual(aliceStatus.body.user_endpoints.map((u: { identity: string }) => u.identity), [`${alice.name}@example.org`, `${alice.name}@example.org`]);
+  const adminStatus = await site.live.call('GET', `/v3/endpoints/${site.endpointId}/status`);
+  t.is(adminStatus.body.user_endpoints.length, 3);
+  const ownStatus = await site.live.call('GET', `/v3/endpoints/${ra.endpoint_id}/status`, { token: site.tokens.alice });
+  t.is(ownStatus.status, 200);
+  t.is((await site.live.call('GET', `/v3/endpoints/${ra.endpoint_id}/status`, { token: site.tokens.bob })).status, 404);
+  // The administrator's log per user.
+  t.true(existsSync(path.join(site.dir, 'user-logs', `${alice.name}.log`)));
+  t.true(existsSync(path.join(site.dir, 'user-logs', `${bob.name}.log`)));
+
+  // Idle (4 s without a task): every per-user endpoint stops by itself.
+  await waitFor(async () => (await userEndpoints(site)).length === 0, 'idle per-user endpoints to stop', 60_000);
+  for (const pid of after.map((u) => u.pid)) t.throws(() => process.kill(pid, 0), undefined, `pid ${pid} is gone`);
+  // And a new task starts one again.
+  t.is(JSON.parse((await result(site, 'bob', await run(site, 'bob', site.whoami, []))).result).uid, bob.uid);
+});
+
+rootTest('refusals: unmapped identities, root, system accounts, a hanging mapping command, and values outside the schema fail the task and start nothing', async (t) => {
+  const site = await startSite(t);
+  const failure = async (who: string, config?: Record<string, unknown>) => {
+    const done = await result(site, who, await run(site, who, site.whoami, [], config));
+    t.is(done.status, 'failed', JSON.stringify(done));
+    return done.exception as { type: string; message: string };
+  };
+  t.deepEqual(await failure('nobody'), { type: 'IdentityNotMapped', message: 'nobody@example.org matches no identity mapping rule of this endpoint' });
+  t.deepEqual(await failure('root'), { type: 'IdentityNotMapped', message: 'the identity maps to "root", a root account, which is never a target' });
+  t.like(await failure('system'), { type: 'IdentityNotMapped', message: `the identity maps to "${site.accounts.system.name}" (uid ${site.accounts.system.uid}), a system account below uid 1000, which is never a target` });
+  t.deepEqual(await failure('hang'), { type: 'IdentityNotMapped', message: 'the mapping command timed out after 1000 ms' });
+  t.deepEqual(await failure('alice', { workers: 99 }), { type: 'UserEndpointConfigInvalid', message: 'user_endpoint_config refused by the endpoint\'s schema: /workers must be <= 4' });
+  t.deepEqual(await failure('alice', { max_workers: 64 }), { type: 'UserEndpointConfigInvalid', message: 'user_endpoint_config refused by the endpoint\'s schema: "max_workers" is not a setting users may choose' });
+  t.deepEqual(await userEndpoints(site), [], 'nothing started');
+  // The command maps carol to bob's account: the mapping command's answer is used.
+  const carol = await result(site, 'carol', await run(site, 'carol', site.whoami, []));
+  t.is(JSON.parse(carol.result).uid, site.accounts.bob.uid);
+});
+
+rootTest('a value crafted to inject settings (YAML, newline, shell metacharacters) changes nothing but its own field', async (t) => {
+  const site = await startSite(t);
+  const { alice } = site.accounts;
+  const note = 'x\nmax_workers: 4\nprovider: {type: slurm}\n"; $(touch /tmp/fx-pwned) `id` && echo |';
+  const done = await result(site, 'alice', await run(site, 'alice', site.whoami, [], { note, workers: 1 }));
+  t.is(done.status, 'success', JSON.stringify(done));
+  const endpoint = (await site.live.call('GET', `/v3/endpoints/${done.endpoint_id}`)).body;
+  const written = YAML.parse(readFileSync(path.join(alice.home, USER_FUNCX_HOME, endpoint.name, 'config.yaml'), 'utf8'));
+  t.is(written.display_name, `per-user for ${note}`);
+  t.is(written.max_workers, 1);
+  t.deepEqual(written.provider, { type: 'local' });
+  t.is(written.service_url, site.live.url);
+  t.false(existsSync('/tmp/fx-pwned'));
+});
+
+rootTest('kill -9 of a per-user endpoint loses no task: its lease runs out, it is started again, the task runs to the end as the user', async (t) => {
+  const site = await startSite(t, { leaseTimeout: '3s' });
+  const { alice } = site.accounts;
+  const taskId = await run(site, 'alice', site.slow, [3]);
+  await waitFor(async () => (await site.live.call('GET', `/v2/tasks/${taskId}`, { token: site.tokens.alice })).body.status === 'running', 'the task to run', 60_000);
+  const [victim] = await userEndpoints(site);
+  t.truthy(victim);
+  process.kill(-victim.pid, 'SIGKILL'); // the per-user endpoint and its workers
+  const done = await result(site, 'alice', taskId);
+  t.is(done.status, 'success', JSON.stringify(done));
+  t.is(JSON.parse(done.result), alice.uid);
+  t.true(done.attempts >= 2, `attempts: ${done.attempts}`);
+  const restarted = await userEndpoints(site);
+  t.true(restarted.every((u) => u.pid !== victim.pid));
+});
