@@ -43,6 +43,9 @@ export interface EndpointSettings {
   caFile: string | null;
   provider: ProviderSettings;
   logLevel: string;
+  /** Prometheus metrics port (null: none) and its address. */
+  metricsPort: number | null;
+  metricsHost: string;
 }
 
 /** The service's default limit on a stored result (its max_result_bytes). */
@@ -98,6 +101,8 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
     caFile: config.ca_file ?? null,
     provider: parseProviderSettings(config.provider, problems),
     logLevel: config.log_level ?? 'info',
+    metricsPort: config.metrics_port ?? null,
+    metricsHost: config.metrics_host ?? '127.0.0.1',
   };
   if (settings.heartbeatMs < 100) problems.push('heartbeat_period: must be at least 100ms');
   if (settings.pollWaitMs > 60_000) problems.push('poll_wait: must be at most 60s (the service caps long-polls there)');

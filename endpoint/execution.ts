@@ -81,6 +81,8 @@ export interface Executor {
   /** Runs one task; resolves with its outcome, never rejects for the task's own failure. Aborting kills it. */
   run(task: TaskToRun, signal: AbortSignal): Promise<TaskOutcome>;
   stats(): ExecutorStats;
+  /** Live worker processes by runtime (for the endpoint's metrics). */
+  workerProcesses?(): Record<string, number>;
   /** Runtimes this executor offers, with versions (reported in heartbeats). */
   runtimes(): Promise<{ name: string; version: string }[]>;
   /** Stops all workers; running tasks are killed. */

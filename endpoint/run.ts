@@ -12,6 +12,7 @@ import { ensureRegistered } from './registration.js';
 import { findUserToken } from './userToken.js';
 import { PidfileHeld, removePid, takePidfile } from './pidfile.js';
 import { ResultSpool } from './spool.js';
+import { AgentMetrics } from './metrics.js';
 import { createWorkerExecutor } from './workers/index.js';
 import { BlockExecutor } from './blocks/blockExecutor.js';
 import { ensureManagerSecret } from './blocks/secret.js';
@@ -60,17 +61,24 @@ export async function startEndpoint(
         workDir: paths.tasks,
         logger: log,
       });
+    const metrics = settings.metricsPort === null ? undefined : new AgentMetrics(identity.endpoint_id);
+    const spool = new ResultSpool(paths.spool);
     const agent = new EndpointAgent({
       settings,
       endpointId: identity.endpoint_id,
       credential: identity.credential,
-      client,
+      client: metrics ? metrics.instrumentClient(client) : client,
       executor,
-      spool: new ResultSpool(paths.spool),
+      spool: metrics ? metrics.instrumentSpool(spool) : spool,
       logger: log,
     });
+    metrics?.observe(agent, executor);
+    const metricsServer = metrics ? await metrics.listen(settings.metricsHost, settings.metricsPort!, log) : undefined;
     log.info({ endpointId: identity.endpoint_id, service: settings.serviceUrl, maxWorkers: settings.maxWorkers }, 'endpoint started');
-    const done = agent.run().finally(() => removePid(paths));
+    const done = agent.run().finally(async () => {
+      await metricsServer?.close();
+      removePid(paths);
+    });
     return { settings, identity, agent, done };
   } catch (error) {
     removePid(paths);

@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
+import type { ServiceMetrics } from './metrics/serviceMetrics.js';
 import { asError } from './errors.js';
 import { reapExpiredLeases } from './ledger/reapExpiredLeases.js';
 import { purgeExpired } from './ledger/purgeExpired.js';
@@ -18,13 +19,14 @@ export interface Maintenance {
   reapNow(): Promise<void>;
 }
 
-export function startMaintenance(deps: { db: Knex; config: Config; logger: Logger; wakeups: Wakeups }): Maintenance {
+export function startMaintenance(deps: { db: Knex; config: Config; logger: Logger; wakeups: Wakeups; metrics?: ServiceMetrics }): Maintenance {
   const { db, config, logger, wakeups } = deps;
   const log = logger.child({ component: 'maintenance' });
 
   const reap = async () => {
     for (;;) {
       const reaped = await reapExpiredLeases(db, { maxRetries: config.maxRetries });
+      deps.metrics?.leasesReaped(reaped);
       for (const { endpointId } of reaped.requeued) wakeups.notify(endpointKey(endpointId));
       for (const { taskId } of reaped.failed) wakeups.notify(taskKey(taskId));
       const total = reaped.requeued.length + reaped.failed.length;

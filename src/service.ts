@@ -15,6 +15,7 @@ import { Validator } from './http/validation.js';
 import { Wakeups } from './wakeups.js';
 import { startMaintenance, type Maintenance } from './maintenance.js';
 import { ensureQuickstart } from './quickstart.js';
+import { ServiceMetrics } from './metrics/serviceMetrics.js';
 import type { ServiceDeps } from './http/context.js';
 import { oidcAuthenticator } from './auth/oidc/oidcAuthenticator.js';
 import { oidcSettings } from './auth/oidc/settings.js';
@@ -38,7 +39,9 @@ export async function startService(config: Config, options: { logger?: Logger; d
   const stopping = new AbortController();
   const authenticator = config.authMode === 'oidc' ? oidcAuthenticator(oidcSettings(config), logger) : undefined;
   if (config.authMode === 'oidc' && config.oidcAllowHttp) logger.warn({ issuer: config.oidcIssuer }, 'FUNCX_OIDC_ALLOW_HTTP: the identity provider may be reached over plain http; never in production');
-  const deps: ServiceDeps = { config, db, logger, wakeups: new Wakeups(), validator: new Validator(), shutdown: stopping.signal, authenticator };
+  if (config.metrics === 'open') logger.warn('FUNCX_METRICS=open: anyone who reaches this port can read /metrics; use token (FUNCX_METRICS_TOKEN) unless the network is trusted');
+  const metrics = config.metrics === 'off' ? undefined : new ServiceMetrics(config, db);
+  const deps: ServiceDeps = { config, db, logger, wakeups: new Wakeups(), validator: new Validator(), shutdown: stopping.signal, authenticator, metrics };
   const app = createApp(deps, options.extraRoutes);
   const server = createHttpServer(config, app.callback());
 
@@ -52,7 +55,7 @@ export async function startService(config: Config, options: { logger?: Logger; d
   const port = (server.address() as AddressInfo).port;
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const url = config.publicUrl || `${config.tlsCertFile ? 'https' : 'http'}://${hostForUrl}:${port}`;
-  const maintenance = startMaintenance({ db, config, logger, wakeups: deps.wakeups });
+  const maintenance = startMaintenance({ db, config, logger, wakeups: deps.wakeups, metrics });
   // quickstart.json holds a local API token, which means nothing in oidc mode.
   const quickstart = config.writeQuickstart && config.authMode === 'local' ? await ensureQuickstart(db, config.home, url) : undefined;
   logger.info({ url, database: redactUrl(config.databaseUrl), quickstart: quickstart?.file }, 'funcx service listening');

@@ -139,6 +139,10 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExec
       return { totalWorkers: maxWorkers, idleWorkers: Math.max(0, maxWorkers - slots.inUse) };
     },
 
+    workerProcesses() {
+      return { python: pools.python.pids().length, javascript: pools.javascript.pids().length, shell: shellPids.size };
+    },
+
     runtimes() {
       versions ??= detectRuntimes(python, log);
       return versions;

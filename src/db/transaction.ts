@@ -17,12 +17,17 @@ export function isDuplicateKeyError(error: unknown): boolean {
   return e?.errno === 1062 || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
+/** Retries so far in this process, by error (read by the metrics). */
+export const transactionRetries = new Map<string, number>();
+
 export async function inTransaction<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction(work);
     } catch (error) {
       if (!isRetryableDbError(error) || attempt >= MAX_ATTEMPTS) throw error;
+      const reason = String((error as { code?: string }).code ?? 'unknown');
+      transactionRetries.set(reason, (transactionRetries.get(reason) ?? 0) + 1);
       // Jittered backoff so colliding transactions do not collide again in lockstep.
       await sleep(Math.random() * 5 * 2 ** attempt);
     }

@@ -12,6 +12,8 @@ import { taskRoutes } from './routes/tasks.js';
 import { endpointProtocolRoutes } from './routes/endpointProtocol.js';
 import { multiUserRoutes } from './routes/multiUser.js';
 import { upstreamRoutes } from '../upstream/routes.js';
+import { httpMetrics } from '../metrics/httpMetrics.js';
+import { metricsRoutes } from '../metrics/metricsRoute.js';
 import { actionProvider } from '../../action-provider/index.js';
 import type { RequestState, ServiceDeps } from './context.js';
 
@@ -21,13 +23,14 @@ export function createApp(deps: ServiceDeps, extra: ExtraRoutes[] = []): Koa<Req
   const app = new Koa<RequestState>({ proxy: deps.config.trustProxy });
   app.silent = true; // errors are logged by errorHandler, with the request id
   app.use(requestLog(deps.logger) as Koa.Middleware<RequestState>);
+  if (deps.metrics) app.use(httpMetrics(deps.metrics) as Koa.Middleware<RequestState>);
   app.use(errorHandler() as Koa.Middleware<RequestState>);
   // Before the Action Provider: it authenticates callers the same way.
   app.use(authContext(deps) as Koa.Middleware<RequestState>);
   // The Action Provider API answers under its base path in its own error shape, even for a body that is not JSON.
   app.use(actionProvider(deps));
   app.use(jsonBody(deps.config.maxBodyBytes) as Koa.Middleware<RequestState>);
-  for (const build of [metaRoutes, functionRoutes, endpointRoutes, taskRoutes, endpointProtocolRoutes, multiUserRoutes, upstreamRoutes, ...extra]) {
+  for (const build of [metaRoutes, metricsRoutes, functionRoutes, endpointRoutes, taskRoutes, endpointProtocolRoutes, multiUserRoutes, upstreamRoutes, ...extra]) {
     const router = build(deps);
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));

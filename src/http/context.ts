@@ -7,6 +7,7 @@ import type { Wakeups } from '../wakeups.js';
 import type { Validator } from './validation.js';
 import type { UserAuthenticator } from '../auth/userAuthenticator.js';
 import type { RateLimits } from './rateLimit.js';
+import type { ServiceMetrics } from '../metrics/serviceMetrics.js';
 import type { EndpointPrincipal, UserPrincipal } from '../auth/principal.js';
 
 export interface ServiceDeps {
@@ -19,6 +20,8 @@ export interface ServiceDeps {
   shutdown: AbortSignal;
   /** Who users are (FUNCX_AUTH_MODE); local API tokens when absent. */
   authenticator?: UserAuthenticator;
+  /** Prometheus metrics (src/metrics/); hooks are skipped when absent. */
+  metrics?: ServiceMetrics;
 }
 
 export interface RequestState {

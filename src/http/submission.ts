@@ -62,6 +62,7 @@ export async function acceptSubmission(
     tasks: input.tasks,
     within: input.within,
   });
+  deps.metrics?.tasksSubmitted(input.tasks, submitted.replayed);
   if (submitted.replayed) ctx.set('Idempotent-Replayed', 'true');
   else for (const endpointId of endpoints.keys()) deps.wakeups.notify(endpointKey(endpointId));
   return submitted;

@@ -38,6 +38,8 @@ export interface Completed {
   finished: string[];
   /** Endpoints with requeued work (to wake their polls). */
   requeuedFor: string[];
+  /** For each task finished now: its final state and times (database clock), for the metrics. */
+  timings: { taskId: string; state: 'success' | 'failed'; createdAt: number; leasedAt: number | null }[];
 }
 
 export async function completeTasks(
@@ -47,16 +49,20 @@ export async function completeTasks(
   return inTransaction(db, async (trx) => {
     const ids = [...new Set(input.results.map((r) => r.task_id))].sort(); // one lock order for every caller
     const select = trx('tasks')
-      .select('id', 'endpoint_id', 'state', 'lease_token', 'attempts', 'leased_at', 'attempt_history')
+      .select('id', 'endpoint_id', 'state', 'lease_token', 'attempts', 'leased_at', 'attempt_history', 'created_at')
       .whereIn('id', ids);
     if (dialectOf(db) === 'mysql') select.forUpdate();
-    const current = new Map<string, { id: string; endpoint_id: string; state: TaskState; lease_token: string | null; attempts: number; leased_at: number | null; attempt_history: string | null }>(
+    const current = new Map<string, { id: string; endpoint_id: string; state: TaskState; lease_token: string | null; attempts: number; leased_at: number | null; attempt_history: string | null; created_at: number }>(
       (await select).map((row) => [row.id, row]),
     );
 
     const outcomes: Outcome[] = [];
     const toStore: StoredValues[] = [];
-    const completed: Completed = { outcomes, finished: [], requeuedFor: [] };
+    const completed: Completed = { outcomes, finished: [], requeuedFor: [], timings: [] };
+    const finish = (row: { id: string; created_at: number; leased_at: number | null }, state: 'success' | 'failed') => {
+      completed.finished.push(row.id);
+      completed.timings.push({ taskId: row.id, state, createdAt: Number(row.created_at), leasedAt: row.leased_at == null ? null : Number(row.leased_at) });
+    };
     let dbNow: number | undefined;
 
     for (const posted of input.results) {
@@ -77,13 +83,13 @@ export async function completeTasks(
         row.state = fate === 'failed' ? FAILED : 'waiting-for-ep';
         row.lease_token = null;
         outcomes.push({ task_id: posted.task_id, outcome: fate === 'failed' ? 'stored' : 'requeued' });
-        if (fate === 'failed') completed.finished.push(row.id);
+        if (fate === 'failed') finish(row, FAILED);
         else completed.requeuedFor.push(row.endpoint_id);
       } else {
         toStore.push(storedValues(posted, input.maxResultBytes));
         row.state = posted.status === 'success' ? SUCCESS : FAILED; // a second copy in this batch is a duplicate
         outcomes.push({ task_id: posted.task_id, outcome: 'stored' });
-        completed.finished.push(row.id);
+        finish(row, toStore[toStore.length - 1].state === SUCCESS ? SUCCESS : FAILED);
       }
     }
 

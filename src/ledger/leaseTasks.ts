@@ -23,6 +23,8 @@ export interface LeasedTask {
   taskGroupId: string;
   payload: string;
   serializer: Serializer;
+  /** When it was submitted (database clock), for the queue-time metric. */
+  createdAt: number;
 }
 
 export async function leaseTasks(
@@ -41,6 +43,7 @@ export async function leaseTasks(
       taskGroupId: row.task_group_id,
       payload: row.payload,
       serializer: row.serializer,
+      createdAt: Number(row.created_at),
     }));
   });
 }
@@ -54,6 +57,7 @@ interface PickedRow {
   serializer: Serializer;
   /** Counting this lease. */
   attempts: number;
+  created_at: number;
 }
 
 const SET_RUNNING = (db: Knex) => `state = ?, lease_token = ?, lease_expires_at = ${nowSql(db)} + ?, leased_at = ${nowSql(db)},
@@ -64,7 +68,7 @@ async function pickAndMarkSqlite(trx: Knex.Transaction, input: { endpointId: str
   const rows: PickedRow[] = await trx.raw(
     `UPDATE tasks SET ${SET_RUNNING(trx)}
      WHERE seq IN (SELECT seq FROM tasks WHERE endpoint_id = ? AND state = ? ORDER BY seq LIMIT ?)
-     RETURNING seq, id, function_id, task_group_id, payload, serializer, attempts`,
+     RETURNING seq, id, function_id, task_group_id, payload, serializer, attempts, created_at`,
     [RUNNING, leaseToken, Math.round(input.leaseMs), input.endpointId, WAITING, input.maxTasks],
   );
   return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
@@ -73,7 +77,7 @@ async function pickAndMarkSqlite(trx: Knex.Transaction, input: { endpointId: str
 /** MySQL: lock the picked rows (skipping others' locks), then mark them by primary key. */
 async function pickAndMarkMysql(trx: Knex.Transaction, input: { endpointId: string; maxTasks: number; leaseMs: number }, leaseToken: string): Promise<PickedRow[]> {
   const rows: PickedRow[] = await trx('tasks')
-    .select('seq', 'id', 'function_id', 'task_group_id', 'payload', 'serializer', 'attempts')
+    .select('seq', 'id', 'function_id', 'task_group_id', 'payload', 'serializer', 'attempts', 'created_at')
     .where({ endpoint_id: input.endpointId, state: WAITING })
     .orderBy('seq')
     .limit(input.maxTasks)

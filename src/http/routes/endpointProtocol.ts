@@ -59,6 +59,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
         subscription.unsubscribe();
       }
     }
+    deps.metrics?.tasksLeased(endpointId, leased);
     const functions = await loadFunctions(db, leased.map((t) => t.functionId), { includeDeleted: true, withGroups: false });
     const response: EndpointLeaseResponse = {
       lease_seconds: config.leaseTimeout / 1000,
@@ -86,6 +87,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
       maxResultBytes: config.maxResultBytes,
       maxRetries: config.maxRetries,
     });
+    deps.metrics?.resultsStored(ctx.params.endpoint_id, results, completed);
     for (const taskId of completed.finished) wakeups.notify(taskKey(taskId));
     for (const endpointId of new Set(completed.requeuedFor)) wakeups.notify(endpointKey(endpointId));
     ctx.body = { results: completed.outcomes };
