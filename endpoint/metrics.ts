@@ -33,7 +33,7 @@ export class AgentMetrics {
     dropMisnamedDefaults(this.registry);
     this.roundTrip = new Histogram({ name: 'funcx_endpoint_service_request_duration_seconds', help: 'Round trip of calls to the service (lease includes its long-poll wait), by call and outcome (ok or error).', labelNames: ['call', 'outcome'], buckets: ROUND_TRIP_SECONDS, registers });
     this.posted = new Counter({ name: 'funcx_endpoint_results_posted_total', help: 'Results the service answered for, by its answer (stored, duplicate, requeued, rejected).', labelNames: ['outcome'], registers });
-    this.spooled = new Counter({ name: 'funcx_endpoint_results_spooled_total', help: 'Results written to the on-disk spool (each is posted from there).', registers });
+    this.spooled = new Counter({ name: 'funcx_endpoint_results_spooled_total', help: 'Results written to the on-disk spool: those the service could not take when they were ready (an outage, or stopping).', registers });
   }
 
   /** Wraps the client's calls in place: times each, and counts the answers to posted results. */
@@ -103,23 +103,20 @@ export class AgentMetrics {
         this.set({ state: 'idle' }, stats.idleWorkers);
       },
     });
-    if (executor.workerProcesses) {
-      new Gauge({
-        name: 'funcx_endpoint_worker_processes', help: 'Live worker processes, by runtime (pools start workers on demand).', labelNames: ['runtime'], registers,
-        collect() {
-          for (const [runtime, n] of Object.entries(executor.workerProcesses!())) this.set({ runtime }, n);
-        },
-      });
-    }
-    if (executor.details) {
-      new Gauge({
-        name: 'funcx_endpoint_blocks', help: 'Blocks (scheduler jobs running worker managers), by state.', labelNames: ['state'], registers,
-        collect() {
-          this.reset();
-          for (const block of executor.details!().blocks) this.inc({ state: block.state });
-        },
-      });
-    }
+    // Declared whichever executor runs (dashboards find them); filled only where the executor knows.
+    new Gauge({
+      name: 'funcx_endpoint_worker_processes', help: 'Live local worker processes, by runtime (pools start workers on demand).', labelNames: ['runtime'], registers,
+      collect() {
+        for (const [runtime, n] of Object.entries(executor.workerProcesses?.() ?? {})) this.set({ runtime }, n);
+      },
+    });
+    new Gauge({
+      name: 'funcx_endpoint_blocks', help: 'Blocks (scheduler jobs running worker managers), by state; with a block provider only.', labelNames: ['state'], registers,
+      collect() {
+        this.reset();
+        for (const block of executor.details?.().blocks ?? []) this.inc({ state: block.state });
+      },
+    });
   }
 
   /** Serves GET /metrics; resolves with the bound address. Only /metrics answers. */

@@ -24,7 +24,7 @@ export interface LeasedTask {
   payload: string;
   serializer: Serializer;
   /** When it was submitted (database clock), for the queue-time metric. */
-  createdAt: number;
+  createdAt?: number;
 }
 
 export async function leaseTasks(
