@@ -48,7 +48,8 @@ export async function runE2eBench(): Promise<void> {
   mkdirSync(paths.dir, { recursive: true });
   writeFileSync(paths.config, YAML.stringify({
     ...YAML.parse(configTemplate({ name: 'bench', serviceUrl: service.url, maxWorkers: WORKERS })),
-    prefetch: Number(process.env.FUNCX_BENCH_PREFETCH ?? 64),
+    // The default (auto) unless FUNCX_BENCH_PREFETCH says otherwise.
+    ...(process.env.FUNCX_BENCH_PREFETCH ? { prefetch: Number(process.env.FUNCX_BENCH_PREFETCH) } : {}),
     log_level: 'warn',
   }));
   const cli = fileURLToPath(new URL('../endpoint/cli/funcx-endpoint.js', import.meta.url));
@@ -113,7 +114,7 @@ export async function runE2eBench(): Promise<void> {
     roundTrips.sort((a, b) => a - b);
     const rssMb = processTreeRss(endpoint.pid!) / 1024;
 
-    console.log(`\nend to end: service + one local endpoint (${WORKERS} workers, prefetch ${process.env.FUNCX_BENCH_PREFETCH ?? 64}), SQLite, ${os.availableParallelism()} cores`);
+    console.log(`\nend to end: service + one local endpoint (${WORKERS} workers, prefetch ${process.env.FUNCX_BENCH_PREFETCH ?? 'auto'}), SQLite, ${os.availableParallelism()} cores`);
     console.log(`  python no-op throughput      ${(TASKS / pythonSeconds).toFixed(0).padStart(8)} tasks/s   (${TASKS} tasks in ${pythonSeconds.toFixed(2)} s)`);
     console.log(`  javascript no-op throughput  ${(TASKS / javascriptSeconds).toFixed(0).padStart(8)} tasks/s   (${TASKS} tasks in ${javascriptSeconds.toFixed(2)} s)`);
     console.log(`  round trip, warm python      median ${percentile(roundTrips, 0.5).toFixed(2)} ms   p99 ${percentile(roundTrips, 0.99).toFixed(2)} ms   (${ROUND_TRIPS} tasks, one at a time)`);

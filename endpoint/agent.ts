@@ -3,7 +3,10 @@
  * its executor, reports results in batches, and heartbeats.
  *
  * Room = capacity + prefetch - tasks queued or running, so the endpoint
- * never holds more than it can start. Capacity is max_workers, or, with
+ * never holds more than it can start soon. `prefetch: auto` (the default)
+ * sizes it from observed task durations and round trips (prefetch.ts), and
+ * tasks it leased ahead that then wait long behind long-running ones are
+ * handed back, for an endpoint with free workers to take. Capacity is max_workers, or, with
  * blocks, what the block executor offers (connected slots and blocks on
  * their way). A task stays "held" (its lease listed in
  * heartbeats, so renewed) from lease until the service acknowledges its
@@ -32,6 +35,7 @@ import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors
 import { MAX_LEASE_TASKS, type HeldLease, type PostedResult, type ServiceClient } from './client.js';
 import type { ResultSpool, SpooledResult } from './spool.js';
 import { ResultOutbox } from './resultOutbox.js';
+import { PrefetchTuner } from './prefetch.js';
 import type { EndpointSettings } from './config.js';
 import type { Executor, RemoteException, TaskOutcome, TaskToRun } from './execution.js';
 import type { EndpointLeaseResponse } from '../src/generated/schemas/endpoint-lease-response.js';
@@ -44,6 +48,9 @@ interface HeldTask {
   fn: LeasedFunction | undefined;
   controller: AbortController;
   phase: 'queued' | 'running' | 'reporting';
+  /** performance.now() when leased, and when it started on a worker. */
+  leasedAt: number;
+  startedAt: number;
   /** The service said to stop it (cancelled, or lease lost): its result is not posted. */
   dropped: boolean;
   /** Stopping: give the lease back instead of posting a result. */
@@ -74,6 +81,10 @@ const RESULT_BATCH = 500;
 const HEARTBEAT_JITTER = 0.1;
 /** An early heartbeat (tasks started or began waiting for nodes) comes at least this long after the previous one. */
 const EARLY_HEARTBEAT_GAP_MS = 1_000;
+/** With prefetch: auto, how often (while tasks wait for a worker) to look for tasks leased ahead that wait too long. */
+const HOARD_CHECK_MS = 1_000;
+/** A task leased ahead and waiting at least this long, beyond what prefetch: auto now wants, is handed back. */
+const HOARD_WAIT_MS = 1_000;
 /** After the grace period, how long aborted tasks get to settle. */
 const DRAIN_ABORT_SETTLE_MS = 5_000;
 /** The least time a stop gives to posting results and releasing leases (else the grace period). */
@@ -103,6 +114,8 @@ export class EndpointAgent {
   private wakeHeartbeat: (() => void) | undefined;
   private connected = false;
   private lastBusyAt = Date.now();
+  private readonly prefetch = new PrefetchTuner();
+  private hoardCheck: NodeJS.Timeout | undefined;
   private stopRequests = 0;
   private fatal: Error | undefined;
   private done: Promise<void> | undefined;
@@ -183,8 +196,54 @@ export class EndpointAgent {
   private room(): number {
     let occupied = 0;
     for (const task of this.held.values()) if (task.phase !== 'reporting') occupied += 1;
-    const capacity = this.deps.executor.capacity?.() ?? this.deps.settings.maxWorkers;
-    return capacity + this.deps.settings.prefetch - occupied;
+    return this.capacity() + this.currentPrefetch() - occupied;
+  }
+
+  private capacity(): number {
+    return this.deps.executor.capacity?.() ?? this.deps.settings.maxWorkers;
+  }
+
+  private currentPrefetch(): number {
+    const configured = this.deps.settings.prefetch;
+    if (configured !== 'auto') return configured;
+    const now = performance.now();
+    const ages: number[] = [];
+    for (const task of this.held.values()) if (task.phase === 'running') ages.push(now - task.startedAt);
+    return this.prefetch.prefetch(this.capacity(), ages);
+  }
+
+  /** prefetch: auto: while tasks wait for a worker, look now and then for ones leased ahead that wait too long. */
+  private scheduleHoardCheck(): void {
+    if (this.deps.settings.prefetch !== 'auto' || this.hoardCheck || this.leasing.signal.aborted) return;
+    this.hoardCheck = setTimeout(() => {
+      this.hoardCheck = undefined;
+      this.handBackHoarded();
+    }, HOARD_CHECK_MS);
+    this.hoardCheck.unref();
+  }
+
+  /**
+   * Tasks leased ahead wait for our workers; when those are busy with long tasks (the prefetch
+   * wanted has dropped below what waits here), tasks beyond it that have waited HOARD_WAIT_MS
+   * go back to the service, where an endpoint with free workers can take them.
+   */
+  private handBackHoarded(): void {
+    if (this.leasing.signal.aborted) return;
+    const queued = [...this.held.values()].filter((t) => t.phase === 'queued' && !t.dropped && !t.handBack);
+    if (queued.length === 0) return;
+    const excess = queued.length - this.currentPrefetch();
+    const now = performance.now();
+    // The last leased go back first: the earlier ones keep their place in line here.
+    const hoarded = queued.filter((t) => now - t.leasedAt >= HOARD_WAIT_MS).slice(-Math.max(0, excess));
+    if (excess > 0 && hoarded.length > 0) {
+      for (const task of hoarded) {
+        task.dropped = true; // when the queue reaches it, it is only forgotten (handed back here, once)
+        task.controller.abort();
+      }
+      this.log.info({ tasks: hoarded.length, prefetch: this.currentPrefetch() }, 'handing back tasks leased ahead: the workers are busy with long tasks');
+      this.handBack(hoarded);
+    }
+    if (queued.length > hoarded.length) this.scheduleHoardCheck();
   }
 
   private wakeLeaseLoop(): void {
@@ -231,13 +290,15 @@ export class EndpointAgent {
       earlier.dropped = true;
       earlier.controller.abort();
     }
-    const task: HeldTask = { lease, fn, controller: new AbortController(), phase: 'queued', dropped: false, handBack: false };
+    const now = performance.now();
+    const task: HeldTask = { lease, fn, controller: new AbortController(), phase: 'queued', leasedAt: now, startedAt: now, dropped: false, handBack: false };
     this.held.set(lease.task_id, task);
     this.lastBusyAt = Date.now();
     this.log.debug({ taskId: lease.task_id, attempt: lease.attempt }, 'task leased');
     void this.queue.add(() => this.execute(task)).catch((error) => {
       this.log.error({ err: asError(error), taskId: lease.task_id }, 'task execution crashed');
     });
+    if (task.phase === 'queued') this.scheduleHoardCheck();
   }
 
   // --- running -------------------------------------------------------------
@@ -250,6 +311,7 @@ export class EndpointAgent {
       return this.settle(task);
     }
     task.phase = 'running';
+    task.startedAt = performance.now();
     const log = this.log.child({ taskId: task.lease.task_id, attempt: task.lease.attempt });
     let outcome: TaskOutcome;
     if (!task.fn) {
@@ -262,6 +324,7 @@ export class EndpointAgent {
     } else {
       log.debug({ runtime: task.fn.runtime }, 'task started');
       outcome = await executor.run(this.toRun(task), task.controller.signal);
+      this.prefetch.taskFinished(performance.now() - task.startedAt);
     }
     log.debug({ status: outcome.status }, 'task finished');
     this.settle(task, outcome);
@@ -363,7 +426,9 @@ export class EndpointAgent {
       if (this.outbox.length === 0) break;
       const batch = this.outbox.first(batchSize);
       try {
+        const posting = performance.now();
         const { results } = await client.postResults(credential, endpointId, batch.map(stripAttempt));
+        this.prefetch.roundTrip(performance.now() - posting);
         this.markConnected(true, backoff);
         const byTask = new Map(results.map((r) => [r.task_id, r]));
         this.outbox.acknowledged(batch.length);
@@ -534,6 +599,8 @@ export class EndpointAgent {
         running: stats.running,
         reporting: stats.reporting,
         unacknowledged_results: stats.outbox,
+        prefetch: this.currentPrefetch(),
+        ...(settings.prefetch === 'auto' ? { prefetch_observed: this.prefetch.observed() } : {}),
         ...executor.details?.(),
       },
     });

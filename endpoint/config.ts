@@ -28,7 +28,8 @@ export interface EndpointSettings {
   allowedGroups: string[];
   allowedFunctions: string[];
   maxWorkers: number;
-  prefetch: number;
+  /** Tasks leased beyond free workers; auto: sized from observed task durations and round trips (prefetch.ts). */
+  prefetch: number | 'auto';
   runtimes: Runtime[];
   python: string;
   serializers: Serializer[];
@@ -87,7 +88,7 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
     allowedGroups: config.allowed_groups ?? [],
     allowedFunctions: (config.allowed_functions ?? []).map((id) => id.toLowerCase()),
     maxWorkers: config.max_workers ?? defaultMaxWorkers(),
-    prefetch: config.prefetch ?? 0,
+    prefetch: config.prefetch ?? 'auto',
     runtimes: (config.runtimes ?? ['python', 'javascript', 'shell']) as Runtime[],
     python: config.python ?? 'python3',
     serializers: (config.serializers ?? ['json', 'pickle', 'globus-compute']) as Serializer[],
@@ -138,9 +139,13 @@ allowed_groups: []
 allowed_functions: []
 
 # Tasks run at once (default: two per core on this machine), and tasks leased
-# beyond that to hide the round trip to the service.
+# beyond that to hide the round trip to the service. auto: as many as the
+# workers finish during two round trips (from observed task durations), up to
+# 16 per worker; 0 for tasks much longer than a round trip, and tasks leased
+# ahead that wait behind long ones are handed back for other endpoints. Or a
+# fixed number (0: lease only for free workers).
 max_workers: ${options.maxWorkers ?? defaultMaxWorkers()}
-prefetch: 0
+prefetch: auto
 
 # Runtimes offered, the Python interpreter workers run, and the payload
 # serializers accepted (pickle lets Python objects round-trip; json is what the
