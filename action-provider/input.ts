@@ -10,12 +10,15 @@ import { RequestValidationError } from './errors.js';
 import { checkSchema } from './validation.js';
 import { INPUT_SCHEMA_ID } from './description.js';
 import type { ActionInputV3 } from '../src/generated/schemas/action-provider-input.js';
+import type { ResourceSpecification } from '../src/resources/resourceSpecification.js';
 
 export interface PlannedTask {
   endpointId: string;
   functionId: string;
   args: unknown[];
   kwargs: Record<string, unknown>;
+  /** Nodes and MPI ranks (checked with every submit in src/http/submission.ts). */
+  resourceSpecification?: ResourceSpecification;
 }
 
 interface V2Task {
@@ -24,6 +27,7 @@ interface V2Task {
   args?: unknown;
   kwargs?: Record<string, unknown> | string;
   payload?: Record<string, unknown> | string;
+  resource_specification?: ResourceSpecification;
 }
 
 type V2Input = Partial<V2Task> & { tasks?: V2Task[] };
@@ -36,6 +40,7 @@ export function planTasks(validator: Validator, body: Record<string, unknown>): 
       functionId: task.function_id.toLowerCase(),
       args: task.args ?? [],
       kwargs: (task.kwargs ?? {}) as Record<string, unknown>,
+      ...(task.resource_specification ? { resourceSpecification: task.resource_specification } : {}),
     }));
   }
   const input = checkSchema<V2Input>(validator, `${INPUT_SCHEMA_ID}#/definitions/v2`, body, 'body');
@@ -47,6 +52,7 @@ export function planTasks(validator: Validator, body: Record<string, unknown>): 
     functionId: task.function.toLowerCase(),
     args: v2Args(task.args),
     kwargs: v2Kwargs(task, field),
+    ...(task.resource_specification ? { resourceSpecification: task.resource_specification } : {}),
   }));
 }
 
@@ -85,5 +91,5 @@ function tryJson(text: string): unknown {
 
 /** The ledger's view of a planned task: a json-serialized {args, kwargs} payload. */
 export function toLedgerTask(task: PlannedTask): NewTask {
-  return { endpointId: task.endpointId, functionId: task.functionId, payload: JSON.stringify({ args: task.args, kwargs: task.kwargs }), serializer: 'json' };
+  return { endpointId: task.endpointId, functionId: task.functionId, payload: JSON.stringify({ args: task.args, kwargs: task.kwargs }), serializer: 'json', resourceSpecification: task.resourceSpecification };
 }

@@ -342,6 +342,7 @@ export class EndpointAgent {
       payload: task.lease.payload,
       serializer: task.lease.serializer,
       walltimeMs: this.deps.settings.taskWalltimeMs,
+      ...(task.lease.resource_specification ? { resourceSpecification: task.lease.resource_specification } : {}),
     };
   }
 

@@ -12,6 +12,7 @@ import { parseDuration } from '../src/util/time.js';
 import type { EndpointPaths } from './paths.js';
 import { parseProviderSettings, type ProviderSettings } from './providers/settings.js';
 import type { Runtime, Serializer } from './execution.js';
+import type { MpiSettings } from './mpi/launcher.js';
 import type { EndpointConfig } from '../src/generated/schemas/endpoint-config.js';
 
 export class EndpointConfigError extends Error {
@@ -43,6 +44,8 @@ export interface EndpointSettings {
   idleShutdownMs: number;
   caFile: string | null;
   provider: ProviderSettings;
+  /** How MPI tasks are launched; null: tasks with a resource_specification are refused. */
+  mpi: MpiSettings | null;
   logLevel: string;
   /** Prometheus metrics port (null: none) and its address. */
   metricsPort: number | null;
@@ -101,6 +104,7 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
     idleShutdownMs: duration('idle_shutdown_after', config.idle_shutdown_after ?? 0),
     caFile: config.ca_file ?? null,
     provider: parseProviderSettings(config.provider, problems),
+    mpi: config.mpi ? { launcher: config.mpi.launcher ?? 'mpiexec', flavor: config.mpi.flavor ?? 'openmpi', options: config.mpi.options ?? [] } : null,
     logLevel: config.log_level ?? 'info',
     metricsPort: config.metrics_port ?? null,
     metricsHost: config.metrics_host ?? '127.0.0.1',
@@ -202,6 +206,15 @@ ca_file: null
 #     listen_port: 0
 provider:
   type: local
+
+# MPI tasks (mpi functions, tasks with a resource_specification; add mpi to
+# runtimes for mpi functions): each gets whole nodes of one block and
+# $PARSL_MPI_PREFIX, the launcher built for them. See docs/hpc.md.
+#   mpi:
+#     launcher: mpiexec     # mpiexec | mpirun | srun (inside Slurm blocks)
+#     flavor: openmpi       # openmpi | mpich: the syntax mpiexec/mpirun take
+#     options: []           # every launch gets these, e.g. [--mpi=pmix]
+mpi: null
 
 log_level: info
 `;

@@ -5,7 +5,9 @@
  * nothing of the service.
  */
 
-export type Runtime = 'python' | 'javascript' | 'shell';
+import type { ResourceSpecification } from '../src/resources/resourceSpecification.js';
+
+export type Runtime = 'python' | 'javascript' | 'shell' | 'mpi';
 /** globus-compute: the upstream SDKs' pack_buffers payloads (see workers/globus_compute_serde.py). */
 export type Serializer = 'json' | 'pickle' | 'globus-compute';
 
@@ -25,6 +27,8 @@ export interface TaskToRun {
   serializer: Serializer;
   /** Ends the task after this long (shell: return code 124; others: TaskWalltimeExceeded). */
   walltimeMs: number;
+  /** Nodes and MPI ranks, as submitted (resolved by the executor, which builds the launcher prefix from it). */
+  resourceSpecification?: ResourceSpecification;
 }
 
 export interface RemoteException {

@@ -60,6 +60,8 @@ export async function startEndpoint(
         shellOutputCap: settings.shellOutputCap,
         workDir: paths.tasks,
         logger: log,
+        // Without blocks, MPI tasks share this one machine, one node's worth at a time.
+        mpi: settings.mpi ? { settings: settings.mpi, nodes: ['localhost'], described: 'one node (the local provider without blocks)' } : null,
       });
     const metrics = settings.metricsPort === null ? undefined : new AgentMetrics(identity.endpoint_id);
     const spool = new ResultSpool(paths.spool);
@@ -92,12 +94,13 @@ function createBlockExecutor(paths: EndpointPaths, settings: EndpointSettings, b
   const removed = removeOldBlockFiles(paths.blocks);
   if (removed.length > 0) logger.info({ removed: removed.length, blocksDir: paths.blocks }, 'removed block files of earlier runs (the latest run\'s are kept)');
   return new BlockExecutor({
-    provider: createProvider(settings.provider, paths.name),
+    provider: createProvider(settings.provider, paths.name, { mpi: settings.mpi !== null }),
     blocks,
     secret: ensureManagerSecret(paths.managerSecret),
     secretFile: paths.managerSecret,
     blocksDir: paths.blocks,
     worker: { python: settings.python, serializers: settings.serializers, shellOutputCap: settings.shellOutputCap, workDir: paths.tasks, logLevel: settings.logLevel },
+    mpi: settings.mpi,
     logger,
   });
 }

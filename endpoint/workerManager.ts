@@ -22,6 +22,7 @@ import { createWorkerExecutor } from './workers/index.js';
 import { LineChannel, type AgentMessage, type ManagerMessage } from './blocks/protocol.js';
 import type { ManagerConfig } from './blocks/blockExecutor.js';
 import type { Serializer } from './execution.js';
+import { jobNodes } from './mpi/nodes.js';
 
 const CONNECT_ATTEMPTS = 5;
 
@@ -42,6 +43,7 @@ async function main(): Promise<number> {
     shellOutputCap: config.shell_output_cap,
     workDir: config.work_dir,
     logger: log,
+    mpi: mpiNodes(config, log),
   });
   await executor.start();
 
@@ -129,6 +131,17 @@ async function main(): Promise<number> {
   await executor.stop();
   log.info({ code }, 'worker manager exiting');
   return code;
+}
+
+/** MPI tasks run on the nodes the scheduler gave this block's job (this manager is its only one). */
+function mpiNodes(config: ManagerConfig, log: ReturnType<typeof createLogger>) {
+  if (!config.mpi) return null;
+  const nodes = jobNodes();
+  if (config.nodes_per_block !== undefined && nodes.length !== config.nodes_per_block) {
+    log.warn({ nodes, nodesPerBlock: config.nodes_per_block }, 'the job has a different number of nodes than nodes_per_block; MPI tasks use the job\'s');
+  }
+  log.info({ nodes, launcher: config.mpi.launcher }, 'MPI tasks run on these nodes');
+  return { settings: config.mpi, nodes, described: `blocks of ${nodes.length} node${nodes.length === 1 ? '' : 's'}` };
 }
 
 async function dial(config: ManagerConfig, log: ReturnType<typeof createLogger>) {

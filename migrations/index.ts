@@ -9,6 +9,7 @@ import * as taskWaitingForNodes from './20261125172500_task_waiting_for_nodes.js
 import * as heartbeatReportsMediumtext from './20261125180000_heartbeat_reports_mediumtext.js';
 import * as multiUserEndpoints from './20261130161000_multi_user_endpoints.js';
 import * as functionCodeSerializer from './20261130121000_function_code_serializer.js';
+import * as taskResourceSpecification from './20261130151000_task_resource_specification.js';
 
 export interface Migration {
   name: string;
@@ -23,4 +24,6 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '20261125180000_heartbeat_reports_mediumtext', ...heartbeatReportsMediumtext },
   { name: '20261130161000_multi_user_endpoints', ...multiUserEndpoints },
   { name: '20261130121000_function_code_serializer', ...functionCodeSerializer },
+  // Listed last although named earlier: a database that already ran the ones above runs this next.
+  { name: '20261130151000_task_resource_specification', ...taskResourceSpecification },
 ];

@@ -4,12 +4,15 @@
  */
 import { InvalidArgument } from './errors.js';
 import { encodePayload } from './serialization.js';
+import type { ResourceSpecification } from './types.js';
 
 export interface BatchAddOptions {
   functionId: string;
   /** Default: the Batch's endpoint (from `createBatch({endpointId})` or the configured default). */
   endpointId?: string;
   kwargs?: Record<string, unknown>;
+  /** Nodes and MPI ranks (required for an MPIFunction). */
+  resourceSpecification?: ResourceSpecification;
 }
 
 export interface BatchTask {
@@ -17,6 +20,7 @@ export interface BatchTask {
   function_id: string;
   payload: string;
   serializer: 'json';
+  resource_specification?: ResourceSpecification;
 }
 
 export class Batch {
@@ -37,6 +41,7 @@ export class Batch {
       function_id: options.functionId,
       payload: encodePayload(argsAndOptions.slice(0, -1), options.kwargs),
       serializer: 'json',
+      ...(options.resourceSpecification ? { resource_specification: options.resourceSpecification } : {}),
     });
     return this;
   }

@@ -12,7 +12,7 @@ import { DEFAULT_RETRY, HttpTransport, type RetryPolicy } from './http.js';
 import { EndpointList, FunctionSearchResults } from './resultLists.js';
 import { StoredLogin } from './storedLogin.js';
 import { decodeResult, encodePayload, outcomeOf } from './serialization.js';
-import type { BatchResultEntry, EndpointStatus, FunctionRecord, TaskRecord, TaskWaitResponse } from './types.js';
+import type { BatchResultEntry, EndpointStatus, FunctionRecord, ResourceSpecification, TaskRecord, TaskWaitResponse } from './types.js';
 
 export interface ClientOptions extends ClientConfigOptions {
   retry?: Partial<RetryPolicy>;
@@ -36,6 +36,8 @@ export interface RunOptions {
   /** Default: the configured endpoint (FUNCX_ENDPOINT_ID, or quickstart.json's). */
   endpointId?: string;
   kwargs?: Record<string, unknown>;
+  /** Nodes and MPI ranks (required for an MPIFunction). */
+  resourceSpecification?: ResourceSpecification;
 }
 
 export interface WaitOptions {
@@ -106,7 +108,11 @@ export class Client {
     const endpointId = this.endpointOrDefault(options.endpointId);
     const payload = encodePayload(argsAndOptions.slice(0, -1), options.kwargs);
     const answer = await this.http.request<{ tasks: Record<string, string[]> }>('POST', `/v3/endpoints/${endpointId}/submit`, {
-      body: { serializer: 'json', tasks: { [options.functionId]: [payload] } },
+      body: {
+        serializer: 'json',
+        tasks: { [options.functionId]: [payload] },
+        ...(options.resourceSpecification ? { resource_specification: options.resourceSpecification } : {}),
+      },
       headers: { 'idempotency-key': randomUUID() },
       idempotent: true, // the Idempotency-Key makes a replay create nothing new
     });

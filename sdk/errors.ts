@@ -48,6 +48,7 @@ export class ServiceError extends FuncxError {
 
 export class RequestMalformed extends ServiceError {}
 export class InvalidUUID extends ServiceError {}
+export class ResourceSpecificationInvalid extends ServiceError {}
 export class UserUnauthenticated extends ServiceError {}
 export class EndpointCredentialInvalid extends ServiceError {}
 export class FunctionAccessForbidden extends ServiceError {}
@@ -71,7 +72,7 @@ export class TooManyRequests extends ServiceError {}
 export class IdentityProviderUnavailable extends ServiceError {}
 
 const SERVICE_ERRORS: Record<string, typeof ServiceError> = Object.fromEntries([
-  RequestMalformed, InvalidUUID, UserUnauthenticated, EndpointCredentialInvalid,
+  RequestMalformed, InvalidUUID, ResourceSpecificationInvalid, UserUnauthenticated, EndpointCredentialInvalid,
   FunctionAccessForbidden, EndpointAccessForbidden, FunctionNotPermitted, RouteNotFound,
   FunctionNotFound, EndpointNotFound, TaskNotFound, TaskGroupNotFound, MethodNotAllowed,
   IdempotencyKeyReused, TaskAlreadyFinished, TaskPayloadTooLarge, BatchRunTooLarge,

@@ -18,6 +18,7 @@ import { definitionKey, functionDefinition, type FunctionDefinition, type Regist
 import { encodePayload, outcomeOf } from './serialization.js';
 import { ShellFunction } from './shellFunction.js';
 import { TaskFuture } from './taskFuture.js';
+import type { ResourceSpecification } from './types.js';
 
 export interface ExecutorOptions extends ClientOptions {
   /** Default: the client's configured endpoint. */
@@ -26,6 +27,8 @@ export interface ExecutorOptions extends ClientOptions {
   client?: Client;
   /** How long a submission waits for others to join its batch (default 0: the same tick). */
   batchWindowMs?: number;
+  /** Nodes and MPI ranks for the tasks submitted (as Globus Compute's Executor.resource_specification); settable later. */
+  resourceSpecification?: ResourceSpecification;
   /** Seconds each long-poll is held open by the service (default 20). */
   waitTimeoutS?: number;
   /**
@@ -50,6 +53,8 @@ interface Queued {
   target: RegisteredFunction | { fn: Registrable; definition: FunctionDefinition };
   args: unknown[];
   kwargs: Record<string, unknown>;
+  /** The executor's resourceSpecification when the call was submitted. */
+  resourceSpecification: ResourceSpecification | undefined;
 }
 
 /** Tasks per submit request, and ids per wait request: the service's limit for waits, well under its 5000 for submits. */
@@ -58,6 +63,8 @@ const PER_REQUEST = 1000;
 export class Executor {
   readonly client: Client;
   readonly endpointId: string;
+  /** Applies to calls submitted from now on (MPIFunction calls need one). */
+  resourceSpecification: ResourceSpecification | undefined;
   private readonly batchWindowMs: number;
   private readonly waitTimeoutS: number;
   private readonly outageBackoff: { initialMs: number; maxMs: number };
@@ -80,6 +87,7 @@ export class Executor {
     this.client = options.client ?? new Client(options);
     this.endpointId = this.client.endpointOrDefault(options.endpointId);
     this.batchWindowMs = options.batchWindowMs ?? 0;
+    this.resourceSpecification = options.resourceSpecification;
     this.waitTimeoutS = options.waitTimeoutS ?? 20;
     this.outageBackoff = { initialMs: options.outageBackoff?.initialMs ?? 1000, maxMs: options.outageBackoff?.maxMs ?? 30_000 };
     this.onTransientError = options.onTransientError;
@@ -98,7 +106,7 @@ export class Executor {
     const future = new TaskFuture<unknown>((f) => this.cancel(f));
     this.live.add(future);
     void future.then(() => this.live.delete(future), () => this.live.delete(future));
-    this.queue.push({ future, target, args, kwargs });
+    this.queue.push({ future, target, args, kwargs, resourceSpecification: this.resourceSpecification });
     if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => {
         this.flushTimer = undefined;
@@ -163,6 +171,7 @@ export class Executor {
               function_id: functionId,
               payload: encodePayload(item.args, item.kwargs),
               serializer: 'json',
+              ...(item.resourceSpecification ? { resource_specification: item.resourceSpecification } : {}),
             })),
           },
           headers: { 'idempotency-key': randomUUID() },

@@ -5,7 +5,7 @@
  *   function expression, so it must not use variables from its closure);
  * - `{runtime: 'python', source, entryPoint}`: Python source and the name of
  *   the function in it to call;
- * - a ShellFunction.
+ * - a ShellFunction (an MPIFunction registers with runtime `mpi`).
  */
 import { InvalidArgument } from './errors.js';
 import { ShellFunction } from './shellFunction.js';
@@ -37,7 +37,7 @@ export interface FunctionDefinition {
 }
 
 export function functionDefinition(fn: Registrable): FunctionDefinition {
-  if (fn instanceof ShellFunction) return { runtime: 'shell', source: fn.source, name: fn.name };
+  if (fn instanceof ShellFunction) return { runtime: fn.runtime, source: fn.source, name: fn.name };
   if (typeof fn === 'function') return javascriptDefinition(fn);
   if (fn && typeof fn === 'object' && (fn.runtime === 'python' || fn.runtime === 'javascript')) {
     if (typeof fn.source !== 'string' || !fn.source.trim()) throw new InvalidArgument(`a ${fn.runtime} function needs its source`);

@@ -3,7 +3,7 @@ export { Client, type ClientOptions, type RegisterOptions, type RunOptions, type
 export { Executor, type ExecutorOptions, type RegisteredFunction } from './executor.js';
 export { TaskFuture } from './taskFuture.js';
 export { Batch, type BatchAddOptions } from './batch.js';
-export { ShellFunction, type ShellFunctionOptions, type ShellResult } from './shellFunction.js';
+export { ShellFunction, MPIFunction, type ShellFunctionOptions, type ShellResult } from './shellFunction.js';
 export type { PythonFunction, JavaScriptSource, Registrable } from './functionSource.js';
 export { FunctionSearchResults, EndpointList } from './resultLists.js';
 export { resolveConfig, funcxHome, type ClientConfig, type ClientConfigOptions } from './config.js';

@@ -18,7 +18,7 @@ import { InvalidArgument } from './errors.js';
 export interface ShellFunctionOptions {
   /** Seconds after which the command is killed (return code 124). */
   walltime?: number;
-  /** The function's name in the registry (default "shell-function"). */
+  /** The function's name in the registry (default "shell-function"; "mpi-function" for an MPIFunction). */
   name?: string;
 }
 
@@ -48,12 +48,31 @@ export class ShellFunction {
     }
     this.cmd = cmd;
     this.walltime = options.walltime;
-    this.name = options.name ?? 'shell-function';
+    this.name = options.name ?? (this.runtime === 'mpi' ? 'mpi-function' : 'shell-function');
+  }
+
+  /** The runtime it is registered with. */
+  get runtime(): 'shell' | 'mpi' {
+    return 'shell';
   }
 
   /** The template the endpoint runs. */
   get source(): string {
     if (this.walltime === undefined) return this.cmd;
     return `timeout ${this.walltime} /bin/sh -c "$(cat <<'${HEREDOC_END}'\n${this.cmd}\n${HEREDOC_END}\n)"`;
+  }
+}
+
+/**
+ * An MPI command as a function, like Globus Compute's MPIFunction: a ShellFunction whose
+ * template puts `$PARSL_MPI_PREFIX` (the launcher the endpoint builds for the task: srun,
+ * mpiexec or mpirun, with its nodes and ranks) before the program. Its tasks need a
+ * resourceSpecification (`client.run(..., {resourceSpecification})`, or the Executor's).
+ *
+ *   new MPIFunction('$PARSL_MPI_PREFIX ./simulate --steps {steps}')
+ */
+export class MPIFunction extends ShellFunction {
+  override get runtime(): 'mpi' {
+    return 'mpi';
   }
 }

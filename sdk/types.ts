@@ -3,7 +3,20 @@
  * here (not imported from src/generated) so the SDK's published types stand on
  * their own; they follow schemas/*.json, which remain the source of truth.
  */
-export type Runtime = 'python' | 'javascript' | 'shell';
+export type Runtime = 'python' | 'javascript' | 'shell' | 'mpi';
+
+/**
+ * Nodes and MPI ranks a task needs (schemas/resource-specification.json), as Globus Compute's
+ * resource_specification. Missing numbers are derived: num_nodes defaults to 1; neither
+ * ranks_per_node nor num_ranks: one rank per node. An MPIFunction's tasks need one.
+ */
+export interface ResourceSpecification {
+  num_nodes?: number;
+  ranks_per_node?: number;
+  num_ranks?: number;
+  /** Extra launcher arguments, appended to $PARSL_MPI_PREFIX as written. */
+  launcher_options?: string;
+}
 export type Serializer = 'json' | 'pickle';
 /** waiting-for-nodes: leased by an endpoint that waits for nodes (a block in the batch scheduler's queue). */
 export type TaskStatus = 'waiting-for-ep' | 'waiting-for-nodes' | 'running' | 'success' | 'failed' | 'cancelled';

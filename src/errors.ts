@@ -26,6 +26,8 @@ export abstract class FuncxError extends Error {
 
 export class RequestMalformed extends FuncxError { readonly status = 400; }
 export class InvalidUUID extends FuncxError { readonly status = 400; }
+/** A task's resource_specification contradicts itself, or an mpi function's task has none. */
+export class ResourceSpecificationInvalid extends FuncxError { readonly status = 400; }
 export class UserUnauthenticated extends FuncxError { readonly status = 401; }
 export class EndpointCredentialInvalid extends FuncxError { readonly status = 401; }
 export class FunctionAccessForbidden extends FuncxError { readonly status = 403; }
@@ -65,7 +67,7 @@ export class AmqpNotConfigured extends FuncxError {
 
 /** Every code the API may answer with, for documentation and for the SDKs' tests. */
 export const ERROR_CODES = [
-  RequestMalformed, InvalidUUID, UserUnauthenticated, EndpointCredentialInvalid,
+  RequestMalformed, InvalidUUID, ResourceSpecificationInvalid, UserUnauthenticated, EndpointCredentialInvalid,
   FunctionAccessForbidden, EndpointAccessForbidden, FunctionNotPermitted, RouteNotFound,
   FunctionNotFound, EndpointNotFound, TaskNotFound, TaskGroupNotFound, MethodNotAllowed,
   IdempotencyKeyReused, TaskAlreadyFinished, TaskPayloadTooLarge, BatchRunTooLarge,

@@ -28,6 +28,9 @@ import type { BlockDetails, Executor, ExecutorDetails, TaskOutcome, TaskToRun } 
 import { LineChannel, UNAUTHENTICATED_LINE_CHARS, type AgentMessage, type ManagerMessage } from './protocol.js';
 import { secretsMatch } from './secret.js';
 import { planScaling } from './scaling.js';
+import { blocksForNodes } from './nodeDemand.js';
+import { taskNeeds } from '../mpi/resources.js';
+import type { MpiSettings } from '../mpi/launcher.js';
 import { detectRuntimes, type RuntimeVersion } from '../workers/versions.js';
 
 /** The worker manager program, compiled next to the agent. */
@@ -49,6 +52,9 @@ export interface ManagerConfig {
   shell_output_cap: number;
   work_dir: string;
   log_level: string;
+  /** MPI tasks: the launcher, and the nodes the block should have (the manager reads them from the job). */
+  mpi?: MpiSettings | null;
+  nodes_per_block?: number;
 }
 
 export interface BlockExecutorOptions {
@@ -59,6 +65,8 @@ export interface BlockExecutorOptions {
   /** Job scripts, block configs and block output go here (the endpoint folder's blocks/). */
   blocksDir: string;
   worker: { python: string; serializers: string[]; shellOutputCap: number; workDir: string; logLevel: string };
+  /** MPI tasks get whole nodes of one block (one manager per block then runs them all). */
+  mpi?: MpiSettings | null;
   logger: Logger;
 }
 
@@ -68,6 +76,8 @@ interface Pending {
   resolve: (outcome: TaskOutcome) => void;
   manager?: Manager;
   onAbort: () => void;
+  /** Nodes of its block the task holds while it runs (MPI tasks; 0 for others). */
+  nodes: number;
 }
 
 interface Manager {
@@ -93,6 +103,8 @@ interface Block {
   /** When the scheduler first said it runs; cleared once a manager connects. */
   startedAtMs: number | undefined;
   everConnected: boolean;
+  /** Nodes held by the MPI tasks running on it. */
+  nodesInUse: number;
 }
 
 export class BlockExecutor implements Executor {
@@ -155,10 +167,15 @@ export class BlockExecutor implements Executor {
 
   run(task: TaskToRun, signal: AbortSignal): Promise<TaskOutcome> {
     if (this.stopping.signal.aborted) return Promise.resolve(failed('ExecutorStopped', 'the executor is stopped', true));
+    const { nodesPerBlock } = this.options.blocks;
+    // A task needing more nodes than any block has fails now, rather than wait forever.
+    const needs = taskNeeds(task, this.options.mpi ?? null, nodesPerBlock, `blocks of ${nodesPerBlock} node${nodesPerBlock === 1 ? '' : 's'} (nodes_per_block)`);
+    if ('refused' in needs) return Promise.resolve(needs.refused);
     return new Promise<TaskOutcome>((resolve) => {
       const pending: Pending = {
         task,
         signal,
+        nodes: needs.resources?.numNodes ?? 0,
         resolve: (outcome) => {
           signal.removeEventListener('abort', pending.onAbort);
           resolve(outcome);
@@ -193,28 +210,52 @@ export class BlockExecutor implements Executor {
   }
 
   private dispatchWaiting(): void {
-    while (this.waiting.length > 0) {
-      let best: Manager | undefined;
-      for (const block of this.blocks.values()) {
-        if (block.ending) continue;
-        for (const manager of block.managers) {
-          const free = manager.slots - manager.running.size;
-          if (!manager.gone && free > 0 && (!best || free > best.slots - best.running.size)) best = manager;
-        }
+    // MPI tasks keep their order among themselves (a big one is not overtaken forever by small
+    // ones); ordinary tasks may pass an MPI task that waits for nodes.
+    let mpiBlocked = false;
+    for (let i = 0; i < this.waiting.length;) {
+      const pending = this.waiting[i];
+      const best = pending.nodes > 0 && mpiBlocked ? undefined : this.managerFor(pending.nodes);
+      if (!best) {
+        if (pending.nodes === 0) return; // no free slot anywhere: nothing behind it fits either
+        mpiBlocked = true;
+        i += 1;
+        continue;
       }
-      if (!best) return;
-      const pending = this.waiting.shift()!;
+      this.waiting.splice(i, 1);
       pending.manager = best;
       best.running.set(pending.task.taskId, pending);
-      this.blocks.get(best.blockId)!.idleSinceMs = Date.now();
+      const block = this.blocks.get(best.blockId)!;
+      block.idleSinceMs = Date.now();
+      block.nodesInUse += pending.nodes;
       best.channel.send({ type: 'task', task: pending.task });
     }
+  }
+
+  /** The least busy manager with a free slot, on a block with `nodes` nodes free. */
+  private managerFor(nodes: number): Manager | undefined {
+    let best: Manager | undefined;
+    for (const block of this.blocks.values()) {
+      if (block.ending || this.options.blocks.nodesPerBlock - block.nodesInUse < nodes) continue;
+      for (const manager of block.managers) {
+        const free = manager.slots - manager.running.size;
+        if (!manager.gone && free > 0 && (!best || free > best.slots - best.running.size)) best = manager;
+      }
+    }
+    return best;
+  }
+
+  /** A task left its manager: its block's nodes are free again. */
+  private leftManager(manager: Manager, pending: Pending): void {
+    const block = this.blocks.get(manager.blockId);
+    if (block) block.nodesInUse -= pending.nodes;
   }
 
   private onResult(manager: Manager, message: Extract<ManagerMessage, { type: 'result' }>): void {
     const pending = manager.running.get(message.task_id);
     if (!pending || pending.task.attempt !== message.attempt) return;
     manager.running.delete(message.task_id);
+    this.leftManager(manager, pending);
     if (manager.running.size === 0) this.blocks.get(manager.blockId)!.idleSinceMs = Date.now();
     pending.resolve(message.outcome);
     this.dispatch();
@@ -311,6 +352,7 @@ export class BlockExecutor implements Executor {
     block?.managers.delete(manager);
     const tasks = [...manager.running.values()];
     manager.running.clear();
+    for (const pending of tasks) this.leftManager(manager, pending);
     const expected = this.stopping.signal.aborted || (block?.ending ?? true);
     const level = tasks.length > 0 && !expected ? 'warn' : 'info';
     this.log[level]({ managerId: manager.id, blockId: manager.blockId, jobId: block?.jobId, tasks: tasks.length }, `worker manager lost: ${why}`);
@@ -329,7 +371,7 @@ export class BlockExecutor implements Executor {
 
   private submitBlock(why: string): void {
     const { blocks, worker, provider, blocksDir, secretFile } = this.options;
-    const block: Block = { id: `b${this.nextBlock++}-${this.runId}`, jobId: undefined, state: 'submitting', detail: undefined, managers: new Set(), idleSinceMs: Date.now(), ending: false, startedAtMs: undefined, everConnected: false };
+    const block: Block = { id: `b${this.nextBlock++}-${this.runId}`, jobId: undefined, state: 'submitting', detail: undefined, managers: new Set(), idleSinceMs: Date.now(), ending: false, startedAtMs: undefined, everConnected: false, nodesInUse: 0 };
     this.blocks.set(block.id, block);
     const config: ManagerConfig = {
       address: blocks.connectAddress,
@@ -342,6 +384,8 @@ export class BlockExecutor implements Executor {
       shell_output_cap: worker.shellOutputCap,
       work_dir: worker.workDir,
       log_level: worker.logLevel,
+      mpi: this.options.mpi ?? null,
+      nodes_per_block: blocks.nodesPerBlock,
     };
     const configFile = path.join(blocksDir, `${block.id}.json`);
     const submitted = (async () => {
@@ -469,7 +513,14 @@ export class BlockExecutor implements Executor {
       maxBlocks: settings.maxBlocks,
       maxIdleMs: settings.maxIdleMs,
     });
-    const submit = now < this.submitPausedUntilMs ? 0 : plan.submit;
+    // MPI tasks need free nodes, not just free slots: blocks for those that fit on no live block.
+    const forMpi = blocksForNodes(
+      this.waiting.filter((p) => p.nodes > 0).map((p) => p.nodes),
+      live.map((b) => settings.nodesPerBlock - b.nodesInUse),
+      settings.nodesPerBlock,
+    );
+    const wanted = Math.min(Math.max(plan.submit, forMpi), Math.max(0, settings.maxBlocks - live.length));
+    const submit = now < this.submitPausedUntilMs ? 0 : wanted;
     for (let i = 0; i < submit; i++) this.submitBlock(`${this.waiting.length} task(s) waiting for a worker`);
     for (const blockId of plan.end) {
       const block = this.blocks.get(blockId);

@@ -4,7 +4,11 @@ import { SlurmProvider } from './slurm.js';
 import type { ProviderSettings } from './settings.js';
 import type { ExecutionProvider } from './types.js';
 
-export function createProvider(settings: ProviderSettings, endpointName: string): ExecutionProvider {
-  if (settings.type === 'slurm') return new SlurmProvider(settings.slurm, settings.blocks, `funcx-${endpointName}`);
+/** `mpi`: blocks run MPI tasks, so each block is one manager on its whole nodes (the launcher reaches the others). */
+export function createProvider(settings: ProviderSettings, endpointName: string, options: { mpi?: boolean } = {}): ExecutionProvider {
+  if (settings.type === 'slurm') {
+    const slurm = options.mpi ? { ...settings.slurm, launcher: 'none' as const, exclusive: true } : settings.slurm;
+    return new SlurmProvider(slurm, settings.blocks, `funcx-${endpointName}`);
+  }
   return new LocalProvider();
 }

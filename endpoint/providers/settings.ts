@@ -36,6 +36,8 @@ export interface SlurmSettings {
   walltimeMs: number;
   schedulerOptions: string[];
   launcher: 'srun' | 'none';
+  /** Whole nodes (#SBATCH --exclusive): set for endpoints that run MPI tasks. */
+  exclusive?: boolean;
 }
 
 export type ProviderSettings =

@@ -62,6 +62,8 @@ export class SlurmProvider implements ExecutionProvider {
       ...(this.slurm.partition ? [`#SBATCH --partition=${this.slurm.partition}`] : []),
       ...(this.slurm.account ? [`#SBATCH --account=${this.slurm.account}`] : []),
       ...(this.slurm.qos ? [`#SBATCH --qos=${this.slurm.qos}`] : []),
+      // MPI blocks: every CPU of the nodes is the MPI tasks' to launch ranks on.
+      ...(this.slurm.exclusive ? ['#SBATCH --exclusive'] : []),
       ...this.slurm.schedulerOptions,
     ];
     const launch = this.blocks.nodesPerBlock > 1 && this.slurm.launcher === 'srun'

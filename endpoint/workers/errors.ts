@@ -13,6 +13,8 @@ export type ExecutorFailureType =
   | 'TaskCancelled'
   | 'SerializerNotAllowed'
   | 'RuntimeNotAvailable'
+  | 'ResourceSpecificationInvalid'
+  | 'ResourceSpecificationUnsatisfiable'
   | 'TaskPayloadInvalid'
   | 'KeyError'
   | 'IndexError'

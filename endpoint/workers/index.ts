@@ -22,6 +22,8 @@ import { runShell } from './shell.js';
 import { detectRuntimes, type RuntimeVersion } from './versions.js';
 import { eitherSignal } from './walltime.js';
 import { workerEnv } from './workerEnv.js';
+import type { MpiSettings } from '../mpi/launcher.js';
+import { MpiPlacement } from '../mpi/placement.js';
 import { WorkerProcess } from './workerProcess.js';
 
 export interface WorkerExecutorOptions {
@@ -36,6 +38,11 @@ export interface WorkerExecutorOptions {
   /** Working folder of the workers; shell tasks get a fresh folder under it each. */
   workDir: string;
   logger?: Logger;
+  /**
+   * MPI tasks: how to launch them, and the nodes handed whole to them (a block's nodes in a
+   * worker manager; `localhost` in the agent). Absent: tasks with a resource_specification are refused.
+   */
+  mpi?: { settings: MpiSettings; nodes: string[]; described: string } | null;
 }
 
 export interface WorkerExecutor extends Executor {
@@ -62,6 +69,7 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExec
   const shellPids = new Set<number>();
   const inFlight = new Set<Promise<TaskOutcome>>();
   let versions: Promise<RuntimeVersion[]> | undefined;
+  const mpi = new MpiPlacement(options.mpi ?? null, stopping.signal);
 
   const spawner = (runtime: 'python' | 'javascript', command: string, args: string[]) => () => {
     mkdirSync(options.workDir, { recursive: true, mode: 0o700 }); // a missing cwd would look like a missing interpreter
@@ -80,6 +88,7 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExec
       python: serializers,
       javascript: serializers.filter((s) => s === 'json'),
       shell: serializers.filter((s) => s === 'json'),
+      mpi: serializers.filter((s) => s === 'json'),
     };
     if (!(task.runtime in accepted)) return failed('RuntimeNotAvailable', `this endpoint has no ${String(task.runtime)} runtime`);
     if (!accepted[task.runtime].includes(task.serializer)) {
@@ -89,16 +98,27 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExec
     return undefined;
   }
 
-  async function dispatch(task: TaskToRun, signal: AbortSignal): Promise<TaskOutcome> {
-    if (task.runtime === 'shell') {
-      return runShell(task, signal, { workDir: options.workDir, outputCap: shellOutputCap, env, log, stopping: stopping.signal, pids: shellPids });
+  async function dispatch(task: TaskToRun, signal: AbortSignal, extraEnv: Record<string, string>): Promise<TaskOutcome> {
+    if (task.runtime === 'shell' || task.runtime === 'mpi') {
+      return runShell(task, signal, { workDir: options.workDir, outputCap: shellOutputCap, env: { ...env, ...extraEnv }, log, stopping: stopping.signal, pids: shellPids });
     }
-    return runInWorker(task, signal, { pool: pools[task.runtime], log, stopping: stopping.signal });
+    return runInWorker(task, signal, { pool: pools[task.runtime], log, stopping: stopping.signal, env: extraEnv });
   }
 
   async function runTask(task: TaskToRun, signal: AbortSignal): Promise<TaskOutcome> {
     const refused = refusal(task);
     if (refused) return refused;
+    // MPI tasks first get their nodes (whole, never shared with another MPI task), then a slot.
+    const placed = await mpi.place(task, signal);
+    if ('refused' in placed) return placed.refused;
+    try {
+      return await runOnSlot(task, signal, placed.env);
+    } finally {
+      placed.release();
+    }
+  }
+
+  async function runOnSlot(task: TaskToRun, signal: AbortSignal, extraEnv: Record<string, string>): Promise<TaskOutcome> {
     const waiting = eitherSignal(signal, stopping.signal);
     try {
       await slots.acquire(waiting.signal);
@@ -111,7 +131,7 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExec
       waiting.dispose();
     }
     try {
-      return await dispatch(task, signal);
+      return await dispatch(task, signal, extraEnv);
     } catch (error) {
       // A bug of ours, not the task's: report it as a system loss so the ledger retries it.
       log.error({ err: error, taskId: task.taskId }, 'executor failed to run a task');
@@ -134,6 +154,9 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExec
       void running.finally(() => inFlight.delete(running));
       return running;
     },
+
+    waitingForNodes: () => mpi.waitingTaskIds(),
+    onWaitingChange: (listener) => mpi.onWaitingChange(listener),
 
     stats() {
       return { totalWorkers: maxWorkers, idleWorkers: Math.max(0, maxWorkers - slots.inUse) };

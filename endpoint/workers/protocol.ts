@@ -18,6 +18,8 @@ export interface WorkerRequest {
   code_serializer?: 'globus-compute';
   payload: string;
   serializer: Serializer;
+  /** Environment variables set for this call only (python), then restored. */
+  env?: Record<string, string>;
 }
 
 /** Sent once when the worker is ready to take requests. */

@@ -178,6 +178,22 @@ def describe_exception(error, serializer):
     return exception
 
 
+def call_with_env(fn, args, kwargs, env):
+    """Calls fn with these variables in os.environ (an MPI task's PARSL_MPI_PREFIX), then restores them."""
+    if not env:
+        return fn(*args, **kwargs)
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def run_task(request):
     serializer = request.get("serializer", "json")
     upstream = serializer == globus_compute_serde.SERIALIZER
@@ -191,7 +207,7 @@ def run_task(request):
             args, kwargs, data_format = globus_compute_serde.decode_payload(request.get("payload", ""))
         else:
             args, kwargs = decode_payload(serializer, request.get("payload", ""))
-        result = fn(*args, **kwargs)
+        result = call_with_env(fn, args, kwargs, request.get("env"))
         encoded = globus_compute_serde.encode_result(result, data_format) if upstream else encode_result(serializer, result)
         return {"status": "success", "result": encoded, "cached": cached}
     except SystemExit:

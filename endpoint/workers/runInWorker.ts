@@ -24,6 +24,8 @@ export interface RunInWorkerOptions {
   log: Logger;
   /** Fires when the executor stops: tasks killed by it are retried elsewhere. */
   stopping: AbortSignal;
+  /** Variables set for this call only (an MPI task's PARSL_MPI_PREFIX and its numbers). */
+  env?: Record<string, string>;
 }
 
 /** Identifies one compiled function; mirrors the worker's own cache key. */
@@ -71,6 +73,7 @@ export async function runInWorker(task: TaskToRun, signal: AbortSignal, options:
       ...(task.codeSerializer ? { code_serializer: task.codeSerializer } : {}),
       payload: task.payload,
       serializer: task.serializer,
+      ...(options.env && Object.keys(options.env).length > 0 ? { env: options.env } : {}),
     });
     if (!NOT_COMPILED.has(reply.exception?.type ?? '')) worker.warm.add(key);
     log.debug({ workerPid: worker.pid, cached: reply.cached, status: reply.status }, 'task ran in worker');

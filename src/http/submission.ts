@@ -7,8 +7,9 @@
 import { createHash } from 'node:crypto';
 import {
   BatchRunTooLarge, EndpointAccessForbidden, FunctionNotFound, FunctionNotPermitted,
-  RequestMalformed, TaskPayloadTooLarge,
+  RequestMalformed, ResourceSpecificationInvalid, TaskPayloadTooLarge,
 } from '../errors.js';
+import { resolveResourceSpecification } from '../resources/resourceSpecification.js';
 import { canUseEndpoint, getVisibleEndpoint, type EndpointRow } from '../registry/endpoints.js';
 import { canRunFunction, loadFunctions } from '../registry/functions.js';
 import { submitTasks, type Dedupe, type NewTask, type Submitted, type WithinSubmit } from '../ledger/submitTasks.js';
@@ -52,6 +53,7 @@ export async function acceptSubmission(
       throw new FunctionNotPermitted(`endpoint ${task.endpointId} does not allow function ${task.functionId}`);
     }
   }
+  input.tasks.forEach((task, index) => checkResources(task, functions.get(task.functionId)!.runtime, index));
 
   // A multi-user endpoint maps the submitter's claims (username, email) to a local account.
   if ([...endpoints.values()].some((endpoint) => endpoint.multi_user)) await recordSubmitterClaims(db, input.user);
@@ -66,6 +68,22 @@ export async function acceptSubmission(
   if (submitted.replayed) ctx.set('Idempotent-Replayed', 'true');
   else for (const endpointId of endpoints.keys()) deps.wakeups.notify(endpointKey(endpointId));
   return submitted;
+}
+
+/**
+ * An mpi function's task needs a resource_specification (its launcher is built from it), and
+ * any specification must agree with itself. Whether the endpoint's blocks can ever give it that
+ * many nodes only the endpoint knows: it fails such a task at once.
+ */
+function checkResources(task: NewTask, runtime: string, index: number): void {
+  if (!task.resourceSpecification) {
+    if (runtime === 'mpi') {
+      throw new ResourceSpecificationInvalid(`task ${index} runs mpi function ${task.functionId}, which needs a resource_specification (num_nodes, ranks_per_node or num_ranks)`, { details: { index } });
+    }
+    return;
+  }
+  const resolved = resolveResourceSpecification(task.resourceSpecification);
+  if (!resolved.ok) throw new ResourceSpecificationInvalid(`task ${index}'s resource_specification: ${resolved.problem}`, { details: { index } });
 }
 
 /**

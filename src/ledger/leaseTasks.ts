@@ -14,6 +14,8 @@ import { dialectOf } from '../db/connect.js';
 import { nowSql } from '../db/clock.js';
 import { inTransaction } from '../db/transaction.js';
 import { RUNNING, WAITING, type Serializer } from './model.js';
+import { parseStored } from '../util/json.js';
+import type { ResourceSpecification } from '../resources/resourceSpecification.js';
 
 export interface LeasedTask {
   taskId: string;
@@ -25,6 +27,8 @@ export interface LeasedTask {
   serializer: Serializer;
   /** When it was submitted (database clock), for the queue-time metric. */
   createdAt?: number;
+  /** Nodes and MPI ranks, as submitted (none for an ordinary task). */
+  resourceSpecification?: ResourceSpecification;
 }
 
 export async function leaseTasks(
@@ -44,6 +48,7 @@ export async function leaseTasks(
       payload: row.payload,
       serializer: row.serializer,
       createdAt: Number(row.created_at),
+      resourceSpecification: parseStored<ResourceSpecification | undefined>(row.resource_specification, undefined),
     }));
   });
 }
@@ -58,6 +63,7 @@ interface PickedRow {
   /** Counting this lease. */
   attempts: number;
   created_at: number;
+  resource_specification: string | null;
 }
 
 const SET_RUNNING = (db: Knex) => `state = ?, lease_token = ?, lease_expires_at = ${nowSql(db)} + ?, leased_at = ${nowSql(db)},
@@ -68,7 +74,7 @@ async function pickAndMarkSqlite(trx: Knex.Transaction, input: { endpointId: str
   const rows: PickedRow[] = await trx.raw(
     `UPDATE tasks SET ${SET_RUNNING(trx)}
      WHERE seq IN (SELECT seq FROM tasks WHERE endpoint_id = ? AND state = ? ORDER BY seq LIMIT ?)
-     RETURNING seq, id, function_id, task_group_id, payload, serializer, attempts, created_at`,
+     RETURNING seq, id, function_id, task_group_id, payload, serializer, attempts, created_at, resource_specification`,
     [RUNNING, leaseToken, Math.round(input.leaseMs), input.endpointId, WAITING, input.maxTasks],
   );
   return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
@@ -77,7 +83,7 @@ async function pickAndMarkSqlite(trx: Knex.Transaction, input: { endpointId: str
 /** MySQL: lock the picked rows (skipping others' locks), then mark them by primary key. */
 async function pickAndMarkMysql(trx: Knex.Transaction, input: { endpointId: string; maxTasks: number; leaseMs: number }, leaseToken: string): Promise<PickedRow[]> {
   const rows: PickedRow[] = await trx('tasks')
-    .select('seq', 'id', 'function_id', 'task_group_id', 'payload', 'serializer', 'attempts', 'created_at')
+    .select('seq', 'id', 'function_id', 'task_group_id', 'payload', 'serializer', 'attempts', 'created_at', 'resource_specification')
     .where({ endpoint_id: input.endpointId, state: WAITING })
     .orderBy('seq')
     .limit(input.maxTasks)

@@ -17,6 +17,8 @@ import { now, nowPlus } from '../db/clock.js';
 import { inTransaction } from '../db/transaction.js';
 import { RUNNING, WAITING } from './model.js';
 import type { LeasedTask } from './leaseTasks.js';
+import { parseStored } from '../util/json.js';
+import type { ResourceSpecification } from '../resources/resourceSpecification.js';
 
 export interface UserEndpointScope {
   endpointId: string;
@@ -25,7 +27,7 @@ export interface UserEndpointScope {
   userConfigKey: string;
 }
 
-const COLUMNS = ['seq', 'id', 'function_id', 'task_group_id', 'payload', 'serializer', 'attempts'] as const;
+const COLUMNS = ['seq', 'id', 'function_id', 'task_group_id', 'payload', 'serializer', 'attempts', 'resource_specification'] as const;
 
 export async function leaseUserTasks(db: Knex, input: UserEndpointScope & { maxTasks: number; leaseMs: number }): Promise<LeasedTask[]> {
   return inTransaction(db, async (trx) => {
@@ -66,6 +68,7 @@ export async function leaseUserTasks(db: Knex, input: UserEndpointScope & { maxT
       taskGroupId: row.task_group_id,
       payload: row.payload,
       serializer: row.serializer,
+      resourceSpecification: parseStored<ResourceSpecification | undefined>(row.resource_specification, undefined),
     }));
   });
 }

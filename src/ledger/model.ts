@@ -56,6 +56,8 @@ export interface TaskRow {
   exception: string | null;
   attempt_history: string | null;
   waiting_for_nodes_since: number | null;
+  /** JSON of the submitter's resource_specification; null for an ordinary task. */
+  resource_specification: string | null;
 }
 
 /** Columns a status read needs: everything but the (possibly large) payload. */

@@ -13,6 +13,7 @@ import { inTransaction, isDuplicateKeyError } from '../db/transaction.js';
 import { IdempotencyKeyReused, TaskGroupNotFound } from '../errors.js';
 import { WAITING, type Serializer } from './model.js';
 import { userConfigKey } from './userConfigKey.js';
+import type { ResourceSpecification } from '../resources/resourceSpecification.js';
 
 export interface NewTask {
   functionId: string;
@@ -21,6 +22,8 @@ export interface NewTask {
   serializer: Serializer;
   /** The submitter's settings for a multi-user endpoint's per-user endpoint (upstream's user_endpoint_config). */
   userEndpointConfig?: Record<string, unknown>;
+  /** Nodes and MPI ranks the task needs (checked by the caller); stored as JSON, handed to the endpoint with the lease. */
+  resourceSpecification?: ResourceSpecification;
 }
 
 /**
@@ -81,7 +84,7 @@ async function submitInTransaction(
 
   const taskIds = input.tasks.map(() => randomUUID());
   // A hand-written multi-row INSERT: knex's builder costs more per row than the database does here.
-  const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ${nowSql(trx)})`;
+  const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ${nowSql(trx)})`;
   const noConfigKey = userConfigKey(undefined); // most tasks: hashed once per submit, not per task
   for (let start = 0; start < input.tasks.length; start += INSERT_CHUNK) {
     const chunk = input.tasks.slice(start, start + INSERT_CHUNK);
@@ -89,9 +92,10 @@ async function submitInTransaction(
     chunk.forEach((task, i) => values.push(
       taskIds[start + i], taskGroupId, task.functionId, task.endpointId, input.submitter, task.payload, task.serializer, WAITING,
       task.userEndpointConfig ? JSON.stringify(task.userEndpointConfig) : null, task.userEndpointConfig ? userConfigKey(task.userEndpointConfig) : noConfigKey,
+      task.resourceSpecification ? JSON.stringify(task.resourceSpecification) : null,
     ));
     await trx.raw(
-      `INSERT INTO tasks (id, task_group_id, function_id, endpoint_id, submitter, payload, serializer, state, user_endpoint_config, user_config_key, attempts, created_at)
+      `INSERT INTO tasks (id, task_group_id, function_id, endpoint_id, submitter, payload, serializer, state, user_endpoint_config, user_config_key, resource_specification, attempts, created_at)
        VALUES ${chunk.map(() => row).join(', ')}`,
       values,
     );

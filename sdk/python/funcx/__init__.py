@@ -14,6 +14,7 @@ from .errors import *  # noqa: E402,F401,F403
 from .errors import ConfigurationError, FuncXError, RemoteException, ServiceError, TaskPending  # noqa: E402
 from .executor import FuncXExecutor, FuncXFuture  # noqa: E402
 from .search import SearchResults  # noqa: E402
+from .shell import MPIFunction, ShellFunction  # noqa: E402
 
-__all__ = ["FuncXClient", "FuncXExecutor", "FuncXFuture", "Batch", "SearchResults", "FuncXError",
+__all__ = ["FuncXClient", "FuncXExecutor", "FuncXFuture", "Batch", "SearchResults", "ShellFunction", "MPIFunction", "FuncXError",
            "ConfigurationError", "ServiceError", "TaskPending", "RemoteException", "__version__"]

@@ -9,6 +9,7 @@ from .errors import FuncXError, TaskNotFound, TaskPending
 from .remote_exceptions import rebuild_exception
 from .search import SearchResults
 from .serialization import check_serializer, decode_result, encode_payload
+from .shell import ShellFunction
 from .source import function_source
 from .stored_login import StoredLoginTokens
 from .transport import Transport
@@ -54,20 +55,26 @@ class FuncXClient:
 
     def register_function(self, function, description=None, public=False, searchable=False,
                           group=None, function_name=None, metadata=None):
-        """Registers a Python function by its source; returns its id (a UUID string).
+        """Registers a Python function by its source (or a ShellFunction / MPIFunction by its
+        template); returns its id (a UUID string).
 
         `group` (a group name, or a list of them) lets members run it; `public`
         lets anyone run it; `searchable` lets others find it with search_function.
         """
-        body = {
-            "runtime": "python",
-            "source": function_source(function),
-            "entry_point": function.__name__,
-            "name": function_name or function.__name__,
+        if isinstance(function, ShellFunction):
+            body = {"runtime": function.runtime, "source": function.cmd, "name": function_name or function.name}
+        else:
+            body = {
+                "runtime": "python",
+                "source": function_source(function),
+                "entry_point": function.__name__,
+                "name": function_name or function.__name__,
+            }
+        body.update({
             "public": bool(public),
             "searchable": bool(searchable),
             "metadata": dict(metadata or {}, python_version=platform.python_version(), sdk_version=__version__),
-        }
+        })
         if description is not None:
             body["description"] = description
         if group:
@@ -100,9 +107,14 @@ class FuncXClient:
         answer = self.transport.request("POST", "/v3/endpoints/%s/submit" % endpoint_id, body, **_fresh_submit())
         return answer["tasks"][str(function_id).lower()][0]
 
-    def create_batch(self, serializer=None):
-        """An empty Batch; add calls with batch.add(*args, endpoint_id=..., function_id=..., **kwargs)."""
-        return Batch(serializer or self.serializer, default_endpoint_id=self.default_endpoint_id)
+    def create_batch(self, serializer=None, resource_specification=None):
+        """An empty Batch; add calls with batch.add(*args, endpoint_id=..., function_id=..., **kwargs).
+
+        resource_specification ({num_nodes, ranks_per_node, num_ranks, launcher_options}) goes with
+        every call of the batch (MPIFunction calls need one).
+        """
+        return Batch(serializer or self.serializer, default_endpoint_id=self.default_endpoint_id,
+                     resource_specification=resource_specification)
 
     def batch_run(self, batch):
         """Submits every call of the batch; returns their task ids, in the order they were added."""

@@ -41,6 +41,7 @@ class ServiceError(FuncXError):
 
 class RequestMalformed(ServiceError): pass  # noqa: E701
 class InvalidUUID(ServiceError): pass  # noqa: E701
+class ResourceSpecificationInvalid(ServiceError): pass  # noqa: E701
 class UserUnauthenticated(ServiceError): pass  # noqa: E701
 class EndpointCredentialInvalid(ServiceError): pass  # noqa: E701
 class FunctionAccessForbidden(ServiceError): pass  # noqa: E701

@@ -34,6 +34,7 @@ import weakref
 from .client import STATUS_CHUNK, SUBMIT_CHUNK, FuncXClient
 from .errors import FuncXError, ServiceError, ServiceUnreachable, TaskNotFound
 from .serialization import check_serializer, encode_payload
+from .shell import ShellFunction
 
 
 log = logging.getLogger("funcx.executor")
@@ -71,15 +72,19 @@ class FuncXFuture(concurrent.futures.Future):
 
 
 class _Call:
-    __slots__ = ("future", "function_id", "payload")
+    __slots__ = ("future", "function_id", "payload", "serializer", "resource_specification")
 
-    def __init__(self, future, function_id, payload):
+    def __init__(self, future, function_id, payload, serializer, resource_specification=None):
         self.future, self.function_id, self.payload = future, function_id, payload
+        self.serializer, self.resource_specification = serializer, resource_specification
 
 
 class FuncXExecutor(concurrent.futures.Executor):
-    def __init__(self, endpoint_id=None, client=None, serializer=None, poll_s=2.0, outage_backoff_s=(1.0, 30.0)):
+    def __init__(self, endpoint_id=None, client=None, serializer=None, poll_s=2.0, outage_backoff_s=(1.0, 30.0),
+                 resource_specification=None):
         self.client = client or FuncXClient()
+        # Nodes and MPI ranks for calls submitted from now on (MPIFunction calls need one); settable.
+        self.resource_specification = resource_specification
         self.endpoint_id = endpoint_id or self.client.default_endpoint_id
         if not self.endpoint_id:
             raise ValueError("FuncXExecutor needs endpoint_id=")
@@ -105,7 +110,9 @@ class FuncXExecutor(concurrent.futures.Executor):
 
     def submit(self, fn, /, *args, **kwargs):
         """Runs fn(*args, **kwargs) on the endpoint; fn is registered on first use."""
-        return self.submit_to_registered_function(self.register_function(fn), args, kwargs)
+        # Shell and MPI templates are formatted from JSON values on the endpoint: they take json only.
+        serializer = "json" if isinstance(fn, ShellFunction) else None
+        return self.submit_to_registered_function(self.register_function(fn), args, kwargs, serializer=serializer)
 
     def register_function(self, fn):
         """The function id for fn, registering it the first time this executor sees it."""
@@ -115,10 +122,12 @@ class FuncXExecutor(concurrent.futures.Executor):
                 function_id = self._function_ids[fn] = self.client.register_function(fn)
             return function_id
 
-    def submit_to_registered_function(self, function_id, args=(), kwargs=None):
+    def submit_to_registered_function(self, function_id, args=(), kwargs=None, serializer=None):
         """A future for function_id(*args, **kwargs), for a function registered before."""
         # Encoding now surfaces a bad argument (json serializer) in the caller's thread.
-        call = _Call(FuncXFuture(), str(function_id), encode_payload(self.serializer, args, kwargs or {}))
+        spec = dict(self.resource_specification) if self.resource_specification else None
+        serializer = check_serializer(serializer or self.serializer)
+        call = _Call(FuncXFuture(), str(function_id), encode_payload(serializer, args, kwargs or {}), serializer, spec)
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot submit after shutdown")
@@ -176,8 +185,10 @@ class FuncXExecutor(concurrent.futures.Executor):
         submitted = []
         try:
             if calls:
-                items = [{"endpoint_id": self.endpoint_id, "function_id": c.function_id,
-                          "payload": c.payload, "serializer": self.serializer} for c in calls]
+                items = [dict({"endpoint_id": self.endpoint_id, "function_id": c.function_id,
+                               "payload": c.payload, "serializer": c.serializer},
+                              **({"resource_specification": c.resource_specification} if c.resource_specification else {}))
+                         for c in calls]
                 submitted = self.client.submit_tasks(items)
         except BaseException as error:  # noqa: BLE001 - the submit's failure is every call's failure
             for call in calls:

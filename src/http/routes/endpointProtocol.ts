@@ -71,6 +71,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
         task_group_id: t.taskGroupId,
         payload: t.payload,
         serializer: t.serializer,
+        ...(t.resourceSpecification ? { resource_specification: t.resourceSpecification } : {}),
       })),
       functions: Object.fromEntries(
         [...functions.values()].map((fn) => [fn.id, { function_id: fn.id, name: fn.name, runtime: fn.runtime, source: fn.source, entry_point: fn.entry_point, ...(fn.code_serializer ? { code_serializer: fn.code_serializer } : {}) }]),

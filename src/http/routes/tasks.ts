@@ -38,6 +38,7 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
       tasks: entries.flatMap(([functionId, payloads]) =>
         payloads.map((payload) => ({
           functionId, endpointId, payload, serializer: (body.serializer ?? 'json') as Serializer, userEndpointConfig: body.user_endpoint_config,
+          resourceSpecification: body.resource_specification,
         })),
       ),
     });
@@ -56,6 +57,7 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
       payload: t.payload,
       serializer: (t.serializer ?? 'json') as Serializer,
       userEndpointConfig: t.user_endpoint_config,
+      resourceSpecification: t.resource_specification,
     }));
     const submitted = await acceptSubmission(deps, ctx, { user: userOf(ctx), taskGroupId: body.task_group_id?.toLowerCase(), tasks });
     ctx.body = {
