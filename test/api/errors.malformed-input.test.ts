@@ -39,7 +39,7 @@ serviceTest('schema violations name every failing field, with details', async (t
     http_status_code: 400,
     details: [
       { location: 'body', path: '/', message: 'must NOT have additional properties', params: { additionalProperty: 'colour' } },
-      { location: 'body', path: '/runtime', message: 'must be equal to one of the allowed values', params: { allowedValues: ['python', 'javascript', 'shell'] } },
+      { location: 'body', path: '/runtime', message: 'must be equal to one of the allowed values', params: { allowedValues: ['python', 'javascript', 'shell', 'mpi'] } },
     ],
   });
   const empty = await live.call('POST', '/v3/functions', { rawBody: '' });
