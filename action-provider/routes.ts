@@ -7,6 +7,7 @@ import Router from '@koa/router';
 import { principalList } from '../src/config.js';
 import { readNow } from '../src/db/clock.js';
 import { bodyOf } from '../src/http/jsonBody.js';
+import { singleQueryValue, strictInteger } from '../src/http/inputLimits.js';
 import { taskKey } from '../src/wakeups.js';
 import type { AppContext, RequestState, ServiceDeps } from '../src/http/context.js';
 import type { UserPrincipal } from '../src/auth/principal.js';
@@ -124,9 +125,10 @@ export function actionRoutes(deps: ServiceDeps, prefix: string): Router<RequestS
   router.delete('/actions/:action_id', release);
 
   const log = async (ctx: AppContext) => {
-    const { row: stale } = await monitored(ctx);
+    // The query is checked before the action is looked up, as every route checks its input first.
     const limit = parseLimit(ctx.query.limit);
     const marker = single(ctx.query.marker, 'marker');
+    const { row: stale } = await monitored(ctx);
     const { row } = await refreshAction(db, stale);
     const page = logPage(logEntries(row, await readActionTasks(db, row)), limit, marker || undefined);
     ctx.body = { action_id: row.id, limit, ...page };
@@ -154,8 +156,7 @@ function parseList(json: string): string[] {
 }
 
 function single(value: string | string[] | undefined, name: string): string | undefined {
-  if (Array.isArray(value)) throw new BadActionRequest(`give ${name} once`);
-  return value;
+  return singleQueryValue(name, value);
 }
 
 function parseChoices(value: string | string[] | undefined, name: string, names: Record<string, string>, fallback: string): Set<string> {
@@ -171,9 +172,8 @@ function parseChoices(value: string | string[] | undefined, name: string, names:
 }
 
 function parseLimit(value: string | string[] | undefined): number {
-  const text = single(value, 'limit');
+  // The service's one strict parser (inputLimits.ts): a bad limit is a 400 naming it, in this API's shape.
+  const text = singleQueryValue('limit', value);
   if (text === undefined || text === '') return DEFAULT_LOG_LIMIT;
-  const limit = /^\d+$/.test(text) ? Number(text) : NaN;
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LOG_LIMIT) throw new BadActionRequest(`limit=${text}: expected a whole number from 1 to ${MAX_LOG_LIMIT}`);
-  return limit;
+  return strictInteger('limit', text, { minimum: 1, maximum: MAX_LOG_LIMIT });
 }

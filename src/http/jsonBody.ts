@@ -1,5 +1,6 @@
-/** Reads a JSON request body up to the configured size; anything else is refused clearly. */
-import { RequestBodyTooLarge, RequestMalformed, UnsupportedMediaType } from '../errors.js';
+/** Reads a JSON request body up to the configured size, within the limits of inputLimits.ts; anything else is refused clearly. */
+import { RequestBodyTooLarge, UnsupportedMediaType } from '../errors.js';
+import { parseJsonBody } from './inputLimits.js';
 import type { Middleware } from './context.js';
 
 export function jsonBody(maxBytes: number): Middleware {
@@ -21,11 +22,8 @@ export function jsonBody(maxBytes: number): Middleware {
       return next();
     }
     if (!ctx.is('application/json', '+json')) throw new UnsupportedMediaType('send the body as application/json');
-    try {
-      (ctx.request as { body?: unknown }).body = JSON.parse(raw.toString('utf8'));
-    } catch (error) {
-      throw new RequestMalformed(`body is not valid JSON: ${(error as Error).message}`);
-    }
+    // UTF-8, nesting depth and syntax, all checked before anything walks the value (inputLimits.ts).
+    (ctx.request as { body?: unknown }).body = parseJsonBody(raw);
     return next();
   };
 }

@@ -2,6 +2,7 @@
 import type { Validator } from './validation.js';
 import type { AppContext, Middleware } from './context.js';
 import { bodyOf } from './jsonBody.js';
+import { strictQuery } from './inputLimits.js';
 
 export function validBody(validator: Validator, schemaId: string): Middleware {
   return (ctx, next) => {
@@ -12,7 +13,7 @@ export function validBody(validator: Validator, schemaId: string): Middleware {
 
 export function validQuery(validator: Validator, schemaId: string): Middleware {
   return (ctx, next) => {
-    (ctx.state as { query?: unknown }).query = validator.check(schemaId, { ...ctx.query }, 'query');
+    (ctx.state as { query?: unknown }).query = validator.check(schemaId, strictQuery(validator.schemaOf(schemaId), ctx.query), 'query');
     return next();
   };
 }

@@ -42,6 +42,11 @@ export class Validator {
     return value as T;
   }
 
+  /** The schema's own JSON (for the strict query parser's integer bounds). */
+  schemaOf(schemaId: string): Record<string, never> {
+    return this.get(schemaId, 'query').schema as Record<string, never>;
+  }
+
   /** true when the value matches; for tests and response checks. */
   matches(schemaId: string, value: unknown): { ok: boolean; errors: string } {
     const validate = this.get(schemaId, 'body');

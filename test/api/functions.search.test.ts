@@ -64,13 +64,13 @@ serviceTest('others find only what is searchable and theirs to run; the owner fi
 serviceTest('bad paging is refused, naming the query parameter', async (t, live) => {
   const tooMany = await live.call('GET', '/v3/functions?limit=1000');
   t.deepEqual(tooMany.body, {
-    code: 'RequestMalformed', reason: 'invalid request: query/limit must be <= 100', http_status_code: 400,
-    details: [{ location: 'query', path: '/limit', message: 'must be <= 100', params: { comparison: '<=', limit: 100 } }],
+    code: 'RequestMalformed', reason: 'query parameter "limit" must be a whole number from 1 to 100 (got "1000")', http_status_code: 400,
+    details: [{ location: 'query', path: '/limit', message: 'must be a whole number from 1 to 100', params: { parameter: 'limit' } }],
   });
   const negative = await live.call('GET', '/v3/functions?offset=-1');
-  t.like(negative.body, { code: 'RequestMalformed', reason: 'invalid request: query/offset must be >= 0', http_status_code: 400 });
+  t.like(negative.body, { code: 'RequestMalformed', reason: 'query parameter "offset" must be a whole number from 0 to 1000000000 (got "-1")', http_status_code: 400 });
   const word = await live.call('GET', '/v3/functions?limit=ten');
-  t.like(word.body, { code: 'RequestMalformed', reason: 'invalid request: query/limit must be integer', http_status_code: 400 });
+  t.like(word.body, { code: 'RequestMalformed', reason: 'query parameter "limit" must be a whole number from 1 to 100 (got "ten")', http_status_code: 400 });
   const unknown = await live.call('GET', '/v3/functions?query=hello');
   t.like(unknown.body, { code: 'RequestMalformed', reason: 'invalid request: query has an unknown field "query"', http_status_code: 400 });
 });
