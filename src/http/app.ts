@@ -19,6 +19,9 @@ import type { RequestState, ServiceDeps } from './context.js';
 
 export type ExtraRoutes = (deps: ServiceDeps) => Router<RequestState>;
 
+/** Every router the app mounts after the Action Provider, in order (the fuzz suite reads its routes from here). */
+export const ROUTE_BUILDERS: readonly ExtraRoutes[] = [metaRoutes, metricsRoutes, functionRoutes, endpointRoutes, taskRoutes, endpointProtocolRoutes, multiUserRoutes, upstreamRoutes];
+
 export function createApp(deps: ServiceDeps, extra: ExtraRoutes[] = []): Koa<RequestState> {
   const app = new Koa<RequestState>({ proxy: deps.config.trustProxy });
   app.silent = true; // errors are logged by errorHandler, with the request id
@@ -30,7 +33,7 @@ export function createApp(deps: ServiceDeps, extra: ExtraRoutes[] = []): Koa<Req
   // The Action Provider API answers under its base path in its own error shape, even for a body that is not JSON.
   app.use(actionProvider(deps));
   app.use(jsonBody(deps.config.maxBodyBytes) as Koa.Middleware<RequestState>);
-  for (const build of [metaRoutes, metricsRoutes, functionRoutes, endpointRoutes, taskRoutes, endpointProtocolRoutes, multiUserRoutes, upstreamRoutes, ...extra]) {
+  for (const build of [...ROUTE_BUILDERS, ...extra]) {
     const router = build(deps);
     app.use(router.routes());
     app.use(router.allowedMethods({ throw: true }));

@@ -18,11 +18,8 @@ import fc from 'fast-check';
 import type { ExecutionContext } from 'ava';
 import { Validator } from '../../src/http/validation.js';
 import { packageRoot } from '../../src/util/paths.js';
-import { functionRoutes } from '../../src/http/routes/functions.js';
-import { endpointRoutes } from '../../src/http/routes/endpoints.js';
-import { taskRoutes } from '../../src/http/routes/tasks.js';
-import { endpointProtocolRoutes } from '../../src/http/routes/endpointProtocol.js';
-import { metaRoutes } from '../../src/http/routes/meta.js';
+import { ROUTE_BUILDERS } from '../../src/http/app.js';
+import { checkJsonDepth } from '../../src/http/inputLimits.js';
 import { actionRoutes } from '../../action-provider/routes.js';
 import { functionAndEndpoint, jsonPayload, serviceTest, type LiveService } from '../helpers/service.js';
 import { within } from '../helpers/within.js';
@@ -43,6 +40,10 @@ interface Route {
   query?: string | JsonSchema;
   /** The schema a 2xx answer follows (a number parsed to Infinity comes back as null and fails it). */
   answer?: string;
+  /** A 2xx is not JSON (the Prometheus text format). */
+  plainText?: boolean;
+  /** Answers 501 by design (a documented upstream feature this service does not offer). */
+  notImplemented?: boolean;
   /** Never aimed at the ids the fuzz run depends on (it would delete or re-key them). */
   destructive?: boolean;
 }
@@ -55,6 +56,9 @@ const AP_LIST_QUERY: JsonSchema = { type: 'object', properties: { roles: { enum:
 const ROUTES: Route[] = [
   { method: 'GET', path: '/v2/version', auth: 'none' },
   { method: 'GET', path: '/healthz', auth: 'none' },
+  { method: 'GET', path: '/readyz', auth: 'none' },
+  // Off by default (404 in the JSON shape); when on, a 2xx is Prometheus text.
+  { method: 'GET', path: '/metrics', auth: 'none', plainText: true },
   { method: 'POST', path: '/v3/functions', auth: 'user', body: 'function-register.json', answer: 'function-register-response.json' },
   { method: 'GET', path: '/v3/functions', auth: 'user', query: 'function-search-query.json', answer: 'function-search-response.json' },
   { method: 'GET', path: '/v2/functions/:function_id', auth: 'user' },
@@ -86,6 +90,15 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/v3/endpoints/:endpoint_id/results', auth: 'endpoint', body: 'endpoint-results.json', answer: 'endpoint-results-response.json' },
   { method: 'POST', path: '/v3/endpoints/:endpoint_id/heartbeat', auth: 'endpoint', body: 'endpoint-heartbeat.json', answer: 'endpoint-heartbeat-response.json' },
   { method: 'POST', path: '/v3/endpoints/:endpoint_id/release', auth: 'endpoint', body: 'lease-release.json' },
+  { method: 'POST', path: '/v3/endpoints/:endpoint_id/user_demand', auth: 'endpoint', body: 'user-demand.json' },
+  { method: 'POST', path: '/v3/endpoints/:endpoint_id/user_endpoints', auth: 'endpoint', body: 'user-endpoint-create.json' },
+  { method: 'POST', path: '/v3/endpoints/:endpoint_id/user_demand/fail', auth: 'endpoint', body: 'user-tasks-fail.json' },
+  { method: 'POST', path: '/v2/functions', auth: 'user', body: 'upstream-function-register.json' },
+  { method: 'POST', path: '/v2/submit', auth: 'user', body: 'upstream-submit-v2.json' },
+  { method: 'GET', path: '/v2/endpoints', auth: 'user' },
+  { method: 'POST', path: '/v2/endpoints/:endpoint_id/lock', auth: 'user' },
+  // 501 on purpose: this service has no AMQP result stream (the upstream SDK then polls).
+  { method: 'GET', path: '/v2/get_amqp_result_connection_url', auth: 'user', notImplemented: true },
   { method: 'GET', path: AP, auth: 'ap' },
   { method: 'POST', path: `${AP}/run`, auth: 'ap', body: 'run' },
   { method: 'POST', path: `${AP}/actions`, auth: 'ap', body: 'run' },
@@ -158,7 +171,7 @@ function caseArbitrary(known: Known): fc.Arbitrary<Case> {
     const schema = route.body ? bodySchema(route.body) : undefined;
     const bodyArb: fc.Arbitrary<RawBody> = schema
       ? fc.oneof(
-        { weight: 4, arbitrary: schemaArbitrary(schema, { knownIds, mutate: false, overrides: SHORT_WAITS }).map((v) => ({ body: JSON.stringify(v), contentType: 'application/json', valid: true })) },
+        { weight: 4, arbitrary: schemaArbitrary(schema, { knownIds, mutate: false, overrides: SHORT_WAITS }).map((v) => withinDepth(JSON.stringify(v))) },
         { weight: 6, arbitrary: schemaArbitrary(schema, { knownIds, mutate: true, overrides: SHORT_WAITS }).map((v) => ({ body: JSON.stringify(v) ?? 'null', contentType: 'application/json', valid: false })) },
         { weight: 4, arbitrary: rawBodies(schema, knownIds) },
       )
@@ -193,6 +206,16 @@ function caseArbitrary(known: Known): fc.Arbitrary<Case> {
       return Object.assign(c, { [fc.toStringMethod]: () => describeCase(c) });
     });
   });
+}
+
+/** A schema-valid body is valid only within the nesting limit (schemas cannot say it); past it, it must be refused. */
+function withinDepth(body: string): RawBody {
+  try {
+    checkJsonDepth(body);
+    return { body, contentType: 'application/json', valid: true };
+  } catch {
+    return { body, contentType: 'application/json', valid: false, refuse: true };
+  }
 }
 
 interface RawBody { body?: Uint8Array | string; contentType?: string; valid: boolean; refuse?: boolean }
@@ -273,7 +296,7 @@ async function send(live: LiveService, c: Case): Promise<{ status: number; conte
 /** Every route the service mounts, read from the routers themselves. */
 function mountedRoutes(live: LiveService): string[] {
   const deps = live.service.deps;
-  const routers = [metaRoutes, functionRoutes, endpointRoutes, taskRoutes, endpointProtocolRoutes].map((build) => build(deps));
+  const routers = ROUTE_BUILDERS.map((build) => build(deps));
   const found: string[] = [];
   for (const router of routers) for (const layer of router.stack) for (const m of layer.methods) if (m !== 'HEAD') found.push(`${m} ${layer.path}`);
   for (const layer of actionRoutes(deps, AP).stack) for (const m of layer.methods) if (m !== 'HEAD') found.push(`${m} ${layer.path}`);
@@ -309,15 +332,16 @@ function describeCase(c: Case): string {
 
 function checkAnswer(t: ExecutionContext, c: Case, answer: { status: number; contentType: string; body: unknown }): void {
   const what = describeCase(c);
-  if (answer.status >= 500) throw new Error(`${what}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 500)}`);
+  if (answer.status >= 500 && !(answer.status === 501 && c.route.notImplemented)) throw new Error(`${what}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 500)}`);
   if (answer.status < 200 || (answer.status >= 300 && answer.status < 400)) throw new Error(`${what}: unexpected status ${answer.status}`);
-  if (!/application\/json/.test(answer.contentType)) throw new Error(`${what}: answered ${answer.contentType || 'no content type'}`);
+  if (!/application\/json/.test(answer.contentType) && !(c.route.plainText && answer.status < 300)) throw new Error(`${what}: answered ${answer.contentType || 'no content type'}`);
   if (answer.status < 300 && c.mustRefuse) throw new Error(`${what}: invalid input accepted with ${answer.status}: ${JSON.stringify(answer.body).slice(0, 300)}`);
   if (answer.status < 300 && c.route.answer) {
     const { ok, errors } = validator.matches(c.route.answer, answer.body);
     if (!ok) throw new Error(`${what}: ${answer.status} answer does not follow ${c.route.answer}: ${errors}`);
   }
   if (answer.status >= 400) {
+    if (answer.status === 501) return;
     const shape = c.route.path.startsWith(AP) ? 'action-error.json' : 'error.json';
     const { ok, errors } = validator.matches(shape, answer.body);
     if (!ok) throw new Error(`${what}: ${answer.status} not in the ${shape} shape: ${errors}: ${JSON.stringify(answer.body).slice(0, 300)}`);

@@ -17,7 +17,7 @@ export interface JsonSchema {
   maxLength?: number;
   minimum?: number;
   maximum?: number;
-  items?: JsonSchema;
+  items?: JsonSchema | JsonSchema[];
   minItems?: number;
   maxItems?: number;
   properties?: Record<string, JsonSchema>;
@@ -95,6 +95,8 @@ function ofType(type: string, schema: JsonSchema, gen: Generation, root: JsonSch
     case 'boolean': return fc.boolean();
     case 'null': return fc.constant(null);
     case 'array': {
+      // A tuple (draft-07's items as a list): one value per position.
+      if (Array.isArray(schema.items)) return fc.tuple(...schema.items.map((item) => schemaArbitrary(item, gen, root)));
       const minLength = schema.minItems ?? 0;
       const maxLength = Math.min(schema.maxItems ?? minLength + 3, minLength + 3);
       return fc.array(schemaArbitrary(schema.items ?? {}, gen, root), { minLength, maxLength });
