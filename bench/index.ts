@@ -1,10 +1,12 @@
 /** `npm run bench -- <name>`: prints the figures the issues ask for. */
 import { runLedgerBench } from './ledger.js';
 import { runE2eBench } from './e2e.js';
+import { runFleetBench } from './fleet.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   ledger: runLedgerBench,
   e2e: runE2eBench,
+  fleet: runFleetBench,
 };
 
 const names = process.argv.slice(2);

@@ -10,6 +10,7 @@ import * as heartbeatReportsMediumtext from './20261125180000_heartbeat_reports_
 import * as multiUserEndpoints from './20261130161000_multi_user_endpoints.js';
 import * as functionCodeSerializer from './20261130121000_function_code_serializer.js';
 import * as taskResourceSpecification from './20261130151000_task_resource_specification.js';
+import * as wakeupEvents from './20261130141000_wakeup_events.js';
 
 export interface Migration {
   name: string;
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '20261130121000_function_code_serializer', ...functionCodeSerializer },
   // Listed last although named earlier: a database that already ran the ones above runs this next.
   { name: '20261130151000_task_resource_specification', ...taskResourceSpecification },
+  { name: '20261130141000_wakeup_events', ...wakeupEvents },
 ];

@@ -13,6 +13,8 @@ import { createApp, type ExtraRoutes } from './http/app.js';
 import { createHttpServer } from './http/server.js';
 import { Validator } from './http/validation.js';
 import { Wakeups } from './wakeups.js';
+import { startReplicaRelay, type ReplicaRelay } from './fleet/replicaRelay.js';
+import { dialectOf } from './db/connect.js';
 import { startMaintenance, type Maintenance } from './maintenance.js';
 import { ensureQuickstart } from './quickstart.js';
 import { ServiceMetrics } from './metrics/serviceMetrics.js';
@@ -25,6 +27,8 @@ export interface RunningService {
   port: number;
   deps: ServiceDeps;
   maintenance: Maintenance;
+  /** Wake-ups to and from the other replicas (MySQL/MariaDB only). */
+  relay?: ReplicaRelay;
   quickstart?: { file: string; created: boolean };
   /** Graceful: stop accepting, answer long-polls, finish in-flight requests, close the database. */
   close(): Promise<void>;
@@ -56,6 +60,10 @@ export async function startService(config: Config, options: { logger?: Logger; d
   const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
   const url = config.publicUrl || `${config.tlsCertFile ? 'https' : 'http'}://${hostForUrl}:${port}`;
   const maintenance = startMaintenance({ db, config, logger, wakeups: deps.wakeups, metrics });
+  // Replicas share only a MySQL/MariaDB database (SQLite is one process's file).
+  const relay = dialectOf(db) === 'mysql' && config.replicaWakeupInterval > 0
+    ? await startReplicaRelay({ db, wakeups: deps.wakeups, logger, intervalMs: config.replicaWakeupInterval })
+    : undefined;
   // quickstart.json holds a local API token, which means nothing in oidc mode.
   const quickstart = config.writeQuickstart && config.authMode === 'local' ? await ensureQuickstart(db, config.home, url) : undefined;
   logger.info({ url, database: redactUrl(config.databaseUrl), quickstart: quickstart?.file }, 'funcx service listening');
@@ -66,6 +74,7 @@ export async function startService(config: Config, options: { logger?: Logger; d
     port,
     deps,
     maintenance,
+    relay,
     quickstart,
     close() {
       closing ??= (async () => {
@@ -82,6 +91,7 @@ export async function startService(config: Config, options: { logger?: Logger; d
           });
           server.closeIdleConnections();
         });
+        await relay?.stop();
         await maintenance.stop();
         if (!options.db) await db.destroy();
         logger.info('funcx service stopped');

@@ -1,8 +1,9 @@
 /**
  * In-process wake-ups for long-polls: a submit wakes the polls of its endpoint,
- * a finished task wakes the clients waiting on it. This only makes polls fast;
- * nothing correct depends on it, since every poll also re-checks the database
- * (other replicas' submits arrive that way).
+ * a finished task wakes the clients waiting on it. On a shared database the
+ * replica relay (src/fleet/replicaRelay.ts) carries them to the other replicas.
+ * This only makes polls fast; nothing correct depends on it, since every poll
+ * also re-checks the database now and then (FUNCX_POLL_FALLBACK_INTERVAL).
  *
  * Subscribe before reading the database, then wait: a signal that arrives
  * between the read and the wait is not lost.
@@ -51,7 +52,19 @@ export class Wakeups {
     };
   }
 
+  /**
+   * Set by the replica relay (src/fleet/replicaRelay.ts) on a shared database: every key
+   * notified here is also announced to the other replicas.
+   */
+  relay?: (key: string) => void;
+
   notify(key: string): void {
+    this.notifyLocal(key);
+    this.relay?.(key);
+  }
+
+  /** Wakes this process's waiters only (what the relay calls for keys other replicas announced). */
+  notifyLocal(key: string): void {
     const set = this.waiters.get(key);
     if (set) for (const listener of [...set]) listener();
   }

@@ -23,7 +23,7 @@ test('defaults: port 8080, ./.funcx, SQLite in FUNCX_HOME, 14 days retention, 3 
   t.like(config, {
     host: '127.0.0.1', port: 8080, home: './.funcx', logLevel: 'info', authMode: 'local', retention: 14 * DAY, maxRetries: 3,
     leaseTimeout: 60 * SECOND, maxPayloadBytes: 10 * 1024 * 1024, maxResultBytes: 10 * 1024 * 1024, maxBatchTasks: 5000,
-    endpointOfflineAfter: MINUTE, heartbeatLogSize: 20, pollFallbackInterval: SECOND, writeQuickstart: true, publicUrl: '',
+    endpointOfflineAfter: MINUTE, heartbeatLogSize: 20, pollFallbackInterval: 30 * SECOND, replicaWakeupInterval: 25, writeQuickstart: true, publicUrl: '',
   });
   t.is(config.databaseUrl, `sqlite://${path.resolve('./.funcx/funcx.sqlite3')}`);
   t.true(Object.isFrozen(config));

@@ -1,0 +1,233 @@
+/**
+ * `npm run bench -- fleet`: what several replicas and many idle endpoints cost.
+ *
+ * 1. Idle federation (SQLite, `funcx-service serve` as its own process so its CPU and memory
+ *    are its own): FUNCX_BENCH_ENDPOINTS (1,000) registered endpoints long-polling with no work,
+ *    as agents do (lease, wait_s 20, again); the service's CPU (% of one core, from /proc) and
+ *    resident memory over FUNCX_BENCH_IDLE_SECONDS (30), with today's defaults and with the
+ *    old 1 s poll re-check (FUNCX_POLL_FALLBACK_INTERVAL=1s) for comparison.
+ * 2. The fleet on MariaDB (a private server, as the tests start): 1 and 2 replicas on one
+ *    database. Submit -> waiting poll latency when the poll waits on the other replica (the
+ *    relay) and on the same one; and throughput: FUNCX_BENCH_TASKS (5,000) tasks submitted in
+ *    batches of 500 spread over the replicas, run by 4 simulated endpoints (lease 100, post
+ *    results at once) polling alternate replicas.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { openDatabase } from '../src/db/connect.js';
+import { startService, type RunningService } from '../src/service.js';
+import { findBinary, freePort, startMariaDb } from '../test/helpers/mariadb.js';
+
+const ENDPOINTS = Number(process.env.FUNCX_BENCH_ENDPOINTS ?? 1000);
+const IDLE_SECONDS = Number(process.env.FUNCX_BENCH_IDLE_SECONDS ?? 30);
+const TASKS = Number(process.env.FUNCX_BENCH_TASKS ?? 5000);
+const LATENCY_SAMPLES = Number(process.env.FUNCX_BENCH_LATENCY_SAMPLES ?? 100);
+const SERVICE_CLI = fileURLToPath(new URL('../src/cli/funcx-service.js', import.meta.url));
+const CLOCK_TICKS = 100; // Linux USER_HZ
+
+type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+async function call(url: string, token: string, method: string, urlPath: string, body?: unknown, signal?: AbortSignal): Promise<Json> {
+  const response = await fetch(url + urlPath, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal,
+  });
+  const parsed = await response.json();
+  if (response.status >= 300) throw new Error(`${method} ${urlPath}: ${JSON.stringify(parsed)}`);
+  return parsed;
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime
+}
+
+function rssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  return Number(line.split(/\s+/)[1]) / 1024;
+}
+
+async function idleFederation(extraEnv: Record<string, string>): Promise<{ cpuPercent: number; rssMiB: number; requestsPerS: number }> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-bench-fleet-'));
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const service: ChildProcess = spawn(process.execPath, [SERVICE_CLI, 'serve'], {
+    env: { PATH: process.env.PATH, FUNCX_HOME: path.join(dir, 'home'), FUNCX_PORT: String(port), FUNCX_LOG_LEVEL: 'warn', FUNCX_LOG_FORMAT: 'json', FUNCX_RATE_LIMIT_REQUESTS: '0', ...extraEnv },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const stopping = new AbortController();
+  try {
+    const quickstart = path.join(dir, 'home', 'quickstart.json');
+    for (let i = 0; ; i++) {
+      try {
+        const token = (JSON.parse(readFileSync(quickstart, 'utf8')) as { token: string }).token;
+        await call(url, token, 'GET', '/healthz');
+        break;
+      } catch {
+        if (i > 300) throw new Error('the service did not start');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+    const token = (JSON.parse(readFileSync(quickstart, 'utf8')) as { token: string }).token;
+    const endpoints: { id: string; credential: string }[] = [];
+    for (let i = 0; i < ENDPOINTS; i += 50) {
+      const batch = await Promise.all(Array.from({ length: Math.min(50, ENDPOINTS - i) }, (_, j) => call(url, token, 'POST', '/v3/endpoints', { name: `idle-${i + j}` })));
+      endpoints.push(...batch.map((e) => ({ id: e.endpoint_id, credential: e.credential })));
+    }
+    let requests = 0;
+    let failures = 0;
+    // One abort listener for all polls (a signal shared by 1,000 fetches would collect a listener per request).
+    const inFlight = new Set<AbortController>();
+    stopping.signal.addEventListener('abort', () => inFlight.forEach((c) => c.abort()));
+    const loops = endpoints.map(async (e) => {
+      while (!stopping.signal.aborted) {
+        const request = new AbortController();
+        inFlight.add(request);
+        try {
+          await call(url, e.credential, 'POST', `/v3/endpoints/${e.id}/lease`, { max_tasks: 1, wait_s: 20 }, request.signal);
+          requests += 1;
+        } catch {
+          failures += 1;
+          if (!stopping.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 1000));
+        } finally {
+          inFlight.delete(request);
+        }
+      }
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5000)); // every poll in place
+    const cpu0 = cpuSeconds(service.pid!);
+    const requests0 = requests;
+    const t0 = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+    const elapsed = (Date.now() - t0) / 1000;
+    const figures = { cpuPercent: (100 * (cpuSeconds(service.pid!) - cpu0)) / elapsed, rssMiB: rssMiB(service.pid!), requestsPerS: (requests - requests0) / elapsed };
+    if (failures > 0) console.log(`(${failures} polls failed and were retried after 1 s)`);
+    stopping.abort();
+    await Promise.all(loops);
+    return figures;
+  } finally {
+    stopping.abort();
+    const exited = new Promise((resolve) => service.once('exit', resolve));
+    service.kill('SIGTERM');
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+async function startReplicas(url: string, dir: string, count: number): Promise<RunningService[]> {
+  const replicas: RunningService[] = [];
+  for (let i = 0; i < count; i++) {
+    const config = loadConfig({}, { port: 0, home: path.join(dir, `replica-${i}`), databaseUrl: url, logLevel: 'silent', writeQuickstart: i === 0, rateLimitRequests: 0 });
+    replicas.push(await startService(config, { logger: createLogger('silent') }));
+  }
+  return replicas;
+}
+
+async function fleetOnMariaDb(): Promise<void> {
+  if (!findBinary('mariadbd')) {
+    console.log('\nfleet on MariaDB: skipped (mariadbd is not installed)');
+    return;
+  }
+  const server = await startMariaDb();
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-bench-fleet-'));
+  const rows: string[] = [];
+  try {
+    for (const replicaCount of [1, 2]) {
+      const name = `fleet${replicaCount}`;
+      const admin = openDatabase(server.url, { poolMax: 2 });
+      await admin.raw(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+      await admin.destroy();
+      const replicas = await startReplicas(`${server.url}${name}`, path.join(dir, name), replicaCount);
+      try {
+        const token = (JSON.parse(readFileSync(replicas[0].quickstart!.file, 'utf8')) as { token: string }).token;
+        const first = replicas[0];
+        const pollOn = replicas[replicaCount - 1];
+        const fn = await call(first.url, token, 'POST', '/v3/functions', { runtime: 'python', source: 'def f(x):\n    return x\n', entry_point: 'f' });
+        const functionId = fn.function_uuid as string;
+
+        // Latency: the poll waits on the last replica, the submit goes through the first.
+        const ep = await call(first.url, token, 'POST', '/v3/endpoints', { name: 'latency' });
+        const samples: number[] = [];
+        for (let i = 0; i < LATENCY_SAMPLES; i++) {
+          const polling = call(pollOn.url, ep.credential, 'POST', `/v3/endpoints/${ep.endpoint_id}/lease`, { max_tasks: 1, wait_s: 20 });
+          while (pollOn.deps.wakeups.size === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+          await call(first.url, token, 'POST', `/v3/endpoints/${ep.endpoint_id}/submit`, { tasks: { [functionId]: ['{"args": [1], "kwargs": {}}'] } });
+          const submitted = performance.now();
+          const leased = await polling;
+          samples.push(performance.now() - submitted);
+          await call(pollOn.url, ep.credential, 'POST', `/v3/endpoints/${ep.endpoint_id}/results`, { results: [{ task_id: leased.tasks[0].task_id, lease_token: leased.tasks[0].lease_token, status: 'success', result: '1', result_serializer: 'json' }] });
+        }
+        samples.sort((a, b) => a - b);
+
+        // Throughput: 4 endpoints on alternate replicas; submits spread over the replicas.
+        const endpoints = await Promise.all([0, 1, 2, 3].map((i) => call(first.url, token, 'POST', '/v3/endpoints', { name: `worker-${i}` })));
+        let done = 0;
+        const stop = new AbortController();
+        const workers = endpoints.map(async (e, i) => {
+          const replica = replicas[i % replicaCount];
+          while (!stop.signal.aborted) {
+            let leased: Json;
+            try {
+              leased = await call(replica.url, e.credential, 'POST', `/v3/endpoints/${e.endpoint_id}/lease`, { max_tasks: 100, wait_s: 5 }, stop.signal);
+            } catch {
+              continue;
+            }
+            if (leased.tasks.length === 0) continue;
+            await call(replica.url, e.credential, 'POST', `/v3/endpoints/${e.endpoint_id}/results`, {
+              results: leased.tasks.map((task: Json) => ({ task_id: task.task_id, lease_token: task.lease_token, status: 'success', result: '1', result_serializer: 'json' })),
+            });
+            done += leased.tasks.length;
+          }
+        });
+        const started = performance.now();
+        const batches = [];
+        for (let i = 0; i < TASKS; i += 500) {
+          const tasks = Array.from({ length: Math.min(500, TASKS - i) }, (_, j) => ({ endpoint_id: endpoints[j % 4].endpoint_id, function_id: functionId, payload: '{"args": [1], "kwargs": {}}' }));
+          batches.push(call(replicas[(i / 500) % replicaCount].url, token, 'POST', '/v3/submit', { tasks }));
+        }
+        await Promise.all(batches);
+        while (done < TASKS) await new Promise((resolve) => setTimeout(resolve, 10));
+        const seconds = (performance.now() - started) / 1000;
+        stop.abort();
+        await Promise.allSettled(workers);
+        const where = replicaCount === 1 ? 'same replica' : 'other replica';
+        rows.push(`${String(replicaCount).padStart(8)}   ${(TASKS / seconds).toFixed(0).padStart(8)} tasks/s   ${where.padEnd(13)} ${percentile(samples, 0.5).toFixed(1).padStart(6)} ms ${percentile(samples, 0.99).toFixed(1).padStart(7)} ms`);
+      } finally {
+        for (const replica of replicas) await replica.close();
+      }
+    }
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(`\nfleet on MariaDB: ${TASKS} tasks (batches of 500, 4 simulated endpoints leasing 100 at a time), ${LATENCY_SAMPLES} latency samples`);
+  console.log('replicas   throughput        submit -> waiting poll on the  median      p99');
+  for (const row of rows) console.log(row);
+}
+
+export async function runFleetBench(): Promise<void> {
+  const skipIdle = process.env.FUNCX_BENCH_FLEET_PARTS === 'mariadb';
+  if (!skipIdle) {
+    const now = await idleFederation({});
+    const before = await idleFederation({ FUNCX_POLL_FALLBACK_INTERVAL: '1s' });
+    console.log(`\nidle federation: ${ENDPOINTS} endpoints long-polling (wait_s 20) with no work, SQLite, one service process, ${IDLE_SECONDS} s on ${os.availableParallelism()} cores`);
+    console.log('configuration                        service CPU   resident   polls answered/s');
+    const row = (label: string, f: { cpuPercent: number; rssMiB: number; requestsPerS: number }) =>
+      console.log(`${label.padEnd(36)} ${f.cpuPercent.toFixed(1).padStart(6)} %   ${f.rssMiB.toFixed(0).padStart(5)} MiB   ${f.requestsPerS.toFixed(0).padStart(8)}`);
+    row('defaults (re-check every 30 s)', now);
+    row('FUNCX_POLL_FALLBACK_INTERVAL=1s', before);
+    console.log('target (issue 14): 1,000 idle endpoints under 5 % of a core and 300 MiB');
+  }
+  if (process.env.FUNCX_BENCH_FLEET_PARTS !== 'idle') await fleetOnMariaDb();
+}
