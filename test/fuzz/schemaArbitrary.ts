@@ -5,7 +5,10 @@
  * fields, huge and negative numbers, deep nesting, long strings, lone
  * surrogates, bad UUIDs). Only the keywords schemas/ uses are understood.
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import fc from 'fast-check';
+import { packageRoot } from '../../src/util/paths.js';
 
 export interface JsonSchema {
   type?: string | string[];
@@ -76,6 +79,12 @@ export function schemaArbitrary(schema: JsonSchema, gen: Generation, root: JsonS
 
 function node(schema: JsonSchema, gen: Generation, parentRoot: JsonSchema): fc.Arbitrary<unknown> {
   const root = schema.definitions || schema.$defs ? schema : parentRoot;
+  if (schema.$ref && !schema.$ref.startsWith('#')) {
+    // Another file in schemas/ (resource-specification.json), maybe with a fragment inside it.
+    const [file, fragment] = schema.$ref.split('#');
+    const other = loadSchemaFile(file);
+    return schemaArbitrary(fragment ? resolve(`#${fragment}`, other) : other, gen, other);
+  }
   if (schema.$ref) return schemaArbitrary(resolve(schema.$ref, root), gen, root);
   if (schema.oneOf || schema.anyOf) {
     const branches = (schema.oneOf ?? schema.anyOf ?? []).map((branch) => schemaArbitrary({ ...withoutBranches(schema), ...branch }, gen, root));
@@ -164,6 +173,10 @@ function objectFor(schema: JsonSchema, gen: Generation, root: JsonSchema): fc.Ar
     if (how === 'extra') return { ...v, unexpected_field: extra };
     return v;
   });
+}
+
+function loadSchemaFile(file: string): JsonSchema {
+  return JSON.parse(readFileSync(path.join(packageRoot(), 'schemas', file), 'utf8')) as JsonSchema;
 }
 
 function resolve(ref: string, root: JsonSchema): JsonSchema {
