@@ -38,6 +38,8 @@ export interface RunOptions {
   kwargs?: Record<string, unknown>;
   /** Nodes and MPI ranks (required for an MPIFunction). */
   resourceSpecification?: ResourceSpecification;
+  /** On a multi-user endpoint: the settings of your per-user endpoint, as its administrator allows (docs/multi-user-endpoints.md). */
+  userEndpointConfig?: Record<string, unknown>;
 }
 
 export interface WaitOptions {
@@ -112,6 +114,7 @@ export class Client {
         serializer: 'json',
         tasks: { [options.functionId]: [payload] },
         ...(options.resourceSpecification ? { resource_specification: options.resourceSpecification } : {}),
+        ...(options.userEndpointConfig ? { user_endpoint_config: options.userEndpointConfig } : {}),
       },
       headers: { 'idempotency-key': randomUUID() },
       idempotent: true, // the Idempotency-Key makes a replay create nothing new

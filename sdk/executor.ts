@@ -25,6 +25,8 @@ export interface ExecutorOptions extends ClientOptions {
   endpointId?: string;
   /** Reuse a Client (else one is made from the options). */
   client?: Client;
+  /** On a multi-user endpoint: the settings of your per-user endpoint, sent with every task (docs/multi-user-endpoints.md). */
+  userEndpointConfig?: Record<string, unknown>;
   /** How long a submission waits for others to join its batch (default 0: the same tick). */
   batchWindowMs?: number;
   /** Nodes and MPI ranks for the tasks submitted (as Globus Compute's Executor.resource_specification); settable later. */
@@ -66,6 +68,7 @@ export class Executor {
   /** Applies to calls submitted from now on (MPIFunction calls need one). */
   resourceSpecification: ResourceSpecification | undefined;
   private readonly batchWindowMs: number;
+  private readonly userEndpointConfig?: Record<string, unknown>;
   private readonly waitTimeoutS: number;
   private readonly outageBackoff: { initialMs: number; maxMs: number };
   private readonly onTransientError?: (error: unknown, retryInMs: number) => void;
@@ -88,6 +91,7 @@ export class Executor {
     this.endpointId = this.client.endpointOrDefault(options.endpointId);
     this.batchWindowMs = options.batchWindowMs ?? 0;
     this.resourceSpecification = options.resourceSpecification;
+    this.userEndpointConfig = options.userEndpointConfig;
     this.waitTimeoutS = options.waitTimeoutS ?? 20;
     this.outageBackoff = { initialMs: options.outageBackoff?.initialMs ?? 1000, maxMs: options.outageBackoff?.maxMs ?? 30_000 };
     this.onTransientError = options.onTransientError;
@@ -172,6 +176,7 @@ export class Executor {
               payload: encodePayload(item.args, item.kwargs),
               serializer: 'json',
               ...(item.resourceSpecification ? { resource_specification: item.resourceSpecification } : {}),
+              ...(this.userEndpointConfig ? { user_endpoint_config: this.userEndpointConfig } : {}),
             })),
           },
           headers: { 'idempotency-key': randomUUID() },

@@ -48,6 +48,8 @@ export class EndpointList extends TableArray<EndpointSummary> {
       { header: 'status', value: (e) => e.status },
       { header: 'owner', value: (e) => e.owner, maxWidth: 20 },
       { header: 'public', value: (e) => e.public },
+      // A per-user endpoint of a multi-user endpoint names it; a multi-user endpoint says so.
+      { header: 'parent', value: (e) => e.parent_endpoint_id ?? (e.multi_user ? '(multi-user)' : '') },
     ];
   }
 }

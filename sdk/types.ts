@@ -83,6 +83,20 @@ export interface EndpointSummary {
   owner: string;
   public: boolean;
   status: 'online' | 'offline';
+  /** An endpoint an administrator runs for many users (docs/multi-user-endpoints.md). */
+  multi_user?: boolean;
+  /** A per-user endpoint: its multi-user endpoint. */
+  parent_endpoint_id?: string | null;
+}
+
+/** A multi-user endpoint's per-user endpoint, as its status lists it. */
+export interface UserEndpointStatus {
+  endpoint_id: string;
+  identity: string;
+  user_config_key?: string;
+  status: 'online' | 'offline';
+  last_heartbeat_at: string | null;
+  last_error: string | null;
 }
 
 export interface HeartbeatLog {
@@ -112,6 +126,10 @@ export interface EndpointStatus {
    * from the current totals, so `logs[0]` always exists.
    */
   logs: HeartbeatLog[];
+  /** A per-user endpoint: what last went wrong starting or running it. */
+  last_error?: string | null;
+  /** A multi-user endpoint: its per-user endpoints (yours; all of them for its owner). */
+  user_endpoints?: UserEndpointStatus[];
 }
 
 /** schemas/task-wait-response.json */

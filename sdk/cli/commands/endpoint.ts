@@ -43,6 +43,12 @@ export const endpointStatusCommand: Command = {
       ['last_heartbeat_at', status.last_heartbeat_at ?? 'never'],
       ['hostname', latest?.hostname ?? ''],
       ['runtimes', latest?.runtimes?.map((r) => `${r.name} ${r.version}`).join(', ') ?? ''],
+      ...(status.last_error !== undefined ? [['last_error', status.last_error ?? ''] as [string, string]] : []),
+      // A multi-user endpoint: one line per per-user endpoint (yours; all for its administrator).
+      ...(status.user_endpoints ?? []).map((user): [string, string] => [
+        `user_endpoint ${user.endpoint_id}`,
+        `${user.status} for ${user.identity}${user.last_error ? ` (error: ${user.last_error})` : ''}`,
+      ]),
     ]));
     return EXIT_OK;
   },
