@@ -179,7 +179,7 @@ async function userEndpoints(site: Site): Promise<{ endpoint_id: string; pid: nu
 }
 
 rootTest('two users on one multi-user endpoint: each task runs as its user, files are theirs, neither reads the other\'s folder; processes reused per settings, separate otherwise, stopped when idle', async (t) => {
-  const site = await startSite(t, { idle: '4s' });
+  const site = await startSite(t, { idle: '8s' });
   const { alice, bob } = site.accounts;
   const [a, b] = await Promise.all([run(site, 'alice', site.whoami, []), run(site, 'bob', site.whoami, [])]);
   const ra = await result(site, 'alice', a);
@@ -192,17 +192,7 @@ rootTest('two users on one multi-user endpoint: each task runs as its user, file
   t.like(bobSaw, { uid: bob.uid, euid: bob.uid, user: bob.name, file_uid: bob.uid, home: bob.home });
   t.true(aliceSaw.cwd.startsWith(path.join(alice.home, USER_FUNCX_HOME)), aliceSaw.cwd);
 
-  // Each tries the other's working folder.
-  const peekA = JSON.parse((await result(site, 'alice', await run(site, 'alice', site.whoami, [bobSaw.cwd]))).result);
-  const peekB = JSON.parse((await result(site, 'bob', await run(site, 'bob', site.whoami, [aliceSaw.cwd]))).result);
-  t.is(peekA.peek, 'denied');
-  t.is(peekB.peek, 'denied');
-
-  // Shell tasks too: `id -un` is the user.
-  const shell = await result(site, 'bob', await run(site, 'bob', site.shellId, []));
-  t.is(JSON.parse(shell.result).stdout, `${bob.name}\n${bob.uid}\n`);
-
-  // Same values: the same per-user endpoint (and process); other values: another one.
+  // Same values (right away, well within the idle time): the same per-user endpoint (and process); other values: another one.
   const before = await userEndpoints(site);
   const again = await result(site, 'alice', await run(site, 'alice', site.whoami, []));
   t.is(again.endpoint_id, ra.endpoint_id);
@@ -214,6 +204,16 @@ rootTest('two users on one multi-user endpoint: each task runs as its user, file
   t.truthy(alicePid(before));
   t.is(alicePid(after), alicePid(before), 'the same process served the same values');
   t.is(after.filter((u) => u.local_user === alice.name).length, 2);
+
+  // Each tries the other's working folder.
+  const peekA = JSON.parse((await result(site, 'alice', await run(site, 'alice', site.whoami, [bobSaw.cwd]))).result);
+  const peekB = JSON.parse((await result(site, 'bob', await run(site, 'bob', site.whoami, [aliceSaw.cwd]))).result);
+  t.is(peekA.peek, 'denied');
+  t.is(peekB.peek, 'denied');
+
+  // Shell tasks too: `id -un` is the user.
+  const shell = await result(site, 'bob', await run(site, 'bob', site.shellId, []));
+  t.is(JSON.parse(shell.result).stdout, `${bob.name}\n${bob.uid}\n`);
 
   // Visibility: alice sees her per-user endpoints on the multi-user endpoint's status; the admin sees all.
   const aliceStatus = await site.live.call('GET', `/v3/endpoints/${site.endpointId}/status`, { token: site.tokens.alice });
@@ -227,7 +227,7 @@ rootTest('two users on one multi-user endpoint: each task runs as its user, file
   t.true(existsSync(path.join(site.dir, 'user-logs', `${alice.name}.log`)));
   t.true(existsSync(path.join(site.dir, 'user-logs', `${bob.name}.log`)));
 
-  // Idle (4 s without a task): every per-user endpoint stops by itself.
+  // Idle (8 s without a task): every per-user endpoint stops by itself.
   await waitFor(async () => (await userEndpoints(site)).length === 0, 'idle per-user endpoints to stop', 60_000);
   for (const pid of after.map((u) => u.pid)) t.throws(() => process.kill(pid, 0), undefined, `pid ${pid} is gone`);
   // And a new task starts one again.
