@@ -27,7 +27,7 @@ export interface UserEndpointScope {
   userConfigKey: string;
 }
 
-const COLUMNS = ['seq', 'id', 'function_id', 'task_group_id', 'payload', 'serializer', 'attempts', 'resource_specification'] as const;
+const COLUMNS = ['seq', 'id', 'function_id', 'task_group_id', 'payload', 'serializer', 'attempts', 'resource_specification', 'created_at'] as const;
 
 export async function leaseUserTasks(db: Knex, input: UserEndpointScope & { maxTasks: number; leaseMs: number }): Promise<LeasedTask[]> {
   return inTransaction(db, async (trx) => {
@@ -68,6 +68,7 @@ export async function leaseUserTasks(db: Knex, input: UserEndpointScope & { maxT
       taskGroupId: row.task_group_id,
       payload: row.payload,
       serializer: row.serializer,
+      createdAt: Number(row.created_at),
       resourceSpecification: parseStored<ResourceSpecification | undefined>(row.resource_specification, undefined),
     }));
   });
