@@ -2,11 +2,13 @@
 import { runLedgerBench } from './ledger.js';
 import { runE2eBench } from './e2e.js';
 import { runFleetBench } from './fleet.js';
+import { runPeersBench } from './peers.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   ledger: runLedgerBench,
   e2e: runE2eBench,
   fleet: runFleetBench,
+  peers: runPeersBench,
 };
 
 const names = process.argv.slice(2);
