@@ -58,6 +58,52 @@ export class Wakeups {
    */
   relay?: (key: string) => void;
 
+  /**
+   * A subscription held across many waits, that says which keys fired: a long-poll on
+   * 1,000 tasks then re-reads only the tasks that finished, not all 1,000, at each wake-up.
+   * Keys fired between two waits are kept for the next one.
+   */
+  watch(keys: readonly string[]): Watch {
+    let fired: string[] = [];
+    let wake: (() => void) | undefined;
+    const listeners = new Map<string, () => void>();
+    for (const key of keys) {
+      const listener = () => {
+        fired.push(key);
+        wake?.();
+      };
+      listeners.set(key, listener);
+      let set = this.waiters.get(key);
+      if (!set) this.waiters.set(key, (set = new Set()));
+      set.add(listener);
+    }
+    return {
+      next: (ms, signal) =>
+        new Promise<string[]>((resolve) => {
+          let timer: NodeJS.Timeout | undefined;
+          const done = () => {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            wake = undefined;
+            const keys = fired;
+            fired = [];
+            resolve(keys);
+          };
+          if (fired.length > 0 || signal?.aborted) return done();
+          timer = setTimeout(done, Math.max(0, ms));
+          signal?.addEventListener('abort', done, { once: true });
+          wake = done;
+        }),
+      unsubscribe: () => {
+        for (const [key, listener] of listeners) {
+          const set = this.waiters.get(key);
+          set?.delete(listener);
+          if (set?.size === 0) this.waiters.delete(key);
+        }
+      },
+    };
+  }
+
   notify(key: string): void {
     this.notifyLocal(key);
     this.relay?.(key);
@@ -81,5 +127,12 @@ export interface Subscription {
   unsubscribe(): void;
 }
 
+export interface Watch {
+  /** The keys fired since the last call, as soon as there is one; [] after `ms` or when `signal` aborts. */
+  next(ms: number, signal?: AbortSignal): Promise<string[]>;
+  unsubscribe(): void;
+}
+
 export const endpointKey = (endpointId: string) => `endpoint:${endpointId}`;
 export const taskKey = (taskId: string) => `task:${taskId}`;
+export const taskIdOfKey = (key: string) => key.slice('task:'.length);

@@ -9,7 +9,7 @@ import { upstreamSubmitForm } from '../../upstream/submit.js';
 import { readTaskGroup, readTaskStates, readTasks } from '../../ledger/readTasks.js';
 import { FINISHED_STATES, type TaskState } from '../../ledger/model.js';
 import { cancelTask } from '../../ledger/cancelTask.js';
-import { taskKey } from '../../wakeups.js';
+import { taskIdOfKey, taskKey } from '../../wakeups.js';
 import { abortOnClientGone } from '../clientGone.js';
 import type { RequestState, ServiceDeps } from '../context.js';
 import type { TaskSubmitRequest } from '../../generated/schemas/task-submit.js';
@@ -87,28 +87,39 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
     const deadline = Date.now() + request.timeout_s * 1000;
     const clientGone = abortOnClientGone(ctx.res);
     const submitter = userOf(ctx).id;
-    // Each wake-up re-checks only the tasks still pending, and only their states;
-    // full records (with results) are read once, for the answer.
-    let pending = ids;
-    let finished: string[] = [];
+    // One subscription for the whole wait: each wake-up re-checks only the tasks it names
+    // (a batch of results wakes us once per task, and we read just those), and only their
+    // states; every pollFallbackInterval, all pending ones (finished through another replica).
+    // Full records (with results) are read once, for the answer.
+    const pending = new Set(ids);
+    const finished: string[] = [];
     let notFound: string[] | undefined;
-    for (;;) {
-      const subscription = wakeups.subscribe(pending.map(taskKey));
-      try {
-        const states = await readTaskStates(db, { submitter, taskIds: pending });
-        notFound ??= pending.filter((id) => !states.has(id));
-        finished = [...finished, ...pending.filter((id) => states.has(id) && FINISHED_STATES.includes(states.get(id) as TaskState))];
-        pending = pending.filter((id) => states.has(id) && !FINISHED_STATES.includes(states.get(id) as TaskState));
-        const satisfied = pending.length === 0 || (request.return_when === 'FIRST_COMPLETED' && finished.length > 0);
+    const watch = wakeups.watch(ids.map(taskKey));
+    try {
+      let toCheck = ids;
+      for (;;) {
+        const states = await readTaskStates(db, { submitter, taskIds: toCheck });
+        if (!notFound) {
+          notFound = ids.filter((id) => !states.has(id));
+          for (const id of notFound) pending.delete(id);
+        }
+        for (const [id, state] of states) {
+          if (pending.has(id) && FINISHED_STATES.includes(state as TaskState)) {
+            pending.delete(id);
+            finished.push(id);
+          }
+        }
+        const satisfied = pending.size === 0 || (request.return_when === 'FIRST_COMPLETED' && finished.length > 0);
         const remaining = deadline - Date.now();
         if (satisfied || remaining <= 0 || shutdown.aborted || clientGone.aborted) break;
-        await subscription.wait(Math.min(remaining, config.pollFallbackInterval), AbortSignal.any([shutdown, clientGone]));
-      } finally {
-        subscription.unsubscribe();
+        const fired = await watch.next(Math.min(remaining, config.pollFallbackInterval), AbortSignal.any([shutdown, clientGone]));
+        toCheck = fired.length > 0 ? [...new Set(fired.map(taskIdOfKey))].filter((id) => pending.has(id)) : [...pending];
       }
+    } finally {
+      watch.unsubscribe();
     }
     const { found } = await readTasks(db, { submitter, taskIds: finished });
-    ctx.body = { done: Object.fromEntries(found), pending, not_found: notFound };
+    ctx.body = { done: Object.fromEntries(found), pending: ids.filter((id) => pending.has(id)), not_found: notFound };
   });
 
   router.get('/v2/taskgroup/:task_group_id', user, uuidParams('task_group_id'), validQuery(validator, 'page-query.json'), async (ctx) => {
