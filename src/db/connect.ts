@@ -38,6 +38,7 @@ export function openDatabase(url: string, options: { poolMax?: number } = {}): K
           connection.pragma('cache_size = -65536');
           connection.pragma('busy_timeout = 10000');
           connection.pragma('foreign_keys = ON');
+          cachePreparedStatements(connection as unknown as PreparingConnection);
           done(null, connection);
         },
       },
@@ -68,4 +69,35 @@ export function openDatabase(url: string, options: { poolMax?: number } = {}): K
     });
   }
   throw new Error(`unsupported database URL scheme ${parsed.protocol}`);
+}
+
+interface PreparingConnection {
+  prepare(sql: string): unknown;
+}
+
+/** Statements kept compiled; the ledger's hot path uses a few dozen distinct ones. */
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * knex compiles every statement anew (better-sqlite3's prepare), and under the peers
+ * bench's load that compilation was 9% of the service's busy CPU: the same lease,
+ * result and wait statements run thousands of times. This keeps the most recently used
+ * ones compiled (least recently used out first). Safe because knex runs each statement
+ * to its end (all/run) before the next one on this single connection, and SQLite
+ * recompiles a statement itself after a schema change.
+ */
+function cachePreparedStatements(connection: PreparingConnection): void {
+  const prepare = connection.prepare.bind(connection);
+  const cache = new Map<string, unknown>();
+  connection.prepare = (sql: string) => {
+    let statement = cache.get(sql);
+    if (statement !== undefined) {
+      cache.delete(sql); // re-inserted below: the Map's order is the recency order
+    } else {
+      statement = prepare(sql);
+      if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+    }
+    cache.set(sql, statement);
+    return statement;
+  };
 }
