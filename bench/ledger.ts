@@ -34,6 +34,8 @@ interface Figures {
   lease: number;
   complete: number;
   cycle: number;
+  /** This process's CPU time per task over the whole cycle (for SQLite: all of it; for MariaDB: the client side). */
+  cpuUsPerTask: number;
   medianMs: number;
   p99Ms: number;
 }
@@ -63,10 +65,12 @@ export async function runLedgerBench(): Promise<void> {
   }
   const rate = (n: number) => n.toFixed(0).padStart(9);
   console.log(`\nledger: ${TASKS} tasks in batches of ${BATCH}, ${os.availableParallelism()} cores (tasks/s; latency over ${LATENCY_SAMPLES} samples)`);
-  console.log('database   submit      lease   complete      cycle   submit->poll median   p99');
+  console.log('database   submit      lease   complete      cycle   CPU us/task   submit->poll median   p99');
   for (const [name, f] of rows) {
-    console.log(`${name.padEnd(8)}${rate(f.submit)}  ${rate(f.lease)}  ${rate(f.complete)}  ${rate(f.cycle)}   ${f.medianMs.toFixed(2).padStart(10)} ms  ${f.p99Ms.toFixed(2).padStart(6)} ms`);
+    console.log(`${name.padEnd(8)}${rate(f.submit)}  ${rate(f.lease)}  ${rate(f.complete)}  ${rate(f.cycle)}  ${f.cpuUsPerTask.toFixed(1).padStart(12)}   ${f.medianMs.toFixed(2).padStart(10)} ms  ${f.p99Ms.toFixed(2).padStart(6)} ms`);
   }
+  const [load1] = os.loadavg();
+  console.log(`load average during the run: ${load1.toFixed(1)} (1 min); the rates fall with load, the CPU time per task much less`);
   console.log('targets (issue 10): cycle >= 20,000 tasks/s on SQLite, >= 10,000 on MariaDB; median submit->poll < 5 ms');
 }
 
@@ -89,6 +93,7 @@ async function ledgerThroughput(db: Knex) {
   const payload = JSON.stringify({ args: [], kwargs: {} });
   const seconds = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e9;
 
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (let sent = 0; sent < TASKS; sent += BATCH) {
     await submitTasks(db, { submitter: owner.id, tasks: Array.from({ length: BATCH }, () => ({ functionId, endpointId, payload, serializer: 'json' as const })) });
@@ -112,7 +117,10 @@ async function ledgerThroughput(db: Knex) {
   const completeS = seconds(t2);
   const leasedCount = batches.reduce((n, b) => n + b.length, 0);
   if (leasedCount !== TASKS) throw new Error(`leased ${leasedCount} of ${TASKS}`);
-  return { submit: TASKS / submitS, lease: TASKS / leaseS, complete: TASKS / completeS, cycle: TASKS / (submitS + leaseS + completeS) };
+  const cpu = process.cpuUsage(cpu0);
+  // CPU time of this process per task: on a shared machine it moves far less than the rates do.
+  const cpuUsPerTask = (cpu.user + cpu.system) / TASKS;
+  return { submit: TASKS / submitS, lease: TASKS / leaseS, complete: TASKS / completeS, cycle: TASKS / (submitS + leaseS + completeS), cpuUsPerTask };
 }
 
 /** A real service on port 0: an endpoint waits in a lease long-poll; time from submitting to the poll's answer. */

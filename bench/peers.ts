@@ -58,9 +58,11 @@ export async function runPeersBench(): Promise<void> {
   process.once('SIGTERM', onSignal);
   const rows: Row[] = [];
   let memory = '';
+  let failureContext = () => '';
   try {
     const funcx = await startFuncxService(path.join(dir, 'home'));
     groups.push(funcx.group);
+    failureContext = () => `the service's last output:\n${funcx.group.output()}`;
     console.error(`peers: funcX-TS at ${funcx.serviceUrl} (npm start defaults, FUNCX_HOME ${funcx.home}); ${TASKS} tasks per row, ${ROUND_TRIPS} round trips`);
     const pythonEnv = { ...defaultEnv(), FUNCX_HOME: funcx.home, PYTHONPATH: path.join(REPO, 'sdk', 'python'), PYTHONDONTWRITEBYTECODE: '1' };
     for (const [name, mode] of [['Python client, batch + wait_for_tasks', 'client'], ['Python FuncXExecutor.map', 'executor']] as const) {
@@ -87,6 +89,9 @@ export async function runPeersBench(): Promise<void> {
       await stopAll();
       if (celery) rows.push(celery);
     }
+  } catch (error) {
+    console.error(failureContext());
+    throw error;
   } finally {
     await stopAll();
     rmSync(dir, { recursive: true, force: true });
