@@ -3,12 +3,14 @@ import { runLedgerBench } from './ledger.js';
 import { runE2eBench } from './e2e.js';
 import { runFleetBench } from './fleet.js';
 import { runPeersBench } from './peers.js';
+import { runScalingBench } from './scaling.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   ledger: runLedgerBench,
   e2e: runE2eBench,
   fleet: runFleetBench,
   peers: runPeersBench,
+  scaling: runScalingBench,
 };
 
 const names = process.argv.slice(2);
