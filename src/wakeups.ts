@@ -80,17 +80,19 @@ export class Wakeups {
     return {
       next: (ms, signal) =>
         new Promise<string[]>((resolve) => {
-          let timer: NodeJS.Timeout | undefined;
+          const take = () => {
+            const keys = fired;
+            fired = [];
+            return keys;
+          };
+          if (fired.length > 0 || signal?.aborted) return resolve(take());
           const done = () => {
             clearTimeout(timer);
             signal?.removeEventListener('abort', done);
             wake = undefined;
-            const keys = fired;
-            fired = [];
-            resolve(keys);
+            resolve(take());
           };
-          if (fired.length > 0 || signal?.aborted) return done();
-          timer = setTimeout(done, Math.max(0, ms));
+          const timer = setTimeout(done, Math.max(0, ms));
           signal?.addEventListener('abort', done, { once: true });
           wake = done;
         }),
