@@ -55,6 +55,9 @@ export const OPTIONS = {
   },
   metricsMaxEndpoints: { env: 'FUNCX_METRICS_MAX_ENDPOINTS', file: 'metrics_max_endpoints', kind: { type: 'integer', min: 0, max: 10000 }, default: 50, doc: 'Endpoints that get their own label value in per-endpoint metrics (the first seen by this replica); the rest are counted as endpoint="other".' },
   metricsQueueRefresh: { env: 'FUNCX_METRICS_QUEUE_REFRESH', file: 'metrics_queue_refresh', kind: { type: 'duration', min: SECOND, max: HOUR }, default: 15 * SECOND, doc: 'Queue depth per endpoint and state is one grouped query over unfinished tasks, reused by scrapes for this long.' },
+  // Results over AMQP for the upstream Globus Compute Executor (docs/upstream-sdks.md).
+  amqpUrl: { env: 'FUNCX_AMQP_URL', file: 'amqp_url', kind: { type: 'string' }, default: '', doc: 'amqp://user:pass@host:port/vhost of a RabbitMQ the service publishes upstream-format results to (its administrative user; never logged). Empty: no AMQP results, and GET /v2/get_amqp_result_connection_url answers 501.' },
+  amqpManagementUrl: { env: 'FUNCX_AMQP_MANAGEMENT_URL', file: 'amqp_management_url', kind: { type: 'string' }, default: '', doc: 'http://user:pass@host:port of that RabbitMQ\'s management API, used to give each user credentials that read only their own result queues. Required with FUNCX_AMQP_URL.' },
   authMode: { env: 'FUNCX_AUTH_MODE', file: 'auth_mode', kind: { type: 'string', choices: ['local', 'oidc'] }, default: 'local', doc: 'local: API tokens issued by `funcx-service token create`; oidc: access tokens from an OpenID Connect provider (FUNCX_OIDC_*).' },
   oidcIssuer: { env: 'FUNCX_OIDC_ISSUER', file: 'oidc_issuer', kind: { type: 'string' }, default: '', doc: 'oidc: the issuer URL (discovered through /.well-known/openid-configuration); must equal the tokens\' iss.' },
   oidcClientId: { env: 'FUNCX_OIDC_CLIENT_ID', file: 'oidc_client_id', kind: { type: 'string' }, default: '', doc: 'oidc: the service\'s own client id at the provider, used for token introspection (RFC 7662).' },
@@ -133,6 +136,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
   problems.push(...bodyLimitProblems(values));
   problems.push(...authConfigProblems(values), ...serverConfigProblems(values));
   problems.push(...actionProviderProblems(values), ...metricsConfigProblems(values));
+  if (Boolean(values.amqpUrl) !== Boolean(values.amqpManagementUrl)) problems.push('FUNCX_AMQP_URL and FUNCX_AMQP_MANAGEMENT_URL go together: set both or neither');
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...values, configFile: env.FUNCX_CONFIG_FILE }) as Config;
 }

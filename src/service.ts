@@ -15,6 +15,8 @@ import { Validator } from './http/validation.js';
 import { Wakeups } from './wakeups.js';
 import { startReplicaRelay, type ReplicaRelay } from './fleet/replicaRelay.js';
 import { dialectOf } from './db/connect.js';
+import { ResultQueues } from './upstream/amqp/resultQueues.js';
+import { startResultPublishing } from './upstream/amqp/publishFinished.js';
 import { startMaintenance, type Maintenance } from './maintenance.js';
 import { ensureQuickstart } from './quickstart.js';
 import { ServiceMetrics } from './metrics/serviceMetrics.js';
@@ -45,8 +47,10 @@ export async function startService(config: Config, options: { logger?: Logger; d
   if (config.authMode === 'oidc' && config.oidcAllowHttp) logger.warn({ issuer: config.oidcIssuer }, 'FUNCX_OIDC_ALLOW_HTTP: the identity provider may be reached over plain http; never in production');
   if (config.metrics === 'open') logger.warn('FUNCX_METRICS=open: anyone who reaches this port can read /metrics; use token (FUNCX_METRICS_TOKEN) unless the network is trusted');
   const metrics = config.metrics === 'off' ? undefined : new ServiceMetrics(config, db);
-  const deps: ServiceDeps = { config, db, logger, wakeups: new Wakeups(), validator: new Validator(), shutdown: stopping.signal, authenticator, metrics };
+  const resultQueues = config.amqpUrl ? new ResultQueues({ url: config.amqpUrl, managementUrl: config.amqpManagementUrl }, logger) : undefined;
+  const deps: ServiceDeps = { config, db, logger, wakeups: new Wakeups(), validator: new Validator(), shutdown: stopping.signal, authenticator, metrics, resultQueues };
   const app = createApp(deps, options.extraRoutes);
+  const publishing = resultQueues ? startResultPublishing(deps) : undefined;
   const server = createHttpServer(config, app.callback());
 
   await new Promise<void>((resolve, reject) => {
@@ -93,6 +97,8 @@ export async function startService(config: Config, options: { logger?: Logger; d
         });
         await relay?.stop();
         await maintenance.stop();
+        await publishing?.stop();
+        await resultQueues?.close();
         if (!options.db) await db.destroy();
         logger.info('funcx service stopped');
       })();

@@ -10,6 +10,18 @@
  */
 export class Wakeups {
   private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly observers = new Set<(key: string) => void>();
+
+  /**
+   * Sees every key this process notifies (not those the relay brings from
+   * other replicas), waiters or not: for work that follows a task's end here
+   * (publishing upstream results over AMQP). Returns the
+   * way to stop observing. An observer must not throw, nor block.
+   */
+  observe(observer: (key: string) => void): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
 
   subscribe(keys: readonly string[]): Subscription {
     let wake!: () => void;
@@ -109,6 +121,8 @@ export class Wakeups {
   notify(key: string): void {
     this.notifyLocal(key);
     this.relay?.(key);
+    // Observers see this replica's own keys only: what others announce, they act on themselves.
+    for (const observer of this.observers) observer(key);
   }
 
   /** Wakes this process's waiters only (what the relay calls for keys other replicas announced). */

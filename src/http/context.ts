@@ -1,4 +1,5 @@
 /** What every route handler can reach: the service's parts, and per request the caller. */
+import type { ResultQueues } from '../upstream/amqp/resultQueues.js';
 import type Koa from 'koa';
 import type { Knex } from 'knex';
 import type { Config } from '../config.js';
@@ -18,6 +19,8 @@ export interface ServiceDeps {
   validator: Validator;
   /** Aborted when the service stops, so long-polls answer at once. */
   shutdown: AbortSignal;
+  /** Results over AMQP for the upstream Executor, when FUNCX_AMQP_URL is set. */
+  resultQueues?: ResultQueues;
   /** Who users are (FUNCX_AUTH_MODE); local API tokens when absent. */
   authenticator?: UserAuthenticator;
   /** Prometheus metrics (src/metrics/); hooks are skipped when absent. */

@@ -19,6 +19,7 @@ import type { UpstreamFunctionRegisterRequest } from '../generated/schemas/upstr
 import type { UpstreamSubmitV2Request } from '../generated/schemas/upstream-submit-v2.js';
 import type { UpstreamEndpointList } from '../generated/schemas/upstream-endpoint-list.js';
 import type { UpstreamEndpointLockResponse } from '../generated/schemas/upstream-endpoint-lock-response.js';
+import type { UpstreamAmqpConnection } from '../generated/schemas/upstream-amqp-connection.js';
 
 export function upstreamRoutes(deps: ServiceDeps): Router<RequestState> {
   const { db, validator, config } = deps;
@@ -73,7 +74,12 @@ export function upstreamRoutes(deps: ServiceDeps): Router<RequestState> {
     ctx.body = answer;
   });
 
-  router.get('/v2/get_amqp_result_connection_url', user, () => {
+  router.get('/v2/get_amqp_result_connection_url', user, async (ctx) => {
+    if (deps.resultQueues) {
+      const answer: UpstreamAmqpConnection = await deps.resultQueues.credentialsFor(userOf(ctx).id);
+      ctx.body = answer;
+      return;
+    }
     throw new AmqpNotConfigured('this service delivers no results over AMQP (FUNCX_AMQP_URL is not set): use Client.get_result / get_batch_result, which poll');
   });
 

@@ -41,6 +41,8 @@ export function upstreamSubmitForm(deps: ServiceDeps): Middleware {
       tasks: entries.flatMap(([functionId, payloads]) =>
         payloads.map((payload) => ({ ...upstreamTask(functionId, endpointId, payload), ...userEndpointConfig(body) }))),
     });
+    // The Executor asks for its result queue and starts consuming it right after this answer.
+    if (body.create_queue && deps.resultQueues) await deps.resultQueues.declareQueue(userOf(ctx).id, submitted.taskGroupId);
     const tasks: TaskSubmitResponse['tasks'] = {};
     let next_ = 0;
     for (const [functionId, payloads] of entries) tasks[functionId] = submitted.taskIds.slice(next_, (next_ += payloads.length));
