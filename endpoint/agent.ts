@@ -312,7 +312,8 @@ export class EndpointAgent {
     }
     task.phase = 'running';
     task.startedAt = performance.now();
-    const log = this.log.child({ taskId: task.lease.task_id, attempt: task.lease.attempt });
+    // No child logger per task (it showed in profiles); debug lines name the task themselves.
+    const where = { taskId: task.lease.task_id, attempt: task.lease.attempt };
     let outcome: TaskOutcome;
     if (!task.fn) {
       outcome = { status: 'failed', exception: { type: 'FunctionNotFound', message: `the service sent no function ${task.lease.function_id}` } };
@@ -322,11 +323,11 @@ export class EndpointAgent {
     } else if (!settings.runtimes.includes(task.fn.runtime)) {
       outcome = { status: 'failed', exception: { type: 'RuntimeNotAvailable', message: `endpoint ${settings.name} does not offer the ${task.fn.runtime} runtime` } };
     } else {
-      log.debug({ runtime: task.fn.runtime }, 'task started');
+      this.log.debug({ ...where, runtime: task.fn.runtime }, 'task started');
       outcome = await executor.run(this.toRun(task), task.controller.signal);
       this.prefetch.taskFinished(performance.now() - task.startedAt);
     }
-    log.debug({ status: outcome.status }, 'task finished');
+    this.log.debug({ ...where, status: outcome.status }, 'task finished');
     this.settle(task, outcome);
   }
 

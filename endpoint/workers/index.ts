@@ -119,16 +119,19 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExec
   }
 
   async function runOnSlot(task: TaskToRun, signal: AbortSignal, extraEnv: Record<string, string>): Promise<TaskOutcome> {
-    const waiting = eitherSignal(signal, stopping.signal);
-    try {
-      await slots.acquire(waiting.signal);
-    } catch (error) {
-      if (!(error instanceof Aborted)) throw error;
-      return stopping.signal.aborted
-        ? failed('ExecutorStopped', 'the executor stopped before the task ran', true)
-        : failed('TaskCancelled', 'the task was cancelled before it started');
-    } finally {
-      waiting.dispose();
+    if (!slots.tryAcquire()) {
+      // All workers busy: wait, but give up if the task is cancelled or the executor stops meanwhile.
+      const waiting = eitherSignal(signal, stopping.signal);
+      try {
+        await slots.acquire(waiting.signal);
+      } catch (error) {
+        if (!(error instanceof Aborted)) throw error;
+        return stopping.signal.aborted
+          ? failed('ExecutorStopped', 'the executor stopped before the task ran', true)
+          : failed('TaskCancelled', 'the task was cancelled before it started');
+      } finally {
+        waiting.dispose();
+      }
     }
     try {
       return await dispatch(task, signal, extraEnv);

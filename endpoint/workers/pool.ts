@@ -28,6 +28,10 @@ export class WorkerPool {
       this.slots.release();
       throw new Error('the worker pool is stopped');
     }
+    return this.take(functionKey);
+  }
+
+  private take(functionKey: string): WorkerProcess {
     this.idle = this.idle.filter((w) => w.alive);
     let index = this.idle.findLastIndex((w) => w.warm.has(functionKey));
     if (index < 0) index = this.idle.length - 1;
@@ -39,6 +43,12 @@ export class WorkerPool {
       this.idle = this.idle.filter((w) => w !== worker);
     });
     return worker;
+  }
+
+  /** An idle worker (or a new one) if a slot is free now, without waiting: the hot path. */
+  tryAcquire(functionKey: string): WorkerProcess | undefined {
+    if (this.stopped || !this.slots.tryAcquire()) return undefined;
+    return this.take(functionKey);
   }
 
   /** Gives the worker back (a dead one is forgotten; the next task starts a fresh one). */

@@ -30,38 +30,55 @@ export interface RunInWorkerOptions {
 
 /** Identifies one compiled function; mirrors the worker's own cache key. */
 export function functionKey(task: TaskToRun): string {
-  const digest = createHash('sha256').update(task.source).digest('hex');
-  return `${task.functionId}/${task.entryPoint ?? ''}/${digest}`;
+  // Hashing the source for every task showed in profiles; the same function's source is the same
+  // string, so compare it instead and hash only a new one.
+  const id = `${task.functionId}/${task.entryPoint ?? ''}`;
+  const known = recentKeys.get(id);
+  if (known?.source === task.source) return known.key;
+  const key = `${id}/${createHash('sha256').update(task.source).digest('hex')}`;
+  if (recentKeys.size >= RECENT_KEYS) recentKeys.clear();
+  recentKeys.set(id, { source: task.source, key });
+  return key;
 }
+
+/** Function keys of recently run functions (by function id and entry point). */
+const recentKeys = new Map<string, { source: string; key: string }>();
+const RECENT_KEYS = 1024;
 
 export async function runInWorker(task: TaskToRun, signal: AbortSignal, options: RunInWorkerOptions): Promise<TaskOutcome> {
   const { pool, stopping } = options;
-  const log = options.log.child({ taskId: task.taskId, runtime: task.runtime });
+  // No child logger per task (it showed in profiles): the few log lines below carry these fields.
+  const log = options.log;
+  const where = { taskId: task.taskId, runtime: task.runtime };
   const key = functionKey(task);
-  let worker: WorkerProcess;
-  const waiting = eitherSignal(signal, stopping);
-  try {
-    worker = await pool.acquire(key, waiting.signal);
-  } catch (error) {
-    if (stopping.aborted) return failed('ExecutorStopped', 'the executor stopped before the task ran', true);
-    if (error instanceof Aborted) return cancelled();
-    throw error;
-  } finally {
-    waiting.dispose();
+  let worker: WorkerProcess | undefined = pool.tryAcquire(key);
+  if (!worker) {
+    const waiting = eitherSignal(signal, stopping);
+    try {
+      worker = await pool.acquire(key, waiting.signal);
+    } catch (error) {
+      if (stopping.aborted) return failed('ExecutorStopped', 'the executor stopped before the task ran', true);
+      if (error instanceof Aborted) return cancelled();
+      throw error;
+    } finally {
+      waiting.dispose();
+    }
   }
+  const acquired = worker;
 
   let ended: 'walltime' | 'cancelled' | 'start-timeout' | undefined;
   const end = (why: NonNullable<typeof ended>) => {
     ended ??= why;
-    void worker.kill();
+    void acquired.kill();
   };
   const onAbort = () => end('cancelled');
   signal.addEventListener('abort', onAbort, { once: true });
   if (signal.aborted) end('cancelled');
   let walltime: { clear(): void } | undefined;
-  const startTimer = setTimeout(() => end('start-timeout'), WORKER_START_TIMEOUT_MS);
+  // A warm worker needs no start timer (one timer fewer per task).
+  const startTimer = worker.isReady ? undefined : setTimeout(() => end('start-timeout'), WORKER_START_TIMEOUT_MS);
   try {
-    await worker.ready;
+    if (!worker.isReady) await worker.ready;
     clearTimeout(startTimer);
     // The walltime measures the task, not the worker's start.
     walltime = startWalltime(task.walltimeMs, () => end('walltime'));
@@ -76,7 +93,7 @@ export async function runInWorker(task: TaskToRun, signal: AbortSignal, options:
       ...(options.env && Object.keys(options.env).length > 0 ? { env: options.env } : {}),
     });
     if (!NOT_COMPILED.has(reply.exception?.type ?? '')) worker.warm.add(key);
-    log.debug({ workerPid: worker.pid, cached: reply.cached, status: reply.status }, 'task ran in worker');
+    log.debug({ ...where, workerPid: worker.pid, cached: reply.cached, status: reply.status }, 'task ran in worker');
     if (reply.status === 'success') {
       return { status: 'success', result: reply.result ?? 'null', resultSerializer: task.serializer };
     }
@@ -93,10 +110,10 @@ export async function runInWorker(task: TaskToRun, signal: AbortSignal, options:
     }
     if (error.beforeReady) {
       const why = error.exit.spawnError?.message ?? `${error.exit.description}: ${lastLine(worker.lastStderr)}`;
-      log.error({ stderr: worker.lastStderr }, 'worker process could not start');
+      log.error({ ...where, stderr: worker.lastStderr }, 'worker process could not start');
       return failed('WorkerStartFailed', `the ${task.runtime} worker process could not start (${why})`);
     }
-    log.warn({ workerPid: worker.pid, exit: error.exit.description, stderr: worker.lastStderr }, 'worker lost while running a task');
+    log.warn({ ...where, workerPid: worker.pid, exit: error.exit.description, stderr: worker.lastStderr }, 'worker lost while running a task');
     return failed('WorkerLost', `worker process exited with ${error.exit.description} while running the task`, true);
   } finally {
     clearTimeout(startTimer);

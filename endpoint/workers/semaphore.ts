@@ -12,6 +12,13 @@ export class Semaphore {
     return this.used;
   }
 
+  /** Takes a slot if one is free now (no promise, no signal: the hot path). */
+  tryAcquire(): boolean {
+    if (this.used >= this.capacity || this.waiters.length > 0) return false;
+    this.used += 1;
+    return true;
+  }
+
   /** Resolves when a slot is ours; rejects with Aborted if `signal` fires first (no slot is then held). */
   acquire(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(new Aborted('aborted before a slot was free'));

@@ -52,6 +52,7 @@ export class WorkerProcess {
   private pending: { taskId: string; resolve: (reply: ReplyMessage) => void; reject: (error: Error) => void } | undefined;
   private exit: WorkerExit | undefined;
   private stderrTail = '';
+  private readySeen = false;
 
   constructor(options: WorkerProcessOptions) {
     this.child = spawn(options.command, options.args, {
@@ -78,13 +79,18 @@ export class WorkerProcess {
     this.exited = this.whenExited();
   }
 
+  /** It said it is ready (ready has resolved). */
+  get isReady(): boolean {
+    return this.readySeen;
+  }
+
   get alive(): boolean {
     return this.exit === undefined;
   }
 
   /** Sends one request; resolves with its reply, rejects with WorkerExited if the worker dies first. */
   async call(request: WorkerRequest): Promise<ReplyMessage> {
-    await this.ready;
+    if (!this.readySeen) await this.ready;
     if (this.exit) throw new WorkerExited(this.exit, false);
     if (this.pending) throw new Error('worker is already running a task'); // a pool bug, never the user's
     return new Promise((resolve, reject) => {
@@ -114,6 +120,7 @@ export class WorkerProcess {
       return;
     }
     if (message.type === 'ready') {
+      this.readySeen = true;
       onReady();
       return;
     }
