@@ -54,7 +54,7 @@ export async function runE2eBench(): Promise<void> {
   }));
   const cli = fileURLToPath(new URL('../endpoint/cli/funcx-endpoint.js', import.meta.url));
   const profileDir = process.env.FUNCX_BENCH_CPU_PROF;
-  const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : [];
+  const nodeArgs = [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : []), ...(process.env.FUNCX_BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean)];
   const endpoint = spawn(process.execPath, [...nodeArgs, cli, 'start', 'bench'], {
     env: { ...process.env, FUNCX_HOME: home, FUNCX_TOKEN: token },
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -95,13 +95,15 @@ export async function runE2eBench(): Promise<void> {
       return Number(process.hrtime.bigint() - started) / 1e9;
     };
 
-    // Warm both runtimes' workers before measuring.
-    await submitAndWait(python, 2 * WORKERS);
+    // Each runtime warmed before it is measured; javascript first, so the memory figure (taken
+    // after the python runs) is of an endpoint running python tasks (javascript workers are
+    // ended as python ones need their places: at most max_workers processes in all).
     await submitAndWait(javascript, 2 * WORKERS);
+    const javascriptSeconds = await submitAndWait(javascript, TASKS);
+    await submitAndWait(python, 2 * WORKERS);
     const cpuBefore = processCpuMs(endpoint.pid!);
     const pythonSeconds = await submitAndWait(python, TASKS);
     const agentCpuPerTask = (processCpuMs(endpoint.pid!) - cpuBefore) / TASKS;
-    const javascriptSeconds = await submitAndWait(javascript, TASKS);
 
     const roundTrips: number[] = [];
     for (let i = 0; i < ROUND_TRIPS; i++) {
@@ -113,13 +115,15 @@ export async function runE2eBench(): Promise<void> {
     }
     roundTrips.sort((a, b) => a - b);
     const rssMb = processTreeRss(endpoint.pid!) / 1024;
+    const agentRssMb = processTreeRss(endpoint.pid!, false) / 1024;
+    const workerCount = processTreeRss(endpoint.pid!, true, true) - 1;
 
     console.log(`\nend to end: service + one local endpoint (${WORKERS} workers, prefetch ${process.env.FUNCX_BENCH_PREFETCH ?? 'auto'}), SQLite, ${os.availableParallelism()} cores`);
     console.log(`  python no-op throughput      ${(TASKS / pythonSeconds).toFixed(0).padStart(8)} tasks/s   (${TASKS} tasks in ${pythonSeconds.toFixed(2)} s)`);
     console.log(`  javascript no-op throughput  ${(TASKS / javascriptSeconds).toFixed(0).padStart(8)} tasks/s   (${TASKS} tasks in ${javascriptSeconds.toFixed(2)} s)`);
     console.log(`  round trip, warm python      median ${percentile(roundTrips, 0.5).toFixed(2)} ms   p99 ${percentile(roundTrips, 0.99).toFixed(2)} ms   (${ROUND_TRIPS} tasks, one at a time)`);
     console.log(`  agent CPU per python task    ${(agentCpuPerTask * 1000).toFixed(0).padStart(8)} µs   (user + system of the agent process alone)`);
-    console.log(`  endpoint resident memory     ${rssMb.toFixed(1)} MiB (agent and its ${WORKERS}+ worker processes)`);
+    console.log(`  endpoint resident memory     ${rssMb.toFixed(1)} MiB (agent ${agentRssMb.toFixed(1)} MiB and its ${workerCount} worker processes, after the python runs)`);
   } finally {
     if (profileDir) {
       // A graceful stop, so node writes the profile.
@@ -145,7 +149,7 @@ function processCpuMs(pid: number): number {
 }
 
 /** Resident memory (KiB) of a process and all its descendants, from /proc. */
-function processTreeRss(root: number): number {
+function processTreeRss(root: number, descendants = true, count = false): number {
   const children = new Map<number, number[]>();
   const rss = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
@@ -160,11 +164,13 @@ function processTreeRss(root: number): number {
     }
   }
   let total = 0;
+  let processes = 0;
   const stack = [root];
   while (stack.length > 0) {
     const pid = stack.pop()!;
     total += rss.get(pid) ?? 0;
-    stack.push(...(children.get(pid) ?? []));
+    processes += 1;
+    if (descendants) stack.push(...(children.get(pid) ?? []));
   }
-  return total;
+  return count ? processes : total;
 }

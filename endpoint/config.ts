@@ -42,6 +42,8 @@ export interface EndpointSettings {
   maxResultBytes: number;
   graceMs: number;
   idleShutdownMs: number;
+  /** Worker processes idle this long are ended (0: never). */
+  workerIdleMs: number;
   caFile: string | null;
   provider: ProviderSettings;
   /** How MPI tasks are launched; null: tasks with a resource_specification are refused. */
@@ -102,6 +104,7 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
     maxResultBytes: config.max_result_bytes ?? DEFAULT_MAX_RESULT_BYTES,
     graceMs: duration('grace_period', config.grace_period ?? '30s'),
     idleShutdownMs: duration('idle_shutdown_after', config.idle_shutdown_after ?? 0),
+    workerIdleMs: duration('worker_idle_timeout', config.worker_idle_timeout ?? '5m'),
     caFile: config.ca_file ?? null,
     provider: parseProviderSettings(config.provider, problems),
     mpi: config.mpi ? { launcher: config.mpi.launcher ?? 'mpiexec', flavor: config.mpi.flavor ?? 'openmpi', options: config.mpi.options ?? [] } : null,
@@ -112,6 +115,7 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
   if (settings.heartbeatMs < 100) problems.push('heartbeat_period: must be at least 100ms');
   if (settings.pollWaitMs > 60_000) problems.push('poll_wait: must be at most 60s (the service caps long-polls there)');
   if (settings.taskWalltimeMs <= 0) problems.push('task_walltime: must be more than 0');
+  if (settings.workerIdleMs !== 0 && settings.workerIdleMs < 1_000) problems.push('worker_idle_timeout: must be 0 (never) or at least 1s');
   if (settings.caFile && !existsSync(settings.caFile)) problems.push(`ca_file: ${settings.caFile} does not exist`);
   if (problems.length > 0) throw new EndpointConfigError(paths.config, problems);
   return settings;
@@ -177,6 +181,11 @@ max_result_bytes: ${DEFAULT_MAX_RESULT_BYTES}
 
 # On stop: how long running tasks may finish before they are handed back.
 grace_period: 30s
+
+# Worker processes start with their runtime's first task and stay warm; one
+# idle this long is ended (0: never), and at most max_workers live at once
+# across runtimes (a runtime needing one ends another's idle worker).
+worker_idle_timeout: 5m
 
 # Stop after this long without a task (0: never).
 idle_shutdown_after: 0

@@ -58,6 +58,7 @@ export async function startEndpoint(
         pythonInterpreter: settings.python,
         allowedSerializers: settings.serializers,
         shellOutputCap: settings.shellOutputCap,
+        workerIdleMs: settings.workerIdleMs,
         workDir: paths.tasks,
         logger: log,
         // Without blocks, MPI tasks share this one machine, one node's worth at a time.
@@ -99,7 +100,7 @@ function createBlockExecutor(paths: EndpointPaths, settings: EndpointSettings, b
     secret: ensureManagerSecret(paths.managerSecret),
     secretFile: paths.managerSecret,
     blocksDir: paths.blocks,
-    worker: { python: settings.python, serializers: settings.serializers, shellOutputCap: settings.shellOutputCap, workDir: paths.tasks, logLevel: settings.logLevel },
+    worker: { python: settings.python, serializers: settings.serializers, shellOutputCap: settings.shellOutputCap, workDir: paths.tasks, logLevel: settings.logLevel, workerIdleMs: settings.workerIdleMs },
     mpi: settings.mpi,
     logger,
   });

@@ -41,6 +41,7 @@ async function main(): Promise<number> {
     pythonInterpreter: config.python,
     allowedSerializers: config.serializers as Serializer[],
     shellOutputCap: config.shell_output_cap,
+    workerIdleMs: config.worker_idle_ms,
     workDir: config.work_dir,
     logger: log,
     mpi: mpiNodes(config, log),

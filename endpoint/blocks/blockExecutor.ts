@@ -50,6 +50,8 @@ export interface ManagerConfig {
   python: string;
   serializers: string[];
   shell_output_cap: number;
+  /** worker_idle_timeout in ms (absent in configs of older agents: the default). */
+  worker_idle_ms?: number;
   work_dir: string;
   log_level: string;
   /** MPI tasks: the launcher, and the nodes the block should have (the manager reads them from the job). */
@@ -64,7 +66,7 @@ export interface BlockExecutorOptions {
   secretFile: string;
   /** Job scripts, block configs and block output go here (the endpoint folder's blocks/). */
   blocksDir: string;
-  worker: { python: string; serializers: string[]; shellOutputCap: number; workDir: string; logLevel: string };
+  worker: { python: string; serializers: string[]; shellOutputCap: number; workDir: string; logLevel: string; workerIdleMs?: number };
   /** MPI tasks get whole nodes of one block (one manager per block then runs them all). */
   mpi?: MpiSettings | null;
   logger: Logger;
@@ -382,6 +384,7 @@ export class BlockExecutor implements Executor {
       python: worker.python,
       serializers: worker.serializers,
       shell_output_cap: worker.shellOutputCap,
+      ...(worker.workerIdleMs !== undefined ? { worker_idle_ms: worker.workerIdleMs } : {}),
       work_dir: worker.workDir,
       log_level: worker.logLevel,
       mpi: this.options.mpi ?? null,

@@ -3,7 +3,12 @@
  * per runtime, started on demand and kept warm) and /bin/sh for shell tasks.
  *
  * At most `maxWorkers` tasks run at once across all runtimes (that is the
- * capacity the agent advertises); further run() calls wait. Every task gets
+ * capacity the agent advertises); further run() calls wait. At most
+ * `maxWorkers` worker processes live at once across runtimes, too: a runtime
+ * that needs a new worker ends another runtime's least recently used idle one
+ * (so memory follows max_workers, not max_workers per runtime), and workers
+ * idle for `workerIdleMs` are ended (a pool shrinks back to nothing when its
+ * runtime is not used). Every task gets
  * its walltime and can be cancelled; a worker that dies mid-task is replaced
  * and the task reported as WorkerLost with retry (the ledger runs it again).
  */
@@ -37,6 +42,8 @@ export interface WorkerExecutorOptions {
   shellOutputCap?: number;
   /** Working folder of the workers; shell tasks get a fresh folder under it each. */
   workDir: string;
+  /** End workers idle this long (0: keep them until stop). Default DEFAULT_WORKER_IDLE_MS. */
+  workerIdleMs?: number;
   logger?: Logger;
   /**
    * MPI tasks: how to launch them, and the nodes handed whole to them (a block's nodes in a
@@ -51,6 +58,11 @@ export interface WorkerExecutor extends Executor {
 }
 
 const DEFAULT_SHELL_OUTPUT_CAP = 64 * 1024;
+export const DEFAULT_WORKER_IDLE_MS = 5 * 60_000;
+/** The idle sweep runs this often relative to the idle limit (so a worker ends within 1.25x of it), within these bounds. */
+const SWEEP_FRACTION = 4;
+const SWEEP_MIN_MS = 100;
+const SWEEP_MAX_MS = 30_000;
 /** Not compiled by tsc: loaded from the source tree whichever build runs. */
 const PYTHON_WORKER = path.join(packageRoot(), 'endpoint/workers/python_worker.py');
 /** Compiled next to this file. */
@@ -77,9 +89,23 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExec
     log.debug({ runtime, workerPid: worker.pid }, 'worker process started');
     return worker;
   };
+  const workerIdleMs = options.workerIdleMs ?? DEFAULT_WORKER_IDLE_MS;
+  // Before a pool starts a worker: if max_workers processes live already, end another runtime's idle one.
+  const makeRoomFor = (runtime: 'python' | 'javascript') => () => {
+    if (pools.python.size + pools.javascript.size < maxWorkers) return;
+    const other = runtime === 'python' ? pools.javascript : pools.python;
+    if (other.evictIdle()) log.debug({ runtime, evicted: runtime === 'python' ? 'javascript' : 'python' }, 'ended an idle worker of another runtime to start one');
+  };
   const pools = {
-    python: new WorkerPool(spawner('python', python, [PYTHON_WORKER]), maxWorkers),
-    javascript: new WorkerPool(spawner('javascript', process.execPath, [JS_WORKER]), maxWorkers),
+    python: new WorkerPool(spawner('python', python, [PYTHON_WORKER]), maxWorkers, makeRoomFor('python')),
+    javascript: new WorkerPool(spawner('javascript', process.execPath, [JS_WORKER]), maxWorkers, makeRoomFor('javascript')),
+  };
+  let sweep: NodeJS.Timeout | undefined;
+  const shrinkIdlePools = () => {
+    for (const [runtime, pool] of Object.entries(pools)) {
+      const ended = pool.shrink(workerIdleMs);
+      if (ended > 0) log.debug({ runtime, ended, idleMs: workerIdleMs }, 'ended idle workers');
+    }
   };
 
   /** Why this executor will not run the task, if it will not. */
@@ -148,6 +174,11 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExec
     async start() {
       // Workers start on demand (the first task of a runtime pays for it); only the folder is prepared.
       mkdirSync(options.workDir, { recursive: true, mode: 0o700 });
+      if (workerIdleMs > 0 && !sweep) {
+        // One timer for all workers (none per task); unref'd: it never keeps the process alive.
+        sweep = setInterval(shrinkIdlePools, Math.min(SWEEP_MAX_MS, Math.max(SWEEP_MIN_MS, workerIdleMs / SWEEP_FRACTION)));
+        sweep.unref();
+      }
     },
 
     run(task, signal) {
@@ -180,6 +211,7 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExec
 
     async stop() {
       stopping.abort();
+      clearInterval(sweep);
       await Promise.all([pools.python.stop(), pools.javascript.stop()]);
       // Shell commands were killed by the abort; wait until each has reported.
       await Promise.allSettled([...inFlight]);

@@ -1,22 +1,32 @@
 /**
- * The long-lived workers of one runtime: started on demand up to `size`, kept
- * warm between tasks, replaced when they die. A task goes to an idle worker
- * that already compiled its function when there is one (warm), else to the
- * most recently used idle worker, else to a new worker.
+ * The long-lived workers of one runtime: started on demand (the first task of
+ * the runtime starts the first one) up to `size`, kept warm between tasks,
+ * replaced when they die. A task goes to an idle worker that already compiled
+ * its function when there is one (warm), else to the most recently used idle
+ * worker, else to a new worker. Workers idle for long are ended (shrink), and
+ * the executor may end this pool's least recently used idle worker to make
+ * room for another runtime's (evictIdle): the endpoint's workers, across
+ * runtimes, stay within max_workers processes.
  */
 import { Semaphore } from './semaphore.js';
 import type { WorkerProcess } from './workerProcess.js';
 
 export class WorkerPool {
   private readonly workers = new Set<WorkerProcess>();
+  /** Workers ended by shrink or evictIdle, until they have exited. */
+  private readonly ending = new Set<WorkerProcess>();
   /** Idle, alive workers; the most recently used last. */
   private idle: WorkerProcess[] = [];
+  /** When each idle worker last finished a task (performance.now()). */
+  private readonly idleSince = new WeakMap<WorkerProcess, number>();
   private readonly slots: Semaphore;
   private stopped = false;
 
   constructor(
     private readonly spawnWorker: () => WorkerProcess,
     size: number,
+    /** Called before a new worker is started: the executor may end an idle worker of another runtime. */
+    private readonly beforeSpawn: () => void = () => {},
   ) {
     this.slots = new Semaphore(size);
   }
@@ -36,6 +46,7 @@ export class WorkerPool {
     let index = this.idle.findLastIndex((w) => w.warm.has(functionKey));
     if (index < 0) index = this.idle.length - 1;
     if (index >= 0) return this.idle.splice(index, 1)[0];
+    this.beforeSpawn();
     const worker = this.spawnWorker();
     this.workers.add(worker);
     void worker.exited.then(() => {
@@ -53,8 +64,41 @@ export class WorkerPool {
 
   /** Gives the worker back (a dead one is forgotten; the next task starts a fresh one). */
   release(worker: WorkerProcess): void {
-    if (worker.alive && !this.stopped) this.idle.push(worker);
+    if (worker.alive && !this.stopped && this.workers.has(worker)) {
+      this.idle.push(worker);
+      this.idleSince.set(worker, performance.now());
+    }
     this.slots.release();
+  }
+
+  /** Live workers waiting for a task. */
+  get idleCount(): number {
+    return this.idle.length;
+  }
+
+  /** Ends the least recently used idle worker (another runtime needs the process); false if none is idle. */
+  evictIdle(): boolean {
+    const worker = this.idle.shift();
+    if (!worker) return false;
+    this.end(worker);
+    return true;
+  }
+
+  /** Ends the workers idle for at least `idleMs`; returns how many. */
+  shrink(idleMs: number): number {
+    const cutoff = performance.now() - idleMs;
+    const ending = this.idle.filter((w) => (this.idleSince.get(w) ?? 0) <= cutoff);
+    if (ending.length === 0) return 0;
+    this.idle = this.idle.filter((w) => !ending.includes(w));
+    for (const worker of ending) this.end(worker);
+    return ending.length;
+  }
+
+  /** Forgets the worker at once (it no longer counts against the process limit) and kills it. */
+  private end(worker: WorkerProcess): void {
+    this.workers.delete(worker);
+    this.ending.add(worker);
+    void worker.kill().then(() => this.ending.delete(worker));
   }
 
   get size(): number {
@@ -62,13 +106,13 @@ export class WorkerPool {
   }
 
   pids(): number[] {
-    return [...this.workers].flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
+    return [...this.workers, ...this.ending].flatMap((w) => (w.pid === undefined ? [] : [w.pid]));
   }
 
   /** Kills every worker (running tasks included) and waits until all have exited. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.idle = [];
-    await Promise.all([...this.workers].map((w) => w.kill()));
+    await Promise.all([...this.workers, ...this.ending].map((w) => w.kill()));
   }
 }
