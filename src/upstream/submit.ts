@@ -7,7 +7,6 @@
  * get the globus-compute serializer, so the worker decodes them and the task
  * views answer in the SDKs' shape.
  */
-import { UpstreamOptionUnsupported } from '../errors.js';
 import { acceptSubmission } from '../http/submission.js';
 import { bodyOf } from '../http/jsonBody.js';
 import { userOf } from '../http/authenticate.js';
@@ -32,14 +31,13 @@ export function upstreamSubmitForm(deps: ServiceDeps): Middleware {
   return async (ctx, next) => {
     if (!isUpstreamSubmit(bodyOf(ctx))) return next();
     const body = deps.validator.check('upstream-submit.json', bodyOf(ctx), 'body') as UpstreamSubmitRequest;
-    refuseUnhonoured(body);
     const endpointId = ctx.params.endpoint_id;
     const entries = mergeByFunction(Object.entries(body.tasks));
     const submitted = await acceptSubmission(deps, ctx, {
       user: userOf(ctx),
       taskGroupId: body.task_group_id?.toLowerCase() ?? undefined,
       tasks: entries.flatMap(([functionId, payloads]) =>
-        payloads.map((payload) => ({ ...upstreamTask(functionId, endpointId, payload), ...userEndpointConfig(body) }))),
+        payloads.map((payload) => ({ ...upstreamTask(functionId, endpointId, payload), ...perTaskOptions(body) }))),
     });
     // The Executor asks for its result queue and starts consuming it right after this answer.
     if (body.create_queue && deps.resultQueues) await deps.resultQueues.declareQueue(userOf(ctx).id, submitted.taskGroupId);
@@ -74,21 +72,17 @@ function mergeByFunction(entries: [string, string[]][]): [string, string[]][] {
   return [...merged];
 }
 
-/** Stored with each task and handed to the (multi-user) endpoint, as a native submit's. */
-function userEndpointConfig(body: UpstreamSubmitRequest): Pick<NewTask, 'userEndpointConfig'> {
-  const config = body.user_endpoint_config;
-  return config && Object.keys(config).length > 0 ? { userEndpointConfig: config } : {};
-}
-
 /**
- * resource_specification is stored and handed to the endpoint only once
- * endpoints can act on it; until then a clear refusal beats running the task
- * without what was asked.
+ * Stored with each task and handed to the endpoint, as a native submit's are
+ * (and checked the same way): the user's settings for a multi-user endpoint,
+ * and the nodes and ranks a task needs. Empty ones (as some SDK versions
+ * send) ask for nothing.
  */
-function refuseUnhonoured(body: UpstreamSubmitRequest): void {
-  const option = 'resource_specification';
-  const value = body[option];
-  if (value && Object.keys(value).length > 0) {
-    throw new UpstreamOptionUnsupported(`${option} is not supported by this service's endpoints yet; submit without it`, { details: { field: option } });
-  }
+function perTaskOptions(body: UpstreamSubmitRequest): Pick<NewTask, 'userEndpointConfig' | 'resourceSpecification'> {
+  const config = body.user_endpoint_config;
+  const resources = body.resource_specification;
+  return {
+    ...(config && Object.keys(config).length > 0 ? { userEndpointConfig: config } : {}),
+    ...(resources && Object.keys(resources).length > 0 ? { resourceSpecification: resources } : {}),
+  };
 }

@@ -91,18 +91,26 @@ serviceTest('2.x submit: task_group_id honoured, the same call twice is two task
   assertSchema(t, 'task.json', nativeTask.body);
 });
 
-serviceTest('2.x submit: user_endpoint_config is stored with the tasks; resource_specification is refused with a clear error until endpoints honour it', async (t, live) => {
+serviceTest('2.x submit: user_endpoint_config and resource_specification are stored with the tasks, checked as native ones', async (t, live) => {
   const functionId = await upstreamFunction(live);
   const { endpointId } = await registerEndpoint(live);
-  const refused = await live.call('POST', `/v3/endpoints/${endpointId}/submit`, { body: { create_queue: false, tasks: { [functionId]: [PAYLOAD] }, resource_specification: { num_nodes: 2 } } });
-  t.deepEqual(refused.body, { code: 'UpstreamOptionUnsupported', reason: 'resource_specification is not supported by this service\'s endpoints yet; submit without it', http_status_code: 422, details: { field: 'resource_specification' } });
-  const withConfig = await live.call('POST', `/v3/endpoints/${endpointId}/submit`, { body: { create_queue: false, tasks: { [functionId]: [PAYLOAD] }, user_endpoint_config: { partition: 'debug' } } });
-  t.is(withConfig.status, 200, JSON.stringify(withConfig.body));
-  const row = await live.db('tasks').where({ id: withConfig.body.tasks[functionId][0] }).first();
+  const submitted = await live.call('POST', `/v3/endpoints/${endpointId}/submit`, {
+    body: { create_queue: false, tasks: { [functionId]: [PAYLOAD] }, user_endpoint_config: { partition: 'debug' }, resource_specification: { num_nodes: 2, ranks_per_node: 4 } },
+  });
+  t.is(submitted.status, 200, JSON.stringify(submitted.body));
+  const row = await live.db('tasks').where({ id: submitted.body.tasks[functionId][0] }).first();
   t.deepEqual(JSON.parse(row.user_endpoint_config), { partition: 'debug' });
+  t.deepEqual(JSON.parse(row.resource_specification), { num_nodes: 2, ranks_per_node: 4 });
   // Empty ones (as some SDK versions send) are no request at all.
-  const accepted = await live.call('POST', `/v3/endpoints/${endpointId}/submit`, { body: { create_queue: false, tasks: { [functionId]: [PAYLOAD] }, resource_specification: {}, user_endpoint_config: null } });
-  t.is(accepted.status, 200);
+  const empty = await live.call('POST', `/v3/endpoints/${endpointId}/submit`, { body: { create_queue: false, tasks: { [functionId]: [PAYLOAD] }, resource_specification: {}, user_endpoint_config: null } });
+  t.is(empty.status, 200);
+  const emptyRow = await live.db('tasks').where({ id: empty.body.tasks[functionId][0] }).first();
+  t.is(emptyRow.resource_specification, null);
+  // What the native API refuses, the upstream form refuses too.
+  const inconsistent = await live.call('POST', `/v3/endpoints/${endpointId}/submit`, { body: { create_queue: false, tasks: { [functionId]: [PAYLOAD] }, resource_specification: { num_nodes: 2, ranks_per_node: 2, num_ranks: 5 } } });
+  t.is(inconsistent.body.code, 'ResourceSpecificationInvalid');
+  const unknownKey = await live.call('POST', `/v3/endpoints/${endpointId}/submit`, { body: { create_queue: false, tasks: { [functionId]: [PAYLOAD] }, resource_specification: { gpus: 1 } } });
+  t.is(unknownKey.body.code, 'RequestMalformed');
   const unknownField = await live.call('POST', `/v3/endpoints/${endpointId}/submit`, { body: { create_queue: false, tasks: { [functionId]: [PAYLOAD] }, surprise: 1 } });
   t.is(unknownField.body.code, 'RequestMalformed');
 });
