@@ -1,6 +1,8 @@
 /** The provider an endpoint's config names. */
 import { LocalProvider } from './local.js';
 import { SlurmProvider } from './slurm.js';
+import { PbsProvider } from './pbs.js';
+import { GridEngineProvider } from './gridengine.js';
 import type { ProviderSettings } from './settings.js';
 import type { ExecutionProvider } from './types.js';
 
@@ -10,5 +12,8 @@ export function createProvider(settings: ProviderSettings, endpointName: string,
     const slurm = options.mpi ? { ...settings.slurm, launcher: 'none' as const, exclusive: true } : settings.slurm;
     return new SlurmProvider(slurm, settings.blocks, `funcx-${endpointName}`);
   }
+  // MPI blocks on PBS: one manager; the tasks' launchers reach the other nodes ($PBS_NODEFILE).
+  if (settings.type === 'pbs') return new PbsProvider(options.mpi ? { ...settings.pbs, launcher: 'none' } : settings.pbs, settings.blocks, `funcx-${endpointName}`);
+  if (settings.type === 'gridengine') return new GridEngineProvider(settings.gridengine, settings.blocks, `funcx-${endpointName}`);
   return new LocalProvider();
 }

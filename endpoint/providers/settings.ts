@@ -7,6 +7,8 @@
 import os from 'node:os';
 import { MINUTE, SECOND, parseDuration } from '../../src/util/time.js';
 import type { EndpointConfig } from '../../src/generated/schemas/endpoint-config.js';
+import type { PbsSettings } from './pbs.js';
+import type { GridEngineSettings } from './gridengine.js';
 
 type ProviderConfig = NonNullable<EndpointConfig['provider']>;
 
@@ -42,9 +44,18 @@ export interface SlurmSettings {
 
 export type ProviderSettings =
   | { type: 'local'; blocks: BlockSettings | null }
-  | { type: 'slurm'; blocks: BlockSettings; slurm: SlurmSettings };
+  | { type: 'slurm'; blocks: BlockSettings; slurm: SlurmSettings }
+  | { type: 'pbs'; blocks: BlockSettings; pbs: PbsSettings }
+  | { type: 'gridengine'; blocks: BlockSettings; gridengine: GridEngineSettings };
 
-const SLURM_ONLY = ['partition', 'account', 'qos', 'walltime', 'scheduler_options', 'launcher'] as const;
+/** The keys each scheduler reads; any other scheduler's key is refused by name. */
+const SCHEDULER_KEYS = {
+  slurm: ['partition', 'account', 'qos', 'walltime', 'scheduler_options', 'launcher'],
+  pbs: ['queue', 'account', 'walltime', 'select_options', 'scheduler_options', 'launcher'],
+  gridengine: ['queue', 'account', 'project', 'parallel_environment', 'walltime', 'scheduler_options'],
+} as const;
+const SCHEDULER_ONLY = [...new Set(Object.values(SCHEDULER_KEYS).flat())];
+const DIRECTIVE = { slurm: '#SBATCH ', pbs: '#PBS ', gridengine: '#$ ' } as const;
 
 export function parseProviderSettings(raw: ProviderConfig | undefined, problems: string[]): ProviderSettings {
   const config: ProviderConfig = raw ?? { type: 'local' };
@@ -58,9 +69,9 @@ export function parseProviderSettings(raw: ProviderConfig | undefined, problems:
   };
 
   if (type === 'local') {
-    for (const key of SLURM_ONLY) if (config[key] !== undefined) problems.push(`provider.${key}: only for provider type slurm`);
+    for (const key of SCHEDULER_ONLY) if (config[key] !== undefined) problems.push(`provider.${key}: only for provider type ${typesReading(key)}`);
     if ((config.max_blocks ?? 0) === 0) {
-      const blockKeys = Object.keys(config).filter((k) => k !== 'type' && k !== 'max_blocks' && !(SLURM_ONLY as readonly string[]).includes(k));
+      const blockKeys = Object.keys(config).filter((k) => k !== 'type' && k !== 'max_blocks' && !(SCHEDULER_ONLY as readonly string[]).includes(k));
       if (blockKeys.length > 0) problems.push(`provider.${blockKeys[0]}: needs max_blocks >= 1 (without it the local provider runs workers in the agent itself)`);
       return { type: 'local', blocks: null };
     }
@@ -96,27 +107,68 @@ export function parseProviderSettings(raw: ProviderConfig | undefined, problems:
     return { type: 'local', blocks };
   }
 
+  for (const key of SCHEDULER_ONLY) {
+    if (config[key] !== undefined && !(SCHEDULER_KEYS[type] as readonly string[]).includes(key)) problems.push(`provider.${key}: only for provider type ${typesReading(key)}`);
+  }
+  (config.scheduler_options ?? []).forEach((line, i) => {
+    if (!line.startsWith(DIRECTIVE[type])) problems.push(`provider.scheduler_options.${i}: ${JSON.stringify(line)} must be an "${DIRECTIVE[type]}..." line`);
+  });
+  for (const key of ['queue', 'account', 'project', 'parallel_environment', 'select_options'] as const) {
+    const value = config[key];
+    if (typeof value === 'string' && /\s/.test(value)) problems.push(`provider.${key}: ${JSON.stringify(value)} must not contain whitespace or line breaks`);
+  }
+  const walltimeMs = duration('walltime', 1 * 60 * MINUTE);
+  if (type === 'pbs') {
+    if (walltimeMs < SECOND) problems.push('provider.walltime: must be at least 1s');
+    const launcher = config.launcher ?? 'pbsdsh';
+    if (launcher === 'srun') problems.push('provider.launcher: srun is for slurm; pbs takes pbsdsh or none');
+    return {
+      type: 'pbs',
+      blocks,
+      pbs: { queue: config.queue ?? null, account: config.account ?? null, walltimeMs, selectOptions: config.select_options ?? null, schedulerOptions: config.scheduler_options ?? [], launcher: launcher === 'none' ? 'none' : 'pbsdsh' },
+    };
+  }
+  if (type === 'gridengine') {
+    if (walltimeMs < SECOND) problems.push('provider.walltime: must be at least 1s');
+    if (blocks.nodesPerBlock > 1 && !config.parallel_environment) problems.push('provider.nodes_per_block: a Grid Engine block of several nodes needs a parallel_environment');
+    return {
+      type: 'gridengine',
+      blocks,
+      gridengine: {
+        queue: config.queue ?? null,
+        parallelEnvironment: config.parallel_environment ?? null,
+        project: config.project ?? null,
+        account: config.account ?? null,
+        walltimeMs,
+        schedulerOptions: config.scheduler_options ?? [],
+      },
+    };
+  }
+
   const slurm: SlurmSettings = {
     partition: config.partition ?? null,
     account: config.account ?? null,
     qos: config.qos ?? null,
-    walltimeMs: duration('walltime', 1 * 60 * MINUTE),
+    walltimeMs,
     schedulerOptions: config.scheduler_options ?? [],
-    launcher: config.launcher ?? 'srun',
+    launcher: config.launcher === 'none' ? 'none' : 'srun',
   };
+  if (config.launcher === 'pbsdsh') problems.push('provider.launcher: pbsdsh is for pbs; slurm takes srun or none');
   if (slurm.walltimeMs < SECOND) problems.push('provider.walltime: must be at least 1s (Slurm rounds up to whole minutes)');
   // Written into `#SBATCH --partition=VALUE` lines: whitespace would end the value or add a line.
-  for (const key of ['partition', 'account', 'qos'] as const) {
+  for (const key of ['partition', 'qos'] as const) {
     const value = config[key];
     if (typeof value === 'string' && /\s/.test(value)) problems.push(`provider.${key}: ${JSON.stringify(value)} must not contain whitespace or line breaks`);
   }
-  slurm.schedulerOptions.forEach((line, i) => {
-    if (!line.startsWith('#SBATCH ')) problems.push(`provider.scheduler_options.${i}: ${JSON.stringify(line)} must be an "#SBATCH ..." line`);
-  });
   for (const line of [...blocks.workerInit, ...slurm.schedulerOptions]) {
     if (line.includes('\n')) problems.push(`provider: ${JSON.stringify(line)} must be one line`);
   }
   return { type: 'slurm', blocks, slurm };
+}
+
+/** The provider types that read this key, for the message refusing it elsewhere. */
+function typesReading(key: string): string {
+  return Object.entries(SCHEDULER_KEYS).filter(([, keys]) => (keys as readonly string[]).includes(key)).map(([type]) => type).join(' or ');
 }
 
 /** A wildcard listen address cannot be dialled: managers use this host's name. */

@@ -47,8 +47,8 @@ test('bad combinations are named by key', (t) => {
   t.deepEqual(problems(t, { type: 'local', partition: 'debug' }), ['provider.partition: only for provider type slurm']);
   t.deepEqual(problems(t, { type: 'local', min_blocks: 1 }), ['provider.min_blocks: needs max_blocks >= 1 (without it the local provider runs workers in the agent itself)']);
   t.deepEqual(problems(t, { type: 'slurm', walltime: 'soon' }), ['provider.walltime: "soon" is not a duration (e.g. 30s, 5m, 2h)']);
-  t.deepEqual(problems(t, { type: 'slurm', scheduler_options: ['--mem=4G'] }), ['provider.scheduler_options.0: must match pattern "^#SBATCH "']);
-  t.deepEqual(problems(t, { type: 'pbs' }), ['provider.type: must be equal to one of the allowed values']);
+  t.deepEqual(problems(t, { type: 'slurm', scheduler_options: ['--mem=4G'] }), ['provider.scheduler_options.0: must match pattern "^(#SBATCH|#PBS|#\\$) "']);
+  t.deepEqual(problems(t, { type: 'kubernetes' }), ['provider.type: must be equal to one of the allowed values']);
   t.deepEqual(problems(t, { type: 'slurm', nodes: 2 }), ['provider.nodes: unknown key']);
 });
 
@@ -92,5 +92,5 @@ test('partition, account and qos with whitespace, and scheduler_options that are
   t.deepEqual(problems(t, { type: 'slurm', account: 'proj\n#SBATCH --exclusive' }), ['provider.account: "proj\\n#SBATCH --exclusive" must not contain whitespace or line breaks']);
   t.deepEqual(problems(t, { type: 'slurm', qos: 'high\tlow' }), ['provider.qos: "high\\tlow" must not contain whitespace or line breaks']);
   t.deepEqual(problems(t, { type: 'slurm', scheduler_options: ['#SBATCH --mem=4G\nrm -rf ~'] }), ['provider: "#SBATCH --mem=4G\\nrm -rf ~" must be one line']);
-  t.deepEqual(problems(t, { type: 'slurm', scheduler_options: ['echo hi'] }), ['provider.scheduler_options.0: must match pattern "^#SBATCH "']);
+  t.deepEqual(problems(t, { type: 'slurm', scheduler_options: ['echo hi'] }), ['provider.scheduler_options.0: must match pattern "^(#SBATCH|#PBS|#\\$) "']);
 });
