@@ -18,7 +18,8 @@ export function actionProvider(deps: ServiceDeps): Koa.Middleware<RequestState> 
   const routes = router.routes();
   const methods = router.allowedMethods({ throw: true });
   const readBody = jsonBody(deps.config.maxBodyBytes);
-  return async (koaCtx, next) => {
+  // The router rides along so the route table (src/openapi/routeTable.ts) can list its routes.
+  return Object.assign(async (koaCtx: Koa.ParameterizedContext<RequestState>, next: Koa.Next) => {
     const ctx = koaCtx as AppContext;
     if (ctx.path !== prefix && !ctx.path.startsWith(`${prefix}/`)) return next();
     try {
@@ -35,5 +36,5 @@ export function actionProvider(deps: ServiceDeps): Koa.Middleware<RequestState> 
       if (thrown instanceof TooManyRequests) ctx.set('Retry-After', String(thrown.retryAfterS));
       if (thrown instanceof IdentityProviderUnavailable || thrown instanceof DatabaseUnavailable) ctx.set('Retry-After', '5');
     }
-  };
+  }, { router, actionProviderPrefix: prefix });
 }

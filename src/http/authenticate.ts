@@ -7,6 +7,7 @@ import { EndpointAccessForbidden, EndpointCredentialInvalid, InternalError, User
 import { ENDPOINT_CREDENTIAL_PREFIX } from '../auth/secrets.js';
 import { findEndpointByCredential } from '../registry/endpoints.js';
 import type { AppContext, Middleware } from './context.js';
+import { marked } from '../openapi/routeMarks.js';
 import type { UserPrincipal } from '../auth/principal.js';
 
 function bearer(ctx: AppContext): string | undefined {
@@ -20,11 +21,11 @@ function bearer(ctx: AppContext): string | undefined {
  * is kept in the signature so route modules need not know the mode.
  */
 export function requireUser(_db: Knex): Middleware {
-  return async (ctx, next) => {
+  return marked<Middleware>(async (ctx, next) => {
     const token = bearer(ctx);
     ctx.state.user = await authenticateUserToken(ctx, token);
     return next();
-  };
+  }, { auth: 'user' });
 }
 
 /**
@@ -49,7 +50,7 @@ export async function authenticateUserToken(ctx: AppContext, token: string | und
 
 /** The caller must be the endpoint named in the path, by its own credential. */
 export function requireEndpointCredential(db: Knex): Middleware {
-  return async (ctx, next) => {
+  return marked<Middleware>(async (ctx, next) => {
     const limits = ctx.state.limits;
     limits?.checkAddress(ctx.ip);
     const endpoint = await refusalsCounted(ctx, async () => {
@@ -67,7 +68,7 @@ export function requireEndpointCredential(db: Knex): Middleware {
     limits?.identity(`endpoint:${endpoint.endpointId}`);
     ctx.state.endpoint = endpoint;
     return next();
-  };
+  }, { auth: 'endpoint' });
 }
 
 /** A refused credential (401) spends the address's budget; over it, the answer is 429 instead. */

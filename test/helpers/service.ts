@@ -11,6 +11,7 @@ import { createLogger } from '../../src/logger.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { createToken } from '../../src/registry/tokens.js';
 import { Validator } from '../../src/http/validation.js';
+import { responseProblem, type Doc } from './openapi.js';
 import { createTestDatabase, registerPerDatabase, type DatabaseKind, type TestDatabase } from './databases.js';
 
 export interface ApiResponse<T = any> { // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -53,6 +54,7 @@ export async function startLiveService(t: ExecutionContext, kind: DatabaseKind, 
   // No quickstart (and no admin token) in oidc mode: callers bring the provider's tokens.
   const quickstart = service.quickstart ? JSON.parse(readFileSync(service.quickstart.file, 'utf8')) as { token: string } : { token: '' };
   const db = service.deps.db;
+  let served: Promise<Doc> | undefined; // the document this service serves (its Action Provider base path)
   const live: LiveService = {
     kind,
     url: service.url,
@@ -81,6 +83,10 @@ export async function startLiveService(t: ExecutionContext, kind: DatabaseKind, 
       } catch {
         // not JSON: keep the text
       }
+      // Every answer is checked against the OpenAPI document (helpers/openapi.ts).
+      served ??= fetch(`${service.url}/openapi.json`).then((r) => r.json() as Promise<Doc>);
+      const problem = responseProblem(await served, method, urlPath, response.status, parsed, response.headers.get('content-type'));
+      if (problem) throw new Error(`OpenAPI: ${problem}`);
       return { status: response.status, body: parsed, headers: response.headers } as ApiResponse;
     },
   };

@@ -1,0 +1,98 @@
+/**
+ * What the route table cannot say about a route: a summary, its success status
+ * and the schema (a file in schemas/) of that answer, and the error codes it
+ * may answer with beyond those every route shares (see document.ts). Shapes
+ * live only in schemas/; this file names them. Keys are "METHOD /template";
+ * Action Provider routes are keyed relative to its base path ("AP POST /run").
+ * A route missing here is still in the document (from the route table) with a
+ * generic answer; test/openapi/ lists such routes so they get an entry.
+ */
+export interface Annotation {
+  summary: string;
+  /** Success status (default 200) and its body's schema, if it has one in schemas/. */
+  status?: number;
+  /** Several: the answer matches one of them. */
+  response?: string | string[];
+  /** Request body schema for routes that check it inside the handler (the Action Provider). */
+  body?: string;
+  errors?: string[];
+  /** Not JSON: the answer's media type. */
+  produces?: string;
+  /** Auth the route table cannot see (the Action Provider authenticates in its handlers). */
+  auth?: 'user' | 'optional-user' | 'metrics-token' | 'none';
+}
+
+const FN = ['FunctionNotFound'];
+const EP = ['EndpointNotFound'];
+
+export const ANNOTATIONS: Record<string, Annotation> = {
+  // --- meta
+  'GET /v2/version': { summary: 'Service and API version, auth mode and login hints', response: 'version.json' },
+  'GET /healthz': { summary: 'Liveness: the process answers and the database answers SELECT 1' },
+  'GET /readyz': { summary: 'Readiness: the database answers and every migration of this build is applied' },
+  'GET /metrics': { summary: 'Prometheus metrics (FUNCX_METRICS: off, open, or Bearer FUNCX_METRICS_TOKEN); docs/metrics.md', produces: 'text/plain; version=0.0.4', auth: 'metrics-token', errors: ['RouteNotFound'] },
+  'GET /openapi.json': { summary: 'This document', auth: 'none' },
+  'GET /docs': { summary: 'This document, readable (HTML)', produces: 'text/html', auth: 'none' },
+  'GET /docs/{asset}': { summary: 'Assets of the readable reference (scripts, styles)', produces: 'application/octet-stream', auth: 'none', errors: ['RouteNotFound'] },
+  // --- functions
+  'POST /v3/functions': { summary: 'Register a function', status: 201, response: 'function-register-response.json' },
+  'GET /v3/functions': { summary: 'Search functions the caller may see', response: 'function-search-response.json' },
+  'GET /v2/functions/{function_id}': { summary: 'Read a function', response: 'function.json', errors: FN },
+  'GET /v3/functions/{function_id}': { summary: 'Read a function', response: 'function.json', errors: FN },
+  'PUT /v3/functions/{function_id}': { summary: 'Update a function (owner)', response: 'function.json', errors: [...FN, 'FunctionAccessForbidden'] },
+  'DELETE /v2/functions/{function_id}': { summary: 'Delete a function (owner)', errors: [...FN, 'FunctionAccessForbidden'] },
+  'DELETE /v3/functions/{function_id}': { summary: 'Delete a function (owner)', errors: [...FN, 'FunctionAccessForbidden'] },
+  // --- endpoints
+  'POST /v3/endpoints': { summary: 'Register an endpoint; answers its credential', status: 201, response: 'endpoint-register-response.json' },
+  'PUT /v3/endpoints/{endpoint_id}': { summary: 'Re-register an endpoint (new credential) or register under a chosen id', response: 'endpoint-register-response.json', errors: [...EP, 'EndpointAccessForbidden'] },
+  'GET /v3/endpoints': { summary: 'List endpoints by role', response: 'endpoint-list-response.json' },
+  'GET /v2/endpoints/{endpoint_id}': { summary: 'Read an endpoint', response: 'endpoint.json', errors: EP },
+  'GET /v3/endpoints/{endpoint_id}': { summary: 'Read an endpoint', response: 'endpoint.json', errors: EP },
+  'GET /v2/endpoints/{endpoint_id}/status': { summary: 'Endpoint status and recent heartbeats', response: 'endpoint-status.json', errors: EP },
+  'GET /v3/endpoints/{endpoint_id}/status': { summary: 'Endpoint status and recent heartbeats', response: 'endpoint-status.json', errors: EP },
+  'DELETE /v2/endpoints/{endpoint_id}': { summary: 'Delete an endpoint (owner); its unfinished tasks fail', errors: [...EP, 'EndpointAccessForbidden'] },
+  'DELETE /v3/endpoints/{endpoint_id}': { summary: 'Delete an endpoint (owner); its unfinished tasks fail', errors: [...EP, 'EndpointAccessForbidden'] },
+  'DELETE /v3/endpoints/{endpoint_id}/credential': { summary: 'Revoke the endpoint\'s credential (owner)', errors: [...EP, 'EndpointAccessForbidden'] },
+  'GET /v3/endpoints/{endpoint_id}/allowed_functions': { summary: 'Functions allowed on the endpoint', response: 'allowed-functions.json', errors: EP },
+  'PUT /v3/endpoints/{endpoint_id}/allowed_functions': { summary: 'Set the functions allowed on the endpoint (owner)', response: 'allowed-functions.json', errors: [...EP, 'EndpointAccessForbidden'] },
+  // --- tasks
+  'POST /v3/endpoints/{endpoint_id}/submit': { summary: 'Submit tasks to one endpoint (also in the upstream SDKs\' form)', response: 'task-submit-response.json', errors: [...EP, ...FN, 'EndpointAccessForbidden', 'FunctionNotPermitted', 'TaskPayloadTooLarge', 'BatchRunTooLarge', 'IdempotencyKeyReused', 'UpstreamOptionUnsupported'] },
+  'POST /v3/submit': { summary: 'Submit a batch across endpoints and functions', response: 'batch-submit-response.json', errors: [...EP, ...FN, 'EndpointAccessForbidden', 'FunctionNotPermitted', 'TaskPayloadTooLarge', 'BatchRunTooLarge', 'IdempotencyKeyReused'] },
+  // A task submitted through the upstream SDKs' /v2/submit is shown in their shape.
+  'GET /v2/tasks/{task_id}': { summary: 'Read a task (submitter)', response: ['task.json', 'upstream-task.json'], errors: ['TaskNotFound'] },
+  'GET /v3/tasks/{task_id}': { summary: 'Read a task (submitter)', response: ['task.json', 'upstream-task.json'], errors: ['TaskNotFound'] },
+  'POST /v2/batch_status': { summary: 'Read many tasks', response: 'batch-status-response.json' },
+  'POST /v3/tasks/wait': { summary: 'Long-poll until tasks finish', response: 'task-wait-response.json' },
+  'GET /v2/taskgroup/{task_group_id}': { summary: 'A task group\'s tasks, paged', response: 'task-group.json', errors: ['TaskGroupNotFound'] },
+  'POST /v3/tasks/{task_id}/cancel': { summary: 'Cancel a task', response: 'task.json', errors: ['TaskNotFound', 'TaskAlreadyFinished'] },
+  // --- endpoint protocol
+  'POST /v3/endpoints/{endpoint_id}/lease': { summary: 'Endpoint: lease waiting tasks (long-poll)', response: 'endpoint-lease-response.json', errors: ['EndpointAccessForbidden'] },
+  'POST /v3/endpoints/{endpoint_id}/results': { summary: 'Endpoint: post results, exactly once per lease', response: 'endpoint-results-response.json', errors: ['EndpointAccessForbidden'] },
+  'POST /v3/endpoints/{endpoint_id}/heartbeat': { summary: 'Endpoint: report status and renew leases', response: 'endpoint-heartbeat-response.json', errors: ['EndpointAccessForbidden'] },
+  'POST /v3/endpoints/{endpoint_id}/release': { summary: 'Endpoint: hand leases back', errors: ['EndpointAccessForbidden'] },
+  'POST /v3/endpoints/{endpoint_id}/user_demand': { summary: 'Multi-user endpoint: submitters with waiting tasks', response: 'user-demand-response.json', errors: ['EndpointAccessForbidden'] },
+  'POST /v3/endpoints/{endpoint_id}/user_endpoints': { summary: 'Multi-user endpoint: register a per-user endpoint', status: 201, response: 'user-endpoint-create-response.json', errors: ['EndpointAccessForbidden'] },
+  'POST /v3/endpoints/{endpoint_id}/user_demand/fail': { summary: 'Multi-user endpoint: fail a submitter\'s waiting tasks', errors: ['EndpointAccessForbidden'] },
+  // --- upstream SDK compatibility (docs/upstream-sdks.md)
+  'POST /v2/functions': { summary: 'Upstream SDK: register a function', errors: ['UpstreamOptionUnsupported'] },
+  'POST /v2/submit': { summary: 'Upstream SDK: submit', response: 'upstream-submit-v2-response.json', errors: [...EP, ...FN, 'EndpointAccessForbidden', 'FunctionNotPermitted', 'TaskPayloadTooLarge', 'BatchRunTooLarge', 'UpstreamOptionUnsupported'] },
+  'GET /v2/endpoints': { summary: 'Upstream SDK: the caller\'s endpoints', response: 'upstream-endpoint-list.json' },
+  'POST /v2/endpoints/{endpoint_id}/lock': { summary: 'Upstream SDK: lock an endpoint (revokes its credential)', response: 'upstream-endpoint-lock-response.json', errors: [...EP, 'EndpointAccessForbidden'] },
+  'GET /v2/get_amqp_result_connection_url': { summary: 'Upstream SDK: AMQP result stream (not offered)', errors: ['AmqpNotConfigured'] },
+  // --- web console
+  'GET /console': { summary: 'The web console (single-page app; docs/console.md)', produces: 'text/html', auth: 'none' },
+  'GET /console/{asset}': { summary: 'Assets of the web console', produces: 'application/octet-stream', auth: 'none', errors: ['RouteNotFound'] },
+  // --- Action Provider (relative to FUNCX_ACTION_PROVIDER_BASE_PATH)
+  'AP GET ': { summary: 'Action Provider introspection', response: 'action-provider-introspection.json', auth: 'optional-user', errors: ['ForbiddenRequest'] },
+  'AP POST /run': { summary: 'Run an action', status: 202, body: 'action-request.json', response: 'action-status.json', auth: 'user', errors: ['BadActionRequest', 'RequestValidationError', 'ForbiddenRequest', 'ActionConflict'] },
+  'AP POST /actions': { summary: 'Run an action', status: 202, body: 'action-request.json', response: 'action-status.json', auth: 'user', errors: ['BadActionRequest', 'RequestValidationError', 'ForbiddenRequest', 'ActionConflict'] },
+  'AP GET /{action_id}/status': { summary: 'An action\'s status', response: 'action-status.json', auth: 'user', errors: ['ActionNotFound'] },
+  'AP GET /actions/{action_id}': { summary: 'An action\'s status', response: 'action-status.json', auth: 'user', errors: ['ActionNotFound'] },
+  'AP POST /{action_id}/cancel': { summary: 'Cancel an action', response: 'action-status.json', auth: 'user', errors: ['ActionNotFound', 'ForbiddenRequest', 'ActionConflict'] },
+  'AP POST /actions/{action_id}/cancel': { summary: 'Cancel an action', response: 'action-status.json', auth: 'user', errors: ['ActionNotFound', 'ForbiddenRequest', 'ActionConflict'] },
+  'AP POST /{action_id}/release': { summary: 'Release a completed action', response: 'action-status.json', auth: 'user', errors: ['ActionNotFound', 'ForbiddenRequest', 'ActionConflict'] },
+  'AP DELETE /actions/{action_id}': { summary: 'Release a completed action', response: 'action-status.json', auth: 'user', errors: ['ActionNotFound', 'ForbiddenRequest', 'ActionConflict'] },
+  'AP GET /{action_id}/log': { summary: 'An action\'s log, paged', response: 'action-log.json', auth: 'user', errors: ['ActionNotFound', 'BadActionRequest'] },
+  'AP GET /actions/{action_id}/log': { summary: 'An action\'s log, paged', response: 'action-log.json', auth: 'user', errors: ['ActionNotFound', 'BadActionRequest'] },
+  'AP GET /actions': { summary: 'Actions the caller may see, by role and status', auth: 'user', errors: ['BadActionRequest'] },
+};
