@@ -20,7 +20,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
  && npm rebuild better-sqlite3 --build-from-source
 # Everything `npm run build` compiles: json2ts over schemas/, then tsc over tsconfig.json's
 # "include" (the lint checks this list against it).
-COPY tsconfig.json tsconfig.sdk.json ./
+COPY tsconfig.json tsconfig.sdk.json tsconfig.console.json ./
 COPY schemas ./schemas
 COPY migrations ./migrations
 COPY src ./src
@@ -30,6 +30,7 @@ COPY sdk ./sdk
 COPY scripts ./scripts
 COPY test ./test
 COPY bench ./bench
+COPY console ./console
 # Then drop dev dependencies and the addon's compile leftovers (objects, sqlite sources: ~30 MB).
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund \
@@ -56,6 +57,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/migrations ./dist/migrations
+# The web console (/console), bundled at build time; the OpenAPI document is in dist/src/openapi.
+COPY --from=build /app/dist/console ./dist/console
 # The Action Provider API, mounted by the service.
 COPY --from=build /app/dist/action-provider ./dist/action-provider
 # The endpoint agent (for `serve --local-endpoint`, and `funcx-endpoint`); its Python worker is read from source.

@@ -14,13 +14,15 @@ import { multiUserRoutes } from './routes/multiUser.js';
 import { upstreamRoutes } from '../upstream/routes.js';
 import { httpMetrics } from '../metrics/httpMetrics.js';
 import { metricsRoutes } from '../metrics/metricsRoute.js';
+import { openapiRoutes } from '../openapi/routes.js';
+import { consoleRoutes } from '../console/routes.js';
 import { actionProvider } from '../../action-provider/index.js';
 import type { RequestState, ServiceDeps } from './context.js';
 
 export type ExtraRoutes = (deps: ServiceDeps) => Router<RequestState>;
 
 /** Every router the app mounts after the Action Provider, in order (the fuzz suite reads its routes from here). */
-export const ROUTE_BUILDERS: readonly ExtraRoutes[] = [metaRoutes, metricsRoutes, functionRoutes, endpointRoutes, taskRoutes, endpointProtocolRoutes, multiUserRoutes, upstreamRoutes];
+export const ROUTE_BUILDERS: readonly ExtraRoutes[] = [metaRoutes, metricsRoutes, openapiRoutes, consoleRoutes, functionRoutes, endpointRoutes, taskRoutes, endpointProtocolRoutes, multiUserRoutes, upstreamRoutes];
 
 export function createApp(deps: ServiceDeps, extra: ExtraRoutes[] = []): Koa<RequestState> {
   const app = new Koa<RequestState>({ proxy: deps.config.trustProxy });
