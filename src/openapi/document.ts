@@ -51,15 +51,22 @@ export function schemaComponents(schemaDir: string): Record<string, Json> {
   return components;
 }
 
-/** "#/definitions/x" inside schema `name` becomes "#/components/schemas/name/definitions/x". */
+/** $refs inside schema `name` re-pointed into components (repointRef). */
 function repoint(value: unknown, name: string): unknown {
   if (Array.isArray(value)) return value.map((v) => repoint(v, name));
   if (value === null || typeof value !== 'object') return value;
   const out: Json = {};
   for (const [key, v] of Object.entries(value as Json)) {
-    out[key] = key === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `#/components/schemas/${name}/${v.slice(2)}` : repoint(v, name);
+    out[key] = key === '$ref' && typeof v === 'string' ? repointRef(v, name) : repoint(v, name);
   }
   return out;
+}
+
+/** "#/x" (this schema) or "other.json#/x" (another file in schemas/) as a pointer into components. */
+function repointRef(ref: string, name: string): string {
+  const [file, pointer = ''] = ref.split('#');
+  const target = file ? file.replace(/\.json$/, '') : name;
+  return `#/components/schemas/${target}${pointer.replace(/\/$/, '')}`;
 }
 
 export const componentRef = (schemaFile: string) => ({ $ref: `#/components/schemas/${schemaFile.replace(/\.json$/, '')}` });

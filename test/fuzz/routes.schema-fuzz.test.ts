@@ -59,6 +59,12 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/readyz', auth: 'none' },
   // Off by default (404 in the JSON shape); when on, a 2xx is Prometheus text.
   { method: 'GET', path: '/metrics', auth: 'none', plainText: true },
+  // The OpenAPI document, its readable reference and the web console (HTML, scripts, styles).
+  { method: 'GET', path: '/openapi.json', auth: 'none' },
+  { method: 'GET', path: '/docs', auth: 'none', plainText: true },
+  { method: 'GET', path: '/docs/:asset', auth: 'none', plainText: true },
+  { method: 'GET', path: '/console', auth: 'none', plainText: true },
+  { method: 'GET', path: '/console/:asset', auth: 'none', plainText: true },
   { method: 'POST', path: '/v3/functions', auth: 'user', body: 'function-register.json', answer: 'function-register-response.json' },
   { method: 'GET', path: '/v3/functions', auth: 'user', query: 'function-search-query.json', answer: 'function-search-response.json' },
   { method: 'GET', path: '/v2/functions/:function_id', auth: 'user' },
