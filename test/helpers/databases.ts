@@ -87,7 +87,9 @@ export function registerPerDatabase(
   const register = options.serial ? test.serial : test;
   for (const kind of DATABASE_KINDS) {
     const name = `${title} [${kind}]`;
-    if (kind === 'mariadb' && !MYSQL_BASE_URL) register.skip(name, () => {});
+    if (kind === 'mariadb' && !MYSQL_BASE_URL && process.env.FUNCX_TEST_REQUIRE_MARIADB === '1') {
+      register(name, (t) => t.fail('no MariaDB server (FUNCX_TEST_MYSQL_URL unset) and FUNCX_TEST_REQUIRE_MARIADB=1'));
+    } else if (kind === 'mariadb' && !MYSQL_BASE_URL) register.skip(name, () => {});
     else register(name, (t) => run(t, kind));
   }
 }

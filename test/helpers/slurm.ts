@@ -30,8 +30,16 @@ export interface SlurmCluster {
 
 const DAEMONS = ['munged', 'mungekey', 'slurmctld', 'slurmd', 'sbatch', 'squeue', 'scancel', 'sinfo'];
 
-/** Why a cluster cannot be started here, or undefined when it can. */
+/**
+ * Why a cluster cannot be started here, or undefined when it can. With
+ * FUNCX_TEST_REQUIRE_SLURM=1 (set by .ci/run) it always says it can: the
+ * suites then run and fail on startSlurmCluster's error instead of skipping.
+ */
 export function slurmMissing(): string | undefined {
+  return process.env.FUNCX_TEST_REQUIRE_SLURM === '1' ? undefined : whySlurmCannotRun();
+}
+
+function whySlurmCannotRun(): string | undefined {
   const missing = DAEMONS.filter((name) => !findBinary(name));
   if (missing.length > 0) return `not installed: ${missing.join(', ')} (apt-get install -y slurm-wlm munge)`;
   if (process.getuid?.() !== 0) return 'slurmd needs root to run jobs';
@@ -39,7 +47,7 @@ export function slurmMissing(): string | undefined {
 }
 
 export async function startSlurmCluster(): Promise<SlurmCluster> {
-  const problem = slurmMissing();
+  const problem = whySlurmCannotRun();
   if (problem) throw new Error(`cannot start Slurm: ${problem}`);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-slurm-'));
   chmodSync(dir, 0o755);
