@@ -123,15 +123,21 @@ async function startForeground(paths: EndpointPaths, options: { serviceUrl?: str
   const registering = new AbortController();
   const state: { started?: { agent: { stop(): void }; identity: { endpoint_id: string }; done: Promise<void> } } = {};
   let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
+  // Why this process ends, said once in its last log line (a supervisor's journal or endpoint.log).
+  let exitReason = 'the agent stopped on its own';
+  const onSignal = (signal: NodeJS.Signals, why = `${signal} received`) => {
     signals += 1;
+    if (signals === 1) exitReason = why;
     const { started } = state;
     if (!started) {
       registering.abort();
-      if (signals > 1) process.exit(1);
+      if (signals > 1) {
+        console.error(`funcx-endpoint: exiting at once (${signal} again, while registering; first: ${exitReason})`);
+        process.exit(1);
+      }
       return;
     }
-    if (signals === 1) console.error(`funcx-endpoint: ${signal}: stopping (send again to stop at once)`);
+    if (signals === 1) console.error(`funcx-endpoint: ${why}: stopping (send again to stop at once)`);
     started.agent.stop();
   };
   process.on('SIGINT', onSignal);
@@ -140,7 +146,7 @@ async function startForeground(paths: EndpointPaths, options: { serviceUrl?: str
     // The quick start's endpoint must not outlive its service, even one killed with SIGKILL.
     const parent = process.ppid;
     setInterval(() => {
-      if (process.ppid !== parent) onSignal('SIGTERM');
+      if (process.ppid !== parent) onSignal('SIGTERM', `its parent (the service, pid ${parent}) is gone`);
     }, 1000).unref();
   }
   const start = isMultiUser(paths) ? startMultiUserEndpoint : startEndpoint;
@@ -148,6 +154,7 @@ async function startForeground(paths: EndpointPaths, options: { serviceUrl?: str
   state.started = started;
   console.error(`funcx-endpoint: endpoint "${paths.name}" running as ${started.identity.endpoint_id} (pid ${process.pid})`);
   await started.done;
+  console.error(`funcx-endpoint: endpoint "${paths.name}" (pid ${process.pid}) exits: ${exitReason}`);
   return 0;
 }
 
@@ -184,6 +191,9 @@ async function startDetached(paths: EndpointPaths, serviceUrl?: string): Promise
   return 1;
 }
 
+/** How long stop waits for a SIGKILLed agent to be gone before it gives up. */
+const FORCED_EXIT_WAIT_MS = 10_000;
+
 async function stop(paths: EndpointPaths): Promise<number> {
   const pid = readPid(paths);
   if (pid === undefined || !isAlive(pid)) {
@@ -203,7 +213,14 @@ async function stop(paths: EndpointPaths): Promise<number> {
   if (isAlive(pid)) {
     console.error(`endpoint "${paths.name}" did not finish stopping (grace period, then posting results) in time; killing pid ${pid}`);
     process.kill(pid, 'SIGKILL');
-    while (isAlive(pid)) await sleep(50);
+    // Bounded: a process in uninterruptible sleep (D state) may outlive SIGKILL for a while.
+    // isAlive counts a zombie (killed, not yet reaped by its parent) as gone.
+    const killDeadline = Date.now() + FORCED_EXIT_WAIT_MS;
+    while (isAlive(pid) && Date.now() < killDeadline) await sleep(50);
+    if (isAlive(pid)) {
+      console.error(`endpoint "${paths.name}": pid ${pid} is still there ${FORCED_EXIT_WAIT_MS / 1000} s after SIGKILL; giving up (its pidfile is kept)`);
+      return 1;
+    }
     rmSync(paths.pidfile, { force: true });
   }
   console.log(`endpoint "${paths.name}" stopped`);
