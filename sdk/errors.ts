@@ -70,6 +70,8 @@ export class InternalError extends ServiceError {}
 export class DatabaseUnavailable extends ServiceError {}
 export class TooManyRequests extends ServiceError {}
 export class IdentityProviderUnavailable extends ServiceError {}
+export class UpstreamOptionUnsupported extends ServiceError {}
+export class AmqpNotConfigured extends ServiceError {}
 
 const SERVICE_ERRORS: Record<string, typeof ServiceError> = Object.fromEntries([
   RequestMalformed, InvalidUUID, ResourceSpecificationInvalid, UserUnauthenticated, EndpointCredentialInvalid,
@@ -77,7 +79,7 @@ const SERVICE_ERRORS: Record<string, typeof ServiceError> = Object.fromEntries([
   FunctionNotFound, EndpointNotFound, TaskNotFound, TaskGroupNotFound, MethodNotAllowed,
   IdempotencyKeyReused, TaskAlreadyFinished, TaskPayloadTooLarge, BatchRunTooLarge,
   RequestBodyTooLarge, UnsupportedMediaType, InternalError, DatabaseUnavailable,
-  TooManyRequests, IdentityProviderUnavailable,
+  TooManyRequests, IdentityProviderUnavailable, UpstreamOptionUnsupported, AmqpNotConfigured,
 ].map((ErrorClass) => [ErrorClass.name, ErrorClass]));
 
 /** The service's code names the SDK has a class for. */

@@ -63,6 +63,8 @@ class InternalError(ServiceError): pass  # noqa: E701
 class DatabaseUnavailable(ServiceError): pass  # noqa: E701
 class TooManyRequests(ServiceError): pass  # noqa: E701
 class IdentityProviderUnavailable(ServiceError): pass  # noqa: E701
+class UpstreamOptionUnsupported(ServiceError): pass  # noqa: E701
+class AmqpNotConfigured(ServiceError): pass  # noqa: E701
 
 ERROR_CLASSES = {cls.__name__: cls for cls in ServiceError.__subclasses__()}
 
