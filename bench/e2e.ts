@@ -10,11 +10,12 @@
  * gracefully at the end, so its profile lands in DIR.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
+import { processTreeRss, processTreeStats } from './processes.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startService } from '../src/service.js';
@@ -115,8 +116,8 @@ export async function runE2eBench(): Promise<void> {
     }
     roundTrips.sort((a, b) => a - b);
     const rssMb = processTreeRss(endpoint.pid!) / 1024;
-    const agentRssMb = processTreeRss(endpoint.pid!, false) / 1024;
-    const workerCount = processTreeRss(endpoint.pid!, true, true) - 1;
+    const agentRssMb = processTreeStats(endpoint.pid!, false).rssKiB / 1024;
+    const workerCount = processTreeStats(endpoint.pid!).processes - 1;
 
     console.log(`\nend to end: service + one local endpoint (${WORKERS} workers, prefetch ${process.env.FUNCX_BENCH_PREFETCH ?? 'auto'}), SQLite, ${os.availableParallelism()} cores`);
     console.log(`  python no-op throughput      ${(TASKS / pythonSeconds).toFixed(0).padStart(8)} tasks/s   (${TASKS} tasks in ${pythonSeconds.toFixed(2)} s)`);
@@ -146,31 +147,4 @@ function processCpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime (fields 14, 15)
-}
-
-/** Resident memory (KiB) of a process and all its descendants, from /proc. */
-function processTreeRss(root: number, descendants = true, count = false): number {
-  const children = new Map<number, number[]>();
-  const rss = new Map<number, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
-      const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]);
-      rss.set(Number(entry), Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0));
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // exited meanwhile
-    }
-  }
-  let total = 0;
-  let processes = 0;
-  const stack = [root];
-  while (stack.length > 0) {
-    const pid = stack.pop()!;
-    total += rss.get(pid) ?? 0;
-    processes += 1;
-    if (descendants) stack.push(...(children.get(pid) ?? []));
-  }
-  return count ? processes : total;
 }

@@ -94,8 +94,8 @@ export function succeeds(command: string, args: string[]): boolean {
   return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
 }
 
-/** Resident memory (KiB) of a process and all its descendants, from /proc. */
-export function processTreeRss(root: number): number {
+/** Resident memory (KiB) and process count of a process and (unless `descendants` is false) all its descendants, from /proc. */
+export function processTreeStats(root: number, descendants = true): { rssKiB: number; processes: number } {
   const children = new Map<number, number[]>();
   const rss = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
@@ -109,14 +109,21 @@ export function processTreeRss(root: number): number {
       // exited meanwhile
     }
   }
-  let total = 0;
+  let rssKiB = 0;
+  let processes = 0;
   const stack = [root];
   while (stack.length > 0) {
     const pid = stack.pop()!;
-    total += rss.get(pid) ?? 0;
-    stack.push(...(children.get(pid) ?? []));
+    rssKiB += rss.get(pid) ?? 0;
+    processes += 1;
+    if (descendants) stack.push(...(children.get(pid) ?? []));
   }
-  return total;
+  return { rssKiB, processes };
+}
+
+/** Resident memory (KiB) of a process and all its descendants. */
+export function processTreeRss(root: number): number {
+  return processTreeStats(root).rssKiB;
 }
 
 /** Direct children of `pid` whose command line contains `text`. */

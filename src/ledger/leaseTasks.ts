@@ -39,21 +39,26 @@ export async function leaseTasks(
     // One token per lease call: every result and heartbeat must present it.
     const leaseToken = randomBytes(18).toString('base64url');
     const rows = dialectOf(db) === 'sqlite' ? await pickAndMarkSqlite(trx, input, leaseToken) : await pickAndMarkMysql(trx, input, leaseToken);
-    return rows.map((row) => ({
-      taskId: row.id,
-      attempt: Number(row.attempts),
-      leaseToken,
-      functionId: row.function_id,
-      taskGroupId: row.task_group_id,
-      payload: row.payload,
-      serializer: row.serializer,
-      createdAt: Number(row.created_at),
-      resourceSpecification: parseStored<ResourceSpecification | undefined>(row.resource_specification, undefined),
-    }));
+    return rows.map((row) => leasedTask(row, leaseToken, Number(row.attempts)));
   });
 }
 
-interface PickedRow {
+/** A leased row as the endpoint receives it (every lease path answers in this one shape). */
+export function leasedTask(row: Omit<PickedRow, 'seq' | 'attempts'>, leaseToken: string, attempt: number): LeasedTask {
+  return {
+    taskId: row.id,
+    attempt,
+    leaseToken,
+    functionId: row.function_id,
+    taskGroupId: row.task_group_id,
+    payload: row.payload,
+    serializer: row.serializer,
+    createdAt: Number(row.created_at),
+    resourceSpecification: parseStored<ResourceSpecification | undefined>(row.resource_specification, undefined),
+  };
+}
+
+export interface PickedRow {
   seq: number;
   id: string;
   function_id: string;

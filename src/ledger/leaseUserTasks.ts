@@ -16,9 +16,7 @@ import { dialectOf } from '../db/connect.js';
 import { now, nowPlus } from '../db/clock.js';
 import { inTransaction } from '../db/transaction.js';
 import { RUNNING, WAITING } from './model.js';
-import type { LeasedTask } from './leaseTasks.js';
-import { parseStored } from '../util/json.js';
-import type { ResourceSpecification } from '../resources/resourceSpecification.js';
+import { leasedTask, type LeasedTask } from './leaseTasks.js';
 
 export interface UserEndpointScope {
   endpointId: string;
@@ -60,16 +58,6 @@ export async function leaseUserTasks(db: Knex, input: UserEndpointScope & { maxT
         attempts: trx.raw('attempts + 1'),
         waiting_for_nodes_since: null,
       });
-    return rows.map((row) => ({
-      taskId: row.id,
-      attempt: Number(row.attempts) + 1,
-      leaseToken,
-      functionId: row.function_id,
-      taskGroupId: row.task_group_id,
-      payload: row.payload,
-      serializer: row.serializer,
-      createdAt: Number(row.created_at),
-      resourceSpecification: parseStored<ResourceSpecification | undefined>(row.resource_specification, undefined),
-    }));
+    return rows.map((row) => leasedTask(row, leaseToken, Number(row.attempts) + 1));
   });
 }
