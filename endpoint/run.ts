@@ -24,6 +24,16 @@ import type { EndpointPaths } from './paths.js';
 
 export class EndpointAlreadyRunning extends Error {}
 
+/** Claims the endpoint's pidfile (atomically); an endpoint already running under this name is EndpointAlreadyRunning. */
+export function takeEndpointPidfile(paths: EndpointPaths): void {
+  try {
+    takePidfile(paths);
+  } catch (error) {
+    if (error instanceof PidfileHeld) throw new EndpointAlreadyRunning(`endpoint "${paths.name}" is already running (pid ${error.pid}); stop it first`);
+    throw error;
+  }
+}
+
 export interface StartedEndpoint {
   settings: EndpointSettings;
   identity: EndpointIdentity;
@@ -41,12 +51,7 @@ export async function startEndpoint(
   const settings = options.serviceUrl ? { ...configured, serviceUrl: options.serviceUrl.replace(/\/+$/, '') } : configured;
   const logger = options.logger ?? createLogger(settings.logLevel, 'funcx-endpoint', undefined, 'auto'); // pretty on a terminal (npm start)
   const log = logger.child({ endpoint: paths.name });
-  try {
-    takePidfile(paths);
-  } catch (error) {
-    if (error instanceof PidfileHeld) throw new EndpointAlreadyRunning(`endpoint "${paths.name}" is already running (pid ${error.pid}); stop it first`);
-    throw error;
-  }
+  takeEndpointPidfile(paths);
   try {
     const client = new ServiceClient(settings.serviceUrl, { caFile: settings.caFile });
     const identity = await ensureRegistered({ paths, settings, client, userToken: findUserToken(settings.serviceUrl, env), logger: log, signal: options.signal });

@@ -8,8 +8,8 @@ import { createLogger, type Logger } from '../../src/logger.js';
 import { loadEndpointConfig } from '../config.js';
 import { ensureRegistered } from '../registration.js';
 import { findUserToken } from '../userToken.js';
-import { PidfileHeld, removePid, takePidfile } from '../pidfile.js';
-import { EndpointAlreadyRunning, type StartedEndpoint } from '../run.js';
+import { removePid } from '../pidfile.js';
+import { takeEndpointPidfile, type StartedEndpoint } from '../run.js';
 import { MultiUserClient } from './client.js';
 import { MultiUserEndpoint } from './manager.js';
 import { loadMultiUserSettings } from './settings.js';
@@ -34,12 +34,7 @@ export async function startMultiUserEndpoint(
   const multi = loadMultiUserSettings(paths);
   const logger = options.logger ?? createLogger(settings.logLevel, 'funcx-endpoint');
   const log = logger.child({ endpoint: paths.name });
-  try {
-    takePidfile(paths);
-  } catch (error) {
-    if (error instanceof PidfileHeld) throw new EndpointAlreadyRunning(`endpoint "${paths.name}" is already running (pid ${error.pid}); stop it first`);
-    throw error;
-  }
+  takeEndpointPidfile(paths);
   try {
     const client = new MultiUserClient(settings.serviceUrl, { caFile: settings.caFile });
     const identity = await ensureRegistered({
