@@ -156,6 +156,18 @@ export function isOnline(endpoint: Pick<EndpointRow, 'last_heartbeat_at'>, dbNow
   return endpoint.last_heartbeat_at != null && dbNow - Number(endpoint.last_heartbeat_at) <= offlineAfterMs;
 }
 
+/** The fields every endpoint listing shows (native and upstream), with online/offline from the database clock. */
+export function endpointListItem(row: EndpointRow, dbNow: number, offlineAfterMs: number) {
+  return {
+    endpoint_id: row.id,
+    name: row.name,
+    display_name: row.display_name,
+    owner: row.owner,
+    public: Boolean(row.public),
+    status: isOnline(row, dbNow, offlineAfterMs) ? 'online' as const : 'offline' as const,
+  };
+}
+
 export function toEndpointRecord(endpoint: EndpointRow, online: boolean): EndpointRecord {
   return {
     endpoint_id: endpoint.id,

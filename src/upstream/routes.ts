@@ -12,7 +12,7 @@ import { requireUser, userOf } from '../http/authenticate.js';
 import { uuidParams } from '../http/params.js';
 import { bodyIn, validBody } from '../http/validate.js';
 import { registerFunction } from '../registry/functions.js';
-import { getOwnedEndpoint, isOnline, listEndpoints, revokeEndpointCredential } from '../registry/endpoints.js';
+import { endpointListItem, getOwnedEndpoint, listEndpoints, revokeEndpointCredential } from '../registry/endpoints.js';
 import { submitV2 } from './submit.js';
 import type { RequestState, ServiceDeps } from '../http/context.js';
 import type { UpstreamFunctionRegisterRequest } from '../generated/schemas/upstream-function-register.js';
@@ -53,15 +53,7 @@ export function upstreamRoutes(deps: ServiceDeps): Router<RequestState> {
   router.get('/v2/endpoints', user, async (ctx) => {
     const dbNow = await readNow(db);
     const rows = await listEndpoints(db, userOf(ctx), 'owner');
-    const list: UpstreamEndpointList = rows.map((row) => ({
-      uuid: row.id,
-      endpoint_id: row.id,
-      name: row.name,
-      display_name: row.display_name,
-      owner: row.owner,
-      public: Boolean(row.public),
-      status: isOnline(row, dbNow, config.endpointOfflineAfter) ? 'online' : 'offline',
-    }));
+    const list: UpstreamEndpointList = rows.map((row) => ({ uuid: row.id, ...endpointListItem(row, dbNow, config.endpointOfflineAfter) }));
     ctx.body = list;
   });
 

@@ -7,7 +7,7 @@ import { requireUser, userOf } from '../authenticate.js';
 import { uuidParams } from '../params.js';
 import { bodyIn, queryIn, validBody, validQuery } from '../validate.js';
 import {
-  canUseEndpoint, getOwnedEndpoint, getVisibleEndpoint, isOnline, listEndpoints, markEndpointDeleted, registerEndpoint,
+  canUseEndpoint, endpointListItem, getOwnedEndpoint, getVisibleEndpoint, isOnline, listEndpoints, markEndpointDeleted, registerEndpoint,
   revokeEndpointCredential, setAllowedFunctions, toEndpointRecord,
 } from '../../registry/endpoints.js';
 import { endpointStatus } from '../../registry/heartbeats.js';
@@ -42,12 +42,7 @@ export function endpointRoutes({ db, validator, config }: ServiceDeps): Router<R
     ctx.body = {
       // A per-user endpoint is listed right after its multi-user endpoint.
       endpoints: childrenFirst(rows).map((row) => ({
-        endpoint_id: row.id,
-        name: row.name,
-        display_name: row.display_name,
-        owner: row.owner,
-        public: Boolean(row.public),
-        status: isOnline(row, dbNow, config.endpointOfflineAfter) ? 'online' : 'offline',
+        ...endpointListItem(row, dbNow, config.endpointOfflineAfter),
         multi_user: Boolean(row.multi_user),
         parent_endpoint_id: row.parent_id ?? null,
       })),
