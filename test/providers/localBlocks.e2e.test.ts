@@ -178,13 +178,17 @@ serviceTest('local blocks: a block whose manager never connects is ended after m
   // worker_init hangs only in the first block: the marker file lets the second one through.
   const once = path.join(live.database.dir, 'first-block-seen');
   const endpoint = await startEndpointProcess(t, live, {
-    config: localBlocks({ max_blocks: 1, manager_start_timeout: '1s', worker_init: [`if [ ! -e ${once} ]; then touch ${once}; sleep 600; fi`] }),
+    config: localBlocks({ max_blocks: 1, manager_start_timeout: '3s', worker_init: [`if [ ! -e ${once} ]; then touch ${once}; sleep 600; fi`] }),
   });
   const fn = await registerPython(live, 'def one():\n    return 1\n', 'one');
   const [id] = await submit(live, endpoint.endpointId, fn, [[]]);
   const done = await waitForTasks(live, [id]);
   t.is(done[id].status, 'success');
   t.is(done[id].attempts, 1); // it waited for a node; nothing was lost
-  t.regex(endpoint.output(), /block runs but its manager never connected/);
-  t.regex(endpoint.output(), /"blockId":"b2-[0-9a-f]{6}"[^\n]*"msg":"worker manager connected"/);
+  // The first block is ended for its silent manager; a replacement connects. On a loaded
+  // machine a replacement's own Python start can also take longer than the 3 s timeout, so
+  // the claim is "a later block", not "the second".
+  t.regex(endpoint.output(), /"blockId":"b1-[0-9a-f]{6}"[^\n]*"why":"no manager connected within manager_start_timeout \(3s\)"/);
+  t.notRegex(endpoint.output(), /"blockId":"b1-[0-9a-f]{6}"[^\n]*"msg":"worker manager connected"/);
+  t.regex(endpoint.output(), /"blockId":"b([2-9]|\d\d+)-[0-9a-f]{6}"[^\n]*"msg":"worker manager connected"/);
 });
