@@ -4,7 +4,8 @@
  * profile in a temp dir. The test plays the endpoint over the API so each state
  * change happens when it says: a user signs in, watches a task go from waiting
  * to success, opens a failed task's traceback; another user sees none of it.
- * Screenshots of the main views go to docs/console-*.png. Skips loudly
+ * Screenshots of the main views go to a temp dir, or to docs/console-*.png
+ * with FUNCX_TEST_SCREENSHOTS=docs (a test run must not dirty the checkout). Skips loudly
  * without /usr/bin/chromium (.ci/run installs it).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +18,9 @@ import { heartbeat, lease, postResults, submitOk, submitTo } from '../api/suppor
 import { packageRoot } from '../../src/util/paths.js';
 
 const CHROMIUM = process.env.FUNCX_TEST_CHROMIUM ?? '/usr/bin/chromium';
-const SCREENSHOTS = path.join(packageRoot(), 'docs');
+// The docs' screenshots are refreshed on purpose only; otherwise each run writes to a temp dir.
+const SCREENSHOTS = process.env.FUNCX_TEST_SCREENSHOTS === 'docs' ? path.join(packageRoot(), 'docs') : mkdtempSync(path.join(os.tmpdir(), 'funcx-screenshots-'));
+if (process.env.FUNCX_TEST_SCREENSHOTS !== 'docs') process.on('exit', () => rmSync(SCREENSHOTS, { recursive: true, force: true }));
 
 async function browser(t: import('ava').ExecutionContext): Promise<BrowserContext> {
   const profile = mkdtempSync(path.join(os.tmpdir(), 'funcx-chromium-'));
