@@ -10,7 +10,7 @@
  * gracefully at the end, so its profile lands in DIR.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,14 +51,15 @@ export async function runE2eBench(): Promise<void> {
     ...YAML.parse(configTemplate({ name: 'bench', serviceUrl: service.url, maxWorkers: WORKERS })),
     // The default (auto) unless FUNCX_BENCH_PREFETCH says otherwise.
     ...(process.env.FUNCX_BENCH_PREFETCH ? { prefetch: Number(process.env.FUNCX_BENCH_PREFETCH) } : {}),
-    log_level: 'warn',
+    log_level: process.env.FUNCX_BENCH_AGENT_LOG_LEVEL ?? 'warn',
   }));
   const cli = fileURLToPath(new URL('../endpoint/cli/funcx-endpoint.js', import.meta.url));
   const profileDir = process.env.FUNCX_BENCH_CPU_PROF;
   const nodeArgs = [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : []), ...(process.env.FUNCX_BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean)];
   const endpoint = spawn(process.execPath, [...nodeArgs, cli, 'start', 'bench'], {
     env: { ...process.env, FUNCX_HOME: home, FUNCX_TOKEN: token },
-    stdio: ['ignore', 'ignore', 'inherit'],
+    // FUNCX_BENCH_AGENT_LOG=FILE keeps the agent's log (with FUNCX_BENCH_AGENT_LOG_LEVEL=debug: per-task times).
+    stdio: ['ignore', process.env.FUNCX_BENCH_AGENT_LOG ? openSync(process.env.FUNCX_BENCH_AGENT_LOG, 'w') : 'ignore', 'inherit'],
     detached: true,
   });
   const killEndpoint = () => {
@@ -107,12 +108,19 @@ export async function runE2eBench(): Promise<void> {
     const agentCpuPerTask = (processCpuMs(endpoint.pid!) - cpuBefore) / TASKS;
 
     const roundTrips: number[] = [];
+    const phases = roundTripPhases();
     for (let i = 0; i < ROUND_TRIPS; i++) {
+      const startedMs = Date.now();
       const started = process.hrtime.bigint();
       const answer = await call('POST', `/v3/endpoints/${endpointId}/submit`, { tasks: { [python]: [payload] } });
       let pending: string[] = answer.tasks[python];
+      const [taskId] = pending;
       while (pending.length > 0) pending = (await call('POST', '/v3/tasks/wait', { task_ids: pending, timeout_s: 30 })).pending;
       roundTrips.push(Number(process.hrtime.bigint() - started) / 1e6);
+      const endedMs = Date.now();
+      // Read outside the timed part: where the round trip's time went, by the ledger's own clock.
+      const record = await call('GET', `/v3/tasks/${taskId}`);
+      phases.add(startedMs, record, endedMs);
     }
     roundTrips.sort((a, b) => a - b);
     const rssMb = processTreeRss(endpoint.pid!) / 1024;
@@ -123,6 +131,7 @@ export async function runE2eBench(): Promise<void> {
     console.log(`  python no-op throughput      ${(TASKS / pythonSeconds).toFixed(0).padStart(8)} tasks/s   (${TASKS} tasks in ${pythonSeconds.toFixed(2)} s)`);
     console.log(`  javascript no-op throughput  ${(TASKS / javascriptSeconds).toFixed(0).padStart(8)} tasks/s   (${TASKS} tasks in ${javascriptSeconds.toFixed(2)} s)`);
     console.log(`  round trip, warm python      median ${percentile(roundTrips, 0.5).toFixed(2)} ms   p99 ${percentile(roundTrips, 0.99).toFixed(2)} ms   (${ROUND_TRIPS} tasks, one at a time)`);
+    console.log(`  round trip's phases (medians) ${phases.summary()}`);
     console.log(`  agent CPU per python task    ${(agentCpuPerTask * 1000).toFixed(0).padStart(8)} µs   (user + system of the agent process alone)`);
     console.log(`  endpoint resident memory     ${rssMb.toFixed(1)} MiB (agent ${agentRssMb.toFixed(1)} MiB and its ${workerCount} worker processes, after the python runs)`);
   } finally {
@@ -136,6 +145,31 @@ export async function runE2eBench(): Promise<void> {
     await service.close();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A lone task's round trip cut at the ledger's timestamps (ms; one machine, one clock):
+ * client → stored (submit request), stored → leased (the endpoint's long-poll woken and its
+ * lease), leased → completed (lease answer, worker, results post), completed → client (the
+ * client's wait woken and answered).
+ */
+function roundTripPhases() {
+  const cuts: Record<'submit' | 'lease' | 'run' | 'answer', number[]> = { submit: [], lease: [], run: [], answer: [] };
+  return {
+    add(startedMs: number, task: { created_at: string; leased_at: string | null; completed_at: string | null }, endedMs: number) {
+      const created = Date.parse(task.created_at);
+      const leased = Date.parse(task.leased_at ?? task.created_at);
+      const completed = Date.parse(task.completed_at ?? task.leased_at ?? task.created_at);
+      cuts.submit.push(created - startedMs);
+      cuts.lease.push(leased - created);
+      cuts.run.push(completed - leased);
+      cuts.answer.push(endedMs - completed);
+    },
+    summary(): string {
+      const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 0.5).toFixed(0);
+      return `client→stored ${median(cuts.submit)} ms, stored→leased ${median(cuts.lease)} ms, leased→completed ${median(cuts.run)} ms, completed→client ${median(cuts.answer)} ms`;
+    },
+  };
 }
 
 function percentile(sorted: number[], p: number): number {
