@@ -58,8 +58,13 @@ async function idleFederation(extraEnv: Record<string, string>): Promise<{ cpuPe
   const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-bench-fleet-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const service: ChildProcess = spawn(process.execPath, [SERVICE_CLI, 'serve'], {
-    env: { PATH: process.env.PATH, FUNCX_HOME: path.join(dir, 'home'), FUNCX_PORT: String(port), FUNCX_LOG_LEVEL: 'warn', FUNCX_LOG_FORMAT: 'json', FUNCX_RATE_LIMIT_REQUESTS: '0', ...extraEnv },
+  // FUNCX_BENCH_SERVICE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the idle service.
+  const nodeArgs = process.env.FUNCX_BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const service: ChildProcess = spawn(process.execPath, [...nodeArgs, SERVICE_CLI, 'serve'], {
+    env: {
+      PATH: process.env.PATH, FUNCX_HOME: path.join(dir, 'home'), FUNCX_PORT: String(port), FUNCX_LOG_LEVEL: 'warn', FUNCX_LOG_FORMAT: 'json', FUNCX_RATE_LIMIT_REQUESTS: '0',
+      ...extraEnv,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const stopping = new AbortController();

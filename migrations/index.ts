@@ -11,6 +11,7 @@ import * as multiUserEndpoints from './20261130161000_multi_user_endpoints.js';
 import * as functionCodeSerializer from './20261130121000_function_code_serializer.js';
 import * as taskResourceSpecification from './20261130151000_task_resource_specification.js';
 import * as wakeupEvents from './20261130141000_wakeup_events.js';
+import * as rateLimits from './20261130141500_rate_limits.js';
 
 export interface Migration {
   name: string;
@@ -28,4 +29,5 @@ export const MIGRATIONS: readonly Migration[] = [
   // Listed last although named earlier: a database that already ran the ones above runs this next.
   { name: '20261130151000_task_resource_specification', ...taskResourceSpecification },
   { name: '20261130141000_wakeup_events', ...wakeupEvents },
+  { name: '20261130141500_rate_limits', ...rateLimits },
 ];

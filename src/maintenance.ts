@@ -1,7 +1,8 @@
 /**
  * Background duties every replica runs: reap expired leases, purge past
- * retention. Timers are unref'd and a run never overlaps itself; a failed run
- * is logged and tried again at the next tick.
+ * retention, prune request budgets that are whole again. Timers are unref'd
+ * and a run never overlaps itself; a failed run is logged and tried again at
+ * the next tick.
  */
 import type { Knex } from 'knex';
 import type { Config } from './config.js';
@@ -10,6 +11,7 @@ import type { ServiceMetrics } from './metrics/serviceMetrics.js';
 import { asError } from './errors.js';
 import { reapExpiredLeases } from './ledger/reapExpiredLeases.js';
 import { purgeExpired } from './ledger/purgeExpired.js';
+import { pruneBudgets } from './limits/sharedBudgets.js';
 import { endpointKey, taskKey, type Wakeups } from './wakeups.js';
 import { enforceActionDeadlines, purgeReleasedActions, settleActiveActions } from '../action-provider/maintenance.js';
 
@@ -43,6 +45,9 @@ export function startMaintenance(deps: { db: Knex; config: Config; logger: Logge
     if (purged.deletedTasks + purged.expired > 0) log.info(purged, 'purged tasks past retention');
     const released = await purgeReleasedActions(db);
     if (released > 0) log.info({ actions: released }, 'purged actions past release_after');
+    // Request budgets that are whole again (rate_limits rows say nothing then).
+    const budgets = await pruneBudgets(db);
+    if (budgets > 0) log.debug({ budgets }, 'pruned whole request budgets');
   };
 
   const loops = [every(config.reapInterval, reap, 'reap'), every(config.purgeInterval, purge, 'purge')];

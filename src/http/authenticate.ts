@@ -44,7 +44,7 @@ export async function authenticateUserToken(ctx: AppContext, token: string | und
     if (!authenticator) throw new InternalError('no user authenticator is configured'); // fail closed
     return authenticator.authenticate(token);
   });
-  limits?.identity(`user:${user.id}`);
+  await limits?.identity(`user:${user.id}`);
   return user;
 }
 
@@ -65,7 +65,7 @@ export function requireEndpointCredential(db: Knex): Middleware {
     if (endpoint.endpointId !== ctx.params.endpoint_id) {
       throw new EndpointAccessForbidden('an endpoint credential works only for its own endpoint');
     }
-    limits?.identity(`endpoint:${endpoint.endpointId}`);
+    await limits?.identity(`endpoint:${endpoint.endpointId}`);
     ctx.state.endpoint = endpoint;
     return next();
   }, { auth: 'endpoint' });
@@ -76,7 +76,7 @@ async function refusalsCounted<T>(ctx: AppContext, authenticate: () => Promise<T
   try {
     return await authenticate();
   } catch (error) {
-    if (error instanceof UserUnauthenticated || error instanceof EndpointCredentialInvalid) ctx.state.limits?.refused(ctx.ip);
+    if (error instanceof UserUnauthenticated || error instanceof EndpointCredentialInvalid) await ctx.state.limits?.refused(ctx.ip);
     throw error;
   }
 }

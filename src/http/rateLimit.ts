@@ -1,84 +1,114 @@
 /**
- * Request budgets: a token bucket per key (an identity, or a client address for
- * refused credentials). Holds `capacity` requests, refilled evenly over the
- * window, so bursts up to the budget pass and a steady overload gets 429 with
- * the seconds until the next request fits. In memory, per replica: N replicas
- * allow up to N times the budget, which is enough to stop a runaway client.
+ * Request budgets: per identity (every authenticated request), and per client address for
+ * refused credentials. Both live in the ledger database (src/limits/sharedBudgets.ts), so N
+ * replicas allow the budget once, not N times: every admitted request is one conditional
+ * UPDATE there, and nothing is admitted that the shared budget did not pay for.
+ *
+ * What stays in process is only what is exact: a key refused until time X has no budget
+ * before X (budgets only refill with time, and nobody refills them early), so further
+ * requests before X are refused here without asking the database. An address that ran out of
+ * refused-credential budget through another replica is learnt by reading the exhausted
+ * addresses at most once per second (in the background, when requests come): until then this
+ * replica still checks (and counts) that address's credentials, so a good token from it may pass
+ * here for up to about a second after it is blocked elsewhere.
  */
-import { TooManyRequests } from '../errors.js';
+import type { Knex } from 'knex';
+import { asError, TooManyRequests } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { exhaustedKeys, spendBudget, storedKey, type BudgetSpec } from '../limits/sharedBudgets.js';
 
-interface Bucket {
-  tokens: number;
-  atMs: number;
-}
+/** How stale this replica's list of addresses blocked elsewhere may be. */
+const BLOCKED_REFRESH_MS = 1000;
+/** Remembered refusals are swept when there are more than this many. */
+const SWEEP_AT = 10_000;
 
-const PRUNE_EVERY = 10_000;
+export class SharedBudget {
+  /** Stored key -> local time (ms) before which the key has no budget. */
+  private readonly refusedUntil = new Map<string, number>();
 
-export class RateLimiter {
-  private readonly buckets = new Map<string, Bucket>();
-  private readonly perMs: number;
-  private takes = 0;
-
-  constructor(readonly capacity: number, windowMs: number) {
-    this.perMs = capacity / windowMs;
-  }
+  constructor(private readonly db: Knex, readonly spec: BudgetSpec, private readonly what: string) {}
 
   /** Spends one request of `key`'s budget, or throws TooManyRequests. */
-  take(key: string, what: string): void {
-    const bucket = this.refilled(key);
-    if (bucket.tokens < 1) throw this.refusal(bucket, what);
-    bucket.tokens -= 1;
-    if (++this.takes % PRUNE_EVERY === 0) this.prune();
-  }
-
-  /** Throws TooManyRequests when `key` has no budget left, without spending any. */
-  check(key: string, what: string): void {
-    const bucket = this.buckets.get(key);
-    if (bucket && this.refilled(key).tokens < 1) throw this.refusal(bucket, what);
-  }
-
-  private refilled(key: string): Bucket {
-    const nowMs = Date.now();
-    let bucket = this.buckets.get(key);
-    if (!bucket) {
-      bucket = { tokens: this.capacity, atMs: nowMs };
-      this.buckets.set(key, bucket);
+  async take(key: string): Promise<void> {
+    this.check(key);
+    const spent = await spendBudget(this.db, this.spec, key);
+    if (!spent.ok) {
+      this.remember(storedKey(key), spent.retryAfterMs);
+      throw this.refusal(spent.retryAfterMs);
     }
-    bucket.tokens = Math.min(this.capacity, bucket.tokens + (nowMs - bucket.atMs) * this.perMs);
-    bucket.atMs = nowMs;
-    return bucket;
   }
 
-  private refusal(bucket: Bucket, what: string): TooManyRequests {
-    const retryAfterS = Math.max(1, Math.ceil((1 - bucket.tokens) / this.perMs / 1000));
-    return new TooManyRequests(`too many ${what}; try again in ${retryAfterS} s`, retryAfterS);
+  /** Throws TooManyRequests when `key` is known to have no budget left, without spending any. */
+  check(key: string): void {
+    const stored = storedKey(key);
+    const until = this.refusedUntil.get(stored);
+    if (until === undefined) return;
+    const left = until - Date.now();
+    if (left > 0) throw this.refusal(left);
+    this.refusedUntil.delete(stored);
   }
 
-  /** Full buckets carry no information: drop them so the map stays small. */
-  private prune(): void {
+  /** Takes in what the database says is exhausted now (stored key -> ms until it has room). */
+  learn(exhausted: Map<string, number>): void {
+    for (const [stored, retryAfterMs] of exhausted) this.remember(stored, retryAfterMs);
+  }
+
+  private remember(stored: string, retryAfterMs: number): void {
     const nowMs = Date.now();
-    for (const [key, bucket] of this.buckets) {
-      if (bucket.tokens + (nowMs - bucket.atMs) * this.perMs >= this.capacity) this.buckets.delete(key);
+    if (this.refusedUntil.size >= SWEEP_AT) {
+      for (const [k, until] of this.refusedUntil) if (until <= nowMs) this.refusedUntil.delete(k);
     }
+    this.refusedUntil.set(stored, nowMs + retryAfterMs);
+  }
+
+  private refusal(retryAfterMs: number): TooManyRequests {
+    const retryAfterS = Math.max(1, Math.ceil(retryAfterMs / 1000));
+    return new TooManyRequests(`too many ${this.what}; try again in ${retryAfterS} s`, retryAfterS);
   }
 }
 
 /** The service's two budgets; a limit of 0 means none. */
 export interface RateLimits {
   /** Every authenticated request, by identity ('user:sub', 'endpoint:id'). */
-  identity(key: string): void;
-  /** Refuses early an address that has used up its refused-credential budget. */
+  identity(key: string): Promise<void>;
+  /** Refuses early an address that has used up its refused-credential budget (here or on another replica). */
   checkAddress(address: string): void;
   /** Counts a refused credential against the address; throws 429 when over. */
-  refused(address: string): void;
+  refused(address: string): Promise<void>;
 }
 
-export function rateLimits(config: { rateLimitRequests: number; rateLimitAuthFailures: number; rateLimitWindow: number }): RateLimits {
-  const perIdentity = config.rateLimitRequests > 0 ? new RateLimiter(config.rateLimitRequests, config.rateLimitWindow) : undefined;
-  const failures = config.rateLimitAuthFailures > 0 ? new RateLimiter(config.rateLimitAuthFailures, config.rateLimitWindow) : undefined;
+export function rateLimits(
+  config: { rateLimitRequests: number; rateLimitAuthFailures: number; rateLimitWindow: number },
+  db: Knex,
+  options: { logger?: Logger; shutdown?: AbortSignal } = {},
+): RateLimits {
+  const windowMs = config.rateLimitWindow;
+  const perIdentity = config.rateLimitRequests > 0
+    ? new SharedBudget(db, { bucket: 'identity', capacity: config.rateLimitRequests, windowMs }, 'requests')
+    : undefined;
+  const failures = config.rateLimitAuthFailures > 0
+    ? new SharedBudget(db, { bucket: 'refused', capacity: config.rateLimitAuthFailures, windowMs }, 'refused credentials from this address')
+    : undefined;
+
+  let lastRefresh = 0;
+  const refreshBlocked = () => {
+    const nowMs = Date.now();
+    if (!failures || nowMs - lastRefresh < BLOCKED_REFRESH_MS) return;
+    lastRefresh = nowMs;
+    // Not awaited: the request goes on with what is known; the next ones see the answer.
+    exhaustedKeys(db, failures.spec).then(
+      (exhausted) => failures.learn(exhausted),
+      (error) => {
+        if (!options.shutdown?.aborted) options.logger?.warn({ err: asError(error) }, 'could not read the addresses out of refused-credential budget');
+      },
+    );
+  };
   return {
-    identity: (key) => perIdentity?.take(key, 'requests'),
-    checkAddress: (address) => failures?.check(address, 'refused credentials from this address'),
-    refused: (address) => failures?.take(address, 'refused credentials from this address'),
+    identity: async (key) => perIdentity?.take(key),
+    checkAddress: (address) => {
+      refreshBlocked();
+      failures?.check(address);
+    },
+    refused: async (address) => failures?.take(address),
   };
 }
