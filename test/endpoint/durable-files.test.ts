@@ -1,9 +1,11 @@
 /**
  * The spool and endpoint.json are written atomically (temp file, fsync,
  * rename, directory fsync): what is written reads back whole, with mode 0600,
- * and no temp file is left behind.
+ * and no temp file is left behind; a replacement is a new file (inode), and a
+ * write that fails half-way leaves the old file as it was.
  */
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,17 +47,38 @@ test('a temp file left by a crash is dropped, never read as a result', (t) => {
   t.deepEqual(readdirSync(dir), []);
 });
 
-test('endpoint.json is replaced atomically with mode 0600', (t) => {
+test('endpoint.json is replaced atomically with mode 0600: a new file renamed over the old one', (t) => {
   const paths = endpointPaths('durable', tempDir(t));
   mkdirSync(paths.dir, { recursive: true });
   writeFileSync(paths.identity, '{"old": true}', { mode: 0o644 });
   chmodSync(paths.identity, 0o644);
+  const oldInode = statSync(paths.identity).ino;
   const identity = { endpoint_id: '00000000-0000-4000-8000-000000000004', credential: 'secret', service_url: 'http://127.0.0.1:1' };
   writeIdentity(paths, identity);
   t.deepEqual(readIdentity(paths), identity);
   t.is(statSync(paths.identity).mode & 0o777, 0o600);
   t.deepEqual(readdirSync(paths.dir), [path.basename(paths.identity)]);
+  // What a rename leaves behind: another inode under the name (a write in place keeps the old one).
+  const firstInode = statSync(paths.identity).ino;
+  t.not(firstInode, oldInode);
   writeIdentity(paths, { ...identity, credential: 'rotated' });
   t.is(readIdentity(paths)?.credential, 'rotated');
+  t.not(statSync(paths.identity).ino, firstInode);
+  t.deepEqual(readdirSync(paths.dir), [path.basename(paths.identity)]);
+});
+
+test('a write of endpoint.json that fails half-way leaves the old file whole', (t) => {
+  const paths = endpointPaths('durable', tempDir(t));
+  mkdirSync(paths.dir, { recursive: true });
+  const identity = { endpoint_id: '00000000-0000-4000-8000-000000000005', credential: 'secret', service_url: 'http://127.0.0.1:1' };
+  writeIdentity(paths, identity);
+  // A real fault mid-write: a child process whose file size limit (ulimit -f 1: 512 or 1024
+  // bytes) stops the write of a 20 kB identity part-way with EFBIG.
+  const script = `import { writeIdentity } from ${JSON.stringify(new URL('../../endpoint/identity.js', import.meta.url).href)};
+    writeIdentity(${JSON.stringify(paths)}, { ...${JSON.stringify(identity)}, credential: 'y'.repeat(20000) });`;
+  const child = spawnSync('sh', ['-c', 'ulimit -f 1 && exec "$0" "$@"', process.execPath, '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  t.not(child.status, 0, 'the write was meant to fail');
+  t.regex(child.stderr, /EFBIG/, 'it failed on the size limit, part-way through');
+  t.deepEqual(readIdentity(paths), identity, 'the old identity is still there, whole');
   t.deepEqual(readdirSync(paths.dir), [path.basename(paths.identity)]);
 });
