@@ -20,10 +20,18 @@
  * changes (a task starts, or begins to wait), the next heartbeat comes early,
  * at most one per EARLY_HEARTBEAT_GAP_MS, so users see it soon.
  *
- * Stopping: the first stop stops leasing, hands back tasks not yet started,
+ * Stopping: the first stop stops leasing (it asks the service to end the poll
+ * in flight rather than hanging up on it, and hands back what that poll still
+ * brings: pollEnd.ts), hands back tasks not yet started,
  * lets running ones finish within the grace period (then hands them back too),
  * and posts what it can. A second stop kills everything at once; the service
  * reclaims the leases when they expire.
+ *
+ * Leases held by nobody: before its first lease, and before the next lease
+ * after a lease call failed (its answer may be lost), the agent tells the
+ * service every lease it holds, and the service returns the endpoint's others
+ * to the queue at once (leaseReconcile.ts): a run killed with -9, or a service
+ * killed right after it leased, costs no lease timeout.
  */
 import os from 'node:os';
 import PQueue from 'p-queue';
@@ -36,6 +44,8 @@ import { MAX_LEASE_TASKS, type HeldLease, type PostedResult, type ServiceClient 
 import type { ResultSpool, SpooledResult } from './spool.js';
 import { ResultOutbox } from './resultOutbox.js';
 import { PrefetchTuner } from './prefetch.js';
+import { heldLeases } from './leaseReconcile.js';
+import { endPollInFlight } from './pollEnd.js';
 import type { EndpointSettings } from './config.js';
 import type { Executor, RemoteException, TaskOutcome, TaskToRun } from './execution.js';
 import type { EndpointLeaseResponse } from '../src/generated/schemas/endpoint-lease-response.js';
@@ -89,10 +99,14 @@ const HOARD_WAIT_MS = 1_000;
 const DRAIN_ABORT_SETTLE_MS = 5_000;
 /** The least time a stop gives to posting results and releasing leases (else the grace period). */
 const DRAIN_MIN_FLUSH_MS = 5_000;
+/** Stopping: how long the poll in flight gets to answer once asked to end, before it is aborted. */
+const POLL_END_BOUND_MS = 5_000;
+/** Stopping after the poll had to be aborted: how long the reconcile that returns its leases may take. */
+const RECONCILE_BEFORE_EXIT_MS = 5_000;
 
 /** The longest drain() may take for a grace period (not counting the executor's own stop). */
 export function longestDrainMs(graceMs: number): number {
-  return graceMs + DRAIN_ABORT_SETTLE_MS + Math.max(DRAIN_MIN_FLUSH_MS, graceMs);
+  return POLL_END_BOUND_MS + RECONCILE_BEFORE_EXIT_MS + graceMs + DRAIN_ABORT_SETTLE_MS + Math.max(DRAIN_MIN_FLUSH_MS, graceMs);
 }
 
 export class EndpointAgent {
@@ -101,6 +115,14 @@ export class EndpointAgent {
   private readonly outbox: ResultOutbox;
   private readonly releasing = new Set<Promise<void>>();
   private readonly leasing = new AbortController();
+  /** Aborts the lease poll's connection: a second stop, or a poll that would not end (pollEnd.ts). */
+  private readonly pollAbort = new AbortController();
+  /** The lease call in flight. */
+  private poll: Promise<unknown> | undefined;
+  /** Tell the service which leases are held before the next lease (start; a lease call failed). */
+  private reconcileBeforeLease = true;
+  /** A poll was aborted while stopping: its answer may be lost, so reconcile before exit. */
+  private reconcileBeforeExit = false;
   private readonly stopped = new AbortController();
   private readonly log: Logger;
   private flushing: Promise<void> | undefined;
@@ -146,11 +168,28 @@ export class EndpointAgent {
     this.log.info({ graceMs: this.deps.settings.graceMs }, 'stopping: no new tasks; running tasks may finish');
     this.leasing.abort();
     this.wakeLeaseLoop();
+    if (this.poll) void this.endPoll(this.poll);
+  }
+
+  /** Asks the service to end the poll in flight (not hanging up: its answer would be lost); hands back what it brings. */
+  private async endPoll(poll: Promise<unknown>): Promise<void> {
+    const { client, credential, endpointId } = this.deps;
+    const how = await endPollInFlight({
+      poll,
+      ask: () => client.endPolls(credential, endpointId),
+      abort: () => {
+        this.reconcileBeforeExit = true;
+        this.pollAbort.abort();
+      },
+      boundMs: POLL_END_BOUND_MS,
+    });
+    if (how === 'aborted') this.log.warn('the lease poll did not end when asked; aborted it (its leases are reconciled before exit)');
   }
 
   private stopNow(why: string): void {
     this.log.warn(why);
     this.leasing.abort();
+    this.pollAbort.abort();
     this.wakeLeaseLoop();
     this.stopped.abort();
     for (const task of this.held.values()) task.controller.abort();
@@ -180,6 +219,7 @@ export class EndpointAgent {
     const heartbeats = this.heartbeatLoop();
     try {
       await this.leaseLoop();
+      if (this.reconcileBeforeExit && !this.stopped.signal.aborted) await this.reconcileOnce();
       if (!this.stopped.signal.aborted) await this.drain();
     } finally {
       this.stopped.abort();
@@ -261,17 +301,60 @@ export class EndpointAgent {
         await new Promise<void>((resolve) => (this.roomFreed = resolve));
         continue;
       }
+      if (this.reconcileBeforeLease) {
+        if (!(await this.reconcile(backoff))) break;
+        continue; // room may have changed meanwhile
+      }
       try {
         // More room than one request may ask for is filled over several polls.
-        const response = await client.lease(credential, endpointId, Math.min(room, MAX_LEASE_TASKS), settings.pollWaitMs, this.leasing.signal);
+        this.poll = client.lease(credential, endpointId, Math.min(room, MAX_LEASE_TASKS), settings.pollWaitMs, this.pollAbort.signal);
+        const response = (await this.poll) as EndpointLeaseResponse;
         this.markConnected(true, backoff);
         this.learnLeaseSeconds(response.lease_seconds);
+        if (this.leasing.signal.aborted) {
+          // Stopped while this poll was out: what it brings is not run, but handed back at once.
+          this.release(response.tasks.map((t) => ({ task_id: t.task_id, lease_token: t.lease_token })));
+          break;
+        }
         for (const lease of response.tasks) this.accept(lease, response.functions[lease.function_id]);
       } catch (error) {
+        // The service may have leased tasks into an answer that never arrived.
+        this.reconcileBeforeLease = true;
         if (this.leasing.signal.aborted) break;
         if (!this.handleServiceError(error, 'lease')) break;
         await sleep(backoff.next(error instanceof ServiceUnreachable ? error.retryAfterMs : 0), this.leasing.signal);
+      } finally {
+        this.poll = undefined;
       }
+    }
+  }
+
+  /** Tells the service every lease held (leaseReconcile.ts); false when the loop must end. */
+  private async reconcile(backoff: Backoff): Promise<boolean> {
+    try {
+      await this.reconcileOnce(true);
+      this.markConnected(true, backoff);
+      return true;
+    } catch (error) {
+      if (this.leasing.signal.aborted) return false;
+      if (!this.handleServiceError(error, 'reconcile')) return false;
+      // A refusal will not change on retry (handleServiceError said so loudly): lease without it.
+      if (error instanceof ServiceRejected) this.reconcileBeforeLease = false;
+      else await sleep(backoff.next(error instanceof ServiceUnreachable ? error.retryAfterMs : 0), this.leasing.signal);
+      return !this.leasing.signal.aborted;
+    }
+  }
+
+  private async reconcileOnce(rethrow = false): Promise<void> {
+    const { client, credential, endpointId } = this.deps;
+    try {
+      const held = heldLeases(this.held.values(), this.outbox.all());
+      const { released } = await client.reconcile(credential, endpointId, held, rethrow ? undefined : RECONCILE_BEFORE_EXIT_MS);
+      this.reconcileBeforeLease = false;
+      if (released.length > 0) this.log.info({ released: released.length }, 'leases this endpoint no longer held (a previous run, or a lost lease answer) returned to the queue');
+    } catch (error) {
+      if (rethrow) throw error;
+      this.log.warn({ err: asError(error) }, 'could not reconcile leases before exit; any lease lost with the aborted poll will expire');
     }
   }
 
@@ -385,7 +468,10 @@ export class EndpointAgent {
 
   private handBack(tasks: HeldTask[]): void {
     for (const task of tasks) this.forget(task);
-    const leases: HeldLease[] = tasks.map((t) => ({ task_id: t.lease.task_id, lease_token: t.lease.lease_token }));
+    this.release(tasks.map((t) => ({ task_id: t.lease.task_id, lease_token: t.lease.lease_token })));
+  }
+
+  private release(leases: HeldLease[]): void {
     if (leases.length === 0) return;
     // Best effort: if the service is unreachable the leases simply expire and the tasks are retried.
     const releasing = this.deps.client.release(this.deps.credential, this.deps.endpointId, leases).then(

@@ -74,6 +74,16 @@ export class ServiceClient {
     return this.call('POST', `v3/endpoints/${endpointId}/release`, credential, { leases }, 30_000);
   }
 
+  /** Asks this endpoint's waiting lease poll to answer now, leasing nothing more (stopping; see src/http/leasePollEnd.ts). */
+  endPolls(credential: string, endpointId: string): Promise<{ ended: number }> {
+    return this.call('POST', `v3/endpoints/${endpointId}/polls/end`, credential, {}, 10_000);
+  }
+
+  /** Tells the service these are all the leases this endpoint holds; it returns the others to the queue. */
+  reconcile(credential: string, endpointId: string, held: HeldLease[], timeoutMs = 30_000): Promise<{ released: string[] }> {
+    return this.call('POST', `v3/endpoints/${endpointId}/reconcile`, credential, { held }, timeoutMs);
+  }
+
   protected async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, bearer: string, json: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {
     let response;
     try {

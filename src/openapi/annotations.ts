@@ -70,6 +70,8 @@ export const ANNOTATIONS: Record<string, Annotation> = {
   'POST /v3/endpoints/{endpoint_id}/results': { summary: 'Endpoint: post results, exactly once per lease', response: 'endpoint-results-response.json', errors: ['EndpointAccessForbidden'] },
   'POST /v3/endpoints/{endpoint_id}/heartbeat': { summary: 'Endpoint: report status and renew leases', response: 'endpoint-heartbeat-response.json', errors: ['EndpointAccessForbidden'] },
   'POST /v3/endpoints/{endpoint_id}/release': { summary: 'Endpoint: hand leases back', errors: ['EndpointAccessForbidden'] },
+  'POST /v3/endpoints/{endpoint_id}/polls/end': { summary: 'Endpoint: end its waiting lease poll now (stopping)', response: 'lease-polls-end-response.json', errors: ['EndpointAccessForbidden'] },
+  'POST /v3/endpoints/{endpoint_id}/reconcile': { summary: 'Endpoint: the leases it holds; the others return to the queue, attempt not counted', response: 'lease-reconcile-response.json', errors: ['EndpointAccessForbidden'] },
   'POST /v3/endpoints/{endpoint_id}/user_demand': { summary: 'Multi-user endpoint: submitters with waiting tasks', response: 'user-demand-response.json', errors: ['EndpointAccessForbidden'] },
   'POST /v3/endpoints/{endpoint_id}/user_endpoints': { summary: 'Multi-user endpoint: register a per-user endpoint', status: 201, response: 'user-endpoint-create-response.json', errors: ['EndpointAccessForbidden'] },
   'POST /v3/endpoints/{endpoint_id}/user_demand/fail': { summary: 'Multi-user endpoint: fail a submitter\'s waiting tasks', errors: ['EndpointAccessForbidden'] },

@@ -65,7 +65,8 @@ mariadbTest("polls waiting on a replica cost its database the relay's reads, not
   const b = await secondReplica(t, a);
   const endpoints = await Promise.all(Array.from({ length: 40 }, () => functionAndEndpoint(a)));
   const polls = endpoints.map(({ endpointId, credential }) => post(`${b.url}/v3/endpoints/${endpointId}/lease`, credential, { max_tasks: 1, wait_s: 20 }));
-  await waitFor(() => b.deps.wakeups.size === endpoints.length, 'every poll to wait on replica B');
+  // Each poll listens on two keys: its queue, and its agent asking it to end (src/http/leasePollEnd.ts).
+  await waitFor(() => b.deps.wakeups.size === 2 * endpoints.length, 'every poll to wait on replica B');
 
   let queries = 0;
   const count = () => (queries += 1);

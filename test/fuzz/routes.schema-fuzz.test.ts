@@ -96,6 +96,8 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/v3/endpoints/:endpoint_id/results', auth: 'endpoint', body: 'endpoint-results.json', answer: 'endpoint-results-response.json' },
   { method: 'POST', path: '/v3/endpoints/:endpoint_id/heartbeat', auth: 'endpoint', body: 'endpoint-heartbeat.json', answer: 'endpoint-heartbeat-response.json' },
   { method: 'POST', path: '/v3/endpoints/:endpoint_id/release', auth: 'endpoint', body: 'lease-release.json' },
+  { method: 'POST', path: '/v3/endpoints/:endpoint_id/polls/end', auth: 'endpoint', body: 'lease-polls-end.json', answer: 'lease-polls-end-response.json' },
+  { method: 'POST', path: '/v3/endpoints/:endpoint_id/reconcile', auth: 'endpoint', body: 'lease-reconcile.json', answer: 'lease-reconcile-response.json' },
   { method: 'POST', path: '/v3/endpoints/:endpoint_id/user_demand', auth: 'endpoint', body: 'user-demand.json' },
   { method: 'POST', path: '/v3/endpoints/:endpoint_id/user_endpoints', auth: 'endpoint', body: 'user-endpoint-create.json' },
   { method: 'POST', path: '/v3/endpoints/:endpoint_id/user_demand/fail', auth: 'endpoint', body: 'user-tasks-fail.json' },

@@ -1,6 +1,7 @@
 /**
  * What an endpoint agent calls, with its own credential: lease work (a
- * long-poll), post results, heartbeat, hand back. See docs/api.md.
+ * long-poll), post results, heartbeat, hand back, end its poll (stopping),
+ * reconcile its leases (starting, reconnecting). See docs/api.md.
  */
 import Router from '@koa/router';
 import { requireEndpointCredential } from '../authenticate.js';
@@ -12,6 +13,8 @@ import { leaseForEndpoint, leaseQueues, refuseMultiUserLease } from '../../ledge
 import { completeTasks, type PostedResult } from '../../ledger/completeTasks.js';
 import { extendLeases, type HeldLease } from '../../ledger/extendLeases.js';
 import { releaseLeases } from '../../ledger/releaseLeases.js';
+import { reconcileLeases } from '../../ledger/reconcileLeases.js';
+import { endLeasePolls, listenForPollEnd } from '../leasePollEnd.js';
 import { loadFunctions } from '../../registry/functions.js';
 import { recordHeartbeat } from '../../registry/heartbeats.js';
 import { endpointKey, taskKey } from '../../wakeups.js';
@@ -34,30 +37,36 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     const clientGone = abortOnClientGone(ctx.res);
     // A hang-up (FIN) is visible on the socket before the response's close event fires.
     const gone = () => clientGone.aborted || ctx.req.socket.destroyed || ctx.req.socket.readableEnded;
+    // A stopping agent asks its poll to end (leasePollEnd.ts): it leases nothing more and answers now.
+    const pollEnd = listenForPollEnd(wakeups, endpointId);
     let leased: LeasedTask[] = [];
-    for (;;) {
-      // Subscribe before looking, so a submit between the look and the wait still wakes us.
-      const subscription = wakeups.subscribe(leaseQueues(endpoint).map(endpointKey));
-      try {
-        // Let pending socket events run first: a wake-up (an endpoint's own hand-back as it stops)
-        // can arrive in the same turn as that endpoint hanging up this poll.
-        await new Promise((resolve) => setImmediate(resolve));
-        if (gone()) break; // never lease to a caller who will not receive the tasks
-        leased = await leaseForEndpoint(db, endpoint, { maxTasks: request.max_tasks, leaseMs: config.leaseTimeout });
-        if (gone() && leased.length > 0) {
-          // The caller hung up while we leased (an endpoint stopping): hand the tasks straight back
-          // rather than let them wait out a lease nobody holds.
-          await releaseLeases(db, { endpointId, leases: leased.map((t) => ({ task_id: t.taskId, lease_token: t.leaseToken })) });
-          wakeups.notify(endpointKey(endpointId));
-          leased = [];
-          break;
+    try {
+      for (;;) {
+        // Subscribe before looking, so a submit between the look and the wait still wakes us.
+        const subscription = wakeups.subscribe(leaseQueues(endpoint).map(endpointKey));
+        try {
+          // Let pending socket events run first: a wake-up (an endpoint's own hand-back as it stops)
+          // can arrive in the same turn as that endpoint hanging up this poll.
+          await new Promise((resolve) => setImmediate(resolve));
+          if (gone() || pollEnd.signal.aborted) break; // never lease to a caller who will not receive (or use) the tasks
+          leased = await leaseForEndpoint(db, endpoint, { maxTasks: request.max_tasks, leaseMs: config.leaseTimeout });
+          if (gone() && leased.length > 0) {
+            // The caller hung up while we leased (an endpoint stopping): hand the tasks straight back
+            // rather than let them wait out a lease nobody holds.
+            await releaseLeases(db, { endpointId, leases: leased.map((t) => ({ task_id: t.taskId, lease_token: t.leaseToken })) });
+            wakeups.notify(endpointKey(endpointId));
+            leased = [];
+            break;
+          }
+          const remaining = deadline - Date.now();
+          if (leased.length > 0 || remaining <= 0 || shutdown.aborted || pollEnd.signal.aborted) break;
+          await subscription.wait(Math.min(remaining, config.pollFallbackInterval), AbortSignal.any([shutdown, clientGone, pollEnd.signal]));
+        } finally {
+          subscription.unsubscribe();
         }
-        const remaining = deadline - Date.now();
-        if (leased.length > 0 || remaining <= 0 || shutdown.aborted) break;
-        await subscription.wait(Math.min(remaining, config.pollFallbackInterval), AbortSignal.any([shutdown, clientGone]));
-      } finally {
-        subscription.unsubscribe();
       }
+    } finally {
+      pollEnd.close();
     }
     deps.metrics?.tasksLeased(endpointId, leased);
     const functions = await loadFunctions(db, leased.map((t) => t.functionId), { includeDeleted: true, withGroups: false });
@@ -113,6 +122,25 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     const released = await releaseLeases(db, { endpointId: ctx.params.endpoint_id, leases });
     if (released.length > 0) wakeups.notify(endpointKey(ctx.params.endpoint_id));
     ctx.body = { released };
+  });
+
+  router.post('/v3/endpoints/:endpoint_id/polls/end', ...endpointOnly, validBody(validator, 'lease-polls-end.json'), (ctx) => {
+    ctx.body = { ended: endLeasePolls(wakeups, ctx.params.endpoint_id) };
+  });
+
+  router.post('/v3/endpoints/:endpoint_id/reconcile', ...endpointOnly, validBody(validator, 'lease-reconcile.json'), async (ctx) => {
+    const { held } = bodyIn<{ held: HeldLease[] }>(ctx);
+    const endpointId = ctx.params.endpoint_id;
+    // A poll still waiting for this endpoint is none the agent waits on (it reconciles between
+    // polls): end it first, so it cannot lease into a connection nobody reads.
+    endLeasePolls(wakeups, endpointId);
+    const reconciled = await reconcileLeases(db, { endpointId, held, maxRetries: config.maxRetries });
+    const returned = [...reconciled.released, ...reconciled.counted];
+    if (returned.length > 0) {
+      ctx.state.log.info({ endpointId, released: reconciled.released.length, counted: reconciled.counted.length }, 'leases the endpoint no longer held returned to the queue');
+      wakeups.notify(endpointKey(endpointId));
+    }
+    ctx.body = { released: returned };
   });
 
   return router;

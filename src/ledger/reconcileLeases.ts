@@ -1,0 +1,87 @@
+/**
+ * An endpoint agent says which leases it holds (when it starts, and when it
+ * reconnects after a lease call whose answer may have been lost); every other
+ * lease of that endpoint goes back to the queue at once. Only one agent runs
+ * per endpoint id (its pidfile), so a lease it does not list is one nobody
+ * will finish: the leases of an agent killed with -9, or of a lease answer the
+ * service committed but never delivered (the service killed, the connection
+ * cut). Without this they would wait out the whole lease and the reaper.
+ *
+ * The attempt is not counted (like a hand-back, releaseLeases.ts): the task may
+ * have run half-way on a worker, which is fine, tasks are at-least-once; its
+ * attempt history records a LeaseReturned entry, so what happened shows.
+ * A task returned this way more than max_retries times (one that kills its
+ * endpoint every time it runs) has the next return counted as EndpointLost
+ * (loseAttempt.ts), so it fails in the end instead of looping forever.
+ *
+ * Each row is changed only if it is still running under the lease read
+ * (compare-and-set on the lease token), so a result stored meanwhile stands.
+ */
+import type { Knex } from 'knex';
+import { dialectOf } from '../db/connect.js';
+import { readNow } from '../db/clock.js';
+import { inTransaction } from '../db/transaction.js';
+import { isoOrNull } from '../util/time.js';
+import { parseStored } from '../util/json.js';
+import { loseAttempt } from './loseAttempt.js';
+import { RUNNING, WAITING, type AttemptRecord } from './model.js';
+import type { HeldLease } from './extendLeases.js';
+
+export const LEASE_RETURNED = 'LeaseReturned';
+
+export interface Reconciled {
+  /** Back in the queue, the attempt not counted. */
+  released: string[];
+  /** Returned too often: counted as EndpointLost (requeued, or failed past the retry limit). */
+  counted: string[];
+}
+
+export async function reconcileLeases(
+  db: Knex,
+  input: { endpointId: string; held: readonly HeldLease[]; maxRetries: number },
+): Promise<Reconciled> {
+  const held = new Set(input.held.map((lease) => `${lease.task_id} ${lease.lease_token}`));
+  return inTransaction(db, async (trx) => {
+    const pick = trx('tasks')
+      .select('id', 'attempts', 'lease_token', 'leased_at', 'attempt_history')
+      .where({ endpoint_id: input.endpointId, state: RUNNING });
+    if (dialectOf(db) === 'mysql') pick.forUpdate();
+    const rows: UnheldRow[] = (await pick).filter((row: UnheldRow) => !held.has(`${row.id} ${row.lease_token}`));
+    const reconciled: Reconciled = { released: [], counted: [] };
+    if (rows.length === 0) return reconciled;
+    const dbNow = await readNow(trx);
+    for (const row of rows) {
+      const history = parseStored<AttemptRecord[]>(row.attempt_history, []);
+      if (history.filter((entry) => entry.reason === LEASE_RETURNED).length >= input.maxRetries) {
+        await loseAttempt(trx, row, {
+          reason: 'EndpointLost',
+          message: `the endpoint no longer held its lease on the task, and it was returned ${input.maxRetries} time(s) before without counting`,
+          dbNow,
+          maxRetries: input.maxRetries,
+        });
+        reconciled.counted.push(row.id);
+        continue;
+      }
+      history.push({
+        attempt: Number(row.attempts),
+        leased_at: isoOrNull(row.leased_at),
+        ended_at: isoOrNull(dbNow)!,
+        reason: LEASE_RETURNED,
+        message: 'the endpoint no longer held this lease (it restarted, or the lease answer never reached it); returned to the queue at once, attempt not counted',
+      });
+      const changed = await trx('tasks')
+        .where({ id: row.id, state: RUNNING, lease_token: row.lease_token })
+        .update({ state: WAITING, lease_token: null, lease_expires_at: null, leased_at: null, attempts: trx.raw('attempts - 1'), attempt_history: JSON.stringify(history), waiting_for_nodes_since: null });
+      if (changed > 0) reconciled.released.push(row.id);
+    }
+    return reconciled;
+  });
+}
+
+interface UnheldRow {
+  id: string;
+  attempts: number;
+  lease_token: string | null;
+  leased_at: number | null;
+  attempt_history: string | null;
+}
