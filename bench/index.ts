@@ -4,6 +4,7 @@ import { runE2eBench } from './e2e.js';
 import { runFleetBench } from './fleet.js';
 import { runPeersBench } from './peers.js';
 import { runScalingBench } from './scaling.js';
+import { runRecoveryBench } from './recovery.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   ledger: runLedgerBench,
@@ -11,6 +12,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   fleet: runFleetBench,
   peers: runPeersBench,
   scaling: runScalingBench,
+  recovery: runRecoveryBench,
 };
 
 const names = process.argv.slice(2);

@@ -67,6 +67,9 @@ test('a result finished during an outage survives in the spool across an endpoin
   const done = await waitForTasks(live, [taskId]);
   t.is(JSON.parse(done[taskId].result), 'from the spool');
   t.is(done[taskId].attempts, 1); // the first attempt's result, not a rerun
+  // Nor was its lease returned by the restarted agent's reconcile (that would not count an attempt
+  // either, but would leave LeaseReturned here): a result in the spool keeps its lease held.
+  t.is(done[taskId].details, undefined);
   await waitFor(() => readdirSync(restarted.paths.spool).length === 0, 'the spool to empty once acknowledged');
 });
 
