@@ -22,6 +22,7 @@ import { startService } from '../src/service.js';
 import { configTemplate } from '../endpoint/config.js';
 import { endpointPaths } from '../endpoint/paths.js';
 import { readIdentity } from '../endpoint/identity.js';
+import { AGENT_NODE_FLAGS } from '../endpoint/agentNodeFlags.js';
 
 const TASKS = Number(process.env.FUNCX_BENCH_TASKS ?? 10_000);
 const BATCH = 500;
@@ -55,7 +56,7 @@ export async function runE2eBench(): Promise<void> {
   }));
   const cli = fileURLToPath(new URL('../endpoint/cli/funcx-endpoint.js', import.meta.url));
   const profileDir = process.env.FUNCX_BENCH_CPU_PROF;
-  const nodeArgs = [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : []), ...(process.env.FUNCX_BENCH_AGENT_FLAGS ?? '').split(' ').filter(Boolean)];
+  const nodeArgs = [...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', path.resolve(profileDir)] : []), ...(process.env.FUNCX_BENCH_AGENT_FLAGS?.split(' ').filter(Boolean) ?? AGENT_NODE_FLAGS)];
   const endpoint = spawn(process.execPath, [...nodeArgs, cli, 'start', 'bench'], {
     env: { ...process.env, FUNCX_HOME: home, FUNCX_TOKEN: token },
     // FUNCX_BENCH_AGENT_LOG=FILE keeps the agent's log (with FUNCX_BENCH_AGENT_LOG_LEVEL=debug: per-task times).

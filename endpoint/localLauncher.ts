@@ -15,6 +15,7 @@ import { sleep } from '../src/util/time.js';
 import { endpointPaths } from './paths.js';
 import { writeConfigTemplate } from './config.js';
 import { readIdentity } from './identity.js';
+import { AGENT_NODE_FLAGS } from './agentNodeFlags.js';
 
 export interface LocalEndpoint {
   child: ChildProcess;
@@ -30,7 +31,7 @@ export async function launchLocalEndpoint(input: { name: string; home: string; s
   if (!existsSync(paths.config)) writeConfigTemplate(paths, input.serviceUrl);
   const quickstart = JSON.parse(readFileSync(input.quickstartFile, 'utf8')) as Quickstart;
   const cli = fileURLToPath(new URL('./cli/funcx-endpoint.js', import.meta.url));
-  const child = spawn(process.execPath, [cli, 'start', input.name, '--service-url', input.serviceUrl, '--exit-with-parent'], {
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, cli, 'start', input.name, '--service-url', input.serviceUrl, '--exit-with-parent'], {
     env: { ...process.env, FUNCX_HOME: input.home, FUNCX_TOKEN: quickstart.token },
     stdio: ['ignore', 'inherit', 'inherit'],
     detached: true,

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=1
 /**
  * funcx-endpoint: configure | start | stop | restart | list | delete
  * As users of funcX / Globus Compute know it. Endpoints live in $FUNCX_HOME/NAME
@@ -25,6 +25,7 @@ import { packageVersion } from '../../src/util/version.js';
 import { isMultiUser } from '../multiUser/settings.js';
 import { MultiUserNeedsRoot, startMultiUserEndpoint } from '../multiUser/run.js';
 import { writeMultiUserTemplates } from '../multiUser/configure.js';
+import { AGENT_NODE_FLAGS } from '../agentNodeFlags.js';
 
 const USAGE = `usage: funcx-endpoint <command> [NAME]
 
@@ -167,7 +168,7 @@ async function startDetached(paths: EndpointPaths, serviceUrl?: string): Promise
   const logStart = existsSync(paths.log) ? statSync(paths.log).size : 0;
   const log = openSync(paths.log, 'a', 0o600);
   const args = [fileURLToPath(import.meta.url), 'start', paths.name, ...(serviceUrl ? ['--service-url', serviceUrl] : [])];
-  const child = spawn(process.execPath, args, {
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, ...args], {
     detached: true,
     stdio: ['ignore', log, log],
     env: process.env,

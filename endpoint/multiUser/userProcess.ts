@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { LaunchOrders } from './launchOrders.js';
 import type { LocalAccount } from './accounts.js';
 import type { ResourceLimits } from './settings.js';
+import { AGENT_NODE_FLAGS } from '../agentNodeFlags.js';
 
 export const LAUNCHER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'launcher.js');
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -48,8 +49,8 @@ export function spawnUserEndpoint(input: {
   const env = userEnvironment(input.account, input.orders.funcxHome, input.environment);
   const limits = prlimitArgs(input.limits);
   const [command, args] = limits.length > 0
-    ? ['prlimit', [...limits, '--', process.execPath, LAUNCHER]]
-    : [process.execPath, [LAUNCHER]];
+    ? ['prlimit', [...limits, '--', process.execPath, ...AGENT_NODE_FLAGS, LAUNCHER]]
+    : [process.execPath, [...AGENT_NODE_FLAGS, LAUNCHER]];
   mkdirSync(path.dirname(input.logFile), { recursive: true, mode: 0o700 });
   const log = openSync(input.logFile, 'a', 0o600);
   try {

@@ -20,7 +20,6 @@ plain data); the rest fails the task with a message naming what is missing.
 """
 import base64
 import collections
-import hashlib
 import json
 import linecache
 import pickle
@@ -196,7 +195,7 @@ def _decode_code(function_id, code):
 
 def load_function(function_id, packed_code):
     """The callable of a function registered through the upstream SDKs; returns (fn, cached)."""
-    key = (function_id, hashlib.sha256(packed_code.encode("utf-8")).hexdigest())
+    key = (function_id, packed_code)  # the code itself: no hashlib import (see python_worker.load_function)
     fn = _cache.get(key)
     if fn is not None:
         _cache.move_to_end(key)

@@ -15,7 +15,6 @@ it, and the agent reports the task as WorkerLost and starts a fresh worker.
 """
 import base64
 import collections
-import hashlib
 import json
 import linecache
 import os
@@ -75,8 +74,9 @@ def safe_str(value):
 
 def load_function(function_id, source, entry_point):
     """The callable for this function, from the cache when warm; returns (fn, cached)."""
-    digest = hashlib.sha256(source.encode("utf-8")).hexdigest()
-    key = (function_id, digest, entry_point)
+    # The source itself is the key (linecache keeps it anyway): no hashlib, whose OpenSSL
+    # import alone is ~3.5 MiB of every worker's resident memory.
+    key = (function_id, source, entry_point)
     fn = _cache.get(key)
     if fn is not None:
         _cache.move_to_end(key)
