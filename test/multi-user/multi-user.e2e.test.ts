@@ -82,7 +82,7 @@ rootTest('refusals: unmapped identities, root, system accounts, a hanging mappin
   t.deepEqual(await failure('nobody'), { type: 'IdentityNotMapped', message: 'nobody@example.org matches no identity mapping rule of this endpoint' });
   t.deepEqual(await failure('root'), { type: 'IdentityNotMapped', message: 'the identity maps to "root", a root account, which is never a target' });
   t.like(await failure('system'), { type: 'IdentityNotMapped', message: `the identity maps to "${site.accounts.system.name}" (uid ${site.accounts.system.uid}), a system account below uid 1000, which is never a target` });
-  t.deepEqual(await failure('hang'), { type: 'IdentityNotMapped', message: 'the mapping command timed out after 1000 ms' });
+  t.deepEqual(await failure('hang'), { type: 'IdentityNotMapped', message: 'the mapping command timed out after 3000 ms' });
   t.deepEqual(await failure('alice', { workers: 99 }), { type: 'UserEndpointConfigInvalid', message: 'user_endpoint_config refused by the endpoint\'s schema: /workers must be <= 4' });
   t.deepEqual(await failure('alice', { max_workers: 64 }), { type: 'UserEndpointConfigInvalid', message: 'user_endpoint_config refused by the endpoint\'s schema: "max_workers" is not a setting users may choose' });
   t.deepEqual(await userEndpoints(site), [], 'nothing started');
