@@ -124,7 +124,7 @@ serviceTest('local blocks: a block killed mid-task loses its tasks (WorkerLost) 
 serviceTest('local blocks: a manager that stops heartbeating is lost; its task is retried', async (t, live) => {
   const marker = path.join(live.database.dir, 'go');
   const pidfile = path.join(live.database.dir, 'pids');
-  const endpoint = await startEndpointProcess(t, live, { config: localBlocks({ max_blocks: 1, init_blocks: 1, manager_timeout: '4s' }) // 20 missed heartbeats: a starved but live manager on a loaded machine is not lost });
+  const endpoint = await startEndpointProcess(t, live, { config: localBlocks({ max_blocks: 1, init_blocks: 1, manager_timeout: '4s' }) }); // 20 missed heartbeats: a starved but live manager on a loaded machine is not lost
   const fn = await registerPython(live, BLOCKING, 'blocking');
   const [id] = await submit(live, endpoint.endpointId, fn, [[marker, pidfile]]);
   await waitFor(() => lines(pidfile).length === 1, 'the task to start');
