@@ -2,15 +2,21 @@
  * `npm run bench -- fleet`: what several replicas and many idle endpoints cost.
  *
  * 1. Idle federation (SQLite, `funcx-service serve` as its own process so its CPU and memory
- *    are its own): FUNCX_BENCH_ENDPOINTS (1,000) registered endpoints long-polling with no work,
- *    as agents do (lease, wait_s 20, again); the service's CPU (% of one core, from /proc) and
- *    resident memory over FUNCX_BENCH_IDLE_SECONDS (30), with today's defaults and with the
- *    old 1 s poll re-check (FUNCX_POLL_FALLBACK_INTERVAL=1s) for comparison.
+ *    are its own, default settings): FUNCX_BENCH_ENDPOINTS (1,000) registered endpoints
+ *    long-polling with no work, as agents do (lease, wait poll_wait, again); the service's CPU
+ *    (% of one core, from /proc) and resident memory over FUNCX_BENCH_IDLE_SECONDS (30), with
+ *    the agent's default poll_wait and with the former default of 20 s.
  * 2. The fleet on MariaDB (a private server, as the tests start): 1 and 2 replicas on one
  *    database. Submit -> waiting poll latency when the poll waits on the other replica (the
  *    relay) and on the same one; and throughput: FUNCX_BENCH_TASKS (5,000) tasks submitted in
  *    batches of 500 spread over the replicas, run by 4 simulated endpoints (lease 100, post
  *    results at once) polling alternate replicas.
+ * 3. Poll resume after a replica dies (MariaDB and HAProxy): two `funcx-service serve`
+ *    processes behind HAProxy (health checks every 200 ms, as test/fleet/ runs it), an endpoint
+ *    polling through HAProxy with the agent's own client and backoff. The replica holding the
+ *    poll is SIGKILLed and a task submitted through HAProxy at once: the time from the kill
+ *    until the endpoint holds that task, FUNCX_BENCH_RESUME_SAMPLES (5) times.
+ * FUNCX_BENCH_FLEET_PARTS=idle,mariadb,resume picks parts (default: all).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -22,17 +28,24 @@ import { createLogger } from '../src/logger.js';
 import { openDatabase } from '../src/db/connect.js';
 import { startService, type RunningService } from '../src/service.js';
 import { findBinary, freePort, startMariaDb } from '../test/helpers/mariadb.js';
+import { DEFAULT_POLL_WAIT } from '../endpoint/config.js';
+import { parseDuration } from '../src/util/time.js';
+import { measurePollResume } from './fleetResume.js';
 
 const ENDPOINTS = Number(process.env.FUNCX_BENCH_ENDPOINTS ?? 1000);
 const IDLE_SECONDS = Number(process.env.FUNCX_BENCH_IDLE_SECONDS ?? 30);
 const TASKS = Number(process.env.FUNCX_BENCH_TASKS ?? 5000);
 const LATENCY_SAMPLES = Number(process.env.FUNCX_BENCH_LATENCY_SAMPLES ?? 100);
-const SERVICE_CLI = fileURLToPath(new URL('../src/cli/funcx-service.js', import.meta.url));
+// FUNCX_BENCH_SERVICE_CLI: another build's dist/src/cli/funcx-service.js, to measure the idle case before a change.
+const SERVICE_CLI = process.env.FUNCX_BENCH_SERVICE_CLI ?? fileURLToPath(new URL('../src/cli/funcx-service.js', import.meta.url));
 const CLOCK_TICKS = 100; // Linux USER_HZ
+/** The endpoint agent's default long-poll wait, in seconds. */
+const AGENT_POLL_WAIT_S = parseDuration(DEFAULT_POLL_WAIT)! / 1000;
+const PARTS = (process.env.FUNCX_BENCH_FLEET_PARTS ?? 'idle,mariadb,resume').split(',');
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-async function call(url: string, token: string, method: string, urlPath: string, body?: unknown, signal?: AbortSignal): Promise<Json> {
+export async function call(url: string, token: string, method: string, urlPath: string, body?: unknown, signal?: AbortSignal): Promise<Json> {
   const response = await fetch(url + urlPath, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -54,7 +67,7 @@ function rssMiB(pid: number): number {
   return Number(line.split(/\s+/)[1]) / 1024;
 }
 
-async function idleFederation(extraEnv: Record<string, string>): Promise<{ cpuPercent: number; rssMiB: number; requestsPerS: number }> {
+async function idleFederation(pollWaitS: number): Promise<{ cpuPercent: number; rssMiB: number; requestsPerS: number }> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-bench-fleet-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -62,8 +75,8 @@ async function idleFederation(extraEnv: Record<string, string>): Promise<{ cpuPe
   const nodeArgs = process.env.FUNCX_BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
   const service: ChildProcess = spawn(process.execPath, [...nodeArgs, SERVICE_CLI, 'serve'], {
     env: {
-      PATH: process.env.PATH, FUNCX_HOME: path.join(dir, 'home'), FUNCX_PORT: String(port), FUNCX_LOG_LEVEL: 'warn', FUNCX_LOG_FORMAT: 'json', FUNCX_RATE_LIMIT_REQUESTS: '0',
-      ...extraEnv,
+      // Defaults otherwise: the rate limits' shared budgets are spent by every poll, as deployed.
+      PATH: process.env.PATH, FUNCX_HOME: path.join(dir, 'home'), FUNCX_PORT: String(port), FUNCX_LOG_LEVEL: 'warn', FUNCX_LOG_FORMAT: 'json',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -96,7 +109,7 @@ async function idleFederation(extraEnv: Record<string, string>): Promise<{ cpuPe
         const request = new AbortController();
         inFlight.add(request);
         try {
-          await call(url, e.credential, 'POST', `/v3/endpoints/${e.id}/lease`, { max_tasks: 1, wait_s: 20 }, request.signal);
+          await call(url, e.credential, 'POST', `/v3/endpoints/${e.id}/lease`, { max_tasks: 1, wait_s: pollWaitS }, request.signal);
           requests += 1;
         } catch {
           failures += 1;
@@ -222,17 +235,17 @@ async function fleetOnMariaDb(): Promise<void> {
 }
 
 export async function runFleetBench(): Promise<void> {
-  const skipIdle = process.env.FUNCX_BENCH_FLEET_PARTS === 'mariadb';
-  if (!skipIdle) {
-    const now = await idleFederation({});
-    const before = await idleFederation({ FUNCX_POLL_FALLBACK_INTERVAL: '1s' });
-    console.log(`\nidle federation: ${ENDPOINTS} endpoints long-polling (wait_s 20) with no work, SQLite, one service process, ${IDLE_SECONDS} s on ${os.availableParallelism()} cores`);
+  if (PARTS.includes('idle')) {
+    const now = await idleFederation(AGENT_POLL_WAIT_S);
+    const before = await idleFederation(20);
+    console.log(`\nidle federation: ${ENDPOINTS} endpoints long-polling with no work, SQLite, one service process (default settings), ${IDLE_SECONDS} s on ${os.availableParallelism()} cores`);
     console.log('configuration                        service CPU   resident   polls answered/s');
     const row = (label: string, f: { cpuPercent: number; rssMiB: number; requestsPerS: number }) =>
       console.log(`${label.padEnd(36)} ${f.cpuPercent.toFixed(1).padStart(6)} %   ${f.rssMiB.toFixed(0).padStart(5)} MiB   ${f.requestsPerS.toFixed(0).padStart(8)}`);
-    row('defaults (re-check every 30 s)', now);
-    row('FUNCX_POLL_FALLBACK_INTERVAL=1s', before);
+    row(`agent default poll_wait ${DEFAULT_POLL_WAIT}`, now);
+    row('poll_wait 20s (the former default)', before);
     console.log('target (issue 14): 1,000 idle endpoints under 5 % of a core and 300 MiB');
   }
-  if (process.env.FUNCX_BENCH_FLEET_PARTS !== 'idle') await fleetOnMariaDb();
+  if (PARTS.includes('mariadb')) await fleetOnMariaDb();
+  if (PARTS.includes('resume')) await measurePollResume();
 }

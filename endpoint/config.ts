@@ -57,6 +57,13 @@ export interface EndpointSettings {
 /** The service's default limit on a stored result (its max_result_bytes). */
 export const DEFAULT_MAX_RESULT_BYTES = 10 * 1024 * 1024;
 
+/**
+ * How long a poll for work waits. Long, because an idle endpoint costs the service one poll per
+ * wait (work arrives at once through wake-ups, whatever the wait); under 60 s, the idle timeout
+ * of common proxies (nginx's proxy_read_timeout, cloud load balancers), so none cuts a poll.
+ */
+export const DEFAULT_POLL_WAIT = '50s';
+
 export function defaultMaxWorkers(): number {
   return 2 * os.availableParallelism();
 }
@@ -98,7 +105,7 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
     python: config.python ?? 'python3',
     serializers: (config.serializers ?? ['json', 'pickle', 'globus-compute']) as Serializer[],
     heartbeatMs: duration('heartbeat_period', config.heartbeat_period ?? '10s'),
-    pollWaitMs: duration('poll_wait', config.poll_wait ?? '20s'),
+    pollWaitMs: duration('poll_wait', config.poll_wait ?? DEFAULT_POLL_WAIT),
     taskWalltimeMs: duration('task_walltime', config.task_walltime ?? '24h'),
     shellOutputCap: config.shell_output_cap ?? 65536,
     maxResultBytes: config.max_result_bytes ?? DEFAULT_MAX_RESULT_BYTES,
@@ -167,7 +174,7 @@ serializers: [json, pickle, globus-compute]
 # Each pause varies by up to 10%, and is at most a third of the service's lease
 # (the agent warns once and heartbeats faster if heartbeat_period is longer).
 heartbeat_period: 10s
-poll_wait: 20s
+poll_wait: ${DEFAULT_POLL_WAIT}
 
 # Longest a task may run (shell tasks then end with return code 124), and
 # bytes kept of a shell task's stdout and stderr.
