@@ -423,6 +423,7 @@ export class EndpointAgent {
       source: task.fn!.source,
       entryPoint: task.fn!.entry_point,
       ...(task.fn!.code_serializer ? { codeSerializer: task.fn!.code_serializer } : {}),
+      ...(task.fn!.container_image ? { containerImage: task.fn!.container_image } : {}),
       payload: task.lease.payload,
       serializer: task.lease.serializer,
       walltimeMs: this.deps.settings.taskWalltimeMs,

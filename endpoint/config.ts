@@ -13,6 +13,7 @@ import type { EndpointPaths } from './paths.js';
 import { parseProviderSettings, type ProviderSettings } from './providers/settings.js';
 import type { Runtime, Serializer } from './execution.js';
 import type { MpiSettings } from './mpi/launcher.js';
+import { parseContainerSettings, type ContainerSettings } from './containers/settings.js';
 import type { EndpointConfig } from '../src/generated/schemas/endpoint-config.js';
 
 export class EndpointConfigError extends Error {
@@ -48,6 +49,8 @@ export interface EndpointSettings {
   provider: ProviderSettings;
   /** How MPI tasks are launched; null: tasks with a resource_specification are refused. */
   mpi: MpiSettings | null;
+  /** Workers run in containers of this engine (null: on the host). */
+  container: ContainerSettings | null;
   logLevel: string;
   /** Prometheus metrics port (null: none) and its address. */
   metricsPort: number | null;
@@ -115,6 +118,7 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
     caFile: config.ca_file ?? null,
     provider: parseProviderSettings(config.provider, problems),
     mpi: config.mpi ? { launcher: config.mpi.launcher ?? 'mpiexec', flavor: config.mpi.flavor ?? 'openmpi', options: config.mpi.options ?? [] } : null,
+    container: parseContainerSettings(config.container),
     logLevel: config.log_level ?? 'info',
     metricsPort: config.metrics_port ?? null,
     metricsHost: config.metrics_host ?? '127.0.0.1',
@@ -231,6 +235,15 @@ provider:
 #     flavor: openmpi       # openmpi | mpich: the syntax mpiexec/mpirun take
 #     options: []           # every launch gets these, e.g. [--mpi=pmix]
 mpi: null
+
+# Run the workers inside containers (a function registered with its own
+# container_image runs in that image; mpi tasks stay on the host). The image
+# needs /bin/sh, and python3 / node for those runtimes. See docs/hpc.md.
+#   container:
+#     type: podman          # podman | docker | apptainer
+#     image: localhost/science:1
+#     options: []           # added to every run/exec, e.g. [--runtime, runc]
+container: null
 
 log_level: info
 `;

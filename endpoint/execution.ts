@@ -22,6 +22,8 @@ export interface TaskToRun {
   entryPoint: string | null;
   /** 'globus-compute': source is the upstream SDKs' packed function_code (python only). */
   codeSerializer?: 'globus-compute';
+  /** Run it in a container of this image (the function's own; else the executor's default image, if any). */
+  containerImage?: string;
   /** Serialized {args, kwargs}: JSON text for json, base64 of a pickled (args, kwargs) tuple for pickle. */
   payload: string;
   serializer: Serializer;

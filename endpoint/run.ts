@@ -68,6 +68,7 @@ export async function startEndpoint(
         logger: log,
         // Without blocks, MPI tasks share this one machine, one node's worth at a time.
         mpi: settings.mpi ? { settings: settings.mpi, nodes: ['localhost'], described: 'one node (the local provider without blocks)' } : null,
+        container: settings.container,
       });
     const metrics = settings.metricsPort === null ? undefined : new AgentMetrics(identity.endpoint_id);
     const spool = new ResultSpool(paths.spool);
@@ -105,7 +106,7 @@ function createBlockExecutor(paths: EndpointPaths, settings: EndpointSettings, b
     secret: ensureManagerSecret(paths.managerSecret),
     secretFile: paths.managerSecret,
     blocksDir: paths.blocks,
-    worker: { python: settings.python, serializers: settings.serializers, shellOutputCap: settings.shellOutputCap, workDir: paths.tasks, logLevel: settings.logLevel, workerIdleMs: settings.workerIdleMs },
+    worker: { python: settings.python, serializers: settings.serializers, shellOutputCap: settings.shellOutputCap, workDir: paths.tasks, logLevel: settings.logLevel, workerIdleMs: settings.workerIdleMs, container: settings.container },
     mpi: settings.mpi,
     logger,
   });

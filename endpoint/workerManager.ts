@@ -45,6 +45,7 @@ async function main(): Promise<number> {
     workDir: config.work_dir,
     logger: log,
     mpi: mpiNodes(config, log),
+    container: config.container ?? null,
   });
   await executor.start();
 

@@ -12,6 +12,7 @@ import * as functionCodeSerializer from './20261130121000_function_code_serializ
 import * as taskResourceSpecification from './20261130151000_task_resource_specification.js';
 import * as wakeupEvents from './20261130141000_wakeup_events.js';
 import * as rateLimits from './20261130141500_rate_limits.js';
+import * as functionContainerImage from './20261130151500_function_container_image.js';
 
 export interface Migration {
   name: string;
@@ -30,4 +31,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '20261130151000_task_resource_specification', ...taskResourceSpecification },
   { name: '20261130141000_wakeup_events', ...wakeupEvents },
   { name: '20261130141500_rate_limits', ...rateLimits },
+  { name: '20261130151500_function_container_image', ...functionContainerImage },
 ];

@@ -29,6 +29,8 @@ export interface RegisterOptions {
   /** Overrides the name taken from the function. */
   name?: string;
   metadata?: Record<string, unknown>;
+  /** Its tasks run in a container of this image, on endpoints that run containers (as Globus Compute's container ids). */
+  containerImage?: string;
 }
 
 export interface RunOptions {
@@ -78,6 +80,7 @@ export class Client {
       searchable: options.searchable,
       group_ids: groups,
       metadata: { sdk: 'funcx-ts', ...options.metadata },
+      ...(options.containerImage !== undefined ? { container_image: options.containerImage } : {}),
     };
     // Not retried: a retry after a lost answer would register the function twice.
     const answer = await this.http.request<{ function_uuid: string }>('POST', '/v3/functions', { body });

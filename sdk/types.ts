@@ -54,6 +54,8 @@ export interface FunctionRecord {
   runtime: Runtime;
   source: string;
   entry_point: string | null;
+  /** The container image its tasks run in, when it names one. */
+  container_image?: string;
   description: string;
   owner: string;
   public: boolean;

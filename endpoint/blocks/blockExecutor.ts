@@ -31,6 +31,7 @@ import { planScaling } from './scaling.js';
 import { blocksForNodes } from './nodeDemand.js';
 import { taskNeeds } from '../mpi/resources.js';
 import type { MpiSettings } from '../mpi/launcher.js';
+import type { ContainerSettings } from '../containers/settings.js';
 import { detectRuntimes, type RuntimeVersion } from '../workers/versions.js';
 
 /** The worker manager program, compiled next to the agent. */
@@ -57,6 +58,8 @@ export interface ManagerConfig {
   /** MPI tasks: the launcher, and the nodes the block should have (the manager reads them from the job). */
   mpi?: MpiSettings | null;
   nodes_per_block?: number;
+  /** Workers run in containers of this engine on the nodes (absent: on the host). */
+  container?: ContainerSettings | null;
 }
 
 export interface BlockExecutorOptions {
@@ -66,7 +69,7 @@ export interface BlockExecutorOptions {
   secretFile: string;
   /** Job scripts, block configs and block output go here (the endpoint folder's blocks/). */
   blocksDir: string;
-  worker: { python: string; serializers: string[]; shellOutputCap: number; workDir: string; logLevel: string; workerIdleMs?: number };
+  worker: { python: string; serializers: string[]; shellOutputCap: number; workDir: string; logLevel: string; workerIdleMs?: number; container?: ContainerSettings | null };
   /** MPI tasks get whole nodes of one block (one manager per block then runs them all). */
   mpi?: MpiSettings | null;
   logger: Logger;
@@ -389,6 +392,7 @@ export class BlockExecutor implements Executor {
       log_level: worker.logLevel,
       mpi: this.options.mpi ?? null,
       nodes_per_block: blocks.nodesPerBlock,
+      ...(worker.container ? { container: worker.container } : {}),
     };
     const configFile = path.join(blocksDir, `${block.id}.json`);
     const submitted = (async () => {

@@ -13,6 +13,7 @@ export type ExecutorFailureType =
   | 'TaskCancelled'
   | 'SerializerNotAllowed'
   | 'RuntimeNotAvailable'
+  | 'ContainerNotAvailable'
   | 'ResourceSpecificationInvalid'
   | 'ResourceSpecificationUnsatisfiable'
   | 'TaskPayloadInvalid'

@@ -1,6 +1,9 @@
 /**
  * The local executor: long-lived python3 and node worker processes (a pool
- * per runtime, started on demand and kept warm) and /bin/sh for shell tasks.
+ * per runtime and container image, started on demand and kept warm) and
+ * /bin/sh for shell tasks; with a container engine configured, workers and
+ * shell commands run inside containers (the function's image, else the
+ * endpoint's), see ../containers.
  *
  * At most `maxWorkers` tasks run at once across all runtimes (that is the
  * capacity the agent advertises); further run() calls wait. At most
@@ -30,6 +33,8 @@ import { workerEnv } from './workerEnv.js';
 import type { MpiSettings } from '../mpi/launcher.js';
 import { MpiPlacement } from '../mpi/placement.js';
 import { WorkerProcess } from './workerProcess.js';
+import { ContainerLauncher } from '../containers/launcher.js';
+import type { ContainerSettings } from '../containers/settings.js';
 
 export interface WorkerExecutorOptions {
   /** Tasks run at once, across runtimes; also each pool's process limit. */
@@ -50,6 +55,8 @@ export interface WorkerExecutorOptions {
    * worker manager; `localhost` in the agent). Absent: tasks with a resource_specification are refused.
    */
   mpi?: { settings: MpiSettings; nodes: string[]; described: string } | null;
+  /** Run workers and shell tasks in containers of this engine (mpi tasks stay on the host). Absent: on the host. */
+  container?: ContainerSettings | null;
 }
 
 export interface WorkerExecutor extends Executor {
@@ -67,6 +74,10 @@ const SWEEP_MAX_MS = 30_000;
 const PYTHON_WORKER = path.join(packageRoot(), 'endpoint/workers/python_worker.py');
 /** Compiled next to this file. */
 const JS_WORKER = fileURLToPath(new URL('./js-worker.js', import.meta.url));
+/** What a containerized worker's environment holds (engines pass none of the host's, apptainer aside). */
+const CONTAINER_WORKER_ENV = { PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' };
+
+type PoolRuntime = 'python' | 'javascript';
 
 export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExecutor {
   const log = (options.logger ?? createLogger('info', 'funcx-endpoint')).child({ component: 'workers' });
@@ -83,30 +94,58 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExec
   let versions: Promise<RuntimeVersion[]> | undefined;
   const mpi = new MpiPlacement(options.mpi ?? null, stopping.signal);
 
-  const spawner = (runtime: 'python' | 'javascript', command: string, args: string[]) => () => {
+  const containers = options.container ? new ContainerLauncher(options.container, options.workDir, log) : undefined;
+  /** The image a task runs in: its function's own, else the endpoint's default; undefined: on the host. */
+  const imageOf = (task: TaskToRun): string | undefined => (task.runtime === 'mpi' ? undefined : task.containerImage ?? containers?.settings.image);
+
+  const spawner = (runtime: PoolRuntime, image: string | undefined) => () => {
     mkdirSync(options.workDir, { recursive: true, mode: 0o700 }); // a missing cwd would look like a missing interpreter
-    const worker = new WorkerProcess({ command, args, cwd: options.workDir, env, log: log.child({ runtime }) });
-    log.debug({ runtime, workerPid: worker.pid }, 'worker process started');
+    const workerLog = log.child(image === undefined ? { runtime } : { runtime, image });
+    let worker: WorkerProcess;
+    if (image === undefined || !containers) {
+      const [command, ...args] = runtime === 'python' ? [python, PYTHON_WORKER] : [process.execPath, JS_WORKER];
+      worker = new WorkerProcess({ command, args, cwd: options.workDir, env, log: workerLog });
+    } else {
+      // The image's own interpreters; the worker scripts are mounted at their host paths.
+      const inside = runtime === 'python' ? [containers.settings.python, PYTHON_WORKER] : ['node', JS_WORKER];
+      const container = containers.worker(image, inside, CONTAINER_WORKER_ENV);
+      worker = new WorkerProcess({ command: container.command, args: container.args, cwd: options.workDir, env, log: workerLog, transport: 'stdio', cleanup: container.remove });
+    }
+    log.debug({ runtime, image, workerPid: worker.pid }, 'worker process started');
     return worker;
   };
   const workerIdleMs = options.workerIdleMs ?? DEFAULT_WORKER_IDLE_MS;
-  // Before a pool starts a worker: if max_workers processes live already, end another runtime's idle one.
-  const makeRoomFor = (runtime: 'python' | 'javascript') => () => {
-    if (pools.python.size + pools.javascript.size < maxWorkers) return;
-    const other = runtime === 'python' ? pools.javascript : pools.python;
-    if (other.evictIdle()) log.debug({ runtime, evicted: runtime === 'python' ? 'javascript' : 'python' }, 'ended an idle worker of another runtime to start one');
+  /** One pool per runtime and image (python, javascript, python@IMAGE, ...), made on first use. */
+  const pools = new Map<string, { runtime: PoolRuntime; pool: WorkerPool }>();
+  const poolFor = (runtime: PoolRuntime, image: string | undefined): WorkerPool => {
+    const key = image === undefined ? runtime : `${runtime}@${image}`;
+    let entry = pools.get(key);
+    if (!entry) {
+      entry = { runtime, pool: new WorkerPool(spawner(runtime, image), maxWorkers, makeRoomFor(key)) };
+      pools.set(key, entry);
+    }
+    return entry.pool;
   };
-  const pools = {
-    python: new WorkerPool(spawner('python', python, [PYTHON_WORKER]), maxWorkers, makeRoomFor('python')),
-    javascript: new WorkerPool(spawner('javascript', process.execPath, [JS_WORKER]), maxWorkers, makeRoomFor('javascript')),
+  // Before a pool starts a worker: if max_workers processes live already, end another pool's idle one.
+  const makeRoomFor = (key: string) => () => {
+    let live = 0;
+    for (const { pool } of pools.values()) live += pool.size;
+    if (live < maxWorkers) return;
+    for (const [other, { pool }] of pools) {
+      if (other !== key && pool.evictIdle()) {
+        log.debug({ pool: key, evicted: other }, 'ended an idle worker of another pool to start one');
+        return;
+      }
+    }
   };
   let sweep: NodeJS.Timeout | undefined;
   const shrinkIdlePools = () => {
-    for (const [runtime, pool] of Object.entries(pools)) {
+    for (const [key, { pool }] of pools) {
       const ended = pool.shrink(workerIdleMs);
-      if (ended > 0) log.debug({ runtime, ended, idleMs: workerIdleMs }, 'ended idle workers');
+      if (ended > 0) log.debug({ pool: key, ended, idleMs: workerIdleMs }, 'ended idle workers');
     }
   };
+  const allPools = () => [...pools.values()].map(({ pool }) => pool);
 
   /** Why this executor will not run the task, if it will not. */
   function refusal(task: TaskToRun): TaskOutcome | undefined {
@@ -117,6 +156,12 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExec
       mpi: serializers.filter((s) => s === 'json'),
     };
     if (!(task.runtime in accepted)) return failed('RuntimeNotAvailable', `this endpoint has no ${String(task.runtime)} runtime`);
+    if (task.containerImage && !containers) {
+      return failed('ContainerNotAvailable', `the function runs in container image ${task.containerImage}, but this endpoint runs no containers (its config has no container:)`);
+    }
+    if (task.containerImage && task.runtime === 'mpi') {
+      return failed('ContainerNotAvailable', 'mpi functions run on the host (the launcher starts their ranks): put the container command into the template instead of registering an image');
+    }
     if (!accepted[task.runtime].includes(task.serializer)) {
       const offered = accepted[task.runtime].join(', ') || 'none';
       return failed('SerializerNotAllowed', `the ${task.runtime} runtime on this endpoint does not accept the ${task.serializer} serializer (accepted: ${offered})`);
@@ -125,10 +170,12 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExec
   }
 
   async function dispatch(task: TaskToRun, signal: AbortSignal, extraEnv: Record<string, string>): Promise<TaskOutcome> {
+    const image = imageOf(task);
     if (task.runtime === 'shell' || task.runtime === 'mpi') {
-      return runShell(task, signal, { workDir: options.workDir, outputCap: shellOutputCap, env: { ...env, ...extraEnv }, log, stopping: stopping.signal, pids: shellPids });
+      const inContainer = image !== undefined && containers ? { wrap: (cmd: string, cwd: string) => containers.shell(image, cmd, cwd, extraEnv) } : {};
+      return runShell(task, signal, { workDir: options.workDir, outputCap: shellOutputCap, env: { ...env, ...extraEnv }, log, stopping: stopping.signal, pids: shellPids, ...inContainer });
     }
-    return runInWorker(task, signal, { pool: pools[task.runtime], log, stopping: stopping.signal, env: extraEnv });
+    return runInWorker(task, signal, { pool: poolFor(task.runtime, image), log, stopping: stopping.signal, env: extraEnv });
   }
 
   async function runTask(task: TaskToRun, signal: AbortSignal): Promise<TaskOutcome> {
@@ -197,7 +244,9 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExec
     },
 
     workerProcesses() {
-      return { python: pools.python.pids().length, javascript: pools.javascript.pids().length, shell: shellPids.size };
+      const counts: Record<string, number> = { python: 0, javascript: 0, shell: shellPids.size };
+      for (const { runtime, pool } of pools.values()) counts[runtime] += pool.pids().length;
+      return counts;
     },
 
     runtimes() {
@@ -206,13 +255,13 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExec
     },
 
     pids() {
-      return [...pools.python.pids(), ...pools.javascript.pids(), ...shellPids];
+      return [...allPools().flatMap((pool) => pool.pids()), ...shellPids];
     },
 
     async stop() {
       stopping.abort();
       clearInterval(sweep);
-      await Promise.all([pools.python.stop(), pools.javascript.stop()]);
+      await Promise.all(allPools().map((pool) => pool.stop()));
       // Shell commands were killed by the abort; wait until each has reported.
       await Promise.allSettled([...inFlight]);
       log.debug('executor stopped');

@@ -32,6 +32,11 @@ export interface ShellOptions {
   stopping: AbortSignal;
   /** Live shell pids (the executor's pids() test hook). */
   pids: Set<number>;
+  /**
+   * Runs the command another way (inside a container): the command line, and what ends
+   * whatever outlives a killed client (the container). Default: /bin/sh -c on the host.
+   */
+  wrap?: (cmd: string, cwd: string) => { command: string; args: string[]; remove(): Promise<void> };
 }
 
 export interface ShellResult {
@@ -83,7 +88,8 @@ interface Ran {
 
 function runCommand(cmd: string, cwd: string, walltimeMs: number, signal: AbortSignal, options: ShellOptions): Promise<Ran> {
   return new Promise((resolve) => {
-    const child = spawn('/bin/sh', ['-c', cmd], {
+    const launch = options.wrap?.(cmd, cwd) ?? { command: '/bin/sh', args: ['-c', cmd], remove: undefined };
+    const child = spawn(launch.command, launch.args, {
       cwd,
       env: options.env,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -123,7 +129,10 @@ function runCommand(cmd: string, cwd: string, walltimeMs: number, signal: AbortS
       let stderrText = stderr.text();
       if (ended === 'walltime') stderrText += `\n[funcX: walltime of ${walltimeMs} ms exceeded; the command was killed]\n`;
       const returncode = ended === 'walltime' ? WALLTIME_RETURN_CODE : exitCode ?? -(constants.signals[exitSignal!] ?? 0);
-      resolve({ result: { cmd, stdout: stdout.text(), stderr: stderrText, returncode }, ended, spawnError });
+      const ran = { result: { cmd, stdout: stdout.text(), stderr: stderrText, returncode }, ended, spawnError };
+      // A killed container client leaves its container running: end it before reporting.
+      if (launch.remove && (ended || exitSignal || spawnError)) void launch.remove().then(() => resolve(ran));
+      else resolve(ran);
     };
     let grace: NodeJS.Timeout | undefined;
     child.once('exit', (code, sig) => {

@@ -17,6 +17,14 @@ export interface WorkerProcessOptions {
   cwd: string;
   env: NodeJS.ProcessEnv;
   log: Logger;
+  /**
+   * fds (default): requests on fd 3, replies on fd 4, stdout/stderr the user's.
+   * stdio: requests on stdin, replies on stdout, the user's prints on stderr
+   * (a containerized worker: engines pass only the standard streams).
+   */
+  transport?: 'fds' | 'stdio';
+  /** Run once the process is gone or killed: ends what the process itself leaves behind (a container). */
+  cleanup?: () => Promise<void>;
 }
 
 export interface WorkerExit {
@@ -53,19 +61,23 @@ export class WorkerProcess {
   private exit: WorkerExit | undefined;
   private stderrTail = '';
   private readySeen = false;
+  private readonly requests: Writable;
+  private readonly cleanup: (() => Promise<void>) | undefined;
 
   constructor(options: WorkerProcessOptions) {
+    const stdio = options.transport === 'stdio';
+    this.cleanup = options.cleanup;
     this.child = spawn(options.command, options.args, {
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      stdio: stdio ? ['pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
       cwd: options.cwd,
       env: options.env,
       detached: true, // its own process group, so a kill also ends the user's subprocesses
     });
     this.pid = this.child.pid;
     this.log = options.log.child({ workerPid: this.pid });
-    const requests = this.child.stdio[3] as Writable;
-    requests.on('error', () => {}); // writing to a dead worker: its exit reports that
-    this.logOutput(this.child.stdout!, 'stdout');
+    this.requests = (stdio ? this.child.stdin : this.child.stdio[3]) as Writable;
+    this.requests.on('error', () => {}); // writing to a dead worker: its exit reports that
+    if (!stdio) this.logOutput(this.child.stdout!, 'stdout');
     this.logOutput(this.child.stderr!, 'stderr');
 
     let onReady!: () => void;
@@ -75,7 +87,7 @@ export class WorkerProcess {
     });
     this.ready.catch(() => {}); // callers that never waited for it must not see an unhandled rejection
 
-    createInterface({ input: this.child.stdio[4] as Readable }).on('line', (line) => this.onMessage(line, onReady));
+    createInterface({ input: (stdio ? this.child.stdout : this.child.stdio[4]) as Readable }).on('line', (line) => this.onMessage(line, onReady));
     this.exited = this.whenExited();
   }
 
@@ -95,15 +107,20 @@ export class WorkerProcess {
     if (this.pending) throw new Error('worker is already running a task'); // a pool bug, never the user's
     return new Promise((resolve, reject) => {
       this.pending = { taskId: request.task_id, resolve, reject };
-      (this.child.stdio[3] as Writable).write(JSON.stringify(request) + '\n');
+      this.requests.write(JSON.stringify(request) + '\n');
     });
   }
 
   /** Kills the worker and anything it started; resolves once it has exited. */
   async kill(): Promise<WorkerExit> {
     if (this.alive) killGroup(this.pid);
-    return this.exited;
+    const exit = await this.exited;
+    await this.cleanedUp;
+    return exit;
   }
+
+  /** Settles once the cleanup (if any) has run after the exit. */
+  private cleanedUp: Promise<void> = Promise.resolve();
 
   /** Last lines the worker wrote to stderr (why it died, for logs and start failures). */
   get lastStderr(): string {
@@ -153,6 +170,7 @@ export class WorkerProcess {
         this.exit = exit;
         // Whatever the worker started dies with it (a no-op when the group is already gone).
         killGroup(this.pid);
+        if (this.cleanup) this.cleanedUp = this.cleanup();
         // Let the last lines arrive (a reply sent just before dying, the stderr that explains a
         // crash), but never wait long on pipes held open by a grandchild that escaped the group.
         let settled = false;

@@ -7,7 +7,8 @@
 import path from 'node:path';
 import { UsageError } from './io.js';
 
-export type Runtime = 'python' | 'javascript' | 'shell';
+/** mpi is never inferred (a .sh file is a shell function): it takes --runtime mpi. */
+export type Runtime = 'python' | 'javascript' | 'shell' | 'mpi';
 
 const BY_EXTENSION: Record<string, Runtime> = {
   '.py': 'python',
@@ -36,7 +37,7 @@ export function inferFunction(file: string, source: string, given: { runtime?: s
     const extension = path.extname(file).toLowerCase();
     runtime = BY_EXTENSION[extension];
     if (!runtime) {
-      throw new UsageError(`cannot tell the runtime of ${file} from its extension (${extension || 'none'}): pass --runtime python|javascript|shell`);
+      throw new UsageError(`cannot tell the runtime of ${file} from its extension (${extension || 'none'}): pass --runtime python|javascript|shell|mpi`);
     }
     notes.push(`--runtime ${runtime} (from ${extension})`);
   }

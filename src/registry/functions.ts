@@ -24,6 +24,8 @@ export interface FunctionRow {
   entry_point: string | null;
   /** 'globus-compute': source is the upstream SDKs' packed function_code (POST /v2/functions). */
   code_serializer?: 'globus-compute' | null;
+  /** The container image its tasks run in (null: the endpoint's default). */
+  container_image?: string | null;
   description: string;
   public: number | boolean;
   searchable: number | boolean;
@@ -51,6 +53,7 @@ export async function registerFunction(
       source: input.source,
       entry_point: input.entry_point ?? null,
       ...(codeSerializer ? { code_serializer: codeSerializer } : {}),
+      ...(input.container_image ? { container_image: input.container_image } : {}),
       description: input.description ?? '',
       public: input.public ?? false,
       searchable: input.searchable ?? false,
@@ -131,6 +134,7 @@ export function toFunctionRecord(fn: FunctionRow): FunctionRecord {
     source: fn.source,
     entry_point: fn.entry_point,
     ...(fn.code_serializer ? { code_serializer: fn.code_serializer } : {}),
+    ...(fn.container_image ? { container_image: fn.container_image } : {}),
     description: fn.description,
     owner: fn.owner,
     public: Boolean(fn.public),

@@ -89,3 +89,19 @@ serviceTest('an unknown function id is FunctionNotFound; a malformed one is Inva
   t.deepEqual((await live.call('GET', '/v3/functions/hello_world')).body, { code: 'InvalidUUID', reason: 'function_id "hello_world" is not a UUID', http_status_code: 400 });
   t.deepEqual((await live.call('DELETE', '/v3/functions/1234')).body, { code: 'InvalidUUID', reason: 'function_id "1234" is not a UUID', http_status_code: 400 });
 });
+
+serviceTest('a container_image is stored, read back and handed to the endpoint with the leased task\'s function; absent, neither shows it', async (t, live) => {
+  const contained = await registerFunction(live, { container_image: 'localhost/science:1' });
+  const plain = await registerFunction(live);
+  const read = (await live.call('GET', `/v3/functions/${contained}`)).body;
+  assertSchema(t, 'function.json', read);
+  t.is(read.container_image, 'localhost/science:1');
+  t.false('container_image' in (await live.call('GET', `/v3/functions/${plain}`)).body);
+  const { endpointId, credential } = await registerEndpoint(live);
+  await submitOk(live, endpointId, contained, ['{"args": [], "kwargs": {}}']);
+  await submitOk(live, endpointId, plain, ['{"args": [], "kwargs": {}}']);
+  const leased = await lease(live, endpointId, credential);
+  assertSchema(t, 'endpoint-lease-response.json', leased.body);
+  t.is(leased.body.functions[contained].container_image, 'localhost/science:1');
+  t.false('container_image' in leased.body.functions[plain]);
+});

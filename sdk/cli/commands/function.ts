@@ -2,18 +2,18 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Registrable } from '../../functionSource.js';
-import { ShellFunction } from '../../shellFunction.js';
+import { MPIFunction, ShellFunction } from '../../shellFunction.js';
 import { optionString, type Command } from '../command.js';
 import { EXIT_OK, UsageError, print, printError, printJson } from '../io.js';
 import { inferFunction } from '../inferFunction.js';
 import { integerOption, secondsOption } from '../parse.js';
 
-const RUNTIMES = ['python', 'javascript', 'shell'];
+const RUNTIMES = ['python', 'javascript', 'shell', 'mpi'];
 
 export const functionRegisterCommand: Command = {
   name: 'function register',
-  synopsis: 'FILE [--runtime python|javascript|shell] [--entry-point NAME] [--name N] [--description D] [--public] [--searchable] [--group G]... [--walltime SECONDS]',
-  summary: 'register the function in FILE (runtime from its extension, a .py file\'s only function as entry point); prints its id',
+  synopsis: 'FILE [--runtime python|javascript|shell|mpi] [--entry-point NAME] [--name N] [--description D] [--public] [--searchable] [--group G]... [--walltime SECONDS] [--container-image IMAGE]',
+  summary: 'register the function in FILE (runtime from its extension, a .py file\'s only function as entry point; mpi: FILE is the command template, run with $PARSL_MPI_PREFIX); prints its id',
   options: {
     runtime: { type: 'string' },
     'entry-point': { type: 'string' },
@@ -23,6 +23,7 @@ export const functionRegisterCommand: Command = {
     searchable: { type: 'boolean' },
     group: { type: 'string', multiple: true },
     walltime: { type: 'string' },
+    'container-image': { type: 'string' },
   },
   positionals: { min: 1, max: 1 },
   async run({ io, values, positionals, json, client }) {
@@ -37,13 +38,15 @@ export const functionRegisterCommand: Command = {
       throw new UsageError(`cannot read ${file}: ${(error as Error).message}`);
     }
     const { runtime, entryPoint, notes } = inferFunction(file, source, { runtime: givenRuntime, entryPoint: givenEntryPoint });
-    if (runtime === 'shell' && entryPoint) throw new UsageError('a shell function has no --entry-point: FILE is the command template');
-    if (runtime !== 'shell' && values.walltime !== undefined) throw new UsageError('--walltime is for shell functions (the endpoint\'s task_walltime limits the others)');
+    const template = runtime === 'shell' || runtime === 'mpi';
+    if (template && entryPoint) throw new UsageError(`${runtime === 'mpi' ? 'an' : 'a'} ${runtime} function has no --entry-point: FILE is the command template`);
+    if (!template && values.walltime !== undefined) throw new UsageError('--walltime is for shell and mpi functions (the endpoint\'s task_walltime limits the others)');
     // On stderr, so stdout stays the bare id for $(...) and --json stays one document.
     if (notes.length > 0) printError(io, `funcx: inferred ${notes.join(' and ')}`);
     let fn: Registrable;
-    if (runtime === 'shell') {
-      fn = new ShellFunction(source.trimEnd(), { walltime: secondsOption(values, 'walltime'), name: path.basename(file) });
+    if (template) {
+      const Template = runtime === 'mpi' ? MPIFunction : ShellFunction;
+      fn = new Template(source.trimEnd(), { walltime: secondsOption(values, 'walltime'), name: path.basename(file) });
     } else if (runtime === 'python') {
       fn = { runtime, source, entryPoint: entryPoint! };
     } else {
@@ -56,6 +59,7 @@ export const functionRegisterCommand: Command = {
       public: values.public as boolean | undefined,
       searchable: values.searchable as boolean | undefined,
       group: values.group as string[] | undefined,
+      containerImage: optionString(values, 'container-image'),
     });
     if (json) printJson(io, { function_uuid: functionId });
     else print(io, functionId);

@@ -54,12 +54,14 @@ class FuncXClient:
     # -- functions ---------------------------------------------------------------------------
 
     def register_function(self, function, description=None, public=False, searchable=False,
-                          group=None, function_name=None, metadata=None):
+                          group=None, function_name=None, metadata=None, container_image=None):
         """Registers a Python function by its source (or a ShellFunction / MPIFunction by its
         template); returns its id (a UUID string).
 
         `group` (a group name, or a list of them) lets members run it; `public`
         lets anyone run it; `searchable` lets others find it with search_function.
+        `container_image` runs its tasks in a container of that image on endpoints
+        that run containers (as Globus Compute's container ids did).
         """
         if isinstance(function, ShellFunction):
             body = {"runtime": function.runtime, "source": function.cmd, "name": function_name or function.name}
@@ -77,6 +79,8 @@ class FuncXClient:
         })
         if description is not None:
             body["description"] = description
+        if container_image is not None:
+            body["container_image"] = container_image
         if group:
             body["group_ids"] = [group] if isinstance(group, str) else list(group)
         return self.transport.request("POST", "/v3/functions", body)["function_uuid"]

@@ -54,6 +54,14 @@ class RegistrationTest(unittest.TestCase):
         self.assertEqual(record["metadata"]["sdk_version"], __import__("funcx").__version__)
         self.assertEqual(self.fxc.delete_function(function_id)["deleted"], True)
 
+    def test_a_container_image_is_recorded_with_the_function(self):
+        def in_a_container():
+            return 1
+
+        record = self.fxc.get_function(self.fxc.register_function(in_a_container, container_image="localhost/science:1"))
+        self.assertEqual(record["container_image"], "localhost/science:1")
+        self.assertNotIn("container_image", self.fxc.get_function(self.fxc.register_function(in_a_container)))
+
     def test_what_cannot_be_called_by_name_is_refused_before_sending(self):
         async def coroutine():
             return 1

@@ -83,7 +83,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
         ...(t.resourceSpecification ? { resource_specification: t.resourceSpecification } : {}),
       })),
       functions: Object.fromEntries(
-        [...functions.values()].map((fn) => [fn.id, { function_id: fn.id, name: fn.name, runtime: fn.runtime, source: fn.source, entry_point: fn.entry_point, ...(fn.code_serializer ? { code_serializer: fn.code_serializer } : {}) }]),
+        [...functions.values()].map((fn) => [fn.id, { function_id: fn.id, name: fn.name, runtime: fn.runtime, source: fn.source, entry_point: fn.entry_point, ...(fn.code_serializer ? { code_serializer: fn.code_serializer } : {}), ...(fn.container_image ? { container_image: fn.container_image } : {}) }]),
       ),
     };
     ctx.body = response;

@@ -1,0 +1,165 @@
+/**
+ * Workers in containers, with real Podman (Debian's podman with runc) and an
+ * image the suite builds from this machine's files (helpers/podman.ts): the
+ * endpoint's config names the engine and its default image, a function may
+ * name its own image, each image gets its own warm pool, a worker whose
+ * container dies mid-task is retried in a fresh one, and no container outlives
+ * the endpoint (`podman ps -a` by the endpoint's label is empty after it stops).
+ *
+ * SQLite only (the function's container_image column is covered on both
+ * databases by the API suite). Skips loudly without podman, runc or root.
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import test from 'ava';
+import { startLiveService, type LiveService } from '../helpers/service.js';
+import { startEndpointProcess, waitFor, type EndpointProcess } from '../helpers/endpointProcess.js';
+import { submit, waitForTasks } from '../helpers/tasks.js';
+import { PODMAN_OPTIONS, containersLabelled, podmanMissing, removeContainersAtTeardown, skipLoudly, testImage } from '../helpers/podman.js';
+import { WORKDIR_LABEL } from '../../endpoint/containers/launcher.js';
+
+const missing = podmanMissing();
+
+/** Where the code ran: the image's marker file and the container's hostname (its id). */
+const PROBE = `def probe():
+    import socket
+    with open("/etc/funcx-test-image") as f:
+        return {"marker": f.read().strip(), "host": socket.gethostname()}
+`;
+
+async function register(live: LiveService, body: Record<string, unknown>): Promise<string> {
+  const response = await live.call('POST', '/v3/functions', { body });
+  if (response.status !== 201) throw new Error(`register failed: ${JSON.stringify(response.body)}`);
+  return response.body.function_uuid;
+}
+
+async function runOne(live: LiveService, endpointId: string, fn: string, args: unknown[] = []): Promise<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  const [id] = await submit(live, endpointId, fn, [args]);
+  return (await waitForTasks(live, [id]))[id];
+}
+
+function resultOf(task: Record<string, any>): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+  if (task.status !== 'success') throw new Error(`task ${task.task_id} did not succeed: ${JSON.stringify(task)}`);
+  return JSON.parse(task.result);
+}
+
+/** An endpoint whose workers run in podman containers of `image`; leftovers are removed at teardown whatever happens. */
+async function containerEndpoint(t: Parameters<typeof startLiveService>[0], live: LiveService, image: string): Promise<EndpointProcess> {
+  const started: { endpoint?: EndpointProcess } = {};
+  removeContainersAtTeardown(t, WORKDIR_LABEL, () => started.endpoint?.paths.tasks); // registered first: runs after the endpoint is killed
+  started.endpoint = await startEndpointProcess(t, live, {
+    // A short grace: a stop kills running tasks soon, and the test checks their containers go too.
+    config: { runtimes: ['python', 'shell'], max_workers: 2, grace_period: '1s', container: { type: 'podman', image, options: PODMAN_OPTIONS } },
+  });
+  return started.endpoint;
+}
+
+/** Stops the endpoint as an operator would and checks that it left no container, running or exited. */
+async function stopAndCheckClean(t: Parameters<typeof startLiveService>[0], endpoint: EndpointProcess): Promise<void> {
+  endpoint.signal('SIGTERM');
+  await endpoint.exited;
+  t.deepEqual(await containersLabelled(WORKDIR_LABEL, endpoint.paths.tasks), [], 'containers left after the endpoint stopped');
+}
+
+if (missing) {
+  skipLoudly(test, 'Podman container suites', missing);
+} else {
+  test('containers (podman): a Python and a shell task run inside the endpoint\'s image and read its marker file; the second Python call reuses the warm container; stopping leaves no container', async (t) => {
+    const image = await testImage('default-image');
+    t.false(existsSync('/etc/funcx-test-image'), 'the marker must exist only in the image');
+    const live = await startLiveService(t, 'sqlite');
+    const endpoint = await containerEndpoint(t, live, image);
+    const python = await register(live, { runtime: 'python', source: PROBE, entry_point: 'probe' });
+    const shell = await register(live, { runtime: 'shell', source: 'cat /etc/funcx-test-image; echo "{word}"' });
+
+    const first = resultOf(await runOne(live, endpoint.endpointId, python));
+    t.is(first.marker, 'default-image');
+    const second = resultOf(await runOne(live, endpoint.endpointId, python));
+    t.is(second.marker, 'default-image');
+    t.is(second.host, first.host, 'the second call ran in the same (warm) container');
+
+    const [shellId] = await submit(live, endpoint.endpointId, shell, [], { payloads: [JSON.stringify({ args: [], kwargs: { word: 'from-shell' } })] });
+    const shellResult = resultOf((await waitForTasks(live, [shellId]))[shellId]);
+    t.is(shellResult.returncode, 0, shellResult.stderr);
+    t.is(shellResult.stdout, 'default-image\nfrom-shell\n');
+
+    t.true((await containersLabelled(WORKDIR_LABEL, endpoint.paths.tasks)).length >= 1, 'the warm worker\'s container is listed by the endpoint\'s label');
+    await stopAndCheckClean(t, endpoint);
+  });
+
+  test('containers (podman): a function registered with its own container_image runs in that image while another runs in the endpoint\'s default, each image with its own warm pool', async (t) => {
+    const [defaultImage, ownImage] = await Promise.all([testImage('default-image'), testImage('own-image')]);
+    const live = await startLiveService(t, 'sqlite');
+    const endpoint = await containerEndpoint(t, live, defaultImage);
+    const plain = await register(live, { runtime: 'python', source: PROBE, entry_point: 'probe' });
+    const own = await register(live, { runtime: 'python', source: PROBE, entry_point: 'probe', container_image: ownImage });
+    const record = await live.call('GET', `/v2/functions/${own}`);
+    t.is(record.body.container_image, ownImage);
+
+    const a = resultOf(await runOne(live, endpoint.endpointId, own));
+    const b = resultOf(await runOne(live, endpoint.endpointId, plain));
+    const c = resultOf(await runOne(live, endpoint.endpointId, own));
+    const d = resultOf(await runOne(live, endpoint.endpointId, plain));
+    t.is(a.marker, 'own-image');
+    t.is(b.marker, 'default-image');
+    t.not(a.host, b.host);
+    t.is(c.host, a.host, 'the own image\'s worker stayed warm while the default image ran');
+    t.is(d.host, b.host, 'the default image\'s worker stayed warm while the own image ran');
+    await stopAndCheckClean(t, endpoint);
+  });
+
+  test('containers (podman): a worker whose container is killed mid-task is retried in a fresh container; a stop during a task removes its container too', async (t) => {
+    const image = await testImage('default-image');
+    const live = await startLiveService(t, 'sqlite');
+    const endpoint = await containerEndpoint(t, live, image);
+    // The first attempt records its container and blocks; the retry finds the record and returns.
+    const source = `def once(flag):
+    import os, socket, time
+    if os.path.exists(flag):
+        return {"first": open(flag).read(), "retry": socket.gethostname()}
+    with open(flag + ".tmp", "w") as f:
+        f.write(socket.gethostname())
+    os.rename(flag + ".tmp", flag)
+    time.sleep(600)
+`;
+    const fn = await register(live, { runtime: 'python', source, entry_point: 'once' });
+    mkdirSync(endpoint.paths.tasks, { recursive: true });
+    const flag = path.join(endpoint.paths.tasks, 'first-attempt'); // the task folder is mounted into the containers
+    const [id] = await submit(live, endpoint.endpointId, fn, [[flag]]);
+    await waitFor(() => existsSync(flag), 'the first attempt to start in its container', 120_000);
+    const firstHost = readFileSync(flag, 'utf8');
+    const running = await containersLabelled(WORKDIR_LABEL, endpoint.paths.tasks);
+    t.is(running.length, 1);
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('podman', ['kill', running[0]]);
+
+    const done = (await waitForTasks(live, [id]))[id];
+    const result = resultOf(done);
+    t.is(done.attempts, 2);
+    t.is(result.first, firstHost);
+    t.not(result.retry, firstHost, 'the retry ran in a fresh container');
+    t.false((await containersLabelled(WORKDIR_LABEL, endpoint.paths.tasks)).includes(running[0]), 'the killed container is gone');
+
+    // Stopped while a task runs: the agent kills the worker after the grace period; its container
+    // (which would otherwise sleep on, held by podman's monitor) must be gone when the endpoint is.
+    const blocking = path.join(endpoint.paths.tasks, 'blocking');
+    await submit(live, endpoint.endpointId, fn, [[blocking]]);
+    await waitFor(() => existsSync(blocking), 'the blocking task to start in its container', 120_000);
+    await stopAndCheckClean(t, endpoint);
+  });
+}
+
+test('containers: a function naming an image fails with ContainerNotAvailable on an endpoint that runs no containers', async (t) => {
+  const live = await startLiveService(t, 'sqlite');
+  const endpoint = await startEndpointProcess(t, live, { config: { runtimes: ['python'] } });
+  const fn = await register(live, { runtime: 'python', source: PROBE, entry_point: 'probe', container_image: 'localhost/anything:1' });
+  const done = await runOne(live, endpoint.endpointId, fn);
+  t.like(done, { status: 'failed', exception: { type: 'ContainerNotAvailable', message: 'the function runs in container image localhost/anything:1, but this endpoint runs no containers (its config has no container:)' } });
+});
+
+test('containers: an image name that could pass for an engine option is refused at registration', async (t) => {
+  const live = await startLiveService(t, 'sqlite');
+  const response = await live.call('POST', '/v3/functions', { body: { runtime: 'python', source: PROBE, entry_point: 'probe', container_image: '--privileged' } });
+  t.is(response.status, 400);
+  t.is(response.body.code, 'RequestMalformed');
+});
