@@ -296,14 +296,15 @@ export class EndpointAgent {
     const { client, credential, endpointId, settings } = this.deps;
     const backoff = new Backoff();
     while (!this.leasing.signal.aborted) {
+      // First, even with no room: the leases it returns wait for nobody.
+      if (this.reconcileBeforeLease) {
+        if (!(await this.reconcile(backoff))) break;
+        continue;
+      }
       const room = this.room();
       if (room <= 0) {
         await new Promise<void>((resolve) => (this.roomFreed = resolve));
         continue;
-      }
-      if (this.reconcileBeforeLease) {
-        if (!(await this.reconcile(backoff))) break;
-        continue; // room may have changed meanwhile
       }
       try {
         // More room than one request may ask for is filled over several polls.
