@@ -74,8 +74,11 @@ const SWEEP_MAX_MS = 30_000;
 const PYTHON_WORKER = path.join(packageRoot(), 'endpoint/workers/python_worker.py');
 /** Compiled next to this file. */
 const JS_WORKER = fileURLToPath(new URL('./js-worker.js', import.meta.url));
-/** What a containerized worker's environment holds (engines pass none of the host's, apptainer aside). */
-const CONTAINER_WORKER_ENV = { PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' };
+/**
+ * What a containerized worker's environment holds (engines pass none of the host's, apptainer
+ * aside). FUNCX_WORKER_IN_CONTAINER: the Python worker ends at its requests' EOF even mid-task.
+ */
+const CONTAINER_WORKER_ENV = { PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', FUNCX_WORKER_IN_CONTAINER: '1' };
 
 type PoolRuntime = 'python' | 'javascript';
 

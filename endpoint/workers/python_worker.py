@@ -19,6 +19,7 @@ import json
 import linecache
 import os
 import pickle
+import queue
 import signal
 import sys
 import threading
@@ -239,6 +240,28 @@ def watch_parent():
     threading.Thread(target=poll, name="funcx-parent-watchdog", daemon=True).start()
 
 
+def request_lines(requests):
+    """The request lines, one per task.
+
+    In a container (FUNCX_WORKER_IN_CONTAINER=1) there is no parent to watch: the
+    agent is outside, behind the engine's client. A dead agent closes our stdin
+    (the requests) instead, so a thread reads them and ends the worker at EOF at
+    once, even while a task runs (else the container would run it on, beside the
+    ledger's retry, until it ends).
+    """
+    if os.environ.get("FUNCX_WORKER_IN_CONTAINER") != "1":
+        return requests
+    lines = queue.Queue()
+
+    def pump():
+        for line in requests:
+            lines.put(line)
+        os._exit(0)  # we are the container's PID 1: a signal to ourselves would be ignored
+
+    threading.Thread(target=pump, name="funcx-request-reader", daemon=True).start()
+    return iter(lines.get, None)
+
+
 def main():
     watch_parent()
     # Running as a script put this folder first on sys.path; user imports must not resolve here.
@@ -255,7 +278,7 @@ def main():
         replies.flush()
 
     send({"type": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})
-    for line in requests:
+    for line in request_lines(requests):
         if not line.strip():
             continue
         request = json.loads(line)

@@ -21,6 +21,17 @@ import { WORKDIR_LABEL } from '../../endpoint/containers/launcher.js';
 const missing = podmanMissing();
 
 /** Where the code ran: the image's marker file and the container's hostname (its id). */
+/** The first call records its container's hostname in `flag` and blocks; a later call (the retry) returns both. */
+const ONCE = `def once(flag):
+    import os, socket, time
+    if os.path.exists(flag):
+        return {"first": open(flag).read(), "retry": socket.gethostname()}
+    with open(flag + ".tmp", "w") as f:
+        f.write(socket.gethostname())
+    os.rename(flag + ".tmp", flag)
+    time.sleep(600)
+`;
+
 const PROBE = `def probe():
     import socket
     with open("/etc/funcx-test-image") as f:
@@ -44,12 +55,12 @@ function resultOf(task: Record<string, any>): any { // eslint-disable-line @type
 }
 
 /** An endpoint whose workers run in podman containers of `image`; leftovers are removed at teardown whatever happens. */
-async function containerEndpoint(t: Parameters<typeof startLiveService>[0], live: LiveService, image: string): Promise<EndpointProcess> {
+async function containerEndpoint(t: Parameters<typeof startLiveService>[0], live: LiveService, image: string, config: Record<string, unknown> = {}): Promise<EndpointProcess> {
   const started: { endpoint?: EndpointProcess } = {};
   removeContainersAtTeardown(t, WORKDIR_LABEL, () => started.endpoint?.paths.tasks); // registered first: runs after the endpoint is killed
   started.endpoint = await startEndpointProcess(t, live, {
     // A short grace: a stop kills running tasks soon, and the test checks their containers go too.
-    config: { runtimes: ['python', 'shell'], max_workers: 2, grace_period: '1s', container: { type: 'podman', image, options: PODMAN_OPTIONS } },
+    config: { runtimes: ['python', 'shell'], max_workers: 2, grace_period: '1s', container: { type: 'podman', image, options: PODMAN_OPTIONS }, ...config },
   });
   return started.endpoint;
 }
@@ -113,16 +124,7 @@ if (missing) {
     const live = await startLiveService(t, 'sqlite');
     const endpoint = await containerEndpoint(t, live, image);
     // The first attempt records its container and blocks; the retry finds the record and returns.
-    const source = `def once(flag):
-    import os, socket, time
-    if os.path.exists(flag):
-        return {"first": open(flag).read(), "retry": socket.gethostname()}
-    with open(flag + ".tmp", "w") as f:
-        f.write(socket.gethostname())
-    os.rename(flag + ".tmp", flag)
-    time.sleep(600)
-`;
-    const fn = await register(live, { runtime: 'python', source, entry_point: 'once' });
+    const fn = await register(live, { runtime: 'python', source: ONCE, entry_point: 'once' });
     mkdirSync(endpoint.paths.tasks, { recursive: true });
     const flag = path.join(endpoint.paths.tasks, 'first-attempt'); // the task folder is mounted into the containers
     const [id] = await submit(live, endpoint.endpointId, fn, [[flag]]);
@@ -145,6 +147,37 @@ if (missing) {
     const blocking = path.join(endpoint.paths.tasks, 'blocking');
     await submit(live, endpoint.endpointId, fn, [[blocking]]);
     await waitFor(() => existsSync(blocking), 'the blocking task to start in its container', 120_000);
+    await stopAndCheckClean(t, endpoint);
+  });
+
+  test('containers (podman): an agent killed (SIGKILL) while a task runs leaves no container: the busy worker ends at its requests\' EOF, not when its task would', async (t) => {
+    const image = await testImage('default-image');
+    const live = await startLiveService(t, 'sqlite');
+    const endpoint = await containerEndpoint(t, live, image);
+    const fn = await register(live, { runtime: 'python', source: ONCE, entry_point: 'once' });
+    mkdirSync(endpoint.paths.tasks, { recursive: true });
+    const flag = path.join(endpoint.paths.tasks, 'busy');
+    await submit(live, endpoint.endpointId, fn, [[flag]]);
+    await waitFor(() => existsSync(flag), 'the task to start in its container', 120_000);
+    t.is((await containersLabelled(WORKDIR_LABEL, endpoint.paths.tasks)).length, 1);
+    endpoint.signalGroup('SIGKILL');
+    await endpoint.exited;
+    // The task sleeps 600 s: a container still there after 60 s would be running it on.
+    await waitFor(async () => (await containersLabelled(WORKDIR_LABEL, endpoint.paths.tasks)).length === 0, 'the busy container to end after its agent died', 60_000);
+    t.pass();
+  });
+
+  test('containers (podman): on local blocks the worker manager runs its workers in the endpoint\'s image too', async (t) => {
+    const image = await testImage('default-image');
+    const live = await startLiveService(t, 'sqlite');
+    const endpoint = await containerEndpoint(t, live, image, {
+      provider: { type: 'local', max_blocks: 1, nodes_per_block: 1, max_workers_per_node: 2, strategy_period: '200ms', manager_heartbeat_period: '300ms' },
+    });
+    const python = await register(live, { runtime: 'python', source: PROBE, entry_point: 'probe' });
+    const first = resultOf(await runOne(live, endpoint.endpointId, python));
+    const second = resultOf(await runOne(live, endpoint.endpointId, python));
+    t.is(first.marker, 'default-image');
+    t.is(second.host, first.host, 'warm in the block too');
     await stopAndCheckClean(t, endpoint);
   });
 }
