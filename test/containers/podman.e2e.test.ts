@@ -167,6 +167,20 @@ if (missing) {
     t.pass();
   });
 
+  test('containers (podman): an image the engine cannot find fails the task with WorkerStartFailed carrying the engine\'s error, and the endpoint carries on', async (t) => {
+    const image = await testImage('default-image');
+    const live = await startLiveService(t, 'sqlite');
+    const endpoint = await containerEndpoint(t, live, image);
+    const missing = await register(live, { runtime: 'python', source: PROBE, entry_point: 'probe', container_image: 'localhost/funcx-no-such-image:1' });
+    const failed = await runOne(live, endpoint.endpointId, missing);
+    t.is(failed.status, 'failed');
+    t.is(failed.exception.type, 'WorkerStartFailed');
+    t.regex(failed.exception.message, /the python worker process could not start \(code 125: .*funcx-no-such-image/);
+    const fine = await register(live, { runtime: 'python', source: PROBE, entry_point: 'probe' });
+    t.is(resultOf(await runOne(live, endpoint.endpointId, fine)).marker, 'default-image');
+    await stopAndCheckClean(t, endpoint);
+  });
+
   test('containers (podman): on local blocks the worker manager runs its workers in the endpoint\'s image too', async (t) => {
     const image = await testImage('default-image');
     const live = await startLiveService(t, 'sqlite');
