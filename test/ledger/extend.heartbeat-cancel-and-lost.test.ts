@@ -4,6 +4,7 @@ import { extendLeases } from '../../src/ledger/extendLeases.js';
 import { cancelTask } from '../../src/ledger/cancelTask.js';
 import { releaseLeases } from '../../src/ledger/releaseLeases.js';
 import { functionAndEndpoint, queue, row } from './fixtures.js';
+import { assertExtendedBy, onDatabaseClock } from '../helpers/leaseClock.js';
 
 testOnEachDatabase('a heartbeat extends the listed valid leases and names what to cancel and what is lost', async (t, db) => {
   const { functionId, endpointId } = await functionAndEndpoint(db);
@@ -11,10 +12,9 @@ testOnEachDatabase('a heartbeat extends the listed valid leases and names what t
   const [keep, cancelled, unlisted] = await queue(db, endpointId, functionId, 3);
   const leases = await leaseTasks(db, { endpointId, maxTasks: 3, leaseMs: 1000 });
   const token = leases[0].leaseToken;
-  const before = await row(db, keep);
   const unlistedBefore = await row(db, unlisted);
   await cancelTask(db, { submitter: 'alice', taskId: cancelled });
-  const answer = await extendLeases(db, {
+  const { value: answer, window } = await onDatabaseClock(db, () => extendLeases(db, {
     endpointId,
     leaseMs: 600_000,
     leases: [
@@ -23,9 +23,9 @@ testOnEachDatabase('a heartbeat extends the listed valid leases and names what t
       { task_id: unlisted, lease_token: 'not-the-token' },
       { task_id: '00000000-0000-4000-8000-000000000000', lease_token: token },
     ],
-  });
+  }));
   t.deepEqual(answer, { extended: 1, cancel: [cancelled], lost: [unlisted, '00000000-0000-4000-8000-000000000000'] });
-  t.true(Number((await row(db, keep)).lease_expires_at) > Number(before.lease_expires_at) + 500_000);
+  assertExtendedBy(t, Number((await row(db, keep)).lease_expires_at), window, 600_000);
   t.is(Number((await row(db, unlisted)).lease_expires_at), Number(unlistedBefore.lease_expires_at));
   // Another endpoint cannot extend this endpoint's leases.
   t.deepEqual(await extendLeases(db, { endpointId: other.endpointId, leaseMs: 600_000, leases: [{ task_id: keep, lease_token: token }] }), { extended: 0, cancel: [], lost: [keep] });
