@@ -1,6 +1,7 @@
 /** What an endpoint posts: results (exactly once, under its lease token) and heartbeats (status, lease extension, cancel, lost). */
 import { assertSchema, functionAndEndpoint, jsonPayload, serviceTest } from '../helpers/service.js';
 import { NIL_UUID, getTask, heartbeat, lease, postResults, registerEndpoint, submitOk } from './support.js';
+import { assertExtendedBy, onDatabaseClock } from '../helpers/leaseClock.js';
 
 serviceTest('results: stored once; a replay is a duplicate; a wrong token or a stranger\'s task is rejected', async (t, live) => {
   const { functionId, endpointId, credential } = await functionAndEndpoint(live);
@@ -95,7 +96,7 @@ serviceTest('heartbeat: extends the leases it lists; a stale token is lost; a ca
   await postResults(live, endpointId, credential, [{ task_id: finished, lease_token: token(finished), status: 'success', result: '8' }]);
   const before = await live.db('tasks').where({ id: kept }).first('lease_expires_at');
   await live.db('tasks').where({ id: kept }).update({ lease_expires_at: Number(before.lease_expires_at) - 30_000 });
-  const beat = await heartbeat(live, endpointId, credential, {
+  const { value: beat, window } = await onDatabaseClock(live.db, () => heartbeat(live, endpointId, credential, {
     total_workers: 4, idle_workers: 0, outstanding_tasks: 4,
     leases: [
       { task_id: kept, lease_token: token(kept) },
@@ -103,11 +104,11 @@ serviceTest('heartbeat: extends the leases it lists; a stale token is lost; a ca
       { task_id: requeued, lease_token: 'stale-token' },
       { task_id: finished, lease_token: token(finished) },
     ],
-  });
+  }));
   assertSchema(t, 'endpoint-heartbeat-response.json', beat.body);
   t.deepEqual(beat.body, { lease_seconds: 60, extended: 1, cancel: [cancelled], lost: [requeued] });
   const after = await live.db('tasks').where({ id: kept }).first('lease_expires_at');
-  t.true(Number(after.lease_expires_at) > Number(before.lease_expires_at) - 30_000);
+  assertExtendedBy(t, Number(after.lease_expires_at), window, 60_000); // the service's lease_timeout (lease_seconds above)
   // Leases not listed are not extended (a restarted endpoint cannot keep its dead process's leases alive).
   const unlisted = await live.db('tasks').where({ id: requeued }).first('lease_expires_at');
   t.true(Number(unlisted.lease_expires_at) <= Number(after.lease_expires_at));
