@@ -96,7 +96,7 @@ export async function runRecoveryBench(): Promise<void> {
 
     const line = (label: string, r: Run) => {
       const beyond = r === baseline ? '' : `   ${(r.seconds - baseline.seconds).toFixed(1).padStart(5)} s beyond the work`;
-      console.log(`  ${label.padEnd(28)} ${r.seconds.toFixed(1).padStart(6)} s${beyond}   (returned uncounted ${r.returned}, EndpointLost ${r.lost}, most attempts ${r.maxAttempts})`);
+      console.log(`  ${label.padEnd(31)} ${r.seconds.toFixed(1).padStart(6)} s${beyond}   (returned uncounted ${r.returned}, EndpointLost ${r.lost}, most attempts ${r.maxAttempts})`);
     };
     console.log(`\nrecovery: ${TASKS} python no-op tasks, one endpoint (${WORKERS} workers), SQLite, 60 s lease, ${os.availableParallelism()} cores`);
     line('no crash', baseline);
