@@ -40,7 +40,9 @@ test('an endpoint registers with the owner\'s OIDC token, polls with its own cre
   t.is(rotated.status, 200);
   const newCredential = rotated.body.credential as string;
   t.true(newCredential.startsWith('fxe_') && newCredential !== oldCredential);
-  t.not(await agent.exited, 0);
+  // 3 is the documented CredentialRefused exit (docs/endpoints.md, troubleshooting.md): a
+  // supervisor does not restart an agent on it (docs/deployment.md). Any other failure exits 1.
+  t.is(await agent.exited, 3);
   t.regex(agent.output(), /the service no longer accepts this endpoint/);
   t.is((await lease(live, endpointId, oldCredential)).body.code, 'EndpointCredentialInvalid');
   t.is((await lease(live, endpointId, newCredential)).status, 200);
