@@ -98,17 +98,16 @@ test('funcx_date with json fails clearly: a date is not JSON-serializable', asyn
 });
 
 test('pi(10**5) estimates ~3.14, many times concurrently, on at most maxWorkers workers', async (t) => {
-  const { executor } = await startExecutor(t, { maxWorkers: 4 });
+  const maxWorkers = 4;
+  const { executor, logs } = await startExecutor(t, { maxWorkers });
   const functionId = 'pi-function';
   let mostPids = 0;
-  let leastIdle = Infinity;
-  const runs = Array.from({ length: 24 }, () => {
-    const running = executor.run(pyTask(PI, 'pi', [10 ** 5], { functionId }), never);
-    return running;
-  });
+  let mostBusy = 0;
+  const runs = Array.from({ length: 24 }, () => executor.run(pyTask(PI, 'pi', [10 ** 5], { functionId }), never));
   const watch = setInterval(() => {
     mostPids = Math.max(mostPids, executor.pids().length);
-    leastIdle = Math.min(leastIdle, executor.stats().idleWorkers);
+    const { totalWorkers, idleWorkers } = executor.stats();
+    mostBusy = Math.max(mostBusy, totalWorkers - idleWorkers);
   }, 5);
   const outcomes = await Promise.all(runs);
   clearInterval(watch);
@@ -117,7 +116,14 @@ test('pi(10**5) estimates ~3.14, many times concurrently, on at most maxWorkers 
     const estimate = JSON.parse(outcome.result) as number;
     t.true(estimate > 3 && estimate < 3.3, `pi estimate ${estimate}`);
   }
-  t.true(mostPids <= 4, `${mostPids} workers for maxWorkers 4`);
-  t.true(leastIdle >= 0);
-  t.deepEqual(executor.stats(), { totalWorkers: 4, idleWorkers: 4 });
+  // At most: exactly maxWorkers worker processes were ever started (none beyond, none replaced)...
+  const started = logs.filter((l) => l.msg === 'worker process started');
+  t.is(started.length, maxWorkers, 'worker processes started');
+  t.true(mostPids <= maxWorkers, `${mostPids} workers for maxWorkers ${maxWorkers}`);
+  // ...and reached: a worker is only started when every other one is busy, so maxWorkers workers
+  // each running tasks means maxWorkers tasks ran at once; the executor reported them all busy.
+  const pidsOf = (entries: typeof logs) => [...new Set(entries.map((l) => Number(l.workerPid)))].sort((a, b) => a - b);
+  t.deepEqual(pidsOf(logs.filter((l) => l.msg === 'task ran in worker')), pidsOf(started));
+  t.is(mostBusy, maxWorkers, 'the most tasks the executor had running at once');
+  t.deepEqual(executor.stats(), { totalWorkers: maxWorkers, idleWorkers: maxWorkers });
 });
