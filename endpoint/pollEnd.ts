@@ -28,15 +28,14 @@ export async function endPollInFlight(input: {
   const settled = input.poll.then(() => (over = true), () => (over = true));
   const deadline = Date.now() + input.boundMs;
   const stopWaiting = new AbortController(); // so no timer outlives the poll
+  const untilDeadline = () => sleep(Math.max(0, deadline - Date.now()), stopWaiting.signal);
   try {
     while (!over && Date.now() < deadline) {
-      try {
-        await input.ask();
-      } catch {
-        if (over) break;
-        input.abort(); // the service cannot be asked: the poll is failing or will fail anyway
-        return 'aborted';
-      }
+      // A hung ask counts against the bound too.
+      const asked = input.ask().then(() => 'asked' as const, () => 'failed' as const);
+      const first = await Promise.race([asked, settled.then(() => 'over' as const), untilDeadline().then(() => 'late' as const)]);
+      if (first === 'failed' && !over) break; // the service cannot be asked: the poll is failing or will fail anyway
+      if (first !== 'asked') continue;
       await Promise.race([settled, sleep(Math.min(ASK_AGAIN_MS, Math.max(0, deadline - Date.now())), stopWaiting.signal)]);
     }
   } finally {

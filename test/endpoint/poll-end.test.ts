@@ -45,3 +45,10 @@ test('a poll still open when the bound passes is aborted', async (t) => {
   const how = await within(20_000, 'the abort after a 1 s bound', endPollInFlight({ poll, ask: async () => undefined, abort: () => (aborted = true), boundMs: 1_000 }));
   t.deepEqual([how, aborted], ['aborted', true]);
 });
+
+test('an ask that hangs counts against the bound: the poll is aborted when it passes', async (t) => {
+  const { poll } = pollUntil();
+  let aborted = false;
+  const how = await within(20_000, 'the abort after a 1 s bound', endPollInFlight({ poll, ask: () => new Promise(() => undefined), abort: () => (aborted = true), boundMs: 1_000 }));
+  t.deepEqual([how, aborted], ['aborted', true]);
+});
