@@ -177,7 +177,7 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
       oidcAudience: AUDIENCE,
       oidcRequiredScopes: SCOPE,
       oidcAllowHttp: true,
-      oidcTimeout: '2s',
+      oidcTimeout: '10s', // the default: a provider call on a loaded CI machine can take seconds (a refused connection still fails at once)
       ...extra,
     }),
     async token(user, options = {}) {
