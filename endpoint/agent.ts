@@ -27,11 +27,14 @@
  * and posts what it can. A second stop kills everything at once; the service
  * reclaims the leases when they expire.
  *
- * Leases held by nobody: before its first lease, and before the next lease
- * after a lease call failed (its answer may be lost), the agent tells the
- * service every lease it holds, and the service returns the endpoint's others
- * to the queue at once (leaseReconcile.ts): a run killed with -9, or a service
- * killed right after it leased, costs no lease timeout.
+ * Leases held by nobody: each run has a session id (session.ts) that its
+ * lease calls carry. Before its first lease the agent tells the service every
+ * lease it holds, naming its session and the previous run's in this endpoint
+ * folder; before the next lease after a lease call failed (its answer may be
+ * lost), it does the same for its own session only. The service returns those
+ * sessions' other leases to the queue at once (leaseReconcile.ts): a run
+ * killed with -9, or a service killed right after it leased, costs no lease
+ * timeout, and another agent of the same endpoint id keeps its own leases.
  */
 import os from 'node:os';
 import PQueue from 'p-queue';
@@ -46,6 +49,7 @@ import { ResultOutbox } from './resultOutbox.js';
 import { PrefetchTuner } from './prefetch.js';
 import { heldLeases } from './leaseReconcile.js';
 import { endPollInFlight } from './pollEnd.js';
+import type { AgentSession } from './session.js';
 import type { EndpointSettings } from './config.js';
 import type { Executor, RemoteException, TaskOutcome, TaskToRun } from './execution.js';
 import type { EndpointLeaseResponse } from '../src/generated/schemas/endpoint-lease-response.js';
@@ -75,6 +79,8 @@ export interface AgentDeps {
   executor: Executor;
   spool: ResultSpool;
   logger: Logger;
+  /** This run's session id, and earlier runs' of this endpoint folder to reconcile on start. */
+  session: AgentSession;
 }
 
 export interface AgentStats {
@@ -123,6 +129,8 @@ export class EndpointAgent {
   private reconcileBeforeLease = true;
   /** A poll was aborted while stopping: its answer may be lost, so reconcile before exit. */
   private reconcileBeforeExit = false;
+  /** Earlier runs' sessions, named in reconciles until one succeeds. */
+  private previousSessions: readonly string[];
   private readonly stopped = new AbortController();
   private readonly log: Logger;
   private flushing: Promise<void> | undefined;
@@ -146,6 +154,7 @@ export class EndpointAgent {
     // An executor that reports its own capacity (blocks) queues tasks itself.
     this.queue = new PQueue({ concurrency: deps.executor.capacity ? Infinity : deps.settings.maxWorkers });
     this.log = deps.logger.child({ endpointId: deps.endpointId });
+    this.previousSessions = deps.session.previous;
     this.outbox = new ResultOutbox(deps.spool);
     deps.executor.onCapacityChange?.(() => this.wakeLeaseLoop());
     deps.executor.onWaitingChange?.(() => this.waitingChanged());
@@ -176,7 +185,7 @@ export class EndpointAgent {
     const { client, credential, endpointId } = this.deps;
     const how = await endPollInFlight({
       poll,
-      ask: () => client.endPolls(credential, endpointId),
+      ask: () => client.endPolls(credential, endpointId, this.deps.session.id),
       abort: () => {
         this.reconcileBeforeExit = true;
         this.pollAbort.abort();
@@ -308,7 +317,7 @@ export class EndpointAgent {
       }
       try {
         // More room than one request may ask for is filled over several polls.
-        this.poll = client.lease(credential, endpointId, Math.min(room, MAX_LEASE_TASKS), settings.pollWaitMs, this.pollAbort.signal);
+        this.poll = client.lease(credential, endpointId, Math.min(room, MAX_LEASE_TASKS), settings.pollWaitMs, this.pollAbort.signal, this.deps.session.id);
         const response = (await this.poll) as EndpointLeaseResponse;
         this.markConnected(true, backoff);
         this.learnLeaseSeconds(response.lease_seconds);
@@ -347,12 +356,17 @@ export class EndpointAgent {
   }
 
   private async reconcileOnce(rethrow = false): Promise<void> {
-    const { client, credential, endpointId } = this.deps;
+    const { client, credential, endpointId, session } = this.deps;
     try {
       const held = heldLeases(this.held.values(), this.outbox.all());
-      const { released } = await client.reconcile(credential, endpointId, held, rethrow ? undefined : RECONCILE_BEFORE_EXIT_MS);
+      const previous = [...this.previousSessions];
+      const { released } = await client.reconcile(credential, endpointId, { session: session.id, previous }, held, rethrow ? undefined : RECONCILE_BEFORE_EXIT_MS);
       this.reconcileBeforeLease = false;
-      if (released.length > 0) this.log.info({ released: released.length }, 'leases this endpoint no longer held (a previous run, or a lost lease answer) returned to the queue');
+      if (previous.length > 0) {
+        this.previousSessions = [];
+        session.reconciled();
+      }
+      if (released.length > 0) this.log.info({ released: released.length, previousSessions: previous.length }, 'leases this agent no longer held (its previous run\'s, or a lost lease answer\'s) returned to the queue');
     } catch (error) {
       if (rethrow) throw error;
       this.log.warn({ err: asError(error) }, 'could not reconcile leases before exit; any lease lost with the aborted poll will expire');

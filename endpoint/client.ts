@@ -58,8 +58,10 @@ export class ServiceClient {
     return this.call('DELETE', `v3/endpoints/${endpointId}`, userToken, undefined, 30_000);
   }
 
-  lease(credential: string, endpointId: string, maxTasks: number, waitMs: number, signal?: AbortSignal): Promise<EndpointLeaseResponse> {
-    return this.call('POST', `v3/endpoints/${endpointId}/lease`, credential, { max_tasks: Math.min(maxTasks, MAX_LEASE_TASKS), wait_s: waitMs / 1000 }, waitMs + 30_000, signal);
+  /** `session`: the agent run's id, recorded on the leases (what a reconcile is scoped to; session.ts). */
+  lease(credential: string, endpointId: string, maxTasks: number, waitMs: number, signal?: AbortSignal, session?: string): Promise<EndpointLeaseResponse> {
+    const body = { max_tasks: Math.min(maxTasks, MAX_LEASE_TASKS), wait_s: waitMs / 1000, ...(session ? { session } : {}) };
+    return this.call('POST', `v3/endpoints/${endpointId}/lease`, credential, body, waitMs + 30_000, signal);
   }
 
   postResults(credential: string, endpointId: string, results: PostedResult[]): Promise<EndpointResultsResponse> {
@@ -74,14 +76,18 @@ export class ServiceClient {
     return this.call('POST', `v3/endpoints/${endpointId}/release`, credential, { leases }, 30_000);
   }
 
-  /** Asks this endpoint's waiting lease poll to answer now, leasing nothing more (stopping; see src/http/leasePollEnd.ts). */
-  endPolls(credential: string, endpointId: string): Promise<{ ended: number }> {
-    return this.call('POST', `v3/endpoints/${endpointId}/polls/end`, credential, {}, 10_000);
+  /** Asks this agent session's waiting lease poll to answer now, leasing nothing more (stopping; see src/http/leasePollEnd.ts). */
+  endPolls(credential: string, endpointId: string, session?: string): Promise<{ ended: number }> {
+    return this.call('POST', `v3/endpoints/${endpointId}/polls/end`, credential, session ? { session } : {}, 10_000);
   }
 
-  /** Tells the service these are all the leases this endpoint holds; it returns the others to the queue. */
-  reconcile(credential: string, endpointId: string, held: HeldLease[], timeoutMs = 30_000): Promise<{ released: string[] }> {
-    return this.call('POST', `v3/endpoints/${endpointId}/reconcile`, credential, { held }, timeoutMs);
+  /**
+   * Tells the service these are all the leases the agent holds of those its sessions took
+   * (`session`, this run; `previous`, earlier runs in the same endpoint folder); it returns
+   * those sessions' others to the queue. Other sessions' leases are untouched.
+   */
+  reconcile(credential: string, endpointId: string, sessions: { session: string; previous: string[] }, held: HeldLease[], timeoutMs = 30_000): Promise<{ released: string[] }> {
+    return this.call('POST', `v3/endpoints/${endpointId}/reconcile`, credential, { session: sessions.session, previous: sessions.previous, held }, timeoutMs);
   }
 
   protected async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, bearer: string, json: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {

@@ -3,6 +3,7 @@
  *   config.yaml    what `configure` wrote; the user edits it
  *   endpoint.json  id and credential from registration (mode 0600)
  *   endpoint.pid   the running agent's pid
+ *   endpoint.session  the running (or last) agent run's session id, and earlier ones not yet reconciled
  *   endpoint.log   the agent's log when detached
  *   spool/         results not yet acknowledged by the service
  *   tasks/         per-task working folders (shell runtime)
@@ -22,6 +23,7 @@ export interface EndpointPaths {
   config: string;
   identity: string;
   pidfile: string;
+  session: string;
   log: string;
   spool: string;
   tasks: string;
@@ -40,6 +42,7 @@ export function endpointPaths(name: string, home = funcxHome()): EndpointPaths {
     config: path.join(dir, 'config.yaml'),
     identity: path.join(dir, 'endpoint.json'),
     pidfile: path.join(dir, 'endpoint.pid'),
+    session: path.join(dir, 'endpoint.session'),
     log: path.join(dir, 'endpoint.log'),
     spool: path.join(dir, 'spool'),
     tasks: path.join(dir, 'tasks'),

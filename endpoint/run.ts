@@ -12,6 +12,7 @@ import { ensureRegistered } from './registration.js';
 import { findUserToken } from './userToken.js';
 import { PidfileHeld, removePid, takePidfile } from './pidfile.js';
 import { ResultSpool } from './spool.js';
+import { startSession } from './session.js';
 import { AgentMetrics } from './metrics.js';
 import { createWorkerExecutor } from './workers/index.js';
 import { BlockExecutor } from './blocks/blockExecutor.js';
@@ -72,6 +73,8 @@ export async function startEndpoint(
       });
     const metrics = settings.metricsPort === null ? undefined : new AgentMetrics(identity.endpoint_id);
     const spool = new ResultSpool(paths.spool);
+    // After the pidfile: the session file's ids are then runs of this folder that are over.
+    const session = startSession(paths);
     const agent = new EndpointAgent({
       settings,
       endpointId: identity.endpoint_id,
@@ -80,6 +83,7 @@ export async function startEndpoint(
       executor,
       spool: metrics ? metrics.instrumentSpool(spool) : spool,
       logger: log,
+      session,
     });
     metrics?.observe(agent, executor);
     const metricsServer = metrics ? await metrics.listen(settings.metricsHost, settings.metricsPort!, log) : undefined;

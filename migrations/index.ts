@@ -13,6 +13,7 @@ import * as taskResourceSpecification from './20261130151000_task_resource_speci
 import * as wakeupEvents from './20261130141000_wakeup_events.js';
 import * as rateLimits from './20261130141500_rate_limits.js';
 import * as functionContainerImage from './20261130151500_function_container_image.js';
+import * as leaseSession from './20261130171000_lease_session.js';
 
 export interface Migration {
   name: string;
@@ -32,4 +33,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '20261130141000_wakeup_events', ...wakeupEvents },
   { name: '20261130141500_rate_limits', ...rateLimits },
   { name: '20261130151500_function_container_image', ...functionContainerImage },
+  { name: '20261130171000_lease_session', ...leaseSession },
 ];

@@ -7,6 +7,8 @@
  * then mark them running under a fresh random lease token whose expiry comes
  * from the database clock. Either way the pick walks tasks_lease_idx
  * (endpoint_id, state, seq) from its head: its cost does not grow with the backlog.
+ * The rows record the agent session that leased them (leased_by; null when the
+ * agent sent none), which is what a reconcile is scoped to (reconcileLeases.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -31,10 +33,15 @@ export interface LeasedTask {
   resourceSpecification?: ResourceSpecification;
 }
 
-export async function leaseTasks(
-  db: Knex,
-  input: { endpointId: string; maxTasks: number; leaseMs: number },
-): Promise<LeasedTask[]> {
+export interface LeaseInput {
+  endpointId: string;
+  maxTasks: number;
+  leaseMs: number;
+  /** The leasing agent's session id (older agents send none). */
+  session?: string;
+}
+
+export async function leaseTasks(db: Knex, input: LeaseInput): Promise<LeasedTask[]> {
   // Most polls of an idle federation find nothing: a plain read of the index says so for a
   // fifth of the write transaction's cost. A task submitted just after this read is not lost:
   // long-polls subscribe to wake-ups before they look (routes/endpointProtocol.ts).
@@ -76,22 +83,22 @@ export interface PickedRow {
   resource_specification: string | null;
 }
 
-const SET_RUNNING = (db: Knex) => `state = ?, lease_token = ?, lease_expires_at = ${nowSql(db)} + ?, leased_at = ${nowSql(db)},
+const SET_RUNNING = (db: Knex) => `state = ?, lease_token = ?, leased_by = ?, lease_expires_at = ${nowSql(db)} + ?, leased_at = ${nowSql(db)},
   attempts = attempts + 1, waiting_for_nodes_since = NULL`; // a new lease: nothing reported under it yet
 
 /** SQLite (one writer): pick and mark in one statement; RETURNING's order is not defined, so sort by seq. */
-async function pickAndMarkSqlite(trx: Knex.Transaction, input: { endpointId: string; maxTasks: number; leaseMs: number }, leaseToken: string): Promise<PickedRow[]> {
+async function pickAndMarkSqlite(trx: Knex.Transaction, input: LeaseInput, leaseToken: string): Promise<PickedRow[]> {
   const rows: PickedRow[] = await trx.raw(
     `UPDATE tasks SET ${SET_RUNNING(trx)}
      WHERE seq IN (SELECT seq FROM tasks WHERE endpoint_id = ? AND state = ? ORDER BY seq LIMIT ?)
      RETURNING seq, id, function_id, task_group_id, payload, serializer, attempts, created_at, resource_specification`,
-    [RUNNING, leaseToken, Math.round(input.leaseMs), input.endpointId, WAITING, input.maxTasks],
+    [RUNNING, leaseToken, input.session ?? null, Math.round(input.leaseMs), input.endpointId, WAITING, input.maxTasks],
   );
   return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
 }
 
 /** MySQL: lock the picked rows (skipping others' locks), then mark them by primary key. */
-async function pickAndMarkMysql(trx: Knex.Transaction, input: { endpointId: string; maxTasks: number; leaseMs: number }, leaseToken: string): Promise<PickedRow[]> {
+async function pickAndMarkMysql(trx: Knex.Transaction, input: LeaseInput, leaseToken: string): Promise<PickedRow[]> {
   const rows: PickedRow[] = await trx('tasks')
     .select('seq', 'id', 'function_id', 'task_group_id', 'payload', 'serializer', 'attempts', 'created_at', 'resource_specification')
     .where({ endpoint_id: input.endpointId, state: WAITING })
@@ -101,7 +108,7 @@ async function pickAndMarkMysql(trx: Knex.Transaction, input: { endpointId: stri
     .skipLocked();
   if (rows.length === 0) return [];
   await trx.raw(`UPDATE tasks SET ${SET_RUNNING(trx)} WHERE seq IN (${rows.map(() => '?').join(', ')})`, [
-    RUNNING, leaseToken, Math.round(input.leaseMs), ...rows.map((row) => row.seq),
+    RUNNING, leaseToken, input.session ?? null, Math.round(input.leaseMs), ...rows.map((row) => row.seq),
   ]);
   return rows.map((row) => ({ ...row, attempts: Number(row.attempts) + 1 }));
 }

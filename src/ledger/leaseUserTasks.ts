@@ -8,7 +8,8 @@
  * user it belongs to.
  *
  * One short transaction, as leaseTasks: pick (SKIP LOCKED on MySQL), then mark
- * running under a fresh lease token with a database-clock expiry.
+ * running under a fresh lease token with a database-clock expiry, recording
+ * the leasing agent's session (leased_by) as leaseTasks does.
  */
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -27,7 +28,7 @@ export interface UserEndpointScope {
 
 const COLUMNS = ['seq', 'id', 'function_id', 'task_group_id', 'payload', 'serializer', 'attempts', 'resource_specification', 'created_at'] as const;
 
-export async function leaseUserTasks(db: Knex, input: UserEndpointScope & { maxTasks: number; leaseMs: number }): Promise<LeasedTask[]> {
+export async function leaseUserTasks(db: Knex, input: UserEndpointScope & { maxTasks: number; leaseMs: number; session?: string }): Promise<LeasedTask[]> {
   return inTransaction(db, async (trx) => {
     const fresh = trx('tasks')
       .select(...COLUMNS)
@@ -53,6 +54,7 @@ export async function leaseUserTasks(db: Knex, input: UserEndpointScope & { maxT
         endpoint_id: input.endpointId,
         state: RUNNING,
         lease_token: leaseToken,
+        leased_by: input.session ?? null, // the agent session: what a reconcile is scoped to
         lease_expires_at: nowPlus(trx, input.leaseMs),
         leased_at: now(trx),
         attempts: trx.raw('attempts + 1'),

@@ -1,11 +1,19 @@
 /**
  * An endpoint agent says which leases it holds (when it starts, and when it
- * reconnects after a lease call whose answer may have been lost); every other
- * lease of that endpoint goes back to the queue at once. Only one agent runs
- * per endpoint id (its pidfile), so a lease it does not list is one nobody
- * will finish: the leases of an agent killed with -9, or of a lease answer the
- * service committed but never delivered (the service killed, the connection
- * cut). Without this they would wait out the whole lease and the reaper.
+ * reconnects after a lease call whose answer may have been lost); the leases
+ * of the agent sessions it names that it does not hold go back to the queue
+ * at once. Each agent run makes a random session id and sends it with its
+ * lease calls; the rows record it (tasks.leased_by). The agent names its
+ * current session and, on start, the previous run's in the same endpoint
+ * folder (only one agent runs per folder: its pidfile). So the leases returned
+ * are the ones nobody will finish: those of a run killed with -9, or of a
+ * lease answer the service committed but never delivered (the service killed,
+ * the connection cut). Without this they would wait out the whole lease and
+ * the reaper. Leases of any other session are never touched: the same
+ * endpoint id may run on two hosts at once (a copy of endpoint.json), and the
+ * other agent's running tasks are its own. Leases with no session (an older
+ * agent's) are never returned here either; they expire as before. leased_by
+ * means something only while the row is running (every lease sets it).
  *
  * The attempt is not counted (like a hand-back, releaseLeases.ts): the task may
  * have run half-way on a worker, which is fine, tasks are at-least-once; its
@@ -38,13 +46,16 @@ export interface Reconciled {
 
 export async function reconcileLeases(
   db: Knex,
-  input: { endpointId: string; held: readonly HeldLease[]; maxRetries: number },
+  input: { endpointId: string; sessions: readonly string[]; held: readonly HeldLease[]; maxRetries: number },
 ): Promise<Reconciled> {
   const held = new Set(input.held.map((lease) => `${lease.task_id} ${lease.lease_token}`));
+  if (input.sessions.length === 0) return { released: [], counted: [] };
   return inTransaction(db, async (trx) => {
+    // tasks_lease_idx finds the endpoint's running rows; the session filter is the scope (never another agent's).
     const pick = trx('tasks')
       .select('id', 'attempts', 'lease_token', 'leased_at', 'attempt_history')
-      .where({ endpoint_id: input.endpointId, state: RUNNING });
+      .where({ endpoint_id: input.endpointId, state: RUNNING })
+      .whereIn('leased_by', [...input.sessions]);
     if (dialectOf(db) === 'mysql') pick.forUpdate();
     const rows: UnheldRow[] = (await pick).filter((row: UnheldRow) => !held.has(`${row.id} ${row.lease_token}`));
     const reconciled: Reconciled = { released: [], counted: [] };
@@ -67,7 +78,7 @@ export async function reconcileLeases(
         leased_at: isoOrNull(row.leased_at),
         ended_at: isoOrNull(dbNow)!,
         reason: LEASE_RETURNED,
-        message: 'the endpoint no longer held this lease (it restarted, or the lease answer never reached it); returned to the queue at once, attempt not counted',
+        message: 'the endpoint agent that leased it no longer held this lease (it restarted, or the lease answer never reached it); returned to the queue at once, attempt not counted',
       });
       const changed = await trx('tasks')
         .where({ id: row.id, state: RUNNING, lease_token: row.lease_token })

@@ -22,6 +22,8 @@ import type { RequestState, ServiceDeps } from '../context.js';
 import type { EndpointLeaseRequest } from '../../generated/schemas/endpoint-lease.js';
 import type { EndpointLeaseResponse } from '../../generated/schemas/endpoint-lease-response.js';
 import type { EndpointHeartbeatRequest } from '../../generated/schemas/endpoint-heartbeat.js';
+import type { LeaseReconcileRequest } from '../../generated/schemas/lease-reconcile.js';
+import type { LeasePollsEndRequest } from '../../generated/schemas/lease-polls-end.js';
 
 export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> {
   const { db, validator, config, wakeups, shutdown } = deps;
@@ -29,7 +31,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
   const endpointOnly = [uuidParams('endpoint_id'), requireEndpointCredential(db)];
 
   router.post('/v3/endpoints/:endpoint_id/lease', ...endpointOnly, validBody(validator, 'endpoint-lease.json'), async (ctx) => {
-    const request = bodyIn<Required<EndpointLeaseRequest>>(ctx);
+    const request = bodyIn<Required<Omit<EndpointLeaseRequest, 'session'>> & Pick<EndpointLeaseRequest, 'session'>>(ctx);
     const endpointId = ctx.params.endpoint_id;
     const endpoint = ctx.state.endpoint!;
     refuseMultiUserLease(endpoint);
@@ -38,7 +40,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     // A hang-up (FIN) is visible on the socket before the response's close event fires.
     const gone = () => clientGone.aborted || ctx.req.socket.destroyed || ctx.req.socket.readableEnded;
     // A stopping agent asks its poll to end (leasePollEnd.ts): it leases nothing more and answers now.
-    const pollEnd = listenForPollEnd(wakeups, endpointId);
+    const pollEnd = listenForPollEnd(wakeups, endpointId, request.session);
     let leased: LeasedTask[] = [];
     try {
       for (;;) {
@@ -49,7 +51,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
           // can arrive in the same turn as that endpoint hanging up this poll.
           await new Promise((resolve) => setImmediate(resolve));
           if (gone() || pollEnd.signal.aborted) break; // never lease to a caller who will not receive (or use) the tasks
-          leased = await leaseForEndpoint(db, endpoint, { maxTasks: request.max_tasks, leaseMs: config.leaseTimeout });
+          leased = await leaseForEndpoint(db, endpoint, { maxTasks: request.max_tasks, leaseMs: config.leaseTimeout, session: request.session });
           if (gone() && leased.length > 0) {
             // The caller hung up while we leased (an endpoint stopping): hand the tasks straight back
             // rather than let them wait out a lease nobody holds.
@@ -125,19 +127,23 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
   });
 
   router.post('/v3/endpoints/:endpoint_id/polls/end', ...endpointOnly, validBody(validator, 'lease-polls-end.json'), (ctx) => {
-    ctx.body = { ended: endLeasePolls(wakeups, ctx.params.endpoint_id) };
+    const { session } = bodyIn<LeasePollsEndRequest>(ctx);
+    ctx.body = { ended: endLeasePolls(wakeups, ctx.params.endpoint_id, session ? [session] : []) };
   });
 
   router.post('/v3/endpoints/:endpoint_id/reconcile', ...endpointOnly, validBody(validator, 'lease-reconcile.json'), async (ctx) => {
-    const { held } = bodyIn<{ held: HeldLease[] }>(ctx);
+    const { session, previous = [], held } = bodyIn<LeaseReconcileRequest>(ctx);
     const endpointId = ctx.params.endpoint_id;
-    // A poll still waiting for this endpoint is none the agent waits on (it reconciles between
-    // polls): end it first, so it cannot lease into a connection nobody reads.
-    endLeasePolls(wakeups, endpointId);
-    const reconciled = await reconcileLeases(db, { endpointId, held, maxRetries: config.maxRetries });
+    // Scoped to the caller's sessions: this run's and its folder's earlier runs'. Another agent
+    // of the same endpoint id (another host) has its own session, and its leases and poll stay.
+    const sessions = [session, ...previous];
+    // A poll of these sessions still waiting is none the agent waits on (it reconciles between
+    // polls; an earlier run's is dead): end it first, so it cannot lease into a connection nobody reads.
+    endLeasePolls(wakeups, endpointId, sessions);
+    const reconciled = await reconcileLeases(db, { endpointId, sessions, held, maxRetries: config.maxRetries });
     const returned = [...reconciled.released, ...reconciled.counted];
     if (returned.length > 0) {
-      ctx.state.log.info({ endpointId, released: reconciled.released.length, counted: reconciled.counted.length }, 'leases the endpoint no longer held returned to the queue');
+      ctx.state.log.info({ endpointId, session, previous: previous.length, released: reconciled.released.length, counted: reconciled.counted.length }, 'leases the endpoint agent no longer held returned to the queue');
       wakeups.notify(endpointKey(endpointId));
     }
     ctx.body = { released: returned };
