@@ -82,7 +82,7 @@ serviceTest('kill -9 of the agent mid-load: its leases return at its restart, un
     t.deepEqual(reasons(done[id]), held.includes(id) ? ['LeaseReturned'] : [], id);
     t.is(JSON.parse(done[id].result)[1], 'second'); // one result each, from the run that finished it
   }
-  t.regex(second.output(), /leases this endpoint no longer held/);
+  t.regex(second.output(), /leases this agent no longer held/);
 }, LONG_LEASE);
 
 serviceTest('a lease answer lost on its way (the service killed after leasing): the agent reconnects and the task returns at once, uncounted', async (t, live) => {
