@@ -4,8 +4,10 @@
  * 1. Idle federation (SQLite, `funcx-service serve` as its own process so its CPU and memory
  *    are its own, default settings): FUNCX_BENCH_ENDPOINTS (1,000) registered endpoints
  *    long-polling with no work, as agents do (lease, wait poll_wait, again); the service's CPU
- *    (% of one core, from /proc) and resident memory over FUNCX_BENCH_IDLE_SECONDS (30), with
- *    the agent's default poll_wait and with the former default of 20 s.
+ *    (% of one core, from /proc) and resident memory over FUNCX_BENCH_IDLE_SECONDS (default:
+ *    two poll waits), with the agent's default poll_wait and with the former default of 20 s.
+ *    Agents' polls are not in step: each endpoint's first poll starts at a random moment of
+ *    the first poll wait, and the measurement starts after it.
  * 2. The fleet on MariaDB (a private server, as the tests start): 1 and 2 replicas on one
  *    database. Submit -> waiting poll latency when the poll waits on the other replica (the
  *    relay) and on the same one; and throughput: FUNCX_BENCH_TASKS (5,000) tasks submitted in
@@ -33,7 +35,8 @@ import { parseDuration } from '../src/util/time.js';
 import { measurePollResume } from './fleetResume.js';
 
 const ENDPOINTS = Number(process.env.FUNCX_BENCH_ENDPOINTS ?? 1000);
-const IDLE_SECONDS = Number(process.env.FUNCX_BENCH_IDLE_SECONDS ?? 30);
+/** The measured window (after one poll wait of warm-up); default two poll waits. */
+const IDLE_SECONDS = process.env.FUNCX_BENCH_IDLE_SECONDS ? Number(process.env.FUNCX_BENCH_IDLE_SECONDS) : undefined;
 const TASKS = Number(process.env.FUNCX_BENCH_TASKS ?? 5000);
 const LATENCY_SAMPLES = Number(process.env.FUNCX_BENCH_LATENCY_SAMPLES ?? 100);
 // FUNCX_BENCH_SERVICE_CLI: another build's dist/src/cli/funcx-service.js, to measure the idle case before a change.
@@ -105,6 +108,8 @@ async function idleFederation(pollWaitS: number): Promise<{ cpuPercent: number; 
     const inFlight = new Set<AbortController>();
     stopping.signal.addEventListener('abort', () => inFlight.forEach((c) => c.abort()));
     const loops = endpoints.map(async (e) => {
+      // Out of step, as agents started at different times are.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * pollWaitS * 1000));
       while (!stopping.signal.aborted) {
         const request = new AbortController();
         inFlight.add(request);
@@ -119,11 +124,11 @@ async function idleFederation(pollWaitS: number): Promise<{ cpuPercent: number; 
         }
       }
     });
-    await new Promise((resolve) => setTimeout(resolve, 5000)); // every poll in place
+    await new Promise((resolve) => setTimeout(resolve, pollWaitS * 1000 + 2000)); // every poll in place, polls out of step
     const cpu0 = cpuSeconds(service.pid!);
     const requests0 = requests;
     const t0 = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+    await new Promise((resolve) => setTimeout(resolve, (IDLE_SECONDS ?? 2 * pollWaitS) * 1000));
     const elapsed = (Date.now() - t0) / 1000;
     const figures = { cpuPercent: (100 * (cpuSeconds(service.pid!) - cpu0)) / elapsed, rssMiB: rssMiB(service.pid!), requestsPerS: (requests - requests0) / elapsed };
     if (failures > 0) console.log(`(${failures} polls failed and were retried after 1 s)`);
@@ -238,7 +243,7 @@ export async function runFleetBench(): Promise<void> {
   if (PARTS.includes('idle')) {
     const now = await idleFederation(AGENT_POLL_WAIT_S);
     const before = await idleFederation(20);
-    console.log(`\nidle federation: ${ENDPOINTS} endpoints long-polling with no work, SQLite, one service process (default settings), ${IDLE_SECONDS} s on ${os.availableParallelism()} cores`);
+    console.log(`\nidle federation: ${ENDPOINTS} endpoints long-polling with no work, SQLite, one service process (default settings), ${IDLE_SECONDS ? `${IDLE_SECONDS} s` : 'two poll waits'} on ${os.availableParallelism()} cores`);
     console.log('configuration                        service CPU   resident   polls answered/s');
     const row = (label: string, f: { cpuPercent: number; rssMiB: number; requestsPerS: number }) =>
       console.log(`${label.padEnd(36)} ${f.cpuPercent.toFixed(1).padStart(6)} %   ${f.rssMiB.toFixed(0).padStart(5)} MiB   ${f.requestsPerS.toFixed(0).padStart(8)}`);
