@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { processTreeRss, processTreeStats } from './processes.js';
+import { waitForSuccess } from './waitForSuccess.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startService } from '../src/service.js';
@@ -85,16 +86,7 @@ export async function runE2eBench(): Promise<void> {
         const answer = await call('POST', `/v3/endpoints/${endpointId}/submit`, { tasks: { [functionId]: Array(n).fill(payload) } });
         ids.push(...answer.tasks[functionId]);
       }
-      for (let i = 0; i < ids.length; i += 1000) {
-        let pending = ids.slice(i, i + 1000);
-        while (pending.length > 0) {
-          const answer = await call('POST', '/v3/tasks/wait', { task_ids: pending, timeout_s: 30 });
-          for (const [id, task] of Object.entries(answer.done) as [string, { status: string; exception?: unknown }][]) {
-            if (task.status !== 'success') throw new Error(`task ${id} ${task.status}: ${JSON.stringify(task.exception)}`);
-          }
-          pending = answer.pending;
-        }
-      }
+      await waitForSuccess(call, ids);
       return Number(process.hrtime.bigint() - started) / 1e9;
     };
 

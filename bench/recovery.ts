@@ -22,6 +22,7 @@ import { configTemplate } from '../endpoint/config.js';
 import { endpointPaths } from '../endpoint/paths.js';
 import { readIdentity } from '../endpoint/identity.js';
 import { freePort } from '../test/helpers/mariadb.js';
+import { waitForSuccess, type BenchCall } from './waitForSuccess.js';
 
 const TASKS = Number(process.env.FUNCX_BENCH_RECOVERY_TASKS ?? 3_000);
 const WORKERS = 4;
@@ -75,10 +76,10 @@ export async function runRecoveryBench(): Promise<void> {
         ids.push(...answer.tasks[fn]);
       }
       if (crash) {
-        await waitDone(call, ids.slice(0, Math.floor(TASKS / 3)));
+        await waitForSuccess(call, ids.slice(0, Math.floor(TASKS / 3)));
         await crash();
       }
-      await waitDone(call, ids);
+      await waitForSuccess(call, ids);
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       return { seconds, ...(await attemptsOf(call, ids)) };
     };
@@ -135,7 +136,7 @@ async function killGroup(child: ChildProcess): Promise<void> {
   await exited;
 }
 
-type Call = (method: string, urlPath: string, body?: unknown) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Call = BenchCall;
 
 /** A REST call that rides out the service being down (a crash run restarts it). */
 function apiCaller(url: string, token: string): Call {
@@ -154,19 +155,6 @@ function apiCaller(url: string, token: string): Call {
       return parsed;
     }
   };
-}
-
-async function waitDone(call: Call, ids: string[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += 1000) {
-    let pending = ids.slice(i, i + 1000);
-    while (pending.length > 0) {
-      const answer = await call('POST', '/v3/tasks/wait', { task_ids: pending, timeout_s: 30 });
-      for (const [id, task] of Object.entries(answer.done) as [string, { status: string; exception?: unknown }][]) {
-        if (task.status !== 'success') throw new Error(`task ${id} ${task.status}: ${JSON.stringify(task.exception)}`);
-      }
-      pending = answer.pending;
-    }
-  }
 }
 
 /** How many tasks had a lease returned uncounted, or lost one (EndpointLost), and the most attempts any took. */

@@ -28,6 +28,7 @@ import { registerFunction } from '../src/registry/functions.js';
 import { registerEndpoint } from '../src/registry/endpoints.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
+import { waitForSuccess, type BenchCall } from './waitForSuccess.js';
 import { startService, type RunningService } from '../src/service.js';
 import { configTemplate } from '../endpoint/config.js';
 import { endpointPaths } from '../endpoint/paths.js';
@@ -126,7 +127,7 @@ async function measureDatabase(name: string, serviceUrl: string, backlogUrl: str
 
 // --- end to end
 
-type Api = (method: string, urlPath: string, body?: unknown) => Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Api = BenchCall;
 
 function apiOf(service: RunningService): Api {
   const token = (JSON.parse(readFileSync(service.quickstart!.file, 'utf8')) as { token: string }).token;
@@ -172,16 +173,7 @@ async function throughput(api: Api, functionId: string, endpointId: string, task
     const payloads = Array.from({ length: Math.min(batch, tasks - sent) }, (_, i) => JSON.stringify({ args: [sent + i], kwargs: {} }));
     ids.push(...(await api('POST', `/v3/endpoints/${endpointId}/submit`, { tasks: { [functionId]: payloads } })).tasks[functionId]);
   }
-  for (let start = 0; start < ids.length; start += 1000) {
-    let pending = ids.slice(start, start + 1000);
-    while (pending.length > 0) {
-      const answer = await api('POST', '/v3/tasks/wait', { task_ids: pending, timeout_s: 30 });
-      for (const [id, task] of Object.entries(answer.done) as [string, { status: string; exception?: unknown }][]) {
-        if (task.status !== 'success') throw new Error(`task ${id} ${task.status}: ${JSON.stringify(task.exception)}`);
-      }
-      pending = answer.pending;
-    }
-  }
+  await waitForSuccess(api, ids);
   return tasks / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 
