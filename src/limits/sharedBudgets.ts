@@ -39,14 +39,16 @@ function intervalOf(spec: BudgetSpec): number {
   return spec.windowMs / spec.capacity;
 }
 
-/** Spends one request of `key`'s budget, if it has one left. */
-export async function spendBudget(db: Knex, spec: BudgetSpec, key: string): Promise<Spent> {
+/** Spends `count` requests of `key`'s budget at once, if it has that many left (all or none). */
+export async function spendBudget(db: Knex, spec: BudgetSpec, key: string, count = 1): Promise<Spent> {
   const where = { bucket: spec.bucket, bucket_key: storedKey(key) };
   const interval = intervalOf(spec);
-  const spend = async () => rowsChanged(await retried(() => db.raw(spendSql(db), [interval, where.bucket, where.bucket_key, interval, spec.windowMs + interval / 2])));
+  const cost = count * interval;
+  const spend = async () => rowsChanged(await retried(() => db.raw(spendSql(db), [cost, where.bucket, where.bucket_key, cost, spec.windowMs + interval / 2])));
   if (await spend()) return { ok: true };
   try {
-    await retried(() => db('rate_limits').insert({ ...where, tat: db.raw(`${nowSql(db)} + ?`, [interval]) }));
+    if (count > spec.capacity) return { ok: false, retryAfterMs: spec.windowMs };
+    await retried(() => db('rate_limits').insert({ ...where, tat: db.raw(`${nowSql(db)} + ?`, [cost]) }));
     return { ok: true };
   } catch (error) {
     if (!isDuplicateKeyError(error)) throw error;
@@ -60,7 +62,7 @@ export async function spendBudget(db: Knex, spec: BudgetSpec, key: string): Prom
 /**
  * The spending UPDATE, as one raw statement: it runs for every authenticated request, and
  * knex's query builder cost more than twice what the statement itself costs on SQLite.
- * Bindings: interval, bucket, key, interval, window + half an interval (that slack absorbs
+ * Bindings: cost, bucket, key, cost, window + half an interval (that slack absorbs
  * the floating point error of `capacity` intervals summed).
  */
 const spendSqlCache = new Map<string, string>();
