@@ -201,7 +201,13 @@ export class EndpointAgent {
     this.pollAbort.abort();
     this.wakeLeaseLoop();
     this.stopped.abort();
-    for (const task of this.held.values()) task.controller.abort();
+    // Abandoned, not failed: each goes back to the queue with its attempt uncounted. Marked
+    // before the abort, since the second stop may come before drain() (e.g. while the lease
+    // poll is still being ended), and an aborted task's outcome must never be posted as its result.
+    for (const task of this.held.values()) {
+      if (task.phase !== 'reporting') task.handBack = true;
+      task.controller.abort();
+    }
   }
 
   stats(): AgentStats {
@@ -235,6 +241,8 @@ export class EndpointAgent {
       this.spoolUnposted();
       await heartbeats;
       await executor.stop();
+      // A stop that skipped drain() (a second stop) still hands its tasks back before exit.
+      await this.releasesSettled(Date.now() + DRAIN_MIN_FLUSH_MS);
       this.log.info({ unacknowledged: this.outbox.length }, 'endpoint agent stopped');
     }
     if (this.fatal) throw this.fatal;
@@ -755,11 +763,15 @@ export class EndpointAgent {
       this.scheduleFlush();
       await Promise.race([this.flushing, sleep(250)]);
     }
-    if (this.releasing.size > 0) {
-      const bounded = new AbortController(); // its timer must not keep the process alive once released
-      await Promise.race([Promise.allSettled([...this.releasing]), sleep(Math.max(0, deadline - Date.now()), bounded.signal)]);
-      bounded.abort();
-    }
+    await this.releasesSettled(deadline);
+  }
+
+  /** Waits until the hand-backs in flight are answered, or `deadline` (ms since the epoch). */
+  private async releasesSettled(deadline: number): Promise<void> {
+    if (this.releasing.size === 0) return;
+    const bounded = new AbortController(); // its timer must not keep the process alive once released
+    await Promise.race([Promise.allSettled([...this.releasing]), sleep(Math.max(0, deadline - Date.now()), bounded.signal)]);
+    bounded.abort();
   }
 
   // --- errors --------------------------------------------------------------
