@@ -10,10 +10,11 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { startLiveService, type LiveService } from '../helpers/service.js';
+import { startLiveService } from '../helpers/service.js';
 import { startEndpointProcess, waitFor } from '../helpers/endpointProcess.js';
 import { registerPython, submit, waitForTasks } from '../helpers/tasks.js';
 import { gridEngineMissing, startGridEngine, type GridEngineCluster } from '../helpers/gridengine.js';
+import { blocksOf, killBusyBlockAndSeeRetry } from '../helpers/schedulerBlocks.js';
 
 const missing = gridEngineMissing();
 let cluster: GridEngineCluster | undefined;
@@ -53,11 +54,6 @@ function records(file: string): { jobId: string; init: string }[] {
     const [jobId, init] = line.split(' ');
     return { jobId, init: init ?? '' };
   });
-}
-
-async function blocksOf(live: LiveService, endpointId: string) {
-  const status = await live.call('GET', `/v3/endpoints/${endpointId}/status`);
-  return (status.body.logs?.[0]?.details?.blocks ?? []) as { block_id: string; job_id: string | null; state: string }[];
 }
 
 async function setup(t: import('ava').ExecutionContext, config: Record<string, unknown>) {
@@ -120,18 +116,8 @@ if (missing) {
   });
 
   test.serial('qdel of a busy block: its task is reported lost and retried in a new job', async (t) => {
-    const { live, endpoint, fn, marker, record } = await setup(t, geProvider({ init_blocks: 1 }));
-    const [id] = await submit(live, endpoint.endpointId, fn, [[marker, record]]);
-    await waitFor(() => records(record).length === 1, 'the task to start', 120_000);
-    const first = records(record)[0].jobId;
-    cluster!.run('qdel', [first]);
-    await waitFor(() => records(record).length === 2, 'the task to start again', 120_000);
-    writeFileSync(marker, '');
-    const done = await waitForTasks(live, [id]);
-    t.is(done[id].status, 'success');
-    t.is(done[id].attempts, 2);
-    t.deepEqual(done[id].details.attempt_history.map((a: { reason: string }) => a.reason), ['WorkerLost']);
-    t.not(JSON.parse(done[id].result), first, 'the retry ran in another job');
-    t.regex(endpoint.output(), new RegExp(`"jobId":"${first}"[^\\n]*worker manager lost`));
+    const busy = await setup(t, geProvider({ init_blocks: 1 }));
+    const first = await killBusyBlockAndSeeRetry(t, busy, () => records(busy.record).map((r) => r.jobId), (jobId) => cluster!.run('qdel', [jobId]));
+    t.regex(busy.endpoint.output(), new RegExp(`"jobId":"${first}"[^\\n]*worker manager lost`));
   });
 }

@@ -11,10 +11,11 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { startLiveService, type LiveService } from '../helpers/service.js';
+import { startLiveService } from '../helpers/service.js';
 import { startEndpointProcess, waitFor } from '../helpers/endpointProcess.js';
 import { registerPython, submit, waitForTasks } from '../helpers/tasks.js';
 import { slurmMissing, startSlurmCluster, type SlurmCluster } from '../helpers/slurm.js';
+import { blocksOf, killBusyBlockAndSeeRetry } from '../helpers/schedulerBlocks.js';
 
 const missing = slurmMissing();
 let cluster: SlurmCluster | undefined;
@@ -59,11 +60,6 @@ function records(file: string): { jobId: string; managerPid: number; init: strin
     const [jobId, pid, init] = line.split(' ');
     return { jobId, managerPid: Number(pid), init: init ?? '' };
   });
-}
-
-async function blocksOf(live: LiveService, endpointId: string) {
-  const status = await live.call('GET', `/v3/endpoints/${endpointId}/status`);
-  return (status.body.logs?.[0]?.details?.blocks ?? []) as { block_id: string; job_id: string | null; state: string; managers: { manager_id: string }[] }[];
 }
 
 async function setup(t: import('ava').ExecutionContext, config: Record<string, unknown>, options: { homeName?: string } = {}) {
@@ -167,18 +163,8 @@ if (missing) {
   });
 
   test.serial('scancel of a busy block: its task is reported lost and retried in a new job', async (t) => {
-    const { live, endpoint, fn, marker, record } = await setup(t, slurmProvider({ init_blocks: 1 }));
-    const [id] = await submit(live, endpoint.endpointId, fn, [[marker, record]]);
-    await waitFor(() => records(record).length === 1, 'the task to start', 120_000);
-    const first = records(record)[0].jobId;
-    cluster!.run('scancel', [first]);
-    await waitFor(() => records(record).length === 2, 'the task to start again', 120_000);
-    writeFileSync(marker, '');
-    const done = await waitForTasks(live, [id]);
-    t.is(done[id].status, 'success');
-    t.is(done[id].attempts, 2);
-    t.deepEqual(done[id].details.attempt_history.map((a: { reason: string }) => a.reason), ['WorkerLost']);
-    t.not(JSON.parse(done[id].result), first, 'the retry ran in another job');
+    const busy = await setup(t, slurmProvider({ init_blocks: 1 }));
+    const first = await killBusyBlockAndSeeRetry(t, busy, () => records(busy.record).map((r) => r.jobId), (jobId) => cluster!.run('scancel', [jobId]));
     t.is(cluster!.jobs().find((j) => j.id === first)?.state, 'CANCELLED');
   });
 
