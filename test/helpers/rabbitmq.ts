@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { freePort } from './mariadb.js';
 
 const SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 const CTL = '/usr/lib/rabbitmq/bin/rabbitmqctl';
@@ -24,17 +25,6 @@ export interface PrivateRabbit {
 
 export function rabbitmqMissing(): string | undefined {
   return existsSync(SERVER) ? undefined : `${SERVER} not found (apt-get install rabbitmq-server)`;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForPort(port: number): Promise<void> {
