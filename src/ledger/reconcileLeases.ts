@@ -32,8 +32,9 @@ import { inTransaction } from '../db/transaction.js';
 import { isoOrNull } from '../util/time.js';
 import { parseStored } from '../util/json.js';
 import { loseAttempt } from './loseAttempt.js';
-import { RUNNING, WAITING, type AttemptRecord } from './model.js';
+import { RUNNING, type AttemptRecord } from './model.js';
 import type { HeldLease } from './extendLeases.js';
+import { requeuedUncounted } from './releaseLeases.js';
 
 export const LEASE_RETURNED = 'LeaseReturned';
 
@@ -82,7 +83,7 @@ export async function reconcileLeases(
       });
       const changed = await trx('tasks')
         .where({ id: row.id, state: RUNNING, lease_token: row.lease_token })
-        .update({ state: WAITING, lease_token: null, lease_expires_at: null, leased_at: null, attempts: trx.raw('attempts - 1'), attempt_history: JSON.stringify(history), waiting_for_nodes_since: null });
+        .update({ ...requeuedUncounted(trx), attempt_history: JSON.stringify(history) });
       if (changed > 0) reconciled.released.push(row.id);
     }
     return reconciled;
