@@ -33,9 +33,11 @@ export const OPENMPI_AS_ROOT: Record<string, string> = process.getuid?.() === 0
  * each: the launcher would interleave lines printed by the ranks themselves.
  */
 export function rankReport(python: string): string {
-  const program = 'from mpi4py import MPI; import socket; c = MPI.COMM_WORLD; '
+  // Flushed before exit: Python flushes a piped stdout only after its atexit handlers, and
+  // mpi4py's MPI_Finalize runs among them; output written after it can miss mpiexec's forwarding.
+  const program = 'from mpi4py import MPI; import socket, sys; c = MPI.COMM_WORLD; '
     + 'got = c.gather((c.Get_rank(), c.Get_size(), socket.gethostname()), root=0); '
-    + "c.Get_rank() == 0 and print(chr(10).join('rank %d of %d on %s' % r for r in got))";
+    + "c.Get_rank() == 0 and print(chr(10).join('rank %d of %d on %s' % r for r in got)); sys.stdout.flush()";
   return `${python} -c "${program}"`;
 }
 
