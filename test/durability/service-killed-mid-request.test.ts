@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testOnEachEmptyDatabase } from '../helpers/databases.js';
 import { freePort } from '../helpers/mariadb.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const SERVICE_CLI = fileURLToPath(new URL('../../src/cli/funcx-service.js', import.meta.url));
 const BATCHES = 40;
@@ -28,7 +28,8 @@ testOnEachEmptyDatabase('kill -9 of the service mid-submit loses no accepted tas
     children.push(child);
     for (let i = 0; i < 600; i++) {
       if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
-      if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return child;
+      // quickstart.json is written just after the service starts listening (its URL needs the port).
+      if (existsSync(path.join(home, 'quickstart.json')) && await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return child;
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error('service did not become healthy');
