@@ -4,15 +4,17 @@
  * through the replica relay (src/fleet/replicaRelay.ts), not the polls' fallback re-check (set
  * to ten minutes here, so without the relay both polls would come back empty). While many polls
  * wait on B, B's queries are the relay's reads: one per interval, not one per poll.
- * MariaDB only (SQLite is one process's file); skipped, and counted, without it.
+ * MariaDB only (SQLite is one process's file); skipped, and counted, without it (failed when
+ * MariaDB is required: test/helpers/realPart.ts).
  */
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { MYSQL_BASE_URL } from '../helpers/databases.js';
 import { functionAndEndpoint, jsonPayload, startLiveService, type LiveService } from '../helpers/service.js';
 import { waitFor } from '../helpers/endpointProcess.js';
+import { testWithRealPart } from '../helpers/realPart.js';
 
 const TEN_MINUTES = '10m';
 
@@ -28,8 +30,7 @@ async function post(url: string, token: string, body: unknown): Promise<{ status
   return { status: response.status, body: await response.json() };
 }
 
-const mariadbTest = MYSQL_BASE_URL ? test : test.skip;
-if (!MYSQL_BASE_URL) console.log('!!! test/fleet/cross-replica-wakeups: SKIPPED, no MariaDB (FUNCX_TEST_MYSQL_URL); run through scripts/run-tests.js');
+const mariadbTest = testWithRealPart('test/fleet/cross-replica-wakeups', MYSQL_BASE_URL ? undefined : 'no MariaDB (FUNCX_TEST_MYSQL_URL); run through scripts/run-tests.js', { requiredBy: 'FUNCX_TEST_REQUIRE_MARIADB' });
 
 mariadbTest('a submit through replica A wakes an endpoint poll on replica B; a result through A wakes a client wait on B', async (t) => {
   const a = await startLiveService(t, 'mariadb', { pollFallbackInterval: TEN_MINUTES });

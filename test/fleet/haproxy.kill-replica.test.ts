@@ -11,7 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { Client } from '../../sdk/index.js';
 import { createToken } from '../../src/registry/tokens.js';
 import { migrateLatest } from '../../src/db/migrate.js';
@@ -19,13 +19,13 @@ import { createTestDatabase, MYSQL_BASE_URL } from '../helpers/databases.js';
 import { findBinary, freePort } from '../helpers/mariadb.js';
 import { startEndpointProcess, waitFor } from '../helpers/endpointProcess.js';
 import type { LiveService } from '../helpers/service.js';
+import { testWithRealPart } from '../helpers/realPart.js';
 
 const SERVICE_CLI = fileURLToPath(new URL('../../src/cli/funcx-service.js', import.meta.url));
 const TASKS = 5000;
 const haproxyBinary = findBinary('haproxy');
 const missing = [!MYSQL_BASE_URL && 'MariaDB (FUNCX_TEST_MYSQL_URL)', !haproxyBinary && 'haproxy'].filter(Boolean);
-if (missing.length > 0) console.log(`${'!'.repeat(78)}\n!! test/fleet/haproxy.kill-replica: SKIPPED, missing ${missing.join(' and ')}\n${'!'.repeat(78)}`);
-const fleetTest = missing.length === 0 ? test : test.skip;
+const fleetTest = testWithRealPart('test/fleet/haproxy.kill-replica', missing.length > 0 ? `missing ${missing.join(' and ')}` : undefined, { requiredBy: MYSQL_BASE_URL ? undefined : 'FUNCX_TEST_REQUIRE_MARIADB' });
 
 function spawnTracked(t: ExecutionContext, command: string, args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; exited: Promise<unknown>; output: () => string } {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

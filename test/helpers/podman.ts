@@ -47,13 +47,6 @@ export function podmanMissing(): string | undefined {
   return undefined;
 }
 
-/** Prints the loud banner and registers one skipped test naming the reason. */
-export function skipLoudly(test: { skip(title: string, fn: () => void): void }, suite: string, why: string): void {
-  const banner = '!'.repeat(78);
-  console.warn(`${banner}\n!! ${suite} SKIPPED: ${why}\n${banner}`);
-  test.skip(`${suite} (skipped: ${why})`, () => {});
-}
-
 function debianPython(): string {
   if (existsSync('/usr/bin/python3')) return '/usr/bin/python3';
   const found = findBinary('python3');
