@@ -17,7 +17,6 @@ export { partRequired } from './requiredParts.js';
 
 export type Register = (title: string, implementation: (t: ExecutionContext) => unknown) => void;
 
-
 function banner(line: string): void {
   const bar = '!'.repeat(78);
   console.warn(`${bar}\n!! ${line}\n${bar}`);
