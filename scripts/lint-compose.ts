@@ -8,9 +8,11 @@
  *  2. the funcX settings: every FUNCX_* variable a service sets is an option of src/config.ts
  *     (a typo would be ignored silently at run time), and every replica (a service built from
  *     the Dockerfile that serves) has the same value for each setting that must match across
- *     replicas (SHARED_SETTINGS, which docs/deployment.md lists too);
+ *     replicas (SHARED_SETTINGS, which docs/deployment.md lists too), and the database URL's host
+ *     is a service of the compose file (a misspelt host only fails when the replicas start);
  *  3. the load balancer: every `server` in the HAProxy configuration it mounts is a replica of
- *     the compose file, health checks ask /readyz or /healthz, and `haproxy -c` accepts the file
+ *     the compose file, health checks ask /readyz or /healthz and are turned on (`check`) for every
+ *     server (without it HAProxy never asks and keeps sending to a dead replica), and `haproxy -c` accepts the file
  *     (when haproxy is installed; unresolvable replica names are only warnings there).
  */
 import { spawnSync } from 'node:child_process';
@@ -79,6 +81,11 @@ export function lintCompose(composeFile: string): string[] {
     if (service.build && command[0] === 'serve') replicas.push([name, environment]);
   }
 
+  for (const [name, env] of replicas) {
+    const host = databaseHost(env.FUNCX_DATABASE_URL);
+    if (host !== undefined && !(host in services)) problem(`service ${name}: FUNCX_DATABASE_URL names host "${host}", which is not a service of the compose file`);
+  }
+
   if (replicas.length < 2) problem(`expected at least two replicas (services built from the Dockerfile that serve), found ${replicas.length}`);
   for (const setting of SHARED_SETTINGS) {
     const values = new Set(replicas.map(([, env]) => env[setting] ?? '(unset)'));
@@ -93,10 +100,21 @@ export function lintCompose(composeFile: string): string[] {
     if (servers.length === 0) problem(`${path.basename(cfg)}: no server lines`);
     for (const host of servers) if (!replicas.some(([n]) => n === host)) problem(`${path.basename(cfg)}: server ${host} is not a replica in the compose file`);
     if (!/option\s+httpchk\s+GET\s+\/(readyz|healthz)\b/.test(text)) problem(`${path.basename(cfg)}: no health check on /readyz or /healthz`);
+    const checkedByDefault = /^\s*default-server\b.*\scheck\b/m.test(text);
+    for (const line of text.match(/^\s*server\s.*$/gm) ?? []) {
+      if (!checkedByDefault && !/\scheck\b/.test(line)) problem(`${path.basename(cfg)}: ${line.trim().split(/\s+/).slice(0, 2).join(' ')} has no health check (\`check\`, on it or on default-server)`);
+    }
     const check = spawnSync('haproxy', ['-c', '-f', cfg], { encoding: 'utf8' });
     if (!check.error && check.status !== 0) problem(`${path.basename(cfg)}: haproxy -c refused it:\n${check.stderr || check.stdout}`);
   }
   return problems;
+}
+
+/** The host of a mysql:// database URL (its password may hold compose's `${...}`), or undefined for another kind. */
+function databaseHost(url: string | undefined): string | undefined {
+  if (!url || !/^mysql2?:\/\//.test(url)) return undefined;
+  const afterCredentials = url.slice(url.lastIndexOf('@') + 1 || url.indexOf('//') + 2);
+  return afterCredentials.split(/[:/]/)[0];
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

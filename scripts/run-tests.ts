@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { startMariaDb, type MariaDbServer } from '../test/helpers/mariadb.js';
 import { packageRoot } from '../src/util/paths.js';
+import { partRequired } from '../test/helpers/requiredParts.js';
 
 const root = packageRoot();
 let server: MariaDbServer | undefined;
@@ -21,10 +22,10 @@ if (process.env.FUNCX_TEST_MYSQL_URL) {
     console.log(`MariaDB suites: private server at ${server.url}`);
   } catch (error) {
     const banner = '!'.repeat(78);
-    // CI (.ci/run) sets FUNCX_TEST_REQUIRE_MARIADB=1: there the concurrency suites only truly race
+    // CI (.ci/run) sets FUNCX_TEST_REQUIRE_ALL=1: there the concurrency suites only truly race
     // on MariaDB, so a server that cannot start fails the run instead of quietly skipping them.
-    if (process.env.FUNCX_TEST_REQUIRE_MARIADB === '1') {
-      console.log(`${banner}\n!! MariaDB could not start and FUNCX_TEST_REQUIRE_MARIADB=1: FAILING\n!! ${(error as Error).message}\n${banner}`);
+    if (partRequired('FUNCX_TEST_REQUIRE_MARIADB')) {
+      console.log(`${banner}\n!! MariaDB could not start and it is required (FUNCX_TEST_REQUIRE_ALL or FUNCX_TEST_REQUIRE_MARIADB): FAILING\n!! ${(error as Error).message}\n${banner}`);
       process.exit(1);
     }
     console.log(`${banner}\n!! MariaDB suites SKIPPED: ${(error as Error).message.split('\n')[0]}\n${banner}`);

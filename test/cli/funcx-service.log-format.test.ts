@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test, { type ExecutionContext } from 'ava';
+import { requireRealPart } from '../helpers/realPart.js';
 
 const CLI = fileURLToPath(new URL('../../src/cli/funcx-service.js', import.meta.url));
 const hasScript = spawnSync('script', ['--version']).status === 0;
@@ -55,7 +56,7 @@ test('serve logs one JSON object per line when stdout is not a terminal', async 
   t.like(JSON.parse(line), { msg: 'funcx service listening', name: 'funcx-service', level: 30 });
 });
 
-if (hasScript) {
+if (requireRealPart('serve logs human-readable lines on a terminal', hasScript ? undefined : 'util-linux `script` is not installed')) {
   test('serve logs human-readable lines (not JSON) when stdout is a terminal', async (t) => {
     const out = await serveUntilListening(t, true);
     const line = out.split(/\r?\n/).find((l) => l.includes('funcx service listening'))!;
@@ -68,7 +69,4 @@ if (hasScript) {
     const line = out.split(/\r?\n/).find((l) => l.includes('funcx service listening'))!;
     t.like(JSON.parse(line), { msg: 'funcx service listening' });
   });
-} else {
-  test.skip('serve logs human-readable lines on a terminal (SKIPPED: util-linux `script` is not installed)', () => {});
-  console.warn('*** funcx-service.log-format: `script` (util-linux) missing; the terminal tests are skipped ***');
 }

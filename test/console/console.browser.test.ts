@@ -16,6 +16,7 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { startLiveService, functionAndEndpoint, jsonPayload, type LiveService } from '../helpers/service.js';
 import { heartbeat, lease, postResults, submitOk, submitTo } from '../api/support.js';
 import { packageRoot } from '../../src/util/paths.js';
+import { requireRealPart } from '../helpers/realPart.js';
 
 const CHROMIUM = process.env.FUNCX_TEST_CHROMIUM ?? '/usr/bin/chromium';
 // The docs' screenshots are refreshed on purpose only; otherwise each run writes to a temp dir.
@@ -46,10 +47,7 @@ async function signIn(context: BrowserContext, live: LiveService, token: string)
   return page;
 }
 
-if (!existsSync(CHROMIUM)) {
-  test.skip(`the web console in Chromium (SKIPPED: no browser at ${CHROMIUM}; apt-get install chromium)`, () => {});
-  console.warn(`*** console: ${CHROMIUM} is missing; the browser test is skipped ***`);
-} else {
+if (requireRealPart('the web console in Chromium', existsSync(CHROMIUM) ? undefined : `no browser at ${CHROMIUM} (apt-get install chromium)`)) {
   test('a user signs in, watches a task go from waiting to success, opens a failed task\'s traceback; another user sees nothing of it', async (t) => {
     const live = await startLiveService(t, 'sqlite');
     const { functionId, endpointId, credential } = await functionAndEndpoint(live);

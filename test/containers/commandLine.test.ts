@@ -28,36 +28,42 @@ const run: ContainerRun = {
 
 const settings = (type: ContainerSettings['type'], options: string[] = []): ContainerSettings => ({ type, image: run.image, options, executable: type, python: 'python3' });
 
-test('podman: run --rm -i, named and labelled, package read-only and task folder mounted at their paths, options before the image, the stdio shim before the worker; removed with rm -f -t 0', (t) => {
-  const command = containerCommand(settings('podman', ['--runtime', 'runc']), run);
-  t.is(command.command, 'podman');
-  t.deepEqual(command.args, [
-    'run', '--rm', '-i', '--name', 'funcx-42-1-abcdef', '--label', 'io.funcx.worker=1',
-    '-v', '/opt/funcx:/opt/funcx:ro', '-v', '/home/u/.funcx/ep/tasks:/home/u/.funcx/ep/tasks',
-    '-w', '/home/u/.funcx/ep/tasks', '-e', 'PYTHONUNBUFFERED=1', '--runtime', 'runc',
-    'localhost/science:1', '/bin/sh', '-c', STDIO_SHIM, 'funcx-worker', 'python3', '/opt/funcx/endpoint/workers/python_worker.py',
-  ]);
-  t.deepEqual(command.remove, { command: 'podman', args: ['rm', '-f', '-t', '0', 'funcx-42-1-abcdef'] });
-});
+/*
+ * The whole command line, per engine and per kind of run, against the engines' documented
+ * flags: `podman run` and `docker run` take --rm (remove on exit), -i (--interactive: keep
+ * stdin open; a worker's requests arrive there, so without it a worker reads end-of-file at
+ * once), --name, --label KEY=VALUE, -v SRC:DEST[:ro], -w (working directory) and -e KEY=VALUE,
+ * then the image and the command; `apptainer exec` takes --bind SRC:DEST[:ro], --pwd and
+ * --env KEY=VALUE and always passes stdin through. A worker runs behind the stdio shim; a shell
+ * task runs its argv as it is, with no stdin.
+ */
+const WORKER_ARGV = ['python3', '/opt/funcx/endpoint/workers/python_worker.py'];
+const SHELL_ARGV = ['/bin/sh', '-c', 'echo hi'];
+const SHIMMED = ['/bin/sh', '-c', STDIO_SHIM, 'funcx-worker', ...WORKER_ARGV];
+const RUN_HEAD = ['--name', 'funcx-42-1-abcdef', '--label', 'io.funcx.worker=1',
+  '-v', '/opt/funcx:/opt/funcx:ro', '-v', '/home/u/.funcx/ep/tasks:/home/u/.funcx/ep/tasks',
+  '-w', '/home/u/.funcx/ep/tasks', '-e', 'PYTHONUNBUFFERED=1'];
+const EXEC_HEAD = ['--bind', '/opt/funcx:/opt/funcx:ro', '--bind', '/home/u/.funcx/ep/tasks:/home/u/.funcx/ep/tasks',
+  '--pwd', '/home/u/.funcx/ep/tasks', '--env', 'PYTHONUNBUFFERED=1'];
 
-test('docker: the same run line (docker rm -f kills at once); a shell task gets no -i and no shim', (t) => {
-  const command = containerCommand(settings('docker'), { ...run, argv: ['/bin/sh', '-c', 'echo hi'], worker: false });
-  t.is(command.command, 'docker');
-  t.deepEqual(command.args.slice(0, 3), ['run', '--rm', '--name']);
-  t.deepEqual(command.args.slice(-4), ['localhost/science:1', '/bin/sh', '-c', 'echo hi']);
-  t.deepEqual(command.remove, { command: 'docker', args: ['rm', '-f', 'funcx-42-1-abcdef'] });
-});
+const cases: { engine: ContainerSettings['type']; executable?: string; options: string[]; kind: 'worker' | 'shell task'; args: string[]; remove?: string[] }[] = [
+  { engine: 'podman', options: ['--runtime', 'runc'], kind: 'worker', args: ['run', '--rm', '-i', ...RUN_HEAD, '--runtime', 'runc', 'localhost/science:1', ...SHIMMED], remove: ['rm', '-f', '-t', '0', 'funcx-42-1-abcdef'] },
+  { engine: 'podman', options: [], kind: 'shell task', args: ['run', '--rm', ...RUN_HEAD, 'localhost/science:1', ...SHELL_ARGV], remove: ['rm', '-f', '-t', '0', 'funcx-42-1-abcdef'] },
+  { engine: 'docker', options: ['--gpus', 'all'], kind: 'worker', args: ['run', '--rm', '-i', ...RUN_HEAD, '--gpus', 'all', 'localhost/science:1', ...SHIMMED], remove: ['rm', '-f', 'funcx-42-1-abcdef'] },
+  { engine: 'docker', options: [], kind: 'shell task', args: ['run', '--rm', ...RUN_HEAD, 'localhost/science:1', ...SHELL_ARGV], remove: ['rm', '-f', 'funcx-42-1-abcdef'] },
+  { engine: 'apptainer', executable: 'singularity', options: ['--nv'], kind: 'worker', args: ['exec', ...EXEC_HEAD, '--nv', 'localhost/science:1', ...SHIMMED] },
+  { engine: 'apptainer', options: [], kind: 'shell task', args: ['exec', ...EXEC_HEAD, 'localhost/science:1', ...SHELL_ARGV] },
+];
 
-test('apptainer: exec with --bind and --pwd, its processes are the agent\'s children (nothing to remove)', (t) => {
-  const command = containerCommand({ ...settings('apptainer', ['--nv']), executable: 'singularity' }, run);
-  t.is(command.command, 'singularity');
-  t.deepEqual(command.args, [
-    'exec', '--bind', '/opt/funcx:/opt/funcx:ro', '--bind', '/home/u/.funcx/ep/tasks:/home/u/.funcx/ep/tasks',
-    '--pwd', '/home/u/.funcx/ep/tasks', '--env', 'PYTHONUNBUFFERED=1', '--nv',
-    'localhost/science:1', '/bin/sh', '-c', STDIO_SHIM, 'funcx-worker', 'python3', '/opt/funcx/endpoint/workers/python_worker.py',
-  ]);
-  t.is(command.remove, undefined);
-});
+for (const c of cases) {
+  const executable = c.executable ?? c.engine;
+  test(`${c.engine}: a ${c.kind}'s whole command line${c.kind === 'worker' && c.engine !== 'apptainer' ? ' (-i: its requests arrive on stdin)' : ''}; ${c.remove ? `ended by ${c.engine} ${c.remove.slice(0, -1).join(' ')}` : 'nothing to remove (its processes are the agent\'s children)'}`, (t) => {
+    const command = containerCommand({ ...settings(c.engine, c.options), executable }, c.kind === 'worker' ? run : { ...run, argv: SHELL_ARGV, worker: false });
+    t.is(command.command, executable);
+    t.deepEqual(command.args, c.args);
+    t.deepEqual(command.remove, c.remove && { command: executable, args: c.remove });
+  });
+}
 
 test('docs/hpc.md shows the shim the code uses', (t) => {
   t.true(readFileSync(path.join(packageRoot(), 'docs/hpc.md'), 'utf8').includes(STDIO_SHIM));

@@ -15,8 +15,9 @@ import test from 'ava';
 import { startLiveService, type LiveService } from '../helpers/service.js';
 import { startEndpointProcess, waitFor, type EndpointProcess } from '../helpers/endpointProcess.js';
 import { submit, waitForTasks } from '../helpers/tasks.js';
-import { PODMAN_OPTIONS, containersLabelled, podmanMissing, removeContainersAtTeardown, skipLoudly, testImage } from '../helpers/podman.js';
+import { PODMAN_OPTIONS, containersLabelled, podmanMissing, removeContainersAtTeardown, testImage } from '../helpers/podman.js';
 import { WORKDIR_LABEL } from '../../endpoint/containers/launcher.js';
+import { requireRealPart } from '../helpers/realPart.js';
 
 const missing = podmanMissing();
 
@@ -72,9 +73,7 @@ async function stopAndCheckClean(t: Parameters<typeof startLiveService>[0], endp
   t.deepEqual(await containersLabelled(WORKDIR_LABEL, endpoint.paths.tasks), [], 'containers left after the endpoint stopped');
 }
 
-if (missing) {
-  skipLoudly(test, 'Podman container suites', missing);
-} else {
+if (requireRealPart('Podman container suites', missing, { requiredBy: 'FUNCX_TEST_REQUIRE_PODMAN' })) {
   test('containers (podman): a Python and a shell task run inside the endpoint\'s image and read its marker file; the second Python call reuses the warm container; stopping leaves no container', async (t) => {
     const image = await testImage('default-image');
     t.false(existsSync('/etc/funcx-test-image'), 'the marker must exist only in the image');

@@ -390,3 +390,82 @@ serviceTest('fuzz: every route answers schema-derived, broken and raw inputs wit
   t.is(health.status, 200, 'the service still answers /healthz');
   t.true(statuses.has(200) || statuses.has(201) || statuses.has(202), 'some cases were valid and accepted');
 }, { maxBodyBytes: 4 * 1024 * 1024, maxPayloadBytes: 1024 * 1024, maxResultBytes: 1024 * 1024 });
+
+/** Valid cases per route in the second test (FUNCX_FUZZ_VALID_RUNS for more). */
+const VALID_RUNS = Number(process.env.FUNCX_FUZZ_VALID_RUNS ?? 8);
+
+/** Only valid requests for one route: known ids, a schema-following body within the depth limit, a valid query, its caller. */
+function validCaseArbitrary(known: Known, route: Route): fc.Arbitrary<Case> {
+  const knownIds = Object.values(known.ids);
+  let urlPath = route.path;
+  for (const [, name] of route.path.matchAll(/:([a-z_]+)/g)) urlPath = urlPath.replace(`:${name}`, known.ids[name] ?? knownIds[0]);
+  const schema = route.body ? bodySchema(route.body) : undefined;
+  const bodyArb: fc.Arbitrary<RawBody> = schema
+    ? schemaArbitrary(schema, { knownIds, mutate: false, overrides: SHORT_WAITS }).map((v) => withinDepth(JSON.stringify(v))).filter((b) => b.valid)
+    : fc.constant({ valid: true });
+  const querySchema = route.query ? (typeof route.query === 'string' ? loadSchema(route.query) : route.query) : undefined;
+  const queryArb = querySchema ? queryStrings(querySchema).filter((q) => q.valid) : fc.constant({ query: '', valid: true });
+  const token = { user: known.userToken, endpoint: known.endpointCredential, ap: known.apToken, none: '' }[route.auth];
+  return fc.record({ body: bodyArb, query: queryArb }).map(({ body, query }) => {
+    const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+    if (body.body !== undefined) headers['content-type'] = body.contentType ?? 'application/json';
+    const c: Case = { route, urlPath, query: query.query, headers, body: body.body, valid: true, mustRefuse: false };
+    return Object.assign(c, { [fc.toStringMethod]: () => describeCase(c) });
+  });
+}
+
+/**
+ * What a schema-valid request, about ids that exist, from the route's caller, is answered with,
+ * as docs/api.md and the OpenAPI document say: the success status, or (where a schema cannot say
+ * it) the named refusals. The endpoint protocol's routes accept every valid request: an unknown
+ * task or lease in a heartbeat, results, release, polls/end or reconcile body is reported in
+ * the 200 answer, not refused.
+ */
+const VALID_ANSWERS: Record<string, string[]> = {
+  'POST /v3/functions': ['201'],
+  // A source that does not define its entry point is refused as a payload problem (SEMANTIC_400).
+  'PUT /v3/functions/:function_id': ['200', '400 RequestMalformed'],
+  'POST /v3/endpoints': ['201', '400 RequestMalformed'],
+  'PUT /v3/endpoints/:endpoint_id/allowed_functions': ['200'],
+  // The generated function ids are any known id (an endpoint's, a task's): not found unless it is the function.
+  'POST /v3/endpoints/:endpoint_id/submit': ['200', '404 FunctionNotFound'],
+  'POST /v3/submit': ['200', '404 EndpointNotFound', '404 FunctionNotFound'],
+  'POST /v2/submit': ['200', '404 EndpointNotFound', '404 FunctionNotFound'],
+  'POST /v2/batch_status': ['200'],
+  'POST /v3/tasks/wait': ['200'],
+  'POST /v3/endpoints/:endpoint_id/lease': ['200'],
+  'POST /v3/endpoints/:endpoint_id/results': ['200'],
+  'POST /v3/endpoints/:endpoint_id/heartbeat': ['200'],
+  'POST /v3/endpoints/:endpoint_id/release': ['200'],
+  'POST /v3/endpoints/:endpoint_id/polls/end': ['200'],
+  'POST /v3/endpoints/:endpoint_id/reconcile': ['200'],
+  // Only a multi-user endpoint may ask for user endpoints; the fuzz run's endpoint is a plain one.
+  'POST /v3/endpoints/:endpoint_id/user_demand': ['403 EndpointAccessForbidden'],
+  'POST /v3/endpoints/:endpoint_id/user_endpoints': ['403 EndpointAccessForbidden'],
+  'POST /v3/endpoints/:endpoint_id/user_demand/fail': ['403 EndpointAccessForbidden'],
+  'POST /v2/functions': ['200', '422 UpstreamOptionUnsupported'],
+  // The action body's schema allows task lists the provider then checks against its functions and endpoints.
+  'POST /actions/run': ['202', '422 RequestValidationError', '404 FunctionNotFound', '404 EndpointNotFound'],
+  'POST /actions/actions': ['202', '422 RequestValidationError', '404 FunctionNotFound', '404 EndpointNotFound'],
+};
+
+serviceTest('fuzz: every route that reads a body gets schema-valid requests, and answers each as documented (the endpoint protocol\'s with 200)', async (t, live) => {
+  const known = await setUp(live);
+  const bodyRoutes = ROUTES.filter((r) => r.body !== undefined && !r.destructive).map((r) => [`${r.method} ${r.path}`, r] as const);
+  t.deepEqual(bodyRoutes.map(([key]) => key).filter((key) => !VALID_ANSWERS[key]), [], 'every route that reads a body says how it answers a valid request (add it to VALID_ANSWERS)');
+  const unexpected: string[] = [];
+  const answered: Record<string, Record<string, number>> = {};
+  for (const [key, route] of bodyRoutes) {
+    answered[key] = {};
+    for (const c of fc.sample(validCaseArbitrary(known, route), { seed: SEED, numRuns: VALID_RUNS })) {
+      const answer = await send(live, c);
+      checkAnswer(t, c, answer);
+      const label = answer.status < 300 ? String(answer.status) : `${answer.status} ${(answer.body as { code?: string }).code}`;
+      answered[key][label] = (answered[key][label] ?? 0) + 1;
+      if (!VALID_ANSWERS[key]?.includes(label)) unexpected.push(`${describeCase(c)}: ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`);
+    }
+  }
+  t.deepEqual(unexpected, [], 'valid requests answered otherwise than documented');
+  for (const [key] of bodyRoutes) t.is(Object.values(answered[key]).reduce((a, b) => a + b, 0), VALID_RUNS, `${key}: ${VALID_RUNS} valid requests sent`);
+  t.log(JSON.stringify(answered));
+}, { maxBodyBytes: 4 * 1024 * 1024, maxPayloadBytes: 1024 * 1024, maxResultBytes: 1024 * 1024 });

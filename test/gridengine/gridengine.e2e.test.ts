@@ -15,6 +15,7 @@ import { startEndpointProcess, waitFor } from '../helpers/endpointProcess.js';
 import { registerPython, submit, waitForTasks } from '../helpers/tasks.js';
 import { gridEngineMissing, startGridEngine, type GridEngineCluster } from '../helpers/gridengine.js';
 import { blocksOf, killBusyBlockAndSeeRetry } from '../helpers/schedulerBlocks.js';
+import { requireRealPart } from '../helpers/realPart.js';
 
 const missing = gridEngineMissing();
 let cluster: GridEngineCluster | undefined;
@@ -64,11 +65,7 @@ async function setup(t: import('ava').ExecutionContext, config: Record<string, u
   return { live, endpoint, fn, marker: path.join(live.database.dir, 'go'), record: path.join(live.database.dir, 'record') };
 }
 
-if (missing) {
-  const banner = '!'.repeat(78);
-  console.warn(`${banner}\n!! Grid Engine suite SKIPPED: ${missing}\n${banner}`);
-  test.skip(`Grid Engine provider (skipped: ${missing})`, () => {});
-} else {
+if (requireRealPart('Grid Engine provider', missing)) {
   test.before(async () => {
     cluster = await startGridEngine();
   });

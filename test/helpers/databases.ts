@@ -12,6 +12,7 @@ import test, { type ExecutionContext } from 'ava';
 import type { Knex } from 'knex';
 import { openDatabase } from '../../src/db/connect.js';
 import { migrateLatest } from '../../src/db/migrate.js';
+import { partRequired } from './requiredParts.js';
 
 export type DatabaseKind = 'sqlite' | 'mariadb';
 export const MYSQL_BASE_URL = process.env.FUNCX_TEST_MYSQL_URL;
@@ -87,8 +88,8 @@ export function registerPerDatabase(
   const register = options.serial ? test.serial : test;
   for (const kind of DATABASE_KINDS) {
     const name = `${title} [${kind}]`;
-    if (kind === 'mariadb' && !MYSQL_BASE_URL && process.env.FUNCX_TEST_REQUIRE_MARIADB === '1') {
-      register(name, (t) => t.fail('no MariaDB server (FUNCX_TEST_MYSQL_URL unset) and FUNCX_TEST_REQUIRE_MARIADB=1'));
+    if (kind === 'mariadb' && !MYSQL_BASE_URL && partRequired('FUNCX_TEST_REQUIRE_MARIADB')) {
+      register(name, (t) => t.fail('no MariaDB server (FUNCX_TEST_MYSQL_URL unset) and MariaDB is required (FUNCX_TEST_REQUIRE_ALL or FUNCX_TEST_REQUIRE_MARIADB)'));
     } else if (kind === 'mariadb' && !MYSQL_BASE_URL) register.skip(name, () => {});
     else register(name, (t) => run(t, kind));
   }

@@ -1,7 +1,8 @@
 /**
  * Throwaway local accounts for tests that run as root (multi-user endpoints):
  * made with useradd, removed with userdel (home included) when the test ends,
- * pass or fail. Without root such tests skip, loudly.
+ * pass or fail. Without root such tests skip, loudly (or fail, under
+ * FUNCX_TEST_REQUIRE_ALL=1: see realPart.ts).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -13,11 +14,8 @@ const run = promisify(execFile);
 
 export const IS_ROOT = process.getuid?.() === 0;
 
-/** Prints the banner once per test file that needs root and lacks it. */
-export function bannerUnlessRoot(suite: string): void {
-  if (IS_ROOT) return;
-  console.warn(`\n*** ${suite}: SKIPPED — these tests create local accounts and start processes as them; run as root (CI does). ***\n`);
-}
+/** Why tests that make local accounts cannot run here (undefined as root); for realPart.ts. */
+export const ROOT_MISSING = IS_ROOT ? undefined : 'not root: these tests create local accounts and start processes as them; run as root (CI does)';
 
 /** A fresh account (a system one, uid below 1000, with `system`); deleted at teardown. */
 export async function throwawayAccount(t: ExecutionContext, options: { system?: boolean } = {}): Promise<LocalAccount> {

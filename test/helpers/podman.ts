@@ -36,7 +36,7 @@ const RECIPE = 'funcx-test-image/1';
 const MARKER = '/etc/funcx-test-image';
 const TOOLS = ['/bin/sh', '/usr/bin/cat', '/usr/bin/ls', '/usr/bin/sleep', '/usr/bin/echo', '/usr/bin/hostname'];
 
-/** Why the container suites cannot run here (undefined: they can). CI sets FUNCX_TEST_REQUIRE_PODMAN=1: then never. */
+/** Why the container suites cannot run here (undefined: they can). With FUNCX_TEST_REQUIRE_PODMAN=1: never (FUNCX_TEST_REQUIRE_ALL fails through realPart.ts). */
 export function podmanMissing(): string | undefined {
   if (process.env.FUNCX_TEST_REQUIRE_PODMAN === '1') return undefined;
   if (!findBinary('podman')) return 'podman not installed (apt-get install -y podman runc)';
@@ -45,13 +45,6 @@ export function podmanMissing(): string | undefined {
   const probe = spawnSync('podman', ['info', '--format', '{{.Host.OCIRuntime.Name}}'], { encoding: 'utf8', timeout: 60_000 });
   if (probe.status !== 0) return `podman info failed: ${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}`;
   return undefined;
-}
-
-/** Prints the loud banner and registers one skipped test naming the reason. */
-export function skipLoudly(test: { skip(title: string, fn: () => void): void }, suite: string, why: string): void {
-  const banner = '!'.repeat(78);
-  console.warn(`${banner}\n!! ${suite} SKIPPED: ${why}\n${banner}`);
-  test.skip(`${suite} (skipped: ${why})`, () => {});
 }
 
 function debianPython(): string {

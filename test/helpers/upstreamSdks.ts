@@ -4,7 +4,8 @@
  * FUNCX_UPSTREAM_SDKS names their folder, by default ../shared/upstream next to
  * the repository. They run on the system python3 with Debian's python3-*
  * packages (.ci/run installs them). `upstreamMissing()` says why they cannot
- * run, so suites skip loudly instead of silently.
+ * run, so suites skip loudly instead of silently (and fail under FUNCX_TEST_REQUIRE_ALL=1:
+ * see realPart.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -35,13 +36,6 @@ export function upstreamMissing(): string | undefined {
     ? undefined
     : `the upstream SDKs do not import with ${PYTHON} (install python3-requests python3-jwt python3-cryptography python3-dill python3-pika python3-tblib python3-texttable python3-packaging python3-pydantic python3-typing-extensions python3-colorama python3-rich): ${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}`;
   return checked;
-}
-
-/** Prints a banner and registers one skipped test naming why (never a silent skip). */
-export function skipLoudly(register: (title: string) => void, suite: string, why: string): void {
-  const banner = '!'.repeat(78);
-  console.warn(`${banner}\n!! ${suite} SKIPPED: ${why}\n${banner}`);
-  register(`${suite} (skipped: ${why})`);
 }
 
 /** Runs a Python script with the upstream SDKs on its path; resolves with its stdout, fails the test with its output otherwise. */

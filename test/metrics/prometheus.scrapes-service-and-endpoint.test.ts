@@ -13,13 +13,11 @@ import { startEndpointProcess, waitFor } from '../helpers/endpointProcess.js';
 import { registerPython, submit, waitForTasks } from '../helpers/tasks.js';
 import { freePort } from '../helpers/mariadb.js';
 import { PROMETHEUS, PROMTOOL, promtoolCheck, startPrometheus } from '../helpers/prometheus.js';
+import { requireRealPart } from '../helpers/realPart.js';
 
 const TOKEN = 'scrape-token-0123456789abcdef';
 
-if (!PROMETHEUS || !PROMTOOL) {
-  test.skip('Prometheus scrapes the service and an endpoint (SKIPPED: prometheus/promtool not installed; apt-get install prometheus)', () => {});
-  console.warn('*** metrics: Debian prometheus is missing; the Prometheus test is skipped ***');
-} else {
+if (requireRealPart('Prometheus scrapes the service and an endpoint', PROMETHEUS && PROMTOOL ? undefined : 'prometheus/promtool not installed (apt-get install prometheus)')) {
   test('Prometheus scrapes the service and an endpoint agent while tasks run, and answers queries on both', async (t) => {
     const live = await startLiveService(t, 'sqlite', { metricsToken: TOKEN });
     const metricsPort = await freePort();

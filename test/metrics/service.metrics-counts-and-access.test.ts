@@ -10,6 +10,7 @@ import { ConfigError } from '../../src/errors.js';
 import { serviceTest, functionAndEndpoint, jsonPayload, type LiveService } from '../helpers/service.js';
 import { lease, postResults, submitOk, registerEndpoint } from '../api/support.js';
 import { PROMTOOL, promtoolCheck } from '../helpers/prometheus.js';
+import { requireRealPart } from '../helpers/realPart.js';
 
 const TOKEN = 'metrics-token-0123456789abcdef';
 
@@ -130,7 +131,7 @@ serviceTest('endpoints past FUNCX_METRICS_MAX_ENDPOINTS are counted as endpoint=
   t.false(m.text.includes(second.endpointId));
 }, { metricsToken: TOKEN, metricsMaxEndpoints: 1 });
 
-if (PROMTOOL) {
+if (requireRealPart('promtool check metrics', PROMTOOL ? undefined : 'promtool not installed (apt-get install prometheus)')) {
   serviceTest('promtool check metrics accepts the service scrape after tasks ran', async (t, live) => {
     const { functionId, endpointId, credential } = await functionAndEndpoint(live);
     await submitOk(live, endpointId, functionId, [jsonPayload(1)]);
@@ -141,9 +142,6 @@ if (PROMTOOL) {
     const verdict = promtoolCheck(m.text);
     t.true(verdict.ok, verdict.output);
   }, { metricsToken: TOKEN });
-} else {
-  test.skip('promtool check metrics (SKIPPED: promtool not installed; apt-get install prometheus)', () => {});
-  console.warn('*** metrics: promtool is missing; its check is skipped ***');
 }
 
 test('FUNCX_METRICS=token without a long enough FUNCX_METRICS_TOKEN is refused at start-up; the token alone turns token mode on', (t) => {

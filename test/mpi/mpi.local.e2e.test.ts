@@ -16,6 +16,7 @@ import { startLiveService, type LiveService } from '../helpers/service.js';
 import { startEndpointProcess, waitFor } from '../helpers/endpointProcess.js';
 import { registerPython, waitForTasks } from '../helpers/tasks.js';
 import { OPENMPI_AS_ROOT, expectedRanks, mpiMissing, mpiPython, rankReport, ranksOf, registerMpi, submitWithResources } from './support.js';
+import { requireRealPart } from '../helpers/realPart.js';
 
 const missing = mpiMissing();
 
@@ -38,11 +39,7 @@ async function statusOf(live: LiveService, taskId: string): Promise<string> {
   return (await live.call('GET', `/v2/tasks/${taskId}`)).body.status;
 }
 
-if (missing) {
-  const banner = '!'.repeat(78);
-  console.warn(`${banner}\n!! MPI suites SKIPPED: ${missing}\n${banner}`);
-  test.skip(`MPI on the local provider (skipped: ${missing})`, () => {});
-} else {
+if (requireRealPart('MPI on the local provider', missing)) {
   const python = mpiPython()!;
 
   test('mpi on local blocks: a 2-rank and a 4-rank job each report every rank and the size; they cannot share the node, so the second waits for nodes and runs after', async (t) => {

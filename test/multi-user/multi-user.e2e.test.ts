@@ -9,12 +9,12 @@ import path from 'node:path';
 import test from 'ava';
 import YAML from 'yaml';
 import { waitFor } from '../helpers/endpointProcess.js';
-import { IS_ROOT, bannerUnlessRoot } from '../helpers/localAccounts.js';
+import { ROOT_MISSING } from '../helpers/localAccounts.js';
+import { testWithRealPart } from '../helpers/realPart.js';
 import { USER_FUNCX_HOME } from '../../endpoint/multiUser/manager.js';
 import { result, run, startSite, userEndpoints } from './site.js';
 
-bannerUnlessRoot('multi-user endpoints (test/multi-user/multi-user.e2e)');
-const rootTest = IS_ROOT ? test.serial : test.skip;
+const rootTest = testWithRealPart('multi-user endpoints (test/multi-user/multi-user.e2e)', ROOT_MISSING, { register: test.serial });
 
 rootTest('two users on one multi-user endpoint: each task runs as its user, files are theirs, neither reads the other\'s folder; processes reused per settings, separate otherwise, stopped when idle', async (t) => {
   const site = await startSite(t, { idle: '8s' });

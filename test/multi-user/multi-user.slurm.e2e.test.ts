@@ -6,13 +6,12 @@
  * Needs root and slurm-wlm + munge; skips loudly otherwise.
  */
 import test from 'ava';
-import { IS_ROOT, bannerUnlessRoot } from '../helpers/localAccounts.js';
+import { ROOT_MISSING } from '../helpers/localAccounts.js';
+import { requireRealPart } from '../helpers/realPart.js';
 import { slurmMissing, startSlurmCluster, type SlurmCluster } from '../helpers/slurm.js';
 import { result, run, startSite } from './site.js';
 
-bannerUnlessRoot('multi-user endpoints on Slurm (test/multi-user/multi-user.slurm.e2e)');
-const missing = IS_ROOT ? slurmMissing() : 'not root';
-if (missing && IS_ROOT) console.warn(`\n*** multi-user endpoints on Slurm: SKIPPED — ${missing} ***\n`);
+const missing = ROOT_MISSING ?? slurmMissing();
 let cluster: SlurmCluster | undefined;
 
 const IN_JOB = `
@@ -21,9 +20,7 @@ def in_job():
     return {"uid": os.getuid(), "job": os.environ.get("SLURM_JOB_ID"), "job_user": os.environ.get("SLURM_JOB_USER"), "job_uid": os.environ.get("SLURM_JOB_UID")}
 `;
 
-if (missing) {
-  test.skip(`multi-user on Slurm: skipped (${missing})`, () => {});
-} else {
+if (requireRealPart('multi-user endpoints on Slurm', missing, { requiredBy: 'FUNCX_TEST_REQUIRE_SLURM' })) {
   test.before(async () => {
     cluster = await startSlurmCluster();
   });

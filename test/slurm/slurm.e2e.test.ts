@@ -16,6 +16,7 @@ import { startEndpointProcess, waitFor } from '../helpers/endpointProcess.js';
 import { registerPython, submit, waitForTasks } from '../helpers/tasks.js';
 import { slurmMissing, startSlurmCluster, type SlurmCluster } from '../helpers/slurm.js';
 import { blocksOf, killBusyBlockAndSeeRetry } from '../helpers/schedulerBlocks.js';
+import { requireRealPart } from '../helpers/realPart.js';
 
 const missing = slurmMissing();
 let cluster: SlurmCluster | undefined;
@@ -76,11 +77,7 @@ async function setup(t: import('ava').ExecutionContext, config: Record<string, u
   return { live, endpoint, fn, marker, record, ownJobs };
 }
 
-if (missing) {
-  const banner = '!'.repeat(78);
-  console.warn(`${banner}\n!! Slurm suites SKIPPED: ${missing}\n${banner}`);
-  test.skip(`Slurm provider (skipped: ${missing})`, () => {});
-} else {
+if (requireRealPart('Slurm provider', missing, { requiredBy: 'FUNCX_TEST_REQUIRE_SLURM' })) {
   test.before(async () => {
     cluster = await startSlurmCluster();
   });

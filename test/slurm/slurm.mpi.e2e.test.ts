@@ -14,15 +14,12 @@ import { startEndpointProcess } from '../helpers/endpointProcess.js';
 import { waitForTasks } from '../helpers/tasks.js';
 import { slurmMissing, startSlurmCluster, type SlurmCluster } from '../helpers/slurm.js';
 import { OPENMPI_AS_ROOT, expectedRanks, mpiMissing, mpiPython, rankReport, ranksOf, registerMpi, submitWithResources } from '../mpi/support.js';
+import { requireRealPart } from '../helpers/realPart.js';
 
 const missing = slurmMissing() ?? mpiMissing();
 let cluster: SlurmCluster | undefined;
 
-if (missing) {
-  const banner = '!'.repeat(78);
-  console.warn(`${banner}\n!! Slurm MPI suite SKIPPED: ${missing}\n${banner}`);
-  test.skip(`MPI on Slurm (skipped: ${missing})`, () => {});
-} else {
+if (requireRealPart('MPI on Slurm', missing, { requiredBy: 'FUNCX_TEST_REQUIRE_SLURM' })) {
   test.before(async () => {
     cluster = await startSlurmCluster();
   });

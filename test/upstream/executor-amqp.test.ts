@@ -14,15 +14,14 @@ import { packageRoot } from '../../src/util/paths.js';
 import { assertSchema, startLiveService } from '../helpers/service.js';
 import { startEndpointProcess } from '../helpers/endpointProcess.js';
 import { rabbitmqMissing, startRabbitMq, type PrivateRabbit } from '../helpers/rabbitmq.js';
-import { runUpstreamPython, skipLoudly, upstreamMissing } from '../helpers/upstreamSdks.js';
+import { runUpstreamPython, upstreamMissing } from '../helpers/upstreamSdks.js';
+import { requireRealPart } from '../helpers/realPart.js';
 
 const SCRIPT = path.join(packageRoot(), 'test', 'upstream', 'upstream_executor.py');
 const missing = upstreamMissing() ?? rabbitmqMissing();
 let rabbit: PrivateRabbit | undefined;
 
-if (missing) {
-  skipLoudly((title) => test.skip(title, () => {}), 'upstream Executor over AMQP', missing);
-} else {
+if (requireRealPart('upstream Executor over AMQP', missing)) {
   test.before(async () => {
     rabbit = await startRabbitMq();
   });

@@ -11,7 +11,8 @@ import path from 'node:path';
 import { packageRoot } from '../../src/util/paths.js';
 import { startLiveService } from '../helpers/service.js';
 import { startEndpointProcess } from '../helpers/endpointProcess.js';
-import { runUpstreamPython, skipLoudly, upstreamMissing } from '../helpers/upstreamSdks.js';
+import { runUpstreamPython, upstreamMissing } from '../helpers/upstreamSdks.js';
+import { requireRealPart } from '../helpers/realPart.js';
 
 const SCRIPT = path.join(packageRoot(), 'test', 'upstream', 'upstream_tutorial.py');
 const missing = upstreamMissing();
@@ -21,9 +22,7 @@ const SDKS = [
   ['globus-compute', 'globus_compute_sdk.Client 2.34.0 (/v3/endpoints/{id}/submit)'],
 ] as const;
 
-if (missing) {
-  skipLoudly((title) => test.skip(title, () => {}), 'upstream SDK tutorial', missing);
-} else {
+if (requireRealPart('upstream SDK tutorial', missing)) {
   for (const [sdk, label] of SDKS) {
     test(`the seeds' tutorial runs unmodified through ${label}`, async (t) => {
       const live = await startLiveService(t, 'sqlite');

@@ -11,9 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import { packageRoot } from '../../src/util/paths.js';
-import { UPSTREAM_PYTHONPATH, skipLoudly, upstreamMissing } from '../helpers/upstreamSdks.js';
+import { UPSTREAM_PYTHONPATH, upstreamMissing } from '../helpers/upstreamSdks.js';
 import { never, startExecutor, task } from './helpers.js';
 import type { TaskToRun } from '../../endpoint/execution.js';
+import { requireRealPart } from '../helpers/realPart.js';
 
 const FIXTURES = path.join(packageRoot(), 'test', 'upstream', 'pack_fixtures.py');
 const PYTHON = '/usr/bin/python3'; // Debian's python3-dill is installed for it
@@ -27,9 +28,7 @@ interface Packed { code: Record<string, string>; fails: Record<string, string>; 
 const upstreamTask = (source: string, payload: string): TaskToRun =>
   task({ runtime: 'python', source, codeSerializer: 'globus-compute', payload, serializer: 'globus-compute' });
 
-if (missing) {
-  skipLoudly((title) => test.skip(title, () => {}), 'python worker: globus-compute formats', missing);
-} else {
+if (requireRealPart('python worker: globus-compute formats', missing)) {
   const packed = JSON.parse(upstreamPython(['pack'])) as Packed;
   const decode = (result: string) => JSON.parse(upstreamPython(['unpack'], result)) as { repr: string; type: string };
 
