@@ -40,3 +40,14 @@ export async function targetAccount(name: string, uidFloor: number): Promise<Acc
   if (!account.home.startsWith('/')) return { ok: false, reason: `the account "${name}" has no home directory` };
   return { ok: true, account };
 }
+
+/** The account's group ids (primary first), as initgroups will give them; `id -G` reads NSS as getgrouplist does. */
+export async function groupIdsOf(account: LocalAccount): Promise<number[]> {
+  try {
+    const { stdout } = await run('id', ['-G', account.name], { timeout: 10_000 });
+    const ids = stdout.trim().split(/\s+/).filter((id) => /^\d+$/.test(id)).map(Number);
+    return [account.gid, ...ids.filter((id) => id !== account.gid)];
+  } catch {
+    return [account.gid];
+  }
+}

@@ -26,8 +26,9 @@ import { Backoff } from '../backoff.js';
 import { CredentialRefused, ServiceUnreachable } from '../errors.js';
 import { longestDrainMs } from '../agent.js';
 import { mapIdentity } from './mapping.js';
-import { targetAccount } from './accounts.js';
+import { groupIdsOf, targetAccount, type LocalAccount } from './accounts.js';
 import { UserConfigInvalid } from './userConfig.js';
+import { TemplateUnavailable, type MappedIdentity } from './jinjaUserConfig.js';
 import { spawnUserEndpoint } from './userProcess.js';
 import { LAUNCH_FAILED } from './launchOrders.js';
 import type { DemandGroup, MultiUserClient } from './client.js';
@@ -164,9 +165,14 @@ export class MultiUserEndpoint {
 
     let config: Record<string, unknown>;
     try {
-      config = this.userConfig(multi.template.render(group.user_endpoint_config));
+      config = this.userConfig(await multi.template.render(group.user_endpoint_config, {
+        parentConfig: multi.parentConfig,
+        userRuntime: group.user_runtime ?? null,
+        mappedIdentity: await mappedIdentity(account, group.identity),
+      }));
     } catch (error) {
       if (error instanceof UserConfigInvalid) return this.refuse(group, 'UserEndpointConfigInvalid', error.message, log);
+      if (error instanceof TemplateUnavailable) return this.refuse(group, 'UserEndpointFailed', error.message, log);
       throw error;
     }
 
@@ -296,6 +302,13 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals, group = true):
   } catch {
     // already gone
   }
+}
+
+async function mappedIdentity(account: LocalAccount, identity: string): Promise<MappedIdentity> {
+  return {
+    local: { uname: account.name, uid: account.uid, gid: account.gid, groups: await groupIdsOf(account), dir: account.home, shell: account.shell },
+    globus: { id: identity },
+  };
 }
 
 function sizeOf(file: string): number {
