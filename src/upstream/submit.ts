@@ -75,14 +75,16 @@ function mergeByFunction(entries: [string, string[]][]): [string, string[]][] {
 /**
  * Stored with each task and handed to the endpoint, as a native submit's are
  * (and checked the same way): the user's settings for a multi-user endpoint,
- * and the nodes and ranks a task needs. Empty ones (as some SDK versions
+ * the submitter's runtime (rendered into a per-user endpoint's config), and the nodes and ranks a task needs. Empty ones (as some SDK versions
  * send) ask for nothing.
  */
-function perTaskOptions(body: UpstreamSubmitRequest): Pick<NewTask, 'userEndpointConfig' | 'resourceSpecification'> {
+function perTaskOptions(body: UpstreamSubmitRequest): Pick<NewTask, 'userEndpointConfig' | 'resourceSpecification' | 'userRuntime'> {
   const config = body.user_endpoint_config;
   const resources = body.resource_specification;
+  const runtime = body.user_runtime;
   return {
     ...(config && Object.keys(config).length > 0 ? { userEndpointConfig: config } : {}),
+    ...(runtime && Object.keys(runtime).length > 0 ? { userRuntime: runtime as Record<string, unknown> } : {}),
     ...(resources && Object.keys(resources).length > 0 ? { resourceSpecification: resources } : {}),
   };
 }
