@@ -37,7 +37,7 @@ export const RESERVED_TEMPLATE_VARIABLES = Object.freeze(['_GC', 'parent_config'
 /** Who the submitter is on this host, and to the service. */
 export interface MappedIdentity {
   local: { uname: string; uid: number; gid: number; groups: number[]; dir: string; shell: string; gecos?: string };
-  globus: { id: string };
+  globus: { id: string | null };
 }
 
 /** What the manager knows besides the user's values. */

@@ -19,16 +19,17 @@ import path from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from '../../src/logger.js';
-import { asError, RequestMalformed } from '../../src/errors.js';
+import { asError } from '../../src/errors.js';
 import { sleep } from '../../src/util/time.js';
 import { Validator } from '../../src/http/validation.js';
 import { Backoff } from '../backoff.js';
 import { CredentialRefused, ServiceUnreachable } from '../errors.js';
 import { longestDrainMs } from '../agent.js';
 import { mapIdentity } from './mapping.js';
-import { groupIdsOf, targetAccount, type LocalAccount } from './accounts.js';
+import { targetAccount } from './accounts.js';
+import { mappedIdentity, userEndpointConfig } from './userEndpointConfig.js';
 import { UserConfigInvalid } from './userConfig.js';
-import { TemplateUnavailable, type MappedIdentity } from './jinjaUserConfig.js';
+import { TemplateUnavailable } from './jinjaUserConfig.js';
 import { spawnUserEndpoint } from './userProcess.js';
 import { LAUNCH_FAILED } from './launchOrders.js';
 import type { DemandGroup, MultiUserClient } from './client.js';
@@ -165,11 +166,11 @@ export class MultiUserEndpoint {
 
     let config: Record<string, unknown>;
     try {
-      config = this.userConfig(await multi.template.render(group.user_endpoint_config, {
+      config = userEndpointConfig(await multi.template.render(group.user_endpoint_config, {
         parentConfig: multi.parentConfig,
         userRuntime: group.user_runtime ?? null,
         mappedIdentity: await mappedIdentity(account, group.identity),
-      }));
+      }), this.deps.settings, multi, this.validator);
     } catch (error) {
       if (error instanceof UserConfigInvalid) return this.refuse(group, 'UserEndpointConfigInvalid', error.message, log);
       if (error instanceof TemplateUnavailable) return this.refuse(group, 'UserEndpointFailed', error.message, log);
@@ -215,29 +216,6 @@ export class MultiUserEndpoint {
     this.running.set(issued.endpoint_id, user);
     log.info({ endpoint: issued.endpoint_id, localUser: account.name, uid: account.uid, pid: child.pid, rule: mapped.rule }, 'per-user endpoint started');
     return true;
-  }
-
-  /**
-   * The rendered settings plus what is never the user's (nor the template's) to set: where
-   * the service is, how it is trusted, when to stop idle, and that it is nobody else's.
-   */
-  private userConfig(rendered: Record<string, unknown>): Record<string, unknown> {
-    const { settings, multi } = this.deps;
-    const config = {
-      ...rendered,
-      service_url: settings.serviceUrl,
-      ca_file: settings.caFile,
-      idle_shutdown_after: `${multi.idleShutdownMs}ms`,
-      public: false,
-      allowed_groups: [],
-      allowed_functions: settings.allowedFunctions,
-    };
-    try {
-      return this.validator.check<Record<string, unknown>>('endpoint-config.json', config, 'body');
-    } catch (error) {
-      if (error instanceof RequestMalformed) throw new UserConfigInvalid(`the settings make no valid endpoint config: ${error.message.replace(/^invalid request: /, '').replace(/body\//g, '')}`);
-      throw error;
-    }
   }
 
   private async refuse(group: DemandGroup, type: 'IdentityNotMapped' | 'UserEndpointConfigInvalid' | 'UserEndpointFailed', message: string, log: Logger): Promise<false> {
@@ -302,13 +280,6 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals, group = true):
   } catch {
     // already gone
   }
-}
-
-async function mappedIdentity(account: LocalAccount, identity: string): Promise<MappedIdentity> {
-  return {
-    local: { uname: account.name, uid: account.uid, gid: account.gid, groups: await groupIdsOf(account), dir: account.home, shell: account.shell },
-    globus: { id: identity },
-  };
 }
 
 function sizeOf(file: string): number {
