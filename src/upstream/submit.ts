@@ -1,8 +1,9 @@
 /**
  * Submits in the upstream SDKs' forms, onto the same checks and ledger as the
  * native ones (acceptSubmission): globus-compute-sdk 2.x posts to the native
- * path /v3/endpoints/{id}/submit with `create_queue`/`user_runtime` (that is
- * how its body is told from a native one), funcx 1.0 posts [function,
+ * path /v3/endpoints/{id}/submit with `create_queue` (its Batch.prepare always
+ * sends it; that is how its body is told from a native one, which may carry a
+ * user_runtime too), funcx 1.0 posts [function,
  * endpoint, payload] triples to /v2/submit. Their payloads are kept opaque and
  * get the globus-compute serializer, so the worker decodes them and the task
  * views answer in the SDKs' shape.
@@ -18,9 +19,9 @@ import type { UpstreamSubmitV2Request } from '../generated/schemas/upstream-subm
 import type { TaskSubmitResponse } from '../generated/schemas/task-submit-response.js';
 import type { UpstreamSubmitV2Response } from '../generated/schemas/upstream-submit-v2-response.js';
 
-/** Only globus-compute-sdk 2.x sends these; native bodies never have them. */
+/** Only globus-compute-sdk 2.x sends create_queue (always); native bodies never have it. */
 export function isUpstreamSubmit(body: unknown): boolean {
-  return typeof body === 'object' && body !== null && !Array.isArray(body) && ('create_queue' in body || 'user_runtime' in body);
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && 'create_queue' in body;
 }
 
 /**

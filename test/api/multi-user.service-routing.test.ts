@@ -64,15 +64,19 @@ serviceTest('multi-user: the submitter\'s user_runtime is delivered with the dem
   const { mep, functionId, alice } = await setup(live);
   const cpython = { globus_compute_sdk_version: '2.34.0', globus_sdk_version: '3.65.0', python_version: '3.11.2 (main) [GCC 12.2.0]' };
   const pypy = { ...cpython, python_version: '3.9.16 (PyPy 7.3.11) [GCC 12.2.0]', python: { version: '3.9.16', version_tuple: [3, 9, 16], implementation: 'PyPy' } };
-  // The upstream SDK's form (recognized by user_runtime), twice with one runtime, once with another; and the native form.
+  // The upstream SDK's form (recognized by create_queue), twice with one runtime, once with another; and the native form.
   for (const runtime of [cpython, cpython, pypy]) {
     const response = await live.call('POST', `/v3/endpoints/${mep.endpointId}/submit`, {
-      token: alice, body: { tasks: { [functionId]: [jsonPayload(1)] }, user_endpoint_config: { workers: 2 }, user_runtime: runtime },
+      token: alice, body: { create_queue: false, tasks: { [functionId]: [jsonPayload(1)] }, user_endpoint_config: { workers: 2 }, user_runtime: runtime },
     });
     t.is(response.status, 200, JSON.stringify(response.body));
   }
   const native = await submitTo(live, mep.endpointId, functionId, [jsonPayload(1)], { token: alice, extra: { user_endpoint_config: { workers: 2 }, user_runtime: pypy } });
   t.is(native.status, 200, JSON.stringify(native.body));
+  // A native body with user_runtime stays native: its JSON payload keeps the json serializer.
+  t.like(await getTask(t, live, native.body.tasks[functionId][0], alice), { status: 'waiting-for-ep' });
+  const nativeRow = await live.db('tasks').where({ id: native.body.tasks[functionId][0] }).first();
+  t.is(nativeRow.serializer, 'json');
   const answer = await demand(live, mep);
   assertSchema(t, 'user-demand-response.json', answer.body);
   const byKey = (a: { user_config_key: string }, b: { user_config_key: string }) => a.user_config_key.localeCompare(b.user_config_key);
@@ -82,7 +86,7 @@ serviceTest('multi-user: the submitter\'s user_runtime is delivered with the dem
   ].sort(byKey));
   t.not(userConfigKey({ workers: 2 }, cpython), userConfigKey({ workers: 2 }));
   const tooBig = await live.call('POST', `/v3/endpoints/${mep.endpointId}/submit`, {
-    token: alice, body: { tasks: { [functionId]: [jsonPayload(1)] }, user_runtime: { ...cpython, python_version: 'x'.repeat(600) } },
+    token: alice, body: { create_queue: false, tasks: { [functionId]: [jsonPayload(1)] }, user_runtime: { ...cpython, python_version: 'x'.repeat(600) } },
   });
   t.is(tooBig.status, 400);
 });
