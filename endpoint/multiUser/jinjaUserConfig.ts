@@ -24,7 +24,7 @@ import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import * as ajvFormats from 'ajv-formats';
 import YAML from 'yaml';
-import { renderJinja, TemplateRenderError, TemplateRendererFailed } from '../templates/jinjaRenderer.js';
+import { checkJinjaTemplate, renderJinja, TemplateRenderError, TemplateRendererFailed } from '../templates/jinjaRenderer.js';
 import { UserConfigInvalid } from './userConfig.js';
 
 type AddFormats = (ajv: Ajv) => Ajv;
@@ -57,9 +57,18 @@ export class JinjaUserConfigTemplate {
     private readonly python: string,
   ) {}
 
-  /** The schema is optional, as upstream: without one, any values render (still JSON-encoded). */
+  /**
+   * The schema is optional, as upstream: without one, any values render (still JSON-encoded).
+   * The template must compile with this python3's jinja2 now, not at the first submit.
+   */
   static load(templateFile: string, schemaFile: string | undefined, python = 'python3'): JinjaUserConfigTemplate {
     if (!existsSync(templateFile)) throw new Error(`user config template ${templateFile}: no such file`);
+    try {
+      checkJinjaTemplate(templateFile, python);
+    } catch (error) {
+      if (error instanceof TemplateRenderError || error instanceof TemplateRendererFailed) throw new Error(`user config template ${templateFile}: ${error.message}`);
+      throw error;
+    }
     let validate: ValidateFunction | undefined;
     if (schemaFile && existsSync(schemaFile)) {
       let schema: Record<string, unknown>;

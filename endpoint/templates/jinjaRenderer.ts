@@ -11,7 +11,7 @@
  * template and line; the renderer itself failing (no python3, killed) as
  * TemplateRendererFailed.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -114,6 +114,33 @@ export async function renderJinja(request: RenderRequest): Promise<string> {
   if (reply.ok) return reply.text ?? '';
   if (reply.kind === 'JinjaMissing') throw new TemplateRendererFailed(reply.message ?? 'no jinja2');
   throw new TemplateRenderError(reply.kind ?? 'TemplateError', reply.message ?? 'the template did not render', reply.template ?? null, reply.line ?? null);
+}
+
+/**
+ * At start-up: the template compiles (its syntax, with the line) and the
+ * renderer works (python3 and its jinja2 module), so a broken template or a
+ * missing jinja2 stops the start instead of failing the first user's tasks.
+ */
+export function checkJinjaTemplate(templateFile: string, python = 'python3'): void {
+  const input = JSON.stringify({
+    template_dir: path.dirname(path.resolve(templateFile)),
+    template_name: path.basename(templateFile),
+    variables: {},
+    memory_bytes: DEFAULT_RENDER_LIMITS.memoryBytes,
+    cpu_seconds: DEFAULT_RENDER_LIMITS.cpuSeconds,
+    check_only: true,
+  });
+  const child = spawnSync(python, ['-I', JINJA_RENDERER], { input, env: {}, cwd: '/', timeout: DEFAULT_RENDER_LIMITS.timeoutMs, encoding: 'utf8', maxBuffer: DEFAULT_RENDER_LIMITS.outputBytes });
+  if (child.error) throw new TemplateRendererFailed(`could not run ${python}: ${child.error.message}`);
+  let reply: RendererReply;
+  try {
+    reply = JSON.parse(child.stdout) as RendererReply;
+  } catch {
+    throw new TemplateRendererFailed(`the template renderer (${python}) failed (exit ${child.status ?? child.signal}): ${lastLine(child.stderr)}`);
+  }
+  if (reply.ok) return;
+  if (reply.kind === 'JinjaMissing') throw new TemplateRendererFailed(reply.message ?? 'no jinja2');
+  throw new TemplateRenderError(reply.kind ?? 'TemplateError', reply.message ?? 'the template does not compile', reply.template ?? null, reply.line ?? null);
 }
 
 function lastLine(text: string): string {

@@ -6,7 +6,8 @@ or allocates without end is bounded by this process's limits and its parent's
 timeout, and nothing it does outlives the rendering.
 
 Reads on stdin: {"template_dir", "template_name", "variables",
-"memory_bytes", "cpu_seconds"}. Writes on stdout one JSON object:
+"memory_bytes", "cpu_seconds", "check_only"} (check_only: compile the
+template, render nothing: the endpoint's start-up check). Writes on stdout one JSON object:
 {"ok": true, "text": ...} or {"ok": false, "kind", "message", "template",
 "line"}. Exit status 0 either way; anything else is the renderer failing.
 
@@ -96,7 +97,7 @@ def main():
     environment.filters["shell_escape"] = shell_escape
     try:
         template = environment.get_template(name)
-        text = template.render(**request["variables"])
+        text = "" if request.get("check_only") else template.render(**request["variables"])
     except MemoryError:
         reply({"ok": False, "kind": "TemplateTooLarge", "message": "rendering ran out of its memory limit", "template": name, "line": None})
         return

@@ -63,27 +63,34 @@ test('the worker Python follows _GC.user_runtime (tuple unpacking, JSON-encoded 
   t.is(loadEndpointConfig(paths).python, '/usr/bin/pypy3');
 });
 
-// The dynamic-containers tutorial's form: the image comes from user_endpoint_config, checked by the schema.
+// The dynamic-containers tutorial's form, in this project's container keys: the image comes from
+// user_endpoint_config, the engine and its options from the administrator; the schema checks the value.
 const CONTAINER = `display_name: containers
 runtimes: [python]
 container:
-  engine: podman
+  type: {{ container_type | default('"podman"') }}
   image: {{ container_uri }}
-  options: {{ container_cmd_options|default() }}
+  options: [--runtime, runc]
 `;
 const CONTAINER_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
   type: 'object',
-  properties: { container_uri: { type: 'string' }, container_cmd_options: { type: 'string' } },
+  properties: { container_type: { enum: ['podman', 'docker', 'apptainer'] }, container_uri: { type: 'string' } },
 };
 
-test('a container image chosen per submission renders as one quoted value; the schema refuses a wrong type', async (t) => {
+test('a container image chosen per submission renders as one quoted value and loads as the endpoint\'s container; the schema refuses a wrong one', async (t) => {
   const dir = folder(t, { 'user_config_template.yaml.j2': CONTAINER });
   const template = load(dir, CONTAINER_SCHEMA);
-  t.deepEqual(await template.render({ container_uri: 'localhost/worker:3.11' }), {
-    display_name: 'containers', runtimes: ['python'], container: { engine: 'podman', image: 'localhost/worker:3.11', options: null },
-  });
+  const paths = endpointPaths('u', dir);
+  mkdirSync(paths.dir, { recursive: true });
+  for (const image of ['localhost/worker:3.11', 'localhost/worker:3.12']) {
+    const rendered = await template.render({ container_uri: image });
+    t.deepEqual(rendered, { display_name: 'containers', runtimes: ['python'], container: { type: 'podman', image, options: ['--runtime', 'runc'] } });
+    writeFileSync(paths.config, YAML.stringify({ ...rendered, service_url: 'http://127.0.0.1:1' }));
+    t.like(loadEndpointConfig(paths).container, { type: 'podman', image, options: ['--runtime', 'runc'] });
+  }
   await t.throwsAsync(template.render({ container_uri: 7 }), { instanceOf: UserConfigInvalid, message: 'user_endpoint_config refused by the endpoint\'s schema: /container_uri must be string' });
+  await t.throwsAsync(template.render({ container_uri: 'x', container_type: 'lxc' }), { instanceOf: UserConfigInvalid, message: 'user_endpoint_config refused by the endpoint\'s schema: /container_type must be equal to one of the allowed values' });
 });
 
 test('values cannot inject YAML or template syntax: each stays one string in its one field', async (t) => {
@@ -134,15 +141,16 @@ test('the sandbox refuses Python internals, with the line', async (t) => {
   t.is(error.message, 'user_config_template.yaml.j2 did not render: user_config_template.yaml.j2 line 2: access to attribute \'__class__\' of \'str\' object is unsafe.');
 });
 
-test('a template that does not parse, uses an undefined value or renders invalid YAML is refused with its line, no stack trace', async (t) => {
+test('an included template that does not parse, a template that uses an undefined value or renders invalid YAML is refused with its line, no stack trace', async (t) => {
   const cases: [string, string][] = [
-    ['display_name: x\n{% if %}\n', "user_config_template.yaml.j2 did not render: user_config_template.yaml.j2 line 2: Expected an expression, got 'end of statement block'"],
+    ['display_name: x\n{% include "part.j2" %}\n', "user_config_template.yaml.j2 did not render: part.j2 line 2: Expected an expression, got 'end of statement block'"],
     ['display_name: x\n\nmax_workers: {{ workers }}\n', "user_config_template.yaml.j2 did not render: user_config_template.yaml.j2 line 3: 'workers' is undefined"],
     ['display_name: x\nprovider: [unclosed\n', 'user_config_template.yaml.j2 rendered invalid YAML at rendered line 2: Flow sequence in block collection must be sufficiently indented and end with a ]'],
     ['- a\n- b\n', 'user_config_template.yaml.j2 rendered no mapping (a config.yaml is key: value lines)'],
   ];
   for (const [text, message] of cases) {
-    const dir = folder(t, { 'user_config_template.yaml.j2': text });
+    // An included template compiles only when it is rendered: its syntax error is a rendering error.
+    const dir = folder(t, { 'user_config_template.yaml.j2': text, 'part.j2': 'max_workers: 1\n{% if %}\n' });
     const error = await t.throwsAsync(load(dir).render({}), { instanceOf: UserConfigInvalid });
     t.is(error.message, message);
     t.notRegex(error.message, /Traceback|File "/);
@@ -158,4 +166,15 @@ test('rendering is bounded: CPU time and memory limits end a runaway template wi
   t.is(spin.kind, 'TemplateTimeout');
   const huge = await t.throwsAsync(renderJinja({ templateFile: path.join(dir, 'huge.j2'), variables: {}, limits: { memoryBytes: 256 * 1024 * 1024 } }), { instanceOf: TemplateRenderError });
   t.is(huge.kind, 'TemplateTooLarge');
+});
+
+test('at start-up, a template that does not compile or a python3 without jinja2 is refused, named', (t) => {
+  const dir = folder(t, { 'user_config_template.yaml.j2': 'display_name: x\n\n{% for x in %}\n' });
+  t.throws(() => load(dir), { message: `user config template ${path.join(dir, 'user_config_template.yaml.j2')}: user_config_template.yaml.j2 line 3: Expected an expression, got 'end of statement block'` });
+  writeFileSync(path.join(dir, 'user_config_template.yaml.j2'), 'display_name: x\n');
+  // A python3 whose import path has no jinja2: Debian's, without its site packages (-S).
+  const bare = path.join(dir, 'bare-python3');
+  writeFileSync(bare, '#!/bin/sh\nexec /usr/bin/python3 -S "$@"\n', { mode: 0o755 });
+  t.throws(() => JinjaUserConfigTemplate.load(path.join(dir, 'user_config_template.yaml.j2'), undefined, bare), { message: /: \/usr\/bin\/python3 has no jinja2 module \(Debian: apt-get install python3-jinja2\)$/ });
+  t.throws(() => JinjaUserConfigTemplate.load(path.join(dir, 'user_config_template.yaml.j2'), undefined, '/no/such/python3'), { message: /could not run \/no\/such\/python3/ });
 });
