@@ -26,7 +26,7 @@ import { Backoff } from '../backoff.js';
 import { CredentialRefused, ServiceUnreachable } from '../errors.js';
 import { longestDrainMs } from '../agent.js';
 import { mapIdentity } from './mapping.js';
-import { targetAccount } from './accounts.js';
+import { targetAccount, type LocalAccount } from './accounts.js';
 import { mappedIdentity, userEndpointConfig } from './userEndpointConfig.js';
 import { UserConfigInvalid } from './userConfig.js';
 import { TemplateUnavailable } from './jinjaUserConfig.js';
@@ -67,6 +67,12 @@ export interface MultiUserDeps {
   endpointId: string;
   credential: string;
   logger: Logger;
+  /**
+   * Not run by root (upstream 4.0's templated endpoint of one account): every
+   * allowed submitter's per-user endpoints run as this account, the one running
+   * the endpoint; no identity mapping.
+   */
+  runAs?: LocalAccount;
 }
 
 export class MultiUserEndpoint {
@@ -158,11 +164,18 @@ export class MultiUserEndpoint {
       return false;
     }
     const log = this.log.child({ identity: group.identity, userConfigKey: group.user_config_key });
-    const mapped = await mapIdentity({ identity: group.identity, claims: group.claims as Record<string, string> }, multi.mapping);
-    if (!mapped.mapped) return this.refuse(group, 'IdentityNotMapped', mapped.reason, log);
-    const target = await targetAccount(mapped.localUser, multi.uidFloor);
-    if (!target.ok) return this.refuse(group, 'IdentityNotMapped', target.reason, log);
-    const account = target.account;
+    let account: LocalAccount;
+    let rule: string | undefined;
+    if (this.deps.runAs) {
+      account = this.deps.runAs;
+    } else {
+      const mapped = await mapIdentity({ identity: group.identity, claims: group.claims as Record<string, string> }, multi.mapping);
+      if (!mapped.mapped) return this.refuse(group, 'IdentityNotMapped', mapped.reason, log);
+      const target = await targetAccount(mapped.localUser, multi.uidFloor);
+      if (!target.ok) return this.refuse(group, 'IdentityNotMapped', target.reason, log);
+      account = target.account;
+      rule = mapped.rule;
+    }
 
     let config: Record<string, unknown>;
     try {
@@ -214,7 +227,7 @@ export class MultiUserEndpoint {
     });
     child.once('error', (error) => log.error({ err: error.message }, 'could not start the per-user endpoint'));
     this.running.set(issued.endpoint_id, user);
-    log.info({ endpoint: issued.endpoint_id, localUser: account.name, uid: account.uid, pid: child.pid, rule: mapped.rule }, 'per-user endpoint started');
+    log.info({ endpoint: issued.endpoint_id, localUser: account.name, uid: account.uid, pid: child.pid, rule }, 'per-user endpoint started');
     return true;
   }
 
