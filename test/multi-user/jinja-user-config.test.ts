@@ -141,6 +141,25 @@ test('the sandbox refuses Python internals, with the line', async (t) => {
   t.is(error.message, 'user_config_template.yaml.j2 did not render: user_config_template.yaml.j2 line 2: access to attribute \'__class__\' of \'str\' object is unsafe.');
 });
 
+test('known template-injection payloads reach nothing of Python: each is refused with its line', async (t) => {
+  const payloads = [
+    "{{ cycler.__init__.__globals__.os.popen('id').read() }}",
+    "{{ lipsum.__globals__['os'].popen('id').read() }}",
+    "{{ self._TemplateReference__context.cycler.__init__.__globals__ }}",
+    "{{ namespace.__init__.__globals__ }}",
+    "{{ joiner.__init__.__globals__ }}",
+    "{{ range.__self__ }}",
+    "{{ ''|attr('__class__') }}",
+    "{{ _GC.__class__ }}",
+    "{{ _GC.parent_config.__class__.__base__.__subclasses__() }}",
+  ];
+  for (const payload of payloads) {
+    const dir = folder(t, { 'user_config_template.yaml.j2': `display_name: x\nnote: "{{ 1 }}"\n# ${payload.replace(/\{\{|\}\}/g, '')}\nprobe: ${payload}\n` });
+    const error = await t.throwsAsync(load(dir).render({}), { instanceOf: UserConfigInvalid }, payload);
+    t.regex(error.message, /line 4: (access to attribute '\w+' of '\w+' object is unsafe\.|'function object' has no attribute '__self__')$/, payload);
+  }
+});
+
 test('an included template that does not parse, a template that uses an undefined value or renders invalid YAML is refused with its line, no stack trace', async (t) => {
   const cases: [string, string][] = [
     ['display_name: x\n{% include "part.j2" %}\n', "user_config_template.yaml.j2 did not render: part.j2 line 2: Expected an expression, got 'end of statement block'"],
