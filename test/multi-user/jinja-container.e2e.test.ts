@@ -49,11 +49,12 @@ if (missing) skipLoudly(test, 'dynamic containers through a Jinja template (test
 else {
   test.serial('the worker container image follows each submission\'s user_endpoint_config, in the user\'s own rootless podman', async (t) => {
     const [first, second] = await Promise.all([testImage('tutorial-image-a'), testImage('tutorial-image-b')]);
-    let account: LocalAccount | undefined;
+    const started: { uid?: number } = {};
     // Registered first, so it runs last: rootless podman leaves a pause process of the account behind.
     t.teardown(() => {
-      if (!account) return;
-      const pids = spawnSync('pgrep', ['-u', String(account.uid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
+      const uid = started.uid;
+      if (uid === undefined) return;
+      const pids = spawnSync('pgrep', ['-u', String(uid)], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean).map(Number);
       for (const pid of pids) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -61,11 +62,11 @@ else {
           // gone
         }
       }
-      for (const dir of [`/tmp/podman-run-${account.uid}`, `/tmp/containers-user-${account.uid}`, `/tmp/storage-run-${account.uid}`]) rmSync(dir, { recursive: true, force: true });
+      for (const dir of [`/tmp/podman-run-${uid}`, `/tmp/containers-user-${uid}`, `/tmp/storage-run-${uid}`]) rmSync(dir, { recursive: true, force: true });
     });
     const site = await startSite(t, { template: { name: 'user_config_template.yaml.j2', text: TEMPLATE, schema: SCHEMA } });
-    account = site.accounts.alice;
-    await loadImagesAs(t, account, [first, second]);
+    started.uid = site.accounts.alice.uid;
+    await loadImagesAs(t, site.accounts.alice, [first, second]);
     const fn = (await site.live.call('POST', '/v3/functions', { body: { public: true, runtime: 'python', source: MARKER, entry_point: 'marker' } })).body.function_uuid as string;
 
     const inFirst = await result(site, 'alice', await run(site, 'alice', fn, [], { container_uri: first }));
