@@ -15,6 +15,8 @@ export interface LocalAccount {
   gid: number;
   home: string;
   shell: string;
+  /** The passwd comment field (full name, ...); templates see it as _GC.mapped_identity.local.gecos. */
+  gecos?: string;
 }
 
 export type AccountResult = { ok: true; account: LocalAccount } | { ok: false; reason: string };
@@ -26,9 +28,9 @@ export async function lookupAccount(name: string): Promise<LocalAccount | undefi
   } catch {
     return undefined; // exit code 2: no such account
   }
-  const [login, , uid, gid, , home, shell] = stdout.trim().split('\n')[0].split(':');
+  const [login, , uid, gid, gecos, home, shell] = stdout.trim().split('\n')[0].split(':');
   if (login !== name || !/^\d+$/.test(uid) || !/^\d+$/.test(gid)) return undefined;
-  return { name: login, uid: Number(uid), gid: Number(gid), home, shell: shell || '/bin/sh' };
+  return { name: login, uid: Number(uid), gid: Number(gid), home, shell: shell || '/bin/sh', gecos: gecos ?? '' };
 }
 
 /** The account for a mapped name, or why it may not be used. */

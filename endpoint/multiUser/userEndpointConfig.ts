@@ -39,7 +39,7 @@ export function userEndpointConfig(
 /** The template's _GC.mapped_identity: the local account (as initgroups will set it up) and the service's identity. */
 export async function mappedIdentity(account: LocalAccount, identity: string): Promise<MappedIdentity> {
   return {
-    local: { uname: account.name, uid: account.uid, gid: account.gid, groups: await groupIdsOf(account), dir: account.home, shell: account.shell },
+    local: { uname: account.name, uid: account.uid, gid: account.gid, groups: await groupIdsOf(account), dir: account.home, shell: account.shell, gecos: account.gecos ?? '' },
     globus: { id: identity },
   };
 }
