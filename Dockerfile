@@ -64,6 +64,7 @@ COPY --from=build /app/dist/action-provider ./dist/action-provider
 # The endpoint agent (for `serve --local-endpoint`, and `funcx-endpoint`); its Python worker is read from source.
 COPY --from=build /app/dist/endpoint ./dist/endpoint
 COPY --from=build /app/endpoint/workers/python_worker.py /app/endpoint/workers/globus_compute_serde.py ./endpoint/workers/
+COPY --from=build /app/endpoint/templates/jinja_render.py ./endpoint/templates/
 COPY --from=build /app/schemas ./schemas
 USER funcx
 VOLUME ["/var/lib/funcx"]

@@ -1,6 +1,6 @@
 #!/usr/bin/env -S node --max-semi-space-size=1
 /**
- * funcx-endpoint: configure | start | stop | restart | list | delete
+ * funcx-endpoint: configure | start | stop | restart | list | delete | render-user-config
  * As users of funcX / Globus Compute know it. Endpoints live in $FUNCX_HOME/NAME
  * (FUNCX_HOME defaults to ~/.funcx).
  */
@@ -25,6 +25,7 @@ import { packageVersion } from '../../src/util/version.js';
 import { isMultiUser } from '../multiUser/settings.js';
 import { MultiUserNeedsRoot, startMultiUserEndpoint } from '../multiUser/run.js';
 import { writeMultiUserTemplates } from '../multiUser/configure.js';
+import { renderUserConfig } from './renderUserConfig.js';
 import { AGENT_NODE_FLAGS } from '../agentNodeFlags.js';
 
 const USAGE = `usage: funcx-endpoint <command> [NAME]
@@ -42,6 +43,9 @@ const USAGE = `usage: funcx-endpoint <command> [NAME]
   list               every endpoint with its id and state
   delete NAME [--force]
                      delete here and on the service (--force stops it first)
+  render-user-config NAME [--user-options JSON] [--user-runtime JSON] [--mapped-identity USER]
+                     print the per-user config.yaml a multi-user endpoint would
+                     render for these values (or the submitter's error, with its line)
   --version          print the version
 
 FUNCX_HOME (default ~/.funcx) holds the endpoints. Registering needs the
@@ -60,6 +64,9 @@ async function main(argv: string[]): Promise<number> {
       'multi-user': { type: 'boolean', default: false },
       detach: { type: 'boolean', default: false },
       'exit-with-parent': { type: 'boolean', default: false },
+      'user-options': { type: 'string' },
+      'user-runtime': { type: 'string' },
+      'mapped-identity': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
       version: { type: 'boolean', default: false },
     },
@@ -93,6 +100,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'delete':
       return remove(paths, values.force);
+    case 'render-user-config':
+      return renderUserConfig(paths, { userOptions: values['user-options'], userRuntime: values['user-runtime'], mappedIdentity: values['mapped-identity'] });
     default:
       console.error(`funcx-endpoint: unknown command "${command}"\n\n${USAGE}`);
       return EXIT_USAGE;
@@ -112,7 +121,7 @@ function configure(paths: EndpointPaths, serviceUrl: string | undefined, maxWork
   const url = serviceUrl ?? process.env.FUNCX_SERVICE_URL ?? 'http://127.0.0.1:8080';
   if (multiUser) {
     writeMultiUserTemplates(paths, url);
-    console.log(`wrote ${paths.dir}/{config.yaml,multi_user.yaml,user_config_template.yaml,user_config_schema.json}\nset up identity_mapping in multi_user.yaml, then as root: funcx-endpoint start ${paths.name}`);
+    console.log(`wrote ${paths.dir}/{config.yaml,multi_user.yaml,user_config_template.yaml.j2,user_config_schema.json}\nset up identity_mapping in multi_user.yaml, then as root: funcx-endpoint start ${paths.name}`);
     return 0;
   }
   writeConfigTemplate(paths, url, workers);

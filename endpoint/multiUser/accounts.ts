@@ -15,6 +15,8 @@ export interface LocalAccount {
   gid: number;
   home: string;
   shell: string;
+  /** The passwd comment field (full name, ...); templates see it as _GC.mapped_identity.local.gecos. */
+  gecos?: string;
 }
 
 export type AccountResult = { ok: true; account: LocalAccount } | { ok: false; reason: string };
@@ -26,9 +28,9 @@ export async function lookupAccount(name: string): Promise<LocalAccount | undefi
   } catch {
     return undefined; // exit code 2: no such account
   }
-  const [login, , uid, gid, , home, shell] = stdout.trim().split('\n')[0].split(':');
+  const [login, , uid, gid, gecos, home, shell] = stdout.trim().split('\n')[0].split(':');
   if (login !== name || !/^\d+$/.test(uid) || !/^\d+$/.test(gid)) return undefined;
-  return { name: login, uid: Number(uid), gid: Number(gid), home, shell: shell || '/bin/sh' };
+  return { name: login, uid: Number(uid), gid: Number(gid), home, shell: shell || '/bin/sh', gecos: gecos ?? '' };
 }
 
 /** The account for a mapped name, or why it may not be used. */
@@ -39,4 +41,15 @@ export async function targetAccount(name: string, uidFloor: number): Promise<Acc
   if (account.uid < uidFloor) return { ok: false, reason: `the identity maps to "${name}" (uid ${account.uid}), a system account below uid ${uidFloor}, which is never a target` };
   if (!account.home.startsWith('/')) return { ok: false, reason: `the account "${name}" has no home directory` };
   return { ok: true, account };
+}
+
+/** The account's group ids (primary first), as initgroups will give them; `id -G` reads NSS as getgrouplist does. */
+export async function groupIdsOf(account: LocalAccount): Promise<number[]> {
+  try {
+    const { stdout } = await run('id', ['-G', account.name], { timeout: 10_000 });
+    const ids = stdout.trim().split(/\s+/).filter((id) => /^\d+$/.test(id)).map(Number);
+    return [account.gid, ...ids.filter((id) => id !== account.gid)];
+  } catch {
+    return [account.gid];
+  }
 }

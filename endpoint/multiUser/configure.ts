@@ -55,31 +55,48 @@ limits: {}
 #   nproc: 1024
 environment: {}
 
-# What users may choose: the per-user endpoint's config.yaml with {{ name }}
-# where a user's value (user_endpoint_config) goes, and the JSON Schema those
-# values must pass first (it must say "additionalProperties": false).
-user_config_template: user_config_template.yaml
+# What users may choose: the per-user endpoint's config.yaml as a Jinja
+# template (include/extends/import read files of this folder only), and the
+# JSON Schema the user's values (user_endpoint_config) must pass first. A plain
+# .yaml template instead substitutes {{ name }} structurally (the schema must
+# then say "additionalProperties": false). Unset: user_config_template.yaml.j2
+# when it exists, else user_config_template.yaml.
+user_config_template: user_config_template.yaml.j2
 user_config_schema: user_config_schema.json
+# The python3 whose jinja2 module renders .j2 templates (Debian: python3-jinja2).
+template_python: python3
 `;
 }
 
-export const USER_CONFIG_TEMPLATE = `# The config.yaml of each per-user endpoint (see funcx-endpoint configure's
-# comments for every key). A value that is exactly "{{ name }}" takes the
-# user's value as is (a number stays a number; no value: the key is left
-# out); "{{ name }}" inside longer text takes it as text. service_url, ca_file,
-# idle_shutdown_after and sharing come from the multi-user endpoint itself.
-display_name: per-user endpoint
-max_workers: "{{ workers }}"
+export const USER_CONFIG_TEMPLATE = `{#
+  The config.yaml of each per-user endpoint, rendered with Jinja (Jinja2's
+  sandbox, through python3 with its jinja2 module) for each user and set of
+  values (docs/multi-user-endpoints.md). See funcx-endpoint configure's
+  comments for every key. service_url, ca_file, idle_shutdown_after and
+  sharing come from the multi-user endpoint itself.
+
+  A user's values (user_endpoint_config) arrive JSON-encoded: a string is
+  "\\"text\\"" (so it lands in the YAML as one quoted value; compare with
+  '"text"'), numbers as numbers. user_config_schema.json checks them first.
+  Reserved: _GC.user_runtime (the submitter's python.version_tuple,
+  python.implementation, SDK version, platform; strings JSON-encoded too),
+  _GC.mapped_identity.local.{uname, uid, gid, groups, dir, shell},
+  _GC.mapped_identity.globus.id, _GC.parent_config (this endpoint's config.yaml).
+  Try it: funcx-endpoint render-user-config NAME --user-options '{"workers": 2}'
+#}
+display_name: per-user endpoint for {{ _GC.mapped_identity.local.uname }}
+max_workers: {{ workers | default(1) }}
 runtimes: [python, javascript, shell]
 provider:
   type: local
-# A Slurm site might offer:
-# provider:
-#   type: slurm
-#   partition: "{{ partition }}"
-#   walltime: "{{ walltime }}"
-#   max_workers_per_node: "{{ workers }}"
-#   max_blocks: 2
+{#- A Slurm site might offer instead:
+provider:
+  type: slurm
+  partition: {{ partition | default('"debug"') }}
+  walltime: {{ walltime | default('"00:30:00"') }}
+  max_workers_per_node: {{ workers | default(1) }}
+  max_blocks: 2
+#}
 log_level: info
 `;
 
@@ -90,6 +107,8 @@ export const USER_CONFIG_SCHEMA = {
   additionalProperties: false,
   properties: {
     workers: { type: 'integer', minimum: 1, maximum: 8 },
+    partition: { type: 'string', enum: ['debug', 'batch'] },
+    walltime: { type: 'string', pattern: '^[0-9]{1,3}:[0-5][0-9]:[0-5][0-9]$' },
   },
 };
 
@@ -97,6 +116,6 @@ export function writeMultiUserTemplates(paths: EndpointPaths, serviceUrl: string
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   writeFileSync(paths.config, configTemplate({ name: paths.name, serviceUrl }), { mode: 0o600 });
   writeFileSync(multiUserFile(paths), multiUserTemplate(paths.name), { mode: 0o600 });
-  writeFileSync(path.join(paths.dir, 'user_config_template.yaml'), USER_CONFIG_TEMPLATE, { mode: 0o600 });
+  writeFileSync(path.join(paths.dir, 'user_config_template.yaml.j2'), USER_CONFIG_TEMPLATE, { mode: 0o600 });
   writeFileSync(path.join(paths.dir, 'user_config_schema.json'), JSON.stringify(USER_CONFIG_SCHEMA, null, 2) + '\n', { mode: 0o600 });
 }

@@ -1,7 +1,9 @@
 /**
  * The first program of a per-user endpoint, started by the multi-user
  * endpoint as root (under prlimit when limits are set) with a clean
- * environment. It reads its orders as JSON on stdin (not argv, which every
+ * environment. (Started by a multi-user endpoint not run by root, it runs as
+ * that same account: nothing to drop, and any other account is refused.)
+ * It reads its orders as JSON on stdin (not argv, which every
  * local user can read), becomes the account for good (initgroups, setgid,
  * setuid; then checks that root cannot be regained), sets the umask, and
  * only then, as the user, writes the per-user endpoint's config.yaml and
@@ -28,7 +30,6 @@ async function readStdin(): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  if (process.getuid?.() !== 0) fail('must be started by root (the multi-user endpoint)');
   let orders: LaunchOrders;
   try {
     orders = JSON.parse(await readStdin()) as LaunchOrders;
@@ -36,6 +37,23 @@ async function main(): Promise<void> {
     fail(`unreadable orders: ${(error as Error).message}`);
   }
   if (!Number.isInteger(orders.uid) || orders.uid <= 0 || !Number.isInteger(orders.gid) || orders.gid <= 0) fail('refusing uid or gid 0');
+  if (process.getuid!() === 0) dropRoot(orders);
+  // Started by an unprivileged multi-user endpoint: nothing to drop, and only ever as itself.
+  else if (process.getuid!() !== orders.uid || process.geteuid!() !== orders.uid) fail(`not root: can run only as uid ${process.getuid!()}, not ${orders.uid}`);
+  process.umask(orders.umask);
+  process.chdir(orders.home);
+
+  const paths = endpointPaths(orders.endpointName, orders.funcxHome);
+  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  writeFileSync(paths.config, `# Written by the multi-user endpoint for ${orders.user}; rewritten at every start.\n${YAML.stringify(orders.config)}`, { mode: 0o600 });
+  writeIdentity(paths, orders.identity);
+
+  process.argv = [process.execPath, cliPath(), 'start', orders.endpointName, '--exit-with-parent'];
+  await import(cliPath());
+}
+
+/** Becomes the account for good: groups, gid, uid, in that order; then checks that nothing of root is left. */
+function dropRoot(orders: LaunchOrders): void {
   try {
     // Groups first (they need root), then the gid, then the uid: the order that leaves nothing of root behind.
     // process.initgroups exists on POSIX (Node >= 0.9.4); @types/node 20 does not declare it.
@@ -55,16 +73,6 @@ async function main(): Promise<void> {
   } catch {
     // expected: no way back
   }
-  process.umask(orders.umask);
-  process.chdir(orders.home);
-
-  const paths = endpointPaths(orders.endpointName, orders.funcxHome);
-  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
-  writeFileSync(paths.config, `# Written by the multi-user endpoint for ${orders.user}; rewritten at every start.\n${YAML.stringify(orders.config)}`, { mode: 0o600 });
-  writeIdentity(paths, orders.identity);
-
-  process.argv = [process.execPath, cliPath(), 'start', orders.endpointName, '--exit-with-parent'];
-  await import(cliPath());
 }
 
 function cliPath(): string {

@@ -19,15 +19,17 @@ import path from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from '../../src/logger.js';
-import { asError, RequestMalformed } from '../../src/errors.js';
+import { asError } from '../../src/errors.js';
 import { sleep } from '../../src/util/time.js';
 import { Validator } from '../../src/http/validation.js';
 import { Backoff } from '../backoff.js';
 import { CredentialRefused, ServiceUnreachable } from '../errors.js';
 import { longestDrainMs } from '../agent.js';
 import { mapIdentity } from './mapping.js';
-import { targetAccount } from './accounts.js';
+import { targetAccount, type LocalAccount } from './accounts.js';
+import { mappedIdentity, userEndpointConfig } from './userEndpointConfig.js';
 import { UserConfigInvalid } from './userConfig.js';
+import { TemplateUnavailable } from './jinjaUserConfig.js';
 import { spawnUserEndpoint } from './userProcess.js';
 import { LAUNCH_FAILED } from './launchOrders.js';
 import type { DemandGroup, MultiUserClient } from './client.js';
@@ -65,6 +67,12 @@ export interface MultiUserDeps {
   endpointId: string;
   credential: string;
   logger: Logger;
+  /**
+   * Not run by root (upstream 4.0's templated endpoint of one account): every
+   * allowed submitter's per-user endpoints run as this account, the one running
+   * the endpoint; no identity mapping.
+   */
+  runAs?: LocalAccount;
 }
 
 export class MultiUserEndpoint {
@@ -156,17 +164,29 @@ export class MultiUserEndpoint {
       return false;
     }
     const log = this.log.child({ identity: group.identity, userConfigKey: group.user_config_key });
-    const mapped = await mapIdentity({ identity: group.identity, claims: group.claims as Record<string, string> }, multi.mapping);
-    if (!mapped.mapped) return this.refuse(group, 'IdentityNotMapped', mapped.reason, log);
-    const target = await targetAccount(mapped.localUser, multi.uidFloor);
-    if (!target.ok) return this.refuse(group, 'IdentityNotMapped', target.reason, log);
-    const account = target.account;
+    let account: LocalAccount;
+    let rule: string | undefined;
+    if (this.deps.runAs) {
+      account = this.deps.runAs;
+    } else {
+      const mapped = await mapIdentity({ identity: group.identity, claims: group.claims as Record<string, string> }, multi.mapping);
+      if (!mapped.mapped) return this.refuse(group, 'IdentityNotMapped', mapped.reason, log);
+      const target = await targetAccount(mapped.localUser, multi.uidFloor);
+      if (!target.ok) return this.refuse(group, 'IdentityNotMapped', target.reason, log);
+      account = target.account;
+      rule = mapped.rule;
+    }
 
     let config: Record<string, unknown>;
     try {
-      config = this.userConfig(multi.template.render(group.user_endpoint_config));
+      config = userEndpointConfig(await multi.template.render(group.user_endpoint_config, {
+        parentConfig: multi.parentConfig,
+        userRuntime: group.user_runtime ?? null,
+        mappedIdentity: await mappedIdentity(account, group.identity),
+      }), this.deps.settings, multi, this.validator);
     } catch (error) {
       if (error instanceof UserConfigInvalid) return this.refuse(group, 'UserEndpointConfigInvalid', error.message, log);
+      if (error instanceof TemplateUnavailable) return this.refuse(group, 'UserEndpointFailed', error.message, log);
       throw error;
     }
 
@@ -207,31 +227,8 @@ export class MultiUserEndpoint {
     });
     child.once('error', (error) => log.error({ err: error.message }, 'could not start the per-user endpoint'));
     this.running.set(issued.endpoint_id, user);
-    log.info({ endpoint: issued.endpoint_id, localUser: account.name, uid: account.uid, pid: child.pid, rule: mapped.rule }, 'per-user endpoint started');
+    log.info({ endpoint: issued.endpoint_id, localUser: account.name, uid: account.uid, pid: child.pid, rule }, 'per-user endpoint started');
     return true;
-  }
-
-  /**
-   * The rendered settings plus what is never the user's (nor the template's) to set: where
-   * the service is, how it is trusted, when to stop idle, and that it is nobody else's.
-   */
-  private userConfig(rendered: Record<string, unknown>): Record<string, unknown> {
-    const { settings, multi } = this.deps;
-    const config = {
-      ...rendered,
-      service_url: settings.serviceUrl,
-      ca_file: settings.caFile,
-      idle_shutdown_after: `${multi.idleShutdownMs}ms`,
-      public: false,
-      allowed_groups: [],
-      allowed_functions: settings.allowedFunctions,
-    };
-    try {
-      return this.validator.check<Record<string, unknown>>('endpoint-config.json', config, 'body');
-    } catch (error) {
-      if (error instanceof RequestMalformed) throw new UserConfigInvalid(`the settings make no valid endpoint config: ${error.message.replace(/^invalid request: /, '').replace(/body\//g, '')}`);
-      throw error;
-    }
   }
 
   private async refuse(group: DemandGroup, type: 'IdentityNotMapped' | 'UserEndpointConfigInvalid' | 'UserEndpointFailed', message: string, log: Logger): Promise<false> {

@@ -1,7 +1,11 @@
 /**
  * Starts a multi-user endpoint in this process (`funcx-endpoint start NAME`
- * when NAME has a multi_user.yaml): root only, since it starts processes as
- * other accounts; registers as multi_user; then runs the manager.
+ * when NAME has a multi_user.yaml); registers as multi_user; then runs the
+ * manager. Run by root, it maps each submitter to a local account and starts
+ * per-user endpoints as those accounts. Run by anyone else (upstream 4.0: any
+ * endpoint may carry a template), it starts them as its own account only:
+ * the template, user_endpoint_config and user_runtime still choose each
+ * process's config, and identity_mapping is not used.
  */
 import os from 'node:os';
 import { createLogger, type Logger } from '../../src/logger.js';
@@ -13,6 +17,7 @@ import { takeEndpointPidfile, type StartedEndpoint } from '../run.js';
 import { MultiUserClient } from './client.js';
 import { MultiUserEndpoint } from './manager.js';
 import { loadMultiUserSettings } from './settings.js';
+import { lookupAccount, type LocalAccount } from './accounts.js';
 import type { EndpointPaths } from '../paths.js';
 
 export class MultiUserNeedsRoot extends Error {}
@@ -25,8 +30,12 @@ export async function startMultiUserEndpoint(
   paths: EndpointPaths,
   options: { env?: NodeJS.ProcessEnv; logger?: Logger; signal?: AbortSignal; serviceUrl?: string } = {},
 ): Promise<StartedMultiUser> {
+  let runAs: LocalAccount | undefined;
   if (process.getuid?.() !== 0) {
-    throw new MultiUserNeedsRoot(`endpoint "${paths.name}" is multi-user (it has multi_user.yaml): it starts processes as other accounts, so only root may run it (this is uid ${process.getuid?.()})`);
+    runAs = await lookupAccount(os.userInfo().username);
+    if (!runAs || runAs.uid !== process.getuid?.()) {
+      throw new MultiUserNeedsRoot(`endpoint "${paths.name}" has multi_user.yaml, and this account (uid ${process.getuid?.()}) is not in the user database to run its per-user endpoints as itself; run it as root to map users`);
+    }
   }
   const env = options.env ?? process.env;
   const configured = loadEndpointConfig(paths);
@@ -41,7 +50,8 @@ export async function startMultiUserEndpoint(
       paths, settings, client, userToken: findUserToken(settings.serviceUrl, env), logger: log, signal: options.signal,
       extra: { multi_user: true, allow_any_user: multi.allowAnyUser, metadata: { hostname: os.hostname(), multi_user: true } },
     });
-    const manager = new MultiUserEndpoint({ paths, settings, multi, client, endpointId: identity.endpoint_id, credential: identity.credential, logger: log });
+    if (runAs) log.info({ localUser: runAs.name }, 'not root: per-user endpoints run as this account (identity_mapping unused)');
+    const manager = new MultiUserEndpoint({ paths, settings, multi, client, endpointId: identity.endpoint_id, credential: identity.credential, logger: log, runAs });
     // The same line as a single-user endpoint's: `start --detach` waits for it.
     log.info({ endpointId: identity.endpoint_id, service: settings.serviceUrl, multiUser: true }, 'endpoint started');
     const done = manager.run().finally(() => removePid(paths));

@@ -12,6 +12,7 @@ import { RequestMalformed } from '../../src/errors.js';
 import { parseDuration } from '../../src/util/time.js';
 import { EndpointConfigError } from '../config.js';
 import { UserConfigTemplate } from './userConfig.js';
+import { JinjaUserConfigTemplate } from './jinjaUserConfig.js';
 import type { EndpointPaths } from '../paths.js';
 import type { MultiUserConfig } from '../../src/generated/schemas/multi-user-config.js';
 
@@ -43,8 +44,21 @@ export interface MultiUserSettings {
   umask: number;
   limits: ResourceLimits;
   environment: Record<string, string>;
-  template: UserConfigTemplate;
+  /** A .j2 file renders as Jinja (upstream's model); a plain .yaml by structural substitution (userConfig.ts). */
+  template: UserConfigTemplate | JinjaUserConfigTemplate;
+  /** The manager's own config.yaml, as the templates' _GC.parent_config. */
+  parentConfig: Record<string, unknown>;
   maxUserEndpoints: number;
+}
+
+/** Upstream's order: the Jinja template when there is one, else the plain one. */
+export function defaultTemplateFile(dir: string): string {
+  const jinja = path.join(dir, 'user_config_template.yaml.j2');
+  return existsSync(jinja) ? jinja : path.join(dir, 'user_config_template.yaml');
+}
+
+export function loadUserConfigTemplate(templateFile: string, schemaFile: string, python?: string): UserConfigTemplate | JinjaUserConfigTemplate {
+  return templateFile.endsWith('.j2') ? JinjaUserConfigTemplate.load(templateFile, schemaFile, python) : UserConfigTemplate.load(templateFile, schemaFile);
 }
 
 export function multiUserFile(paths: EndpointPaths): string {
@@ -81,11 +95,18 @@ export function loadMultiUserSettings(paths: EndpointPaths, validator = new Vali
   }
   const command = config.identity_mapping?.command;
   const relative = (name: string) => path.resolve(paths.dir, name);
-  let template: UserConfigTemplate | undefined;
+  let template: UserConfigTemplate | JinjaUserConfigTemplate | undefined;
   try {
-    template = UserConfigTemplate.load(relative(config.user_config_template ?? 'user_config_template.yaml'), relative(config.user_config_schema ?? 'user_config_schema.json'));
+    const templateFile = config.user_config_template ? relative(config.user_config_template) : defaultTemplateFile(paths.dir);
+    template = loadUserConfigTemplate(templateFile, relative(config.user_config_schema ?? 'user_config_schema.json'), config.template_python);
   } catch (error) {
     problems.push((error as Error).message);
+  }
+  let parentConfig: Record<string, unknown> = {};
+  try {
+    parentConfig = (YAML.parse(readFileSync(paths.config, 'utf8')) as Record<string, unknown> | null) ?? {};
+  } catch {
+    // config.yaml's own loader reports its problems; the template sees an empty parent_config
   }
   const settings: MultiUserSettings = {
     allowAnyUser: config.allow_any_user ?? false,
@@ -100,6 +121,7 @@ export function loadMultiUserSettings(paths: EndpointPaths, validator = new Vali
     limits: config.limits ?? {},
     environment: config.environment ?? {},
     template: template!,
+    parentConfig,
     maxUserEndpoints: config.max_user_endpoints ?? 64,
   };
   if (settings.mapping.command && settings.mapping.command.timeoutMs <= 0) problems.push('identity_mapping.command.timeout: must be more than 0');

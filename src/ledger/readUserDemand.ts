@@ -14,6 +14,8 @@ export interface UserDemand {
   identity: string;
   userConfigKey: string;
   userEndpointConfig: Record<string, unknown>;
+  /** The submitter's runtime, when the SDK sent one (it is part of the key, so one per group). */
+  userRuntime: Record<string, unknown> | null;
   waiting: number;
   userEndpointId: string | null;
 }
@@ -34,7 +36,7 @@ export async function readUserDemand(db: Knex, input: { parentId: string; servin
     if (childId && serving.has(childId)) return;
     const group = demand.get(`${identity}\n${key}`);
     if (group) group.waiting += waiting;
-    else demand.set(`${identity}\n${key}`, { identity, userConfigKey: key, userEndpointConfig: {}, waiting, userEndpointId: childId });
+    else demand.set(`${identity}\n${key}`, { identity, userConfigKey: key, userEndpointConfig: {}, userRuntime: null, waiting, userEndpointId: childId });
   };
 
   const fresh = await db('tasks')
@@ -57,14 +59,15 @@ export async function readUserDemand(db: Knex, input: { parentId: string; servin
       add(child.serves_identity, child.user_config_key, Number(row.waiting));
     }
   }
-  // The settings themselves, from one waiting task of each group (all tasks of a group have the same).
+  // The settings and runtime themselves, from one waiting task of each group (all tasks of a group have the same).
   for (const group of demand.values()) {
     const sample = await db('tasks')
-      .select('user_endpoint_config')
+      .select('user_endpoint_config', 'user_runtime')
       .where({ submitter: group.identity, user_config_key: group.userConfigKey, state: WAITING })
       .whereIn('endpoint_id', group.userEndpointId ? [input.parentId, group.userEndpointId] : [input.parentId])
       .first();
     group.userEndpointConfig = parseStored<Record<string, unknown>>(sample?.user_endpoint_config, {});
+    group.userRuntime = parseStored<Record<string, unknown> | null>(sample?.user_runtime, null);
   }
   return [...demand.values()];
 }

@@ -22,6 +22,8 @@ export interface NewTask {
   serializer: Serializer;
   /** The submitter's settings for a multi-user endpoint's per-user endpoint (upstream's user_endpoint_config). */
   userEndpointConfig?: Record<string, unknown>;
+  /** The submitter's runtime as the SDK sent it (upstream's user_runtime): rendered into a per-user endpoint's config, part of its key. */
+  userRuntime?: Record<string, unknown>;
   /** Nodes and MPI ranks the task needs (checked by the caller); stored as JSON, handed to the endpoint with the lease. */
   resourceSpecification?: ResourceSpecification;
 }
@@ -47,7 +49,7 @@ export interface Submitted {
   replayed: boolean;
 }
 
-/** Rows per INSERT: 10 bound values each, well under SQLite's 32,766 and MySQL's 65,535. */
+/** Rows per INSERT: 12 bound values each, well under SQLite's 32,766 and MySQL's 65,535. */
 const INSERT_CHUNK = 1000;
 
 export async function submitTasks(
@@ -84,18 +86,20 @@ async function submitInTransaction(
 
   const taskIds = input.tasks.map(() => randomUUID());
   // A hand-written multi-row INSERT: knex's builder costs more per row than the database does here.
-  const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ${nowSql(trx)})`;
+  const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ${nowSql(trx)})`;
   const noConfigKey = userConfigKey(undefined); // most tasks: hashed once per submit, not per task
   for (let start = 0; start < input.tasks.length; start += INSERT_CHUNK) {
     const chunk = input.tasks.slice(start, start + INSERT_CHUNK);
     const values: (string | null)[] = [];
     chunk.forEach((task, i) => values.push(
       taskIds[start + i], taskGroupId, task.functionId, task.endpointId, input.submitter, task.payload, task.serializer, WAITING,
-      task.userEndpointConfig ? JSON.stringify(task.userEndpointConfig) : null, task.userEndpointConfig ? userConfigKey(task.userEndpointConfig) : noConfigKey,
+      task.userEndpointConfig ? JSON.stringify(task.userEndpointConfig) : null,
+      task.userEndpointConfig || task.userRuntime ? userConfigKey(task.userEndpointConfig, task.userRuntime) : noConfigKey,
       task.resourceSpecification ? JSON.stringify(task.resourceSpecification) : null,
+      task.userRuntime ? JSON.stringify(task.userRuntime) : null,
     ));
     await trx.raw(
-      `INSERT INTO tasks (id, task_group_id, function_id, endpoint_id, submitter, payload, serializer, state, user_endpoint_config, user_config_key, resource_specification, attempts, created_at)
+      `INSERT INTO tasks (id, task_group_id, function_id, endpoint_id, submitter, payload, serializer, state, user_endpoint_config, user_config_key, resource_specification, user_runtime, attempts, created_at)
        VALUES ${chunk.map(() => row).join(', ')}`,
       values,
     );

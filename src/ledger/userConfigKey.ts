@@ -3,6 +3,12 @@
  * process per distinct set of values. The key is the SHA-256 of the values'
  * canonical JSON (object keys sorted at every depth), so {"a":1,"b":2} and
  * {"b":2,"a":1} are one endpoint. No settings is the empty object.
+ *
+ * The submitter's runtime (user_runtime), when the SDK sent one, is part of
+ * the key too: a per-user endpoint's config may depend on it (the worker
+ * Python following the submitter's), so different runtimes get different
+ * processes and the same runtime reuses one. Without it, the key is the
+ * settings' hash alone, as before.
  */
 import { createHash } from 'node:crypto';
 
@@ -15,6 +21,7 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function userConfigKey(config: Record<string, unknown> | undefined | null): string {
-  return createHash('sha256').update(canonicalJson(config ?? {})).digest('hex');
+export function userConfigKey(config: Record<string, unknown> | undefined | null, runtime?: Record<string, unknown> | null): string {
+  const keyed = runtime ? { user_endpoint_config: config ?? {}, user_runtime: runtime } : (config ?? {});
+  return createHash('sha256').update(canonicalJson(keyed)).digest('hex');
 }

@@ -1,8 +1,9 @@
 /**
  * Submits in the upstream SDKs' forms, onto the same checks and ledger as the
  * native ones (acceptSubmission): globus-compute-sdk 2.x posts to the native
- * path /v3/endpoints/{id}/submit with `create_queue`/`user_runtime` (that is
- * how its body is told from a native one), funcx 1.0 posts [function,
+ * path /v3/endpoints/{id}/submit with `create_queue` (its Batch.prepare always
+ * sends it; that is how its body is told from a native one, which may carry a
+ * user_runtime too), funcx 1.0 posts [function,
  * endpoint, payload] triples to /v2/submit. Their payloads are kept opaque and
  * get the globus-compute serializer, so the worker decodes them and the task
  * views answer in the SDKs' shape.
@@ -18,9 +19,9 @@ import type { UpstreamSubmitV2Request } from '../generated/schemas/upstream-subm
 import type { TaskSubmitResponse } from '../generated/schemas/task-submit-response.js';
 import type { UpstreamSubmitV2Response } from '../generated/schemas/upstream-submit-v2-response.js';
 
-/** Only globus-compute-sdk 2.x sends these; native bodies never have them. */
+/** Only globus-compute-sdk 2.x sends create_queue (always); native bodies never have it. */
 export function isUpstreamSubmit(body: unknown): boolean {
-  return typeof body === 'object' && body !== null && !Array.isArray(body) && ('create_queue' in body || 'user_runtime' in body);
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && 'create_queue' in body;
 }
 
 /**
@@ -75,14 +76,16 @@ function mergeByFunction(entries: [string, string[]][]): [string, string[]][] {
 /**
  * Stored with each task and handed to the endpoint, as a native submit's are
  * (and checked the same way): the user's settings for a multi-user endpoint,
- * and the nodes and ranks a task needs. Empty ones (as some SDK versions
+ * the submitter's runtime (rendered into a per-user endpoint's config), and the nodes and ranks a task needs. Empty ones (as some SDK versions
  * send) ask for nothing.
  */
-function perTaskOptions(body: UpstreamSubmitRequest): Pick<NewTask, 'userEndpointConfig' | 'resourceSpecification'> {
+function perTaskOptions(body: UpstreamSubmitRequest): Pick<NewTask, 'userEndpointConfig' | 'resourceSpecification' | 'userRuntime'> {
   const config = body.user_endpoint_config;
   const resources = body.resource_specification;
+  const runtime = body.user_runtime;
   return {
     ...(config && Object.keys(config).length > 0 ? { userEndpointConfig: config } : {}),
+    ...(runtime && Object.keys(runtime).length > 0 ? { userRuntime: runtime as Record<string, unknown> } : {}),
     ...(resources && Object.keys(resources).length > 0 ? { resourceSpecification: resources } : {}),
   };
 }

@@ -50,14 +50,45 @@ serviceTest('multi-user: the endpoint leases nothing itself; demand names each u
   t.deepEqual(users, [
     {
       identity: 'alice@example.org', claims: {}, user_config_key: userConfigKey({ partition: 'debug', workers: 2 }),
-      user_endpoint_config: { partition: 'debug', workers: 2 }, waiting: 2, user_endpoint_id: null,
+      user_endpoint_config: { partition: 'debug', workers: 2 }, user_runtime: null, waiting: 2, user_endpoint_id: null,
     },
-    { identity: 'bob@example.org', claims: {}, user_config_key: userConfigKey({}), user_endpoint_config: {}, waiting: 1, user_endpoint_id: null },
+    { identity: 'bob@example.org', claims: {}, user_config_key: userConfigKey({}), user_endpoint_config: {}, user_runtime: null, waiting: 1, user_endpoint_id: null },
   ]);
   // Only the multi-user endpoint's own credential asks.
   const stranger = await registerEndpoint(live, { name: 'plain' });
   const notMulti = await live.call('POST', `/v3/endpoints/${stranger.endpointId}/user_demand`, { token: stranger.credential, body: {} });
   t.is(notMulti.status, 403);
+});
+
+serviceTest('multi-user: the submitter\'s user_runtime is delivered with the demand and keys the per-user endpoint: another runtime is another group, the same one the same', async (t, live) => {
+  const { mep, functionId, alice } = await setup(live);
+  const cpython = { globus_compute_sdk_version: '2.34.0', globus_sdk_version: '3.65.0', python_version: '3.11.2 (main) [GCC 12.2.0]' };
+  const pypy = { ...cpython, python_version: '3.9.16 (PyPy 7.3.11) [GCC 12.2.0]', python: { version: '3.9.16', version_tuple: [3, 9, 16], implementation: 'PyPy' } };
+  // The upstream SDK's form (recognized by create_queue), twice with one runtime, once with another; and the native form.
+  for (const runtime of [cpython, cpython, pypy]) {
+    const response = await live.call('POST', `/v3/endpoints/${mep.endpointId}/submit`, {
+      token: alice, body: { create_queue: false, tasks: { [functionId]: [jsonPayload(1)] }, user_endpoint_config: { workers: 2 }, user_runtime: runtime },
+    });
+    t.is(response.status, 200, JSON.stringify(response.body));
+  }
+  const native = await submitTo(live, mep.endpointId, functionId, [jsonPayload(1)], { token: alice, extra: { user_endpoint_config: { workers: 2 }, user_runtime: pypy } });
+  t.is(native.status, 200, JSON.stringify(native.body));
+  // A native body with user_runtime stays native: its JSON payload keeps the json serializer.
+  t.like(await getTask(t, live, native.body.tasks[functionId][0], alice), { status: 'waiting-for-ep' });
+  const nativeRow = await live.db('tasks').where({ id: native.body.tasks[functionId][0] }).first();
+  t.is(nativeRow.serializer, 'json');
+  const answer = await demand(live, mep);
+  assertSchema(t, 'user-demand-response.json', answer.body);
+  const byKey = (a: { user_config_key: string }, b: { user_config_key: string }) => a.user_config_key.localeCompare(b.user_config_key);
+  t.deepEqual([...answer.body.users].sort(byKey).map((g: Record<string, unknown>) => ({ user_runtime: g.user_runtime, waiting: g.waiting, user_config_key: g.user_config_key })), [
+    { user_runtime: cpython, waiting: 2, user_config_key: userConfigKey({ workers: 2 }, cpython) },
+    { user_runtime: pypy, waiting: 2, user_config_key: userConfigKey({ workers: 2 }, pypy) },
+  ].sort(byKey));
+  t.not(userConfigKey({ workers: 2 }, cpython), userConfigKey({ workers: 2 }));
+  const tooBig = await live.call('POST', `/v3/endpoints/${mep.endpointId}/submit`, {
+    token: alice, body: { create_queue: false, tasks: { [functionId]: [jsonPayload(1)] }, user_runtime: { ...cpython, python_version: 'x'.repeat(600) } },
+  });
+  t.is(tooBig.status, 400);
 });
 
 serviceTest('multi-user: a per-user endpoint leases only its user\'s tasks with its settings, and runs them to completion', async (t, live) => {

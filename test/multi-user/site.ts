@@ -57,7 +57,14 @@ export interface Site {
   accounts: Record<string, LocalAccount>;
 }
 
-export async function startSite(t: ExecutionContext, options: { idle?: string; leaseTimeout?: string; provider?: Record<string, unknown>; environment?: Record<string, string> } = {}): Promise<Site> {
+/** A Jinja template (and optionally its schema) instead of the default structural one. */
+export interface SiteTemplate {
+  name: string;
+  text: string;
+  schema?: Record<string, unknown>;
+}
+
+export async function startSite(t: ExecutionContext, options: { idle?: string; leaseTimeout?: string; provider?: Record<string, unknown>; environment?: Record<string, string>; template?: SiteTemplate } = {}): Promise<Site> {
   const live = await startLiveService(t, 'sqlite', { leaseTimeout: options.leaseTimeout ?? '60s', endpointOfflineAfter: '5s' });
   const accounts = {
     alice: await throwawayAccount(t),
@@ -97,22 +104,12 @@ esac
     umask: '027',
     limits: { nofile: 512 },
     environment: options.environment ?? {},
+    ...(options.template ? { user_config_template: options.template.name, template_python: '/usr/bin/python3' } : {}),
   }));
-  writeFileSync(path.join(paths.dir, 'user_config_template.yaml'), YAML.stringify({
-    display_name: 'per-user for {{ note }}',
-    max_workers: '{{ workers }}',
-    heartbeat_period: '500ms',
-    poll_wait: '2s',
-    grace_period: '2s',
-    runtimes: ['python', 'shell'],
-    provider: options.provider ?? { type: 'local' },
-    log_level: 'debug',
-  }));
-  writeFileSync(path.join(paths.dir, 'user_config_schema.json'), JSON.stringify({
-    type: 'object',
-    additionalProperties: false,
-    properties: { workers: { type: 'integer', minimum: 1, maximum: 4, default: 1 }, note: { type: 'string', maxLength: 200, default: 'you' } },
-  }));
+  if (options.template) {
+    writeFileSync(path.join(paths.dir, options.template.name), options.template.text);
+    if (options.template.schema) writeFileSync(path.join(paths.dir, 'user_config_schema.json'), JSON.stringify(options.template.schema));
+  } else writeStructuralTemplate(paths.dir, options.provider);
 
   const mep = spawn(process.execPath, [ENDPOINT_CLI, 'start', 'site', '--exit-with-parent'], {
     env: { ...process.env, FUNCX_HOME: home, FUNCX_TOKEN: live.adminToken },
@@ -157,10 +154,29 @@ esac
   };
 }
 
-export async function run(site: Site, who: string, functionId: string, args: unknown[], config?: Record<string, unknown>): Promise<string> {
+/** The default per-user template of these tests: plain YAML, substituted structurally. */
+function writeStructuralTemplate(dir: string, provider?: Record<string, unknown>): void {
+  writeFileSync(path.join(dir, 'user_config_template.yaml'), YAML.stringify({
+    display_name: 'per-user for {{ note }}',
+    max_workers: '{{ workers }}',
+    heartbeat_period: '500ms',
+    poll_wait: '2s',
+    grace_period: '2s',
+    runtimes: ['python', 'shell'],
+    provider: provider ?? { type: 'local' },
+    log_level: 'debug',
+  }));
+  writeFileSync(path.join(dir, 'user_config_schema.json'), JSON.stringify({
+    type: 'object',
+    additionalProperties: false,
+    properties: { workers: { type: 'integer', minimum: 1, maximum: 4, default: 1 }, note: { type: 'string', maxLength: 200, default: 'you' } },
+  }));
+}
+
+export async function run(site: Site, who: string, functionId: string, args: unknown[], config?: Record<string, unknown>, runtime?: Record<string, unknown>): Promise<string> {
   const response = await site.live.call('POST', `/v3/endpoints/${site.endpointId}/submit`, {
     token: site.tokens[who],
-    body: { tasks: { [functionId]: [JSON.stringify({ args, kwargs: {} })] }, ...(config ? { user_endpoint_config: config } : {}) },
+    body: { tasks: { [functionId]: [JSON.stringify({ args, kwargs: {} })] }, ...(config ? { user_endpoint_config: config } : {}), ...(runtime ? { user_runtime: runtime } : {}) },
   });
   if (response.status !== 200) throw new Error(`submit failed: ${JSON.stringify(response.body)}`);
   return response.body.tasks[functionId][0];

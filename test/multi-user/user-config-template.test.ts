@@ -10,7 +10,7 @@ import path from 'node:path';
 import test from 'ava';
 import YAML from 'yaml';
 import { UserConfigInvalid, UserConfigTemplate } from '../../endpoint/multiUser/userConfig.js';
-import { USER_CONFIG_SCHEMA, USER_CONFIG_TEMPLATE } from '../../endpoint/multiUser/configure.js';
+import { USER_CONFIG_SCHEMA } from '../../endpoint/multiUser/configure.js';
 import { loadEndpointConfig } from '../../endpoint/config.js';
 import { endpointPaths } from '../../endpoint/paths.js';
 
@@ -44,6 +44,15 @@ test('a schema that does not close the object, or a template naming values it do
   t.throws(() => UserConfigTemplate.from(template, { type: 'object', properties: schema.properties }), { message: /must be \{"type": "object", "additionalProperties": false/ });
   t.throws(() => UserConfigTemplate.from({ ...template, extra: '{{ secret }}' }, schema), { message: /\{\{ secret \}\} not in the schema's properties/ });
 });
+
+/** A plain (structural) per-user template: a scalar that is exactly {{ name }} takes the value typed. */
+const USER_CONFIG_TEMPLATE = `display_name: per-user endpoint
+max_workers: "{{ workers }}"
+runtimes: [python, javascript, shell]
+provider:
+  type: local
+log_level: info
+`;
 
 test('injection attempts (YAML, newlines, quotes, shell metacharacters) stay inside their one field and change nothing else', (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-uc-'));

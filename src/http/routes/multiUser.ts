@@ -59,6 +59,7 @@ export function multiUserRoutes(deps: ServiceDeps): Router<RequestState> {
         claims: claims.get(d.identity) ?? {},
         user_config_key: d.userConfigKey,
         user_endpoint_config: d.userEndpointConfig,
+        user_runtime: d.userRuntime,
         waiting: d.waiting,
         user_endpoint_id: d.userEndpointId,
       })),

@@ -38,7 +38,7 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
       tasks: entries.flatMap(([functionId, payloads]) =>
         payloads.map((payload) => ({
           functionId, endpointId, payload, serializer: (body.serializer ?? 'json') as Serializer, userEndpointConfig: body.user_endpoint_config,
-          resourceSpecification: body.resource_specification,
+          userRuntime: body.user_runtime, resourceSpecification: body.resource_specification,
         })),
       ),
     });
@@ -57,6 +57,7 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
       payload: t.payload,
       serializer: (t.serializer ?? 'json') as Serializer,
       userEndpointConfig: t.user_endpoint_config,
+      userRuntime: t.user_runtime ?? body.user_runtime,
       resourceSpecification: t.resource_specification,
     }));
     const submitted = await acceptSubmission(deps, ctx, { user: userOf(ctx), taskGroupId: body.task_group_id?.toLowerCase(), tasks });
