@@ -16,10 +16,11 @@ import { MultiUserNeedsRoot } from '../multiUser/run.js';
 import { configureCommand } from './commands/configure.js';
 import { restartCommand, startCommand, stopCommand } from './commands/lifecycle.js';
 import { deleteCommand, listCommand } from './commands/manage.js';
+import { disableOnBootCommand, enableOnBootCommand } from './commands/boot.js';
 
 const TABLE: CommandTable<RunnableCommand> = {
   program: 'funcx-endpoint',
-  commands: [configureCommand, startCommand, stopCommand, restartCommand, listCommand, deleteCommand],
+  commands: [configureCommand, startCommand, stopCommand, restartCommand, listCommand, deleteCommand, enableOnBootCommand, disableOnBootCommand],
   version: packageVersion,
   footer: `FUNCX_HOME (default ~/.funcx) holds the endpoints. Registering needs the
 owner's API token: FUNCX_TOKEN, or FUNCX_HOME/quickstart.json.
