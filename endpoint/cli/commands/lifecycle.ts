@@ -17,6 +17,8 @@ import { forcedStopAfterMs } from '../stopTimeout.js';
 import { isMultiUser } from '../../multiUser/settings.js';
 import { startMultiUserEndpoint } from '../../multiUser/run.js';
 import { AGENT_NODE_FLAGS } from '../../agentNodeFlags.js';
+import { startLogRotation } from '../../logRotation.js';
+import { asError } from '../../../src/errors.js';
 
 /** The program itself, which a detached start runs again in the background. */
 const CLI_FILE = fileURLToPath(new URL('../funcx-endpoint.js', import.meta.url));
@@ -30,13 +32,15 @@ export const startCommand: RunnableCommand = {
     detach: { type: 'boolean' },
     // Internal: the quick start's endpoint (serve --local-endpoint) and a multi-user endpoint's children.
     'exit-with-parent': { type: 'boolean' },
+    // Internal: set by --detach, whose child's stdout and stderr are endpoint.log (rotated by size).
+    'rotate-log': { type: 'boolean' },
   },
   positionals: { min: 1, max: 1 },
   async run(values, [name]) {
     const paths = endpointPaths(name);
     const serviceUrl = optionString(values, 'service-url');
     if (values.detach) return startDetached(paths, serviceUrl);
-    return startForeground(paths, { serviceUrl, exitWithParent: values['exit-with-parent'] === true });
+    return startForeground(paths, { serviceUrl, exitWithParent: values['exit-with-parent'] === true, rotateLog: values['rotate-log'] === true });
   },
 };
 
@@ -61,7 +65,11 @@ export const restartCommand: RunnableCommand = {
   },
 };
 
-async function startForeground(paths: EndpointPaths, options: { serviceUrl?: string; exitWithParent?: boolean }): Promise<number> {
+async function startForeground(paths: EndpointPaths, options: { serviceUrl?: string; exitWithParent?: boolean; rotateLog?: boolean }): Promise<number> {
+  if (options.rotateLog) {
+    const { logMaxBytes, logBackups } = isMultiUser(paths) ? { logMaxBytes: 10 * 1024 * 1024, logBackups: 5 } : loadEndpointConfig(paths);
+    startLogRotation(paths.log, logMaxBytes, logBackups, (error) => console.error(`funcx-endpoint: rotating ${paths.log} failed: ${asError(error).message}`));
+  }
   const registering = new AbortController();
   const state: { started?: { agent: { stop(): void }; identity: { endpoint_id: string }; done: Promise<void> } } = {};
   let signals = 0;
@@ -82,8 +90,9 @@ async function startForeground(paths: EndpointPaths, options: { serviceUrl?: str
     if (signals === 1) console.error(`funcx-endpoint: ${why}: stopping (send again to stop at once)`);
     started.agent.stop();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // Not `process.on('SIGTERM', onSignal)`: Node passes the signal's number second, which would become `why`.
+  process.on('SIGINT', (signal) => onSignal(signal));
+  process.on('SIGTERM', (signal) => onSignal(signal));
   if (options.exitWithParent) {
     // The quick start's endpoint must not outlive its service, even one killed with SIGKILL.
     const parent = process.ppid;
@@ -108,7 +117,7 @@ async function startDetached(paths: EndpointPaths, serviceUrl?: string): Promise
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   const logStart = existsSync(paths.log) ? statSync(paths.log).size : 0;
   const log = openSync(paths.log, 'a', 0o600);
-  const args = [CLI_FILE, 'start', paths.name, ...(serviceUrl ? ['--service-url', serviceUrl] : [])];
+  const args = [CLI_FILE, 'start', paths.name, '--rotate-log', ...(serviceUrl ? ['--service-url', serviceUrl] : [])];
   const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, ...args], {
     detached: true,
     stdio: ['ignore', log, log],
@@ -122,7 +131,9 @@ async function startDetached(paths: EndpointPaths, serviceUrl?: string): Promise
       console.error(`funcx-endpoint: the endpoint exited during start; see ${paths.log}`);
       return 1;
     }
-    const fresh = readFileSync(paths.log).subarray(logStart).toString('utf8');
+    const text = readFileSync(paths.log);
+    // Rotated meanwhile (cut to zero): all of it is fresh.
+    const fresh = text.subarray(text.length >= logStart ? logStart : 0).toString('utf8');
     if (fresh.split('\n').some((line) => line.includes(`"pid":${child.pid},`) && line.includes('"msg":"endpoint started"'))) {
       console.log(`endpoint "${paths.name}" started in the background: id ${readIdentity(paths)?.endpoint_id}, pid ${child.pid}, log ${paths.log}`);
       return 0;
