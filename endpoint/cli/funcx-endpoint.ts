@@ -17,10 +17,11 @@ import { configureCommand } from './commands/configure.js';
 import { restartCommand, startCommand, stopCommand } from './commands/lifecycle.js';
 import { deleteCommand, listCommand } from './commands/manage.js';
 import { disableOnBootCommand, enableOnBootCommand } from './commands/boot.js';
+import { diagnoseCommand } from './commands/diagnose.js';
 
 const TABLE: CommandTable<RunnableCommand> = {
   program: 'funcx-endpoint',
-  commands: [configureCommand, startCommand, stopCommand, restartCommand, listCommand, deleteCommand, enableOnBootCommand, disableOnBootCommand],
+  commands: [configureCommand, startCommand, stopCommand, restartCommand, listCommand, deleteCommand, enableOnBootCommand, disableOnBootCommand, diagnoseCommand],
   version: packageVersion,
   footer: `FUNCX_HOME (default ~/.funcx) holds the endpoints. Registering needs the
 owner's API token: FUNCX_TOKEN, or FUNCX_HOME/quickstart.json.
