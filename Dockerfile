@@ -23,6 +23,7 @@ RUN npm ci --ignore-scripts --no-audit --no-fund \
 COPY tsconfig.json tsconfig.sdk.json tsconfig.console.json ./
 COPY schemas ./schemas
 COPY migrations ./migrations
+COPY shared ./shared
 COPY src ./src
 COPY action-provider ./action-provider
 COPY endpoint ./endpoint
@@ -55,6 +56,7 @@ WORKDIR /app
 # lands in the volume; the URL in it says 127.0.0.1 unless FUNCX_PUBLIC_URL is set.
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist/shared ./dist/shared
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/migrations ./dist/migrations
 # The web console (/console), bundled at build time; the OpenAPI document is in dist/src/openapi.

@@ -18,6 +18,11 @@ export default tseslint.config(
     languageOptions: { globals: { process: 'readonly' } },
   },
   {
+    // shared/ is for every part (service, endpoint, SDK) and becomes a dependency-free package: node: built-ins only.
+    files: ['shared/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!node:|\\.{1,2}/(?!\\.\\./))', message: 'shared/ imports only node: built-ins and its own files' }] }] },
+  },
+  {
     files: ['src/cli/**', 'endpoint/cli/**', 'bench/**', 'scripts/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },

@@ -52,6 +52,9 @@ export interface EndpointSettings {
   /** Workers run in containers of this engine (null: on the host). */
   container: ContainerSettings | null;
   logLevel: string;
+  /** A detached agent's endpoint.log: rotated past this size, keeping this many older files (logRotation.ts). */
+  logMaxBytes: number;
+  logBackups: number;
   /** Prometheus metrics port (null: none) and its address. */
   metricsPort: number | null;
   metricsHost: string;
@@ -120,6 +123,8 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
     mpi: config.mpi ? { launcher: config.mpi.launcher ?? 'mpiexec', flavor: config.mpi.flavor ?? 'openmpi', options: config.mpi.options ?? [] } : null,
     container: parseContainerSettings(config.container),
     logLevel: config.log_level ?? 'info',
+    logMaxBytes: config.log_max_bytes ?? 10 * 1024 * 1024,
+    logBackups: config.log_backups ?? 5,
     metricsPort: config.metrics_port ?? null,
     metricsHost: config.metrics_host ?? '127.0.0.1',
   };
@@ -246,6 +251,11 @@ mpi: null
 container: null
 
 log_level: info
+
+# A detached endpoint (start --detach) writes endpoint.log; past log_max_bytes
+# it is rotated to endpoint.log.1 (older ones shift up), keeping log_backups files.
+log_max_bytes: 10485760
+log_backups: 5
 `;
 }
 

@@ -8,6 +8,12 @@ export class ServiceUnreachable extends Error {
   }
 }
 
+/**
+ * How `funcx-endpoint start` exits when the service refused the endpoint's credential: a
+ * supervisor must not restart it (systemd: RestartPreventExitStatus=3), as upstream's agent.
+ */
+export const EXIT_CREDENTIAL_REFUSED = 3;
+
 /** The service refused our credential (401/403): stop with a clear message. */
 export class CredentialRefused extends Error {
   readonly code = 'CredentialRefused';

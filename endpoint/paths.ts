@@ -12,6 +12,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import { UsageError } from '../shared/cli/commandTable.js';
 
 export function funcxHome(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.FUNCX_HOME || path.join(os.homedir(), '.funcx'));
@@ -34,7 +35,7 @@ export interface EndpointPaths {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 export function endpointPaths(name: string, home = funcxHome()): EndpointPaths {
-  if (!NAME.test(name)) throw new Error(`"${name}" is not a valid endpoint name (letters, digits, . _ -; up to 128)`);
+  if (!NAME.test(name)) throw new UsageError(`"${name}" is not a valid endpoint name (letters, digits, . _ -; up to 128)`);
   const dir = path.join(home, name);
   return {
     name,

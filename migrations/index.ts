@@ -15,6 +15,7 @@ import * as rateLimits from './20261130141500_rate_limits.js';
 import * as functionContainerImage from './20261130151500_function_container_image.js';
 import * as leaseSession from './20261130171000_lease_session.js';
 import * as taskUserRuntime from './20261206150000_task_user_runtime.js';
+import * as apiTokenExpiry from './20261206150000_api_token_expiry.js';
 
 export interface Migration {
   name: string;
@@ -36,4 +37,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '20261130151500_function_container_image', ...functionContainerImage },
   { name: '20261130171000_lease_session', ...leaseSession },
   { name: '20261206150000_task_user_runtime', ...taskUserRuntime },
+  { name: '20261206150000_api_token_expiry', ...apiTokenExpiry },
 ];

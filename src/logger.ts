@@ -1,5 +1,6 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { build as prettyStream } from 'pino-pretty';
+import { colourWanted } from '../shared/cli/colour.js';
 
 export type { Logger };
 
@@ -11,12 +12,13 @@ export type LogFormat = 'auto' | 'json' | 'pretty';
 /**
  * Structured JSON logs on stdout (or `destination`); secrets are redacted wherever they may appear.
  * `format` pretty (or auto on a terminal) prints the same records human-readable, in this thread
- * (pino-pretty as a stream, not a transport worker), so nothing is lost when the process exits.
+ * (pino-pretty as a stream, not a transport worker), so nothing is lost when the process exits;
+ * in colour unless NO_COLOR is set (a convention of the environment, read here, not a FUNCX_ option).
  */
 export function createLogger(level: string, name = 'funcx-service', destination?: DestinationStream, format: LogFormat = 'json'): Logger {
   const redact = ['req.headers.authorization', 'req.headers.cookie', ...SECRET_KEYS, ...SECRET_KEYS.map((key) => `*.${key}`)];
   const pretty = !destination && (format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true));
-  if (pretty) return pino({ name, level, redact }, prettyStream({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }));
+  if (pretty) return pino({ name, level, redact }, prettyStream({ colorize: colourWanted(process.stdout, process.env), translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }));
   // stdout written asynchronously: a synchronous write blocks the event loop whenever the pipe is
   // full (a slow reader), which the peers bench's profile showed at 7% of the service's CPU. Lines
   // written while one write is in flight go out together; pino flushes what is left at exit.

@@ -1,10 +1,9 @@
 /** What every `funcx` subcommand is: its words, usage, options, and what it does. */
-import type { ParseArgsConfig } from 'node:util';
+import type { CommandEntry, Values } from '../../shared/cli/commandTable.js';
 import { Client } from '../client.js';
 import type { CliIo } from './io.js';
 
-export type Options = NonNullable<ParseArgsConfig['options']>;
-export type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+export { optionString, type Options, type Values } from '../../shared/cli/commandTable.js';
 
 export interface CommandContext {
   io: CliIo;
@@ -16,16 +15,7 @@ export interface CommandContext {
   client(): Client;
 }
 
-export interface Command {
-  /** The words that select it: 'run', 'task wait'. */
-  name: string;
-  /** Arguments after the words, as shown in usage. */
-  synopsis: string;
-  summary: string;
-  options?: Options;
-  /** How many positional arguments it takes. */
-  positionals: { min: number; max: number };
+/** A `funcx` subcommand: its entry in the command table (words, usage, options; see shared/cli/commandTable.ts) and what it does. */
+export interface Command extends CommandEntry {
   run(context: CommandContext): Promise<number>;
 }
-
-export const optionString = (values: Values, name: string): string | undefined => values[name] as string | undefined;

@@ -4,7 +4,7 @@
  * service refused, could not be reached, or a task failed), 2 usage.
  * `--json` on every command prints one JSON document for scripts.
  */
-import { parseArgs } from 'node:util';
+import { dispatch, type CommandTable } from '../../shared/cli/commandTable.js';
 import { LoginFailed } from '../auth/errors.js';
 import { Client } from '../client.js';
 import { ConfigurationMissing, FuncxError, InvalidArgument, RemoteException, ServiceError } from '../errors.js';
@@ -22,62 +22,39 @@ const COMMANDS: Command[] = [
   taskGetCommand, taskWaitCommand, endpointListCommand, endpointStatusCommand,
 ];
 
-/** Options every command takes. */
-const COMMON_OPTIONS: Options = {
-  json: { type: 'boolean' },
-  'service-url': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-};
-
-function usage(command?: Command): string {
-  if (command) return `usage: funcx ${command.name} ${command.synopsis} [--json] [--service-url URL]\n  ${command.summary}`;
-  return [
-    'usage: funcx COMMAND [ARGS] [--json] [--service-url URL]      funcx --version',
-    '',
-    ...COMMANDS.map((c) => `  ${c.name.padEnd(17)} ${c.summary}`),
-    '',
+const TABLE: CommandTable<Command> = {
+  program: 'funcx',
+  commands: COMMANDS,
+  /** Options every command takes. */
+  commonOptions: {
+    json: { type: 'boolean' },
+    'service-url': { type: 'string' },
+  } satisfies Options,
+  commonSynopsis: '[--json] [--service-url URL]',
+  version: packageVersion,
+  footer: [
     'The service and token come from --service-url, FUNCX_SERVICE_URL / FUNCX_TOKEN, `funcx login`,',
     'or $FUNCX_HOME/quickstart.json (FUNCX_HOME defaults to ~/.funcx). Exit codes: 0 ok, 1 remote failure, 2 usage.',
-  ].join('\n');
-}
-
-function findCommand(argv: string[]): { command?: Command; rest: string[] } {
-  for (const words of [2, 1]) {
-    const name = argv.slice(0, words).join(' ');
-    const command = COMMANDS.find((c) => c.name === name);
-    if (command) return { command, rest: argv.slice(words) };
-  }
-  return { rest: argv };
-}
+  ].join('\n'),
+};
 
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  if (argv.length === 0 || argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
-    (argv.length === 0 ? printError : print)(io, usage());
-    return argv.length === 0 ? EXIT_USAGE : EXIT_OK;
-  }
-  if (argv[0] === '--version' || argv[0] === 'version') {
-    print(io, `funcx ${packageVersion()}`);
-    return EXIT_OK;
-  }
-  const { command, rest } = findCommand(argv);
   let json = argv.includes('--json');
   try {
-    if (!command) throw new UsageError(`unknown command: funcx ${argv.filter((a) => !a.startsWith('-')).slice(0, 2).join(' ')}`, usage());
-    let parsed;
-    try {
-      parsed = parseArgs({ args: rest, options: { ...COMMON_OPTIONS, ...command.options }, allowPositionals: true, strict: true });
-    } catch (error) {
-      throw new UsageError((error as Error).message, usage(command));
-    }
-    const { values, positionals } = parsed;
-    if (values.help) {
-      print(io, usage(command));
+    const dispatched = dispatch(TABLE, argv);
+    if (dispatched.kind === 'print') {
+      print(io, dispatched.text);
       return EXIT_OK;
     }
-    json = values.json === true;
-    if (positionals.length < command.positionals.min || positionals.length > command.positionals.max) {
-      throw new UsageError(`${command.name}: wrong number of arguments`, usage(command));
+    if (dispatched.kind === 'usage-error') {
+      if (dispatched.message === undefined) {
+        printError(io, dispatched.usage);
+        return EXIT_USAGE;
+      }
+      throw new UsageError(dispatched.message, dispatched.usage);
     }
+    const { command, values, positionals } = dispatched;
+    json = values.json === true;
     let client: Client | undefined;
     return await command.run({
       io,

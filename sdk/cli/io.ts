@@ -4,16 +4,10 @@
  */
 import type { Readable, Writable } from 'node:stream';
 
-export const EXIT_OK = 0;
-export const EXIT_REMOTE_FAILURE = 1;
-export const EXIT_USAGE = 2;
+import { UsageError } from '../../shared/cli/commandTable.js';
 
-/** Bad command line: exit 2 with the message and the command's usage. */
-export class UsageError extends Error {
-  constructor(message: string, readonly usage?: string) {
-    super(message);
-  }
-}
+export { EXIT_OK, EXIT_USAGE, UsageError } from '../../shared/cli/commandTable.js';
+export const EXIT_REMOTE_FAILURE = 1;
 
 export interface CliIo {
   stdout: Writable & { isTTY?: boolean };

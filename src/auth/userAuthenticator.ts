@@ -17,7 +17,7 @@ export function localAuthenticator(db: Knex): UserAuthenticator {
   return {
     async authenticate(token) {
       const user = await findUserByToken(db, token);
-      if (!user) throw new UserUnauthenticated('the API token is unknown or revoked');
+      if (!user) throw new UserUnauthenticated('the API token is unknown, revoked or expired');
       return user;
     },
   };

@@ -39,7 +39,7 @@ export async function authenticateUserToken(ctx: AppContext, token: string | und
   const user = await refusalsCounted(ctx, async () => {
     if (!token) throw new UserUnauthenticated('send an API token: Authorization: Bearer <token>');
     // An endpoint credential is no user token (and must not reach the identity provider).
-    if (token.startsWith(ENDPOINT_CREDENTIAL_PREFIX)) throw new UserUnauthenticated('the API token is unknown or revoked');
+    if (token.startsWith(ENDPOINT_CREDENTIAL_PREFIX)) throw new UserUnauthenticated('the API token is unknown, revoked or expired');
     const authenticator = ctx.state.authenticator;
     if (!authenticator) throw new InternalError('no user authenticator is configured'); // fail closed
     return authenticator.authenticate(token);

@@ -33,7 +33,7 @@ export const ANNOTATIONS: Record<string, Annotation> = {
   'GET /metrics': { summary: 'Prometheus metrics (FUNCX_METRICS: off, open, or Bearer FUNCX_METRICS_TOKEN); docs/metrics.md', produces: 'text/plain; version=0.0.4', auth: 'metrics-token', errors: ['RouteNotFound'] },
   'GET /openapi.json': { summary: 'This document', auth: 'none' },
   'GET /docs': { summary: 'This document, readable (HTML)', produces: 'text/html', auth: 'none' },
-  'GET /docs/{asset}': { summary: 'Assets of the readable reference (scripts, styles)', produces: 'application/octet-stream', auth: 'none', errors: ['RouteNotFound'] },
+  'GET /docs/{asset}': { summary: 'The readable reference\'s stylesheet (style.css)', produces: 'text/css', auth: 'none', errors: ['RouteNotFound'] },
   // --- functions
   'POST /v3/functions': { summary: 'Register a function', status: 201, response: 'function-register-response.json' },
   'GET /v3/functions': { summary: 'Search functions the caller may see', response: 'function-search-response.json' },

@@ -68,7 +68,7 @@ serviceTest('an endpoint credential cannot lease for another endpoint (403); a u
   t.is((await lease(live, other.endpointId, other.credential)).body.tasks.length, 1);
   // And the endpoint credential is not a user token.
   const asEndpoint = await live.call('GET', '/v3/functions', { token: credential });
-  t.deepEqual(asEndpoint.body, { code: 'UserUnauthenticated', reason: 'the API token is unknown or revoked', http_status_code: 401 });
+  t.deepEqual(asEndpoint.body, { code: 'UserUnauthenticated', reason: 'the API token is unknown, revoked or expired', http_status_code: 401 });
 });
 
 serviceTest('lease requests are checked', async (t, live) => {

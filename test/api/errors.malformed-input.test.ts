@@ -93,7 +93,7 @@ serviceTest('ids: upper case works everywhere; a urn:uuid: prefix or a non-UUID 
 
 serviceTest('no token, a bad token, or an endpoint credential on a user route: UserUnauthenticated', async (t, live) => {
   const missing = { code: 'UserUnauthenticated', reason: 'send an API token: Authorization: Bearer <token>', http_status_code: 401 };
-  const unknown = { code: 'UserUnauthenticated', reason: 'the API token is unknown or revoked', http_status_code: 401 };
+  const unknown = { code: 'UserUnauthenticated', reason: 'the API token is unknown, revoked or expired', http_status_code: 401 };
   const none = await live.call('GET', `/v2/tasks/${NIL_UUID}`, { token: '' });
   t.deepEqual([none.status, none.body], [401, missing]);
   assertSchema(t, 'error.json', none.body);

@@ -187,5 +187,5 @@ test('config lists every option; usage errors exit 2', async (t) => {
   t.regex(noUser.stderr, /usage: funcx-service token create --user NAME/);
   const nothing = await run(t, [], envWith({}));
   t.is(nothing.code, 2);
-  t.regex(nothing.stdout, /^usage: funcx-service <command>/);
+  t.regex(nothing.stdout, /^usage: funcx-service COMMAND/);
 });

@@ -18,7 +18,7 @@ const hasScript = spawnSync('script', ['--version']).status === 0;
 async function serveUntilListening(t: ExecutionContext, underTerminal: boolean, extraEnv: Record<string, string> = {}): Promise<string> {
   const home = mkdtempSync(path.join(os.tmpdir(), 'funcx-logfmt-'));
   t.teardown(() => rmSync(home, { recursive: true, force: true }));
-  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FUNCX_'))), FUNCX_HOME: home, FUNCX_PORT: '0', ...extraEnv };
+  const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FUNCX_') && k !== 'NO_COLOR')), FUNCX_HOME: home, FUNCX_PORT: '0', ...extraEnv };
   const command = `${JSON.stringify(process.execPath)} ${JSON.stringify(CLI)} serve`;
   // script gives the child a pty as stdout; -e keeps its exit status, -q drops the banner.
   const child = underTerminal
@@ -62,6 +62,14 @@ if (requireRealPart('serve logs human-readable lines on a terminal', hasScript ?
     const line = out.split(/\r?\n/).find((l) => l.includes('funcx service listening'))!;
     t.regex(line, /\[\d\d:\d\d:\d\d\.\d{3}\] .*INFO.* \(funcx-service\): .*funcx service listening/);
     t.throws(() => JSON.parse(line));
+    t.true(line.includes('\x1b['), 'in colour on a terminal');
+  });
+
+  test('NO_COLOR=1 turns the colour off on a terminal (https://no-color.org)', async (t) => {
+    const out = await serveUntilListening(t, true, { NO_COLOR: '1' });
+    const line = out.split(/\r?\n/).find((l) => l.includes('funcx service listening'))!;
+    t.regex(line, /\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(funcx-service\): funcx service listening/);
+    t.false(out.includes('\x1b['), 'no escape sequence anywhere');
   });
 
   test('FUNCX_LOG_FORMAT=json keeps JSON lines on a terminal', async (t) => {

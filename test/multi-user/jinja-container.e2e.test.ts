@@ -12,7 +12,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
-import { podmanMissing, skipLoudly, testImage } from '../helpers/podman.js';
+import { podmanMissing, testImage } from '../helpers/podman.js';
+import { requireRealPart } from '../helpers/realPart.js';
 import { findBinary } from '../helpers/mariadb.js';
 import { result, run, startSite } from './site.js';
 import type { LocalAccount } from '../../endpoint/multiUser/accounts.js';
@@ -45,8 +46,7 @@ def marker():
 `;
 
 const missing = podmanMissing() ?? (findBinary('newuidmap') ? undefined : 'newuidmap not installed (apt-get install -y uidmap): per-user endpoints run rootless podman');
-if (missing) skipLoudly(test, 'dynamic containers through a Jinja template (test/multi-user/jinja-container.e2e)', missing);
-else {
+if (requireRealPart('dynamic containers through a Jinja template (test/multi-user/jinja-container.e2e)', missing, { requiredBy: 'FUNCX_TEST_REQUIRE_PODMAN' })) {
   test.serial('the worker container image follows each submission\'s user_endpoint_config, in the user\'s own rootless podman', async (t) => {
     const [first, second] = await Promise.all([testImage('tutorial-image-a'), testImage('tutorial-image-b')]);
     const started: { uid?: number } = {};

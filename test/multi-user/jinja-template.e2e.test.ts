@@ -9,11 +9,13 @@
  * multi-user endpoint keeps serving. Skips loudly when not root.
  */
 import test from 'ava';
-import { IS_ROOT, bannerUnlessRoot } from '../helpers/localAccounts.js';
+import { existsSync } from 'node:fs';
+import { ROOT_MISSING } from '../helpers/localAccounts.js';
+import { testWithRealPart } from '../helpers/realPart.js';
 import { result, run, startSite, userEndpoints } from './site.js';
 
-bannerUnlessRoot('Jinja user config templates (test/multi-user/jinja-template.e2e)');
-const rootTest = IS_ROOT ? test.serial : test.skip;
+const missing = ROOT_MISSING ?? (existsSync('/usr/bin/pypy3') ? undefined : '/usr/bin/pypy3 not installed (apt-get install -y pypy3): the second interpreter a template picks');
+const rootTest = testWithRealPart('Jinja user config templates (test/multi-user/jinja-template.e2e)', missing, { register: test.serial });
 
 // As the tutorial does with uv (--python {{ major }}.{{ minor }}), but with the interpreters this site has.
 const TEMPLATE = `{% set major, minor, micro = _GC.user_runtime.python.version_tuple %}

@@ -14,13 +14,13 @@ import YAML from 'yaml';
 import { startLiveService } from '../helpers/service.js';
 import { ENDPOINT_CLI, waitFor } from '../helpers/endpointProcess.js';
 import { waitForTasks } from '../helpers/tasks.js';
-import { IS_ROOT, bannerUnlessRoot, throwawayAccount } from '../helpers/localAccounts.js';
+import { ROOT_MISSING, throwawayAccount } from '../helpers/localAccounts.js';
+import { testWithRealPart } from '../helpers/realPart.js';
 import { configTemplate } from '../../endpoint/config.js';
 import { endpointPaths } from '../../endpoint/paths.js';
 import { readIdentity } from '../../endpoint/identity.js';
 
-bannerUnlessRoot('templated endpoint of one account (test/multi-user/templated-endpoint.same-user.e2e)');
-const rootTest = IS_ROOT ? test.serial : test.skip;
+const rootTest = testWithRealPart('templated endpoint of one account (test/multi-user/templated-endpoint.same-user.e2e)', ROOT_MISSING, { register: test.serial });
 
 const TEMPLATE = `display_name: {{ flavor[1:-1] }} for {{ _GC.mapped_identity.local.uname }}
 python: {{ "/usr/bin/pypy3" if flavor == '"pypy"' else "/usr/bin/python3" }}
