@@ -692,10 +692,10 @@ export class EndpointAgent {
     const executorStats = executor.stats();
     this.heartbeatWanted = false; // this heartbeat reports the current state; changes after this point want another
     const waitingForNodes = new Set(executor.waitingForNodes?.() ?? []);
-    const leases = [...this.held.values()].map((t) => ({
+    const leases = [...this.held.values()].map((t): { task_id: string; lease_token: string; waiting_for_nodes?: boolean; waiting_for_launch?: boolean } => ({
       task_id: t.lease.task_id,
       lease_token: t.lease.lease_token,
-      ...(waitingForNodes.has(t.lease.task_id) ? { waiting_for_nodes: true } : {}),
+      ...(waitingForNodes.has(t.lease.task_id) ? { waiting_for_nodes: true } : t.phase === 'queued' ? { waiting_for_launch: true } : {}),
     }));
     const sentTokens = new Map(leases.map((l) => [l.task_id, l.lease_token]));
     const answer = await client.heartbeat(credential, endpointId, {

@@ -26,6 +26,7 @@ import { isMultiUser } from '../multiUser/settings.js';
 import { MultiUserNeedsRoot, startMultiUserEndpoint } from '../multiUser/run.js';
 import { writeMultiUserTemplates } from '../multiUser/configure.js';
 import { AGENT_NODE_FLAGS } from '../agentNodeFlags.js';
+import { readLastWord, sayLastWord, whoStopped, writeStopRequest } from '../lastWord.js';
 
 const USAGE = `usage: funcx-endpoint <command> [NAME]
 
@@ -126,9 +127,13 @@ async function startForeground(paths: EndpointPaths, options: { serviceUrl?: str
   let signals = 0;
   // Why this process ends, said once in its last log line (a supervisor's journal or endpoint.log).
   let exitReason = 'the agent stopped on its own';
+  let stoppedBy: string | undefined;
   const onSignal = (signal: NodeJS.Signals, why = `${signal} received`) => {
     signals += 1;
-    if (signals === 1) exitReason = why;
+    if (signals === 1) {
+      exitReason = why;
+      stoppedBy = why === `${signal} received` ? whoStopped(paths, signal) : why;
+    }
     const { started } = state;
     if (!started) {
       registering.abort();
@@ -151,12 +156,36 @@ async function startForeground(paths: EndpointPaths, options: { serviceUrl?: str
     }, 1000).unref();
   }
   const start = isMultiUser(paths) ? startMultiUserEndpoint : startEndpoint;
-  const started = await start(paths, { signal: registering.signal, serviceUrl: options.serviceUrl });
+  const lastWordLog = (line: string) => console.error(`funcx-endpoint: ${line}`);
+  // The last word (lastWord.ts): why this process ends, told to the service and kept in endpoint.state.json.
+  const stoppedCleanly = () => sayLastWord(paths, { state: 'offline', detail: stoppedBy ? `stopped cleanly by ${stoppedBy}` : `stopped cleanly: ${exitReason}` }, lastWordLog);
+  const failed = (error: unknown) => sayLastWord(paths, { state: 'failed', detail: fatalDetail(error) }, lastWordLog);
+  let started;
+  try {
+    started = await start(paths, { signal: registering.signal, serviceUrl: options.serviceUrl });
+  } catch (error) {
+    if (registering.signal.aborted) await stoppedCleanly();
+    else if (!(error instanceof EndpointAlreadyRunning)) await failed(error);
+    throw error;
+  }
   state.started = started;
   console.error(`funcx-endpoint: endpoint "${paths.name}" running as ${started.identity.endpoint_id} (pid ${process.pid})`);
-  await started.done;
+  try {
+    await started.done;
+  } catch (error) {
+    await failed(error);
+    throw error;
+  }
+  await stoppedCleanly();
   console.error(`funcx-endpoint: endpoint "${paths.name}" (pid ${process.pid}) exits: ${exitReason}`);
   return 0;
+}
+
+/** A fatal error as the endpoint's state shows it: what kind, then its message. */
+function fatalDetail(error: unknown): string {
+  if (error instanceof EndpointConfigError) return `configuration invalid: ${error.message}`;
+  if (error instanceof CredentialRefused) return `credential refused: ${error.message}`;
+  return asError(error).message;
 }
 
 /** Runs `start NAME` in a new session with output to endpoint.log; returns once it has registered. */
@@ -208,6 +237,7 @@ async function stop(paths: EndpointPaths): Promise<number> {
   } catch {
     // a broken config must not prevent stopping
   }
+  writeStopRequest(paths, 'funcx-endpoint stop');
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + forcedStopAfterMs(graceMs);
   while (isAlive(pid) && Date.now() < deadline) await sleep(100);
@@ -242,12 +272,22 @@ function list(): number {
   }
   const rows = names.map((name) => {
     const paths = endpointPaths(name, home);
-    return [readIdentity(paths)?.endpoint_id ?? '-', endpointState(paths), name];
+    return [readIdentity(paths)?.endpoint_id ?? '-', endpointState(paths), name, localWhy(paths)];
   });
-  const widths = [36, 12];
-  console.log(['Endpoint ID'.padEnd(widths[0]), 'Status'.padEnd(widths[1]), 'Endpoint Name'].join('  '));
-  for (const [id, state, name] of rows) console.log([id.padEnd(widths[0]), state.padEnd(widths[1]), name].join('  '));
+  const widths = [36, 12, Math.max(13, ...rows.map((r) => r[2].length))];
+  console.log(['Endpoint ID'.padEnd(widths[0]), 'Status'.padEnd(widths[1]), 'Endpoint Name'.padEnd(widths[2]), 'Why'].join('  ').trimEnd());
+  for (const [id, state, name, why] of rows) console.log([id.padEnd(widths[0]), state.padEnd(widths[1]), name.padEnd(widths[2]), why].join('  ').trimEnd());
   return 0;
+}
+
+/** Why a stopped endpoint stopped, from its own files (its last word: lastWord.ts); empty while it runs. */
+function localWhy(paths: EndpointPaths): string {
+  const state = endpointState(paths);
+  if (state === 'Running') return '';
+  if (state === 'Disconnected') return 'the agent died without a word (its pidfile is left): killed, or its host rebooted';
+  const word = readLastWord(paths);
+  if (!word) return '';
+  return `${word.state === 'failed' ? 'failed' : 'offline'} since ${word.at}: ${word.detail}`;
 }
 
 async function remove(paths: EndpointPaths, force: boolean): Promise<number> {

@@ -69,6 +69,7 @@ export const ANNOTATIONS: Record<string, Annotation> = {
   'POST /v3/endpoints/{endpoint_id}/lease': { summary: 'Endpoint: lease waiting tasks (long-poll)', response: 'endpoint-lease-response.json', errors: ['EndpointAccessForbidden'] },
   'POST /v3/endpoints/{endpoint_id}/results': { summary: 'Endpoint: post results, exactly once per lease', response: 'endpoint-results-response.json', errors: ['EndpointAccessForbidden'] },
   'POST /v3/endpoints/{endpoint_id}/heartbeat': { summary: 'Endpoint: report status and renew leases', response: 'endpoint-heartbeat-response.json', errors: ['EndpointAccessForbidden'] },
+  'POST /v3/endpoints/{endpoint_id}/state': { summary: 'Endpoint: say why the agent is going away (offline: stopped cleanly, by whom; failed: its fatal error)', response: 'endpoint-state-report-response.json', errors: ['EndpointAccessForbidden'] },
   'POST /v3/endpoints/{endpoint_id}/release': { summary: 'Endpoint: hand leases back', errors: ['EndpointAccessForbidden'] },
   'POST /v3/endpoints/{endpoint_id}/polls/end': { summary: 'Endpoint: end its agent session\'s waiting lease poll now (stopping)', response: 'lease-polls-end-response.json', errors: ['EndpointAccessForbidden'] },
   'POST /v3/endpoints/{endpoint_id}/reconcile': { summary: 'Endpoint: the leases an agent holds; its sessions\' (this run\'s, its previous run\'s) others return to the queue, attempt not counted; other sessions\' leases are untouched', response: 'lease-reconcile-response.json', errors: ['EndpointAccessForbidden'] },
