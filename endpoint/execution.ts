@@ -31,6 +31,11 @@ export interface TaskToRun {
   walltimeMs: number;
   /** Nodes and MPI ranks, as submitted (resolved by the executor, which builds the launcher prefix from it). */
   resourceSpecification?: ResourceSpecification;
+  /**
+   * Live output: what the task prints (stdout and stderr together, in order), as it prints it.
+   * Shell and python tasks on local workers call it; others do not (their output comes with the result).
+   */
+  onOutput?: (text: string) => void;
 }
 
 export interface RemoteException {

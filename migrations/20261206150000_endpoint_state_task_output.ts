@@ -8,7 +8,8 @@
  * not yet on a worker (a worker is busy).
  * task_output: the last bytes a task printed (stdout and stderr together), one row per task,
  * `start_offset`..`end_offset` the byte range of the stream kept in `text` (MEDIUMTEXT on MySQL: up
- * to 1 MiB is kept per task). Deleted with its task by the retention purge.
+ * to 1 MiB is kept per task). A retried task's new attempt continues the same stream after a
+ * marker line. Deleted with its task by the retention purge.
  */
 import type { Knex } from 'knex';
 
@@ -29,6 +30,9 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('start_offset').notNullable();
     t.bigInteger('end_offset').notNullable();
     t.bigInteger('kept_bytes').notNullable();
+    // The attempt whose output arrives (its lease token), and where its offset 0 sits in the stream: a retry starts again at 0.
+    t.string('lease_token', 128).notNullable();
+    t.bigInteger('attempt_base').notNullable();
     t.bigInteger('updated_at').notNullable();
     t.index(['updated_at'], 'task_output_updated_idx');
   });

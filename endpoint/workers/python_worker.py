@@ -195,6 +195,91 @@ def call_with_env(fn, args, kwargs, env):
                 os.environ[name] = value
 
 
+class OutputToAgent:
+    """sys.stdout / sys.stderr while a call streams its output (live output).
+
+    What the call prints goes to the agent as {"type": "output"} messages on the
+    reply pipe, so it always arrives before the call's reply. Text is held until
+    a line ends and OUTPUT_FLUSH_SECONDS passed since the last message, or
+    OUTPUT_MESSAGE_CHARS are held (a flood becomes few large messages, never an
+    unbounded buffer); a daemon thread sends what a quiet call left held.
+    Subprocesses the call starts write to the real fds, which the agent logs.
+    """
+
+    def __init__(self, send, task_id, shared):
+        self._send = send
+        self._task_id = task_id
+        self._shared = shared  # {"lock", "held": [], "chars", "last"} shared by stdout and stderr, so order is kept
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError("write() argument must be str, not %s" % type(text).__name__)
+        shared = self._shared
+        with shared["lock"]:
+            shared["held"].append(text)
+            shared["chars"] += len(text)
+            due = "\n" in text and time.monotonic() - shared["last"] >= OUTPUT_FLUSH_SECONDS
+            if due or shared["chars"] >= OUTPUT_MESSAGE_CHARS:
+                self._flush_locked()
+        return len(text)
+
+    def _flush_locked(self):
+        shared = self._shared
+        if not shared["held"]:
+            return
+        text = "".join(shared["held"])
+        shared["held"] = []
+        shared["chars"] = 0
+        shared["last"] = time.monotonic()
+        for start in range(0, len(text), OUTPUT_MESSAGE_CHARS):
+            self._send({"type": "output", "task_id": self._task_id, "text": text[start:start + OUTPUT_MESSAGE_CHARS]})
+
+    def flush(self):
+        with self._shared["lock"]:
+            self._flush_locked()
+
+    def isatty(self):
+        return False
+
+    def writable(self):
+        return True
+
+    @property
+    def encoding(self):
+        return "utf-8"
+
+
+# Live output: at most one output message per this long while lines come, and at most this many characters in one.
+OUTPUT_FLUSH_SECONDS = 0.2
+OUTPUT_MESSAGE_CHARS = 64 * 1024
+
+
+def streaming_output(send, request):
+    """Points sys.stdout and sys.stderr at the agent for this call; returns the way back."""
+    shared = {"lock": threading.Lock(), "held": [], "chars": 0, "last": 0.0}
+    stdout, stderr = sys.stdout, sys.stderr
+    stdout.flush()
+    stderr.flush()
+    sink = OutputToAgent(send, request.get("task_id"), shared)
+    sys.stdout = sys.stderr = sink
+    stop = threading.Event()
+
+    def flusher():
+        while not stop.wait(OUTPUT_FLUSH_SECONDS):
+            sink.flush()
+
+    thread = threading.Thread(target=flusher, name="funcx-output-flusher", daemon=True)
+    thread.start()
+
+    def restore():
+        stop.set()
+        thread.join()
+        sink.flush()
+        sys.stdout, sys.stderr = stdout, stderr
+
+    return restore
+
+
 def run_task(request):
     serializer = request.get("serializer", "json")
     upstream = serializer == globus_compute_serde.SERIALIZER
@@ -273,15 +358,20 @@ def main():
     requests = os.fdopen(REQUESTS_FD, "rb")
     replies = os.fdopen(REPLIES_FD, "wb")
 
+    sending = threading.Lock()  # the output flusher thread sends too
+
     def send(message):
-        replies.write(json.dumps(message).encode("utf-8") + b"\n")
-        replies.flush()
+        line = json.dumps(message).encode("utf-8") + b"\n"
+        with sending:
+            replies.write(line)
+            replies.flush()
 
     send({"type": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})
     for line in request_lines(requests):
         if not line.strip():
             continue
         request = json.loads(line)
+        restore_output = streaming_output(send, request) if request.get("stream_output") else None
         try:
             reply = run_task(request)
         except SystemExit:
@@ -290,6 +380,8 @@ def main():
             reply = {"status": "failed", "cached": False,
                      "exception": {"type": "WorkerError",
                                    "message": "the worker could not report the task's outcome: %s" % safe_str(error)}}
+        if restore_output:
+            restore_output()
         reply["type"] = "reply"
         reply["task_id"] = request.get("task_id")
         sys.stdout.flush()
