@@ -348,7 +348,10 @@ function checkAnswer(t: ExecutionContext, c: Case, answer: { status: number; con
   if (answer.status < 200 || (answer.status >= 300 && answer.status < 400)) throw new Error(`${what}: unexpected status ${answer.status}`);
   if (!/application\/json/.test(answer.contentType) && !(c.route.plainText && answer.status < 300)) throw new Error(`${what}: answered ${answer.contentType || 'no content type'}`);
   if (answer.status < 300 && c.mustRefuse) throw new Error(`${what}: invalid input accepted with ${answer.status}: ${JSON.stringify(answer.body).slice(0, 300)}`);
-  if (answer.status < 300 && c.route.answer) {
+  // A blank last id (' ') leaves a path ending in '/' once the client trims it: that names the collection
+  // route (GET /v3/functions/ is the search), whose answer has its own shape.
+  const namesCollection = /\/\s*$/.test(c.urlPath);
+  if (answer.status < 300 && c.route.answer && !namesCollection) {
     const { ok, errors } = validator.matches(c.route.answer, answer.body);
     if (!ok) throw new Error(`${what}: ${answer.status} answer does not follow ${c.route.answer}: ${errors}`);
   }
