@@ -146,8 +146,9 @@ async function startForeground(paths: EndpointPaths, options: { serviceUrl?: str
     if (signals === 1) console.error(`funcx-endpoint: ${why}: stopping (send again to stop at once)`);
     started.agent.stop();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // Not onSignal itself: Node passes the signal's number as a second argument, which would stand for `why`.
+  process.on('SIGINT', (signal) => onSignal(signal));
+  process.on('SIGTERM', (signal) => onSignal(signal));
   if (options.exitWithParent) {
     // The quick start's endpoint must not outlive its service, even one killed with SIGKILL.
     const parent = process.ppid;
