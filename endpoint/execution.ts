@@ -68,6 +68,8 @@ export interface BlockDetails {
 /** What an executor adds to the heartbeat's free-form details. */
 export interface ExecutorDetails {
   blocks: BlockDetails[];
+  /** The last few blocks that ended or could not be submitted, newest first: the status says why they are gone. */
+  ended_blocks?: BlockDetails[];
   /** Tasks the endpoint holds that wait for a worker slot on a block still to come. */
   waiting_for_nodes: number;
   listen_port: number;

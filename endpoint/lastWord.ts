@@ -67,7 +67,8 @@ export function clearLastWord(paths: EndpointPaths): void {
 
 /** Writes the local file, then tells the service (bounded); never throws. */
 export async function sayLastWord(paths: EndpointPaths, word: Omit<LastWord, 'at'>, note: (line: string) => void): Promise<void> {
-  const detail = Array.from(word.detail).slice(0, DETAIL_MAX).join('') || word.state;
+  // One line (a config error lists its problems on several): it shows in a table and a status field.
+  const detail = Array.from(word.detail.replace(/\s*\n\s*/g, ' ').trim()).slice(0, DETAIL_MAX).join('') || word.state;
   const said: LastWord = { state: word.state, detail, at: new Date().toISOString() };
   try {
     writeFileAtomically(stateFile(paths), JSON.stringify(said, null, 2) + '\n');

@@ -36,12 +36,14 @@ export class OutputShipper {
   private timer: NodeJS.Timeout | undefined;
   private shipping: Promise<void> | undefined;
   private closed = false;
+  /** Leases the service refused ("task/token"): their output is no longer taken. */
+  private readonly refused = new Set<string>();
 
   constructor(private readonly deps: { client: ServiceClient; credential: string; endpointId: string; log: Logger }) {}
 
   /** A task printed `text` (called by its executor as it prints). */
   push(taskId: string, leaseToken: string, text: string): void {
-    if (text.length === 0 || this.closed) return;
+    if (text.length === 0 || this.closed || this.refused.has(`${taskId}/${leaseToken}`)) return;
     let task = this.tasks.get(taskId);
     if (!task || task.leaseToken !== leaseToken) this.tasks.set(taskId, (task = { leaseToken, offset: 0, pending: [], pendingBytes: 0 }));
     const bytes = Buffer.from(text, 'utf8');
@@ -60,6 +62,7 @@ export class OutputShipper {
     } finally {
       bounded.abort();
       this.tasks.delete(taskId);
+      for (const key of this.refused) if (key.startsWith(`${taskId}/`)) this.refused.delete(key);
     }
   }
 
@@ -104,7 +107,12 @@ export class OutputShipper {
       if (chunks.length === 0) return;
       try {
         const answer = await this.deps.client.postOutput(this.deps.credential, this.deps.endpointId, chunks);
-        for (const taskId of answer.refused) this.tasks.delete(taskId); // not this lease's any more: stop sending
+        for (const taskId of answer.refused) {
+          // Not this lease's any more (lost, handed on): stop taking and sending its output.
+          const token = chunks.find((c) => c.task_id === taskId)?.lease_token;
+          if (token) this.refused.add(`${taskId}/${token}`);
+          this.tasks.delete(taskId);
+        }
       } catch (error) {
         // Dropped, not retried: live output is a view, and the next chunk's offset says what is missing.
         this.deps.log.debug({ err: asError(error).message, tasks: chunks.length }, 'could not send live output; that part is dropped');

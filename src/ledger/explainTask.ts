@@ -67,7 +67,7 @@ async function reasonOf(db: Knex, row: ExplainedRow, offlineAfterMs: number): Pr
     return `waiting-for-ep: endpoint offline${ep.state_since ? ` since ${ep.state_since}` : ''}${why}`;
   }
   if (row.waiting_for_nodes_since != null) {
-    const queued = (reportedBlocks(endpoint.last_report) ?? []).find((b) => !/^RUNNING\b/i.test(b.scheduler_state));
+    const queued = (reportedBlocks(endpoint.last_report) ?? []).find((b) => !b.ended && !/^RUNNING\b/i.test(b.scheduler_state));
     if (queued) return `waiting-for-nodes: block ${queued.job_id ?? queued.block_id} ${queued.scheduler_state}`;
     return `waiting-for-nodes: since ${isoOrNull(row.waiting_for_nodes_since)}`;
   }

@@ -26,6 +26,8 @@ export interface BlockState {
   block_id: string;
   job_id: string | null;
   scheduler_state: string;
+  /** It ended (or could not be submitted): shown a while so the status says why it is gone. */
+  ended?: boolean;
 }
 
 /** What the agent may say about itself as it goes (schemas/endpoint-state-report.json). */
@@ -64,14 +66,19 @@ export async function recordStateReport(db: Knex, endpointId: string, report: St
 
 /** The blocks the endpoint's last heartbeat described, each with what its scheduler says of it. */
 export function reportedBlocks(lastReport: string | null): BlockState[] | undefined {
-  const report = parseStored<{ details?: { blocks?: unknown } }>(lastReport, {});
-  const blocks = report.details?.blocks;
+  const report = parseStored<{ details?: { blocks?: unknown; ended_blocks?: unknown } }>(lastReport, {});
+  const { blocks, ended_blocks: ended } = report.details ?? {};
   if (!Array.isArray(blocks)) return undefined;
+  return [...listed(blocks, false), ...(Array.isArray(ended) ? listed(ended, true) : [])];
+}
+
+function listed(blocks: unknown[], ended: boolean): BlockState[] {
   return blocks
     .filter((b): b is Record<string, unknown> => b !== null && typeof b === 'object' && typeof (b as { block_id?: unknown }).block_id === 'string')
     .map((b) => ({
       block_id: b.block_id as string,
       job_id: typeof b.job_id === 'string' ? b.job_id : null,
       scheduler_state: typeof b.scheduler_state === 'string' ? b.scheduler_state : String(b.state ?? 'unknown').toUpperCase(),
+      ...(ended ? { ended: true } : {}),
     }));
 }

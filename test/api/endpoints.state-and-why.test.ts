@@ -59,19 +59,21 @@ serviceTest('state: heartbeats that stop without a word make the endpoint lost, 
   t.true(lost.state_detail.startsWith(`no heartbeat since ${lastBeat}`), lost.state_detail);
 }, { endpointOfflineAfter: '1s' });
 
-serviceTest('state: blocks show what their scheduler says; a stranger to a public endpoint gets the state word, not why', async (t, live) => {
+serviceTest('state: blocks (and the last ended ones) show what their scheduler says; a stranger to a public endpoint gets the state word, not why', async (t, live) => {
   const stranger = await live.tokenFor('carol');
   const { endpointId, credential } = await registerEndpoint(live, { public: true });
   const blocks = [
     { block_id: 'b1-abc', job_id: '1234', state: 'pending', scheduler_state: 'PENDING (Resources)', managers: [] },
     { block_id: 'b2-abc', job_id: '1235', state: 'running', managers: [{ manager_id: 'm', hostname: 'n1', slots: 4, running: 1 }] },
   ];
-  await heartbeat(live, endpointId, credential, { details: { provider: 'SlurmProvider', blocks } });
+  const ended = [{ block_id: 'b0-abc', job_id: '1230', state: 'failed', scheduler_state: 'FAILED: code 1', managers: [] }];
+  await heartbeat(live, endpointId, credential, { details: { provider: 'SlurmProvider', blocks, ended_blocks: ended } });
   const owner = (await live.call('GET', `/v3/endpoints/${endpointId}/status`)).body;
   assertSchema(t, 'endpoint-status.json', owner);
   t.deepEqual(owner.blocks, [
     { block_id: 'b1-abc', job_id: '1234', scheduler_state: 'PENDING (Resources)' },
     { block_id: 'b2-abc', job_id: '1235', scheduler_state: 'RUNNING' },
+    { block_id: 'b0-abc', job_id: '1230', scheduler_state: 'FAILED: code 1', ended: true },
   ]);
   await reportState(live, endpointId, credential, { state: 'failed', detail: 'sbatch: error: invalid partition specified: gpu' });
   const seen = await live.call('GET', `/v3/endpoints/${endpointId}/status`, { token: stranger });

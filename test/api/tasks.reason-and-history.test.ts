@@ -7,7 +7,7 @@ import { assertSchema, functionAndEndpoint, jsonPayload, serviceTest } from '../
 import { eventually } from '../helpers/within.js';
 import { getTask, heartbeat, lease, postResults, submitOk } from './support.js';
 
-serviceTest('reason: waiting-for-ep names the endpoint\'s state (never connected, stopped by whom, lost since when); null once finished', async (t, live) => {
+serviceTest('reason: waiting-for-ep names the endpoint\'s state (never connected, online, stopped by whom); null once finished', async (t, live) => {
   const { functionId, endpointId, credential } = await functionAndEndpoint(live);
   const [taskId] = await submitOk(live, endpointId, functionId, [jsonPayload(1)]);
   t.like(await getTask(t, live, taskId), { status: 'waiting-for-ep', reason: 'waiting-for-ep: endpoint offline: no agent has connected yet', history: [] });
@@ -18,14 +18,6 @@ serviceTest('reason: waiting-for-ep names the endpoint\'s state (never connected
   await live.call('POST', `/v3/endpoints/${endpointId}/state`, { token: credential, body: { state: 'offline', detail: 'stopped cleanly by alice' } });
   t.regex((await getTask(t, live, taskId)).reason, /^waiting-for-ep: endpoint offline since \S+Z: stopped cleanly by alice$/);
 
-  await heartbeat(live, endpointId, credential);
-  const lastBeat = (await live.call('GET', `/v3/endpoints/${endpointId}/status`)).body.last_heartbeat_at;
-  const lost = await eventually(30_000, 'the task\'s endpoint shown lost', async () => {
-    const task = await getTask(t, live, taskId);
-    return task.reason !== 'waiting-for-ep: queued; the endpoint is online and leases it when it has room' ? task : undefined;
-  });
-  t.is(lost.reason, `waiting-for-ep: endpoint lost since ${lastBeat}`);
-
   const [leased] = (await lease(live, endpointId, credential, 1)).body.tasks;
   await postResults(live, endpointId, credential, [{ task_id: taskId, lease_token: leased.lease_token, status: 'success', result: '2' }]);
   const done = await getTask(t, live, taskId);
@@ -33,6 +25,20 @@ serviceTest('reason: waiting-for-ep names the endpoint\'s state (never connected
   t.is(done.history.length, 1);
   t.like(done.history[0], { attempt: 1, outcome: 'completed', detail: null });
   t.truthy(Date.parse(done.history[0].started_at) && Date.parse(done.history[0].ended_at));
+});
+
+serviceTest('reason: waiting-for-ep says since when the endpoint is lost; a task running there says it runs again once its lease expires', async (t, live) => {
+  const { functionId, endpointId, credential } = await functionAndEndpoint(live);
+  const [running, queued] = await submitOk(live, endpointId, functionId, [jsonPayload(1), jsonPayload(2)]);
+  await lease(live, endpointId, credential, 1);
+  await heartbeat(live, endpointId, credential);
+  const lastBeat = (await live.call('GET', `/v3/endpoints/${endpointId}/status`)).body.last_heartbeat_at;
+  const lost = await eventually(30_000, 'the task\'s endpoint shown lost', async () => {
+    const task = await getTask(t, live, queued);
+    return task.reason.startsWith('waiting-for-ep: endpoint lost') ? task : undefined;
+  });
+  t.is(lost.reason, `waiting-for-ep: endpoint lost since ${lastBeat}`);
+  t.is((await getTask(t, live, running)).reason, `running: endpoint lost since ${lastBeat}; the task runs again elsewhere once its lease expires`);
 }, { endpointOfflineAfter: '1s' });
 
 serviceTest('reason: waiting-for-launch and waiting-for-nodes (the block still queued, as its scheduler says) from heartbeats', async (t, live) => {
@@ -48,8 +54,10 @@ serviceTest('reason: waiting-for-launch and waiting-for-nodes (the block still q
   t.regex(launching.reason, /^waiting-for-launch: at the endpoint since \S+Z, its workers busy$/);
   t.like(launching.history, [{ attempt: 1, outcome: 'running', ended_at: null }]);
 
-  const blocks = [{ block_id: 'b1-x', job_id: '1234', state: 'pending', scheduler_state: 'PENDING (Priority)', managers: [] }];
-  await held({ waiting_for_nodes: true }, { blocks });
+  // The block that failed is gone (shown ended): the task waits for the one still queued.
+  const blocks = [{ block_id: 'b2-x', job_id: '1234', state: 'pending', scheduler_state: 'PENDING (Priority)', managers: [] }];
+  const ended = [{ block_id: 'b1-x', job_id: '1233', state: 'failed', scheduler_state: 'SUBMIT FAILED: sbatch: error', managers: [] }];
+  await held({ waiting_for_nodes: true }, { blocks, ended_blocks: ended });
   const waiting = await getTask(t, live, taskId);
   t.like(waiting, { status: 'waiting-for-nodes', reason: 'waiting-for-nodes: block 1234 PENDING (Priority)' });
 
