@@ -28,17 +28,15 @@ def chatty(release):
     return 7
 `;
 
-serviceTest('live output: a running python task\'s lines arrive while it runs (SDK and funcx task logs --follow), then all of it once it ends', async (t, live) => {
+serviceTest('live output: a running python task\'s lines arrive while it runs (SDK and funcx task logs --follow), then all of it once it ends; funcx task status lists the attempt', async (t, live) => {
   const endpoint = await startEndpointProcess(t, live);
   const release = path.join(live.database.dir, 'release');
   const functionId = await registerPython(live, CHATTY, 'chatty');
   const [taskId] = await submit(live, endpoint.endpointId, functionId, [[release]]);
 
   // The command a user types, following from another process at the same time.
-  const cli = spawn(process.execPath, [FUNCX_CLI, 'task', 'logs', taskId, '--follow'], {
-    env: { PATH: process.env.PATH!, HOME: live.database.dir, FUNCX_HOME: live.config.home, FUNCX_SERVICE_URL: live.url, FUNCX_TOKEN: live.adminToken },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const cliEnv = { PATH: process.env.PATH!, HOME: live.database.dir, FUNCX_HOME: live.config.home, FUNCX_SERVICE_URL: live.url, FUNCX_TOKEN: live.adminToken };
+  const cli = spawn(process.execPath, [FUNCX_CLI, 'task', 'logs', taskId, '--follow'], { env: cliEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let cliOut = '';
   let cliErr = '';
   cli.stdout.on('data', (chunk) => (cliOut += chunk));
@@ -67,6 +65,20 @@ serviceTest('live output: a running python task\'s lines arrive while it runs (S
   t.is(cliOut, 'line 0\nline 1\nline 2\ndone\n');
   const [done] = Object.values(await waitForTasks(live, [taskId]));
   t.like(done, { status: 'success', result: '7' });
+
+  // funcx task status: the attempt and how it ended; funcx endpoint status: its state.
+  const funcx = async (...args: string[]) => {
+    const child = spawn(process.execPath, [FUNCX_CLI, ...args], { env: cliEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (chunk) => (out += chunk));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    t.is(code, 0, out);
+    return out;
+  };
+  const status = await funcx('task', 'status', taskId);
+  t.regex(status, /^status\s+\|\s+success$/m);
+  t.regex(status, /^1\s+\|\s+\S+Z\s+\|\s+\S+Z\s+\|\s+completed(\s+\|)?$/m);
+  t.regex(await funcx('endpoint', 'status', endpoint.endpointId), /^state\s+\|\s+online$/m);
 });
 
 /** The endpoint process's peak resident memory (kB), from /proc. */
