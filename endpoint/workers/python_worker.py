@@ -3,7 +3,10 @@
 Protocol: the agent writes one JSON request per line on fd 3 and reads one JSON
 message per line on fd 4. stdout and stderr are left to the user's code (the
 agent logs them), which is why the protocol never touches them. The first
-message is {"type": "ready"}; then each request gets exactly one reply.
+message is {"type": "ready"}; then each request gets exactly one reply. A
+request with "stream_output": true (live output) has sys.stdout and sys.stderr
+sent as {"type": "output", "task_id", "text"} messages while the call runs,
+all before its reply (OutputToAgent).
 
 A request: {"task_id", "function_id", "source", "entry_point", "payload",
 "serializer"}. A reply: {"type": "reply", "task_id", "status": "success" |
