@@ -209,10 +209,12 @@ class OutputToAgent:
     Subprocesses the call starts write to the real fds, which the agent logs.
     """
 
-    def __init__(self, send, task_id, shared):
+    def __init__(self, send, task_id, shared, real):
         self._send = send
         self._task_id = task_id
         self._shared = shared  # {"lock", "held": [], "chars", "last"} shared by stdout and stderr, so order is kept
+        self._real = real  # the stream it stands for: its fd is what subprocesses inherit (fileno)
+        self.buffer = _BytesToText(self)
 
     def write(self, text):
         if not isinstance(text, str):
@@ -244,12 +246,30 @@ class OutputToAgent:
     def isatty(self):
         return False
 
+    def fileno(self):
+        # subprocess.run(stdout=sys.stdout) and faulthandler want a descriptor: the real one (the log).
+        return self._real.fileno()
+
     def writable(self):
         return True
 
     @property
     def encoding(self):
         return "utf-8"
+
+
+class _BytesToText:
+    """sys.stdout.buffer while streaming: bytes written there join the text stream."""
+
+    def __init__(self, text_stream):
+        self._text = text_stream
+
+    def write(self, data):
+        self._text.write(bytes(data).decode("utf-8", "replace"))
+        return len(data)
+
+    def flush(self):
+        self._text.flush()
 
 
 # Live output: at most one output message per this long while lines come, and at most this many characters in one.
@@ -263,8 +283,9 @@ def streaming_output(send, request):
     stdout, stderr = sys.stdout, sys.stderr
     stdout.flush()
     stderr.flush()
-    sink = OutputToAgent(send, request.get("task_id"), shared)
-    sys.stdout = sys.stderr = sink
+    sys.stdout = OutputToAgent(send, request.get("task_id"), shared, stdout)
+    sys.stderr = OutputToAgent(send, request.get("task_id"), shared, stderr)
+    sink = sys.stdout  # both share one buffer: flushing one sends what both hold
     stop = threading.Event()
 
     def flusher():
