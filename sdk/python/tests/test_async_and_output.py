@@ -28,6 +28,15 @@ def chatty_until_gate(path, lines):
     return True
 
 
+def print_and_run_subprocess():
+    """Streams its prints; a subprocess handed sys.stdout still gets a real descriptor."""
+    import subprocess
+    import sys
+    print("from python")
+    sys.stdout.buffer.write(b"as bytes\n")
+    return subprocess.run(["true"], stdout=sys.stdout, stderr=sys.stderr).returncode
+
+
 class AwaitableFuturesTest(unittest.IsolatedAsyncioTestCase):
     async def test_executor_futures_are_awaited_and_gathered_in_an_event_loop(self):
         executor = FuncXExecutor(endpoint_id=endpoint_id(), client=client())
@@ -92,6 +101,14 @@ class FollowOutputTest(unittest.TestCase):
         tail = fxc.get_task_output(task_id, offset=len("line 0\n"))
         self.assertEqual(tail["text"], "line 1\ndone\n")
         self.assertEqual((tail["offset"], tail["next_offset"], tail["dropped"], tail["complete"]), (7, 19, 0, True))
+
+    def test_streamed_stdout_still_has_a_descriptor_and_a_bytes_buffer(self):
+        fxc = client()
+        function_id = fxc.register_function(print_and_run_subprocess)
+        task_id = fxc.run(endpoint_id=endpoint_id(), function_id=function_id)
+        wait_done(fxc, task_id)
+        self.assertEqual(fxc.get_result(task_id), 0)
+        self.assertEqual(fxc.get_task_output(task_id)["text"], "from python\nas bytes\n")
 
     def test_following_a_task_that_is_not_yours_is_task_not_found(self):
         fxc = client()
