@@ -64,6 +64,16 @@ export async function recordStateReport(db: Knex, endpointId: string, report: St
   await db('endpoints').where({ id: endpointId }).update({ state_event: report.state, state_detail: report.detail, state_at: now(db) });
 }
 
+/**
+ * An online endpoint whose provider cannot start blocks is alive but runs nothing: when no block
+ * is live and the newest ended one could not be submitted, say so (the scheduler's own words).
+ */
+export function blocksProblem(blocks: readonly BlockState[] | undefined): string | null {
+  if (!blocks || blocks.some((b) => !b.ended)) return null;
+  const newest = blocks.find((b) => b.ended);
+  return newest && /^SUBMIT FAILED\b/.test(newest.scheduler_state) ? `blocks cannot start: ${newest.scheduler_state}` : null;
+}
+
 /** The blocks the endpoint's last heartbeat described, each with what its scheduler says of it. */
 export function reportedBlocks(lastReport: string | null): BlockState[] | undefined {
   const report = parseStored<{ details?: { blocks?: unknown; ended_blocks?: unknown } }>(lastReport, {});

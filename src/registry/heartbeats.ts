@@ -1,7 +1,7 @@
 /** Endpoint heartbeats: the latest report, and a short log of recent ones (the status "logs"). */
 import type { Knex } from 'knex';
 import { now, nowSql, readNow } from '../db/clock.js';
-import { endpointState, reportedBlocks } from './endpointState.js';
+import { blocksProblem, endpointState, reportedBlocks } from './endpointState.js';
 import { inTransaction } from '../db/transaction.js';
 import { isoOrNull } from '../util/time.js';
 import { parseStored } from '../util/json.js';
@@ -64,10 +64,12 @@ export async function endpointStatus(db: Knex, endpoint: EndpointRow, input: { o
   const online = isOnline(endpoint, dbNow, input.offlineAfterMs);
   const latest = parseStored<Partial<Report>>(endpoint.last_report, {});
   const blocks = reportedBlocks(endpoint.last_report);
+  const state = endpointState(endpoint, dbNow, input.offlineAfterMs);
+  if (state.state === 'online') state.state_detail = blocksProblem(blocks);
   return {
     endpoint_id: endpoint.id,
     status: online ? 'online' : 'offline',
-    ...endpointState(endpoint, dbNow, input.offlineAfterMs),
+    ...state,
     ...(blocks ? { blocks } : {}),
     // Capacity comes from the endpoint's last word; counts from the ledger, which is always right.
     total_workers: online ? latest.total_workers ?? 0 : 0,

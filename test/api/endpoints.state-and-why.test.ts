@@ -83,6 +83,19 @@ serviceTest('state: blocks (and the last ended ones) show what their scheduler s
   t.like((await live.call('GET', `/v3/endpoints/${endpointId}/status`)).body, { state: 'failed', state_detail: 'sbatch: error: invalid partition specified: gpu' });
 });
 
+serviceTest('state: online, but a provider that cannot start blocks says so in state_detail (the scheduler\'s words)', async (t, live) => {
+  const { endpointId, credential } = await registerEndpoint(live);
+  const refused = [{ block_id: 'b1-x', job_id: null, state: 'failed', scheduler_state: 'SUBMIT FAILED: sbatch: error: invalid partition specified: gpu', managers: [] }];
+  await heartbeat(live, endpointId, credential, { details: { blocks: [], ended_blocks: refused } });
+  const body = (await live.call('GET', `/v3/endpoints/${endpointId}/status`)).body;
+  assertSchema(t, 'endpoint-status.json', body);
+  t.like(body, { status: 'online', state: 'online', state_detail: 'blocks cannot start: SUBMIT FAILED: sbatch: error: invalid partition specified: gpu' });
+  // A block that runs again: nothing to say.
+  const running = [{ block_id: 'b2-x', job_id: '7', state: 'running', managers: [] }];
+  await heartbeat(live, endpointId, credential, { details: { blocks: running, ended_blocks: refused } });
+  t.like((await live.call('GET', `/v3/endpoints/${endpointId}/status`)).body, { state: 'online', state_detail: null });
+});
+
 serviceTest('state report: only the endpoint credential, and only offline or failed with a detail', async (t, live) => {
   const { endpointId, credential } = await registerEndpoint(live);
   const asUser = await live.call('POST', `/v3/endpoints/${endpointId}/state`, { body: { state: 'offline', detail: 'x' } });
