@@ -46,6 +46,7 @@ import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors
 import { MAX_LEASE_TASKS, type HeldLease, type PostedResult, type ServiceClient } from './client.js';
 import type { ResultSpool, SpooledResult } from './spool.js';
 import { ResultOutbox } from './resultOutbox.js';
+import { OutputShipper } from './outputShipper.js';
 import { PrefetchTuner } from './prefetch.js';
 import { heldLeases } from './leaseReconcile.js';
 import { endPollInFlight } from './pollEnd.js';
@@ -119,6 +120,8 @@ export class EndpointAgent {
   private readonly held = new Map<string, HeldTask>();
   private readonly queue: PQueue;
   private readonly outbox: ResultOutbox;
+  /** What running tasks print, on its way to the service (outputShipper.ts). */
+  private readonly liveOutput: OutputShipper;
   private readonly releasing = new Set<Promise<void>>();
   private readonly leasing = new AbortController();
   /** Aborts the lease poll's connection: a second stop, or a poll that would not end (pollEnd.ts). */
@@ -156,6 +159,7 @@ export class EndpointAgent {
     this.log = deps.logger.child({ endpointId: deps.endpointId });
     this.previousSessions = deps.session.previous;
     this.outbox = new ResultOutbox(deps.spool);
+    this.liveOutput = new OutputShipper({ client: deps.client, credential: deps.credential, endpointId: deps.endpointId, log: this.log });
     deps.executor.onCapacityChange?.(() => this.wakeLeaseLoop());
     deps.executor.onWaitingChange?.(() => this.waitingChanged());
   }
@@ -239,6 +243,7 @@ export class EndpointAgent {
     } finally {
       this.stopped.abort();
       this.spoolUnposted();
+      this.liveOutput.close();
       await heartbeats;
       await executor.stop();
       // A stop that skipped drain() (a second stop) still hands its tasks back before exit.
@@ -432,6 +437,7 @@ export class EndpointAgent {
       this.log.debug({ ...where, runtime: task.fn.runtime }, 'task started');
       outcome = await executor.run(this.toRun(task), task.controller.signal);
       this.prefetch.taskFinished(performance.now() - task.startedAt);
+      await this.liveOutput.finish(task.lease.task_id); // its last lines before its result
     }
     this.log.debug({ ...where, status: outcome.status }, 'task finished');
     this.settle(task, outcome);
@@ -451,6 +457,7 @@ export class EndpointAgent {
       serializer: task.lease.serializer,
       walltimeMs: this.deps.settings.taskWalltimeMs,
       ...(task.lease.resource_specification ? { resourceSpecification: task.lease.resource_specification } : {}),
+      onOutput: (text) => this.liveOutput.push(task.lease.task_id, task.lease.lease_token, text),
     };
   }
 
@@ -692,10 +699,10 @@ export class EndpointAgent {
     const executorStats = executor.stats();
     this.heartbeatWanted = false; // this heartbeat reports the current state; changes after this point want another
     const waitingForNodes = new Set(executor.waitingForNodes?.() ?? []);
-    const leases = [...this.held.values()].map((t) => ({
+    const leases = [...this.held.values()].map((t): { task_id: string; lease_token: string; waiting_for_nodes?: boolean; waiting_for_launch?: boolean } => ({
       task_id: t.lease.task_id,
       lease_token: t.lease.lease_token,
-      ...(waitingForNodes.has(t.lease.task_id) ? { waiting_for_nodes: true } : {}),
+      ...(waitingForNodes.has(t.lease.task_id) ? { waiting_for_nodes: true } : t.phase === 'queued' ? { waiting_for_launch: true } : {}),
     }));
     const sentTokens = new Map(leases.map((l) => [l.task_id, l.lease_token]));
     const answer = await client.heartbeat(credential, endpointId, {

@@ -20,6 +20,14 @@ import type { EndpointRegisterResponse } from '../src/generated/schemas/endpoint
 export type PostedResult = EndpointResultsRequest['results'][number];
 export type HeldLease = { task_id: string; lease_token: string };
 
+/** Text a task printed, from byte `offset` of its combined stdout and stderr. */
+export interface OutputChunk {
+  task_id: string;
+  lease_token: string;
+  offset: number;
+  text: string;
+}
+
 /**
  * The most tasks one lease request may ask for: the max_tasks maximum in
  * schemas/endpoint-lease.json, read from the schema so the two cannot drift
@@ -70,6 +78,16 @@ export class ServiceClient {
 
   heartbeat(credential: string, endpointId: string, report: EndpointHeartbeatRequest): Promise<EndpointHeartbeatResponse> {
     return this.call('POST', `v3/endpoints/${endpointId}/heartbeat`, credential, report, 30_000);
+  }
+
+  /** The agent's last word: why it goes away (a clean stop, a fatal error); see lastWord.ts. */
+  reportState(credential: string, endpointId: string, report: { state: 'offline' | 'failed'; detail: string }, timeoutMs: number): Promise<{ endpoint_id: string; state: string }> {
+    return this.call('POST', `v3/endpoints/${endpointId}/state`, credential, report, timeoutMs);
+  }
+
+  /** New output of running tasks (outputShipper.ts). */
+  postOutput(credential: string, endpointId: string, chunks: OutputChunk[]): Promise<{ accepted: number; refused: string[] }> {
+    return this.call('POST', `v3/endpoints/${endpointId}/output`, credential, { chunks }, 30_000);
   }
 
   release(credential: string, endpointId: string, leases: HeldLease[]): Promise<{ released: string[] }> {

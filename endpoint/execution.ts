@@ -31,6 +31,11 @@ export interface TaskToRun {
   walltimeMs: number;
   /** Nodes and MPI ranks, as submitted (resolved by the executor, which builds the launcher prefix from it). */
   resourceSpecification?: ResourceSpecification;
+  /**
+   * Live output: what the task prints (stdout and stderr together, in order), as it prints it.
+   * Shell and python tasks on local workers call it; others do not (their output comes with the result).
+   */
+  onOutput?: (text: string) => void;
 }
 
 export interface RemoteException {
@@ -63,6 +68,8 @@ export interface BlockDetails {
 /** What an executor adds to the heartbeat's free-form details. */
 export interface ExecutorDetails {
   blocks: BlockDetails[];
+  /** The last few blocks that ended or could not be submitted, newest first: the status says why they are gone. */
+  ended_blocks?: BlockDetails[];
   /** Tasks the endpoint holds that wait for a worker slot on a block still to come. */
   waiting_for_nodes: number;
   listen_port: number;

@@ -13,6 +13,7 @@ import { findUserToken } from './userToken.js';
 import { PidfileHeld, removePid, takePidfile } from './pidfile.js';
 import { ResultSpool } from './spool.js';
 import { startSession } from './session.js';
+import { clearLastWord } from './lastWord.js';
 import { AgentMetrics } from './metrics.js';
 import { createWorkerExecutor } from './workers/index.js';
 import { BlockExecutor } from './blocks/blockExecutor.js';
@@ -53,6 +54,7 @@ export async function startEndpoint(
   const logger = options.logger ?? createLogger(settings.logLevel, 'funcx-endpoint', undefined, 'auto'); // pretty on a terminal (npm start)
   const log = logger.child({ endpoint: paths.name });
   takeEndpointPidfile(paths);
+  clearLastWord(paths); // this run is what the endpoint's state describes now
   try {
     const client = new ServiceClient(settings.serviceUrl, { caFile: settings.caFile });
     const identity = await ensureRegistered({ paths, settings, client, userToken: findUserToken(settings.serviceUrl, env), logger: log, signal: options.signal });

@@ -11,6 +11,7 @@ import { functionDefinition, type Registrable } from './functionSource.js';
 import { DEFAULT_RETRY, HttpTransport, type RetryPolicy } from './http.js';
 import { EndpointList, FunctionSearchResults } from './resultLists.js';
 import { StoredLogin } from './storedLogin.js';
+import { followTaskOutput, readTaskOutput, type OutputOptions, type TaskOutput } from './taskOutput.js';
 import { decodeResult, encodePayload, outcomeOf } from './serialization.js';
 import type { BatchResultEntry, EndpointStatus, FunctionRecord, ResourceSpecification, TaskRecord, TaskWaitResponse } from './types.js';
 
@@ -203,6 +204,19 @@ export class Client {
       timeoutMs: (timeoutS + 30) * 1000, // the service holds it up to timeout_s; a margin for a slow answer
       signal: options.signal,
     });
+  }
+
+  /** What the task printed (stdout and stderr together) from `offset`; waits up to `waitS` for more when there is none yet. */
+  getTaskOutput(taskId: string, options: OutputOptions = {}): Promise<TaskOutput> {
+    return readTaskOutput(this.http, taskId, options);
+  }
+
+  /**
+   * Follows a task's output as it runs: `for await (const piece of fxc.followOutput(id)) process.stdout.write(piece.text)`.
+   * Ends when the task has finished and all its output is delivered.
+   */
+  followOutput(taskId: string, options: OutputOptions = {}): AsyncGenerator<TaskOutput & { skipped: number }> {
+    return followTaskOutput(this.http, taskId, options);
   }
 
   /** Cancels a task that has not finished; answers its record (now `cancelled`). */

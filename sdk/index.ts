@@ -8,5 +8,6 @@ export type { PythonFunction, JavaScriptSource, Registrable } from './functionSo
 export { FunctionSearchResults, EndpointList } from './resultLists.js';
 export { resolveConfig, funcxHome, type ClientConfig, type ClientConfigOptions } from './config.js';
 export type { RetryPolicy } from './http.js';
+export type { TaskOutput, OutputOptions } from './taskOutput.js';
 export * from './errors.js';
 export type * from './types.js';

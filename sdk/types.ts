@@ -45,6 +45,20 @@ export interface TaskRecord {
   result_serializer?: Serializer;
   exception?: TaskException;
   details?: { attempt_history?: { attempt: number; leased_at: string | null; ended_at: string; reason: string; message?: string }[] };
+  /** Why a pending task waits (waiting-for-ep: endpoint lost since ...; waiting-for-nodes: block 1234 PENDING (Priority); waiting-for-launch: ...). */
+  reason?: string | null;
+  /** Each attempt and how it ended, the current one last. */
+  history?: TaskAttempt[];
+}
+
+/** One attempt of a task (schemas/task.json history). */
+export interface TaskAttempt {
+  attempt: number;
+  started_at: string | null;
+  ended_at: string | null;
+  /** completed, failed, cancelled, running, lease expired, worker lost, handed back */
+  outcome: string;
+  detail: string | null;
 }
 
 /** schemas/function.json */
@@ -117,6 +131,13 @@ export interface HeartbeatLog {
 export interface EndpointStatus {
   endpoint_id: string;
   status: 'online' | 'offline';
+  /** online; offline (stopped cleanly, or never connected); lost (heartbeats stopped without a word); failed (a fatal error). */
+  state?: 'online' | 'offline' | 'lost' | 'failed';
+  /** Why, in words: who stopped it, since when no heartbeat came, the fatal error. */
+  state_detail?: string | null;
+  state_since?: string | null;
+  /** With blocks: each block and what its scheduler says of it (PENDING (Resources), RUNNING). */
+  blocks?: { block_id: string; job_id: string | null; scheduler_state: string }[];
   total_workers: number;
   idle_workers: number;
   outstanding_tasks: number;

@@ -151,4 +151,6 @@ export interface Watch {
 
 export const endpointKey = (endpointId: string) => `endpoint:${endpointId}`;
 export const taskKey = (taskId: string) => `task:${taskId}`;
+/** New live output of a task (routes/taskOutput.ts). */
+export const taskOutputKey = (taskId: string) => `output:${taskId}`;
 export const taskIdOfKey = (key: string) => key.slice('task:'.length);

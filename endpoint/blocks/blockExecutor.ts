@@ -40,6 +40,8 @@ const HELLO_TIMEOUT_MS = 10_000;
 /** Connections that have not said hello yet; more are refused at once (a flood cannot exhaust the agent). */
 const MAX_UNAUTHENTICATED_CONNECTIONS = 16;
 const SUBMIT_PAUSE_MAX_MS = 5 * 60_000;
+/** How many ended (or refused) blocks the heartbeat keeps describing, newest first. */
+const RECENTLY_ENDED_SHOWN = 5;
 
 /** What a manager needs to know, written per block to a 0600 file it is given the path of. */
 export interface ManagerConfig {
@@ -133,6 +135,8 @@ export class BlockExecutor implements Executor {
   private tick: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private readonly submissions = new Set<Promise<unknown>>();
+  /** The last blocks that ended or could not be submitted, as the status shows them (why a block is gone). */
+  private readonly recentlyEnded: BlockDetails[] = [];
   /** After failed submissions, none before this time (doubling, reset by a success): a refusing scheduler is not hammered. */
   private submitPausedUntilMs = 0;
   private submitFailures = 0;
@@ -413,6 +417,7 @@ export class BlockExecutor implements Executor {
         const pauseMs = Math.min(SUBMIT_PAUSE_MAX_MS, this.options.blocks.strategyPeriodMs * 2 ** this.submitFailures);
         this.submitPausedUntilMs = Date.now() + pauseMs;
         this.log.error({ blockId: block.id, err: asError(error), retryInMs: pauseMs }, 'block submission failed');
+        this.rememberEnded(block, 'failed', `SUBMIT FAILED: ${asError(error).message}`);
         this.blocks.delete(block.id);
         this.capacityChanged();
       },
@@ -445,11 +450,18 @@ export class BlockExecutor implements Executor {
     block.state = state;
     block.detail = detail;
     this.blocks.delete(block.id);
+    const word = state.toUpperCase();
+    this.rememberEnded(block, state, !detail ? word : detail.toUpperCase().startsWith(word) ? detail : `${word}: ${detail}`);
     const busy = [...block.managers].reduce((n, m) => n + m.running.size, 0);
     const level = block.ending && busy === 0 ? 'info' : 'warn';
     this.log[level]({ blockId: block.id, jobId: block.jobId, state, detail, busyTasks: busy }, 'block ended');
     for (const manager of [...block.managers]) this.managerLost(manager, `block ${block.id} ended (${detail ?? state})`);
     this.capacityChanged();
+  }
+
+  private rememberEnded(block: Block, state: string, schedulerState: string): void {
+    this.recentlyEnded.unshift({ block_id: block.id, job_id: block.jobId ?? null, state, scheduler_state: schedulerState.slice(0, 1000), managers: [] });
+    this.recentlyEnded.splice(RECENTLY_ENDED_SHOWN);
   }
 
   // --- the strategy loop ---------------------------------------------------
@@ -590,7 +602,7 @@ export class BlockExecutor implements Executor {
       ...(b.detail ? { scheduler_state: b.detail } : {}),
       managers: [...b.managers].map((m) => ({ manager_id: m.id, hostname: m.hostname, slots: m.slots, running: m.running.size })),
     }));
-    return { blocks, waiting_for_nodes: this.waiting.length, listen_port: this.port };
+    return { blocks, ended_blocks: [...this.recentlyEnded], waiting_for_nodes: this.waiting.length, listen_port: this.port };
   }
 
   withdrawWaiting(): string[] {

@@ -20,6 +20,8 @@ export interface WorkerRequest {
   serializer: Serializer;
   /** Environment variables set for this call only (python), then restored. */
   env?: Record<string, string>;
+  /** python: send what the call prints to sys.stdout/sys.stderr as output messages while it runs (live output). */
+  stream_output?: boolean;
 }
 
 /** Sent once when the worker is ready to take requests. */
@@ -39,4 +41,11 @@ export interface ReplyMessage {
   cached: boolean;
 }
 
-export type WorkerMessage = ReadyMessage | ReplyMessage;
+/** Text the running call printed (stdout and stderr, in order); only with stream_output, always before its reply. */
+export interface OutputMessage {
+  type: 'output';
+  task_id: string;
+  text: string;
+}
+
+export type WorkerMessage = ReadyMessage | ReplyMessage | OutputMessage;

@@ -3,7 +3,10 @@
 Protocol: the agent writes one JSON request per line on fd 3 and reads one JSON
 message per line on fd 4. stdout and stderr are left to the user's code (the
 agent logs them), which is why the protocol never touches them. The first
-message is {"type": "ready"}; then each request gets exactly one reply.
+message is {"type": "ready"}; then each request gets exactly one reply. A
+request with "stream_output": true (live output) has sys.stdout and sys.stderr
+sent as {"type": "output", "task_id", "text"} messages while the call runs,
+all before its reply (OutputToAgent).
 
 A request: {"task_id", "function_id", "source", "entry_point", "payload",
 "serializer"}. A reply: {"type": "reply", "task_id", "status": "success" |
@@ -195,6 +198,112 @@ def call_with_env(fn, args, kwargs, env):
                 os.environ[name] = value
 
 
+class OutputToAgent:
+    """sys.stdout / sys.stderr while a call streams its output (live output).
+
+    What the call prints goes to the agent as {"type": "output"} messages on the
+    reply pipe, so it always arrives before the call's reply. Text is held until
+    a line ends and OUTPUT_FLUSH_SECONDS passed since the last message, or
+    OUTPUT_MESSAGE_CHARS are held (a flood becomes few large messages, never an
+    unbounded buffer); a daemon thread sends what a quiet call left held.
+    Subprocesses the call starts write to the real fds, which the agent logs.
+    """
+
+    def __init__(self, send, task_id, shared, real):
+        self._send = send
+        self._task_id = task_id
+        self._shared = shared  # {"lock", "held": [], "chars", "last"} shared by stdout and stderr, so order is kept
+        self._real = real  # the stream it stands for: its fd is what subprocesses inherit (fileno)
+        self.buffer = _BytesToText(self)
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError("write() argument must be str, not %s" % type(text).__name__)
+        shared = self._shared
+        with shared["lock"]:
+            shared["held"].append(text)
+            shared["chars"] += len(text)
+            due = "\n" in text and time.monotonic() - shared["last"] >= OUTPUT_FLUSH_SECONDS
+            if due or shared["chars"] >= OUTPUT_MESSAGE_CHARS:
+                self._flush_locked()
+        return len(text)
+
+    def _flush_locked(self):
+        shared = self._shared
+        if not shared["held"]:
+            return
+        text = "".join(shared["held"])
+        shared["held"] = []
+        shared["chars"] = 0
+        shared["last"] = time.monotonic()
+        for start in range(0, len(text), OUTPUT_MESSAGE_CHARS):
+            self._send({"type": "output", "task_id": self._task_id, "text": text[start:start + OUTPUT_MESSAGE_CHARS]})
+
+    def flush(self):
+        with self._shared["lock"]:
+            self._flush_locked()
+
+    def isatty(self):
+        return False
+
+    def fileno(self):
+        # subprocess.run(stdout=sys.stdout) and faulthandler want a descriptor: the real one (the log).
+        return self._real.fileno()
+
+    def writable(self):
+        return True
+
+    @property
+    def encoding(self):
+        return "utf-8"
+
+
+class _BytesToText:
+    """sys.stdout.buffer while streaming: bytes written there join the text stream."""
+
+    def __init__(self, text_stream):
+        self._text = text_stream
+
+    def write(self, data):
+        self._text.write(bytes(data).decode("utf-8", "replace"))
+        return len(data)
+
+    def flush(self):
+        self._text.flush()
+
+
+# Live output: at most one output message per this long while lines come, and at most this many characters in one.
+OUTPUT_FLUSH_SECONDS = 0.2
+OUTPUT_MESSAGE_CHARS = 64 * 1024
+
+
+def streaming_output(send, request):
+    """Points sys.stdout and sys.stderr at the agent for this call; returns the way back."""
+    shared = {"lock": threading.Lock(), "held": [], "chars": 0, "last": 0.0}
+    stdout, stderr = sys.stdout, sys.stderr
+    stdout.flush()
+    stderr.flush()
+    sys.stdout = OutputToAgent(send, request.get("task_id"), shared, stdout)
+    sys.stderr = OutputToAgent(send, request.get("task_id"), shared, stderr)
+    sink = sys.stdout  # both share one buffer: flushing one sends what both hold
+    stop = threading.Event()
+
+    def flusher():
+        while not stop.wait(OUTPUT_FLUSH_SECONDS):
+            sink.flush()
+
+    thread = threading.Thread(target=flusher, name="funcx-output-flusher", daemon=True)
+    thread.start()
+
+    def restore():
+        stop.set()
+        thread.join()
+        sink.flush()
+        sys.stdout, sys.stderr = stdout, stderr
+
+    return restore
+
+
 def run_task(request):
     serializer = request.get("serializer", "json")
     upstream = serializer == globus_compute_serde.SERIALIZER
@@ -273,15 +382,20 @@ def main():
     requests = os.fdopen(REQUESTS_FD, "rb")
     replies = os.fdopen(REPLIES_FD, "wb")
 
+    sending = threading.Lock()  # the output flusher thread sends too
+
     def send(message):
-        replies.write(json.dumps(message).encode("utf-8") + b"\n")
-        replies.flush()
+        line = json.dumps(message).encode("utf-8") + b"\n"
+        with sending:
+            replies.write(line)
+            replies.flush()
 
     send({"type": "ready", "pid": os.getpid(), "python": sys.version.split()[0]})
     for line in request_lines(requests):
         if not line.strip():
             continue
         request = json.loads(line)
+        restore_output = streaming_output(send, request) if request.get("stream_output") else None
         try:
             reply = run_task(request)
         except SystemExit:
@@ -290,6 +404,8 @@ def main():
             reply = {"status": "failed", "cached": False,
                      "exception": {"type": "WorkerError",
                                    "message": "the worker could not report the task's outcome: %s" % safe_str(error)}}
+        if restore_output:
+            restore_output()
         reply["type"] = "reply"
         reply["task_id"] = request.get("task_id")
         sys.stdout.flush()

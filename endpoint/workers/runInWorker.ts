@@ -91,7 +91,8 @@ export async function runInWorker(task: TaskToRun, signal: AbortSignal, options:
       payload: task.payload,
       serializer: task.serializer,
       ...(options.env && Object.keys(options.env).length > 0 ? { env: options.env } : {}),
-    });
+      ...(task.onOutput ? { stream_output: true } : {}),
+    }, task.onOutput);
     if (!NOT_COMPILED.has(reply.exception?.type ?? '')) worker.warm.add(key);
     log.debug({ ...where, workerPid: worker.pid, cached: reply.cached, status: reply.status }, 'task ran in worker');
     if (reply.status === 'success') {

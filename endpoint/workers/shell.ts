@@ -7,6 +7,7 @@
  * caller inspects it). A walltime kills the command: return code 124.
  */
 import { spawn } from 'node:child_process';
+import { StringDecoder } from 'node:string_decoder';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import path from 'node:path';
@@ -59,7 +60,7 @@ export async function runShell(task: TaskToRun, signal: AbortSignal, options: Sh
   await mkdir(options.workDir, { recursive: true, mode: 0o700 });
   const dir = await mkdtemp(path.join(options.workDir, `shell-${task.taskId}-`));
   try {
-    const ran = await runCommand(cmd, dir, task.walltimeMs, signal, options);
+    const ran = await runCommand(cmd, dir, task.walltimeMs, signal, options, task.onOutput);
     if (ran.ended === 'cancelled') return failed('TaskCancelled', 'the task was cancelled');
     if (ran.ended === 'stopped') return failed('ExecutorStopped', 'the executor stopped while the task was running', true);
     if (ran.spawnError) return failed('WorkerStartFailed', `/bin/sh could not start: ${ran.spawnError.message}`);
@@ -86,7 +87,7 @@ interface Ran {
   spawnError?: Error;
 }
 
-function runCommand(cmd: string, cwd: string, walltimeMs: number, signal: AbortSignal, options: ShellOptions): Promise<Ran> {
+function runCommand(cmd: string, cwd: string, walltimeMs: number, signal: AbortSignal, options: ShellOptions, onOutput?: (text: string) => void): Promise<Ran> {
   return new Promise((resolve) => {
     const launch = options.wrap?.(cmd, cwd) ?? { command: '/bin/sh', args: ['-c', cmd], remove: undefined };
     const child = spawn(launch.command, launch.args, {
@@ -101,6 +102,16 @@ function runCommand(cmd: string, cwd: string, walltimeMs: number, signal: AbortS
     const stderr = new TailBuffer(options.outputCap);
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+    if (onOutput) {
+      // Live output: both streams, in the order they arrive; each decoded on its own (a chunk may end mid-character).
+      for (const stream of [child.stdout, child.stderr]) {
+        const decoder = new StringDecoder('utf8');
+        stream.on('data', (chunk: Buffer) => {
+          const text = decoder.write(chunk);
+          if (text) onOutput(text);
+        });
+      }
+    }
 
     let ended: Ran['ended'];
     const end = (why: NonNullable<Ran['ended']>) => {

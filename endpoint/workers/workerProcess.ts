@@ -57,7 +57,7 @@ export class WorkerProcess {
   readonly exited: Promise<WorkerExit>;
   private readonly child: ChildProcess;
   private readonly log: Logger;
-  private pending: { taskId: string; resolve: (reply: ReplyMessage) => void; reject: (error: Error) => void } | undefined;
+  private pending: { taskId: string; resolve: (reply: ReplyMessage) => void; reject: (error: Error) => void; onOutput?: (text: string) => void } | undefined;
   private exit: WorkerExit | undefined;
   private stderrTail = '';
   private readySeen = false;
@@ -101,12 +101,12 @@ export class WorkerProcess {
   }
 
   /** Sends one request; resolves with its reply, rejects with WorkerExited if the worker dies first. */
-  async call(request: WorkerRequest): Promise<ReplyMessage> {
+  async call(request: WorkerRequest, onOutput?: (text: string) => void): Promise<ReplyMessage> {
     if (!this.readySeen) await this.ready;
     if (this.exit) throw new WorkerExited(this.exit, false);
     if (this.pending) throw new Error('worker is already running a task'); // a pool bug, never the user's
     return new Promise((resolve, reject) => {
-      this.pending = { taskId: request.task_id, resolve, reject };
+      this.pending = { taskId: request.task_id, resolve, reject, onOutput };
       this.requests.write(JSON.stringify(request) + '\n');
     });
   }
@@ -139,6 +139,11 @@ export class WorkerProcess {
     if (message.type === 'ready') {
       this.readySeen = true;
       onReady();
+      return;
+    }
+    if (message.type === 'output') {
+      // Live output of the call under way (python_worker.py sends it before the reply, on the same pipe).
+      if (this.pending?.taskId === message.task_id && typeof message.text === 'string') this.pending.onOutput?.(message.text);
       return;
     }
     const waiting = this.pending;

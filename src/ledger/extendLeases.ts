@@ -21,6 +21,8 @@ export interface HeldLease {
   lease_token: string;
   /** The endpoint holds the task but waits for nodes to run it on. */
   waiting_for_nodes?: boolean;
+  /** The endpoint holds the task, not on a worker yet: its workers are busy. */
+  waiting_for_launch?: boolean;
 }
 
 export interface Extended {
@@ -44,25 +46,28 @@ export async function extendLeases(
       for (const row of await select) rows.set(row.id, row);
     }
     const waitingForNodes: string[] = [];
+    const waitingForLaunch: string[] = [];
     const started: string[] = [];
     for (const lease of input.leases) {
       const row = rows.get(lease.task_id);
       if (!row || row.endpoint_id !== input.endpointId || row.lease_token !== lease.lease_token) answer.lost.push(lease.task_id);
       else if (row.state === CANCELLED) answer.cancel.push(lease.task_id);
-      else if (row.state === RUNNING) (lease.waiting_for_nodes ? waitingForNodes : started).push(lease.task_id);
+      else if (row.state === RUNNING) (lease.waiting_for_nodes ? waitingForNodes : lease.waiting_for_launch ? waitingForLaunch : started).push(lease.task_id);
       // finished under this token: its result is stored; nothing to extend or stop.
     }
-    const extend = async (ids: string[], waiting: Knex.Raw | null) => {
+    const extend = async (ids: string[], waiting: { nodes: Knex.Raw | null; launch: Knex.Raw | null }) => {
       for (let start = 0; start < ids.length; start += 500) {
         answer.extended += await trx('tasks')
           .whereIn('id', ids.slice(start, start + 500))
           .andWhere('state', RUNNING)
-          .update({ lease_expires_at: nowPlus(trx, input.leaseMs), waiting_for_nodes_since: waiting });
+          .update({ lease_expires_at: nowPlus(trx, input.leaseMs), waiting_for_nodes_since: waiting.nodes, waiting_for_launch_since: waiting.launch });
       }
     };
     // Keep the time it first waited; the rows are locked (MySQL) or we are the only writer (SQLite).
-    await extend(waitingForNodes, trx.raw(`COALESCE(waiting_for_nodes_since, ${nowSql(trx)})`));
-    await extend(started, null);
+    const since = (column: string) => trx.raw(`COALESCE(${column}, ${nowSql(trx)})`);
+    await extend(waitingForNodes, { nodes: since('waiting_for_nodes_since'), launch: null });
+    await extend(waitingForLaunch, { nodes: null, launch: since('waiting_for_launch_since') });
+    await extend(started, { nodes: null, launch: null });
     return answer;
   });
 }

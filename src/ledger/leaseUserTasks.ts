@@ -59,6 +59,7 @@ export async function leaseUserTasks(db: Knex, input: UserEndpointScope & { maxT
         leased_at: now(trx),
         attempts: trx.raw('attempts + 1'),
         waiting_for_nodes_since: null,
+        waiting_for_launch_since: null,
       });
     return rows.map((row) => leasedTask(row, leaseToken, Number(row.attempts) + 1));
   });

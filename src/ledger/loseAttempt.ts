@@ -43,8 +43,8 @@ export async function loseAttempt(
     .where({ id: row.id, state: RUNNING, lease_token: row.lease_token })
     .update(
       giveUp
-        ? { state: FAILED, exception: JSON.stringify(exception), completed_at: now(trx), lease_token: null, lease_expires_at: null, attempt_history: JSON.stringify(history), waiting_for_nodes_since: null }
-        : { state: WAITING, lease_token: null, lease_expires_at: null, attempt_history: JSON.stringify(history), waiting_for_nodes_since: null },
+        ? { state: FAILED, exception: JSON.stringify(exception), completed_at: now(trx), lease_token: null, lease_expires_at: null, attempt_history: JSON.stringify(history), waiting_for_nodes_since: null, waiting_for_launch_since: null }
+        : { state: WAITING, lease_token: null, lease_expires_at: null, attempt_history: JSON.stringify(history), waiting_for_nodes_since: null, waiting_for_launch_since: null },
     );
   if (changed === 0) throw new Error(`task ${row.id} changed under a held lock`);
   return giveUp ? 'failed' : 'requeued';

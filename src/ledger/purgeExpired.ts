@@ -16,11 +16,12 @@ export interface Purged {
   deletedTasks: number;
   deletedSubmissions: number;
   deletedGroups: number;
+  deletedOutputs: number;
 }
 
 export async function purgeExpired(db: Knex, input: { retentionMs: number }): Promise<Purged> {
   const cutoff = db.raw(`(${nowSql(db)} - ?)`, [input.retentionMs]);
-  const purged: Purged = { expired: 0, deletedTasks: 0, deletedSubmissions: 0, deletedGroups: 0 };
+  const purged: Purged = { expired: 0, deletedTasks: 0, deletedSubmissions: 0, deletedGroups: 0, deletedOutputs: 0 };
   const exception: TaskException = { type: 'TaskExpired', message: 'no endpoint took the task within the retention time' };
 
   purged.expired = await db('tasks')
@@ -29,6 +30,10 @@ export async function purgeExpired(db: Knex, input: { retentionMs: number }): Pr
     .update({ state: FAILED, exception: JSON.stringify(exception), completed_at: now(db) });
 
   purged.deletedTasks = await deleteInChunks(db, 'tasks', 'seq', (q) => q.where('completed_at', '<', cutoff));
+  // Live output goes with its task (also a task deleted with its endpoint).
+  purged.deletedOutputs = await deleteInChunks(db, 'task_output', 'task_id', (q) =>
+    q.whereNotExists(db('tasks').select(db.raw('1')).whereRaw('tasks.id = task_output.task_id')),
+  );
   purged.deletedSubmissions = await deleteInChunks(db, 'submissions', 'id', (q) => q.where('created_at', '<', cutoff));
   purged.deletedGroups = await deleteInChunks(db, 'task_groups', 'id', (q) =>
     q.where('created_at', '<', cutoff).whereNotExists(db('tasks').select(db.raw('1')).whereRaw('tasks.task_group_id = task_groups.id')),

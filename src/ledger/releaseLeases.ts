@@ -13,7 +13,7 @@ import type { HeldLease } from './extendLeases.js';
  * uncounted: a hand-back here, a returned lease in reconcileLeases.ts.
  */
 export function requeuedUncounted(trx: Knex): Record<string, unknown> {
-  return { state: WAITING, lease_token: null, lease_expires_at: null, leased_at: null, attempts: trx.raw('attempts - 1'), waiting_for_nodes_since: null };
+  return { state: WAITING, lease_token: null, lease_expires_at: null, leased_at: null, attempts: trx.raw('attempts - 1'), waiting_for_nodes_since: null, waiting_for_launch_since: null };
 }
 
 export async function releaseLeases(db: Knex, input: { endpointId: string; leases: readonly HeldLease[] }): Promise<string[]> {

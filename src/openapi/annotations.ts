@@ -65,10 +65,13 @@ export const ANNOTATIONS: Record<string, Annotation> = {
   'POST /v3/tasks/wait': { summary: 'Long-poll until tasks finish', response: 'task-wait-response.json' },
   'GET /v2/taskgroup/{task_group_id}': { summary: 'A task group\'s tasks, paged', response: 'task-group.json', errors: ['TaskGroupNotFound'] },
   'POST /v3/tasks/{task_id}/cancel': { summary: 'Cancel a task', response: 'task.json', errors: ['TaskNotFound', 'TaskAlreadyFinished'] },
+  'GET /v3/tasks/{task_id}/output': { summary: 'Live output (stdout and stderr) of a task from an offset; long-polls up to wait seconds', response: 'task-output.json', errors: ['TaskNotFound'] },
   // --- endpoint protocol
   'POST /v3/endpoints/{endpoint_id}/lease': { summary: 'Endpoint: lease waiting tasks (long-poll)', response: 'endpoint-lease-response.json', errors: ['EndpointAccessForbidden'] },
   'POST /v3/endpoints/{endpoint_id}/results': { summary: 'Endpoint: post results, exactly once per lease', response: 'endpoint-results-response.json', errors: ['EndpointAccessForbidden'] },
   'POST /v3/endpoints/{endpoint_id}/heartbeat': { summary: 'Endpoint: report status and renew leases', response: 'endpoint-heartbeat-response.json', errors: ['EndpointAccessForbidden'] },
+  'POST /v3/endpoints/{endpoint_id}/state': { summary: 'Endpoint: say why the agent is going away (offline: stopped cleanly, by whom; failed: its fatal error)', response: 'endpoint-state-report-response.json', errors: ['EndpointAccessForbidden'] },
+  'POST /v3/endpoints/{endpoint_id}/output': { summary: 'Endpoint: what running tasks printed since its last post (live output)', response: 'endpoint-output-response.json', errors: ['EndpointAccessForbidden'] },
   'POST /v3/endpoints/{endpoint_id}/release': { summary: 'Endpoint: hand leases back', errors: ['EndpointAccessForbidden'] },
   'POST /v3/endpoints/{endpoint_id}/polls/end': { summary: 'Endpoint: end its agent session\'s waiting lease poll now (stopping)', response: 'lease-polls-end-response.json', errors: ['EndpointAccessForbidden'] },
   'POST /v3/endpoints/{endpoint_id}/reconcile': { summary: 'Endpoint: the leases an agent holds; its sessions\' (this run\'s, its previous run\'s) others return to the queue, attempt not counted; other sessions\' leases are untouched', response: 'lease-reconcile-response.json', errors: ['EndpointAccessForbidden'] },

@@ -31,6 +31,11 @@ export interface EndpointRow {
   serves_identity?: string | null;
   user_config_key?: string | null;
   last_error?: string | null;
+  /** The agent's own word on why it went away (registry/endpointState.ts); cleared by its next heartbeat. */
+  state_event?: string | null;
+  state_detail?: string | null;
+  state_at?: number | null;
+  online_since?: number | null;
 }
 
 /**
@@ -152,8 +157,9 @@ export async function findEndpointByCredential(db: Knex, credential: string): Pr
   return principal;
 }
 
-export function isOnline(endpoint: Pick<EndpointRow, 'last_heartbeat_at'>, dbNow: number, offlineAfterMs: number): boolean {
-  return endpoint.last_heartbeat_at != null && dbNow - Number(endpoint.last_heartbeat_at) <= offlineAfterMs;
+/** Heartbeating, and not since said it stopped or failed (an agent that stopped cleanly is offline at once). */
+export function isOnline(endpoint: Pick<EndpointRow, 'last_heartbeat_at' | 'state_event'>, dbNow: number, offlineAfterMs: number): boolean {
+  return endpoint.state_event == null && endpoint.last_heartbeat_at != null && dbNow - Number(endpoint.last_heartbeat_at) <= offlineAfterMs;
 }
 
 /** The fields every endpoint listing shows (native and upstream), with online/offline from the database clock. */
@@ -195,7 +201,7 @@ export function toEndpointRecord(endpoint: EndpointRow, online: boolean): Endpoi
  */
 export async function listEndpoints(db: Knex, principal: UserPrincipal, role: 'owner' | 'any'): Promise<EndpointRow[]> {
   const query = db('endpoints')
-    .select('id', 'owner', 'name', 'display_name', 'public', 'last_heartbeat_at', 'created_at', 'multi_user', 'parent_id')
+    .select('id', 'owner', 'name', 'display_name', 'public', 'last_heartbeat_at', 'created_at', 'multi_user', 'parent_id', 'state_event', 'state_detail', 'state_at', 'online_since')
     .whereNull('deleted_at')
     .andWhere((who) => {
       who.where('owner', principal.id);

@@ -1,6 +1,7 @@
 /** Endpoint heartbeats: the latest report, and a short log of recent ones (the status "logs"). */
 import type { Knex } from 'knex';
-import { now, readNow } from '../db/clock.js';
+import { now, nowSql, readNow } from '../db/clock.js';
+import { blocksProblem, endpointState, reportedBlocks } from './endpointState.js';
 import { inTransaction } from '../db/transaction.js';
 import { isoOrNull } from '../util/time.js';
 import { parseStored } from '../util/json.js';
@@ -26,10 +27,23 @@ export function storedReport(report: Report): string {
   return JSON.stringify({ ...counts, details: { omitted: `the heartbeat report was ${size} bytes; this service stores up to ${MAX_STORED_REPORT_BYTES}` } });
 }
 
-export async function recordHeartbeat(db: Knex, input: { endpointId: string; report: Report; keep: number }): Promise<void> {
+export async function recordHeartbeat(db: Knex, input: { endpointId: string; report: Report; keep: number; offlineAfterMs: number }): Promise<void> {
   const text = storedReport(input.report);
   await inTransaction(db, async (trx) => {
-    await trx('endpoints').where({ id: input.endpointId }).update({ last_heartbeat_at: now(trx), last_report: text });
+    // online_since first: MySQL evaluates an UPDATE's assignments left to right, each seeing the ones before.
+    // A heartbeat after a silence, a stop or a failure starts a new online period; it also clears the agent's last word.
+    const nowExpr = nowSql(trx);
+    await trx('endpoints').where({ id: input.endpointId }).update({
+      online_since: trx.raw(
+        `CASE WHEN online_since IS NULL OR last_heartbeat_at IS NULL OR state_event IS NOT NULL OR ${nowExpr} - last_heartbeat_at > ? THEN ${nowExpr} ELSE online_since END`,
+        [input.offlineAfterMs],
+      ),
+      last_heartbeat_at: now(trx),
+      last_report: text,
+      state_event: null,
+      state_detail: null,
+      state_at: null,
+    });
     await trx('endpoint_heartbeats').insert({ endpoint_id: input.endpointId, at: now(trx), report: text });
     // Keep the newest `keep`: find the oldest seq still kept, delete below it.
     const boundary = await trx('endpoint_heartbeats')
@@ -49,9 +63,14 @@ export async function endpointStatus(db: Knex, endpoint: EndpointRow, input: { o
   ]);
   const online = isOnline(endpoint, dbNow, input.offlineAfterMs);
   const latest = parseStored<Partial<Report>>(endpoint.last_report, {});
+  const blocks = reportedBlocks(endpoint.last_report);
+  const state = endpointState(endpoint, dbNow, input.offlineAfterMs);
+  if (state.state === 'online') state.state_detail = blocksProblem(blocks);
   return {
     endpoint_id: endpoint.id,
     status: online ? 'online' : 'offline',
+    ...state,
+    ...(blocks ? { blocks } : {}),
     // Capacity comes from the endpoint's last word; counts from the ledger, which is always right.
     total_workers: online ? latest.total_workers ?? 0 : 0,
     idle_workers: online ? latest.idle_workers ?? 0 : 0,

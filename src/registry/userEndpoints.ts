@@ -88,13 +88,13 @@ export async function userEndpointStatuses(
   input: { identity?: string; offlineAfterMs: number },
 ): Promise<UserEndpointStatus[]> {
   const query = db('endpoints')
-    .select('id', 'serves_identity', 'user_config_key', 'last_heartbeat_at', 'last_error')
+    .select('id', 'serves_identity', 'user_config_key', 'last_heartbeat_at', 'last_error', 'state_event')
     .where({ parent_id: parentId })
     .whereNull('deleted_at')
     .orderBy([{ column: 'created_at' }, { column: 'id' }]);
   if (input.identity !== undefined) query.andWhere('serves_identity', input.identity);
   const [rows, dbNow] = await Promise.all([query, readNow(db)]);
-  return rows.map((row: { id: string; serves_identity: string; user_config_key: string; last_heartbeat_at: number | null; last_error: string | null }) => ({
+  return rows.map((row: { id: string; serves_identity: string; user_config_key: string; last_heartbeat_at: number | null; last_error: string | null; state_event: string | null }) => ({
     endpoint_id: row.id,
     identity: row.serves_identity,
     user_config_key: row.user_config_key,

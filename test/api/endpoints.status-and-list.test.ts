@@ -9,6 +9,7 @@ serviceTest('status: offline with no heartbeat; a heartbeat makes it online with
   assertSchema(t, 'endpoint-status.json', offline.body);
   t.deepEqual(offline.body, {
     endpoint_id: endpointId, status: 'offline', total_workers: 0, idle_workers: 0, outstanding_tasks: 0, pending_tasks: 0, last_heartbeat_at: null, logs: [],
+    state: 'offline', state_detail: 'no agent has connected yet', state_since: null,
   });
   const beat = await heartbeat(live, endpointId, credential, {
     total_workers: 4, idle_workers: 3, outstanding_tasks: 1, pending_tasks: 0, hostname: 'login1',

@@ -92,10 +92,13 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/v3/tasks/wait', auth: 'user', body: 'task-wait.json', answer: 'task-wait-response.json' },
   { method: 'GET', path: '/v2/taskgroup/:task_group_id', auth: 'user', query: 'page-query.json', answer: 'task-group.json' },
   { method: 'POST', path: '/v3/tasks/:task_id/cancel', auth: 'user' },
+  { method: 'GET', path: '/v3/tasks/:task_id/output', auth: 'user', query: 'task-output-query.json', answer: 'task-output.json' },
   { method: 'POST', path: '/v3/endpoints/:endpoint_id/lease', auth: 'endpoint', body: 'endpoint-lease.json', answer: 'endpoint-lease-response.json' },
   { method: 'POST', path: '/v3/endpoints/:endpoint_id/results', auth: 'endpoint', body: 'endpoint-results.json', answer: 'endpoint-results-response.json' },
   { method: 'POST', path: '/v3/endpoints/:endpoint_id/heartbeat', auth: 'endpoint', body: 'endpoint-heartbeat.json', answer: 'endpoint-heartbeat-response.json' },
   { method: 'POST', path: '/v3/endpoints/:endpoint_id/release', auth: 'endpoint', body: 'lease-release.json' },
+  { method: 'POST', path: '/v3/endpoints/:endpoint_id/state', auth: 'endpoint', body: 'endpoint-state-report.json', answer: 'endpoint-state-report-response.json' },
+  { method: 'POST', path: '/v3/endpoints/:endpoint_id/output', auth: 'endpoint', body: 'endpoint-output.json', answer: 'endpoint-output-response.json' },
   { method: 'POST', path: '/v3/endpoints/:endpoint_id/polls/end', auth: 'endpoint', body: 'lease-polls-end.json', answer: 'lease-polls-end-response.json' },
   { method: 'POST', path: '/v3/endpoints/:endpoint_id/reconcile', auth: 'endpoint', body: 'lease-reconcile.json', answer: 'lease-reconcile-response.json' },
   { method: 'POST', path: '/v3/endpoints/:endpoint_id/user_demand', auth: 'endpoint', body: 'user-demand.json' },
@@ -125,6 +128,7 @@ const ROUTES: Route[] = [
 const SHORT_WAITS: Record<string, JsonSchema> = {
   wait_s: { type: 'number', minimum: 0, maximum: 1 },
   timeout_s: { type: 'number', minimum: 0, maximum: 1 },
+  wait: { type: 'number', minimum: 0, maximum: 1 },
 };
 
 const schemaDir = path.join(packageRoot(), 'schemas');
@@ -344,7 +348,10 @@ function checkAnswer(t: ExecutionContext, c: Case, answer: { status: number; con
   if (answer.status < 200 || (answer.status >= 300 && answer.status < 400)) throw new Error(`${what}: unexpected status ${answer.status}`);
   if (!/application\/json/.test(answer.contentType) && !(c.route.plainText && answer.status < 300)) throw new Error(`${what}: answered ${answer.contentType || 'no content type'}`);
   if (answer.status < 300 && c.mustRefuse) throw new Error(`${what}: invalid input accepted with ${answer.status}: ${JSON.stringify(answer.body).slice(0, 300)}`);
-  if (answer.status < 300 && c.route.answer) {
+  // A blank last id (' ') leaves a path ending in '/' once the client trims it: that names the collection
+  // route (GET /v3/functions/ is the search), whose answer has its own shape.
+  const namesCollection = /\/\s*$/.test(c.urlPath);
+  if (answer.status < 300 && c.route.answer && !namesCollection) {
     const { ok, errors } = validator.matches(c.route.answer, answer.body);
     if (!ok) throw new Error(`${what}: ${answer.status} answer does not follow ${c.route.answer}: ${errors}`);
   }

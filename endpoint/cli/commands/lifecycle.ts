@@ -19,6 +19,9 @@ import { startMultiUserEndpoint } from '../../multiUser/run.js';
 import { AGENT_NODE_FLAGS } from '../../agentNodeFlags.js';
 import { startLogRotation } from '../../logRotation.js';
 import { asError } from '../../../src/errors.js';
+import { EndpointConfigError } from '../../config.js';
+import { CredentialRefused } from '../../errors.js';
+import { sayLastWord, whoStopped, writeStopRequest } from '../../lastWord.js';
 
 /** The program itself, which a detached start runs again in the background. */
 const CLI_FILE = fileURLToPath(new URL('../funcx-endpoint.js', import.meta.url));
@@ -75,9 +78,13 @@ async function startForeground(paths: EndpointPaths, options: { serviceUrl?: str
   let signals = 0;
   // Why this process ends, said once in its last log line (a supervisor's journal or endpoint.log).
   let exitReason = 'the agent stopped on its own';
+  let stoppedBy: string | undefined;
   const onSignal = (signal: NodeJS.Signals, why = `${signal} received`) => {
     signals += 1;
-    if (signals === 1) exitReason = why;
+    if (signals === 1) {
+      exitReason = why;
+      stoppedBy = why === `${signal} received` ? whoStopped(paths, signal) : why;
+    }
     const { started } = state;
     if (!started) {
       registering.abort();
@@ -101,12 +108,36 @@ async function startForeground(paths: EndpointPaths, options: { serviceUrl?: str
     }, 1000).unref();
   }
   const start = isMultiUser(paths) ? startMultiUserEndpoint : startEndpoint;
-  const started = await start(paths, { signal: registering.signal, serviceUrl: options.serviceUrl });
+  const lastWordLog = (line: string) => console.error(`funcx-endpoint: ${line}`);
+  // The last word (lastWord.ts): why this process ends, told to the service and kept in endpoint.state.json.
+  const stoppedCleanly = () => sayLastWord(paths, { state: 'offline', detail: stoppedBy ? `stopped cleanly by ${stoppedBy}` : `stopped cleanly: ${exitReason}` }, lastWordLog);
+  const failed = (error: unknown) => sayLastWord(paths, { state: 'failed', detail: fatalDetail(error) }, lastWordLog);
+  let started;
+  try {
+    started = await start(paths, { signal: registering.signal, serviceUrl: options.serviceUrl });
+  } catch (error) {
+    if (registering.signal.aborted) await stoppedCleanly();
+    else if (!(error instanceof EndpointAlreadyRunning)) await failed(error);
+    throw error;
+  }
   state.started = started;
   console.error(`funcx-endpoint: endpoint "${paths.name}" running as ${started.identity.endpoint_id} (pid ${process.pid})`);
-  await started.done;
+  try {
+    await started.done;
+  } catch (error) {
+    await failed(error);
+    throw error;
+  }
+  await stoppedCleanly();
   console.error(`funcx-endpoint: endpoint "${paths.name}" (pid ${process.pid}) exits: ${exitReason}`);
   return 0;
+}
+
+/** A fatal error as the endpoint's state shows it: what kind, then its message. */
+function fatalDetail(error: unknown): string {
+  if (error instanceof EndpointConfigError) return `configuration invalid: ${error.message}`;
+  if (error instanceof CredentialRefused) return `credential refused: ${error.message}`;
+  return asError(error).message;
 }
 
 /** Runs `start NAME` in a new session with output to endpoint.log; returns once it has registered. */
@@ -160,6 +191,7 @@ export async function stop(paths: EndpointPaths): Promise<number> {
   } catch {
     // a broken config must not prevent stopping
   }
+  writeStopRequest(paths, 'funcx-endpoint stop');
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + forcedStopAfterMs(graceMs);
   while (isAlive(pid) && Date.now() < deadline) await sleep(100);

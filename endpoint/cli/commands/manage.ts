@@ -5,6 +5,7 @@ import type { RunnableCommand } from '../../../shared/cli/commandTable.js';
 import { asError } from '../../../src/errors.js';
 import { endpointPaths, funcxHome, type EndpointPaths } from '../../paths.js';
 import { endpointState } from '../../pidfile.js';
+import { readLastWord } from '../../lastWord.js';
 import { readIdentity } from '../../identity.js';
 import { findUserToken } from '../../userToken.js';
 import { ServiceClient } from '../../client.js';
@@ -42,11 +43,11 @@ function list(): number {
   }
   const rows = names.map((name) => {
     const paths = endpointPaths(name, home);
-    return [readIdentity(paths)?.endpoint_id ?? '-', endpointState(paths), name];
+    return [readIdentity(paths)?.endpoint_id ?? '-', endpointState(paths), name, localWhy(paths)];
   });
-  const widths = [36, 12];
-  console.log(['Endpoint ID'.padEnd(widths[0]), 'Status'.padEnd(widths[1]), 'Endpoint Name'].join('  '));
-  for (const [id, state, name] of rows) console.log([id.padEnd(widths[0]), state.padEnd(widths[1]), name].join('  '));
+  const widths = [36, 12, Math.max(13, ...rows.map((r) => r[2].length))];
+  console.log(['Endpoint ID'.padEnd(widths[0]), 'Status'.padEnd(widths[1]), 'Endpoint Name'.padEnd(widths[2]), 'Why'].join('  ').trimEnd());
+  for (const [id, state, name, why] of rows) console.log([id.padEnd(widths[0]), state.padEnd(widths[1]), name.padEnd(widths[2]), why].join('  ').trimEnd());
   return 0;
 }
 
@@ -84,3 +85,12 @@ async function remove(paths: EndpointPaths, force: boolean): Promise<number> {
   return 0;
 }
 
+/** Why a stopped endpoint stopped, from its own files (its last word: lastWord.ts); empty while it runs. */
+function localWhy(paths: EndpointPaths): string {
+  const state = endpointState(paths);
+  if (state === 'Running') return '';
+  if (state === 'Disconnected') return 'the agent died without a word (its pidfile is left): killed, or its host rebooted';
+  const word = readLastWord(paths);
+  if (!word) return '';
+  return `${word.state === 'failed' ? 'failed' : 'offline'} since ${word.at}: ${word.detail}`;
+}

@@ -23,7 +23,7 @@ export const endpointListCommand: Command = {
 export const endpointStatusCommand: Command = {
   name: 'endpoint status',
   synopsis: '[ENDPOINT_ID]   (default: FUNCX_ENDPOINT_ID or quickstart.json)',
-  summary: "an endpoint's status: online or offline, workers, tasks, latest heartbeat",
+  summary: "an endpoint's state and why (online, offline, lost, failed), workers, blocks, tasks, latest heartbeat",
   positionals: { min: 0, max: 1 },
   async run({ io, positionals, json, client }) {
     const fx = client();
@@ -36,6 +36,11 @@ export const endpointStatusCommand: Command = {
     print(io, renderRecord([
       ['endpoint_id', status.endpoint_id],
       ['status', status.status],
+      ...(status.state !== undefined ? [
+        ['state', status.state],
+        ['why', status.state_detail ?? ''],
+        ['since', status.state_since ?? ''],
+      ] as [string, string][] : []),
       ['total_workers', status.total_workers],
       ['idle_workers', status.idle_workers],
       ['outstanding_tasks', status.outstanding_tasks],
@@ -43,6 +48,8 @@ export const endpointStatusCommand: Command = {
       ['last_heartbeat_at', status.last_heartbeat_at ?? 'never'],
       ['hostname', latest?.hostname ?? ''],
       ['runtimes', latest?.runtimes?.map((r) => `${r.name} ${r.version}`).join(', ') ?? ''],
+      // With blocks: what the scheduler says of each (PENDING (Resources), RUNNING).
+      ...(status.blocks ?? []).map((block): [string, string] => [`block ${block.block_id}`, `${block.scheduler_state}${block.job_id ? ` (job ${block.job_id})` : ''}`]),
       ...(status.last_error !== undefined ? [['last_error', status.last_error ?? ''] as [string, string]] : []),
       // A multi-user endpoint: one line per per-user endpoint (yours; all for its administrator).
       ...(status.user_endpoints ?? []).map((user): [string, string] => [

@@ -8,6 +8,7 @@
 """
 __version__ = "0.1.0"
 
+from .aio import AsyncFuncXClient  # noqa: E402
 from .batch import Batch  # noqa: E402
 from .client import FuncXClient  # noqa: E402
 from .errors import *  # noqa: E402,F401,F403
@@ -16,5 +17,5 @@ from .executor import FuncXExecutor, FuncXFuture  # noqa: E402
 from .search import SearchResults  # noqa: E402
 from .shell import MPIFunction, ShellFunction  # noqa: E402
 
-__all__ = ["FuncXClient", "FuncXExecutor", "FuncXFuture", "Batch", "SearchResults", "ShellFunction", "MPIFunction", "FuncXError",
+__all__ = ["FuncXClient", "AsyncFuncXClient", "FuncXExecutor", "FuncXFuture", "Batch", "SearchResults", "ShellFunction", "MPIFunction", "FuncXError",
            "ConfigurationError", "ServiceError", "TaskPending", "RemoteException", "__version__"]

@@ -189,6 +189,36 @@ class FuncXClient:
         return self.transport.request("POST", "/v3/tasks/wait", body, idempotent=True,
                                       timeout=self.transport.timeout + timeout_s)
 
+    def get_task_output(self, task_id, offset=0, wait_s=0):
+        """What the task printed (stdout and stderr together) from byte `offset`.
+
+        {task_id, offset, text, next_offset, dropped, complete}: ask from next_offset next;
+        `dropped` counts the bytes the service no longer keeps (it keeps the last 1 MiB);
+        `complete` once the task finished and all its output is delivered. With wait_s
+        (up to 30), waits that long for output past offset when there is none yet.
+        """
+        wait_s = max(0, min(OUTPUT_WAIT_MAX_S, wait_s))
+        return self.transport.request("GET", "/v3/tasks/%s/output" % task_id, query={"offset": offset, "wait": wait_s},
+                                      idempotent=True, timeout=self.transport.timeout + wait_s)
+
+    def follow_output(self, task_id, offset=0, wait_s=20):
+        """Yields the task's output as it prints it (each piece a str), until it finished and all is delivered.
+
+            for text in fxc.follow_output(task_id):
+                print(text, end="")
+
+        Output the service no longer kept is marked with a line saying how much.
+        """
+        while True:
+            piece = self.get_task_output(task_id, offset=offset, wait_s=wait_s)
+            if piece["offset"] > offset:
+                yield "[funcx: %d earlier bytes of output were not kept]\n" % (piece["offset"] - offset)
+            if piece["text"]:
+                yield piece["text"]
+            offset = piece["next_offset"]
+            if piece["complete"]:
+                return
+
     def cancel_task(self, task_id):
         """Cancels a task that has not finished; returns its record."""
         return self.transport.request("POST", "/v3/tasks/%s/cancel" % task_id, idempotent=False)
@@ -231,6 +261,10 @@ class FuncXClient:
     def list_endpoints(self, role="owner"):
         """Your endpoints (role='owner'), or also those shared with you or public (role='any')."""
         return self.transport.request("GET", "/v3/endpoints", query={"role": role})["endpoints"]
+
+
+# The longest one output read may wait (task-output-query.json).
+OUTPUT_WAIT_MAX_S = 30
 
 
 def _fresh_submit():

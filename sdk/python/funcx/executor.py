@@ -64,11 +64,19 @@ def is_transient(error):
 
 
 class FuncXFuture(concurrent.futures.Future):
-    """A Future whose task_id is set once the call has been submitted to the service."""
+    """A Future whose task_id is set once the call has been submitted to the service.
+
+    Also awaitable in asyncio (`await fut`, `asyncio.gather(*futs)`): awaiting wraps it in an
+    asyncio future of the running loop, which the executor's thread resolves thread-safely.
+    """
 
     def __init__(self):
         super().__init__()
         self.task_id = None
+
+    def __await__(self):
+        import asyncio  # only those who await pay for it
+        return asyncio.wrap_future(self).__await__()
 
 
 class _Call:

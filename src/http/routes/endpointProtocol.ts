@@ -17,6 +17,7 @@ import { reconcileLeases } from '../../ledger/reconcileLeases.js';
 import { endLeasePolls, listenForPollEnd } from '../leasePollEnd.js';
 import { loadFunctions } from '../../registry/functions.js';
 import { recordHeartbeat } from '../../registry/heartbeats.js';
+import { recordStateReport, type StateReport } from '../../registry/endpointState.js';
 import { endpointKey, taskKey } from '../../wakeups.js';
 import type { RequestState, ServiceDeps } from '../context.js';
 import type { EndpointLeaseRequest } from '../../generated/schemas/endpoint-lease.js';
@@ -112,11 +113,19 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     // the status page, so failing to store it is logged and does not fail the heartbeat.
     const extended = await extendLeases(db, { endpointId, leases, leaseMs: config.leaseTimeout });
     try {
-      await recordHeartbeat(db, { endpointId, report, keep: config.heartbeatLogSize });
+      await recordHeartbeat(db, { endpointId, report, keep: config.heartbeatLogSize, offlineAfterMs: config.endpointOfflineAfter });
     } catch (error) {
       ctx.state.log.error({ err: error, endpointId }, 'could not record the heartbeat report; its leases were extended');
     }
     ctx.body = { lease_seconds: config.leaseTimeout / 1000, ...extended };
+  });
+
+  // The agent's last word before it exits: a clean stop (offline, who stopped it) or a fatal error (failed).
+  router.post('/v3/endpoints/:endpoint_id/state', ...endpointOnly, validBody(validator, 'endpoint-state-report.json'), async (ctx) => {
+    const report = bodyIn<StateReport>(ctx);
+    await recordStateReport(db, ctx.params.endpoint_id, report);
+    ctx.state.log.info({ endpointId: ctx.params.endpoint_id, state: report.state, detail: report.detail }, 'endpoint agent reported its state');
+    ctx.body = { endpoint_id: ctx.params.endpoint_id, state: report.state };
   });
 
   router.post('/v3/endpoints/:endpoint_id/release', ...endpointOnly, validBody(validator, 'lease-release.json'), async (ctx) => {

@@ -11,6 +11,7 @@ import {
   revokeEndpointCredential, setAllowedFunctions, toEndpointRecord,
 } from '../../registry/endpoints.js';
 import { endpointStatus } from '../../registry/heartbeats.js';
+import { endpointState } from '../../registry/endpointState.js';
 import { failEndpointTasks } from '../../ledger/failEndpointTasks.js';
 import { childrenFirst, deleteUserEndpoints, userEndpointStatuses } from '../../registry/userEndpoints.js';
 import type { RequestState, ServiceDeps } from '../context.js';
@@ -43,6 +44,7 @@ export function endpointRoutes({ db, validator, config }: ServiceDeps): Router<R
       // A per-user endpoint is listed right after its multi-user endpoint.
       endpoints: childrenFirst(rows).map((row) => ({
         ...endpointListItem(row, dbNow, config.endpointOfflineAfter),
+        ...endpointState(row, dbNow, config.endpointOfflineAfter),
         multi_user: Boolean(row.multi_user),
         parent_endpoint_id: row.parent_id ?? null,
       })),
@@ -67,7 +69,10 @@ export function endpointRoutes({ db, validator, config }: ServiceDeps): Router<R
     // `public` only makes an endpoint discoverable: its heartbeat log (hostnames, managers,
     // ports) and load are for its owner and those who may run on it (allowed_groups).
     if (!canUseEndpoint(caller, endpoint)) {
-      ctx.body = { endpoint_id: endpoint.id, status: (await online(db, endpoint)) ? 'online' : 'offline' };
+      // Its state word, not why: the detail may name who stopped it or quote its errors.
+      const dbNow = await readNow(db);
+      const { state, state_since } = endpointState(endpoint, dbNow, config.endpointOfflineAfter);
+      ctx.body = { endpoint_id: endpoint.id, status: isOnline(endpoint, dbNow, config.endpointOfflineAfter) ? 'online' : 'offline', state, state_detail: null, state_since };
       return;
     }
     const status = await endpointStatus(db, endpoint, { offlineAfterMs: config.endpointOfflineAfter, logSize: config.heartbeatLogSize });

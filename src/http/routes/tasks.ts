@@ -9,6 +9,7 @@ import { upstreamSubmitForm } from '../../upstream/submit.js';
 import { readTaskGroup, readTaskStates, readTasks } from '../../ledger/readTasks.js';
 import { FINISHED_STATES, type TaskState } from '../../ledger/model.js';
 import { cancelTask } from '../../ledger/cancelTask.js';
+import { explainTask } from '../../ledger/explainTask.js';
 import { taskIdOfKey, taskKey } from '../../wakeups.js';
 import { abortOnClientGone } from '../clientGone.js';
 import type { RequestState, ServiceDeps } from '../context.js';
@@ -72,7 +73,12 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
     const { found } = await readTasks(db, { submitter: userOf(ctx).id, taskIds: [ctx.params.task_id] });
     const task = found.get(ctx.params.task_id);
     if (!task) throw new TaskNotFound(`task ${ctx.params.task_id} not found`);
-    ctx.body = task;
+    // Why it waits and how each attempt ended; the upstream SDKs' shape gets them on /v3 only (their /v2 parser is theirs).
+    const upstreamShape = !('attempts' in task);
+    const explained = upstreamShape && ctx.path.startsWith('/v2/')
+      ? undefined
+      : await explainTask(db, { submitter: userOf(ctx).id, taskId: ctx.params.task_id, offlineAfterMs: config.endpointOfflineAfter });
+    ctx.body = explained ? { ...task, reason: explained.reason, history: explained.history } : task;
   });
 
   router.post('/v2/batch_status', user, validBody(validator, 'batch-status.json'), async (ctx) => {
