@@ -14,6 +14,27 @@ export function killGroup(pid: number | undefined, signal: NodeJS.Signals = 'SIG
   }
 }
 
+/**
+ * How long a cancelled task's process group gets between SIGTERM (a chance to clean up:
+ * temporary files, an mpiexec passing the signal to its ranks) and SIGKILL. Short enough that
+ * a cancel ends the task within the 5 s the documentation promises (docs/endpoints.md).
+ */
+export const CANCEL_GRACE_MS = 2_000;
+
+/**
+ * Ends a group politely: SIGTERM now, SIGKILL after `graceMs`, or at once when `exited`
+ * settles (the leader gone, whatever it left behind in the group is not waited for).
+ */
+export function terminateGroup(pid: number | undefined, graceMs: number, exited: Promise<unknown>): void {
+  if (pid === undefined) return;
+  killGroup(pid, 'SIGTERM');
+  const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
+  void exited.then(() => {
+    clearTimeout(timer);
+    killGroup(pid, 'SIGKILL');
+  });
+}
+
 /** "code 1" or "signal SIGKILL", for messages. */
 export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `signal ${signal}` : `code ${code}`;

@@ -14,7 +14,7 @@ import type { Logger } from '../../src/logger.js';
 import type { TaskOutcome, TaskToRun } from '../execution.js';
 import { ExecutorFailure, failed } from './errors.js';
 import { formatTemplate } from './formatTemplate.js';
-import { describeExit, killGroup } from './processGroup.js';
+import { CANCEL_GRACE_MS, describeExit, killGroup, terminateGroup } from './processGroup.js';
 import { TailBuffer } from './tailBuffer.js';
 import { startWalltime } from './walltime.js';
 
@@ -103,9 +103,13 @@ function runCommand(cmd: string, cwd: string, walltimeMs: number, signal: AbortS
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
 
     let ended: Ran['ended'];
+    let exited!: () => void;
+    const gone = new Promise<void>((resolve) => (exited = resolve));
     const end = (why: NonNullable<Ran['ended']>) => {
       ended ??= why;
-      killGroup(pid);
+      // A cancel gives the command a moment (SIGTERM: mpiexec passes it to its ranks) before SIGKILL.
+      if (why === 'cancelled') terminateGroup(pid, CANCEL_GRACE_MS, gone);
+      else killGroup(pid);
     };
     const walltime = startWalltime(walltimeMs, () => end('walltime'));
     const onAbort = () => end('cancelled');
@@ -136,6 +140,7 @@ function runCommand(cmd: string, cwd: string, walltimeMs: number, signal: AbortS
     };
     let grace: NodeJS.Timeout | undefined;
     child.once('exit', (code, sig) => {
+      exited();
       exitCode = code;
       exitSignal = sig;
       options.log.trace({ pid, exit: describeExit(code, sig) }, 'shell exited');

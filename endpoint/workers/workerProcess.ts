@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../../src/logger.js';
-import { describeExit, killGroup } from './processGroup.js';
+import { describeExit, killGroup, terminateGroup } from './processGroup.js';
 import type { ReplyMessage, WorkerMessage, WorkerRequest } from './protocol.js';
 
 export interface WorkerProcessOptions {
@@ -114,6 +114,14 @@ export class WorkerProcess {
   /** Kills the worker and anything it started; resolves once it has exited. */
   async kill(): Promise<WorkerExit> {
     if (this.alive) killGroup(this.pid);
+    const exit = await this.exited;
+    await this.cleanedUp;
+    return exit;
+  }
+
+  /** A cancel: SIGTERM to its group, SIGKILL after `graceMs`; resolves once it has exited (and been cleaned up). */
+  async terminate(graceMs: number): Promise<WorkerExit> {
+    if (this.alive) terminateGroup(this.pid, graceMs, this.exited);
     const exit = await this.exited;
     await this.cleanedUp;
     return exit;

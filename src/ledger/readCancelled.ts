@@ -7,14 +7,16 @@
 import type { Knex } from 'knex';
 import { CANCELLED } from './model.js';
 
-export async function readCancelled(db: Knex, input: { endpointId: string; taskIds: readonly string[] }): Promise<string[]> {
+/** `endpointIds`: the queues the endpoint leases from (a per-user endpoint's own and its multi-user endpoint's). */
+export async function readCancelled(db: Knex, input: { endpointIds: readonly string[]; taskIds: readonly string[] }): Promise<string[]> {
   const cancelled: string[] = [];
   const unique = [...new Set(input.taskIds.map((id) => id.toLowerCase()))];
   for (let start = 0; start < unique.length; start += 500) {
     const rows: { id: string }[] = await db('tasks')
       .select('id')
       .whereIn('id', unique.slice(start, start + 500))
-      .andWhere({ endpoint_id: input.endpointId, state: CANCELLED });
+      .whereIn('endpoint_id', input.endpointIds)
+      .andWhere('state', CANCELLED);
     cancelled.push(...rows.map((row) => row.id));
   }
   return cancelled;

@@ -12,6 +12,7 @@ import { bodyIn, validBody } from '../validate.js';
 import { abortOnClientGone } from '../clientGone.js';
 import { endpointCancelKey } from '../cancelNotice.js';
 import { readCancelled } from '../../ledger/readCancelled.js';
+import { leaseQueues } from '../../ledger/leaseForEndpoint.js';
 import type { RequestState, ServiceDeps } from '../context.js';
 import type { EndpointCancelsRequest } from '../../generated/schemas/endpoint-cancels.js';
 import type { EndpointCancelsResponse } from '../../generated/schemas/endpoint-cancels-response.js';
@@ -21,15 +22,16 @@ export function endpointCancelRoutes({ db, validator, config, wakeups, shutdown 
 
   router.post('/v3/endpoints/:endpoint_id/cancels', uuidParams('endpoint_id'), requireEndpointCredential(db), validBody(validator, 'endpoint-cancels.json'), async (ctx) => {
     const request = bodyIn<Required<EndpointCancelsRequest>>(ctx);
-    const endpointId = ctx.params.endpoint_id;
+    // A per-user endpoint runs tasks queued for its multi-user endpoint too.
+    const queues = leaseQueues(ctx.state.endpoint!);
     const deadline = Date.now() + request.wait_s * 1000;
     const clientGone = abortOnClientGone(ctx.res);
     let cancel: string[] = [];
     for (;;) {
       // Subscribe before looking, so a cancel between the look and the wait still wakes us.
-      const subscription = wakeups.subscribe([endpointCancelKey(endpointId)]);
+      const subscription = wakeups.subscribe(queues.map(endpointCancelKey));
       try {
-        cancel = request.task_ids.length === 0 ? [] : await readCancelled(db, { endpointId, taskIds: request.task_ids });
+        cancel = request.task_ids.length === 0 ? [] : await readCancelled(db, { endpointIds: queues, taskIds: request.task_ids });
         const remaining = deadline - Date.now();
         if (cancel.length > 0 || remaining <= 0 || shutdown.aborted || clientGone.aborted) break;
         await subscription.wait(Math.min(remaining, config.pollFallbackInterval), AbortSignal.any([shutdown, clientGone]));
