@@ -14,12 +14,14 @@ import { functionRegisterCommand, functionSearchCommand } from './commands/funct
 import { loginCommand } from './commands/login.js';
 import { runCommand } from './commands/run.js';
 import { taskGetCommand, taskWaitCommand } from './commands/task.js';
+import { endpointTasksCommand, taskListCommand } from './commands/taskList.js';
+import { taskCancelCommand } from './commands/taskCancel.js';
 import { packageVersion } from '../version.js';
 import { EXIT_OK, EXIT_REMOTE_FAILURE, EXIT_USAGE, UsageError, print, printError, type CliIo } from './io.js';
 
 const COMMANDS: Command[] = [
   loginCommand, functionRegisterCommand, functionSearchCommand, runCommand,
-  taskGetCommand, taskWaitCommand, endpointListCommand, endpointStatusCommand,
+  taskGetCommand, taskWaitCommand, taskListCommand, taskCancelCommand, endpointListCommand, endpointStatusCommand, endpointTasksCommand,
 ];
 
 /** Options every command takes. */
