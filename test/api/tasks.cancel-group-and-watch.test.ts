@@ -10,7 +10,8 @@ serviceTest('a task group cancelled: its unfinished tasks are cancelled, the fin
   const groupId = submitted.body.task_group_id;
   const [done, running, waiting] = submitted.body.tasks[fn];
   const leased = (await lease(live, endpointId, credential, 2)).body.tasks;
-  await postResults(live, endpointId, credential, [{ task_id: done, lease_token: leased[0].lease_token, status: 'success', result: '2' }]);
+  const doneLease = leased.find((x: { task_id: string }) => x.task_id === done);
+  await postResults(live, endpointId, credential, [{ task_id: done, lease_token: doneLease.lease_token, status: 'success', result: '2' }]);
   const answer = await live.call('POST', `/v3/task_groups/${groupId}/cancel`);
   t.is(answer.status, 200, JSON.stringify(answer.body));
   assertSchema(t, 'task-group-cancel-response.json', answer.body);

@@ -11,6 +11,7 @@ import { uuidParams } from '../params.js';
 import { bodyIn, validBody } from '../validate.js';
 import { abortOnClientGone } from '../clientGone.js';
 import { endpointCancelKey } from '../cancelNotice.js';
+import { taskKey } from '../../wakeups.js';
 import { readCancelled } from '../../ledger/readCancelled.js';
 import { leaseQueues } from '../../ledger/leaseForEndpoint.js';
 import type { RequestState, ServiceDeps } from '../context.js';
@@ -24,14 +25,17 @@ export function endpointCancelRoutes({ db, validator, config, wakeups, shutdown 
     const request = bodyIn<Required<EndpointCancelsRequest>>(ctx);
     // A per-user endpoint runs tasks queued for its multi-user endpoint too.
     const queues = leaseQueues(ctx.state.endpoint!);
+    const taskIds = [...new Set(request.task_ids.map((id) => id.toLowerCase()))];
     const deadline = Date.now() + request.wait_s * 1000;
     const clientGone = abortOnClientGone(ctx.res);
     let cancel: string[] = [];
     for (;;) {
       // Subscribe before looking, so a cancel between the look and the wait still wakes us.
-      const subscription = wakeups.subscribe(queues.map(endpointCancelKey));
+      // The endpoint's cancel key (cancelNotice.ts), and each task's own key: every path that
+      // cancels (a user, a task group, an action cancelled or past its deadline) wakes that one.
+      const subscription = wakeups.subscribe([...queues.map(endpointCancelKey), ...taskIds.map(taskKey)]);
       try {
-        cancel = request.task_ids.length === 0 ? [] : await readCancelled(db, { endpointIds: queues, taskIds: request.task_ids });
+        cancel = taskIds.length === 0 ? [] : await readCancelled(db, { endpointIds: queues, taskIds });
         const remaining = deadline - Date.now();
         if (cancel.length > 0 || remaining <= 0 || shutdown.aborted || clientGone.aborted) break;
         await subscription.wait(Math.min(remaining, config.pollFallbackInterval), AbortSignal.any([shutdown, clientGone]));
