@@ -22,17 +22,15 @@ export function killGroup(pid: number | undefined, signal: NodeJS.Signals = 'SIG
 export const CANCEL_GRACE_MS = 2_000;
 
 /**
- * Ends a group politely: SIGTERM now, SIGKILL after `graceMs`, or at once when `exited`
- * settles (the leader gone, whatever it left behind in the group is not waited for).
+ * Ends a group politely: SIGTERM now, SIGKILL after `graceMs`. The SIGKILL waits out the
+ * grace even when the leader exits at once (a shell dies on SIGTERM while the mpiexec under it
+ * is still ending its ranks, which Open MPI puts in process groups of their own: killing
+ * mpiexec early would orphan them). Callers skip their own kill-on-exit while this runs.
  */
-export function terminateGroup(pid: number | undefined, graceMs: number, exited: Promise<unknown>): void {
+export function terminateGroup(pid: number | undefined, graceMs: number): void {
   if (pid === undefined) return;
   killGroup(pid, 'SIGTERM');
-  const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
-  void exited.then(() => {
-    clearTimeout(timer);
-    killGroup(pid, 'SIGKILL');
-  });
+  setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
 }
 
 /** "code 1" or "signal SIGKILL", for messages. */

@@ -103,12 +103,10 @@ function runCommand(cmd: string, cwd: string, walltimeMs: number, signal: AbortS
     child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
 
     let ended: Ran['ended'];
-    let exited!: () => void;
-    const gone = new Promise<void>((resolve) => (exited = resolve));
     const end = (why: NonNullable<Ran['ended']>) => {
       ended ??= why;
       // A cancel gives the command a moment (SIGTERM: mpiexec passes it to its ranks) before SIGKILL.
-      if (why === 'cancelled') terminateGroup(pid, CANCEL_GRACE_MS, gone);
+      if (why === 'cancelled') terminateGroup(pid, CANCEL_GRACE_MS);
       else killGroup(pid);
     };
     const walltime = startWalltime(walltimeMs, () => end('walltime'));
@@ -140,12 +138,12 @@ function runCommand(cmd: string, cwd: string, walltimeMs: number, signal: AbortS
     };
     let grace: NodeJS.Timeout | undefined;
     child.once('exit', (code, sig) => {
-      exited();
       exitCode = code;
       exitSignal = sig;
       options.log.trace({ pid, exit: describeExit(code, sig) }, 'shell exited');
-      // Background jobs the command left behind die with it; then drain the pipes, briefly.
-      killGroup(pid);
+      // Background jobs the command left behind die with it (a cancel's own SIGKILL comes after
+      // its grace); then drain the pipes, briefly.
+      if (ended !== 'cancelled') killGroup(pid);
       grace = setTimeout(settle, PIPE_CLOSE_GRACE_MS);
     });
     child.once('close', settle);

@@ -63,6 +63,8 @@ export class WorkerProcess {
   private readySeen = false;
   private readonly requests: Writable;
   private readonly cleanup: (() => Promise<void>) | undefined;
+  /** terminate() ran: the group's SIGKILL waits for its grace. */
+  private terminating = false;
 
   constructor(options: WorkerProcessOptions) {
     const stdio = options.transport === 'stdio';
@@ -121,7 +123,10 @@ export class WorkerProcess {
 
   /** A cancel: SIGTERM to its group, SIGKILL after `graceMs`; resolves once it has exited (and been cleaned up). */
   async terminate(graceMs: number): Promise<WorkerExit> {
-    if (this.alive) terminateGroup(this.pid, graceMs, this.exited);
+    if (this.alive) {
+      this.terminating = true;
+      terminateGroup(this.pid, graceMs);
+    }
     const exit = await this.exited;
     await this.cleanedUp;
     return exit;
@@ -176,8 +181,9 @@ export class WorkerProcess {
       const finish = (exit: WorkerExit) => {
         if (this.exit) return;
         this.exit = exit;
-        // Whatever the worker started dies with it (a no-op when the group is already gone).
-        killGroup(this.pid);
+        // Whatever the worker started dies with it (a no-op when the group is already gone);
+        // a cancel's SIGKILL comes after its grace instead (terminate()).
+        if (!this.terminating) killGroup(this.pid);
         if (this.cleanup) this.cleanedUp = this.cleanup();
         // Let the last lines arrive (a reply sent just before dying, the stderr that explains a
         // crash), but never wait long on pipes held open by a grandchild that escaped the group.

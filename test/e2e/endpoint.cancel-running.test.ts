@@ -49,7 +49,8 @@ serviceTest('a running Python task cancelled: its worker and the worker\'s child
   const [workerPid, childPid] = await startedPids(pidfile, 2);
   await cancel(live, taskId);
   await waitFor(() => processGone(workerPid) && processGone(childPid), 'the cancelled task\'s worker and its child to be gone');
-  t.true(endpoint.output().includes('"why":"cancelled"'));
+  // The agent logs through a buffered stream: wait for the line rather than expect it already written.
+  await waitFor(() => endpoint.output().includes('"why":"cancelled"'), 'the agent to log the task dropped as cancelled');
   const pid = await registerPython(live, PYTHON_PID, 'pid');
   const [next] = await submit(live, endpoint.endpointId, pid, [[]]);
   const done = await waitForTasks(live, [next]);
