@@ -5,6 +5,7 @@
  *   - submit, lease and complete of 20,000 tasks in batches of 500, each phase
  *     and the whole cycle (tasks/s), through the ledger functions
  *   - median and p99 from a submit (HTTP) to a waiting lease long-poll receiving it
+ *   - listing a page of a submitter's tasks at a large backlog (ledgerListing.ts)
  */
 import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -22,6 +23,7 @@ import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startService } from '../src/service.js';
 import { findBinary, startMariaDb } from '../test/helpers/mariadb.js';
+import { listingAtBacklog, type ListingFigures } from './ledgerListing.js';
 
 const TASKS = Number(process.env.FUNCX_BENCH_TASKS ?? 20_000);
 const BATCH = 500;
@@ -38,6 +40,7 @@ interface Figures {
   cpuUsPerTask: number;
   medianMs: number;
   p99Ms: number;
+  listing: ListingFigures;
 }
 
 export async function runLedgerBench(): Promise<void> {
@@ -69,6 +72,12 @@ export async function runLedgerBench(): Promise<void> {
   for (const [name, f] of rows) {
     console.log(`${name.padEnd(8)}${rate(f.submit)}  ${rate(f.lease)}  ${rate(f.complete)}  ${rate(f.cycle)}  ${f.cpuUsPerTask.toFixed(1).padStart(12)}   ${f.medianMs.toFixed(2).padStart(10)} ms  ${f.p99Ms.toFixed(2).padStart(6)} ms`);
   }
+  console.log('\nlisting (GET /v3/tasks): a page of 50 of one submitter\'s tasks, newest first, median of 50 reads');
+  console.log('database   tasks in ledger   first page   deep page (cursor half-way)');
+  for (const [name, f] of rows) {
+    console.log(`${name.padEnd(8)}${String(f.listing.backlog).padStart(16)}   ${f.listing.firstPageMs.toFixed(2).padStart(7)} ms   ${f.listing.deepPageMs.toFixed(2).padStart(7)} ms`);
+  }
+  for (const [name, f] of rows) console.log(`plan of a deep page on ${name}:\n  ${f.listing.plan.split('\n').join('\n  ')}`);
   const [load1] = os.loadavg();
   console.log(`load average during the run: ${load1.toFixed(1)} (1 min); the rates fall with load, the CPU time per task much less`);
   console.log('targets (issue 10): cycle >= 20,000 tasks/s on SQLite, >= 10,000 on MariaDB; median submit->poll < 5 ms');
@@ -78,9 +87,10 @@ async function measure(url: string, dir: string): Promise<Figures> {
   const db = openDatabase(url, { poolMax: 10 });
   try {
     await migrateLatest(db);
-    const throughput = await ledgerThroughput(db);
+    const { ids, ...throughput } = await ledgerThroughput(db);
     const latency = await submitToPollLatency(url, dir);
-    return { ...throughput, ...latency };
+    const listing = await listingAtBacklog(db, ids);
+    return { ...throughput, ...latency, listing };
   } finally {
     await db.destroy();
   }
@@ -120,7 +130,10 @@ async function ledgerThroughput(db: Knex) {
   const cpu = process.cpuUsage(cpu0);
   // CPU time of this process per task: on a shared machine it moves far less than the rates do.
   const cpuUsPerTask = (cpu.user + cpu.system) / TASKS;
-  return { submit: TASKS / submitS, lease: TASKS / leaseS, complete: TASKS / completeS, cycle: TASKS / (submitS + leaseS + completeS), cpuUsPerTask };
+  return {
+    submit: TASKS / submitS, lease: TASKS / leaseS, complete: TASKS / completeS, cycle: TASKS / (submitS + leaseS + completeS), cpuUsPerTask,
+    ids: { submitter: owner.id, functionId, endpointId },
+  };
 }
 
 /** A real service on port 0: an endpoint waits in a lease long-poll; time from submitting to the poll's answer. */

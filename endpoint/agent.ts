@@ -50,6 +50,7 @@ import { OutputShipper } from './outputShipper.js';
 import { PrefetchTuner } from './prefetch.js';
 import { heldLeases } from './leaseReconcile.js';
 import { endPollInFlight } from './pollEnd.js';
+import { CancelWatch } from './cancelWatch.js';
 import type { AgentSession } from './session.js';
 import type { EndpointSettings } from './config.js';
 import type { Executor, RemoteException, TaskOutcome, TaskToRun } from './execution.js';
@@ -148,6 +149,8 @@ export class EndpointAgent {
   private connected = false;
   private lastBusyAt = Date.now();
   private readonly prefetch = new PrefetchTuner();
+  /** Hears of cancels at once (cancelWatch.ts); heartbeats say them too. */
+  private readonly cancelWatch: CancelWatch;
   private hoardCheck: NodeJS.Timeout | undefined;
   private stopRequests = 0;
   private fatal: Error | undefined;
@@ -162,6 +165,16 @@ export class EndpointAgent {
     this.liveOutput = new OutputShipper({ client: deps.client, credential: deps.credential, endpointId: deps.endpointId, log: this.log });
     deps.executor.onCapacityChange?.(() => this.wakeLeaseLoop());
     deps.executor.onWaitingChange?.(() => this.waitingChanged());
+    this.cancelWatch = new CancelWatch({
+      client: deps.client, credential: deps.credential, endpointId: deps.endpointId, stopped: this.stopped.signal, log: this.log,
+      watched: () => [...this.held.values()].filter((t) => !t.dropped && t.phase !== 'reporting').map((t) => t.lease.task_id),
+      cancelled: (taskIds) => {
+        for (const taskId of taskIds) {
+          const task = this.held.get(taskId);
+          if (task && !task.dropped) this.drop(task, 'cancelled');
+        }
+      },
+    });
   }
 
   /** Runs until stopped; rejects with the fatal error when the service refuses the credential. */
@@ -236,6 +249,7 @@ export class EndpointAgent {
       this.scheduleFlush();
     }
     const heartbeats = this.heartbeatLoop();
+    const cancelWatch = this.cancelWatch.run();
     try {
       await this.leaseLoop();
       if (this.reconcileBeforeExit && !this.stopped.signal.aborted) await this.reconcileOnce();
@@ -245,6 +259,7 @@ export class EndpointAgent {
       this.spoolUnposted();
       this.liveOutput.close();
       await heartbeats;
+      await cancelWatch;
       await executor.stop();
       // A stop that skipped drain() (a second stop) still hands its tasks back before exit.
       await this.releasesSettled(Date.now() + DRAIN_MIN_FLUSH_MS);
@@ -404,6 +419,7 @@ export class EndpointAgent {
     const now = performance.now();
     const task: HeldTask = { lease, fn, controller: new AbortController(), phase: 'queued', leasedAt: now, startedAt: now, dropped: false, handBack: false };
     this.held.set(lease.task_id, task);
+    this.cancelWatch.heldChanged();
     this.lastBusyAt = Date.now();
     this.log.debug({ taskId: lease.task_id, attempt: lease.attempt }, 'task leased');
     void this.queue.add(() => this.execute(task)).catch((error) => {
@@ -732,11 +748,17 @@ export class EndpointAgent {
       // again while the heartbeat was in flight holds a new lease, which is not lost.
       if (!answer.cancel.includes(taskId) && task.lease.lease_token !== sentTokens.get(taskId)) continue;
       // Never run (or keep running) a task whose lease is gone: someone else may have it.
-      this.log.info({ taskId, why: answer.cancel.includes(taskId) ? 'cancelled' : 'lease lost' }, 'dropping task');
-      task.dropped = true;
-      task.controller.abort();
-      if (task.phase === 'reporting') this.held.delete(taskId);
+      this.drop(task, answer.cancel.includes(taskId) ? 'cancelled' : 'lease lost');
     }
+  }
+
+  /** Stops a task the service says is cancelled or no longer ours (its process group is ended); its result is never posted. */
+  private drop(task: HeldTask, why: 'cancelled' | 'lease lost'): void {
+    if (task.dropped) return; // told twice (the cancel watch, then a heartbeat)
+    this.log.info({ taskId: task.lease.task_id, why, phase: task.phase }, 'dropping task');
+    task.dropped = true;
+    task.controller.abort();
+    if (task.phase === 'reporting') this.held.delete(task.lease.task_id);
   }
 
   // --- stopping ------------------------------------------------------------

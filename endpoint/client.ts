@@ -10,6 +10,7 @@ import { got, type Got, RequestError } from 'got';
 import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors.js';
 import { packageRoot } from '../src/util/paths.js';
 import type { EndpointLeaseResponse } from '../src/generated/schemas/endpoint-lease-response.js';
+import type { EndpointCancelsResponse } from '../src/generated/schemas/endpoint-cancels-response.js';
 import type { EndpointResultsRequest } from '../src/generated/schemas/endpoint-results.js';
 import type { EndpointResultsResponse } from '../src/generated/schemas/endpoint-results-response.js';
 import type { EndpointHeartbeatRequest } from '../src/generated/schemas/endpoint-heartbeat.js';
@@ -88,6 +89,11 @@ export class ServiceClient {
   /** New output of running tasks (outputShipper.ts). */
   postOutput(credential: string, endpointId: string, chunks: OutputChunk[]): Promise<{ accepted: number; refused: string[] }> {
     return this.call('POST', `v3/endpoints/${endpointId}/output`, credential, { chunks }, 30_000);
+  }
+
+  /** The cancel watch (cancelWatch.ts): answers as soon as one of `taskIds` is cancelled, or after waitMs with none. */
+  watchCancels(credential: string, endpointId: string, taskIds: readonly string[], waitMs: number, signal?: AbortSignal): Promise<EndpointCancelsResponse> {
+    return this.call('POST', `v3/endpoints/${endpointId}/cancels`, credential, { task_ids: taskIds, wait_s: waitMs / 1000 }, waitMs + 30_000, signal);
   }
 
   release(credential: string, endpointId: string, leases: HeldLease[]): Promise<{ released: string[] }> {

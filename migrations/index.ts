@@ -17,6 +17,7 @@ import * as leaseSession from './20261130171000_lease_session.js';
 import * as taskUserRuntime from './20261206150000_task_user_runtime.js';
 import * as apiTokenExpiry from './20261206150000_api_token_expiry.js';
 import * as endpointStateTaskOutput from './20261206150000_endpoint_state_task_output.js';
+import * as taskListingIndexes from './20261206150000_task_listing_indexes.js';
 
 export interface Migration {
   name: string;
@@ -40,4 +41,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '20261206150000_task_user_runtime', ...taskUserRuntime },
   { name: '20261206150000_api_token_expiry', ...apiTokenExpiry },
   { name: '20261206150000_endpoint_state_task_output', ...endpointStateTaskOutput },
+  { name: '20261206150000_task_listing_indexes', ...taskListingIndexes },
 ];

@@ -6,14 +6,17 @@
 import { randomUUID } from 'node:crypto';
 import { Batch } from './batch.js';
 import { resolveConfig, type ClientConfig, type ClientConfigOptions } from './config.js';
-import { InvalidArgument, TaskNotFound } from './errors.js';
+import { InvalidArgument, ServiceError, TaskNotFound } from './errors.js';
+import { taskListQuery } from './taskListing.js';
 import { functionDefinition, type Registrable } from './functionSource.js';
 import { DEFAULT_RETRY, HttpTransport, type RetryPolicy } from './http.js';
 import { EndpointList, FunctionSearchResults } from './resultLists.js';
 import { StoredLogin } from './storedLogin.js';
 import { followTaskOutput, readTaskOutput, type OutputOptions, type TaskOutput } from './taskOutput.js';
 import { decodeResult, encodePayload, outcomeOf } from './serialization.js';
-import type { BatchResultEntry, EndpointStatus, FunctionRecord, ResourceSpecification, TaskRecord, TaskWaitResponse } from './types.js';
+import type {
+  BatchResultEntry, EndpointStatus, FunctionRecord, ResourceSpecification, TaskGroupCancelled, TaskListOptions, TaskListPage, TaskRecord, TaskWaitResponse,
+} from './types.js';
 
 export interface ClientOptions extends ClientConfigOptions {
   retry?: Partial<RetryPolicy>;
@@ -222,6 +225,39 @@ export class Client {
   /** Cancels a task that has not finished; answers its record (now `cancelled`). */
   cancelTask(taskId: string): Promise<TaskRecord> {
     return this.http.request('POST', `/v3/tasks/${taskId}/cancel`);
+  }
+
+  /**
+   * Cancels several tasks, one request each: the records of those cancelled, and for each one not
+   * cancelled the service's error (TaskAlreadyFinished with its state, TaskNotFound).
+   */
+  async cancelTasks(taskIds: string[]): Promise<{ cancelled: TaskRecord[]; notCancelled: { taskId: string; error: ServiceError }[] }> {
+    const cancelled: TaskRecord[] = [];
+    const notCancelled: { taskId: string; error: ServiceError }[] = [];
+    for (const taskId of taskIds) {
+      try {
+        cancelled.push(await this.cancelTask(taskId));
+      } catch (error) {
+        if (!(error instanceof ServiceError)) throw error;
+        notCancelled.push({ taskId, error });
+      }
+    }
+    return { cancelled, notCancelled };
+  }
+
+  /** Cancels every unfinished task of a task group; lists those that had finished, with their state. */
+  cancelTaskGroup(taskGroupId: string): Promise<TaskGroupCancelled> {
+    return this.http.request('POST', `/v3/task_groups/${taskGroupId}/cancel`);
+  }
+
+  /** Your tasks, newest first, one page (GET /v3/tasks); pass `next_cursor` back as `cursor` for the next. */
+  listTasks(options: TaskListOptions = {}): Promise<TaskListPage> {
+    return this.http.request('GET', '/v3/tasks', { searchParams: taskListQuery(options), idempotent: true });
+  }
+
+  /** What is queued and running on your endpoint, from every user (its owner only); no payloads or results. */
+  listEndpointTasks(endpointId: string, options: TaskListOptions = {}): Promise<TaskListPage> {
+    return this.http.request('GET', `/v3/endpoints/${endpointId}/tasks`, { searchParams: taskListQuery(options), idempotent: true });
   }
 
   /**

@@ -72,6 +72,8 @@ export class TooManyRequests extends ServiceError {}
 export class IdentityProviderUnavailable extends ServiceError {}
 export class UpstreamOptionUnsupported extends ServiceError {}
 export class AmqpNotConfigured extends ServiceError {}
+export class InvalidCursor extends ServiceError {}
+export class InvalidTimeBound extends ServiceError {}
 
 const SERVICE_ERRORS: Record<string, typeof ServiceError> = Object.fromEntries([
   RequestMalformed, InvalidUUID, ResourceSpecificationInvalid, UserUnauthenticated, EndpointCredentialInvalid,
@@ -80,6 +82,7 @@ const SERVICE_ERRORS: Record<string, typeof ServiceError> = Object.fromEntries([
   IdempotencyKeyReused, TaskAlreadyFinished, TaskPayloadTooLarge, BatchRunTooLarge,
   RequestBodyTooLarge, UnsupportedMediaType, InternalError, DatabaseUnavailable,
   TooManyRequests, IdentityProviderUnavailable, UpstreamOptionUnsupported, AmqpNotConfigured,
+  InvalidCursor, InvalidTimeBound,
 ].map((ErrorClass) => [ErrorClass.name, ErrorClass]));
 
 /** The service's code names the SDK has a class for. */

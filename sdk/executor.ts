@@ -255,6 +255,8 @@ export class Executor {
       for (const [id, record] of Object.entries(answer.done)) {
         let outcome: { value: unknown } | { error: unknown };
         try {
+          // Cancelled elsewhere (another program, `funcx task cancel`): the future is cancelled, as if by cancel().
+          if (record.status === 'cancelled') throw new FutureCancelled(`task ${id} was cancelled`);
           outcome = { value: outcomeOf(record) };
         } catch (error) {
           outcome = { error };

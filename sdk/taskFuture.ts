@@ -2,6 +2,8 @@
  * The Executor's future: a Promise-like for one task's result, with the task's
  * id once it has been submitted (`taskId`, or `await future.submitted`).
  */
+import { FutureCancelled } from './errors.js';
+
 export class TaskFuture<T = unknown> implements PromiseLike<T> {
   /** The task's id, once the service has accepted it. */
   taskId?: string;
@@ -9,6 +11,7 @@ export class TaskFuture<T = unknown> implements PromiseLike<T> {
   readonly submitted: Promise<string>;
   private readonly result: Promise<T>;
   private state: 'queued' | 'submitted' | 'settled' = 'queued';
+  private wasCancelled = false;
   private resolveResult!: (value: T) => void;
   private rejectResult!: (error: unknown) => void;
   private resolveSubmitted!: (taskId: string) => void;
@@ -27,6 +30,11 @@ export class TaskFuture<T = unknown> implements PromiseLike<T> {
     // unhandled rejection; whoever does await it still sees the error.
     this.result.catch(() => {});
     this.submitted.catch(() => {});
+  }
+
+  /** True once the task was cancelled: by cancel(), shutdown({cancelFutures}), or anyone else (`funcx task cancel`). */
+  cancelled(): boolean {
+    return this.wasCancelled;
   }
 
   /** True once the result (or error) is in. */
@@ -62,6 +70,7 @@ export class TaskFuture<T = unknown> implements PromiseLike<T> {
   settle(outcome: { value: T } | { error: unknown }): void {
     if (this.state === 'settled') return;
     this.state = 'settled';
+    this.wasCancelled = 'error' in outcome && outcome.error instanceof FutureCancelled;
     this.rejectSubmitted('error' in outcome ? outcome.error : new Error('settled')); // no-op if already submitted
     if ('error' in outcome) this.rejectResult(outcome.error);
     else this.resolveResult(outcome.value);

@@ -170,3 +170,47 @@ export interface BatchResultEntry {
   exception?: TaskException;
   completion_t?: string | null;
 }
+
+/** One task in a listing (schemas/task-summary.json): state and times, never its payload or result. */
+export interface TaskSummary {
+  task_id: string;
+  status: TaskStatus;
+  function_id: string;
+  endpoint_id: string;
+  task_group_id: string | null;
+  created_at: string;
+  completed_at: string | null;
+  attempts: number;
+  /** The submitting identity, as the service knows it. */
+  owner?: string;
+}
+
+/** A page of tasks, newest first (schemas/task-list-response.json); pass next_cursor back for the next page (null: none). */
+export interface TaskListPage {
+  tasks: TaskSummary[];
+  next_cursor: string | null;
+}
+
+/** Which tasks a listing shows (schemas/task-list-query.json). */
+export interface TaskListOptions {
+  /** One status or several; any when absent (an endpoint's listing: queued and running). */
+  status?: TaskStatus | TaskStatus[];
+  endpointId?: string;
+  functionId?: string;
+  taskGroupId?: string;
+  /** Created at or after: a Date, an ISO 8601 string, or a duration back from now ('30m', '1h', '7d'). */
+  since?: Date | string;
+  /** Created at or before; the same forms. */
+  until?: Date | string;
+  /** next_cursor of the previous page (with the same filters). */
+  cursor?: string;
+  /** Tasks per page, 1 to 500 (default 50). */
+  limit?: number;
+}
+
+/** What cancelling a task group did (schemas/task-group-cancel-response.json). */
+export interface TaskGroupCancelled {
+  task_group_id: string;
+  cancelled: string[];
+  not_cancelled: { task_id: string; status: TaskStatus }[];
+}

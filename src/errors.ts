@@ -28,6 +28,10 @@ export class RequestMalformed extends FuncxError { readonly status = 400; }
 export class InvalidUUID extends FuncxError { readonly status = 400; }
 /** A task's resource_specification contradicts itself, or an mpi function's task has none. */
 export class ResourceSpecificationInvalid extends FuncxError { readonly status = 400; }
+/** A task listing's cursor is not one the service issued for that listing. */
+export class InvalidCursor extends FuncxError { readonly status = 400; }
+/** A task listing's since or until is neither an ISO 8601 time nor a duration. */
+export class InvalidTimeBound extends FuncxError { readonly status = 400; }
 export class UserUnauthenticated extends FuncxError { readonly status = 401; }
 export class EndpointCredentialInvalid extends FuncxError { readonly status = 401; }
 export class FunctionAccessForbidden extends FuncxError { readonly status = 403; }
@@ -73,6 +77,7 @@ export const ERROR_CODES = [
   IdempotencyKeyReused, TaskAlreadyFinished, TaskPayloadTooLarge, BatchRunTooLarge,
   RequestBodyTooLarge, UnsupportedMediaType, InternalError, DatabaseUnavailable,
   TooManyRequests, IdentityProviderUnavailable, UpstreamOptionUnsupported, AmqpNotConfigured,
+  InvalidCursor, InvalidTimeBound,
 ].map((ErrorClass) => ErrorClass.name);
 
 /** Configuration that cannot start the service: one line per bad value. */

@@ -14,6 +14,25 @@ export function killGroup(pid: number | undefined, signal: NodeJS.Signals = 'SIG
   }
 }
 
+/**
+ * How long a cancelled task's process group gets between SIGTERM (a chance to clean up:
+ * temporary files, an mpiexec passing the signal to its ranks) and SIGKILL. Short enough that
+ * a cancel ends the task within the 5 s the documentation promises (docs/endpoints.md).
+ */
+export const CANCEL_GRACE_MS = 2_000;
+
+/**
+ * Ends a group politely: SIGTERM now, SIGKILL after `graceMs`. The SIGKILL waits out the
+ * grace even when the leader exits at once (a shell dies on SIGTERM while the mpiexec under it
+ * is still ending its ranks, which Open MPI puts in process groups of their own: killing
+ * mpiexec early would orphan them). Callers skip their own kill-on-exit while this runs.
+ */
+export function terminateGroup(pid: number | undefined, graceMs: number): void {
+  if (pid === undefined) return;
+  killGroup(pid, 'SIGTERM');
+  setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
+}
+
 /** "code 1" or "signal SIGKILL", for messages. */
 export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal ? `signal ${signal}` : `code ${code}`;

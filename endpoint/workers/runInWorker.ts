@@ -12,6 +12,7 @@ import type { WorkerPool } from './pool.js';
 import { Aborted } from './semaphore.js';
 import { WorkerExited, type WorkerProcess } from './workerProcess.js';
 import { eitherSignal, startWalltime } from './walltime.js';
+import { CANCEL_GRACE_MS } from './processGroup.js';
 
 /** A worker that is not ready by then (a hung interpreter start, a stalled file system) is given up on. */
 const WORKER_START_TIMEOUT_MS = 30_000;
@@ -69,7 +70,8 @@ export async function runInWorker(task: TaskToRun, signal: AbortSignal, options:
   let ended: 'walltime' | 'cancelled' | 'start-timeout' | undefined;
   const end = (why: NonNullable<typeof ended>) => {
     ended ??= why;
-    void acquired.kill();
+    // A cancel gives the task's processes a moment (SIGTERM) before SIGKILL; a walltime does not.
+    void (why === 'cancelled' ? acquired.terminate(CANCEL_GRACE_MS) : acquired.kill());
   };
   const onAbort = () => end('cancelled');
   signal.addEventListener('abort', onAbort, { once: true });

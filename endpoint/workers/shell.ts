@@ -15,7 +15,7 @@ import type { Logger } from '../../src/logger.js';
 import type { TaskOutcome, TaskToRun } from '../execution.js';
 import { ExecutorFailure, failed } from './errors.js';
 import { formatTemplate } from './formatTemplate.js';
-import { describeExit, killGroup } from './processGroup.js';
+import { CANCEL_GRACE_MS, describeExit, killGroup, terminateGroup } from './processGroup.js';
 import { TailBuffer } from './tailBuffer.js';
 import { startWalltime } from './walltime.js';
 
@@ -116,7 +116,9 @@ function runCommand(cmd: string, cwd: string, walltimeMs: number, signal: AbortS
     let ended: Ran['ended'];
     const end = (why: NonNullable<Ran['ended']>) => {
       ended ??= why;
-      killGroup(pid);
+      // A cancel gives the command a moment (SIGTERM: mpiexec passes it to its ranks) before SIGKILL.
+      if (why === 'cancelled') terminateGroup(pid, CANCEL_GRACE_MS);
+      else killGroup(pid);
     };
     const walltime = startWalltime(walltimeMs, () => end('walltime'));
     const onAbort = () => end('cancelled');
@@ -150,8 +152,9 @@ function runCommand(cmd: string, cwd: string, walltimeMs: number, signal: AbortS
       exitCode = code;
       exitSignal = sig;
       options.log.trace({ pid, exit: describeExit(code, sig) }, 'shell exited');
-      // Background jobs the command left behind die with it; then drain the pipes, briefly.
-      killGroup(pid);
+      // Background jobs the command left behind die with it (a cancel's own SIGKILL comes after
+      // its grace); then drain the pipes, briefly.
+      if (ended !== 'cancelled') killGroup(pid);
       grace = setTimeout(settle, PIPE_CLOSE_GRACE_MS);
     });
     child.once('close', settle);

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../../src/logger.js';
-import { describeExit, killGroup } from './processGroup.js';
+import { describeExit, killGroup, terminateGroup } from './processGroup.js';
 import type { ReplyMessage, WorkerMessage, WorkerRequest } from './protocol.js';
 
 export interface WorkerProcessOptions {
@@ -63,6 +63,8 @@ export class WorkerProcess {
   private readySeen = false;
   private readonly requests: Writable;
   private readonly cleanup: (() => Promise<void>) | undefined;
+  /** terminate() ran: the group's SIGKILL waits for its grace. */
+  private terminating = false;
 
   constructor(options: WorkerProcessOptions) {
     const stdio = options.transport === 'stdio';
@@ -114,6 +116,17 @@ export class WorkerProcess {
   /** Kills the worker and anything it started; resolves once it has exited. */
   async kill(): Promise<WorkerExit> {
     if (this.alive) killGroup(this.pid);
+    const exit = await this.exited;
+    await this.cleanedUp;
+    return exit;
+  }
+
+  /** A cancel: SIGTERM to its group, SIGKILL after `graceMs`; resolves once it has exited (and been cleaned up). */
+  async terminate(graceMs: number): Promise<WorkerExit> {
+    if (this.alive) {
+      this.terminating = true;
+      terminateGroup(this.pid, graceMs);
+    }
     const exit = await this.exited;
     await this.cleanedUp;
     return exit;
@@ -173,8 +186,9 @@ export class WorkerProcess {
       const finish = (exit: WorkerExit) => {
         if (this.exit) return;
         this.exit = exit;
-        // Whatever the worker started dies with it (a no-op when the group is already gone).
-        killGroup(this.pid);
+        // Whatever the worker started dies with it (a no-op when the group is already gone);
+        // a cancel's SIGKILL comes after its grace instead (terminate()).
+        if (!this.terminating) killGroup(this.pid);
         if (this.cleanup) this.cleanedUp = this.cleanup();
         // Let the last lines arrive (a reply sent just before dying, the stderr that explains a
         // crash), but never wait long on pipes held open by a grandchild that escaped the group.

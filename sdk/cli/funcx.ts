@@ -16,12 +16,14 @@ import { runCommand } from './commands/run.js';
 import { taskGetCommand, taskWaitCommand } from './commands/task.js';
 import { taskLogsCommand } from './commands/taskLogs.js';
 import { taskStatusCommand } from './commands/taskStatus.js';
+import { endpointTasksCommand, taskListCommand } from './commands/taskList.js';
+import { taskCancelCommand } from './commands/taskCancel.js';
 import { packageVersion } from '../version.js';
 import { EXIT_OK, EXIT_REMOTE_FAILURE, EXIT_USAGE, UsageError, print, printError, type CliIo } from './io.js';
 
 const COMMANDS: Command[] = [
   loginCommand, functionRegisterCommand, functionSearchCommand, runCommand,
-  taskGetCommand, taskWaitCommand, taskStatusCommand, taskLogsCommand, endpointListCommand, endpointStatusCommand,
+  taskGetCommand, taskWaitCommand, taskStatusCommand, taskLogsCommand, taskListCommand, taskCancelCommand, endpointListCommand, endpointStatusCommand, endpointTasksCommand,
 ];
 
 const TABLE: CommandTable<Command> = {

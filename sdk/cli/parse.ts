@@ -36,7 +36,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * not an id (often the output of a command that failed, `$(funcx run ...)`) is named as such,
  * rather than sent to the service and answered with a schema path.
  */
-export function idArgument(text: string, kind: 'task' | 'function' | 'endpoint'): string {
+export function idArgument(text: string, kind: 'task' | 'task group' | 'function' | 'endpoint'): string {
   if (!UUID.test(text)) throw new UsageError(`not ${kind === 'endpoint' ? 'an' : 'a'} ${kind} id: ${quoted(text)}`);
   return text.toLowerCase();
 }

@@ -11,6 +11,8 @@ import { endpointRoutes } from './routes/endpoints.js';
 import { taskRoutes } from './routes/tasks.js';
 import { taskOutputRoutes } from './routes/taskOutput.js';
 import { endpointProtocolRoutes } from './routes/endpointProtocol.js';
+import { endpointCancelRoutes } from './routes/endpointCancels.js';
+import { taskListingRoutes } from './routes/taskListing.js';
 import { multiUserRoutes } from './routes/multiUser.js';
 import { upstreamRoutes } from '../upstream/routes.js';
 import { httpMetrics } from '../metrics/httpMetrics.js';
@@ -23,7 +25,7 @@ import type { RequestState, ServiceDeps } from './context.js';
 export type ExtraRoutes = (deps: ServiceDeps) => Router<RequestState>;
 
 /** Every router the app mounts after the Action Provider, in order (the fuzz suite reads its routes from here). */
-export const ROUTE_BUILDERS: readonly ExtraRoutes[] = [metaRoutes, metricsRoutes, openapiRoutes, consoleRoutes, functionRoutes, endpointRoutes, taskRoutes, taskOutputRoutes, endpointProtocolRoutes, multiUserRoutes, upstreamRoutes];
+export const ROUTE_BUILDERS: readonly ExtraRoutes[] = [metaRoutes, metricsRoutes, openapiRoutes, consoleRoutes, functionRoutes, endpointRoutes, taskRoutes, taskOutputRoutes, taskListingRoutes, endpointProtocolRoutes, endpointCancelRoutes, multiUserRoutes, upstreamRoutes];
 
 export function createApp(deps: ServiceDeps, extra: ExtraRoutes[] = []): Koa<RequestState> {
   const app = new Koa<RequestState>({ proxy: deps.config.trustProxy });

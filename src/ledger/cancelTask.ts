@@ -1,7 +1,8 @@
 /**
  * Cancels a task that has not finished. A waiting task never runs; a running
- * one is marked cancelled at once and its endpoint is told to stop it on its
- * next heartbeat (its late result is refused).
+ * one is marked cancelled at once, and its endpoint hears of it through its
+ * cancel watch (routes/endpointCancels.ts; its next heartbeat says it too) and
+ * stops it (its late result is refused).
  */
 import type { Knex } from 'knex';
 import { now } from '../db/clock.js';

@@ -1,11 +1,12 @@
 """FuncXClient: register functions, run them on endpoints, collect results."""
+import datetime
 import platform
 import uuid
 
 from . import __version__
 from .batch import Batch
 from .config import resolve
-from .errors import FuncXError, TaskNotFound, TaskPending
+from .errors import FuncXError, ServiceError, TaskNotFound, TaskPending
 from .remote_exceptions import rebuild_exception
 from .search import SearchResults
 from .serialization import check_serializer, decode_result, encode_payload
@@ -223,6 +224,39 @@ class FuncXClient:
         """Cancels a task that has not finished; returns its record."""
         return self.transport.request("POST", "/v3/tasks/%s/cancel" % task_id, idempotent=False)
 
+    def cancel_tasks(self, task_ids):
+        """Cancels several tasks (one request each): {"cancelled": [records], "not_cancelled": [{task_id, code, reason}]}.
+
+        A task that had finished is not_cancelled with code TaskAlreadyFinished (its state in the reason);
+        one that is not yours, TaskNotFound.
+        """
+        cancelled, not_cancelled = [], []
+        for task_id in task_ids:
+            try:
+                cancelled.append(self.cancel_task(task_id))
+            except ServiceError as error:
+                not_cancelled.append({"task_id": task_id, "code": error.code, "reason": error.reason})
+        return {"cancelled": cancelled, "not_cancelled": not_cancelled}
+
+    def cancel_task_group(self, task_group_id):
+        """Cancels every unfinished task of a task group: {task_group_id, cancelled: [ids], not_cancelled: [{task_id, status}]}."""
+        return self.transport.request("POST", "/v3/task_groups/%s/cancel" % task_group_id, idempotent=False)
+
+    def list_tasks(self, status=None, endpoint_id=None, function_id=None, task_group_id=None, since=None, until=None,
+                   cursor=None, limit=None):
+        """Your tasks, newest first, one page: {"tasks": [summaries], "next_cursor": str or None}.
+
+        status: one status or a list; since/until: a datetime, an ISO 8601 string, or a duration
+        back from now ("30m", "1h", "7d"). Pass next_cursor back as cursor (same filters) for the next page.
+        """
+        return self.transport.request("GET", "/v3/tasks", query=_task_list_query(
+            status, endpoint_id, function_id, task_group_id, since, until, cursor, limit), idempotent=True)
+
+    def list_endpoint_tasks(self, endpoint_id, status=None, since=None, until=None, cursor=None, limit=None):
+        """What is queued and running on your endpoint from every user (its owner only), newest first; no payloads."""
+        return self.transport.request("GET", "/v3/endpoints/%s/tasks" % endpoint_id, query=_task_list_query(
+            status, None, None, None, since, until, cursor, limit), idempotent=True)
+
     def outcome(self, record):
         """('result', value) or ('exception', exception) for a finished task record."""
         task_id = record.get("task_id")
@@ -265,6 +299,20 @@ class FuncXClient:
 
 # The longest one output read may wait (task-output-query.json).
 OUTPUT_WAIT_MAX_S = 30
+def _task_list_query(status, endpoint_id, function_id, task_group_id, since, until, cursor, limit):
+    if isinstance(status, (list, tuple)):
+        status = ",".join(status)
+    query = {"status": status, "endpoint_id": endpoint_id, "function_id": function_id, "task_group_id": task_group_id,
+             "since": _time_bound(since), "until": _time_bound(until), "cursor": cursor, "limit": limit}
+    return {key: value for key, value in query.items() if value is not None}
+
+
+def _time_bound(value):
+    if value is None or isinstance(value, str):
+        return value
+    if value.tzinfo is None:  # a naive datetime is taken as UTC, as the service stores times
+        value = value.replace(tzinfo=datetime.timezone.utc)
+    return value.isoformat()
 
 
 def _fresh_submit():

@@ -65,6 +65,8 @@ class TooManyRequests(ServiceError): pass  # noqa: E701
 class IdentityProviderUnavailable(ServiceError): pass  # noqa: E701
 class UpstreamOptionUnsupported(ServiceError): pass  # noqa: E701
 class AmqpNotConfigured(ServiceError): pass  # noqa: E701
+class InvalidCursor(ServiceError): pass  # noqa: E701
+class InvalidTimeBound(ServiceError): pass  # noqa: E701
 
 ERROR_CLASSES = {cls.__name__: cls for cls in ServiceError.__subclasses__()}
 

@@ -68,11 +68,39 @@ class FuncXFuture(concurrent.futures.Future):
 
     Also awaitable in asyncio (`await fut`, `asyncio.gather(*futs)`): awaiting wraps it in an
     asyncio future of the running loop, which the executor's thread resolves thread-safely.
+
+    cancel() works after the call was sent too: its task is cancelled at the service (False if
+    it had finished). cancelled() is True for a task cancelled anywhere (funcx task cancel too).
     """
 
-    def __init__(self):
+    def __init__(self, client=None):
         super().__init__()
         self.task_id = None
+        self._client = client
+
+    def cancel(self):
+        if super().cancel():  # not sent yet: it never will be
+            return True
+        if self.done() or self.task_id is None or self._client is None:
+            return False
+        try:
+            self._client.cancel_task(self.task_id)
+        except FuncXError:
+            return False  # it finished meanwhile (TaskAlreadyFinished): the waiter delivers its result
+        return self._set_cancelled()
+
+    def _set_cancelled(self):
+        """Cancelled at the service while it ran. concurrent.futures cancels only a future that has not
+        started, so these are Future.cancel's own steps, done for a running one."""
+        with self._condition:
+            if self._state in (concurrent.futures._base.FINISHED, concurrent.futures._base.CANCELLED_AND_NOTIFIED):
+                return self._state == concurrent.futures._base.CANCELLED_AND_NOTIFIED
+            self._state = concurrent.futures._base.CANCELLED_AND_NOTIFIED
+            for waiter in self._waiters:
+                waiter.add_cancelled(self)
+            self._condition.notify_all()
+        self._invoke_callbacks()
+        return True
 
     def __await__(self):
         import asyncio  # only those who await pay for it
@@ -135,7 +163,7 @@ class FuncXExecutor(concurrent.futures.Executor):
         # Encoding now surfaces a bad argument (json serializer) in the caller's thread.
         spec = dict(self.resource_specification) if self.resource_specification else None
         serializer = check_serializer(serializer or self.serializer)
-        call = _Call(FuncXFuture(), str(function_id), encode_payload(serializer, args, kwargs or {}), serializer, spec)
+        call = _Call(FuncXFuture(self.client), str(function_id), encode_payload(serializer, args, kwargs or {}), serializer, spec)
         with self._lock:
             if self._shutdown:
                 raise RuntimeError("cannot submit after shutdown")
@@ -146,9 +174,8 @@ class FuncXExecutor(concurrent.futures.Executor):
     def shutdown(self, wait=True, *, cancel_futures=False):
         """No more submits; with wait, returns once every future is done.
 
-        cancel_futures cancels the calls not sent yet (their futures are cancelled)
-        and the unfinished tasks at the service (their futures end with
-        RemoteException, remote_type 'TaskCancelled', unless they finished first).
+        cancel_futures cancels the calls not sent yet and the unfinished tasks at the
+        service: their futures are cancelled (unless they finished first).
         """
         # Not dropped from _live_executors: after shutdown(wait=False) its submitter may still be sending.
         with self._lock:
@@ -263,6 +290,9 @@ class FuncXExecutor(concurrent.futures.Executor):
             missing = {task_id: self._outstanding.pop(task_id, None) for task_id in answer["not_found"]}
         for task_id, future in done.items():
             if future is None:
+                continue
+            if answer["done"][task_id]["status"] == "cancelled":
+                future._set_cancelled()  # by future.cancel(), shutdown(cancel_futures=True), or anyone else
                 continue
             try:
                 kind, value = self.client.outcome(answer["done"][task_id])

@@ -102,10 +102,30 @@ class FuncXExecutorTest(unittest.TestCase):
             executor.shutdown(wait=False, cancel_futures=True)
         executor.shutdown(wait=True)
         self.assertTrue(all(f.cancelled() for f in queued))
-        error = running.exception(timeout=0)
-        self.assertIsInstance(error, RemoteException)
-        self.assertEqual(error.remote_type, "TaskCancelled")
+        self.assertTrue(running.cancelled())
         self.assertEqual(self.fxc.get_task(running.task_id)["status"], "cancelled")
+
+    def test_a_running_future_cancelled_ends_its_task_and_reports_cancelled(self):
+        gate = Gate()
+        self.addCleanup(gate.close)
+        running = self.executor.submit(wait_for_gate, gate.path)
+        self.wait_until_running(running)
+        self.assertTrue(running.cancel())
+        self.assertTrue(running.cancelled())
+        with self.assertRaises(concurrent.futures.CancelledError):
+            running.result(timeout=0)
+        self.assertEqual(self.fxc.get_task(running.task_id)["status"], "cancelled")
+        self.assertTrue(running.cancel())  # already cancelled: cancel() says so, as concurrent.futures does
+        self.assertEqual(self.executor.submit(executor_square, 5).result(timeout=120), 25)
+
+    def test_a_task_cancelled_elsewhere_makes_its_future_cancelled(self):
+        gate = Gate()
+        self.addCleanup(gate.close)
+        running = self.executor.submit(wait_for_gate, gate.path)
+        self.wait_until_running(running)
+        self.fxc.cancel_task(running.task_id)  # not through the future: as `funcx task cancel` would
+        concurrent.futures.wait([running], timeout=120)
+        self.assertTrue(running.cancelled())
 
     def test_a_future_cancelled_before_it_is_sent_never_runs(self):
         with self.executor._lock:

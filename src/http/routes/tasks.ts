@@ -10,6 +10,8 @@ import { readTaskGroup, readTaskStates, readTasks } from '../../ledger/readTasks
 import { FINISHED_STATES, type TaskState } from '../../ledger/model.js';
 import { cancelTask } from '../../ledger/cancelTask.js';
 import { explainTask } from '../../ledger/explainTask.js';
+import { cancelTaskGroup } from '../../ledger/cancelTaskGroup.js';
+import { announceCancelled } from '../cancelNotice.js';
 import { taskIdOfKey, taskKey } from '../../wakeups.js';
 import { abortOnClientGone } from '../clientGone.js';
 import type { RequestState, ServiceDeps } from '../context.js';
@@ -136,8 +138,16 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
 
   router.post('/v3/tasks/:task_id/cancel', user, uuidParams('task_id'), async (ctx) => {
     const task = await cancelTask(db, { submitter: userOf(ctx).id, taskId: ctx.params.task_id });
-    wakeups.notify(taskKey(task.task_id));
+    announceCancelled(wakeups, [{ taskId: task.task_id, endpointId: task.endpoint_id }]);
     ctx.body = task;
+  });
+
+  // Every unfinished task of the group; the finished ones are listed with their state.
+  router.post('/v3/task_groups/:task_group_id/cancel', user, uuidParams('task_group_id'), async (ctx) => {
+    const taskGroupId = ctx.params.task_group_id.toLowerCase();
+    const { cancelled, notCancelled } = await cancelTaskGroup(db, { submitter: userOf(ctx).id, taskGroupId });
+    announceCancelled(wakeups, cancelled);
+    ctx.body = { task_group_id: taskGroupId, cancelled: cancelled.map((t) => t.taskId), not_cancelled: notCancelled };
   });
 
   return router;
