@@ -72,6 +72,8 @@ export class TooManyRequests extends ServiceError {}
 export class IdentityProviderUnavailable extends ServiceError {}
 export class UpstreamOptionUnsupported extends ServiceError {}
 export class AmqpNotConfigured extends ServiceError {}
+/** The service's disk (or a table of its database) is full: the write was refused and may be retried later. */
+export class StorageFull extends ServiceError {}
 
 const SERVICE_ERRORS: Record<string, typeof ServiceError> = Object.fromEntries([
   RequestMalformed, InvalidUUID, ResourceSpecificationInvalid, UserUnauthenticated, EndpointCredentialInvalid,
@@ -79,7 +81,7 @@ const SERVICE_ERRORS: Record<string, typeof ServiceError> = Object.fromEntries([
   FunctionNotFound, EndpointNotFound, TaskNotFound, TaskGroupNotFound, MethodNotAllowed,
   IdempotencyKeyReused, TaskAlreadyFinished, TaskPayloadTooLarge, BatchRunTooLarge,
   RequestBodyTooLarge, UnsupportedMediaType, InternalError, DatabaseUnavailable,
-  TooManyRequests, IdentityProviderUnavailable, UpstreamOptionUnsupported, AmqpNotConfigured,
+  TooManyRequests, IdentityProviderUnavailable, UpstreamOptionUnsupported, AmqpNotConfigured, StorageFull,
 ].map((ErrorClass) => [ErrorClass.name, ErrorClass]));
 
 /** The service's code names the SDK has a class for. */

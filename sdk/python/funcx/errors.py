@@ -65,6 +65,7 @@ class TooManyRequests(ServiceError): pass  # noqa: E701
 class IdentityProviderUnavailable(ServiceError): pass  # noqa: E701
 class UpstreamOptionUnsupported(ServiceError): pass  # noqa: E701
 class AmqpNotConfigured(ServiceError): pass  # noqa: E701
+class StorageFull(ServiceError): pass  # noqa: E701  (507: the service's disk is full; retried like a 503)
 
 ERROR_CLASSES = {cls.__name__: cls for cls in ServiceError.__subclasses__()}
 
