@@ -5,9 +5,10 @@
  * that mean "your request is bad" are renamed to the spec's names.
  */
 import {
-  FuncxError, MethodNotAllowed, RequestBodyTooLarge, RequestMalformed, RouteNotFound,
+  FuncxError, MethodNotAllowed, RequestBodyTooLarge, RequestMalformed, RouteNotFound, StorageFull,
   UnsupportedMediaType, UserUnauthenticated, asError,
 } from '../src/errors.js';
+import { isStorageFullError } from '../src/db/storageFull.js';
 
 export abstract class ActionProviderFailure extends Error {
   abstract readonly status: number;
@@ -49,5 +50,7 @@ export function toActionError(thrown: unknown, requestId: string): { status: num
   if (error.status === 413) return toActionError(new RequestBodyTooLarge(error.message), requestId);
   if (error.status === 415) return toActionError(new UnsupportedMediaType(error.message), requestId);
   if (error.status && error.status >= 400 && error.status < 500 && error.expose) return toActionError(new RequestMalformed(error.message), requestId);
+  // A write refused for space: the same answer (507, Retry-After) as the service's other routes.
+  if (isStorageFullError(error)) return toActionError(new StorageFull('the database has no room to write (disk or table full); nothing was stored; try again once space is freed', { cause: error }), requestId);
   return { status: 500, body: { code: 'ActionProviderError', description: `internal error (request ${requestId})` }, internal: error };
 }

@@ -9,6 +9,7 @@ import type Koa from 'koa';
 import type { ServiceDeps, RequestState, AppContext } from '../src/http/context.js';
 import { jsonBody } from '../src/http/jsonBody.js';
 import { DatabaseUnavailable, IdentityProviderUnavailable, RouteNotFound, TooManyRequests } from '../src/errors.js';
+import { STORAGE_FULL_RETRY_AFTER_S } from '../src/http/errorHandler.js';
 import { actionRoutes } from './routes.js';
 import { toActionError } from './errors.js';
 
@@ -35,6 +36,7 @@ export function actionProvider(deps: ServiceDeps): Koa.Middleware<RequestState> 
       // Tell a throttled or temporarily refused caller when to come back, as the service's other routes do.
       if (thrown instanceof TooManyRequests) ctx.set('Retry-After', String(thrown.retryAfterS));
       if (thrown instanceof IdentityProviderUnavailable || thrown instanceof DatabaseUnavailable) ctx.set('Retry-After', '5');
+      if (status === 507) ctx.set('Retry-After', String(STORAGE_FULL_RETRY_AFTER_S));
     }
   }, { router, actionProviderPrefix: prefix });
 }

@@ -55,6 +55,7 @@ import type { AgentSession } from './session.js';
 import type { EndpointSettings } from './config.js';
 import type { Executor, RemoteException, TaskOutcome, TaskToRun } from './execution.js';
 import type { EndpointLeaseResponse } from '../src/generated/schemas/endpoint-lease-response.js';
+import { DiskTrouble } from './diskTrouble.js';
 
 type LeasedTask = EndpointLeaseResponse['tasks'][number];
 type LeasedFunction = EndpointLeaseResponse['functions'][string];
@@ -161,7 +162,7 @@ export class EndpointAgent {
     this.queue = new PQueue({ concurrency: deps.executor.capacity ? Infinity : deps.settings.maxWorkers });
     this.log = deps.logger.child({ endpointId: deps.endpointId });
     this.previousSessions = deps.session.previous;
-    this.outbox = new ResultOutbox(deps.spool);
+    this.outbox = new ResultOutbox(deps.spool, new DiskTrouble(this.log, 'results to the spool'));
     this.liveOutput = new OutputShipper({ client: deps.client, credential: deps.credential, endpointId: deps.endpointId, log: this.log });
     deps.executor.onCapacityChange?.(() => this.wakeLeaseLoop());
     deps.executor.onWaitingChange?.(() => this.waitingChanged());

@@ -15,15 +15,24 @@
  * expires (the endpoint stops renewing it when it dies). The service stores
  * one result per task and refuses a stale lease token, so a result posted
  * twice (its answer lost, then spooled and posted again) is stored once.
+ *
+ * A spool write that fails (a full or read-only disk) loses nothing: the result stays in
+ * memory, is still posted, and its write is tried again at the next makeDurable.
  */
 import type { ResultSpool, SpooledResult } from './spool.js';
+
+/** Told about every failed and every passing spool write (see diskTrouble.ts). */
+export interface SpoolWatcher {
+  failed(error: unknown): void;
+  passed(): void;
+}
 
 export class ResultOutbox {
   private results: SpooledResult[] = [];
   /** The results (by identity) that have a spool file. */
   private readonly onDisk = new Set<SpooledResult>();
 
-  constructor(private readonly spool: ResultSpool) {}
+  constructor(private readonly spool: ResultSpool, private readonly watcher?: SpoolWatcher) {}
 
   get length(): number {
     return this.results.length;
@@ -40,8 +49,8 @@ export class ResultOutbox {
 
   /** A new result; `durable` writes it to the spool first (the service is known to be unreachable). */
   add(result: SpooledResult, durable: boolean): void {
-    if (durable) this.write(result);
     this.results.push(result);
+    if (durable) this.write(result);
   }
 
   /** Results found in the spool at start (this version's or an older one's files): already on disk. */
@@ -57,8 +66,7 @@ export class ResultOutbox {
     let written = 0;
     for (const result of this.results) {
       if (this.onDisk.has(result)) continue;
-      this.write(result);
-      written += 1;
+      if (this.write(result)) written += 1;
     }
     return written;
   }
@@ -85,9 +93,18 @@ export class ResultOutbox {
     this.unwrite(result);
   }
 
-  private write(result: SpooledResult): void {
-    this.spool.write(result);
+  /** Whether the result is now on disk; a failure leaves it in memory only, to be written again later. */
+  private write(result: SpooledResult): boolean {
+    try {
+      this.spool.write(result);
+    } catch (error) {
+      if (!this.watcher) throw error;
+      this.watcher.failed(error);
+      return false;
+    }
+    this.watcher?.passed();
     this.onDisk.add(result);
+    return true;
   }
 
   private unwrite(result: SpooledResult): void {

@@ -74,6 +74,8 @@ export class UpstreamOptionUnsupported extends ServiceError {}
 export class AmqpNotConfigured extends ServiceError {}
 export class InvalidCursor extends ServiceError {}
 export class InvalidTimeBound extends ServiceError {}
+/** The service's disk (or a table of its database) is full: the write was refused and may be retried later. */
+export class StorageFull extends ServiceError {}
 
 const SERVICE_ERRORS: Record<string, typeof ServiceError> = Object.fromEntries([
   RequestMalformed, InvalidUUID, ResourceSpecificationInvalid, UserUnauthenticated, EndpointCredentialInvalid,
@@ -82,7 +84,7 @@ const SERVICE_ERRORS: Record<string, typeof ServiceError> = Object.fromEntries([
   IdempotencyKeyReused, TaskAlreadyFinished, TaskPayloadTooLarge, BatchRunTooLarge,
   RequestBodyTooLarge, UnsupportedMediaType, InternalError, DatabaseUnavailable,
   TooManyRequests, IdentityProviderUnavailable, UpstreamOptionUnsupported, AmqpNotConfigured,
-  InvalidCursor, InvalidTimeBound,
+  InvalidCursor, InvalidTimeBound, StorageFull,
 ].map((ErrorClass) => [ErrorClass.name, ErrorClass]));
 
 /** The service's code names the SDK has a class for. */

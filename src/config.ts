@@ -43,6 +43,7 @@ export const OPTIONS = {
     doc: 'sqlite:///abs/path.sqlite3 (default: FUNCX_HOME/funcx.sqlite3) or mysql://user:pass@host:port/db.',
   },
   databasePoolMax: { env: 'FUNCX_DATABASE_POOL_MAX', file: 'database_pool_max', kind: { type: 'integer', min: 2, max: 200 }, default: 10, doc: 'Most connections to MySQL (SQLite always uses one writer); at least 2, migrations hold one for their lock.' },
+  databaseStatementTimeout: { env: 'FUNCX_DATABASE_STATEMENT_TIMEOUT', file: 'database_statement_timeout', kind: { type: 'duration', min: 0, max: HOUR }, default: MINUTE, doc: 'MariaDB: time limit on each statement (session max_statement_time; 0: none). MariaDB may wait for disk space instead of failing a write; past this the request gets 503 with Retry-After instead of hanging. Migrations run without it. Ignored on MySQL and SQLite.' },
   publicUrl: { env: 'FUNCX_PUBLIC_URL', file: 'public_url', kind: { type: 'string' }, default: '', doc: 'URL clients reach the service at (written to quickstart.json); default http://HOST:PORT.' },
   logLevel: { env: 'FUNCX_LOG_LEVEL', file: 'log_level', kind: { type: 'string', choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] }, default: 'info', doc: 'pino log level.' },
   logFormat: { env: 'FUNCX_LOG_FORMAT', file: 'log_format', kind: { type: 'string', choices: ['auto', 'json', 'pretty'] }, default: 'auto', doc: 'json: one JSON object per line; pretty: human-readable (pino-pretty); auto: pretty when stdout is a terminal, else json.' },

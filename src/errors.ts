@@ -62,6 +62,14 @@ export class TooManyRequests extends FuncxError {
 }
 export class InternalError extends FuncxError { readonly status = 500; }
 export class DatabaseUnavailable extends FuncxError { readonly status = 503; }
+/**
+ * A write refused because the database's disk (or a table) is full: nothing was stored, and
+ * the same request may pass once space is freed. Reads keep answering meanwhile. Sent with Retry-After.
+ */
+export class StorageFull extends FuncxError {
+  readonly status = 507;
+  override get expose(): boolean { return true; }
+}
 export class IdentityProviderUnavailable extends FuncxError { readonly status = 503; }
 /** GET /v2/get_amqp_result_connection_url on a service without FUNCX_AMQP_URL: a setup fact, so the reason is shown. */
 export class AmqpNotConfigured extends FuncxError {
@@ -77,7 +85,7 @@ export const ERROR_CODES = [
   IdempotencyKeyReused, TaskAlreadyFinished, TaskPayloadTooLarge, BatchRunTooLarge,
   RequestBodyTooLarge, UnsupportedMediaType, InternalError, DatabaseUnavailable,
   TooManyRequests, IdentityProviderUnavailable, UpstreamOptionUnsupported, AmqpNotConfigured,
-  InvalidCursor, InvalidTimeBound,
+  InvalidCursor, InvalidTimeBound, StorageFull,
 ].map((ErrorClass) => ErrorClass.name);
 
 /** Configuration that cannot start the service: one line per bad value. */

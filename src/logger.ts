@@ -22,5 +22,21 @@ export function createLogger(level: string, name = 'funcx-service', destination?
   // stdout written asynchronously: a synchronous write blocks the event loop whenever the pipe is
   // full (a slow reader), which the peers bench's profile showed at 7% of the service's CPU. Lines
   // written while one write is in flight go out together; pino flushes what is left at exit.
-  return pino({ name, level, redact }, destination ?? pino.destination({ dest: 1, sync: false }));
+  return pino({ name, level, redact }, destination ?? stdoutDestination());
+}
+
+/** Lines waiting for a log file that cannot take them (a full disk) are kept up to this much, then dropped. */
+const MAX_UNWRITTEN_LOG_BYTES = 8 * 1024 * 1024;
+
+/**
+ * stdout, which may be a log file (`funcx-endpoint start` detached). A failed write (ENOSPC
+ * on a full disk) must not stop the process: without a listener the stream's 'error' would be
+ * thrown. The unwritten lines stay buffered (bounded) and go out with the next line once there is room.
+ */
+function stdoutDestination(): DestinationStream {
+  const stream = pino.destination({ dest: 1, sync: false, maxLength: MAX_UNWRITTEN_LOG_BYTES });
+  stream.on('error', () => {
+    // Nowhere to report it: stdout is the log. The next log line writes the buffered ones again.
+  });
+  return stream;
 }

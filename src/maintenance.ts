@@ -8,6 +8,7 @@ import type { Knex } from 'knex';
 import type { Config } from './config.js';
 import type { Logger } from './logger.js';
 import type { ServiceMetrics } from './metrics/serviceMetrics.js';
+import type { StorageMonitor } from './db/storageMonitor.js';
 import { asError } from './errors.js';
 import { reapExpiredLeases } from './ledger/reapExpiredLeases.js';
 import { purgeExpired } from './ledger/purgeExpired.js';
@@ -21,7 +22,7 @@ export interface Maintenance {
   reapNow(): Promise<void>;
 }
 
-export function startMaintenance(deps: { db: Knex; config: Config; logger: Logger; wakeups: Wakeups; metrics?: ServiceMetrics }): Maintenance {
+export function startMaintenance(deps: { db: Knex; config: Config; logger: Logger; wakeups: Wakeups; metrics?: ServiceMetrics; storage?: StorageMonitor }): Maintenance {
   const { db, config, logger, wakeups } = deps;
   const log = logger.child({ component: 'maintenance' });
 
@@ -56,7 +57,11 @@ export function startMaintenance(deps: { db: Knex; config: Config; logger: Logge
     const tick = () => {
       if (running) return;
       running = job()
-        .catch((error) => log.error({ err: asError(error), job: name }, 'maintenance job failed'))
+        .catch((error) => {
+          // A full disk is logged once by the monitor; the job simply runs again at the next tick.
+          if (deps.storage?.noteIfFull(error)) log.debug({ job: name }, 'maintenance job deferred: no room to write');
+          else log.error({ err: asError(error), job: name }, 'maintenance job failed');
+        })
         .finally(() => (running = undefined));
     };
     const timer = setInterval(tick, ms);

@@ -13,7 +13,13 @@ export function dialectOf(db: Knex): Dialect {
   return db.client.config.client === 'mysql2' ? 'mysql' : 'sqlite';
 }
 
-export function openDatabase(url: string, options: { poolMax?: number } = {}): Knex {
+export interface OpenOptions {
+  poolMax?: number;
+  /** MariaDB: each session's max_statement_time, in ms (0 or absent: none). See afterCreate below. */
+  statementTimeoutMs?: number;
+}
+
+export function openDatabase(url: string, options: OpenOptions = {}): Knex {
   const parsed = new URL(url);
   if (parsed.protocol === 'sqlite:') {
     const filename = decodeURIComponent(parsed.pathname);
@@ -63,7 +69,15 @@ export function openDatabase(url: string, options: { poolMax?: number } = {}): K
         max: options.poolMax ?? 10,
         afterCreate(connection: { query(sql: string, cb: (error: Error | null) => void): void }, done: (error: Error | null, c: unknown) => void) {
           // Leasing relies on READ COMMITTED: SKIP LOCKED sees committed rows only, and no gap locks.
-          connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (error) => done(error, connection));
+          connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (error) => {
+            if (error || !options.statementTimeoutMs) return done(error, connection);
+            // MariaDB may wait for disk space rather than fail a write; a time limit per statement,
+            // for this session only (never the server's global setting), turns the wait into an error.
+            // MySQL has no such variable (1193): it is then left alone.
+            connection.query(`SET SESSION max_statement_time = ${options.statementTimeoutMs / 1000}`, (limitError) => {
+              done(limitError && (limitError as { errno?: number }).errno !== 1193 ? limitError : null, connection);
+            });
+          });
         },
       },
     });

@@ -21,6 +21,7 @@ import { openapiRoutes } from '../openapi/routes.js';
 import { consoleRoutes } from '../console/routes.js';
 import { actionProvider } from '../../action-provider/index.js';
 import type { RequestState, ServiceDeps } from './context.js';
+import { StorageMonitor } from '../db/storageMonitor.js';
 
 export type ExtraRoutes = (deps: ServiceDeps) => Router<RequestState>;
 
@@ -32,7 +33,8 @@ export function createApp(deps: ServiceDeps, extra: ExtraRoutes[] = []): Koa<Req
   app.silent = true; // errors are logged by errorHandler, with the request id
   app.use(requestLog(deps.logger) as Koa.Middleware<RequestState>);
   if (deps.metrics) app.use(httpMetrics(deps.metrics) as Koa.Middleware<RequestState>);
-  app.use(errorHandler() as Koa.Middleware<RequestState>);
+  deps.storage ??= new StorageMonitor(deps.db, deps.logger);
+  app.use(errorHandler({ storage: deps.storage }) as Koa.Middleware<RequestState>);
   // Before the Action Provider: it authenticates callers the same way.
   app.use(authContext(deps) as Koa.Middleware<RequestState>);
   // The Action Provider API answers under its base path in its own error shape, even for a body that is not JSON.

@@ -9,6 +9,7 @@ import type { Validator } from './validation.js';
 import type { UserAuthenticator } from '../auth/userAuthenticator.js';
 import type { RateLimits } from './rateLimit.js';
 import type { ServiceMetrics } from '../metrics/serviceMetrics.js';
+import type { StorageMonitor } from '../db/storageMonitor.js';
 import type { EndpointPrincipal, UserPrincipal } from '../auth/principal.js';
 
 export interface ServiceDeps {
@@ -25,6 +26,8 @@ export interface ServiceDeps {
   authenticator?: UserAuthenticator;
   /** Prometheus metrics (src/metrics/); hooks are skipped when absent. */
   metrics?: ServiceMetrics;
+  /** Whether the database has room to write (src/db/storageMonitor.ts); createApp makes one when absent. */
+  storage?: StorageMonitor;
 }
 
 export interface RequestState {

@@ -12,11 +12,18 @@
  * addresses at most once per second (in the background, when requests come): until then this
  * replica still checks (and counts) that address's credentials, so a good token from it may pass
  * here for up to about a second after it is blocked elsewhere.
+ *
+ * Spending is a write, on every request, reads included. When the database has no room to write
+ * (a full disk, a table that cannot grow; src/db/storageFull.ts) the budget fails open: the request
+ * passes unpaid rather than a read turning into an error, the monitor logs the episode once, and
+ * keys already refused here stay refused until their time. Limits are back with the first write that fits.
  */
 import type { Knex } from 'knex';
 import { asError, TooManyRequests } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { exhaustedKeys, spendBudget, storedKey, type BudgetSpec } from '../limits/sharedBudgets.js';
+import { exhaustedKeys, spendBudget, storedKey, type BudgetSpec, type Spent } from '../limits/sharedBudgets.js';
+import { isStatementTimeout, isStorageFullError } from '../db/storageFull.js';
+import type { StorageMonitor } from '../db/storageMonitor.js';
 
 /**
  * How long requests paid for in advance stay usable. A budget big enough to spend in chunks
@@ -47,8 +54,11 @@ export class SharedBudget {
   private readonly prepaid = new Map<string, { left: number; untilMs: number }>();
   private readonly chunk: number;
 
-  constructor(private readonly db: Knex, readonly spec: BudgetSpec, private readonly what: string, options: { chunked?: boolean } = {}) {
+  private readonly storage?: StorageMonitor;
+
+  constructor(private readonly db: Knex, readonly spec: BudgetSpec, private readonly what: string, options: { chunked?: boolean; storage?: StorageMonitor } = {}) {
     this.chunk = options.chunked ? prepaidChunk(spec.capacity) : 1;
+    this.storage = options.storage;
   }
 
   /** Spends one request of `key`'s budget, or throws TooManyRequests. */
@@ -62,16 +72,27 @@ export class SharedBudget {
       return;
     }
     // A whole chunk if the budget has it, else the last few one at a time.
-    let spent = this.chunk > 1 ? await spendBudget(this.db, this.spec, key, this.chunk) : undefined;
+    let spent = this.chunk > 1 ? await this.spend(key, this.chunk) : undefined;
     if (spent?.ok) {
       if (this.prepaid.size >= SWEEP_AT) for (const [k, p] of this.prepaid) if (p.untilMs <= nowMs) this.prepaid.delete(k);
       this.prepaid.set(stored, { left: this.chunk - 1, untilMs: nowMs + PREPAID_MS });
       return;
     }
-    spent = await spendBudget(this.db, this.spec, key);
+    spent = await this.spend(key, 1);
     if (!spent.ok) {
       this.remember(stored, spent.retryAfterMs);
       throw this.refusal(spent.retryAfterMs);
+    }
+  }
+
+  /** Spends from the shared budget; passes unpaid (fails open) when the database has no room to write. */
+  private async spend(key: string, count: number): Promise<Spent> {
+    try {
+      return await spendBudget(this.db, this.spec, key, count);
+    } catch (error) {
+      if (!isStorageFullError(error) && !isStatementTimeout(error)) throw error;
+      if (isStorageFullError(error)) this.storage?.noteFull(error);
+      return { ok: true };
     }
   }
 
@@ -117,14 +138,14 @@ export interface RateLimits {
 export function rateLimits(
   config: { rateLimitRequests: number; rateLimitAuthFailures: number; rateLimitWindow: number },
   db: Knex,
-  options: { logger?: Logger; shutdown?: AbortSignal } = {},
+  options: { logger?: Logger; shutdown?: AbortSignal; storage?: StorageMonitor } = {},
 ): RateLimits {
   const windowMs = config.rateLimitWindow;
   const perIdentity = config.rateLimitRequests > 0
-    ? new SharedBudget(db, { bucket: 'identity', capacity: config.rateLimitRequests, windowMs }, 'requests', { chunked: true })
+    ? new SharedBudget(db, { bucket: 'identity', capacity: config.rateLimitRequests, windowMs }, 'requests', { chunked: true, storage: options.storage })
     : undefined;
   const failures = config.rateLimitAuthFailures > 0
-    ? new SharedBudget(db, { bucket: 'refused', capacity: config.rateLimitAuthFailures, windowMs }, 'refused credentials from this address')
+    ? new SharedBudget(db, { bucket: 'refused', capacity: config.rateLimitAuthFailures, windowMs }, 'refused credentials from this address', { storage: options.storage })
     : undefined;
 
   let lastRefresh = 0;

@@ -160,8 +160,10 @@ function operation(route: RouteEntry, note: Annotation | undefined, statuses: Ma
 
   const codes = new Set<string>(note?.errors ?? []);
   const shared = route.actionProvider
-    ? ['NotFound', 'MethodNotAllowed', 'TooManyRequests', 'ActionProviderError', 'DatabaseUnavailable', 'IdentityProviderUnavailable', ...(auth === 'user' || auth === 'optional-user' ? ['UnauthorizedRequest'] : []), ...(body ? ['BadActionRequest', 'RequestBodyTooLarge', 'UnsupportedMediaType'] : []), ...(pathParams.length > 0 ? ['BadActionRequest'] : [])]
+    ? ['NotFound', 'MethodNotAllowed', 'TooManyRequests', 'ActionProviderError', 'DatabaseUnavailable', 'IdentityProviderUnavailable', 'StorageFull', ...(auth === 'user' || auth === 'optional-user' ? ['UnauthorizedRequest'] : []), ...(body ? ['BadActionRequest', 'RequestBodyTooLarge', 'UnsupportedMediaType'] : []), ...(pathParams.length > 0 ? ['BadActionRequest'] : [])]
     : ['MethodNotAllowed', 'InternalError', ...(auth === 'none' ? [] : ['TooManyRequests']), ...(route.mark.auth || route.template === '/healthz' || route.template === '/readyz' ? ['DatabaseUnavailable'] : []),
+      // A write refused for space (and /readyz while the database is full).
+      ...(route.mark.auth || route.template === '/readyz' ? ['StorageFull'] : []),
       ...(auth === 'user' ? ['UserUnauthenticated', 'IdentityProviderUnavailable'] : []), ...(auth === 'endpoint' ? ['EndpointCredentialInvalid'] : []), ...(auth === 'metrics-token' ? ['UserUnauthenticated'] : []),
       ...(body || route.mark.query ? ['RequestMalformed'] : []), ...(body ? ['RequestBodyTooLarge', 'UnsupportedMediaType'] : []), ...(route.mark.uuidParams?.length ? ['InvalidUUID'] : [])];
   for (const code of shared) codes.add(code);

@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { PidfileHeld, readPid, takePidfile } from '../../endpoint/pidfile.js';
+import { PidfileHeld, endpointState, processStartTime, readPid, takePidfile } from '../../endpoint/pidfile.js';
+import { runEndpointCli } from '../helpers/endpointProcess.js';
 import { endpointPaths } from '../../endpoint/paths.js';
 
 const PIDFILE_MODULE = fileURLToPath(new URL('../../endpoint/pidfile.js', import.meta.url));
@@ -77,9 +78,68 @@ test('a pidfile naming a dead process is taken over; one naming a live process i
   writeFileSync(paths.pidfile, '4194305\n');
   takePidfile(paths, process.pid);
   t.is(readPid(paths), process.pid);
-  t.is(readFileSync(paths.pidfile, 'utf8'), `${process.pid}\n`);
+  // The first word is the pid (the contract); then this process's start time (field 22 of /proc/PID/stat).
+  t.is(readFileSync(paths.pidfile, 'utf8'), `${process.pid} ${processStartTime(process.pid)}\n`);
+  t.regex(readFileSync(paths.pidfile, 'utf8'), /^\d+ \d+\n$/);
 
   const error = t.throws(() => takePidfile(paths, 12345), { instanceOf: PidfileHeld });
   t.is(error!.pid, process.pid);
   t.is(readPid(paths), process.pid);
+});
+
+/** A live process that is not an endpoint agent (a stranger that reused a pid), ended at teardown. */
+function stranger(t: { teardown(fn: () => Promise<void>): void }) {
+  const child = spawn('sleep', ['600'], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  t.teardown(async () => {
+    child.kill('SIGKILL');
+    await exited;
+  });
+  return child;
+}
+
+test('stop signals nobody when the pidfile\'s pid now belongs to another process (its start time differs)', async (t) => {
+  const paths = tempPaths(t);
+  const other = stranger(t);
+  const startTime = processStartTime(other.pid!);
+  t.truthy(startTime, 'a start time from /proc');
+  // The agent that wrote this pidfile started earlier than the process now holding its pid.
+  writeFileSync(paths.pidfile, `${other.pid} ${Number(startTime) - 1}\n`);
+  t.is(endpointState(paths), 'Disconnected');
+  const stopped = await runEndpointCli(path.dirname(paths.dir), ['stop', 'ep']);
+  t.is(stopped.code, 0, stopped.stderr);
+  t.regex(stopped.stdout, /is not running/);
+  t.is(other.exitCode, null);
+  t.is(other.signalCode, null, 'the other process was not signalled');
+  t.throws(() => readFileSync(paths.pidfile), { code: 'ENOENT' }, 'the stale pidfile is removed');
+  // And a start takes the stale pidfile over.
+  takePidfile(paths, process.pid);
+  t.is(readPid(paths), process.pid);
+});
+
+test('an old pidfile holding only a pid: a live process that is no funcx-endpoint is not signalled', async (t) => {
+  const paths = tempPaths(t);
+  const other = stranger(t);
+  writeFileSync(paths.pidfile, `${other.pid}\n`);
+  t.is(readPid(paths), other.pid);
+  t.is(endpointState(paths), 'Disconnected');
+  const stopped = await runEndpointCli(path.dirname(paths.dir), ['stop', 'ep']);
+  t.is(stopped.code, 0, stopped.stderr);
+  t.regex(stopped.stdout, /is not running/);
+  t.is(other.signalCode, null, 'the other process was not signalled');
+});
+
+test('an old pidfile holding only the pid of a live funcx-endpoint process still counts as running', (t) => {
+  const paths = tempPaths(t);
+  // A process whose command line names funcx-endpoint, as an agent of an older version would.
+  const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 600000)', 'funcx-endpoint', 'start', 'ep'], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  t.teardown(async () => {
+    child.kill('SIGKILL');
+    await exited;
+  });
+  writeFileSync(paths.pidfile, `${child.pid}\n`);
+  t.is(endpointState(paths), 'Running');
+  const error = t.throws(() => takePidfile(paths, process.pid), { instanceOf: PidfileHeld });
+  t.is(error!.pid, child.pid!);
 });

@@ -35,7 +35,9 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startMariaDb(): Promise<MariaDbServer> {
+/** `serverArgs`: extra mariadbd options for a dedicated server (also given to mariadb-install-db, for settings fixed at creation such as innodb_data_file_path). */
+export async function startMariaDb(options: { serverArgs?: string[] } = {}): Promise<MariaDbServer> {
+  const serverArgs = options.serverArgs ?? [];
   const mariadbd = findBinary('mariadbd') ?? findBinary('mysqld');
   const installDb = findBinary('mariadb-install-db') ?? findBinary('mysql_install_db');
   if (!mariadbd || !installDb) throw new Error('mariadbd is not installed (apt-get install -y mariadb-server)');
@@ -43,7 +45,7 @@ export async function startMariaDb(): Promise<MariaDbServer> {
   const asRoot = process.getuid?.() === 0;
   const init = spawnSync(installDb, [
     '--no-defaults', `--datadir=${dir}/data`, '--auth-root-authentication-method=normal', '--skip-test-db',
-    ...(asRoot ? ['--user=root'] : []),
+    ...(asRoot ? ['--user=root'] : []), ...serverArgs,
   ], { encoding: 'utf8' });
   if (init.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
@@ -55,7 +57,7 @@ export async function startMariaDb(): Promise<MariaDbServer> {
     `--socket=${dir}/sock`, `--pid-file=${dir}/pid`, '--innodb-buffer-pool-size=128M',
     '--max-connections=500', '--max-allowed-packet=64M', '--innodb-flush-log-at-trx-commit=2',
     '--character-set-server=utf8mb4', '--collation-server=utf8mb4_bin', '--skip-log-bin',
-    ...(asRoot ? ['--user=root'] : []),
+    ...(asRoot ? ['--user=root'] : []), ...serverArgs,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr?.on('data', (chunk) => (log = (log + chunk).slice(-4000)));

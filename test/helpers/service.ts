@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import type { Knex } from 'knex';
 import { loadConfig, type Config } from '../../src/config.js';
-import { createLogger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../../src/logger.js';
 import { startService, type RunningService } from '../../src/service.js';
 import { createToken } from '../../src/registry/tokens.js';
 import { Validator } from '../../src/http/validation.js';
@@ -36,7 +36,7 @@ export interface LiveService {
 
 export type ConfigOverrides = Partial<Record<keyof Config, unknown>>;
 
-export async function startLiveService(t: ExecutionContext, kind: DatabaseKind, overrides: ConfigOverrides = {}): Promise<LiveService> {
+export async function startLiveService(t: ExecutionContext, kind: DatabaseKind, overrides: ConfigOverrides = {}, options: { logger?: Logger } = {}): Promise<LiveService> {
   const database = await createTestDatabase(kind);
   t.teardown(() => database.cleanup());
   const config = loadConfig({}, {
@@ -49,7 +49,7 @@ export async function startLiveService(t: ExecutionContext, kind: DatabaseKind, 
     pollFallbackInterval: '200ms',
     ...overrides,
   });
-  const service = await startService(config, { logger: createLogger(config.logLevel) });
+  const service = await startService(config, { logger: options.logger ?? createLogger(config.logLevel) });
   t.teardown(() => service.close());
   // No quickstart (and no admin token) in oidc mode: callers bring the provider's tokens.
   const quickstart = service.quickstart ? JSON.parse(readFileSync(service.quickstart.file, 'utf8')) as { token: string } : { token: '' };

@@ -10,7 +10,7 @@ import { optionString, type RunnableCommand } from '../../../shared/cli/commandT
 import { sleep } from '../../../src/util/time.js';
 import { endpointPaths, type EndpointPaths } from '../../paths.js';
 import { loadEndpointConfig } from '../../config.js';
-import { isAlive, readPid } from '../../pidfile.js';
+import { isRecordedProcess, readPidRecord, runningAgentPid } from '../../pidfile.js';
 import { readIdentity } from '../../identity.js';
 import { EndpointAlreadyRunning, startEndpoint } from '../../run.js';
 import { forcedStopAfterMs } from '../stopTimeout.js';
@@ -143,8 +143,8 @@ function fatalDetail(error: unknown): string {
 /** Runs `start NAME` in a new session with output to endpoint.log; returns once it has registered. */
 async function startDetached(paths: EndpointPaths, serviceUrl?: string): Promise<number> {
   loadEndpointConfig(paths); // a bad config fails here, in the user's terminal, not in the log
-  const pid = readPid(paths);
-  if (pid !== undefined && isAlive(pid)) throw new EndpointAlreadyRunning(`endpoint "${paths.name}" is already running (pid ${pid})`);
+  const pid = runningAgentPid(paths);
+  if (pid !== undefined) throw new EndpointAlreadyRunning(`endpoint "${paths.name}" is already running (pid ${pid})`);
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   const logStart = existsSync(paths.log) ? statSync(paths.log).size : 0;
   const log = openSync(paths.log, 'a', 0o600);
@@ -179,8 +179,11 @@ async function startDetached(paths: EndpointPaths, serviceUrl?: string): Promise
 const FORCED_EXIT_WAIT_MS = 10_000;
 
 export async function stop(paths: EndpointPaths): Promise<number> {
-  const pid = readPid(paths);
-  if (pid === undefined || !isAlive(pid)) {
+  // Only the very process the pidfile recorded (same start time): a pid reused after a crash or reboot is left alone.
+  const record = readPidRecord(paths);
+  const isAlive = () => record !== undefined && isRecordedProcess(record);
+  const pid = record?.pid;
+  if (pid === undefined || !isAlive()) {
     if (pid !== undefined) rmSync(paths.pidfile, { force: true });
     console.log(`endpoint "${paths.name}" is not running`);
     return 0;
@@ -194,15 +197,15 @@ export async function stop(paths: EndpointPaths): Promise<number> {
   writeStopRequest(paths, 'funcx-endpoint stop');
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + forcedStopAfterMs(graceMs);
-  while (isAlive(pid) && Date.now() < deadline) await sleep(100);
-  if (isAlive(pid)) {
+  while (isAlive() && Date.now() < deadline) await sleep(100);
+  if (isAlive()) {
     console.error(`endpoint "${paths.name}" did not finish stopping (grace period, then posting results) in time; killing pid ${pid}`);
     process.kill(pid, 'SIGKILL');
     // Bounded: a process in uninterruptible sleep (D state) may outlive SIGKILL for a while.
     // isAlive counts a zombie (killed, not yet reaped by its parent) as gone.
     const killDeadline = Date.now() + FORCED_EXIT_WAIT_MS;
-    while (isAlive(pid) && Date.now() < killDeadline) await sleep(50);
-    if (isAlive(pid)) {
+    while (isAlive() && Date.now() < killDeadline) await sleep(50);
+    if (isAlive()) {
       console.error(`endpoint "${paths.name}": pid ${pid} is still there ${FORCED_EXIT_WAIT_MS / 1000} s after SIGKILL; giving up (its pidfile is kept)`);
       return 1;
     }

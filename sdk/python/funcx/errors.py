@@ -67,6 +67,7 @@ class UpstreamOptionUnsupported(ServiceError): pass  # noqa: E701
 class AmqpNotConfigured(ServiceError): pass  # noqa: E701
 class InvalidCursor(ServiceError): pass  # noqa: E701
 class InvalidTimeBound(ServiceError): pass  # noqa: E701
+class StorageFull(ServiceError): pass  # noqa: E701  (507: the service's disk is full; retried like a 503)
 
 ERROR_CLASSES = {cls.__name__: cls for cls in ServiceError.__subclasses__()}
 

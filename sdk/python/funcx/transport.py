@@ -24,7 +24,8 @@ import urllib.request
 from . import __version__
 from .errors import ServiceError, ServiceUnreachable, service_error
 
-RETRY_STATUSES = frozenset([429, 500, 502, 503, 504])
+# 507 is StorageFull: the service's disk is full, nothing was stored, and it says when to come back.
+RETRY_STATUSES = frozenset([429, 500, 502, 503, 504, 507])
 # A Retry-After longer than this is not waited out: the error is raised instead.
 MAX_RETRY_AFTER_S = 60.0
 

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../../util/paths.js';
-import { DatabaseUnavailable } from '../../errors.js';
+import { DatabaseUnavailable, StorageFull } from '../../errors.js';
 import { pendingMigrations } from '../../db/migrate.js';
 import type { RequestState, ServiceDeps } from '../context.js';
 import type { Config } from '../../config.js';
@@ -33,12 +33,19 @@ export function metaRoutes(deps: ServiceDeps): Router<RequestState> {
       throw new DatabaseUnavailable('the database does not answer', { cause: error });
     }
     if (pending.length > 0) throw new DatabaseUnavailable(`database migrations not applied yet: ${pending.join(', ')}`, { details: { pending_migrations: pending } });
+    // Reads would still answer, but a replica that cannot store a submit or a result should get no new traffic.
+    const full = await deps.storage?.check();
+    if (full) {
+      const since = new Date(full.since).toISOString();
+      throw new StorageFull(`not ready: the database has no room to write since ${since} (${full.reason})`, { details: { storage_full_since: since } });
+    }
     ctx.body = { status: 'ready', version };
   });
   return router;
 }
 
 export const SERVICE_VERSION = version;
+
 
 /** In oidc mode, where and how clients get a token this service accepts (no secrets here). */
 function loginHints(config: Config): { oidc?: Record<string, unknown> } {
