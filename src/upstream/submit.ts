@@ -53,6 +53,8 @@ export function upstreamSubmitForm(deps: ServiceDeps): Middleware {
 export async function submitV2(deps: ServiceDeps, ctx: AppContext, body: UpstreamSubmitV2Request): Promise<UpstreamSubmitV2Response> {
   const tasks = body.tasks.map(([functionId, endpointId, payload]) => upstreamTask(functionId.toLowerCase(), endpointId.toLowerCase(), payload));
   const submitted = await acceptSubmission(deps, ctx, { user: userOf(ctx), taskGroupId: body.task_group_id?.toLowerCase() ?? undefined, tasks });
+  // funcx 1.0's FuncXExecutor asks for its result queue this way (2.x renamed it create_queue) and consumes it next.
+  if (body.create_websocket_queue && deps.resultQueues) await deps.resultQueues.declareQueue(userOf(ctx).id, submitted.taskGroupId);
   return {
     response: 'batch',
     request_id: submitted.requestId,
