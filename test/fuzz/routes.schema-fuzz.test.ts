@@ -90,7 +90,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/v3/tasks/:task_id', auth: 'user' },
   { method: 'POST', path: '/v2/batch_status', auth: 'user', body: 'batch-status.json', answer: 'batch-status-response.json' },
   { method: 'POST', path: '/v3/tasks/wait', auth: 'user', body: 'task-wait.json', answer: 'task-wait-response.json' },
-  { method: 'GET', path: '/v2/taskgroup/:task_group_id', auth: 'user', query: 'page-query.json', answer: 'task-group.json' },
+  { method: 'GET', path: '/v2/taskgroup/:task_group_id', auth: 'user', query: 'task-group-query.json', answer: 'task-group.json' },
   { method: 'POST', path: '/v3/tasks/:task_id/cancel', auth: 'user' },
   { method: 'POST', path: '/v3/endpoints/:endpoint_id/lease', auth: 'endpoint', body: 'endpoint-lease.json', answer: 'endpoint-lease-response.json' },
   { method: 'POST', path: '/v3/endpoints/:endpoint_id/results', auth: 'endpoint', body: 'endpoint-results.json', answer: 'endpoint-results-response.json' },
