@@ -16,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { packageRoot } from '../../src/util/paths.js';
 import { startLiveService, type LiveService } from '../helpers/service.js';
 import { startEndpointProcess } from '../helpers/endpointProcess.js';
@@ -25,7 +26,7 @@ import { UPSTREAM_PYTHONPATH, skipLoudly, upstreamMissing } from '../helpers/ups
 const TASKS = 2000;
 const OPEN_BELOW = 1000;
 const PYTHON_CLIENT = path.join(packageRoot(), 'test', 'reattach', 'python_client.py');
-const TS_CLIENT = path.join(packageRoot(), 'dist', 'test', 'reattach', 'tsClient.js');
+const TS_CLIENT = fileURLToPath(new URL('./tsClient.js', import.meta.url)); // beside this file, in whichever build
 
 interface Client { command: string; args: string[]; env: Record<string, string> }
 
