@@ -13,6 +13,7 @@ import { EndpointList, FunctionSearchResults } from './resultLists.js';
 import { StoredLogin } from './storedLogin.js';
 import { decodeResult, encodePayload, outcomeOf } from './serialization.js';
 import type { BatchResultEntry, EndpointStatus, FunctionRecord, ResourceSpecification, TaskRecord, TaskWaitResponse } from './types.js';
+import { userRuntime } from './userRuntime.js';
 
 export interface ClientOptions extends ClientConfigOptions {
   retry?: Partial<RetryPolicy>;
@@ -115,6 +116,7 @@ export class Client {
     const answer = await this.http.request<{ tasks: Record<string, string[]> }>('POST', `/v3/endpoints/${endpointId}/submit`, {
       body: {
         serializer: 'json',
+        user_runtime: userRuntime(),
         tasks: { [options.functionId]: [payload] },
         ...(options.resourceSpecification ? { resource_specification: options.resourceSpecification } : {}),
         ...(options.userEndpointConfig ? { user_endpoint_config: options.userEndpointConfig } : {}),
@@ -150,7 +152,7 @@ export class Client {
     const taskIds: string[] = [];
     for (let start = 0; start < batch.tasks.length; start += SUBMIT_CHUNK) {
       const answer = await this.http.request<{ tasks: { task_id: string }[] }>('POST', '/v3/submit', {
-        body: { task_group_id: taskGroupId, tasks: batch.tasks.slice(start, start + SUBMIT_CHUNK) },
+        body: { task_group_id: taskGroupId, user_runtime: userRuntime(), tasks: batch.tasks.slice(start, start + SUBMIT_CHUNK) },
         headers: { 'idempotency-key': randomUUID() },
         idempotent: true,
       });

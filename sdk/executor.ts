@@ -22,6 +22,7 @@ import { encodePayload, outcomeOf } from './serialization.js';
 import { ShellFunction } from './shellFunction.js';
 import { TaskFuture } from './taskFuture.js';
 import type { ResourceSpecification } from './types.js';
+import { userRuntime } from './userRuntime.js';
 
 export interface ExecutorOptions extends ClientOptions {
   /** Default: the client's configured endpoint. */
@@ -222,6 +223,7 @@ export class Executor {
         const answer = await this.client.http.request<{ tasks: { task_id: string }[] }>('POST', '/v3/submit', {
           body: {
             task_group_id: this.taskGroupId,
+            user_runtime: userRuntime(),
             tasks: chunk.map(({ item, functionId }) => ({
               endpoint_id: this.endpointId,
               function_id: functionId,

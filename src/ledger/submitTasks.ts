@@ -6,6 +6,7 @@
  * another body under the same key is a conflict. Without a key nothing is
  * deduplicated (a task group is not a key: the same call twice runs twice).
  */
+import type { UserRuntime } from '../generated/schemas/user-runtime.js';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { now, nowSql } from '../db/clock.js';
@@ -24,6 +25,8 @@ export interface NewTask {
   userEndpointConfig?: Record<string, unknown>;
   /** Nodes and MPI ranks the task needs (checked by the caller); stored as JSON, handed to the endpoint with the lease. */
   resourceSpecification?: ResourceSpecification;
+  /** What the submitter's client runs on (user-runtime.json), handed to the endpoint with the lease. */
+  userRuntime?: UserRuntime;
 }
 
 /**
@@ -84,7 +87,7 @@ async function submitInTransaction(
 
   const taskIds = input.tasks.map(() => randomUUID());
   // A hand-written multi-row INSERT: knex's builder costs more per row than the database does here.
-  const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ${nowSql(trx)})`;
+  const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ${nowSql(trx)})`;
   const noConfigKey = userConfigKey(undefined); // most tasks: hashed once per submit, not per task
   for (let start = 0; start < input.tasks.length; start += INSERT_CHUNK) {
     const chunk = input.tasks.slice(start, start + INSERT_CHUNK);
@@ -93,9 +96,10 @@ async function submitInTransaction(
       taskIds[start + i], taskGroupId, task.functionId, task.endpointId, input.submitter, task.payload, task.serializer, WAITING,
       task.userEndpointConfig ? JSON.stringify(task.userEndpointConfig) : null, task.userEndpointConfig ? userConfigKey(task.userEndpointConfig) : noConfigKey,
       task.resourceSpecification ? JSON.stringify(task.resourceSpecification) : null,
+      task.userRuntime ? JSON.stringify(task.userRuntime) : null,
     ));
     await trx.raw(
-      `INSERT INTO tasks (id, task_group_id, function_id, endpoint_id, submitter, payload, serializer, state, user_endpoint_config, user_config_key, resource_specification, attempts, created_at)
+      `INSERT INTO tasks (id, task_group_id, function_id, endpoint_id, submitter, payload, serializer, state, user_endpoint_config, user_config_key, resource_specification, user_runtime, attempts, created_at)
        VALUES ${chunk.map(() => row).join(', ')}`,
       values,
     );

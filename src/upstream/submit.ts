@@ -1,7 +1,7 @@
 /**
  * Submits in the upstream SDKs' forms, onto the same checks and ledger as the
  * native ones (acceptSubmission): globus-compute-sdk 2.x posts to the native
- * path /v3/endpoints/{id}/submit with `create_queue`/`user_runtime` (that is
+ * path /v3/endpoints/{id}/submit with `create_queue` (that is
  * how its body is told from a native one), funcx 1.0 posts [function,
  * endpoint, payload] triples to /v2/submit. Their payloads are kept opaque and
  * get the globus-compute serializer, so the worker decodes them and the task
@@ -18,9 +18,9 @@ import type { UpstreamSubmitV2Request } from '../generated/schemas/upstream-subm
 import type { TaskSubmitResponse } from '../generated/schemas/task-submit-response.js';
 import type { UpstreamSubmitV2Response } from '../generated/schemas/upstream-submit-v2-response.js';
 
-/** Only globus-compute-sdk 2.x sends these; native bodies never have them. */
+/** globus-compute-sdk 2.x and later always send create_queue; native bodies never have it. */
 export function isUpstreamSubmit(body: unknown): boolean {
-  return typeof body === 'object' && body !== null && !Array.isArray(body) && ('create_queue' in body || 'user_runtime' in body);
+  return typeof body === 'object' && body !== null && !Array.isArray(body) && 'create_queue' in body;
 }
 
 /**
@@ -80,11 +80,12 @@ function mergeByFunction(entries: [string, string[]][]): [string, string[]][] {
  * and the nodes and ranks a task needs. Empty ones (as some SDK versions
  * send) ask for nothing.
  */
-function perTaskOptions(body: UpstreamSubmitRequest): Pick<NewTask, 'userEndpointConfig' | 'resourceSpecification'> {
+function perTaskOptions(body: UpstreamSubmitRequest): Pick<NewTask, 'userEndpointConfig' | 'resourceSpecification' | 'userRuntime'> {
   const config = body.user_endpoint_config;
   const resources = body.resource_specification;
   return {
     ...(config && Object.keys(config).length > 0 ? { userEndpointConfig: config } : {}),
     ...(resources && Object.keys(resources).length > 0 ? { resourceSpecification: resources } : {}),
+    ...(body.user_runtime ? { userRuntime: body.user_runtime } : {}),
   };
 }

@@ -39,6 +39,7 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
         payloads.map((payload) => ({
           functionId, endpointId, payload, serializer: (body.serializer ?? 'json') as Serializer, userEndpointConfig: body.user_endpoint_config,
           resourceSpecification: body.resource_specification,
+          userRuntime: body.user_runtime,
         })),
       ),
     });
@@ -58,6 +59,7 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
       serializer: (t.serializer ?? 'json') as Serializer,
       userEndpointConfig: t.user_endpoint_config,
       resourceSpecification: t.resource_specification,
+      userRuntime: body.user_runtime,
     }));
     const submitted = await acceptSubmission(deps, ctx, { user: userOf(ctx), taskGroupId: body.task_group_id?.toLowerCase(), tasks });
     ctx.body = {
