@@ -105,6 +105,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/v2/submit', auth: 'user', body: 'upstream-submit-v2.json' },
   { method: 'GET', path: '/v2/endpoints', auth: 'user' },
   { method: 'POST', path: '/v2/endpoints/:endpoint_id/lock', auth: 'user' },
+  { method: 'POST', path: '/v3/endpoints/:endpoint_id/lock', auth: 'user' },
   // 501 on purpose: this service has no AMQP result stream (the upstream SDK then polls).
   { method: 'GET', path: '/v2/get_amqp_result_connection_url', auth: 'user', notImplemented: true },
   { method: 'GET', path: AP, auth: 'ap' },
