@@ -42,6 +42,13 @@ const RETRY_MS = 1_000;
 /** Lines kept while the log cannot be written (the agent leases nothing meanwhile, so few arrive). */
 const MAX_BACKLOG = 100_000;
 
+/** An append-only descriptor of the audit file, created 0600 (an existing wider one is narrowed). */
+export function openAuditFile(path: string): number {
+  const fd = openSync(path, 'a', 0o600);
+  if ((fstatSync(fd).mode & 0o077) !== 0) fchmodSync(fd, 0o600);
+  return fd;
+}
+
 export class AuditLog {
   private readonly backlog: Buffer[] = [];
   /** Bytes of backlog[0] already written (a write cut short by a full disk). */
@@ -60,10 +67,7 @@ export class AuditLog {
 
   /** Opens (or creates, 0600) the log at `path`; throws when it cannot be opened (a start-up error). */
   static open(path: string, endpointId: string, log: Logger): AuditLog {
-    const fd = openSync(path, 'a', 0o600);
-    // An existing file keeps whatever mode it had unless it is wider than 0600.
-    if ((fstatSync(fd).mode & 0o077) !== 0) fchmodSync(fd, 0o600);
-    return new AuditLog(fd, path, endpointId, log);
+    return new AuditLog(openAuditFile(path), path, endpointId, log);
   }
 
   /** The log from a descriptor opened by the multi-user endpoint, if it handed one (FUNCX_AUDIT_LOG_FD). */
