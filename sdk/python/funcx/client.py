@@ -65,7 +65,7 @@ class FuncXClient:
         that run containers (as Globus Compute's container ids did).
         """
         if isinstance(function, ShellFunction):
-            body = {"runtime": function.runtime, "source": function.cmd, "name": function_name or function.name}
+            body = {"runtime": function.runtime, "source": function.source, "name": function_name or function.name}
         else:
             body = {
                 "runtime": "python",
