@@ -95,6 +95,16 @@ if (process.getuid?.() !== 0) {
   t.regex((await statusDetails(live, endpoint.endpointId))!.failure as string, /^audit log unwritable: ENOSPC/);
   // The task went back to the service unrun, and the endpoint leases nothing more meanwhile.
   await waitFor(async () => (await live.call('GET', `/v2/tasks/${taskId}`)).body.status === 'waiting-for-ep', 'the task to be handed back', 60_000);
+  // Paused: two more status reports later, the task was leased once only and still waits.
+  const seen = new Set<string>();
+  await waitFor(async () => {
+    const stamp = (await live.call('GET', `/v3/endpoints/${endpoint.endpointId}/status`)).body.logs?.[0]?.timestamp as string | undefined;
+    if (stamp) seen.add(stamp);
+    return seen.size >= 3;
+  }, 'two more status reports', 60_000);
+  const leases = endpoint.output().split('\n').filter((line) => line.includes('"msg":"task leased"') && line.includes(taskId));
+  t.is(leases.length, 1, 'nothing is leased while the audit log cannot be written');
+  t.is((await live.call('GET', `/v2/tasks/${taskId}`)).body.status, 'waiting-for-ep');
   t.false(existsSync(marker));
 
   rmSync(filler);
