@@ -52,6 +52,7 @@ import { heldLeases } from './leaseReconcile.js';
 import { endPollInFlight } from './pollEnd.js';
 import { CancelWatch } from './cancelWatch.js';
 import type { AgentSession } from './session.js';
+import type { AuditLog, AuditState } from './auditLog.js';
 import type { EndpointSettings } from './config.js';
 import type { Executor, RemoteException, TaskOutcome, TaskToRun } from './execution.js';
 import type { EndpointLeaseResponse } from '../src/generated/schemas/endpoint-lease-response.js';
@@ -84,6 +85,8 @@ export interface AgentDeps {
   logger: Logger;
   /** This run's session id, and earlier runs' of this endpoint folder to reconcile on start. */
   session: AgentSession;
+  /** audit_log_path: every task event is recorded; while it cannot be, nothing is leased or started (auditLog.ts). */
+  audit?: AuditLog;
 }
 
 export interface AgentStats {
@@ -175,6 +178,12 @@ export class EndpointAgent {
           if (task && !task.dropped) this.drop(task, 'cancelled');
         }
       },
+    });
+    deps.audit?.onChange((writable) => {
+      if (!writable) this.handBackQueued();
+      this.heartbeatWanted = true; // the service hears of the failure (and the recovery) soon
+      this.wakeHeartbeat?.();
+      if (writable) this.wakeLeaseLoop();
     });
   }
 
@@ -339,6 +348,10 @@ export class EndpointAgent {
         if (!(await this.reconcile(backoff))) break;
         continue;
       }
+      if (this.deps.audit && !this.deps.audit.writable) {
+        await this.deps.audit.whenWritable(this.leasing.signal);
+        continue;
+      }
       const room = this.room();
       if (room <= 0) {
         await new Promise<void>((resolve) => (this.roomFreed = resolve));
@@ -423,6 +436,10 @@ export class EndpointAgent {
     this.cancelWatch.heldChanged();
     this.lastBusyAt = Date.now();
     this.log.debug({ taskId: lease.task_id, attempt: lease.attempt }, 'task leased');
+    if (!this.audited(task, 'RECEIVED')) {
+      this.handBack([task]); // never run unaudited
+      return;
+    }
     void this.queue.add(() => this.execute(task)).catch((error) => {
       this.log.error({ err: asError(error), taskId: lease.task_id }, 'task execution crashed');
     });
@@ -432,7 +449,7 @@ export class EndpointAgent {
   // --- running -------------------------------------------------------------
 
   private async execute(task: HeldTask): Promise<void> {
-    const { settings, executor } = this.deps;
+    const { executor } = this.deps;
     if (task.controller.signal.aborted || task.handBack || this.leasing.signal.aborted) {
       // Never started: a dropped task is forgotten, anything else is handed back.
       if (!task.dropped) task.handBack = true;
@@ -443,21 +460,55 @@ export class EndpointAgent {
     // No child logger per task (it showed in profiles); debug lines name the task themselves.
     const where = { taskId: task.lease.task_id, attempt: task.lease.attempt };
     let outcome: TaskOutcome;
-    if (!task.fn) {
-      outcome = { status: 'failed', exception: { type: 'FunctionNotFound', message: `the service sent no function ${task.lease.function_id}` } };
-    } else if (settings.allowedFunctions.length > 0 && !settings.allowedFunctions.includes(task.lease.function_id)) {
-      // The service checked at submit; the endpoint's own config is the last word.
-      outcome = { status: 'failed', exception: { type: 'FunctionNotPermitted', message: `endpoint ${settings.name} does not allow function ${task.lease.function_id}` } };
-    } else if (!settings.runtimes.includes(task.fn.runtime)) {
-      outcome = { status: 'failed', exception: { type: 'RuntimeNotAvailable', message: `endpoint ${settings.name} does not offer the ${task.fn.runtime} runtime` } };
+    const refusal = this.refusal(task);
+    if (refusal) {
+      outcome = { status: 'failed', exception: refusal };
+      this.audited(task, 'FAILED');
+    } else if (!this.audited(task, 'EXEC_START')) {
+      task.handBack = true; // never run unaudited: back to the service, to run once the log works
+      return this.settle(task);
     } else {
-      this.log.debug({ ...where, runtime: task.fn.runtime }, 'task started');
+      this.log.debug({ ...where, runtime: task.fn!.runtime }, 'task started');
       outcome = await executor.run(this.toRun(task), task.controller.signal);
       this.prefetch.taskFinished(performance.now() - task.startedAt);
+      this.audited(task, 'EXEC_END');
       await this.liveOutput.finish(task.lease.task_id); // its last lines before its result
     }
     this.log.debug({ ...where, status: outcome.status }, 'task finished');
     this.settle(task, outcome);
+  }
+
+  /** Why this endpoint will not run the task, or undefined when it will. */
+  private refusal(task: HeldTask): RemoteException | undefined {
+    const { settings } = this.deps;
+    if (!task.fn) {
+      return { type: 'FunctionNotFound', message: `the service sent no function ${task.lease.function_id}` };
+    }
+    if (settings.allowedFunctions.length > 0 && !settings.allowedFunctions.includes(task.lease.function_id)) {
+      // The service checked at submit; the endpoint's own config is the last word.
+      return { type: 'FunctionNotPermitted', message: `endpoint ${settings.name} does not allow function ${task.lease.function_id}` };
+    }
+    if (!settings.runtimes.includes(task.fn.runtime)) {
+      return { type: 'RuntimeNotAvailable', message: `endpoint ${settings.name} does not offer the ${task.fn.runtime} runtime` };
+    }
+    return undefined;
+  }
+
+  /** Records a task event in the audit log, if there is one; false when it could not be written. */
+  private audited(task: HeldTask, state: AuditState): boolean {
+    return this.deps.audit?.record(state, { taskId: task.lease.task_id, functionId: task.lease.function_id }) ?? true;
+  }
+
+  /** The audit log failed: tasks not started go back to the service (none may start unaudited). */
+  private handBackQueued(): void {
+    if (this.leasing.signal.aborted) return;
+    const queued = [...this.held.values()].filter((t) => t.phase === 'queued' && !t.dropped && !t.handBack);
+    for (const task of queued) {
+      task.dropped = true; // when the queue reaches it, it is only forgotten (handed back here, once)
+      task.controller.abort();
+    }
+    if (queued.length > 0) this.log.warn({ tasks: queued.length }, 'audit log unwritable: handing back tasks not started');
+    this.handBack(queued);
   }
 
   private toRun(task: HeldTask): TaskToRun {
@@ -738,6 +789,7 @@ export class EndpointAgent {
         prefetch: this.currentPrefetch(),
         ...(settings.prefetch === 'auto' ? { prefetch_observed: this.prefetch.observed() } : {}),
         ...executor.details?.(),
+        ...(this.deps.audit?.failureReason ? { state: 'failed', failure: this.deps.audit.failureReason } : {}),
       },
     });
     this.learnLeaseSeconds(answer.lease_seconds);

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import YAML from 'yaml';
 import { Validator } from '../src/http/validation.js';
 import { RequestMalformed } from '../src/errors.js';
@@ -46,6 +47,8 @@ export interface EndpointSettings {
   /** Worker processes idle this long are ended (0: never). */
   workerIdleMs: number;
   caFile: string | null;
+  /** Task events are recorded here (auditLog.ts); null: no audit log. */
+  auditLogPath: string | null;
   provider: ProviderSettings;
   /** How MPI tasks are launched; null: tasks with a resource_specification are refused. */
   mpi: MpiSettings | null;
@@ -119,6 +122,7 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
     idleShutdownMs: duration('idle_shutdown_after', config.idle_shutdown_after ?? 0),
     workerIdleMs: duration('worker_idle_timeout', config.worker_idle_timeout ?? '5m'),
     caFile: config.ca_file ?? null,
+    auditLogPath: config.audit_log_path ?? null,
     provider: parseProviderSettings(config.provider, problems),
     mpi: config.mpi ? { launcher: config.mpi.launcher ?? 'mpiexec', flavor: config.mpi.flavor ?? 'openmpi', options: config.mpi.options ?? [] } : null,
     container: parseContainerSettings(config.container),
@@ -133,6 +137,7 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
   if (settings.taskWalltimeMs <= 0) problems.push('task_walltime: must be more than 0');
   if (settings.workerIdleMs !== 0 && settings.workerIdleMs < 1_000) problems.push('worker_idle_timeout: must be 0 (never) or at least 1s');
   if (settings.caFile && !existsSync(settings.caFile)) problems.push(`ca_file: ${settings.caFile} does not exist`);
+  if (settings.auditLogPath && !path.isAbsolute(settings.auditLogPath)) problems.push(`audit_log_path: ${settings.auditLogPath} is not an absolute path`);
   if (problems.length > 0) throw new EndpointConfigError(paths.config, problems);
   return settings;
 }

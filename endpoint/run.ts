@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { createLogger, type Logger } from '../src/logger.js';
+import { AuditLog } from './auditLog.js';
 import { EndpointAgent } from './agent.js';
 import { ServiceClient } from './client.js';
 import { loadEndpointConfig, type EndpointSettings } from './config.js';
@@ -77,6 +78,9 @@ export async function startEndpoint(
     const spool = new ResultSpool(paths.spool);
     // After the pidfile: the session file's ids are then runs of this folder that are over.
     const session = startSession(paths);
+    // A descriptor handed down by a multi-user endpoint (the file is root's), else the configured path.
+    const audit = AuditLog.inherited(process.env, identity.endpoint_id, log)
+      ?? (settings.auditLogPath ? AuditLog.open(settings.auditLogPath, identity.endpoint_id, log) : undefined);
     const agent = new EndpointAgent({
       settings,
       endpointId: identity.endpoint_id,
@@ -86,11 +90,13 @@ export async function startEndpoint(
       spool: metrics ? metrics.instrumentSpool(spool) : spool,
       logger: log,
       session,
+      ...(audit ? { audit } : {}),
     });
     metrics?.observe(agent, executor);
     const metricsServer = metrics ? await metrics.listen(settings.metricsHost, settings.metricsPort!, log) : undefined;
     log.info({ endpointId: identity.endpoint_id, service: settings.serviceUrl, maxWorkers: settings.maxWorkers }, 'endpoint started');
     const done = agent.run().finally(async () => {
+      audit?.close();
       await metricsServer?.close();
       removePid(paths);
     });

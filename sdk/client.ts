@@ -17,6 +17,7 @@ import { decodeResult, encodePayload, outcomeOf } from './serialization.js';
 import type {
   BatchResultEntry, EndpointStatus, FunctionRecord, ResourceSpecification, TaskGroupCancelled, TaskListOptions, TaskListPage, TaskRecord, TaskWaitResponse,
 } from './types.js';
+import { userRuntime } from './userRuntime.js';
 
 export interface ClientOptions extends ClientConfigOptions {
   retry?: Partial<RetryPolicy>;
@@ -119,6 +120,7 @@ export class Client {
     const answer = await this.http.request<{ tasks: Record<string, string[]> }>('POST', `/v3/endpoints/${endpointId}/submit`, {
       body: {
         serializer: 'json',
+        user_runtime: userRuntime(),
         tasks: { [options.functionId]: [payload] },
         ...(options.resourceSpecification ? { resource_specification: options.resourceSpecification } : {}),
         ...(options.userEndpointConfig ? { user_endpoint_config: options.userEndpointConfig } : {}),
@@ -154,7 +156,7 @@ export class Client {
     const taskIds: string[] = [];
     for (let start = 0; start < batch.tasks.length; start += SUBMIT_CHUNK) {
       const answer = await this.http.request<{ tasks: { task_id: string }[] }>('POST', '/v3/submit', {
-        body: { task_group_id: taskGroupId, tasks: batch.tasks.slice(start, start + SUBMIT_CHUNK) },
+        body: { task_group_id: taskGroupId, user_runtime: userRuntime(), tasks: batch.tasks.slice(start, start + SUBMIT_CHUNK) },
         headers: { 'idempotency-key': randomUUID() },
         idempotent: true,
       });

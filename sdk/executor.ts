@@ -9,6 +9,9 @@
  *   (FIRST_COMPLETED, so each result arrives as soon as it is in); when new
  *   tasks join, the current poll is abandoned and restarted with them.
  * - `shutdown({wait, cancelFutures})`, and `await using` (Symbol.asyncDispose).
+ * - Every task joins the executor's task group (`taskGroupId`, new unless given):
+ *   a later process makes an Executor with the same id and `reloadTasks()`
+ *   reattaches, getting a future for each task of the group.
  */
 import { randomUUID } from 'node:crypto';
 import { Client, type ClientOptions } from './client.js';
@@ -19,6 +22,7 @@ import { encodePayload, outcomeOf } from './serialization.js';
 import { ShellFunction } from './shellFunction.js';
 import { TaskFuture } from './taskFuture.js';
 import type { ResourceSpecification } from './types.js';
+import { userRuntime } from './userRuntime.js';
 
 export interface ExecutorOptions extends ClientOptions {
   /** Default: the client's configured endpoint. */
@@ -42,6 +46,8 @@ export interface ExecutorOptions extends ClientOptions {
   outageBackoff?: { initialMs?: number; maxMs?: number };
   /** Told of each transient failure of the waiter (default: one process warning per outage). */
   onTransientError?: (error: unknown, retryInMs: number) => void;
+  /** The task group every submitted task joins (default: a new one). Give an earlier executor's to reattach with reloadTasks(). */
+  taskGroupId?: string;
 }
 
 /** A function already registered: run it by id. */
@@ -61,10 +67,14 @@ interface Queued {
 
 /** Tasks per submit request, and ids per wait request: the service's limit for waits, well under its 5000 for submits. */
 const PER_REQUEST = 1000;
+/** Tasks per GET /v2/taskgroup page when reattaching. */
+const GROUP_PAGE = 10_000;
 
 export class Executor {
   readonly client: Client;
   readonly endpointId: string;
+  /** The task group of every task this executor submits (save it to reattach later). */
+  readonly taskGroupId: string;
   /** Applies to calls submitted from now on (MPIFunction calls need one). */
   resourceSpecification: ResourceSpecification | undefined;
   private readonly batchWindowMs: number;
@@ -95,6 +105,7 @@ export class Executor {
     this.waitTimeoutS = options.waitTimeoutS ?? 20;
     this.outageBackoff = { initialMs: options.outageBackoff?.initialMs ?? 1000, maxMs: options.outageBackoff?.maxMs ?? 30_000 };
     this.onTransientError = options.onTransientError;
+    this.taskGroupId = (options.taskGroupId ?? randomUUID()).toLowerCase();
   }
 
   /** Runs `fn(...args)` on the endpoint; the future resolves with its result or rejects with its RemoteException. */
@@ -146,6 +157,47 @@ export class Executor {
     if (options.wait ?? true) await Promise.allSettled([...this.live]);
   }
 
+  /**
+   * Reattaches to this executor's task group (as Globus Compute's Executor.reload_tasks): a future for
+   * every task in it, in submission order; finished ones are settled at once, the others when their
+   * tasks finish. A task this executor already tracks keeps its future. For a client that died
+   * mid-run: `new Executor({ taskGroupId })` in the next process, then `reloadTasks()`.
+   */
+  async reloadTasks<T = unknown>(): Promise<TaskFuture<T>[]> {
+    if (this.closed) throw new ExecutorShutDown('the executor is shut down: nothing to reattach to');
+    const taskIds: string[] = [];
+    for (let offset = 0; ; offset += GROUP_PAGE) {
+      const page = await this.client.http.request<{ total: number; tasks: { id: string }[] }>(
+        'GET', `/v2/taskgroup/${this.taskGroupId}?offset=${offset}&limit=${GROUP_PAGE}`, { idempotent: true });
+      taskIds.push(...page.tasks.map((task) => task.id));
+      if (page.tasks.length < GROUP_PAGE) break;
+    }
+    const records = await this.client.getTasks(taskIds.filter((id) => !this.waiting.has(id)));
+    const futures = taskIds.map((id) => {
+      const known = this.waiting.get(id);
+      if (known) return known;
+      const future = new TaskFuture<unknown>((f) => this.cancel(f));
+      future.markSubmitted(id);
+      const record = records[id];
+      if (!record) {
+        future.settle({ error: new TaskNotFound(404, { code: 'TaskNotFound', reason: `task ${id} is unknown to the service (purged, or not yours)` }) });
+      } else if (record.pending) {
+        this.live.add(future);
+        void future.then(() => this.live.delete(future), () => this.live.delete(future));
+        this.waiting.set(id, future);
+      } else {
+        try {
+          future.settle({ value: outcomeOf(record) });
+        } catch (error) {
+          future.settle({ error });
+        }
+      }
+      return future;
+    });
+    if (this.waiting.size > 0) this.wakeWaiter();
+    return futures as TaskFuture<T>[];
+  }
+
   async [asyncDispose](): Promise<void> {
     await this.shutdown({ wait: true });
   }
@@ -170,6 +222,8 @@ export class Executor {
       try {
         const answer = await this.client.http.request<{ tasks: { task_id: string }[] }>('POST', '/v3/submit', {
           body: {
+            task_group_id: this.taskGroupId,
+            user_runtime: userRuntime(),
             tasks: chunk.map(({ item, functionId }) => ({
               endpoint_id: this.endpointId,
               function_id: functionId,

@@ -12,6 +12,11 @@
  * convention: the command is killed and `returncode` is 124. The command
  * is passed to the inner shell through a quoted here-document, so the
  * template is run exactly as written, with no second layer of quoting.
+ *
+ * `snippetLines` (as upstream's snippet_lines): only the last N lines of
+ * stdout and of stderr come back. The command's streams go to files in its
+ * task folder (its sandbox), and `tail` prints their ends when it is done;
+ * the return code is the command's.
  */
 import { InvalidArgument } from './errors.js';
 
@@ -20,6 +25,8 @@ export interface ShellFunctionOptions {
   walltime?: number;
   /** The function's name in the registry (default "shell-function"; "mpi-function" for an MPIFunction). */
   name?: string;
+  /** Only the last this many lines of stdout and of stderr are returned. */
+  snippetLines?: number;
 }
 
 /** What a ShellFunction's task returns (the shell runtime's JSON result). */
@@ -32,10 +39,13 @@ export interface ShellResult {
 
 /** Ends the here-document; a template containing this exact line could not be wrapped. */
 const HEREDOC_END = 'FUNCX_SHELL_COMMAND_END';
+/** The same, for the snippet wrapper (around the walltime one when both are set). */
+const SNIPPET_END = 'FUNCX_SHELL_SNIPPET_END';
 
 export class ShellFunction {
   readonly cmd: string;
   readonly walltime?: number;
+  readonly snippetLines?: number;
   readonly name: string;
 
   constructor(cmd: string, options: ShellFunctionOptions = {}) {
@@ -46,8 +56,15 @@ export class ShellFunction {
     if (options.walltime !== undefined && cmd.split('\n').includes(HEREDOC_END)) {
       throw new InvalidArgument(`a ShellFunction with a walltime cannot contain the line ${HEREDOC_END}`);
     }
+    if (options.snippetLines !== undefined && !(Number.isInteger(options.snippetLines) && options.snippetLines > 0)) {
+      throw new InvalidArgument(`ShellFunction snippetLines must be a positive whole number, not ${options.snippetLines}`);
+    }
+    if (options.snippetLines !== undefined && cmd.split('\n').includes(SNIPPET_END)) {
+      throw new InvalidArgument(`a ShellFunction with snippetLines cannot contain the line ${SNIPPET_END}`);
+    }
     this.cmd = cmd;
     this.walltime = options.walltime;
+    this.snippetLines = options.snippetLines;
     this.name = options.name ?? (this.runtime === 'mpi' ? 'mpi-function' : 'shell-function');
   }
 
@@ -58,9 +75,15 @@ export class ShellFunction {
 
   /** The template the endpoint runs. */
   get source(): string {
-    if (this.walltime === undefined) return this.cmd;
-    return `timeout ${this.walltime} /bin/sh -c "$(cat <<'${HEREDOC_END}'\n${this.cmd}\n${HEREDOC_END}\n)"`;
+    const timed = this.walltime === undefined ? this.cmd : `timeout ${this.walltime} /bin/sh -c "$(cat <<'${HEREDOC_END}'\n${this.cmd}\n${HEREDOC_END}\n)"`;
+    return this.snippetLines === undefined ? timed : snippetWrapper(timed, this.snippetLines);
   }
+}
+
+/** Runs `command` with its streams in files of the task folder, then prints the last `lines` lines of each. */
+function snippetWrapper(command: string, lines: number): string {
+  return `/bin/sh -c "$(cat <<'${SNIPPET_END}'\n${command}\n${SNIPPET_END}\n)" >.funcx-stdout 2>.funcx-stderr; funcx_rc=$?\n`
+    + `tail -n ${lines} .funcx-stdout; tail -n ${lines} .funcx-stderr >&2; exit $funcx_rc`;
 }
 
 /**

@@ -36,6 +36,7 @@ import type { DemandGroup, MultiUserClient } from './client.js';
 import type { MultiUserSettings } from './settings.js';
 import type { EndpointSettings } from '../config.js';
 import type { EndpointPaths } from '../paths.js';
+import { openAuditFile } from '../auditLog.js';
 
 /** Where a per-user endpoint keeps its files, under the account's home. */
 export const USER_FUNCX_HOME = '.funcx/multi-user';
@@ -83,8 +84,12 @@ export class MultiUserEndpoint {
   private fatal: Error | undefined;
   private done: Promise<void> | undefined;
 
+  /** audit_log_path of this (root's) endpoint, opened once; each per-user endpoint writes its lines through it. */
+  private readonly auditLogFd: number | undefined;
+
   constructor(private readonly deps: MultiUserDeps) {
     this.log = deps.logger.child({ endpointId: deps.endpointId, multiUser: true });
+    this.auditLogFd = deps.settings.auditLogPath ? openAuditFile(deps.settings.auditLogPath) : undefined;
   }
 
   run(): Promise<void> {
@@ -205,6 +210,7 @@ export class MultiUserEndpoint {
       limits: multi.limits,
       environment: multi.environment,
       logFile: this.userLog(account.name),
+      ...(this.auditLogFd !== undefined ? { auditLogFd: this.auditLogFd } : {}),
     });
     const logStart = sizeOf(this.userLog(account.name));
     const user: RunningUserEndpoint = {

@@ -2,7 +2,7 @@
  * The per-user endpoint's config.yaml from a rendered template: the rendered
  * settings plus what is never the user's (nor the template's) to set (where
  * the service is, how it is trusted, when to stop idle, and that it is
- * nobody else's), checked against the endpoint config schema. Shared by the
+ * nobody else's, and that it writes no audit log of its own), checked against the endpoint config schema. Shared by the
  * manager and `funcx-endpoint render-user-config`, so both say the same.
  */
 import { RequestMalformed } from '../../src/errors.js';
@@ -27,6 +27,7 @@ export function userEndpointConfig(
     public: false,
     allowed_groups: [],
     allowed_functions: settings.allowedFunctions,
+    audit_log_path: null, // the administrator's log reaches it as a descriptor (auditLog.ts), never a path of the template's
   };
   try {
     return validator.check<Record<string, unknown>>('endpoint-config.json', config, 'body');

@@ -15,6 +15,7 @@ import type { LaunchOrders } from './launchOrders.js';
 import type { LocalAccount } from './accounts.js';
 import type { ResourceLimits } from './settings.js';
 import { AGENT_NODE_FLAGS } from '../agentNodeFlags.js';
+import { AUDIT_LOG_FD_ENV } from '../auditLog.js';
 
 export const LAUNCHER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'launcher.js');
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
@@ -45,8 +46,11 @@ export function spawnUserEndpoint(input: {
   limits: ResourceLimits;
   environment: Record<string, string>;
   logFile: string;
+  /** The multi-user endpoint's audit log (root's), handed down as descriptor 3 before the launcher drops privileges. */
+  auditLogFd?: number;
 }): ChildProcess {
   const env = userEnvironment(input.account, input.orders.funcxHome, input.environment);
+  if (input.auditLogFd !== undefined) env[AUDIT_LOG_FD_ENV] = '3';
   const limits = prlimitArgs(input.limits);
   const [command, args] = limits.length > 0
     ? ['prlimit', [...limits, '--', process.execPath, ...AGENT_NODE_FLAGS, LAUNCHER]]
@@ -54,7 +58,8 @@ export function spawnUserEndpoint(input: {
   mkdirSync(path.dirname(input.logFile), { recursive: true, mode: 0o700 });
   const log = openSync(input.logFile, 'a', 0o600);
   try {
-    const child = spawn(command, args, { env, cwd: '/', stdio: ['pipe', log, log], detached: true });
+    const stdio = input.auditLogFd === undefined ? ['pipe', log, log] : ['pipe', log, log, input.auditLogFd];
+    const child = spawn(command, args, { env, cwd: '/', stdio: stdio as ('pipe' | number)[], detached: true });
     child.stdin!.on('error', () => {}); // a launcher that died early: its exit says why
     child.stdin!.end(JSON.stringify(input.orders));
     return child;

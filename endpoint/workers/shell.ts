@@ -2,7 +2,9 @@
  * The shell runtime, like Globus Compute's ShellFunction: the function's
  * source is a command template formatted with the task's args and kwargs
  * (formatTemplate.ts: plain str.format, no quoting), run by `/bin/sh -c` in
- * a fresh working folder that is removed afterwards. The result is JSON
+ * a fresh working folder that is removed afterwards (its sandbox: the command
+ * sees GC_TASK_UUID and GC_TASK_SANDBOX_DIR, as upstream's do with
+ * run_in_sandbox). The result is JSON
  * {cmd, stdout, stderr, returncode}, a success whatever the return code (the
  * caller inspects it). A walltime kills the command: return code 124.
  */
@@ -60,7 +62,9 @@ export async function runShell(task: TaskToRun, signal: AbortSignal, options: Sh
   await mkdir(options.workDir, { recursive: true, mode: 0o700 });
   const dir = await mkdtemp(path.join(options.workDir, `shell-${task.taskId}-`));
   try {
-    const ran = await runCommand(cmd, dir, task.walltimeMs, signal, options, task.onOutput);
+    // As Globus Compute's ShellFunction sees them (with run_in_sandbox, which is how every shell task runs here).
+    const env = { ...options.env, GC_TASK_UUID: task.taskId, GC_TASK_SANDBOX_DIR: dir };
+    const ran = await runCommand(cmd, dir, task.walltimeMs, signal, { ...options, env }, task.onOutput);
     if (ran.ended === 'cancelled') return failed('TaskCancelled', 'the task was cancelled');
     if (ran.ended === 'stopped') return failed('ExecutorStopped', 'the executor stopped while the task was running', true);
     if (ran.spawnError) return failed('WorkerStartFailed', `/bin/sh could not start: ${ran.spawnError.message}`);

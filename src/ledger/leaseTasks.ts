@@ -10,6 +10,7 @@
  * The rows record the agent session that leased them (leased_by; null when the
  * agent sent none), which is what a reconcile is scoped to (reconcileLeases.ts).
  */
+import type { UserRuntime } from '../generated/schemas/user-runtime.js';
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { dialectOf } from '../db/connect.js';
@@ -31,6 +32,8 @@ export interface LeasedTask {
   createdAt?: number;
   /** Nodes and MPI ranks, as submitted (none for an ordinary task). */
   resourceSpecification?: ResourceSpecification;
+  /** The submitter's user_runtime, as sent (none when it sent none). */
+  userRuntime?: UserRuntime;
 }
 
 export interface LeaseInput {
@@ -67,6 +70,7 @@ export function leasedTask(row: Omit<PickedRow, 'seq' | 'attempts'>, leaseToken:
     serializer: row.serializer,
     createdAt: Number(row.created_at),
     resourceSpecification: parseStored<ResourceSpecification | undefined>(row.resource_specification, undefined),
+    userRuntime: parseStored<UserRuntime | undefined>(row.user_runtime, undefined),
   };
 }
 
@@ -81,6 +85,7 @@ export interface PickedRow {
   attempts: number;
   created_at: number;
   resource_specification: string | null;
+  user_runtime: string | null;
 }
 
 const SET_RUNNING = (db: Knex) => `state = ?, lease_token = ?, leased_by = ?, lease_expires_at = ${nowSql(db)} + ?, leased_at = ${nowSql(db)},
@@ -91,7 +96,7 @@ async function pickAndMarkSqlite(trx: Knex.Transaction, input: LeaseInput, lease
   const rows: PickedRow[] = await trx.raw(
     `UPDATE tasks SET ${SET_RUNNING(trx)}
      WHERE seq IN (SELECT seq FROM tasks WHERE endpoint_id = ? AND state = ? ORDER BY seq LIMIT ?)
-     RETURNING seq, id, function_id, task_group_id, payload, serializer, attempts, created_at, resource_specification`,
+     RETURNING seq, id, function_id, task_group_id, payload, serializer, attempts, created_at, resource_specification, user_runtime`,
     [RUNNING, leaseToken, input.session ?? null, Math.round(input.leaseMs), input.endpointId, WAITING, input.maxTasks],
   );
   return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
@@ -100,7 +105,7 @@ async function pickAndMarkSqlite(trx: Knex.Transaction, input: LeaseInput, lease
 /** MySQL: lock the picked rows (skipping others' locks), then mark them by primary key. */
 async function pickAndMarkMysql(trx: Knex.Transaction, input: LeaseInput, leaseToken: string): Promise<PickedRow[]> {
   const rows: PickedRow[] = await trx('tasks')
-    .select('seq', 'id', 'function_id', 'task_group_id', 'payload', 'serializer', 'attempts', 'created_at', 'resource_specification')
+    .select('seq', 'id', 'function_id', 'task_group_id', 'payload', 'serializer', 'attempts', 'created_at', 'resource_specification', 'user_runtime')
     .where({ endpoint_id: input.endpointId, state: WAITING })
     .orderBy('seq')
     .limit(input.maxTasks)

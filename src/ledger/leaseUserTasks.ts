@@ -26,7 +26,7 @@ export interface UserEndpointScope {
   userConfigKey: string;
 }
 
-const COLUMNS = ['seq', 'id', 'function_id', 'task_group_id', 'payload', 'serializer', 'attempts', 'resource_specification', 'created_at'] as const;
+const COLUMNS = ['seq', 'id', 'function_id', 'task_group_id', 'payload', 'serializer', 'attempts', 'resource_specification', 'user_runtime', 'created_at'] as const;
 
 export async function leaseUserTasks(db: Knex, input: UserEndpointScope & { maxTasks: number; leaseMs: number; session?: string }): Promise<LeasedTask[]> {
   return inTransaction(db, async (trx) => {

@@ -6,6 +6,7 @@
  * another body under the same key is a conflict. Without a key nothing is
  * deduplicated (a task group is not a key: the same call twice runs twice).
  */
+import type { UserRuntime } from '../generated/schemas/user-runtime.js';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { now, nowSql } from '../db/clock.js';
@@ -22,10 +23,14 @@ export interface NewTask {
   serializer: Serializer;
   /** The submitter's settings for a multi-user endpoint's per-user endpoint (upstream's user_endpoint_config). */
   userEndpointConfig?: Record<string, unknown>;
-  /** The submitter's runtime as the SDK sent it (upstream's user_runtime): rendered into a per-user endpoint's config, part of its key. */
-  userRuntime?: Record<string, unknown>;
   /** Nodes and MPI ranks the task needs (checked by the caller); stored as JSON, handed to the endpoint with the lease. */
   resourceSpecification?: ResourceSpecification;
+  /**
+   * What the submitter's client runs on (user-runtime.json, upstream's user_runtime), handed to the
+   * endpoint with the lease: a multi-user endpoint renders it into a per-user endpoint's config, and
+   * it is part of that endpoint's key.
+   */
+  userRuntime?: UserRuntime;
 }
 
 /**

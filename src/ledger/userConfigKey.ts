@@ -21,7 +21,7 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-export function userConfigKey(config: Record<string, unknown> | undefined | null, runtime?: Record<string, unknown> | null): string {
+export function userConfigKey(config: Record<string, unknown> | undefined | null, runtime?: object | null): string {
   const keyed = runtime ? { user_endpoint_config: config ?? {}, user_runtime: runtime } : (config ?? {});
   return createHash('sha256').update(canonicalJson(keyed)).digest('hex');
 }

@@ -35,7 +35,7 @@ export const ANNOTATIONS: Record<string, Annotation> = {
   'GET /docs': { summary: 'This document, readable (HTML)', produces: 'text/html', auth: 'none' },
   'GET /docs/{asset}': { summary: 'The readable reference\'s stylesheet (style.css)', produces: 'text/css', auth: 'none', errors: ['RouteNotFound'] },
   // --- functions
-  'POST /v3/functions': { summary: 'Register a function', status: 201, response: 'function-register-response.json' },
+  'POST /v3/functions': { summary: 'Register a function (also in globus-compute-sdk 3.x/4.x\'s form: upstream-function-register-v3.json)', status: 201, response: 'function-register-response.json', errors: ['UpstreamOptionUnsupported'] },
   'GET /v3/functions': { summary: 'Search functions the caller may see', response: 'function-search-response.json' },
   'GET /v2/functions/{function_id}': { summary: 'Read a function', response: 'function.json', errors: FN },
   'GET /v3/functions/{function_id}': { summary: 'Read a function', response: 'function.json', errors: FN },
@@ -43,8 +43,8 @@ export const ANNOTATIONS: Record<string, Annotation> = {
   'DELETE /v2/functions/{function_id}': { summary: 'Delete a function (owner)', errors: [...FN, 'FunctionAccessForbidden'] },
   'DELETE /v3/functions/{function_id}': { summary: 'Delete a function (owner)', errors: [...FN, 'FunctionAccessForbidden'] },
   // --- endpoints
-  'POST /v3/endpoints': { summary: 'Register an endpoint; answers its credential', status: 201, response: 'endpoint-register-response.json' },
-  'PUT /v3/endpoints/{endpoint_id}': { summary: 'Re-register an endpoint (new credential) or register under a chosen id', response: 'endpoint-register-response.json', errors: [...EP, 'EndpointAccessForbidden'] },
+  'POST /v3/endpoints': { summary: 'Register an endpoint; answers its credential (also in globus-compute-sdk 3.x/4.x\'s form: upstream-endpoint-register.json)', status: 201, response: 'endpoint-register-response.json', errors: ['UpstreamOptionUnsupported'] },
+  'PUT /v3/endpoints/{endpoint_id}': { summary: 'Re-register an endpoint (new credential) or register under a chosen id (also in globus-compute-sdk 3.x/4.x\'s form)', response: 'endpoint-register-response.json', errors: [...EP, 'EndpointAccessForbidden', 'UpstreamOptionUnsupported'] },
   'GET /v3/endpoints': { summary: 'List endpoints by role', response: 'endpoint-list-response.json' },
   'GET /v2/endpoints/{endpoint_id}': { summary: 'Read an endpoint', response: 'endpoint.json', errors: EP },
   'GET /v3/endpoints/{endpoint_id}': { summary: 'Read an endpoint', response: 'endpoint.json', errors: EP },
@@ -87,6 +87,7 @@ export const ANNOTATIONS: Record<string, Annotation> = {
   'POST /v2/submit': { summary: 'Upstream SDK: submit', response: 'upstream-submit-v2-response.json', errors: [...EP, ...FN, 'EndpointAccessForbidden', 'FunctionNotPermitted', 'TaskPayloadTooLarge', 'BatchRunTooLarge', 'UpstreamOptionUnsupported'] },
   'GET /v2/endpoints': { summary: 'Upstream SDK: the caller\'s endpoints', response: 'upstream-endpoint-list.json' },
   'POST /v2/endpoints/{endpoint_id}/lock': { summary: 'Upstream SDK: lock an endpoint (revokes its credential)', response: 'upstream-endpoint-lock-response.json', errors: [...EP, 'EndpointAccessForbidden'] },
+  'POST /v3/endpoints/{endpoint_id}/lock': { summary: 'globus-compute-sdk 3.x/4.x stop_endpoint: lock an endpoint (revokes its credential)', response: 'upstream-endpoint-lock-response.json', errors: [...EP, 'EndpointAccessForbidden'] },
   'GET /v2/get_amqp_result_connection_url': { summary: 'Upstream SDK: AMQP result stream (not offered)', errors: ['AmqpNotConfigured'] },
   // --- web console
   'GET /console': { summary: 'The web console (single-page app; docs/console.md)', produces: 'text/html', auth: 'none' },

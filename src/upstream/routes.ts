@@ -59,7 +59,7 @@ export function upstreamRoutes(deps: ServiceDeps): Router<RequestState> {
 
   // stop_endpoint: "drop its connections". Here an agent holds no connection, so the owner cuts it off
   // by revoking its credential (its next call is refused and it stops); PUT /v3/endpoints/{id} issues a new one.
-  router.post('/v2/endpoints/:endpoint_id/lock', user, uuidParams('endpoint_id'), async (ctx) => {
+  router.post(['/v2/endpoints/:endpoint_id/lock', '/v3/endpoints/:endpoint_id/lock'], user, uuidParams('endpoint_id'), async (ctx) => {
     await getOwnedEndpoint(db, userOf(ctx), ctx.params.endpoint_id);
     const revoked = await revokeEndpointCredential(db, ctx.params.endpoint_id);
     const answer: UpstreamEndpointLockResponse = { endpoint_id: ctx.params.endpoint_id, locked: true, credential_revoked: revoked };

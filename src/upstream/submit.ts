@@ -19,7 +19,7 @@ import type { UpstreamSubmitV2Request } from '../generated/schemas/upstream-subm
 import type { TaskSubmitResponse } from '../generated/schemas/task-submit-response.js';
 import type { UpstreamSubmitV2Response } from '../generated/schemas/upstream-submit-v2-response.js';
 
-/** Only globus-compute-sdk 2.x sends create_queue (always); native bodies never have it. */
+/** globus-compute-sdk 2.x and later always send create_queue; native bodies never have it. */
 export function isUpstreamSubmit(body: unknown): boolean {
   return typeof body === 'object' && body !== null && !Array.isArray(body) && 'create_queue' in body;
 }
@@ -54,6 +54,8 @@ export function upstreamSubmitForm(deps: ServiceDeps): Middleware {
 export async function submitV2(deps: ServiceDeps, ctx: AppContext, body: UpstreamSubmitV2Request): Promise<UpstreamSubmitV2Response> {
   const tasks = body.tasks.map(([functionId, endpointId, payload]) => upstreamTask(functionId.toLowerCase(), endpointId.toLowerCase(), payload));
   const submitted = await acceptSubmission(deps, ctx, { user: userOf(ctx), taskGroupId: body.task_group_id?.toLowerCase() ?? undefined, tasks });
+  // funcx 1.0's FuncXExecutor asks for its result queue this way (2.x renamed it create_queue) and consumes it next.
+  if (body.create_websocket_queue && deps.resultQueues) await deps.resultQueues.declareQueue(userOf(ctx).id, submitted.taskGroupId);
   return {
     response: 'batch',
     request_id: submitted.requestId,
@@ -85,7 +87,7 @@ function perTaskOptions(body: UpstreamSubmitRequest): Pick<NewTask, 'userEndpoin
   const runtime = body.user_runtime;
   return {
     ...(config && Object.keys(config).length > 0 ? { userEndpointConfig: config } : {}),
-    ...(runtime && Object.keys(runtime).length > 0 ? { userRuntime: runtime as Record<string, unknown> } : {}),
+    ...(runtime && Object.keys(runtime).length > 0 ? { userRuntime: runtime } : {}),
     ...(resources && Object.keys(resources).length > 0 ? { resourceSpecification: resources } : {}),
   };
 }

@@ -125,7 +125,7 @@ serviceTest('query strings are checked like bodies', async (t, live) => {
   const repeated = await live.call('GET', '/v3/functions?q=a&q=b');
   t.like(repeated.body, { code: 'RequestMalformed', reason: 'query parameter "q" is given more than once', http_status_code: 400 });
   const group = await live.call('GET', `/v2/taskgroup/${NIL_UUID}?limit=0`);
-  t.like(group.body, { code: 'RequestMalformed', reason: 'query parameter "limit" must be a whole number from 1 to 10000 (got "0")', http_status_code: 400 });
+  t.like(group.body, { code: 'RequestMalformed', reason: 'query parameter "limit" must be a whole number from 1 to 100000 (got "0")', http_status_code: 400 });
   const role = await live.call('GET', '/v3/endpoints?role=owner&extra=1');
   t.like(role.body, { code: 'RequestMalformed', reason: 'invalid request: query has an unknown field "extra"', http_status_code: 400 });
   t.truthy(endpointId);

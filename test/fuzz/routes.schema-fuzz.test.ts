@@ -90,7 +90,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/v3/tasks/:task_id', auth: 'user' },
   { method: 'POST', path: '/v2/batch_status', auth: 'user', body: 'batch-status.json', answer: 'batch-status-response.json' },
   { method: 'POST', path: '/v3/tasks/wait', auth: 'user', body: 'task-wait.json', answer: 'task-wait-response.json' },
-  { method: 'GET', path: '/v2/taskgroup/:task_group_id', auth: 'user', query: 'page-query.json', answer: 'task-group.json' },
+  { method: 'GET', path: '/v2/taskgroup/:task_group_id', auth: 'user', query: 'task-group-query.json', answer: 'task-group.json' },
   { method: 'POST', path: '/v3/tasks/:task_id/cancel', auth: 'user' },
   { method: 'GET', path: '/v3/tasks/:task_id/output', auth: 'user', query: 'task-output-query.json', answer: 'task-output.json' },
   { method: 'POST', path: '/v3/task_groups/:task_group_id/cancel', auth: 'user', answer: 'task-group-cancel-response.json' },
@@ -112,6 +112,7 @@ const ROUTES: Route[] = [
   { method: 'POST', path: '/v2/submit', auth: 'user', body: 'upstream-submit-v2.json' },
   { method: 'GET', path: '/v2/endpoints', auth: 'user' },
   { method: 'POST', path: '/v2/endpoints/:endpoint_id/lock', auth: 'user' },
+  { method: 'POST', path: '/v3/endpoints/:endpoint_id/lock', auth: 'user' },
   // 501 on purpose: this service has no AMQP result stream (the upstream SDK then polls).
   { method: 'GET', path: '/v2/get_amqp_result_connection_url', auth: 'user', notImplemented: true },
   { method: 'GET', path: AP, auth: 'ap' },

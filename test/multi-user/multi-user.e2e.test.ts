@@ -4,7 +4,8 @@
  * (useradd, removed after), per-user endpoints started as those accounts and
  * real Python workers under them. Skips loudly when not root.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import YAML from 'yaml';
@@ -70,6 +71,29 @@ rootTest('two users on one multi-user endpoint: each task runs as its user, file
   for (const pid of after.map((u) => u.pid)) t.throws(() => process.kill(pid, 0), undefined, `pid ${pid} is gone`);
   // And a new task starts one again.
   t.is(JSON.parse((await result(site, 'bob', await run(site, 'bob', site.whoami, []))).result).uid, bob.uid);
+});
+
+rootTest('audit log on a multi-user endpoint: root\'s file, 0600; each per-user endpoint writes its task lines through the descriptor it was handed, stamped with its user\'s uid', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'funcx-mep-audit-')); // 0700, root's
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const log = path.join(dir, 'audit.log');
+  const site = await startSite(t, { auditLogPath: log });
+  const { alice, bob } = site.accounts;
+  const a = await run(site, 'alice', site.whoami, [log]);
+  const b = await run(site, 'bob', site.whoami, []);
+  const ra = await result(site, 'alice', a);
+  t.is((await result(site, 'bob', b)).status, 'success');
+  t.is(ra.status, 'success', JSON.stringify(ra));
+  t.is(JSON.parse(ra.result).peek, 'denied', 'the user cannot open the log by its path');
+  const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  const of = (taskId: string) => lines.filter((line) => line.includes(` tid=${taskId} `));
+  t.deepEqual(of(a).map((line) => line.split(' ').at(-1)), ['RECEIVED', 'EXEC_START', 'EXEC_END']);
+  t.deepEqual(of(b).map((line) => line.split(' ').at(-1)), ['RECEIVED', 'EXEC_START', 'EXEC_END']);
+  for (const line of of(a)) t.regex(line, new RegExp(`^\\S+ uid=${alice.uid} pid=\\d+ uep=${ra.endpoint_id} `));
+  for (const line of of(b)) t.regex(line, new RegExp(` uid=${bob.uid} `));
+  const stat = statSync(log);
+  t.is(stat.uid, 0);
+  t.is(stat.mode & 0o777, 0o600);
 });
 
 rootTest('refusals: unmapped identities, root, system accounts, a hanging mapping command, and values outside the schema fail the task and start nothing', async (t) => {

@@ -64,7 +64,7 @@ export interface SiteTemplate {
   schema?: Record<string, unknown>;
 }
 
-export async function startSite(t: ExecutionContext, options: { idle?: string; leaseTimeout?: string; provider?: Record<string, unknown>; environment?: Record<string, string>; template?: SiteTemplate } = {}): Promise<Site> {
+export async function startSite(t: ExecutionContext, options: { idle?: string; leaseTimeout?: string; provider?: Record<string, unknown>; environment?: Record<string, string>; template?: SiteTemplate; auditLogPath?: string } = {}): Promise<Site> {
   const live = await startLiveService(t, 'sqlite', { leaseTimeout: options.leaseTimeout ?? '60s', endpointOfflineAfter: '5s' });
   const accounts = {
     alice: await throwawayAccount(t),
@@ -77,6 +77,7 @@ export async function startSite(t: ExecutionContext, options: { idle?: string; l
   writeFileSync(paths.config, YAML.stringify({
     ...YAML.parse(configTemplate({ name: 'site', serviceUrl: live.url })),
     heartbeat_period: '500ms', poll_wait: '2s', log_level: 'debug',
+    ...(options.auditLogPath ? { audit_log_path: options.auditLogPath } : {}),
   }));
   const mapper = path.join(paths.dir, 'map-identity.sh');
   // The command maps carol@ by reading its JSON input, and hangs for hang@ (timed out).

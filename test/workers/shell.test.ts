@@ -1,10 +1,13 @@
 /** The shell runtime: command templates run by /bin/sh in a fresh folder per task. */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import type { TaskOutcome, TaskToRun } from '../../endpoint/execution.js';
 import type { ShellResult } from '../../endpoint/workers/shell.js';
 import { isGone, never, startExecutor, task, waitFor } from './helpers.js';
+import { ShellFunction } from '../../sdk/index.js';
+import { packageRoot } from '../../src/util/paths.js';
 
 function shTask(template: string, kwargs: Record<string, unknown> = {}, extra: Partial<TaskToRun> = {}): TaskToRun {
   return task({ runtime: 'shell', source: template, payload: JSON.stringify({ args: [], kwargs }), ...extra });
@@ -66,6 +69,16 @@ test('every task runs in its own fresh folder under workDir, removed afterwards'
   t.deepEqual(readdirSync(workDir), []);
 });
 
+test('the command sees GC_TASK_UUID and GC_TASK_SANDBOX_DIR (its own folder), as upstream\'s ShellFunction with run_in_sandbox', async (t) => {
+  const { executor, workDir } = await startExecutor(t);
+  const run = shTask('echo "$GC_TASK_UUID"; echo "$GC_TASK_SANDBOX_DIR"; pwd');
+  const [taskId, sandbox, cwd] = shellResult(t, await executor.run(run, never)).stdout.split('\n');
+  t.is(taskId, run.taskId);
+  t.is(sandbox, cwd);
+  t.is(path.dirname(sandbox), workDir);
+  t.false(existsSync(sandbox));
+});
+
 test('a walltime kills the whole command: return code 124, and nothing it started survives', async (t) => {
   const { executor } = await startExecutor(t);
   const outcome = await executor.run(shTask('echo started; sleep 5; echo never', {}, { walltimeMs: 200 }), never);
@@ -96,4 +109,20 @@ test('aborting a shell task kills it (TaskCancelled); stop() kills running comma
   t.like(await running, { status: 'failed', retry: true, exception: { type: 'ExecutorStopped' } });
   t.true(isGone(second));
   t.deepEqual(executor.pids(), []);
+});
+
+test('snippetLines (TypeScript) and snippet_lines (Python): the last lines of each stream, with the command\'s return code, walltime too', async (t) => {
+  const { executor } = await startExecutor(t);
+  const command = 'seq 1 50; seq 101 120 >&2; exit 3';
+  const pythonSource = execFileSync('python3', ['-c', `from funcx.shell import ShellFunction; print(ShellFunction(${JSON.stringify(command)}, snippet_lines=5).source, end="")`], {
+    env: { ...process.env, PYTHONPATH: path.join(packageRoot(), 'sdk', 'python') }, encoding: 'utf8',
+  });
+  for (const source of [new ShellFunction(command, { snippetLines: 5 }).source, pythonSource]) {
+    const result = shellResult(t, await executor.run(shTask(source), never));
+    t.deepEqual([result.stdout, result.stderr, result.returncode], ['46\n47\n48\n49\n50\n', '116\n117\n118\n119\n120\n', 3]);
+  }
+  const timed = new ShellFunction('seq 1 10; sleep 30', { snippetLines: 2, walltime: 1 });
+  const result = shellResult(t, await executor.run(shTask(timed.source), never));
+  t.deepEqual([result.stdout, result.returncode], ['9\n10\n', 124]);
+  t.throws(() => new ShellFunction('true', { snippetLines: 0 }), { message: /snippetLines must be a positive whole number/ });
 });

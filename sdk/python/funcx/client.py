@@ -8,6 +8,7 @@ from .batch import Batch
 from .config import resolve
 from .errors import FuncXError, ServiceError, TaskNotFound, TaskPending
 from .remote_exceptions import rebuild_exception
+from .runtime import user_runtime
 from .search import SearchResults
 from .serialization import check_serializer, decode_result, encode_payload
 from .shell import ShellFunction
@@ -65,7 +66,7 @@ class FuncXClient:
         that run containers (as Globus Compute's container ids did).
         """
         if isinstance(function, ShellFunction):
-            body = {"runtime": function.runtime, "source": function.cmd, "name": function_name or function.name}
+            body = {"runtime": function.runtime, "source": function.source, "name": function_name or function.name}
         else:
             body = {
                 "runtime": "python",
@@ -107,6 +108,7 @@ class FuncXClient:
             raise ValueError("run needs endpoint_id= and function_id=")
         body = {
             "serializer": self.serializer,
+            "user_runtime": user_runtime(),
             "tasks": {str(function_id): [encode_payload(self.serializer, args, kwargs)]},
         }
         answer = self.transport.request("POST", "/v3/endpoints/%s/submit" % endpoint_id, body, **_fresh_submit())
@@ -137,7 +139,8 @@ class FuncXClient:
         task_group_id = task_group_id or str(uuid.uuid4())
         submitted = []
         for start in range(0, len(tasks), SUBMIT_CHUNK):
-            body = {"task_group_id": task_group_id, "tasks": list(tasks[start:start + SUBMIT_CHUNK])}
+            body = {"task_group_id": task_group_id, "user_runtime": user_runtime(),
+                    "tasks": list(tasks[start:start + SUBMIT_CHUNK])}
             submitted += self.transport.request("POST", "/v3/submit", body, **_fresh_submit())["tasks"]
         return submitted
 

@@ -17,6 +17,11 @@ pending, logs a warning (logger "funcx.executor") and asks again after a
 backoff with jitter (`outage_backoff_s`: first and longest wait). Only a
 permanent refusal (401, 403, 404...) fails the futures it concerns.
 
+Every task joins the executor's task group (`task_group_id`, new unless
+given). A process that died mid-run is replaced by one that makes an executor
+with the same task_group_id and calls reload_tasks(): a future for every task
+of the group, finished ones resolved at once, the rest as they finish.
+
 At interpreter exit, calls still queued are not lost: as concurrent.futures'
 ThreadPoolExecutor does, an exit hook (threading._register_atexit on Python
 3.9+, else atexit) makes every live executor send what is queued and joins
@@ -29,9 +34,13 @@ import concurrent.futures
 import logging
 import random
 import threading
+import uuid
 import weakref
 
 from .client import STATUS_CHUNK, SUBMIT_CHUNK, FuncXClient
+
+# Tasks per GET /v2/taskgroup page when reattaching.
+GROUP_PAGE = 10000
 from .errors import FuncXError, ServiceError, ServiceUnreachable, TaskNotFound
 from .serialization import check_serializer, encode_payload
 from .shell import ShellFunction
@@ -117,8 +126,10 @@ class _Call:
 
 class FuncXExecutor(concurrent.futures.Executor):
     def __init__(self, endpoint_id=None, client=None, serializer=None, poll_s=2.0, outage_backoff_s=(1.0, 30.0),
-                 resource_specification=None):
+                 resource_specification=None, task_group_id=None):
         self.client = client or FuncXClient()
+        # Every task submitted joins this group; an earlier executor's id reattaches (reload_tasks).
+        self.task_group_id = str(task_group_id or uuid.uuid4()).lower()
         # Nodes and MPI ranks for calls submitted from now on (MPIFunction calls need one); settable.
         self.resource_specification = resource_specification
         self.endpoint_id = endpoint_id or self.client.default_endpoint_id
@@ -170,6 +181,66 @@ class FuncXExecutor(concurrent.futures.Executor):
             self._queue.append(call)
             self._lock.notify_all()
         return call.future
+
+    def reload_tasks(self):
+        """Reattaches to the task group: a future for every task in it, in submission order.
+
+        Finished tasks' futures are resolved at once (result or exception), the
+        others as their tasks finish; a task this executor already tracks keeps
+        its future. As Globus Compute's Executor.reload_tasks, through GET
+        /v2/taskgroup/{id} and POST /v2/batch_status in chunks.
+        """
+        task_ids = []
+        offset = 0
+        while True:
+            page = self.client.transport.request("GET", "/v2/taskgroup/%s" % self.task_group_id,
+                                                 query={"offset": offset, "limit": GROUP_PAGE})
+            task_ids += [task["id"] for task in page["tasks"]]
+            if len(page["tasks"]) < GROUP_PAGE:
+                break
+            offset += GROUP_PAGE
+        with self._lock:
+            known = {task_id: self._outstanding[task_id] for task_id in task_ids if task_id in self._outstanding}
+        records = {}
+        unknown = [task_id for task_id in task_ids if task_id not in known]
+        for start in range(0, len(unknown), STATUS_CHUNK):
+            answer = self.client.transport.request("POST", "/v2/batch_status",
+                                                   {"task_ids": unknown[start:start + STATUS_CHUNK]}, idempotent=True)
+            records.update(answer["results"])
+        futures, pending = [], {}
+        for task_id in task_ids:
+            future = known.get(task_id)
+            if future is None:
+                future = FuncXFuture()
+                future.task_id = task_id
+                future.set_running_or_notify_cancel()
+                record = records.get(task_id)
+                if record is None:
+                    future.set_exception(TaskNotFound(404, "TaskNotFound", "task %s not found" % task_id))
+                elif record["pending"]:
+                    pending[task_id] = future
+                else:
+                    self._settle(future, record)
+            futures.append(future)
+        with self._lock:
+            if pending and self._finished_submitting():
+                raise RuntimeError("cannot reload tasks after shutdown")
+            self._outstanding.update(pending)
+            self._lock.notify_all()
+        return futures
+
+    def _settle(self, future, record):
+        if record.get("status") == "cancelled":
+            future._set_cancelled()  # by future.cancel(), shutdown(cancel_futures=True), or anyone else
+            return
+        try:
+            kind, value = self.client.outcome(record)
+        except FuncXError as error:
+            kind, value = "exception", error
+        if kind == "result":
+            future.set_result(value)
+        else:
+            future.set_exception(value)
 
     def shutdown(self, wait=True, *, cancel_futures=False):
         """No more submits; with wait, returns once every future is done.
@@ -224,7 +295,7 @@ class FuncXExecutor(concurrent.futures.Executor):
                                "payload": c.payload, "serializer": c.serializer},
                               **({"resource_specification": c.resource_specification} if c.resource_specification else {}))
                          for c in calls]
-                submitted = self.client.submit_tasks(items)
+                submitted = self.client.submit_tasks(items, task_group_id=self.task_group_id)
         except BaseException as error:  # noqa: BLE001 - the submit's failure is every call's failure
             for call in calls:
                 call.future.set_exception(error)
@@ -289,19 +360,8 @@ class FuncXExecutor(concurrent.futures.Executor):
             done = {task_id: self._outstanding.pop(task_id, None) for task_id in answer["done"]}
             missing = {task_id: self._outstanding.pop(task_id, None) for task_id in answer["not_found"]}
         for task_id, future in done.items():
-            if future is None:
-                continue
-            if answer["done"][task_id]["status"] == "cancelled":
-                future._set_cancelled()  # by future.cancel(), shutdown(cancel_futures=True), or anyone else
-                continue
-            try:
-                kind, value = self.client.outcome(answer["done"][task_id])
-            except FuncXError as error:
-                kind, value = "exception", error
-            if kind == "result":
-                future.set_result(value)
-            else:
-                future.set_exception(value)
+            if future is not None:
+                self._settle(future, answer["done"][task_id])
         for task_id, future in missing.items():
             if future is not None:
                 future.set_exception(TaskNotFound(404, "TaskNotFound", "task %s not found" % task_id))

@@ -17,14 +17,39 @@ FuncXExecutor):
 """
 
 
+# Ends the here-document of the snippet wrapper; a template containing this exact line cannot be wrapped.
+_SNIPPET_END = "FUNCX_SHELL_SNIPPET_END"
+
+
 class ShellFunction:
+    """snippet_lines (as upstream's): only the last N lines of stdout and of stderr come back.
+
+    The command's streams then go to files in its task folder (its sandbox) and
+    `tail` prints their ends when it is done; the return code is the command's.
+    """
+
     runtime = "shell"
 
-    def __init__(self, cmd, name=None):
+    def __init__(self, cmd, name=None, snippet_lines=None):
         if not isinstance(cmd, str) or not cmd.strip():
             raise ValueError("%s needs a command template" % type(self).__name__)
+        if snippet_lines is not None and (not isinstance(snippet_lines, int) or isinstance(snippet_lines, bool)
+                                          or snippet_lines <= 0):
+            raise ValueError("snippet_lines must be a positive whole number, not %r" % (snippet_lines,))
+        if snippet_lines is not None and _SNIPPET_END in cmd.split("\n"):
+            raise ValueError("a ShellFunction with snippet_lines cannot contain the line %s" % _SNIPPET_END)
         self.cmd = cmd
+        self.snippet_lines = snippet_lines
         self.name = name or "%s-function" % self.runtime
+
+    @property
+    def source(self):
+        """The template the endpoint runs."""
+        if self.snippet_lines is None:
+            return self.cmd
+        return ('/bin/sh -c "$(cat <<\'%s\'\n%s\n%s\n)" >.funcx-stdout 2>.funcx-stderr; funcx_rc=$?\n'
+                "tail -n %d .funcx-stdout; tail -n %d .funcx-stderr >&2; exit $funcx_rc"
+                % (_SNIPPET_END, self.cmd, _SNIPPET_END, self.snippet_lines, self.snippet_lines))
 
     def __repr__(self):
         return "%s(%r)" % (type(self).__name__, self.cmd)

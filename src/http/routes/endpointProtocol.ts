@@ -84,6 +84,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
         payload: t.payload,
         serializer: t.serializer,
         ...(t.resourceSpecification ? { resource_specification: t.resourceSpecification } : {}),
+        ...(t.userRuntime ? { user_runtime: t.userRuntime } : {}),
       })),
       functions: Object.fromEntries(
         [...functions.values()].map((fn) => [fn.id, { function_id: fn.id, name: fn.name, runtime: fn.runtime, source: fn.source, entry_point: fn.entry_point, ...(fn.code_serializer ? { code_serializer: fn.code_serializer } : {}), ...(fn.container_image ? { container_image: fn.container_image } : {}) }]),

@@ -14,25 +14,27 @@ import { endpointStatus } from '../../registry/heartbeats.js';
 import { endpointState } from '../../registry/endpointState.js';
 import { failEndpointTasks } from '../../ledger/failEndpointTasks.js';
 import { childrenFirst, deleteUserEndpoints, userEndpointStatuses } from '../../registry/userEndpoints.js';
+import { upstreamEndpointForm } from '../../upstream/v3Forms.js';
 import type { RequestState, ServiceDeps } from '../context.js';
 import type { EndpointRegisterRequest } from '../../generated/schemas/endpoint-register.js';
 import type { EndpointListQuery } from '../../generated/schemas/endpoint-list-query.js';
 import type { AllowedFunctions } from '../../generated/schemas/allowed-functions.js';
 
-export function endpointRoutes({ db, validator, config }: ServiceDeps): Router<RequestState> {
+export function endpointRoutes(deps: ServiceDeps): Router<RequestState> {
+  const { db, validator, config } = deps;
   const router = new Router<RequestState>();
   const user = requireUser(db);
   const id = uuidParams('endpoint_id');
   const online = async (db: Knex, lastHeartbeat: { last_heartbeat_at: number | null }) =>
     isOnline(lastHeartbeat, await readNow(db), config.endpointOfflineAfter);
 
-  router.post('/v3/endpoints', user, validBody(validator, 'endpoint-register.json'), async (ctx) => {
+  router.post('/v3/endpoints', user, upstreamEndpointForm(deps), validBody(validator, 'endpoint-register.json'), async (ctx) => {
     ctx.status = 201;
     ctx.body = await registerEndpoint(db, userOf(ctx), bodyIn<EndpointRegisterRequest>(ctx));
   });
 
   // Re-registration with a known id (the agent restarting), or registration under a chosen id.
-  router.put('/v3/endpoints/:endpoint_id', user, id, validBody(validator, 'endpoint-register.json'), async (ctx) => {
+  router.put('/v3/endpoints/:endpoint_id', user, id, upstreamEndpointForm(deps), validBody(validator, 'endpoint-register.json'), async (ctx) => {
     ctx.body = await registerEndpoint(db, userOf(ctx), bodyIn<EndpointRegisterRequest>(ctx), ctx.params.endpoint_id);
   });
 

@@ -6,17 +6,19 @@ import { bodyIn, queryIn, validBody, validQuery } from '../validate.js';
 import {
   deleteFunction, getVisibleFunction, registerFunction, searchFunctions, toFunctionRecord, updateFunction,
 } from '../../registry/functions.js';
+import { upstreamFunctionForm } from '../../upstream/v3Forms.js';
 import type { RequestState, ServiceDeps } from '../context.js';
 import type { FunctionRegisterRequest } from '../../generated/schemas/function-register.js';
 import type { FunctionUpdateRequest } from '../../generated/schemas/function-update.js';
 import type { FunctionSearchQuery } from '../../generated/schemas/function-search-query.js';
 
-export function functionRoutes({ db, validator }: ServiceDeps): Router<RequestState> {
+export function functionRoutes(deps: ServiceDeps): Router<RequestState> {
+  const { db, validator } = deps;
   const router = new Router<RequestState>();
   const user = requireUser(db);
   const id = uuidParams('function_id');
 
-  router.post('/v3/functions', user, validBody(validator, 'function-register.json'), async (ctx) => {
+  router.post('/v3/functions', user, upstreamFunctionForm(deps), validBody(validator, 'function-register.json'), async (ctx) => {
     const functionId = await registerFunction(db, userOf(ctx).id, bodyIn<FunctionRegisterRequest>(ctx));
     ctx.status = 201;
     ctx.body = { function_uuid: functionId };

@@ -20,7 +20,7 @@ import type { TaskSubmitResponse } from '../../generated/schemas/task-submit-res
 import type { BatchSubmitRequest } from '../../generated/schemas/batch-submit.js';
 import type { BatchStatusRequest } from '../../generated/schemas/batch-status.js';
 import type { TaskWaitRequest } from '../../generated/schemas/task-wait.js';
-import type { PageQuery } from '../../generated/schemas/page-query.js';
+import type { TaskGroupQuery } from '../../generated/schemas/task-group-query.js';
 import type { Serializer } from '../../ledger/model.js';
 
 export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
@@ -131,8 +131,8 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
     ctx.body = { done: Object.fromEntries(found), pending: ids.filter((id) => pending.has(id)), not_found: notFound };
   });
 
-  router.get('/v2/taskgroup/:task_group_id', user, uuidParams('task_group_id'), validQuery(validator, 'page-query.json'), async (ctx) => {
-    const page = queryIn<Required<PageQuery>>(ctx);
+  router.get('/v2/taskgroup/:task_group_id', user, uuidParams('task_group_id'), validQuery(validator, 'task-group-query.json'), async (ctx) => {
+    const page = queryIn<Required<TaskGroupQuery>>(ctx);
     ctx.body = await readTaskGroup(db, { submitter: userOf(ctx).id, taskGroupId: ctx.params.task_group_id, ...page });
   });
 
