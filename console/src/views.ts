@@ -9,23 +9,6 @@ const FINISHED = ['success', 'failed', 'cancelled'];
 const present = (...nodes: (Node | false | null | undefined)[]) => nodes.filter((n): n is Node => Boolean(n));
 const problem = (error: unknown) => h('p', { class: 'error', 'data-error': (error as ApiError).code ?? 'Error' }, `${(error as ApiError).code ?? 'Error'}: ${(error as ApiError).reason ?? String(error)}`);
 
-export function tasksView(view: HTMLElement): void {
-  const input = h('input', { name: 'id', placeholder: 'task id or task group id', 'aria-label': 'task or task group id' }) as HTMLInputElement;
-  const form = h('form', {}, input, ' ', h('button', { type: 'submit' }, 'Open'));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const id = input.value.trim().toLowerCase();
-    // A task id, else a task group id: the API answers TaskNotFound for ids the user may not see.
-    try {
-      await api('GET', `/v2/tasks/${id}`);
-      location.hash = `#/tasks/${id}`;
-    } catch {
-      location.hash = `#/taskgroups/${id}`;
-    }
-  });
-  view.replaceChildren(h('h1', {}, 'Tasks'), h('p', {}, 'Open a task or a task group by id (the API lists tasks by group, not all at once).'), form);
-}
-
 export function taskGroupView(view: HTMLElement, groupId: string): Stop {
   const status = h('select', { name: 'status' }, ...['', 'waiting-for-ep', 'waiting-for-nodes', 'running', 'success', 'failed', 'cancelled'].map((s) => h('option', { value: s }, s || 'any status')));
   const endpoint = h('input', { name: 'endpoint', placeholder: 'endpoint id' }) as HTMLInputElement;
