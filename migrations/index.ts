@@ -14,6 +14,7 @@ import * as wakeupEvents from './20261130141000_wakeup_events.js';
 import * as rateLimits from './20261130141500_rate_limits.js';
 import * as functionContainerImage from './20261130151500_function_container_image.js';
 import * as leaseSession from './20261130171000_lease_session.js';
+import * as endpointActivity from './20261206153000_endpoint_activity.js';
 
 export interface Migration {
   name: string;
@@ -34,4 +35,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '20261130141500_rate_limits', ...rateLimits },
   { name: '20261130151500_function_container_image', ...functionContainerImage },
   { name: '20261130171000_lease_session', ...leaseSession },
+  { name: '20261206153000_endpoint_activity', ...endpointActivity },
 ];
