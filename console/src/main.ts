@@ -10,7 +10,9 @@
 import { api, token } from './api.js';
 import { h } from './dom.js';
 import { finishSignIn, signOut, startSignIn, type OidcHints } from './signin.js';
-import { endpointView, endpointsView, functionView, functionsView, taskGroupView, taskView, type Stop } from './views.js';
+import { functionView, functionsView, taskGroupView, type Stop } from './views.js';
+import { endpointView, endpointsView } from './endpoint.js';
+import { taskView } from './task.js';
 import { myTasksView } from './tasks.js';
 
 const view = document.getElementById('view')!;
