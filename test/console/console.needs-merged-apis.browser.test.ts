@@ -16,7 +16,7 @@ import test from 'ava';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startLiveService, functionAndEndpoint, jsonPayload, type LiveService } from '../helpers/service.js';
 import { heartbeat, lease, postResults, registerFunction, submitOk, submitTo } from '../api/support.js';
-import { CHROMIUM, browser } from '../helpers/chromium.js';
+import { CHROMIUM, browser, screenshotDir } from '../helpers/chromium.js';
 import { CONSOLE_CLIENT_ID, startTestProvider } from '../helpers/oidcProvider.js';
 import { startEndpointProcess } from '../helpers/endpointProcess.js';
 import { registerPython, submit } from '../helpers/tasks.js';
@@ -65,6 +65,7 @@ if (!existsSync(CHROMIUM)) {
     t.is(firstPage.tasks.length, 25);
     await waitForListing(page, firstPage.tasks.map((x) => x.task_id));
     t.is((await listedIds(page))[0], single, 'newest first');
+    await page.screenshot({ path: path.join(screenshotDir(), 'console-my-tasks.png') });
     t.false((await listedIds(page)).includes(hidden), 'another user\'s task is not listed');
     await page.click('#older');
     const secondPage = await api(`limit=25&cursor=${encodeURIComponent(firstPage.next_cursor!)}`);
@@ -123,6 +124,7 @@ if (!existsSync(CHROMIUM)) {
     t.deepEqual(tasks.map((x) => x.status).sort(), ['cancelled', 'cancelled', 'success']);
     await page.waitForSelector('#chart-group rect[data-part="cancelled"][data-count="2"]');
     await page.waitForSelector('#group-cancel', { state: 'hidden' });
+    await page.screenshot({ path: path.join(screenshotDir(), 'console-task-group.png') });
   });
 
   test('[contract 3] the endpoint page shows the state and why, as the status API tells them', async (t) => {
@@ -189,5 +191,6 @@ if (!existsSync(CHROMIUM)) {
     await page.waitForSelector('#task-output:has-text("second line")', { timeout: 60_000 });
     const output = (await live.call('GET', `/v3/tasks/${taskId}/output?offset=0`)).body;
     t.is(await page.textContent('#task-output'), output.text);
+    await page.screenshot({ path: path.join(screenshotDir(), 'console-task-output.png'), fullPage: true });
   });
 }

@@ -7,11 +7,10 @@
  * provider's session through its end_session page.
  */
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import test from 'ava';
 import { startLiveService } from '../helpers/service.js';
 import { CONSOLE_CLIENT_ID, startTestProvider } from '../helpers/oidcProvider.js';
-import { CHROMIUM, browser, screenshotDir } from '../helpers/chromium.js';
+import { CHROMIUM, browser } from '../helpers/chromium.js';
 
 if (!existsSync(CHROMIUM)) {
   test.skip(`console sign-in in Chromium (SKIPPED: no browser at ${CHROMIUM}; apt-get install chromium)`, () => {});
@@ -40,7 +39,6 @@ if (!existsSync(CHROMIUM)) {
 
     await page.goto(`${live.url}/console#/`);
     await page.waitForSelector('h1:text-is("My tasks")');
-    await page.screenshot({ path: path.join(screenshotDir(), 'console-my-tasks.png') });
 
     await page.click('#signout');
     // The provider asks whether to end its session; the user says yes and comes back to the console.
