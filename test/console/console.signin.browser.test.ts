@@ -2,13 +2,16 @@
  * Signing in to the console through the OpenID provider, in Chromium: the
  * console (a public client, authorization code + PKCE) sends the browser to the
  * test provider's real authorization, login and consent endpoints, comes back
- * with a code, trades it for a token and lands on "My tasks". Signing out
+ * with a code, trades it for a token and lands on "My tasks". A form on
+ * another site cannot cancel the user's task (nothing but the Bearer header,
+ * which only the console's own tab holds, carries the session). Signing out
  * revokes that token (the service refuses it from then on) and ends the
  * provider's session through its end_session page.
  */
 import { existsSync } from 'node:fs';
 import test from 'ava';
-import { startLiveService } from '../helpers/service.js';
+import { functionAndEndpoint, jsonPayload, startLiveService } from '../helpers/service.js';
+import { submitOk } from '../api/support.js';
 import { CONSOLE_CLIENT_ID, startTestProvider } from '../helpers/oidcProvider.js';
 import { CHROMIUM, browser } from '../helpers/chromium.js';
 
@@ -39,6 +42,23 @@ if (!existsSync(CHROMIUM)) {
 
     await page.goto(`${live.url}/console#/`);
     await page.waitForSelector('h1:text-is("My tasks")');
+
+    // Another site's page in the same browser posts a cancel to the service: nothing carries the
+    // session there (no cookie; the token is in the console tab's sessionStorage), so it is refused.
+    const { functionId, endpointId } = await functionAndEndpoint(live, { token: accessToken! });
+    const [taskId] = await submitOk(live, endpointId, functionId, [jsonPayload(1)], accessToken!);
+    const elsewhere = await page.context().newPage();
+    await elsewhere.goto(`${provider.issuer}/.well-known/openid-configuration`);
+    await elsewhere.evaluate(`(() => {
+      const form = document.createElement('form');
+      form.method = 'POST';
+      form.action = ${JSON.stringify(`${live.url}/v3/tasks/${taskId}/cancel`)};
+      document.body.append(form);
+      form.submit();
+    })()`);
+    await elsewhere.waitForSelector('text=UserUnauthenticated');
+    t.is((await live.call('GET', `/v2/tasks/${taskId}`, { token: accessToken! })).body.status, 'waiting-for-ep', 'the cross-site cancel did nothing');
+    await elsewhere.close();
 
     await page.click('#signout');
     // The provider asks whether to end its session; the user says yes and comes back to the console.
