@@ -35,6 +35,10 @@ signout.addEventListener('click', () => {
   }
 });
 window.addEventListener('hashchange', () => void route());
+// Only for a signed-in page: on the sign-in page, a refused token is that form's to report.
+window.addEventListener('funcx-signed-out', () => {
+  if (!signout.hidden) void route('Your session has ended (the service no longer accepts its token): sign in again.');
+});
 void start();
 
 async function start(): Promise<void> {

@@ -106,5 +106,12 @@ if (!existsSync(CHROMIUM)) {
     await other.goto(`${live.url}/console#/functions/${functionId}`);
     await other.waitForSelector('[data-error="FunctionNotFound"]');
     t.false((await other.textContent('body'))!.includes('def double'));
+
+    // Their token stops working (revoked at the service): the console forgets it and asks them to sign in again.
+    t.is(await live.db('api_tokens').where({ identity: 'mallory' }).delete(), 1);
+    await other.goto(`${live.url}/console#/endpoints`);
+    await other.waitForSelector('text=Your session has ended');
+    t.truthy(await other.$('input[name=token]'));
+    t.is(await other.evaluate('sessionStorage.getItem("funcx-console-token")'), null);
   });
 }
