@@ -63,13 +63,14 @@ if (!existsSync(CHROMIUM)) {
     await page.click('#signout');
     // The provider asks whether to end its session; the user says yes and comes back to the console.
     await page.waitForSelector('text=Yes, sign me out');
+    // Revoked before the provider session ends (which would also end the grant's tokens).
+    const refused = await live.call('GET', '/v3/functions?limit=1', { token: accessToken! });
+    t.is(refused.status, 401, 'the token is revoked at the provider');
+    t.is(refused.body.code, 'UserUnauthenticated');
     await page.click('text=Yes, sign me out');
     await page.waitForSelector('#signin');
     t.is(new URL(page.url()).pathname, '/console');
     t.is(await page.evaluate(() => (globalThis as unknown as { sessionStorage: { getItem(key: string): string | null } }).sessionStorage.getItem('funcx-console-token')), null);
-    const refused = await live.call('GET', '/v3/functions?limit=1', { token: accessToken! });
-    t.is(refused.status, 401, 'the token is revoked at the provider');
-    t.is(refused.body.code, 'UserUnauthenticated');
     t.is(provider.requests.get('/session/end/confirm'), 1, 'the provider session was ended');
   });
 }
