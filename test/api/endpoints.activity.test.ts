@@ -5,7 +5,7 @@
  * the owner and those the endpoint is shared with only.
  */
 import { readNow } from '../../src/db/clock.js';
-import { ACTIVITY_KEEP } from '../../src/registry/endpointActivity.js';
+import { ACTIVITY_KEEP, purgeActivity } from '../../src/registry/endpointActivity.js';
 import { assertSchema, functionAndEndpoint, jsonPayload, serviceTest } from '../helpers/service.js';
 import { heartbeat, lease, postResults, registerEndpoint, submitOk } from './support.js';
 
@@ -52,14 +52,23 @@ serviceTest('activity: workers and queue from the last heartbeat of each minute,
   t.is(short.body.buckets.length, 2, 'a window is rounded up to whole minutes');
 });
 
-serviceTest('activity rows older than two hours are purged at the endpoint\'s next heartbeat', async (t, live) => {
+serviceTest('activity rows older than two hours are purged at the endpoint\'s next heartbeat, and by the purge for silent endpoints', async (t, live) => {
   const { endpointId, credential } = await registerEndpoint(live);
-  const old = Math.floor((await readNow(live.db)) / 60_000) * 60_000 - ACTIVITY_KEEP - 5 * 60_000;
-  await live.db('endpoint_activity').insert({ endpoint_id: endpointId, minute: old, workers_busy: 1, workers_idle: 0, queued: 0 });
+  const { endpointId: silent } = await registerEndpoint(live, { name: 'silent' });
+  const minute = Math.floor((await readNow(live.db)) / 60_000) * 60_000;
+  const old = minute - ACTIVITY_KEEP - 5 * 60_000;
+  const row = { workers_busy: 1, workers_idle: 0, queued: 0 };
+  await live.db('endpoint_activity').insert([
+    { endpoint_id: endpointId, minute: old, ...row },
+    { endpoint_id: silent, minute: old, ...row },
+    { endpoint_id: silent, minute: minute - 10 * 60_000, ...row },
+  ]);
   await heartbeat(live, endpointId, credential);
-  const minutes = (await live.db('endpoint_activity').where('endpoint_id', endpointId)).map((row) => Number(row.minute));
+  const minutes = (await live.db('endpoint_activity').where('endpoint_id', endpointId)).map((r) => Number(r.minute));
   t.is(minutes.length, 1);
   t.true(minutes[0] > old);
+  t.is(await purgeActivity(live.db), 1);
+  t.deepEqual((await live.db('endpoint_activity').where('endpoint_id', silent)).map((r) => Number(r.minute)), [minute - 10 * 60_000]);
 });
 
 serviceTest('activity is for the owner and those the endpoint is shared with; the window is checked', async (t, live) => {
