@@ -98,7 +98,7 @@ function signIn(problem?: string): void {
     }
   });
   const hint = version?.auth_mode === 'oidc' && version.oidc
-    ? h('p', {}, `This service accepts access tokens from ${version.oidc.issuer}: get one with \`funcx login\` and \`funcx token\`, or your provider's tools.`)
+    ? h('p', {}, `This service accepts access tokens from ${version.oidc.issuer}: get one with \`funcx login\` (then the token field of ~/.funcx/credentials.json), or your provider's tools.`)
     : h('p', {}, 'Paste an API token (from `funcx-service token create` or quickstart.json).');
   view.replaceChildren(h('h1', {}, 'Sign in'), hint, form);
 }
