@@ -18,6 +18,7 @@ import * as taskUserRuntime from './20261206150000_task_user_runtime.js';
 import * as apiTokenExpiry from './20261206150000_api_token_expiry.js';
 import * as endpointStateTaskOutput from './20261206150000_endpoint_state_task_output.js';
 import * as taskListingIndexes from './20261206150000_task_listing_indexes.js';
+import * as endpointActivity from './20261206153000_endpoint_activity.js';
 
 export interface Migration {
   name: string;
@@ -42,4 +43,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '20261206150000_api_token_expiry', ...apiTokenExpiry },
   { name: '20261206150000_endpoint_state_task_output', ...endpointStateTaskOutput },
   { name: '20261206150000_task_listing_indexes', ...taskListingIndexes },
+  { name: '20261206153000_endpoint_activity', ...endpointActivity },
 ];

@@ -13,6 +13,7 @@ import { asError } from './errors.js';
 import { reapExpiredLeases } from './ledger/reapExpiredLeases.js';
 import { purgeExpired } from './ledger/purgeExpired.js';
 import { pruneBudgets } from './limits/sharedBudgets.js';
+import { purgeActivity } from './registry/endpointActivity.js';
 import { endpointKey, taskKey, type Wakeups } from './wakeups.js';
 import { enforceActionDeadlines, purgeReleasedActions, settleActiveActions } from '../action-provider/maintenance.js';
 
@@ -48,6 +49,8 @@ export function startMaintenance(deps: { db: Knex; config: Config; logger: Logge
     if (released > 0) log.info({ actions: released }, 'purged actions past release_after');
     // Request budgets that are whole again (rate_limits rows say nothing then).
     const budgets = await pruneBudgets(db);
+    // Chart figures of endpoints that stopped heartbeating (a live one prunes its own).
+    await purgeActivity(db);
     if (budgets > 0) log.debug({ budgets }, 'pruned whole request budgets');
   };
 

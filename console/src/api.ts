@@ -16,6 +16,11 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   if (body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const parsed = await response.json().catch(() => ({}));
+  // A token the service no longer takes (expired, revoked): forget it, and let the page ask to sign in again.
+  if (response.status === 401 && bearer) {
+    token.clear();
+    window.dispatchEvent(new Event('funcx-signed-out'));
+  }
   if (!response.ok) throw { status: response.status, code: parsed.code ?? `HTTP${response.status}`, reason: parsed.reason ?? response.statusText } as ApiError;
   return parsed as T;
 }

@@ -1,41 +1,54 @@
-/** The console's pages. Each renders into `view` and may return a stop function (for live updates). */
+/** The console's task group and function pages (tasks.ts: My tasks; task.ts: a task; endpoint.ts: endpoints). */
 import { api, type ApiError } from './api.js';
-import { badge, h, table, when } from './dom.js';
+import { badge, h, table } from './dom.js';
+import { progressBar, type Part } from './chart.js';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 export type Stop = () => void;
 const FINISHED = ['success', 'failed', 'cancelled'];
 
-const present = (...nodes: (Node | false | null | undefined)[]) => nodes.filter((n): n is Node => Boolean(n));
 const problem = (error: unknown) => h('p', { class: 'error', 'data-error': (error as ApiError).code ?? 'Error' }, `${(error as ApiError).code ?? 'Error'}: ${(error as ApiError).reason ?? String(error)}`);
 
-export function tasksView(view: HTMLElement): void {
-  const input = h('input', { name: 'id', placeholder: 'task id or task group id', 'aria-label': 'task or task group id' }) as HTMLInputElement;
-  const form = h('form', {}, input, ' ', h('button', { type: 'submit' }, 'Open'));
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const id = input.value.trim().toLowerCase();
-    // A task id, else a task group id: the API answers TaskNotFound for ids the user may not see.
-    try {
-      await api('GET', `/v2/tasks/${id}`);
-      location.hash = `#/tasks/${id}`;
-    } catch {
-      location.hash = `#/taskgroups/${id}`;
-    }
-  });
-  view.replaceChildren(h('h1', {}, 'Tasks'), h('p', {}, 'Open a task or a task group by id (the API lists tasks by group, not all at once).'), form);
+const GROUP_PARTS: { key: string; label: string; pattern: Part['pattern'] }[] = [
+  { key: 'success', label: 'succeeded', pattern: 'solid' },
+  { key: 'failed', label: 'failed', pattern: 'cross' },
+  { key: 'cancelled', label: 'cancelled', pattern: 'dots' },
+  { key: 'running', label: 'running', pattern: 'hatch' },
+  { key: 'waiting', label: 'waiting', pattern: 'empty' },
+];
+
+/** A group's tasks by status, for its progress bar (waiting-for-nodes counts as waiting). */
+export function groupProgress(tasks: Json[]): Part[] {
+  const count = (key: string) => tasks.filter((t) => (key === 'waiting' ? t.status === 'waiting-for-ep' || t.status === 'waiting-for-nodes' : t.status === key)).length;
+  return GROUP_PARTS.map((part) => ({ ...part, count: count(part.key) }));
 }
 
 export function taskGroupView(view: HTMLElement, groupId: string): Stop {
   const status = h('select', { name: 'status' }, ...['', 'waiting-for-ep', 'waiting-for-nodes', 'running', 'success', 'failed', 'cancelled'].map((s) => h('option', { value: s }, s || 'any status')));
   const endpoint = h('input', { name: 'endpoint', placeholder: 'endpoint id' }) as HTMLInputElement;
   const fn = h('input', { name: 'function', placeholder: 'function id' }) as HTMLInputElement;
+  const progress = h('div', { id: 'group-progress' });
   const out = h('div');
+  const cancelMessage = h('p', { id: 'group-cancel-message' });
+  const cancel = h('button', { type: 'button', id: 'group-cancel' }, 'Cancel unfinished tasks');
+  cancel.addEventListener('click', async () => {
+    try {
+      const answer = await api<{ cancelled: string[]; not_cancelled: { task_id: string; status: string }[] }>('POST', `/v3/task_groups/${groupId}/cancel`);
+      cancelMessage.textContent = `Cancelled ${answer.cancelled.length}; ${answer.not_cancelled.length} had finished already.`;
+      await render();
+    } catch (error) {
+      cancelMessage.replaceChildren(problem(error));
+    }
+  });
   let stopped = false;
   const render = async () => {
     try {
       const group = await api<Json>('GET', `/v2/taskgroup/${groupId}?limit=1000`);
-      const rows = (group.tasks as Json[]).filter((t) => (!(status as HTMLSelectElement).value || t.status === (status as HTMLSelectElement).value)
+      const tasks = group.tasks as Json[];
+      const shown = tasks.length < group.total ? ` (the first ${tasks.length} of ${group.total})` : '';
+      progress.replaceChildren(progressBar({ id: 'chart-group', title: `Progress${shown}`, parts: groupProgress(tasks) }));
+      cancel.hidden = tasks.every((t) => FINISHED.includes(t.status));
+      const rows = tasks.filter((t) => (!(status as HTMLSelectElement).value || t.status === (status as HTMLSelectElement).value)
         && (!endpoint.value || t.endpoint_id === endpoint.value.trim()) && (!fn.value || t.function_id === fn.value.trim()));
       out.replaceChildren(h('p', {}, `${group.total} tasks`), table(['task', 'status', 'endpoint', 'function'], rows.map((t) => [h('a', { href: `#/tasks/${t.id}` }, t.id), badge(t.status), t.endpoint_id, t.function_id])));
     } catch (error) {
@@ -43,91 +56,11 @@ export function taskGroupView(view: HTMLElement, groupId: string): Stop {
     }
   };
   for (const control of [status, endpoint, fn]) control.addEventListener('input', () => void render());
-  view.replaceChildren(h('h1', {}, `Task group ${groupId}`), h('form', {}, status, ' ', endpoint, ' ', fn), out);
+  view.replaceChildren(h('h1', {}, `Task group ${groupId}`), progress, cancel, cancelMessage, h('form', {}, status, ' ', endpoint, ' ', fn), out);
   void (async () => {
     while (!stopped) {
       await render();
       await new Promise((resolve) => setTimeout(resolve, 3000));
-    }
-  })();
-  return () => (stopped = true);
-}
-
-export function taskView(view: HTMLElement, taskId: string): Stop {
-  const controller = new AbortController();
-  const out = h('div');
-  view.replaceChildren(h('h1', {}, 'Task ', h('code', {}, taskId)), out);
-  const render = (task: Json) => {
-    const timeline: [string, string | null][] = [['submitted', task.created_at], ['leased (started)', task.leased_at], [`finished (${task.status})`, task.completed_at]];
-    const attempts = (task.details?.attempt_history ?? []) as Json[];
-    out.replaceChildren(...present(
-      h('dl', {}, h('dt', {}, 'status'), h('dd', { id: 'task-status' }, badge(task.status)),
-        h('dt', {}, 'endpoint'), h('dd', {}, h('a', { href: `#/endpoints/${task.endpoint_id}` }, task.endpoint_id)),
-        h('dt', {}, 'function'), h('dd', {}, h('a', { href: `#/functions/${task.function_id}` }, task.function_id)),
-        h('dt', {}, 'task group'), h('dd', {}, h('a', { href: `#/taskgroups/${task.task_group_id}` }, task.task_group_id)),
-        h('dt', {}, 'attempts'), h('dd', {}, task.attempts)),
-      h('h2', {}, 'Timeline'), table(['step', 'at'], timeline.filter(([, at]) => at).map(([step, at]) => [step, when(at)])),
-      attempts.length > 0 && h('h2', {}, 'Earlier attempts'),
-      attempts.length > 0 && table(['attempt', 'leased', 'ended', 'reason'], attempts.map((a) => [a.attempt, when(a.leased_at), when(a.ended_at), `${a.reason}${a.message ? `: ${a.message}` : ''}`])),
-      task.result != null && h('h2', {}, `Result (${task.result_serializer})`), task.result != null && h('pre', { id: 'task-result' }, task.result),
-      task.exception && h('h2', {}, 'Exception'), task.exception && h('p', { id: 'task-exception' }, `${task.exception.type}: ${task.exception.message}`),
-      task.exception?.traceback && h('pre', { id: 'task-traceback' }, task.exception.traceback),
-    ));
-  };
-  void (async () => {
-    try {
-      let task = await api<Json>('GET', `/v2/tasks/${taskId}`);
-      render(task);
-      // Live: the service's long-poll answers as soon as the task finishes; re-read the state meanwhile.
-      while (!FINISHED.includes(task.status) && !controller.signal.aborted) {
-        const waited = await api<Json>('POST', '/v3/tasks/wait', { task_ids: [taskId], timeout_s: 2 });
-        if (controller.signal.aborted) return;
-        task = waited.done[taskId] ?? await api<Json>('GET', `/v2/tasks/${taskId}`);
-        render(task);
-      }
-    } catch (error) {
-      out.replaceChildren(problem(error));
-    }
-  })();
-  return () => controller.abort();
-}
-
-export function endpointsView(view: HTMLElement): Stop {
-  const out = h('div');
-  view.replaceChildren(h('h1', {}, 'Endpoints'), out);
-  let stopped = false;
-  void (async () => {
-    while (!stopped) {
-      try {
-        const { endpoints } = await api<Json>('GET', '/v3/endpoints?role=any');
-        out.replaceChildren(table(['name', 'status', 'owner', 'id'], (endpoints as Json[]).map((e) => [h('a', { href: `#/endpoints/${e.endpoint_id}` }, e.display_name || e.name), badge(e.status), e.owner, e.endpoint_id])));
-      } catch (error) {
-        out.replaceChildren(problem(error));
-      }
-      await new Promise((resolve) => setTimeout(resolve, 5000));
-    }
-  })();
-  return () => (stopped = true);
-}
-
-export function endpointView(view: HTMLElement, endpointId: string): Stop {
-  const out = h('div');
-  view.replaceChildren(h('h1', {}, 'Endpoint ', h('code', {}, endpointId)), out);
-  let stopped = false;
-  void (async () => {
-    while (!stopped) {
-      try {
-        const s = await api<Json>('GET', `/v3/endpoints/${endpointId}/status`);
-        out.replaceChildren(
-          h('dl', {}, h('dt', {}, 'status'), h('dd', {}, badge(s.status)), h('dt', {}, 'workers'), h('dd', {}, s.total_workers === undefined ? '—' : `${s.idle_workers} idle of ${s.total_workers}`),
-            h('dt', {}, 'queue'), h('dd', {}, s.outstanding_tasks === undefined ? '—' : `${s.outstanding_tasks} held, ${s.pending_tasks} pending`), h('dt', {}, 'last heartbeat'), h('dd', {}, when(s.last_heartbeat_at))),
-          h('h2', {}, 'Heartbeat history'),
-          table(['at', 'workers (idle/total)', 'held', 'pending', 'host'], ((s.logs ?? []) as Json[]).map((l) => [when(l.timestamp), `${l.idle_workers}/${l.total_workers}`, l.outstanding_tasks, l.pending_tasks, l.hostname ?? ''])),
-        );
-      } catch (error) {
-        out.replaceChildren(problem(error));
-      }
-      await new Promise((resolve) => setTimeout(resolve, 5000));
     }
   })();
   return () => (stopped = true);

@@ -7,8 +7,15 @@
 export const ASYMMETRIC_JWT_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'] as const;
 
 export function authConfigProblems(values: Record<string, unknown>): string[] {
-  if (values.authMode !== 'oidc') return [];
+  const consoleClient = String(values.oidcConsoleClientId ?? '');
+  if (values.authMode !== 'oidc') {
+    return consoleClient ? ['FUNCX_OIDC_CONSOLE_CLIENT_ID: only with FUNCX_AUTH_MODE=oidc (with local tokens the console asks for a pasted API token)'] : [];
+  }
   const problems: string[] = [];
+  // It goes into a URL the browser builds and onto a page: a client id is a short printable token.
+  if (consoleClient && !/^[\x21-\x7e]{1,255}$/.test(consoleClient)) {
+    problems.push(`FUNCX_OIDC_CONSOLE_CLIENT_ID=${JSON.stringify(consoleClient)}: expected a client id (1 to 255 printable characters, no spaces)`);
+  }
   const issuer = String(values.oidcIssuer ?? '');
   if (!issuer) {
     problems.push('FUNCX_OIDC_ISSUER: required when FUNCX_AUTH_MODE=oidc (the provider\'s issuer URL)');

@@ -10,16 +10,27 @@ import { fileURLToPath } from 'node:url';
 import Router from '@koa/router';
 import { RouteNotFound } from '../errors.js';
 import type { RequestState, ServiceDeps } from '../http/context.js';
+import type { Config } from '../config.js';
 
 const CONSOLE_DIR = fileURLToPath(new URL('../../console/', import.meta.url));
 const FILES: Record<string, string> = {
   'app.js': 'text/javascript; charset=utf-8',
   'style.css': 'text/css; charset=utf-8',
 };
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/**
+ * With a console client configured, the page also talks to the OpenID provider
+ * (discovery, token exchange, revocation: CORS calls the provider allows for
+ * that client), so its origin joins connect-src; sign-in and sign-out are
+ * top-level navigations, which connect-src does not govern.
+ */
+function contentSecurityPolicy(config: Config): string {
+  const provider = config.authMode === 'oidc' && config.oidcConsoleClientId ? ` ${new URL(config.oidcIssuer).origin}` : '';
+  return `default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'${provider}; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`;
+}
 
-export function consoleRoutes(_deps: ServiceDeps): Router<RequestState> {
+export function consoleRoutes(deps: ServiceDeps): Router<RequestState> {
   const router = new Router<RequestState>();
+  const CSP = contentSecurityPolicy(deps.config);
   const read = (name: string): Buffer => {
     const file = path.join(CONSOLE_DIR, name);
     if (!existsSync(file)) throw new RouteNotFound(`the console was not built (${file}); run npm run build`);

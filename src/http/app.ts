@@ -8,6 +8,7 @@ import { authContext } from './authContext.js';
 import { metaRoutes } from './routes/meta.js';
 import { functionRoutes } from './routes/functions.js';
 import { endpointRoutes } from './routes/endpoints.js';
+import { endpointActivityRoutes } from './routes/endpointActivity.js';
 import { taskRoutes } from './routes/tasks.js';
 import { taskOutputRoutes } from './routes/taskOutput.js';
 import { endpointProtocolRoutes } from './routes/endpointProtocol.js';
@@ -26,7 +27,7 @@ import { StorageMonitor } from '../db/storageMonitor.js';
 export type ExtraRoutes = (deps: ServiceDeps) => Router<RequestState>;
 
 /** Every router the app mounts after the Action Provider, in order (the fuzz suite reads its routes from here). */
-export const ROUTE_BUILDERS: readonly ExtraRoutes[] = [metaRoutes, metricsRoutes, openapiRoutes, consoleRoutes, functionRoutes, endpointRoutes, taskRoutes, taskOutputRoutes, taskListingRoutes, endpointProtocolRoutes, endpointCancelRoutes, multiUserRoutes, upstreamRoutes];
+export const ROUTE_BUILDERS: readonly ExtraRoutes[] = [metaRoutes, metricsRoutes, openapiRoutes, consoleRoutes, functionRoutes, endpointRoutes, endpointActivityRoutes, taskRoutes, taskOutputRoutes, taskListingRoutes, endpointProtocolRoutes, endpointCancelRoutes, multiUserRoutes, upstreamRoutes];
 
 export function createApp(deps: ServiceDeps, extra: ExtraRoutes[] = []): Koa<RequestState> {
   const app = new Koa<RequestState>({ proxy: deps.config.trustProxy });

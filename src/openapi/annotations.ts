@@ -50,6 +50,7 @@ export const ANNOTATIONS: Record<string, Annotation> = {
   'GET /v3/endpoints/{endpoint_id}': { summary: 'Read an endpoint', response: 'endpoint.json', errors: EP },
   'GET /v2/endpoints/{endpoint_id}/status': { summary: 'Endpoint status and recent heartbeats', response: 'endpoint-status.json', errors: EP },
   'GET /v3/endpoints/{endpoint_id}/status': { summary: 'Endpoint status and recent heartbeats', response: 'endpoint-status.json', errors: EP },
+  'GET /v3/endpoints/{endpoint_id}/activity': { summary: 'The endpoint\'s recent minutes for charts: workers busy and idle, tasks queued, finished and failed', response: 'endpoint-activity.json', errors: [...EP, 'EndpointAccessForbidden'] },
   'DELETE /v2/endpoints/{endpoint_id}': { summary: 'Delete an endpoint (owner); its unfinished tasks fail', errors: [...EP, 'EndpointAccessForbidden'] },
   'DELETE /v3/endpoints/{endpoint_id}': { summary: 'Delete an endpoint (owner); its unfinished tasks fail', errors: [...EP, 'EndpointAccessForbidden'] },
   'DELETE /v3/endpoints/{endpoint_id}/credential': { summary: 'Revoke the endpoint\'s credential (owner)', errors: [...EP, 'EndpointAccessForbidden'] },

@@ -1,4 +1,4 @@
-/** Endpoint heartbeats: the latest report, and a short log of recent ones (the status "logs"). */
+/** Endpoint heartbeats: the latest report, a short log of recent ones (the status "logs"), and the minute's figures for the charts. */
 import type { Knex } from 'knex';
 import { now, nowSql, readNow } from '../db/clock.js';
 import { blocksProblem, endpointState, reportedBlocks } from './endpointState.js';
@@ -7,6 +7,7 @@ import { isoOrNull } from '../util/time.js';
 import { parseStored } from '../util/json.js';
 import { countEndpointTasks } from '../ledger/readTasks.js';
 import { isOnline, type EndpointRow } from './endpoints.js';
+import { recordActivity } from './endpointActivity.js';
 import type { EndpointHeartbeatRequest } from '../generated/schemas/endpoint-heartbeat.js';
 import type { EndpointStatusResponse } from '../generated/schemas/endpoint-status.js';
 
@@ -53,6 +54,9 @@ export async function recordHeartbeat(db: Knex, input: { endpointId: string; rep
       .first('seq');
     if (boundary) await trx('endpoint_heartbeats').where({ endpoint_id: input.endpointId }).andWhere('seq', '<', boundary.seq).delete();
   });
+  // The minute's figures for the console's charts (endpointActivity.ts).
+  const { idle_workers: idleWorkers, total_workers: totalWorkers, pending_tasks: pendingInEndpoint } = input.report;
+  await recordActivity(db, { endpointId: input.endpointId, idleWorkers, totalWorkers, pendingInEndpoint });
 }
 
 export async function endpointStatus(db: Knex, endpoint: EndpointRow, input: { offlineAfterMs: number; logSize: number }): Promise<EndpointStatusResponse> {

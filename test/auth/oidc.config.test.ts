@@ -48,3 +48,13 @@ test('an http issuer needs FUNCX_OIDC_ALLOW_HTTP; none and HS256 are never allow
 test('local mode ignores the oidc options', (t) => {
   t.is(loadConfig({ FUNCX_OIDC_ISSUER: 'http://anything' }).authMode, 'local');
 });
+
+test('the console\'s client id is for oidc mode only and must be a plain client id', (t) => {
+  t.is(loadConfig({ ...complete, FUNCX_OIDC_CONSOLE_CLIENT_ID: 'funcx-console' }).oidcConsoleClientId, 'funcx-console');
+  t.deepEqual(t.throws(() => loadConfig({ ...complete, FUNCX_OIDC_CONSOLE_CLIENT_ID: 'two words' }), { instanceOf: ConfigError })?.problems, [
+    'FUNCX_OIDC_CONSOLE_CLIENT_ID="two words": expected a client id (1 to 255 printable characters, no spaces)',
+  ]);
+  t.deepEqual(t.throws(() => loadConfig({ FUNCX_OIDC_CONSOLE_CLIENT_ID: 'funcx-console' }), { instanceOf: ConfigError })?.problems, [
+    'FUNCX_OIDC_CONSOLE_CLIENT_ID: only with FUNCX_AUTH_MODE=oidc (with local tokens the console asks for a pasted API token)',
+  ]);
+});

@@ -1,42 +1,21 @@
 /**
- * The web console in a real browser: Debian's headless Chromium driven by
- * playwright-core (its own browser downloads cannot work here), with a fresh
- * profile in a temp dir. The test plays the endpoint over the API so each state
+ * The web console in a real browser (helpers/chromium.ts). The test plays the endpoint over the API so each state
  * change happens when it says: a user signs in, watches a task go from waiting
  * to success, opens a failed task's traceback; another user sees none of it.
  * Screenshots of the main views go to a temp dir, or to docs/console-*.png
  * with FUNCX_TEST_SCREENSHOTS=docs (a test run must not dirty the checkout). Skips loudly
  * without /usr/bin/chromium (.ci/run installs it).
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { startLiveService, functionAndEndpoint, jsonPayload, type LiveService } from '../helpers/service.js';
 import { heartbeat, lease, postResults, submitOk, submitTo } from '../api/support.js';
-import { packageRoot } from '../../src/util/paths.js';
 import { requireRealPart } from '../helpers/realPart.js';
+import { CHROMIUM, browser, screenshotDir } from '../helpers/chromium.js';
 
-const CHROMIUM = process.env.FUNCX_TEST_CHROMIUM ?? '/usr/bin/chromium';
-// The docs' screenshots are refreshed on purpose only; otherwise each run writes to a temp dir.
-const SCREENSHOTS = process.env.FUNCX_TEST_SCREENSHOTS === 'docs' ? path.join(packageRoot(), 'docs') : mkdtempSync(path.join(os.tmpdir(), 'funcx-screenshots-'));
-if (process.env.FUNCX_TEST_SCREENSHOTS !== 'docs') process.on('exit', () => rmSync(SCREENSHOTS, { recursive: true, force: true }));
-
-async function browser(t: import('ava').ExecutionContext): Promise<BrowserContext> {
-  const profile = mkdtempSync(path.join(os.tmpdir(), 'funcx-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1100, height: 760 },
-  });
-  t.teardown(async () => {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  return context;
-}
+const SCREENSHOTS = screenshotDir();
 
 async function signIn(context: BrowserContext, live: LiveService, token: string): Promise<Page> {
   const page = await context.newPage();
@@ -93,7 +72,7 @@ if (requireRealPart('the web console in Chromium', existsSync(CHROMIUM) ? undefi
     // The task group page lists both, filterable by status.
     await page.goto(`${live.url}/console#/tasks`);
     await page.fill('input[name=id]', group);
-    await page.click('button[type=submit]');
+    await page.click('#open-by-id button[type=submit]');
     await page.waitForSelector(`a[href="#/tasks/${taskId}"]`);
     await page.selectOption('select[name=status]', 'failed');
     await page.waitForSelector(`a[href="#/tasks/${taskId}"]`, { state: 'detached' });
@@ -125,5 +104,12 @@ if (requireRealPart('the web console in Chromium', existsSync(CHROMIUM) ? undefi
     await other.goto(`${live.url}/console#/functions/${functionId}`);
     await other.waitForSelector('[data-error="FunctionNotFound"]');
     t.false((await other.textContent('body'))!.includes('def double'));
+
+    // Their token stops working (revoked at the service): the console forgets it and asks them to sign in again.
+    t.is(await live.db('api_tokens').where({ identity: 'mallory' }).delete(), 1);
+    await other.goto(`${live.url}/console#/endpoints`);
+    await other.waitForSelector('text=Your session has ended');
+    t.truthy(await other.$('input[name=token]'));
+    t.is(await other.evaluate('sessionStorage.getItem("funcx-console-token")'), null);
   });
 }

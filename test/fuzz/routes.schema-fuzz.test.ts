@@ -79,6 +79,7 @@ const ROUTES: Route[] = [
   { method: 'GET', path: '/v3/endpoints/:endpoint_id', auth: 'user' },
   { method: 'GET', path: '/v2/endpoints/:endpoint_id/status', auth: 'user' },
   { method: 'GET', path: '/v3/endpoints/:endpoint_id/status', auth: 'user' },
+  { method: 'GET', path: '/v3/endpoints/:endpoint_id/activity', auth: 'user', query: 'endpoint-activity-query.json', answer: 'endpoint-activity.json' },
   { method: 'DELETE', path: '/v2/endpoints/:endpoint_id', auth: 'user', destructive: true },
   { method: 'DELETE', path: '/v3/endpoints/:endpoint_id', auth: 'user', destructive: true },
   { method: 'DELETE', path: '/v3/endpoints/:endpoint_id/credential', auth: 'user', destructive: true },

@@ -24,6 +24,8 @@ const SHORT_RESOURCE = `${AUDIENCE}/short`;
 export const SERVICE_CLIENT = { id: 'funcx-service', secret: randomBytes(24).toString('base64url') };
 /** A public native client, as the funcx CLI would be registered: PKCE with a loopback redirect, device grant, refresh. */
 export const CLI_CLIENT_ID = 'funcx-cli';
+/** A public web client, as the console would be registered: PKCE, redirect and post-logout URI <service>/console, CORS from the service's origin. */
+export const CONSOLE_CLIENT_ID = 'funcx-console';
 export { OPAQUE_RESOURCE };
 
 export type TokenFormat = 'opaque' | 'jwt';
@@ -50,6 +52,12 @@ export interface TestProvider {
   login: { user: string };
   /** Lifetime in seconds of access tokens issued from now on (default 3600; the short resource's stay 5 s): lets a test make a login's token expire. */
   accessTokenTtl: { seconds: number };
+  /**
+   * Registers the console client for a service at `serviceUrl` (redirect URIs
+   * need its port, known only once it listens). The provider is built on its
+   * first request, so call this before anything asks it a thing.
+   */
+  allowConsole(serviceUrl: string): void;
   /** Stops answering: connections are refused from now on. */
   stop(): Promise<void>;
 }
@@ -77,7 +85,18 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
   const requests = new Map<string, number>();
   const accessTokenTtl = { seconds: 3600 };
 
-  const provider = new Provider(issuer, {
+  const consoleUrls: string[] = [];
+  const consoleClients = () => consoleUrls.map((url) => ({
+    client_id: CONSOLE_CLIENT_ID,
+    application_type: 'web' as const,
+    token_endpoint_auth_method: 'none' as const,
+    grant_types: ['authorization_code'],
+    response_types: ['code' as const],
+    redirect_uris: [`${url}/console`],
+    post_logout_redirect_uris: [`${url}/console`],
+    scope: `openid ${SCOPE}`,
+  }));
+  const makeProvider = () => new Provider(issuer, {
     jwks: { keys: [privateJwk] },
     scopes: ['openid', 'offline_access', SCOPE, 'other'],
     findAccount: (_ctx, sub) => ({ accountId: sub, claims: () => ({ sub }) }),
@@ -99,6 +118,7 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
         redirect_uris: ['http://127.0.0.1/callback'],
         scope: `openid offline_access ${SCOPE}`,
       },
+      ...consoleClients(),
       ...users.map((user) => ({
         client_id: user,
         client_secret: secrets.get(user)!,
@@ -129,24 +149,34 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
         }),
       },
     },
+    // Like a provider's "web origins" for a browser client: CORS only for the console, from its own page.
+    clientBasedCORS: (_ctx, origin, client) => client.clientId === CONSOLE_CLIENT_ID && consoleUrls.some((url) => new URL(url).origin === origin),
     // Groups for every token; sub for client-credentials tokens (they have no account: the client is the user).
     extraTokenClaims: (_ctx, token) => {
       const { accountId, clientId = '' } = token as { accountId?: string; clientId?: string };
       return accountId ? { groups: groups.get(accountId) ?? [] } : { sub: clientId, groups: groups.get(clientId) ?? [] };
     },
   });
-  provider.use(async (ctx, next) => {
-    requests.set(ctx.path, (requests.get(ctx.path) ?? 0) + 1);
-    await next();
-    // Like a directory-backed provider: introspection tells today's membership.
-    const body = ctx.body as { active?: boolean; sub?: string } | undefined;
-    if (ctx.path === '/token/introspection' && body?.active && body.sub) {
-      ctx.body = { ...body, groups: groups.get(body.sub) ?? [] };
-    }
-  });
+  let built: Provider | undefined;
+  const providerOnce = (): Provider => {
+    if (built) return built;
+    built = makeProvider();
+    built.use(async (ctx, next) => {
+      requests.set(ctx.path, (requests.get(ctx.path) ?? 0) + 1);
+      await next();
+      // Like a directory-backed provider: introspection tells today's membership.
+      const body = ctx.body as { active?: boolean; sub?: string } | undefined;
+      if (ctx.path === '/token/introspection' && body?.active && body.sub) {
+        ctx.body = { ...body, groups: groups.get(body.sub) ?? [] };
+      }
+    });
+    return built;
+  };
   const login = { user: 'dave' };
-  const providerCallback = provider.callback();
+  let providerCallback: ReturnType<Provider['callback']> | undefined;
   server.on('request', (req, res) => {
+    const provider = providerOnce();
+    providerCallback ??= provider.callback();
     if (req.url?.startsWith('/interaction/')) {
       finishInteraction(provider, req, res, login.user).catch((error: Error) => res.writeHead(500).end(error.message));
     } else {
@@ -199,6 +229,10 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
       return new SignJWT(payload)
         .setProtectedHeader({ alg, typ: 'at+jwt', kid: options.kid ?? kid })
         .sign(options.key ?? privateKey);
+    },
+    allowConsole(serviceUrl) {
+      if (built) throw new Error('allowConsole: the provider has answered already; register the console before the first request');
+      consoleUrls.push(serviceUrl);
     },
     stop,
   };

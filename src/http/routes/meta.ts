@@ -56,6 +56,7 @@ function loginHints(config: Config): { oidc?: Record<string, unknown> } {
       audience: config.oidcAudience,
       scopes: config.oidcRequiredScopes.split(/\s+/).filter(Boolean),
       ...(config.oidcLoginClientId ? { client_id: config.oidcLoginClientId } : {}),
+      ...(config.oidcConsoleClientId ? { console_client_id: config.oidcConsoleClientId } : {}),
     },
   };
 }

@@ -1,0 +1,84 @@
+/**
+ * An endpoint's last hour, a minute at a time, for the console's charts.
+ * Each heartbeat overwrites its minute's row (workers busy and idle, tasks
+ * queued at the service and in the endpoint); rows older than ACTIVITY_KEEP
+ * go at the next heartbeat (and at the purge tick, for endpoints that stopped).
+ * Finished and failed tasks per minute are counted from the ledger's
+ * completion times. Minutes are the database clock's, like every ledger time.
+ */
+import type { Knex } from 'knex';
+import { readNow } from '../db/clock.js';
+import { dialectOf } from '../db/connect.js';
+import { countEndpointTasks } from '../ledger/readTasks.js';
+import { FAILED, SUCCESS } from '../ledger/model.js';
+import { HOUR, MINUTE } from '../util/time.js';
+import type { EndpointActivityResponse } from '../generated/schemas/endpoint-activity.js';
+
+/** How long the per-minute figures are kept: the longest window the activity route serves, and then some. */
+export const ACTIVITY_KEEP = 2 * HOUR;
+export const BUCKET = MINUTE;
+
+const minuteOf = (ms: number) => Math.floor(ms / BUCKET) * BUCKET;
+
+export async function recordActivity(db: Knex, input: { endpointId: string; idleWorkers: number; totalWorkers: number; pendingInEndpoint: number }): Promise<void> {
+  const [minute, counts] = await Promise.all([readNow(db).then(minuteOf), countEndpointTasks(db, input.endpointId)]);
+  const idle = Math.min(input.idleWorkers, input.totalWorkers);
+  await db('endpoint_activity')
+    .insert({
+      endpoint_id: input.endpointId,
+      minute,
+      workers_busy: input.totalWorkers - idle,
+      workers_idle: idle,
+      queued: counts.waiting + input.pendingInEndpoint,
+    })
+    .onConflict(['endpoint_id', 'minute'])
+    .merge();
+  await db('endpoint_activity').where('endpoint_id', input.endpointId).andWhere('minute', '<', minute - ACTIVITY_KEEP).delete();
+}
+
+/** Every endpoint's rows past ACTIVITY_KEEP (the maintenance purge). */
+export async function purgeActivity(db: Knex): Promise<number> {
+  return db('endpoint_activity').where('minute', '<', minuteOf(await readNow(db)) - ACTIVITY_KEEP).delete();
+}
+
+/**
+ * The last `windowSeconds`, oldest minute first, ending with the current one.
+ * A minute without a heartbeat has null worker and queue figures (the
+ * endpoint said nothing then); finished counts every task that ended with a
+ * result or an error, failed the latter alone.
+ */
+export async function readActivity(db: Knex, input: { endpointId: string; windowSeconds: number }): Promise<EndpointActivityResponse> {
+  const last = minuteOf(await readNow(db));
+  const count = Math.ceil((input.windowSeconds * 1000) / BUCKET);
+  const first = last - (count - 1) * BUCKET;
+  const minuteSql = dialectOf(db) === 'mysql' ? `(completed_at DIV ${BUCKET}) * ${BUCKET}` : `(completed_at / ${BUCKET}) * ${BUCKET}`;
+  const [samples, completions] = await Promise.all([
+    db('endpoint_activity').where('endpoint_id', input.endpointId).andWhere('minute', '>=', first)
+      .select<{ minute: number | string; workers_busy: number; workers_idle: number; queued: number }[]>('minute', 'workers_busy', 'workers_idle', 'queued'),
+    db('tasks').where('endpoint_id', input.endpointId).andWhere('completed_at', '>=', first).whereIn('state', [SUCCESS, FAILED])
+      .select(db.raw(`${minuteSql} AS minute`), 'state')
+      .count({ n: '*' })
+      .groupByRaw(`${minuteSql}, state`) as Promise<{ minute: number | string; state: string; n: number | string }[]>,
+  ]);
+  const sampleAt = new Map(samples.map((s) => [Number(s.minute), s]));
+  const finished = new Map<number, number>();
+  const failed = new Map<number, number>();
+  for (const row of completions) {
+    const minute = Number(row.minute);
+    finished.set(minute, (finished.get(minute) ?? 0) + Number(row.n));
+    if (row.state === FAILED) failed.set(minute, (failed.get(minute) ?? 0) + Number(row.n));
+  }
+  const buckets = Array.from({ length: count }, (_, i) => {
+    const minute = first + i * BUCKET;
+    const sample = sampleAt.get(minute);
+    return {
+      t: new Date(minute).toISOString(),
+      workers_busy: sample ? sample.workers_busy : null,
+      workers_idle: sample ? sample.workers_idle : null,
+      queued: sample ? sample.queued : null,
+      finished: finished.get(minute) ?? 0,
+      failed: failed.get(minute) ?? 0,
+    };
+  });
+  return { bucket_seconds: (BUCKET / 1000) as 60, buckets };
+}
