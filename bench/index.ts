@@ -5,6 +5,7 @@ import { runFleetBench } from './fleet.js';
 import { runPeersBench } from './peers.js';
 import { runScalingBench } from './scaling.js';
 import { runRecoveryBench } from './recovery.js';
+import { runWanBench } from './wan.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   ledger: runLedgerBench,
@@ -13,6 +14,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   peers: runPeersBench,
   scaling: runScalingBench,
   recovery: runRecoveryBench,
+  wan: runWanBench,
 };
 
 const names = process.argv.slice(2);
