@@ -17,6 +17,7 @@ https URL through a proxy is a CONNECT tunnel, an http URL is sent to the
 proxy in absolute form.
 """
 import http.client
+import os
 import select
 import threading
 import urllib.parse
@@ -83,6 +84,10 @@ class Connections:
 
     def _connection(self, timeout):
         connection = getattr(self._local, "connection", None)
+        if connection is not None and getattr(self._local, "pid", None) != os.getpid():
+            # A forked child inherited its parent's socket: using it would mix both processes'
+            # requests on one stream. Left to the parent (not closed here); the child opens its own.
+            connection = self._local.connection = None
         if connection is not None and not _dropped(connection):
             connection.timeout = timeout
             if connection.sock is not None:
@@ -91,6 +96,7 @@ class Connections:
         self.close()
         connection = self._open(timeout)
         self._local.connection = connection
+        self._local.pid = os.getpid()
         with self._count_lock:
             self.opened += 1
         return connection, False

@@ -1,4 +1,4 @@
-"""JSON over HTTP with urllib, with retries where a retry is safe.
+"""JSON over HTTP, on one kept-alive connection per thread (connection.py), with retries where a retry is safe.
 
 A call marked idempotent (GETs, reads done with POST, and submits that carry
 an Idempotency-Key) is retried on 429 and 5xx answers and on connection
