@@ -4,6 +4,7 @@ A WAN away, each request is a network round trip and each new connection one
 more (TLS: two): run → wait_for_tasks → get_result is two requests on one
 kept-alive connection.
 """
+import os
 import threading
 import unittest
 
@@ -78,6 +79,21 @@ class RoundTripCountTest(unittest.TestCase):
         with self.assertRaises(ServiceUnreachable):
             fxc.register_function(double, function_name="lost")
         self.assertEqual(self.proxy.requests, requests)
+
+    def test_a_forked_child_opens_its_own_connection(self):
+        self.fxc.version()
+        child = os.fork()
+        if child == 0:
+            try:
+                self.fxc.version()
+                os._exit(0)
+            except BaseException:  # noqa: BLE001 - the exit code tells the parent
+                os._exit(1)
+        _, status = os.waitpid(child, 0)
+        self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        self.assertEqual(self.proxy.connections, 2, "the child did not write into its parent's socket")
+        self.fxc.version()  # the parent's connection is still its own
+        self.assertEqual(self.proxy.connections, 2)
 
     def test_each_thread_keeps_its_own_connection(self):
         errors = []
