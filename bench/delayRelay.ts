@@ -8,6 +8,8 @@
 import net, { type AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
+const REQUEST_LINE = /^(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \/\S* HTTP\/1\.1\r\n/;
+
 export interface DelayRelay {
   /** host:port to give clients instead of the server's. */
   host: string;
@@ -16,12 +18,15 @@ export interface DelayRelay {
   delayMs: number;
   /** Connections accepted so far. */
   readonly connections: number;
+  /** HTTP/1.1 requests relayed so far (chunks from a client that start with a request line; no client here pipelines). */
+  readonly httpRequests: number;
   close(): Promise<void>;
 }
 
 export async function startDelayRelay(target: { host: string; port: number }, delayMs: number): Promise<DelayRelay> {
   const open = new Set<net.Socket>();
   let connections = 0;
+  let httpRequests = 0;
   const delay = () => relay.delayMs;
   // Half-open allowed: an end travels with the delay like any byte, after what was sent before it.
   const server = net.createServer({ allowHalfOpen: true }, (client) => {
@@ -38,6 +43,9 @@ export async function startDelayRelay(target: { host: string; port: number }, de
       });
     }
     // SYN, SYN-ACK: the client's first byte leaves one round trip after it connected.
+    client.on('data', (chunk: Buffer) => {
+      if (REQUEST_LINE.test(chunk.subarray(0, 2048).toString('latin1'))) httpRequests += 1;
+    });
     relayDelayed(client, upstream, delay, accepted + 2 * delay());
     relayDelayed(upstream, client, delay, 0);
   });
@@ -48,6 +56,9 @@ export async function startDelayRelay(target: { host: string; port: number }, de
     delayMs,
     get connections() {
       return connections;
+    },
+    get httpRequests() {
+      return httpRequests;
     },
     close: () => new Promise<void>((resolve) => {
       for (const socket of open) socket.destroy();

@@ -31,6 +31,8 @@ const WAN_MS = Number(process.env.FUNCX_BENCH_WAN_MS ?? 10);
 const PYTHON = process.env.FUNCX_BENCH_PYTHON ?? (succeeds('/usr/bin/python3', ['-c', '']) ? '/usr/bin/python3' : 'python3');
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const PYTHON_DIR = path.join(REPO, 'bench', 'python');
+/** round_trip_pair.py's WARM. */
+const WARM_ROUND_TRIPS = 10;
 
 interface Samples {
   funcx_ms: number[];
@@ -96,10 +98,15 @@ export async function runWanBench(): Promise<void> {
     const local = await drive(LOCAL_ROUND_TRIPS);
     for (const relay of relays) relay.delayMs = WAN_MS;
     const connectionsBefore = relays.map((relay) => relay.connections);
+    const requestsBefore = funcxRelay.httpRequests;
     console.error(`wan: ${WAN_ROUND_TRIPS} interleaved round trips each, relays at ${WAN_MS} ms each way ...`);
     const wan = await drive(WAN_ROUND_TRIPS);
     const connections = relays.map((relay, i) => relay.connections - connectionsBefore[i]);
     printTable(local, wan, connections);
+    // The driver's warm-up and registration are in the count too.
+    const roundTrips = WAN_ROUND_TRIPS + WARM_ROUND_TRIPS;
+    console.log(`funcX-TS requests at the service during the WAN run (client and endpoint): ${funcxRelay.httpRequests - requestsBefore} ` +
+      `for ${roundTrips} round trips and one registration (${((funcxRelay.httpRequests - requestsBefore) / roundTrips).toFixed(2)} per round trip)`);
   } finally {
     for (const group of groups.reverse()) await group.stop();
     for (const relay of relays) await relay.close();

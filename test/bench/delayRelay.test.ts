@@ -45,6 +45,7 @@ test('chunks come back in order, one delayed round trip each, after the handshak
   await answered(8);
   t.true(performance.now() - second >= 2 * delayMs - 1);
   t.is(received, 'abcdefgh');
+  t.is(relay.httpRequests, 0, 'no HTTP request line went through');
   const ended = once(socket, 'end');
   socket.end();
   await ended; // the echo server's end came back through the relay
