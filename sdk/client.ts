@@ -60,10 +60,17 @@ export interface WaitOptions {
 const IDS_PER_REQUEST = 1000;
 /** Tasks per submit request: a service's FUNCX_MAX_BATCH_TASKS is 5000 by default; 1000 leaves room (and keeps bodies small). */
 const SUBMIT_CHUNK = 1000;
+/**
+ * Finished task records a waitForTasks brought back, kept so that getTask/getResult need no request of
+ * their own (a finished record never changes): run, waitForTasks, getResult is two requests. The oldest
+ * are forgotten beyond this many.
+ */
+const REMEMBERED_FINISHED = 256;
 
 export class Client {
   readonly config: ClientConfig;
   readonly http: HttpTransport;
+  private readonly finished = new Map<string, TaskRecord>();
 
   constructor(options: ClientOptions = {}) {
     this.config = resolveConfig(options);
@@ -131,7 +138,10 @@ export class Client {
     return answer.tasks[options.functionId.toLowerCase()][0];
   }
 
+  /** The task's record; one a waitForTasks of this client saw finish comes from that wait's answer, without a request. */
   getTask(taskId: string): Promise<TaskRecord> {
+    const seen = this.finished.get(taskId.toLowerCase());
+    if (seen) return Promise.resolve({ ...seen });
     return this.http.request('GET', `/v2/tasks/${taskId}`, { idempotent: true });
   }
 
@@ -200,7 +210,21 @@ export class Client {
   }
 
   /** One long-poll (POST /v3/tasks/wait) for up to 1000 tasks: answers when they are done, or after `timeoutS`. */
-  waitForTasks(taskIds: string[], options: WaitOptions = {}): Promise<TaskWaitResponse> {
+  async waitForTasks(taskIds: string[], options: WaitOptions = {}): Promise<TaskWaitResponse> {
+    const answer = await this.waitOnce(taskIds, options);
+    for (const [taskId, record] of Object.entries(answer.done)) {
+      this.finished.delete(taskId.toLowerCase());
+      this.finished.set(taskId.toLowerCase(), record);
+    }
+    for (const oldest of this.finished.keys()) {
+      if (this.finished.size <= REMEMBERED_FINISHED) break;
+      this.finished.delete(oldest);
+    }
+    return answer;
+  }
+
+  /** The wait itself, remembering nothing: the Executor hands each result to its future instead. */
+  waitOnce(taskIds: string[], options: WaitOptions = {}): Promise<TaskWaitResponse> {
     if (taskIds.length === 0 || taskIds.length > IDS_PER_REQUEST) throw new InvalidArgument(`waitForTasks takes 1 to ${IDS_PER_REQUEST} task ids`);
     const timeoutS = options.timeoutS ?? 30;
     return this.http.request('POST', '/v3/tasks/wait', {

@@ -284,7 +284,7 @@ export class Executor {
       this.currentWait = { ids: new Set(ids), abort };
       let answer;
       try {
-        answer = await this.client.waitForTasks(ids, { timeoutS: this.waitTimeoutS, returnWhen: 'FIRST_COMPLETED', signal: abort.signal });
+        answer = await this.client.waitOnce(ids, { timeoutS: this.waitTimeoutS, returnWhen: 'FIRST_COMPLETED', signal: abort.signal });
       } catch (error) {
         if (abort.signal.aborted) {
           this.currentWait = undefined;

@@ -10,5 +10,5 @@ import { runPythonSuite } from './support.js';
 
 serviceTest('the Python client: serializers, errors, registration and configuration', async (t, live) => {
   const endpoint = await startEndpointProcess(t, live, { config: { max_workers: 2 } });
-  await runPythonSuite(t, live, ['test_serializers', 'test_errors', 'test_registration', 'test_config', 'test_endpoints', 'test_tasks'], { endpointId: endpoint.endpointId, endpointWorkers: 2 });
+  await runPythonSuite(t, live, ['test_serializers', 'test_errors', 'test_registration', 'test_config', 'test_endpoints', 'test_tasks', 'test_round_trip'], { endpointId: endpoint.endpointId, endpointWorkers: 2 });
 });

@@ -2,16 +2,24 @@
  * A real TCP forwarding proxy on port 0, for outage tests: it forwards every
  * connection to the target until `outage()`, then cuts the open ones and
  * resets each new one (counting them, so a test can await "the client tried
- * N times" instead of sleeping), until `resume()`.
+ * N times" instead of sleeping), until `resume()`. It counts the connections
+ * it forwarded, and the HTTP requests in them (a chunk starting with a request
+ * line: got does not pipeline, so each request starts a chunk of its own).
  */
 import { once } from 'node:events';
 import net, { type AddressInfo } from 'node:net';
 import type { ExecutionContext } from 'ava';
 
+const REQUEST_LINE = /^(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) \/\S* HTTP\/1\.1\r\n/;
+
 export interface TcpProxy {
   url: string;
   /** Connections reset since the last outage() began. */
   readonly refused: number;
+  /** TCP connections accepted and forwarded. */
+  readonly connections: number;
+  /** HTTP requests forwarded. */
+  readonly requests: number;
   outage(): void;
   resume(): void;
   /** Resolves once `count` connections were reset in this outage. */
@@ -23,6 +31,8 @@ export async function startTcpProxy(t: ExecutionContext, targetUrl: string): Pro
   const open = new Set<net.Socket>();
   let down = false;
   let refused = 0;
+  let connections = 0;
+  let requests = 0;
   const waiters: { count: number; resolve: () => void }[] = [];
   const server = net.createServer((client) => {
     client.on('error', () => undefined);
@@ -41,6 +51,10 @@ export async function startTcpProxy(t: ExecutionContext, targetUrl: string): Pro
     upstream.on('close', () => client.destroy());
     open.add(client);
     client.on('close', () => open.delete(client));
+    connections += 1;
+    client.on('data', (chunk: Buffer) => {
+      if (REQUEST_LINE.test(chunk.subarray(0, 2048).toString('latin1'))) requests += 1;
+    });
     client.pipe(upstream).pipe(client);
   });
   server.listen(0, '127.0.0.1');
@@ -53,6 +67,12 @@ export async function startTcpProxy(t: ExecutionContext, targetUrl: string): Pro
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     get refused() {
       return refused;
+    },
+    get connections() {
+      return connections;
+    },
+    get requests() {
+      return requests;
     },
     outage() {
       down = true;

@@ -1,6 +1,8 @@
 """FuncXClient: register functions, run them on endpoints, collect results."""
+import collections
 import datetime
 import platform
+import threading
 import uuid
 
 from . import __version__
@@ -20,6 +22,9 @@ from .transport import Transport
 STATUS_CHUNK = 1000
 # Tasks per POST /v3/submit: well under the service's FUNCX_MAX_BATCH_TASKS (5000) and body limit.
 SUBMIT_CHUNK = 500
+# Finished task records a wait brought back, kept so that get_task/get_result need no request of
+# their own (a finished record never changes); the oldest are forgotten beyond this many.
+REMEMBERED_FINISHED = 256
 
 
 class FuncXClient:
@@ -43,6 +48,8 @@ class FuncXClient:
         token = StoredLoginTokens(*settings.stored_login) if settings.stored_login else settings.token
         self.transport = Transport(settings.service_url, token, timeout=timeout, max_retries=max_retries,
                                    ca_file=settings.ca_file)
+        self._finished = collections.OrderedDict()
+        self._finished_lock = threading.Lock()
 
     def __repr__(self):
         return "FuncXClient(%r)" % self.service_url
@@ -147,7 +154,15 @@ class FuncXClient:
     # -- tasks and results -------------------------------------------------------------------
 
     def get_task(self, task_id):
-        """The task record: status, pending (a bool), and result or exception once finished."""
+        """The task record: status, pending (a bool), and result or exception once finished.
+
+        A task that a wait_for_tasks of this client saw finish is answered from that
+        wait's answer, without a request: run, wait_for_tasks, get_result is two requests.
+        """
+        with self._finished_lock:
+            record = self._finished.get(str(task_id).lower())
+        if record is not None:
+            return dict(record)
         return self.transport.request("GET", "/v2/tasks/%s" % task_id)
 
     def get_result(self, task_id):
@@ -188,6 +203,17 @@ class FuncXClient:
 
     def wait_for_tasks(self, task_ids, timeout_s=30, return_when="ALL_COMPLETED"):
         """One long-poll (POST /v3/tasks/wait) for up to 1000 tasks: {done, pending, not_found}."""
+        answer = self._wait(task_ids, timeout_s, return_when)
+        with self._finished_lock:
+            for task_id, record in answer["done"].items():
+                self._finished[task_id.lower()] = record
+                self._finished.move_to_end(task_id.lower())
+            while len(self._finished) > REMEMBERED_FINISHED:
+                self._finished.popitem(last=False)
+        return answer
+
+    def _wait(self, task_ids, timeout_s, return_when):
+        # The executor's waiter calls this directly: it hands each result to its future, so keeping it here too would only cost memory.
         body = {"task_ids": list(task_ids), "timeout_s": timeout_s, "return_when": return_when}
         # The socket must outlast the service's own wait.
         return self.transport.request("POST", "/v3/tasks/wait", body, idempotent=True,

@@ -327,7 +327,7 @@ class FuncXExecutor(concurrent.futures.Executor):
                     return
                 task_ids = list(self._outstanding)[:STATUS_CHUNK]
             try:
-                answer = self.client.wait_for_tasks(task_ids, timeout_s=self.poll_s, return_when="FIRST_COMPLETED")
+                answer = self.client._wait(task_ids, self.poll_s, "FIRST_COMPLETED")
             except Exception as error:  # noqa: BLE001 - a dead waiter would leave futures hanging forever
                 if is_transient(error):
                     self._back_off(error)

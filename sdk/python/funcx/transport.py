@@ -1,4 +1,4 @@
-"""JSON over HTTP with urllib, with retries where a retry is safe.
+"""JSON over HTTP, on one kept-alive connection per thread (connection.py), with retries where a retry is safe.
 
 A call marked idempotent (GETs, reads done with POST, and submits that carry
 an Idempotency-Key) is retried on 429 and 5xx answers and on connection
@@ -12,16 +12,15 @@ before every attempt, so a token about to expire is renewed first; a 401 makes
 the call renew once and send again (the service refused it before doing anything).
 """
 import email.utils
+import http.client
 import json
 import random
-import socket
 import ssl
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
 from . import __version__
+from .connection import Connections, StaleConnection
 from .errors import ServiceError, ServiceUnreachable, service_error
 
 # 507 is StorageFull: the service's disk is full, nothing was stored, and it says when to come back.
@@ -44,18 +43,21 @@ class Transport:
         self.backoff_s = backoff_s
         self._sleep = sleep
         self.user_agent = "funcx-ts-python/%s" % __version__
+        # One kept-alive connection per thread: a round trip is one TCP connection, not one per request.
+        self.connections = Connections(self.base_url, self.ssl_context)
 
     def request(self, method, path, body=None, query=None, idempotent=None, headers=None, timeout=None):
         """The parsed JSON answer; raises a ServiceError subclass for an error answer."""
         if idempotent is None:
             # Not DELETE: a retried delete whose first answer was lost would report NotFound for a success.
             idempotent = method in ("GET", "HEAD")
-        url = self.base_url + path
+        url = path
         if query:
             url += "?" + urllib.parse.urlencode(query)
         data = None if body is None else json.dumps(body).encode("utf-8")
         attempt = 0
         renewed = False
+        stale_retried = False
         while True:
             attempt += 1
             token = self.token
@@ -68,6 +70,13 @@ class Transport:
                 if self.tokens.renew_after_rejection(token) is None:
                     raise
                 attempt -= 1  # the refused attempt does not count against the retries
+            except StaleConnection as stale:
+                # The service closed the kept-alive connection as we wrote: once, at once, on a
+                # new one, but only a request that is safe to send twice.
+                if not idempotent or stale_retried:
+                    raise ServiceUnreachable(self.base_url, stale.cause) from None
+                stale_retried = True
+                attempt -= 1
             except _Retryable as failure:
                 retry_allowed = idempotent or failure.status == 429
                 delay = failure.retry_after if failure.retry_after is not None else self._backoff(attempt)
@@ -90,24 +99,23 @@ class Transport:
         if data is not None:
             headers["Content-Type"] = "application/json"
         headers.update(extra_headers or {})
-        request = urllib.request.Request(url, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=timeout, context=self.ssl_context) as response:
-                text = response.read().decode("utf-8")
-                return json.loads(text) if text else None
-        except urllib.error.HTTPError as answer:
-            raw = answer.read().decode("utf-8", "replace")
-            try:
-                parsed = json.loads(raw) if raw else None
-            except ValueError:
-                parsed = raw
-            error = service_error(answer.code, parsed, answer.headers.get("X-Request-Id"))
-            if answer.code in RETRY_STATUSES:
-                raise _Retryable(error, answer.code, parse_retry_after(answer.headers.get("Retry-After")))
-            raise error from None
-        except (urllib.error.URLError, ConnectionError, socket.timeout, TimeoutError) as failure:
-            reason = getattr(failure, "reason", failure)
-            raise _Retryable(ServiceUnreachable(self.base_url, reason), None, None)
+            status, answer_headers, raw = self.connections.send(method, url, data, headers, timeout)
+        except StaleConnection:
+            raise
+        except (http.client.HTTPException, OSError) as failure:
+            raise _Retryable(ServiceUnreachable(self.base_url, failure), None, None)
+        text = raw.decode("utf-8", "replace")
+        if 200 <= status < 300:
+            return json.loads(text) if text else None
+        try:
+            parsed = json.loads(text) if text else None
+        except ValueError:
+            parsed = text
+        error = service_error(status, parsed, answer_headers.get("X-Request-Id"))
+        if status in RETRY_STATUSES:
+            raise _Retryable(error, status, parse_retry_after(answer_headers.get("Retry-After")))
+        raise error
 
 
 class _Retryable(Exception):

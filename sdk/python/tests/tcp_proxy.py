@@ -3,11 +3,18 @@
 It forwards every connection to the target until outage(); then it cuts the
 open ones and resets each new one, counting them, so a test can wait for
 "the client tried N times" instead of sleeping, until resume().
+It also counts what passes: TCP connections accepted, and HTTP requests (request
+lines seen in the client's bytes), and can close idle connections (close_idle)
+as a service's keep-alive timeout does.
 """
+import re
 import socket
 import struct
 import threading
 import urllib.parse
+
+# The start of an HTTP/1.1 request.
+REQUEST_LINE = re.compile(rb"(?:GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /\S* HTTP/1\.1\r\n")
 
 
 class TcpProxy:
@@ -16,6 +23,9 @@ class TcpProxy:
         self.target = (parsed.hostname, parsed.port)
         self.changed = threading.Condition()
         self.refused = 0
+        self.connections = 0  # TCP connections accepted and forwarded
+        self.requests = 0  # HTTP request lines forwarded to the target
+        self._reset_next_request = False
         self._down = False
         self._open = set()
         self._listener = socket.create_server(("127.0.0.1", 0))
@@ -78,18 +88,46 @@ class TcpProxy:
                 _reset(client)
                 continue
             with self.changed:
+                self.connections += 1
                 self._open.update((client, upstream))
-            for source, sink in ((client, upstream), (upstream, client)):
-                thread = threading.Thread(target=self._pump, args=(source, sink), daemon=True)
+            for source, sink, count in ((client, upstream, True), (upstream, client, False)):
+                thread = threading.Thread(target=self._pump, args=(source, sink, count), daemon=True)
                 self._threads.append(thread)
                 thread.start()
 
-    def _pump(self, source, sink):
+    def close_idle(self):
+        """Closes every open connection in order (FIN, not RST), as a service's keep-alive timeout does."""
+        with self.changed:
+            cut, self._open = list(self._open), set()
+        for sock in cut:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def reset_next_request(self):
+        """The next request is not forwarded: its connection is reset, as when the service closed
+        a kept-alive connection just as the client wrote into it."""
+        with self.changed:
+            self._reset_next_request = True
+
+    def _pump(self, source, sink, count_requests):
         try:
             while True:
                 data = source.recv(65536)
                 if not data:
                     break
+                # Neither client here pipelines: each request goes out after the previous answer
+                # came back, so it starts a chunk of its own.
+                if count_requests and REQUEST_LINE.match(data):
+                    with self.changed:
+                        reset, self._reset_next_request = self._reset_next_request, False
+                        if not reset:
+                            self.requests += 1
+                    if reset:
+                        _reset(source)
+                        _reset(sink)
+                        break
                 sink.sendall(data)
         except OSError:
             pass
