@@ -11,6 +11,7 @@ import { functionDefinition, type Registrable } from './functionSource.js';
 import { DEFAULT_RETRY, HttpTransport, type RetryPolicy } from './http.js';
 import { EndpointList, FunctionSearchResults } from './resultLists.js';
 import { StoredLogin } from './storedLogin.js';
+import { sdkConnections } from './transport/sdkConnections.js';
 import { decodeResult, encodePayload, outcomeOf } from './serialization.js';
 import type { BatchResultEntry, EndpointStatus, FunctionRecord, ResourceSpecification, TaskRecord, TaskWaitResponse } from './types.js';
 
@@ -64,8 +65,10 @@ export class Client {
     this.config = resolveConfig(options);
     // A token from an OpenID Connect login in credentials.json is renewed as it expires; one given by argument or FUNCX_TOKEN is used as is.
     const stored = this.config.storedLogin;
-    const token = stored ? new StoredLogin(stored.file, stored.credentials) : this.config.token;
-    this.http = new HttpTransport(this.config.serviceUrl, token, { ...DEFAULT_RETRY, ...options.retry }, { caFile: this.config.caFile });
+    // The site's proxy (HTTPS_PROXY/NO_PROXY or `proxy`) and CAs, for the service and for renewing a login at the provider.
+    const connections = sdkConnections({ env: options.env, proxy: options.proxy, caFile: options.caFile });
+    const token = stored ? new StoredLogin(stored.file, stored.credentials, Date.now, connections.fetch) : this.config.token;
+    this.http = new HttpTransport(this.config.serviceUrl, token, { ...DEFAULT_RETRY, ...options.retry }, { connections });
   }
 
   /** Registers a function (see functionSource.ts for what may be registered); returns its id. */
