@@ -46,6 +46,8 @@ export interface EndpointSettings {
   /** Worker processes idle this long are ended (0: never). */
   workerIdleMs: number;
   caFile: string | null;
+  /** The proxy to reach the service through (overrides HTTPS_PROXY / HTTP_PROXY; NO_PROXY still applies). */
+  proxy: string | null;
   provider: ProviderSettings;
   /** How MPI tasks are launched; null: tasks with a resource_specification are refused. */
   mpi: MpiSettings | null;
@@ -116,6 +118,7 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
     idleShutdownMs: duration('idle_shutdown_after', config.idle_shutdown_after ?? 0),
     workerIdleMs: duration('worker_idle_timeout', config.worker_idle_timeout ?? '5m'),
     caFile: config.ca_file ?? null,
+    proxy: config.proxy ?? null,
     provider: parseProviderSettings(config.provider, problems),
     mpi: config.mpi ? { launcher: config.mpi.launcher ?? 'mpiexec', flavor: config.mpi.flavor ?? 'openmpi', options: config.mpi.options ?? [] } : null,
     container: parseContainerSettings(config.container),
@@ -201,8 +204,13 @@ worker_idle_timeout: 5m
 # Stop after this long without a task (0: never).
 idle_shutdown_after: 0
 
-# A PEM file of certificate authorities to trust for an https service_url.
+# A PEM file of certificate authorities to trust for an https service_url
+# (replaces the system's; else SSL_CERT_FILE, and NODE_EXTRA_CA_CERTS adds one).
 ca_file: null
+
+# The site's proxy to reach the service through, e.g. http://proxy.example.org:3128
+# (null: HTTPS_PROXY / HTTP_PROXY from the environment; NO_PROXY applies to both).
+proxy: null
 
 # Where workers run. local: worker processes inside this agent. With blocks
 # (local with max_blocks >= 1, or slurm) the agent submits blocks that each run

@@ -17,7 +17,7 @@
 import got, { RequestError, type Got, type Method } from 'got';
 import { ServiceUnreachable, serviceError } from './errors.js';
 import type { Connections } from './transport/connections.js';
-import { explainFailure, sdkConnections } from './transport/sdkConnections.js';
+import { sdkConnections } from './transport/sdkConnections.js';
 
 export interface RetryPolicy {
   /** Attempts after the first (default 4). */
@@ -116,7 +116,7 @@ export class HttpTransport {
           token = await this.tokens.current(); // a long backoff may outlast the token
           continue;
         }
-        throw new ServiceUnreachable(`${method} ${this.serviceUrl}${urlPath} failed: ${(error as Error).message}${explainFailure(this.connections, this.serviceUrl, code)}`, { cause: error });
+        throw new ServiceUnreachable(`${method} ${this.serviceUrl}${urlPath} failed: ${(error as Error).message}${this.connections.explainFailure(this.serviceUrl, code)}`, { cause: error });
       }
       const body = parseBody(response.body);
       if (response.statusCode >= 200 && response.statusCode < 300) return body as T;

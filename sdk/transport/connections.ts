@@ -16,7 +16,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import { checkProxySettings, proxyFor, type ChosenProxy, redactedProxy, type Environment } from './proxyRules.js';
-import { trustedCas, type TrustedCas } from './trust.js';
+import { certificateProblem, trustedCas, type TrustedCas } from './trust.js';
 
 export interface ConnectionOptions {
   /** The environment to read (default process.env). */
@@ -86,6 +86,14 @@ export class Connections {
 
   /** A `fetch` for openid-client that goes through the same proxy and trusts the same CAs. */
   readonly fetch = (input: string | URL | Request, init: RequestInit = {}): Promise<Response> => agentFetch(this, input, init);
+
+  /** What to add to a failed request's message: the certificate problem if it is one, else the route taken when a proxy was used. */
+  explainFailure(url: string | URL, code: string | undefined): string {
+    const problem = certificateProblem(code, this.trust);
+    if (problem) return `: ${problem}`;
+    const route = this.describe(url);
+    return route === 'direct' ? '' : ` (${route})`;
+  }
 
   /** Closes kept-alive sockets (a CLI exits without waiting for them). */
   close(): void {

@@ -1,13 +1,11 @@
 /**
  * The SDK's Connections (connections.ts) from its options and environment, a
  * bad proxy or CA setting turned into the SDK's ConfigurationMissing (the
- * `funcx` CLI's usage exit code, 2), and network failures explained: which
- * proxy was used, or which certificate problem refused the service.
+ * `funcx` CLI's usage exit code, 2).
  */
 import { ConfigurationMissing } from '../errors.js';
 import { Connections } from './connections.js';
 import { TransportSettingInvalid, type Environment } from './proxyRules.js';
-import { certificateProblem } from './trust.js';
 
 export interface SdkConnectionOptions {
   env?: Environment;
@@ -28,12 +26,4 @@ export function sdkConnections(options: SdkConnectionOptions = {}): Connections 
     if (error instanceof TransportSettingInvalid) throw new ConfigurationMissing(error.message, { cause: error });
     throw error;
   }
-}
-
-/** What to add to a failed request's message: the certificate problem if it is one, else the route it took when a proxy was used. */
-export function explainFailure(connections: Connections, url: string, code: string | undefined): string {
-  const problem = certificateProblem(code, connections.trust);
-  if (problem) return `: ${problem}`;
-  const route = connections.describe(url);
-  return route === 'direct' ? '' : ` (${route})`;
 }
