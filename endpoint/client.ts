@@ -54,6 +54,11 @@ export class ServiceClient {
     });
   }
 
+  /** GET /v2/version (needs no token): what the service serves, read leniently by transport/versionCheck.ts. */
+  version(): Promise<unknown> {
+    return this.call('GET', 'v2/version', undefined, undefined, 30_000);
+  }
+
   register(userToken: string, body: EndpointRegisterRequest, knownId?: string): Promise<EndpointRegisterResponse> {
     return knownId
       ? this.call('PUT', `v3/endpoints/${knownId}`, userToken, body, 30_000)
@@ -96,13 +101,13 @@ export class ServiceClient {
     return this.call('POST', `v3/endpoints/${endpointId}/reconcile`, credential, { session: sessions.session, previous: sessions.previous, held }, timeoutMs);
   }
 
-  protected async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, bearer: string, json: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  protected async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, bearer: string | undefined, json: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {
     let response;
     try {
       response = await this.http(path, {
         method,
         json,
-        headers: { authorization: `Bearer ${bearer}` },
+        headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` },
         timeout: { request: timeoutMs },
         signal,
       });

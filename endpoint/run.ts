@@ -8,6 +8,7 @@ import { createLogger, type Logger } from '../src/logger.js';
 import { EndpointAgent } from './agent.js';
 import { ServiceClient } from './client.js';
 import { serviceConnections } from './transport/serviceConnections.js';
+import { checkEndpointVersion } from './transport/versionCheck.js';
 import { loadEndpointConfig, type EndpointSettings } from './config.js';
 import { ensureRegistered } from './registration.js';
 import { findUserToken } from './userToken.js';
@@ -58,6 +59,7 @@ export async function startEndpoint(
   takeEndpointPidfile(paths);
   try {
     const client = new ServiceClient(settings.serviceUrl, { connections });
+    await checkEndpointVersion(client, log); // a release the service no longer serves stops here, saying so
     const identity = await ensureRegistered({ paths, settings, client, userToken: findUserToken(settings.serviceUrl, env), logger: log, signal: options.signal });
     mkdirSync(paths.tasks, { recursive: true, mode: 0o700 });
     const executor = settings.provider.blocks

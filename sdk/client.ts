@@ -6,12 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { Batch } from './batch.js';
 import { resolveConfig, type ClientConfig, type ClientConfigOptions } from './config.js';
-import { InvalidArgument, TaskNotFound } from './errors.js';
+import { InvalidArgument, SdkVersionTooOld, TaskNotFound } from './errors.js';
 import { functionDefinition, type Registrable } from './functionSource.js';
 import { DEFAULT_RETRY, HttpTransport, type RetryPolicy } from './http.js';
 import { EndpointList, FunctionSearchResults } from './resultLists.js';
 import { StoredLogin } from './storedLogin.js';
 import { sdkConnections } from './transport/sdkConnections.js';
+import { versionProblem } from './transport/versionCompat.js';
+import { packageVersion } from './version.js';
 import { decodeResult, encodePayload, outcomeOf } from './serialization.js';
 import type { BatchResultEntry, EndpointStatus, FunctionRecord, ResourceSpecification, TaskRecord, TaskWaitResponse } from './types.js';
 
@@ -69,6 +71,18 @@ export class Client {
     const connections = sdkConnections({ env: options.env, proxy: options.proxy, caFile: options.caFile });
     const token = stored ? new StoredLogin(stored.file, stored.credentials, Date.now, connections.fetch) : this.config.token;
     this.http = new HttpTransport(this.config.serviceUrl, token, { ...DEFAULT_RETRY, ...options.retry }, { connections });
+  }
+
+  /**
+   * The service's GET /v2/version, checked against this SDK: a service that no longer serves this
+   * version (its min_sdk_version is newer) is SdkVersionTooOld, naming both versions. Read leniently:
+   * a field another release lacks or shapes differently is not an error.
+   */
+  async checkVersion(): Promise<Record<string, unknown>> {
+    const body = await this.http.request<unknown>('GET', '/v2/version', { idempotent: true });
+    const problem = versionProblem(body, 'sdk', packageVersion(), 'npm install funcx-ts@latest');
+    if (problem) throw new SdkVersionTooOld(problem);
+    return typeof body === 'object' && body !== null ? body as Record<string, unknown> : {};
   }
 
   /** Registers a function (see functionSource.ts for what may be registered); returns its id. */

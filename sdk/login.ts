@@ -15,10 +15,12 @@
 import { Client } from './client.js';
 import { resolveClientCredentials, type StoredOidcLogin } from './config.js';
 import { storeCredentials } from './credentials.js';
-import { InvalidArgument } from './errors.js';
+import { InvalidArgument, SdkVersionTooOld } from './errors.js';
 import { DEFAULT_RETRY, HttpTransport } from './http.js';
 import { oidcLogin, type OidcHints, type OidcLoginOptions } from './oidcLogin.js';
 import { sdkConnections } from './transport/sdkConnections.js';
+import { versionProblem } from './transport/versionCompat.js';
+import { packageVersion } from './version.js';
 
 export interface LoginContext {
   serviceUrl: string;
@@ -99,6 +101,9 @@ export async function login(context: LoginContext, env: Record<string, string | 
   // /v2/version needs no token; it says how this service authenticates, and in oidc mode where to log in.
   const connections = sdkConnections({ env });
   const version = await new HttpTransport(context.serviceUrl, '', DEFAULT_RETRY, { connections }).request<{ auth_mode?: string; oidc?: OidcHints }>('GET', '/v2/version', { idempotent: true });
+  // A service that no longer serves this SDK says so before anyone logs in (names both versions; read leniently).
+  const tooOld = versionProblem(version, 'sdk', packageVersion(), 'npm install funcx-ts@latest');
+  if (tooOld) throw new SdkVersionTooOld(tooOld);
   const flow = loginFlowFor(version.auth_mode, context, version.oidc);
   // The provider is reached the way the service is: through the site's proxy, trusting its CAs.
   const obtained = await flow.obtainToken(context.oidc ? { ...context, oidc: { fetch: connections.fetch, ...context.oidc } } : context, env);

@@ -4,6 +4,7 @@
  * As users of funcX / Globus Compute know it. Endpoints live in $FUNCX_HOME/NAME
  * (FUNCX_HOME defaults to ~/.funcx).
  */
+import { EndpointVersionTooOld } from '../transport/versionCheck.js';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -291,7 +292,7 @@ main(process.argv.slice(2)).then(
   (error) => {
     if (error instanceof EndpointConfigError) console.error(`funcx-endpoint: bad configuration in ${error.message}`);
     else if (error instanceof CredentialRefused) console.error(`funcx-endpoint: ${error.message}`);
-    else if (error instanceof RegistrationNeedsToken || error instanceof EndpointAlreadyRunning || error instanceof MultiUserNeedsRoot) console.error(`funcx-endpoint: ${error.message}`);
+    else if (error instanceof RegistrationNeedsToken || error instanceof EndpointAlreadyRunning || error instanceof MultiUserNeedsRoot || error instanceof EndpointVersionTooOld) console.error(`funcx-endpoint: ${error.message}`);
     else console.error(`funcx-endpoint: ${asError(error).stack}`);
     process.exitCode = error instanceof CredentialRefused ? 3 : 1;
   },

@@ -12,6 +12,7 @@ import { removePid } from '../pidfile.js';
 import { takeEndpointPidfile, type StartedEndpoint } from '../run.js';
 import { MultiUserClient } from './client.js';
 import { serviceConnections } from '../transport/serviceConnections.js';
+import { checkEndpointVersion } from '../transport/versionCheck.js';
 import { MultiUserEndpoint } from './manager.js';
 import { loadMultiUserSettings } from './settings.js';
 import type { EndpointPaths } from '../paths.js';
@@ -40,6 +41,7 @@ export async function startMultiUserEndpoint(
   takeEndpointPidfile(paths);
   try {
     const client = new MultiUserClient(settings.serviceUrl, { connections });
+    await checkEndpointVersion(client, log); // a release the service no longer serves stops here, saying so
     const identity = await ensureRegistered({
       paths, settings, client, userToken: findUserToken(settings.serviceUrl, env), logger: log, signal: options.signal,
       extra: { multi_user: true, allow_any_user: multi.allowAnyUser, metadata: { hostname: os.hostname(), multi_user: true } },
