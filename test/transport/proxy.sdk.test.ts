@@ -7,6 +7,7 @@
  * the service the next request comes from 127.0.0.1.
  */
 import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,9 +20,11 @@ import { startTestProvider } from '../helpers/oidcProvider.js';
 import { PROXY_OUTGOING_ADDRESS, startTinyproxy, tinyproxyMissing } from '../helpers/proxy.js';
 import { requireRealPart } from '../helpers/realPart.js';
 import { makeThrowawayCa } from '../helpers/throwawayCa.js';
+import { SDK_PYTHON } from '../sdk-python/support.js';
 
 const FUNCX_CLI = fileURLToPath(new URL('../../sdk/cli/funcx.js', import.meta.url));
 const noRetry = { retries: 0 };
+const runFile = promisify(execFile);
 
 /** The service's request log lines (pino JSON), as a destination for startHttpsService. */
 function requestLog() {
@@ -96,6 +99,34 @@ if (requireRealPart('test/transport/proxy.sdk', tinyproxyMissing())) {
     const direct = log.lines.slice(before);
     t.true(direct.length > 0);
     t.deepEqual([...new Set(direct.map((line) => ipv4(line.remote)))], ['127.0.0.1']);
+  });
+
+  test('the Python client goes through HTTPS_PROXY trusting SSL_CERT_FILE; NO_PROXY sends it direct; a non-PEM CA file is named', async (t) => {
+    const ca = makeThrowawayCa(t);
+    const log = requestLog();
+    const live = await startHttpsService(t, ca, ['IP:127.0.0.1'], { logDestination: log.destination });
+    const proxy = await startTinyproxy(t, [Number(new URL(live.url).port)]);
+    const home = tempHome(t);
+    const notPem = path.join(home, 'not.pem');
+    writeFileSync(notPem, 'not a certificate\n');
+    const script = [
+      'import os, sys',
+      'from funcx import FuncXClient, ConfigurationError',
+      'url, token, not_pem = sys.argv[1:4]',
+      'print(type(FuncXClient(url, token, max_retries=0).list_endpoints()).__name__)',
+      'os.environ["NO_PROXY"] = "127.0.0.1"',
+      'print(type(FuncXClient(url, token, max_retries=0).list_endpoints()).__name__)',
+      'os.environ["SSL_CERT_FILE"] = not_pem',
+      'try:',
+      '    FuncXClient(url, token)',
+      'except ConfigurationError as error:',
+      '    print(error)',
+    ].join('\n');
+    const env = { PATH: process.env.PATH ?? '', HOME: home, PYTHONPATH: SDK_PYTHON, PYTHONDONTWRITEBYTECODE: '1', HTTPS_PROXY: proxy.url, SSL_CERT_FILE: ca.certFile };
+    const { stdout } = await runFile('python3', ['-c', script, live.url, live.adminToken, notPem], { env, timeout: 60_000 });
+    t.deepEqual(stdout.trim().split('\n'), ['list', 'list', `SSL_CERT_FILE: ${notPem} is not a PEM certificate file (no -----BEGIN CERTIFICATE----- block)`]);
+    const listed = log.lines.filter((line) => line.path === '/v3/endpoints').map((line) => ipv4(line.remote));
+    t.deepEqual(listed, [PROXY_OUTGOING_ADDRESS, '127.0.0.1']);
   });
 
   test('a wrong CA is refused naming the certificate problem; an unreachable proxy names its setting', async (t) => {
