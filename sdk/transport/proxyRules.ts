@@ -20,6 +20,9 @@ export class TransportSettingInvalid extends Error {
 export type Environment = Record<string, string | undefined>;
 
 /** `value` as a proxy URL (http:// or https://, a host, no path), or an error naming `setting`. */
+/** `value` with any `user:password@` hidden, for messages. */
+const withoutCredentials = (value: string) => value.replace(/\/\/[^/@]*@/, '//***@');
+
 export function parseProxyUrl(value: string, setting: string): URL {
   // curl accepts a bare host:port and means http://host:port.
   const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(value) ? value : `http://${value}`;
@@ -27,12 +30,12 @@ export function parseProxyUrl(value: string, setting: string): URL {
   try {
     url = new URL(withScheme);
   } catch {
-    throw new TransportSettingInvalid(setting, `"${value}" is not a proxy URL (expected http://host:port)`);
+    throw new TransportSettingInvalid(setting, `"${withoutCredentials(value)}" is not a proxy URL (expected http://host:port)`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new TransportSettingInvalid(setting, `"${value}" is not a proxy URL: only http:// and https:// proxies are supported`);
+    throw new TransportSettingInvalid(setting, `"${withoutCredentials(value)}" is not a proxy URL: only http:// and https:// proxies are supported`);
   }
-  if (!url.hostname) throw new TransportSettingInvalid(setting, `"${value}" names no proxy host`);
+  if (!url.hostname) throw new TransportSettingInvalid(setting, `"${withoutCredentials(value)}" names no proxy host`);
   return url;
 }
 
