@@ -4,7 +4,6 @@
  * As users of funcX / Globus Compute know it. Endpoints live in $FUNCX_HOME/NAME
  * (FUNCX_HOME defaults to ~/.funcx).
  */
-import { EndpointVersionTooOld } from '../transport/versionCheck.js';
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -27,6 +26,8 @@ import { isMultiUser } from '../multiUser/settings.js';
 import { MultiUserNeedsRoot, startMultiUserEndpoint } from '../multiUser/run.js';
 import { writeMultiUserTemplates } from '../multiUser/configure.js';
 import { AGENT_NODE_FLAGS } from '../agentNodeFlags.js';
+import { Connections, serviceConnections } from '../transport/serviceConnections.js';
+import { EndpointVersionTooOld } from '../transport/versionCheck.js';
 
 const USAGE = `usage: funcx-endpoint <command> [NAME]
 
@@ -271,7 +272,8 @@ async function remove(paths: EndpointPaths, force: boolean): Promise<number> {
       return 1;
     }
     try {
-      await new ServiceClient(identity.service_url).deleteEndpoint(token, identity.endpoint_id);
+      // Through the same proxy and CA as the agent (config.yaml's proxy and ca_file, when the file still loads).
+      await new ServiceClient(identity.service_url, { connections: deletionConnections(paths) }).deleteEndpoint(token, identity.endpoint_id);
     } catch (error) {
       const gone = error instanceof ServiceRejected && error.status === 404;
       if (!gone && !force) {
@@ -283,6 +285,17 @@ async function remove(paths: EndpointPaths, force: boolean): Promise<number> {
   rmSync(paths.dir, { recursive: true, force: true });
   console.log(`endpoint "${paths.name}" deleted`);
   return 0;
+}
+
+/** The agent's proxy and CA for a deletion; a config that no longer loads falls back to the environment's. */
+function deletionConnections(paths: EndpointPaths): Connections {
+  let settings: { proxy: string | null; caFile: string | null } = { proxy: null, caFile: null };
+  try {
+    settings = loadEndpointConfig(paths);
+  } catch {
+    // deleting must work even when config.yaml is broken or gone
+  }
+  return serviceConnections(paths.config, settings);
 }
 
 main(process.argv.slice(2)).then(
