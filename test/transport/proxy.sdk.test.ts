@@ -146,7 +146,7 @@ if (requireRealPart('test/transport/proxy.sdk', tinyproxyMissing())) {
   });
 }
 
-test('a proxy URL that does not parse and a CA file that is not PEM: one line naming the setting, exit code 2, nothing sent', async (t) => {
+test('a proxy URL that does not parse and a CA file that is not PEM: one line naming the setting, refused when the client is built (funcx: exit code 2)', async (t) => {
   const home = tempHome(t);
   const notPem = path.join(home, 'ca.pem');
   writeFileSync(notPem, 'this is not a certificate\n');
