@@ -1,6 +1,7 @@
 /**
- * The endpoint's HTTP client for the service (got, HTTP or HTTPS; a custom CA
- * file may be trusted, certificate checks always stay on). Every call either
+ * The endpoint's HTTP client for the service (got, HTTP or HTTPS, direct or
+ * through the site's proxy; a custom CA file may be trusted, certificate
+ * checks always stay on). Every call either
  * returns the parsed body or throws one of endpoint/errors.ts; retrying is the
  * caller's choice, since only the caller knows whether waiting is right.
  */
@@ -8,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { got, type Got, RequestError } from 'got';
 import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors.js';
+import { Connections } from './transport/serviceConnections.js';
 import { packageRoot } from '../src/util/paths.js';
 import type { EndpointLeaseResponse } from '../src/generated/schemas/endpoint-lease-response.js';
 import type { EndpointCancelsResponse } from '../src/generated/schemas/endpoint-cancels-response.js';
@@ -46,15 +48,24 @@ function leaseRequestMaximum(): number {
 export class ServiceClient {
   private readonly http: Got;
 
-  constructor(readonly serviceUrl: string, options: { caFile?: string | null } = {}) {
+  /** Direct or through the site's proxy, trusting which CAs (endpoint/transport/serviceConnections.ts). */
+  readonly connections: Connections;
+
+  constructor(readonly serviceUrl: string, options: { caFile?: string | null; connections?: Connections } = {}) {
+    this.connections = options.connections ?? new Connections(options.caFile ? { caFile: { file: options.caFile, setting: 'ca_file' } } : {});
     this.http = got.extend({
       prefixUrl: serviceUrl,
       responseType: 'json',
       throwHttpErrors: false,
       retry: { limit: 0 }, // the agent's loops own retrying
-      https: options.caFile ? { certificateAuthority: readFileSync(options.caFile), rejectUnauthorized: true } : { rejectUnauthorized: true },
+      ...this.connections.gotOptions(serviceUrl), // keep-alive agents, so long-polls reuse one tunnel through a proxy
       headers: { 'user-agent': 'funcx-endpoint' },
     });
+  }
+
+  /** GET /v2/version (needs no token): what the service serves, read leniently by transport/versionCheck.ts. */
+  version(): Promise<unknown> {
+    return this.call('GET', 'v2/version', undefined, undefined, 30_000);
   }
 
   register(userToken: string, body: EndpointRegisterRequest, knownId?: string): Promise<EndpointRegisterResponse> {
@@ -114,20 +125,20 @@ export class ServiceClient {
     return this.call('POST', `v3/endpoints/${endpointId}/reconcile`, credential, { session: sessions.session, previous: sessions.previous, held }, timeoutMs);
   }
 
-  protected async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, bearer: string, json: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {
+  protected async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, bearer: string | undefined, json: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {
     let response;
     try {
       response = await this.http(path, {
         method,
         json,
-        headers: { authorization: `Bearer ${bearer}` },
+        headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` },
         timeout: { request: timeoutMs },
         signal,
       });
     } catch (error) {
       if (signal?.aborted) throw signal.reason ?? error;
       const code = error instanceof RequestError ? error.code : 'ERROR';
-      throw new ServiceUnreachable(`cannot reach ${this.serviceUrl} (${code}: ${(error as Error).message})`, undefined, { cause: error });
+      throw new ServiceUnreachable(`cannot reach ${this.serviceUrl} (${code}: ${(error as Error).message})${this.connections.explainFailure(this.serviceUrl, code)}`, undefined, { cause: error });
     }
     const body = response.body as { code?: string; reason?: string } | undefined;
     if (response.statusCode < 300) return response.body as T;

@@ -49,6 +49,8 @@ export interface EndpointSettings {
   caFile: string | null;
   /** Task events are recorded here (auditLog.ts); null: no audit log. */
   auditLogPath: string | null;
+  /** The proxy to reach the service through (overrides HTTPS_PROXY / HTTP_PROXY; NO_PROXY still applies). */
+  proxy: string | null;
   provider: ProviderSettings;
   /** How MPI tasks are launched; null: tasks with a resource_specification are refused. */
   mpi: MpiSettings | null;
@@ -123,6 +125,7 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
     workerIdleMs: duration('worker_idle_timeout', config.worker_idle_timeout ?? '5m'),
     caFile: config.ca_file ?? null,
     auditLogPath: config.audit_log_path ?? null,
+    proxy: config.proxy ?? null,
     provider: parseProviderSettings(config.provider, problems),
     mpi: config.mpi ? { launcher: config.mpi.launcher ?? 'mpiexec', flavor: config.mpi.flavor ?? 'openmpi', options: config.mpi.options ?? [] } : null,
     container: parseContainerSettings(config.container),
@@ -211,8 +214,13 @@ worker_idle_timeout: 5m
 # Stop after this long without a task (0: never).
 idle_shutdown_after: 0
 
-# A PEM file of certificate authorities to trust for an https service_url.
+# A PEM file of certificate authorities to trust for an https service_url
+# (replaces the system's; else SSL_CERT_FILE, and NODE_EXTRA_CA_CERTS adds one).
 ca_file: null
+
+# The site's proxy to reach the service through, e.g. http://proxy.example.org:3128
+# (null: HTTPS_PROXY / HTTP_PROXY from the environment; NO_PROXY applies to both).
+proxy: null
 
 # Where workers run. local: worker processes inside this agent. With blocks
 # (local with max_blocks >= 1, or slurm) the agent submits blocks that each run

@@ -8,6 +8,8 @@ import { createLogger, type Logger } from '../src/logger.js';
 import { AuditLog } from './auditLog.js';
 import { EndpointAgent } from './agent.js';
 import { ServiceClient } from './client.js';
+import { serviceConnections } from './transport/serviceConnections.js';
+import { checkEndpointVersion } from './transport/versionCheck.js';
 import { loadEndpointConfig, type EndpointSettings } from './config.js';
 import { ensureRegistered } from './registration.js';
 import { findUserToken } from './userToken.js';
@@ -54,10 +56,13 @@ export async function startEndpoint(
   const settings = options.serviceUrl ? { ...configured, serviceUrl: options.serviceUrl.replace(/\/+$/, '') } : configured;
   const logger = options.logger ?? createLogger(settings.logLevel, 'funcx-endpoint', undefined, 'auto'); // pretty on a terminal (npm start)
   const log = logger.child({ endpoint: paths.name });
+  // A proxy or CA setting that cannot be used is refused before anything starts (no pidfile, no registration).
+  const connections = serviceConnections(paths.config, settings, env);
   takeEndpointPidfile(paths);
   clearLastWord(paths); // this run is what the endpoint's state describes now
   try {
-    const client = new ServiceClient(settings.serviceUrl, { caFile: settings.caFile });
+    const client = new ServiceClient(settings.serviceUrl, { connections });
+    await checkEndpointVersion(client, log); // a release the service no longer serves stops here, saying so
     const identity = await ensureRegistered({ paths, settings, client, userToken: findUserToken(settings.serviceUrl, env), logger: log, signal: options.signal });
     mkdirSync(paths.tasks, { recursive: true, mode: 0o700 });
     const executor = settings.provider.blocks

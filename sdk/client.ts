@@ -6,13 +6,16 @@
 import { randomUUID } from 'node:crypto';
 import { Batch } from './batch.js';
 import { resolveConfig, type ClientConfig, type ClientConfigOptions } from './config.js';
-import { InvalidArgument, ServiceError, TaskNotFound } from './errors.js';
+import { InvalidArgument, SdkVersionTooOld, ServiceError, TaskNotFound } from './errors.js';
 import { taskListQuery } from './taskListing.js';
 import { functionDefinition, type Registrable } from './functionSource.js';
 import { DEFAULT_RETRY, HttpTransport, type RetryPolicy } from './http.js';
 import { EndpointList, FunctionSearchResults } from './resultLists.js';
 import { StoredLogin } from './storedLogin.js';
 import { followTaskOutput, readTaskOutput, type OutputOptions, type TaskOutput } from './taskOutput.js';
+import { sdkConnections } from './transport/sdkConnections.js';
+import { versionProblem } from './transport/versionCompat.js';
+import { packageVersion } from './version.js';
 import { decodeResult, encodePayload, outcomeOf } from './serialization.js';
 import type {
   BatchResultEntry, EndpointStatus, FunctionRecord, ResourceSpecification, TaskGroupCancelled, TaskListOptions, TaskListPage, TaskRecord, TaskWaitResponse,
@@ -76,8 +79,22 @@ export class Client {
     this.config = resolveConfig(options);
     // A token from an OpenID Connect login in credentials.json is renewed as it expires; one given by argument or FUNCX_TOKEN is used as is.
     const stored = this.config.storedLogin;
-    const token = stored ? new StoredLogin(stored.file, stored.credentials) : this.config.token;
-    this.http = new HttpTransport(this.config.serviceUrl, token, { ...DEFAULT_RETRY, ...options.retry }, { caFile: this.config.caFile });
+    // The site's proxy (HTTPS_PROXY/NO_PROXY or `proxy`) and CAs, for the service and for renewing a login at the provider.
+    const connections = sdkConnections({ env: options.env, proxy: options.proxy, caFile: options.caFile });
+    const token = stored ? new StoredLogin(stored.file, stored.credentials, Date.now, connections.fetch) : this.config.token;
+    this.http = new HttpTransport(this.config.serviceUrl, token, { ...DEFAULT_RETRY, ...options.retry }, { connections });
+  }
+
+  /**
+   * The service's GET /v2/version, checked against this SDK: a service that no longer serves this
+   * version (its min_sdk_version is newer) is SdkVersionTooOld, naming both versions. Read leniently:
+   * a field another release lacks or shapes differently is not an error.
+   */
+  async checkVersion(): Promise<Record<string, unknown>> {
+    const body = await this.http.request<unknown>('GET', '/v2/version', { idempotent: true });
+    const problem = versionProblem(body, 'sdk', packageVersion(), 'npm install funcx-ts@latest');
+    if (problem) throw new SdkVersionTooOld(problem);
+    return typeof body === 'object' && body !== null ? body as Record<string, unknown> : {};
   }
 
   /** Registers a function (see functionSource.ts for what may be registered); returns its id. */

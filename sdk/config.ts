@@ -9,8 +9,10 @@
  * | default endpoint | `endpointId` | `FUNCX_ENDPOINT_ID` | — | `quickstart.json` `endpoint_id` |
  *
  * HTTPS to the service is verified against the system's CAs, or only against
- * the PEM file given as `caFile` / FUNCX_CA_FILE (a private CA); it is never
- * turned off.
+ * the PEM file given as `caFile` / FUNCX_CA_FILE / SSL_CERT_FILE (a private
+ * CA; NODE_EXTRA_CA_CERTS adds one to the system's); it is never turned off.
+ * Requests go through HTTPS_PROXY / HTTP_PROXY (or `proxy`) unless NO_PROXY
+ * names the host (sdk/transport/).
  *
  * `funcx login --client-credentials` takes its client id and secret from
  * options, else FUNCX_CLIENT_ID / FUNCX_CLIENT_SECRET. A token from
@@ -35,8 +37,10 @@ export interface ClientConfigOptions {
   endpointId?: string;
   /** The environment to read (default process.env); tests and embedders pass their own. */
   env?: Record<string, string | undefined>;
-  /** PEM file of the CA(s) to trust for the service instead of the system store (else FUNCX_CA_FILE). */
+  /** PEM file of the CA(s) to trust for the service instead of the system store (else FUNCX_CA_FILE, SSL_CERT_FILE; NODE_EXTRA_CA_CERTS adds to it). */
   caFile?: string;
+  /** The proxy to reach the service through, overriding HTTPS_PROXY / HTTP_PROXY (NO_PROXY still applies); see sdk/transport/. */
+  proxy?: string;
   /** Who is asking, for the missing-configuration message: 'sdk' (default) says `serviceUrl`/`token`, 'cli' `--service-url`/`funcx login`. */
   caller?: 'sdk' | 'cli';
 }

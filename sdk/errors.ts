@@ -110,6 +110,9 @@ export class LoginExpired extends FuncxError {}
 /** No service URL or token: none given as arguments, in the environment, or in FUNCX_HOME. */
 export class ConfigurationMissing extends FuncxError {}
 
+/** The service no longer serves this SDK's version (its /v2/version min_sdk_version is newer): upgrade. */
+export class SdkVersionTooOld extends FuncxError {}
+
 /** An argument the SDK refuses before calling the service (e.g. a method shorthand as a function). */
 export class InvalidArgument extends FuncxError {}
 

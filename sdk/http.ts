@@ -14,9 +14,10 @@
  * 401 makes the call renew once and send again (the service refused it
  * before doing anything, so this is safe for every call).
  */
-import { readFileSync } from 'node:fs';
 import got, { RequestError, type Got, type Method } from 'got';
 import { ServiceUnreachable, serviceError } from './errors.js';
+import type { Connections } from './transport/connections.js';
+import { sdkConnections } from './transport/sdkConnections.js';
 
 export interface RetryPolicy {
   /** Attempts after the first (default 4). */
@@ -62,12 +63,15 @@ export class HttpTransport {
   readonly peakInFlight = new Map<string, number>();
   private readonly inFlight = new Map<string, number>();
   private readonly tokens: TokenSource;
+  /** How requests reach the service: direct or through the site's proxy, trusting which CAs (sdk/transport/). */
+  readonly connections: Connections;
 
-  constructor(readonly serviceUrl: string, token: string | TokenSource, readonly retry: RetryPolicy = DEFAULT_RETRY, tls: { caFile?: string } = {}) {
+  constructor(readonly serviceUrl: string, token: string | TokenSource, readonly retry: RetryPolicy = DEFAULT_RETRY, tls: { caFile?: string; connections?: Connections } = {}) {
     this.tokens = typeof token === 'string' ? fixedToken(token) : token;
+    this.connections = tls.connections ?? sdkConnections({ caFile: tls.caFile });
     this.got = got.extend({
-      // A given CA file replaces the system store for this service (a private CA); verification always stays on.
-      ...(tls.caFile ? { https: { certificateAuthority: readFileSync(tls.caFile), rejectUnauthorized: true } } : {}),
+      // Proxy agents and CAs (verification always stays on): sdk/transport/connections.ts.
+      ...this.connections.gotOptions(serviceUrl),
       prefixUrl: serviceUrl,
       headers: { accept: 'application/json', 'user-agent': 'funcx-ts-sdk' },
       throwHttpErrors: false,
@@ -112,7 +116,7 @@ export class HttpTransport {
           token = await this.tokens.current(); // a long backoff may outlast the token
           continue;
         }
-        throw new ServiceUnreachable(`${method} ${this.serviceUrl}${urlPath} failed: ${(error as Error).message}`, { cause: error });
+        throw new ServiceUnreachable(`${method} ${this.serviceUrl}${urlPath} failed: ${(error as Error).message}${this.connections.explainFailure(this.serviceUrl, code)}`, { cause: error });
       }
       const body = parseBody(response.body);
       if (response.statusCode >= 200 && response.statusCode < 300) return body as T;

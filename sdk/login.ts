@@ -13,11 +13,14 @@
  *   stored as is and never renewed.
  */
 import { Client } from './client.js';
-import { resolveCaFile, resolveClientCredentials, type StoredOidcLogin } from './config.js';
+import { resolveClientCredentials, type StoredOidcLogin } from './config.js';
 import { storeCredentials } from './credentials.js';
-import { InvalidArgument } from './errors.js';
+import { InvalidArgument, SdkVersionTooOld } from './errors.js';
 import { DEFAULT_RETRY, HttpTransport } from './http.js';
 import { oidcLogin, type OidcHints, type OidcLoginOptions } from './oidcLogin.js';
+import { sdkConnections } from './transport/sdkConnections.js';
+import { versionProblem } from './transport/versionCompat.js';
+import { packageVersion } from './version.js';
 
 export interface LoginContext {
   serviceUrl: string;
@@ -96,9 +99,14 @@ export interface LoginResult {
 
 export async function login(context: LoginContext, env: Record<string, string | undefined> = process.env): Promise<LoginResult> {
   // /v2/version needs no token; it says how this service authenticates, and in oidc mode where to log in.
-  const version = await new HttpTransport(context.serviceUrl, '', DEFAULT_RETRY, { caFile: resolveCaFile({ env }) }).request<{ auth_mode?: string; oidc?: OidcHints }>('GET', '/v2/version', { idempotent: true });
+  const connections = sdkConnections({ env });
+  const version = await new HttpTransport(context.serviceUrl, '', DEFAULT_RETRY, { connections }).request<{ auth_mode?: string; oidc?: OidcHints }>('GET', '/v2/version', { idempotent: true });
+  // A service that no longer serves this SDK says so before anyone logs in (names both versions; read leniently).
+  const tooOld = versionProblem(version, 'sdk', packageVersion(), 'npm install funcx-ts@latest');
+  if (tooOld) throw new SdkVersionTooOld(tooOld);
   const flow = loginFlowFor(version.auth_mode, context, version.oidc);
-  const obtained = await flow.obtainToken(context, env);
+  // The provider is reached the way the service is: through the site's proxy, trusting its CAs.
+  const obtained = await flow.obtainToken(context.oidc ? { ...context, oidc: { fetch: connections.fetch, ...context.oidc } } : context, env);
   // Verified before it is stored: a typo fails now (UserUnauthenticated), not at the next command.
   await new Client({ serviceUrl: context.serviceUrl, token: obtained.token, env }).listEndpoints();
   const file = storeCredentials({ service_url: context.serviceUrl, token: obtained.token, ...(obtained.oidc ? { oidc: obtained.oidc } : {}) }, env);

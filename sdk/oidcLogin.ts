@@ -9,6 +9,7 @@
  * storedLogin.ts to renew.
  */
 import { browserLogin, clientCredentialsLogin, connectProvider, deviceLogin, knownProvider, type DevicePrompt, type Provider, type TokenSet } from './auth/index.js';
+import type { CustomFetch } from 'openid-client';
 import type { StoredOidcLogin } from './config.js';
 import { InvalidArgument } from './errors.js';
 
@@ -33,6 +34,8 @@ export interface OidcLoginOptions {
   /** device: shows where to go and the code to enter. */
   showDeviceCode(prompt: DevicePrompt): void | Promise<void>;
   signal?: AbortSignal;
+  /** How to reach the provider (the site's proxy, its CAs): default Node's fetch. */
+  fetch?: CustomFetch;
 }
 
 export interface OidcLogin {
@@ -56,7 +59,7 @@ export async function oidcLogin(hints: OidcHints, options: OidcLoginOptions): Pr
       ? 'a client credentials login needs a client id'
       : 'the service names no client for command-line logins (its FUNCX_OIDC_LOGIN_CLIENT_ID is unset): pass --client-id');
   }
-  const provider = await connectProvider({ issuer: hints.issuer, clientId, clientSecret: options.clientSecret, allowHttp: httpAllowedFor(hints.issuer) });
+  const provider = await connectProvider({ issuer: hints.issuer, clientId, clientSecret: options.clientSecret, allowHttp: httpAllowedFor(hints.issuer), fetch: options.fetch });
   const resource = hints.audience || undefined;
   // A person's login also asks for openid (who logged in) and offline_access (a refresh token); a client's only for the service's scopes.
   const scopes = options.method === 'client_credentials' ? hints.scopes : ['openid', 'offline_access', ...hints.scopes];
@@ -98,13 +101,14 @@ export function storedTokenFields(tokens: TokenSet): Pick<StoredOidcLogin, 'expi
 }
 
 /** The provider to renew a stored login with, from what was stored (no discovery). */
-export function providerForStoredLogin(login: StoredOidcLogin): Provider {
+export function providerForStoredLogin(login: StoredOidcLogin, fetch?: CustomFetch): Provider {
   return knownProvider({
     issuer: login.issuer,
     tokenEndpoint: login.token_endpoint,
     clientId: login.client_id,
     clientSecret: login.client_secret,
     allowHttp: httpAllowedFor(login.issuer),
+    fetch,
   });
 }
 

@@ -14,6 +14,7 @@
  * one at a time too (a lock file beside credentials.json, sdk/fileLock.ts), so the file is
  * read again only once the other process has written its renewal.
  */
+import type { CustomFetch } from 'openid-client';
 import { clientCredentialsLogin, LoginFailed, refreshTokens, type TokenSet } from './auth/index.js';
 import { readCredentialsFile, type StoredCredentials, type StoredOidcLogin } from './config.js';
 import { writeCredentialsFile } from './credentials.js';
@@ -30,7 +31,8 @@ const RENEW_MARGIN_MS = 60_000;
 export class StoredLogin implements TokenSource {
   private renewing?: Promise<string>;
 
-  constructor(readonly file: string, private credentials: OidcCredentials, private readonly now: () => number = Date.now) {}
+  /** `fetch`: how to reach the provider (the client's proxy and CAs, sdk/transport/); default Node's. */
+  constructor(readonly file: string, private credentials: OidcCredentials, private readonly now: () => number = Date.now, private readonly fetch?: CustomFetch) {}
 
   async current(): Promise<string> {
     return this.expiring(this.credentials) ? this.renew(this.credentials.token) : this.credentials.token;
@@ -62,7 +64,7 @@ export class StoredLogin implements TokenSource {
       this.credentials = onDisk as OidcCredentials; // its refresh token is the latest one
     }
     const login = this.credentials.oidc;
-    const provider = providerForStoredLogin(login);
+    const provider = providerForStoredLogin(login, this.fetch);
     const request = { ...(login.scope ? { scope: login.scope } : {}), ...(login.resource ? { resource: login.resource } : {}) };
     let tokens: TokenSet;
     try {

@@ -19,6 +19,7 @@ import { deleteCommand, listCommand } from './commands/manage.js';
 import { disableOnBootCommand, enableOnBootCommand } from './commands/boot.js';
 import { diagnoseCommand } from './commands/diagnose.js';
 import { renderUserConfigCommand } from './commands/renderUserConfig.js';
+import { EndpointVersionTooOld } from '../transport/versionCheck.js';
 
 const TABLE: CommandTable<RunnableCommand> = {
   program: 'funcx-endpoint',
@@ -55,7 +56,7 @@ main(process.argv.slice(2)).then(
     }
     if (error instanceof EndpointConfigError) console.error(`funcx-endpoint: bad configuration in ${error.message}`);
     else if (error instanceof CredentialRefused) console.error(`funcx-endpoint: ${error.message}`);
-    else if (error instanceof RegistrationNeedsToken || error instanceof EndpointAlreadyRunning || error instanceof MultiUserNeedsRoot) console.error(`funcx-endpoint: ${error.message}`);
+    else if (error instanceof RegistrationNeedsToken || error instanceof EndpointAlreadyRunning || error instanceof MultiUserNeedsRoot || error instanceof EndpointVersionTooOld) console.error(`funcx-endpoint: ${error.message}`);
     else console.error(`funcx-endpoint: ${asError(error).stack}`);
     process.exitCode = error instanceof CredentialRefused ? EXIT_CREDENTIAL_REFUSED : 1;
   },

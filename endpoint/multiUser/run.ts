@@ -15,6 +15,8 @@ import { findUserToken } from '../userToken.js';
 import { removePid } from '../pidfile.js';
 import { takeEndpointPidfile, type StartedEndpoint } from '../run.js';
 import { MultiUserClient } from './client.js';
+import { serviceConnections } from '../transport/serviceConnections.js';
+import { checkEndpointVersion } from '../transport/versionCheck.js';
 import { MultiUserEndpoint } from './manager.js';
 import { loadMultiUserSettings } from './settings.js';
 import { lookupAccount, type LocalAccount } from './accounts.js';
@@ -43,9 +45,12 @@ export async function startMultiUserEndpoint(
   const multi = loadMultiUserSettings(paths);
   const logger = options.logger ?? createLogger(settings.logLevel, 'funcx-endpoint');
   const log = logger.child({ endpoint: paths.name });
+  // A proxy or CA setting that cannot be used is refused before anything starts (no pidfile, no registration).
+  const connections = serviceConnections(paths.config, settings, env);
   takeEndpointPidfile(paths);
   try {
-    const client = new MultiUserClient(settings.serviceUrl, { caFile: settings.caFile });
+    const client = new MultiUserClient(settings.serviceUrl, { connections });
+    await checkEndpointVersion(client, log); // a release the service no longer serves stops here, saying so
     const identity = await ensureRegistered({
       paths, settings, client, userToken: findUserToken(settings.serviceUrl, env), logger: log, signal: options.signal,
       extra: { multi_user: true, allow_any_user: multi.allowAnyUser, metadata: { hostname: os.hostname(), multi_user: true } },

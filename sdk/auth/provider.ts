@@ -16,6 +16,8 @@ export interface ProviderOptions {
   allowHttp?: boolean;
   /** Limit on each call to the provider (default 30 s). */
   timeoutMs?: number;
+  /** The fetch to call the provider with: the SDK's proxy- and CA-aware one (sdk/transport/connections.ts); default Node's. */
+  fetch?: oidc.CustomFetch;
 }
 
 export type Provider = oidc.Configuration;
@@ -26,6 +28,7 @@ export async function connectProvider(options: ProviderOptions): Promise<Provide
     return await oidc.discovery(new URL(options.issuer), options.clientId, options.clientSecret, auth, {
       timeout: Math.ceil((options.timeoutMs ?? 30_000) / 1000),
       execute: options.allowHttp ? [oidc.allowInsecureRequests] : [],
+      ...(options.fetch ? { [oidc.customFetch]: options.fetch } : {}),
     });
   } catch (error) {
     throw new LoginFailed(`cannot reach the identity provider ${options.issuer}: ${(error as Error).message}`, { cause: error });
@@ -44,5 +47,6 @@ export function knownProvider(options: KnownProviderOptions): Provider {
   const provider = new oidc.Configuration({ issuer: options.issuer, token_endpoint: options.tokenEndpoint }, options.clientId, options.clientSecret, auth);
   provider.timeout = Math.ceil((options.timeoutMs ?? 30_000) / 1000);
   if (options.allowHttp) oidc.allowInsecureRequests(provider);
+  if (options.fetch) provider[oidc.customFetch] = options.fetch;
   return provider;
 }

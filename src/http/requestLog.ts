@@ -1,4 +1,4 @@
-/** Gives each request an id (echoed as X-Request-Id) and a child logger, and logs its outcome. */
+/** Gives each request an id (echoed as X-Request-Id) and a child logger, and logs its outcome and the address it came from. */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../logger.js';
 import type { Middleware } from './context.js';
@@ -14,7 +14,8 @@ export function requestLog(logger: Logger): Middleware {
       await next();
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10 }, 'request');
+      // remote: the TCP peer (a site's proxy, when the caller came through one), whatever trustProxy says about ctx.ip.
+      ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10, remote: ctx.req.socket.remoteAddress }, 'request');
     }
   };
 }

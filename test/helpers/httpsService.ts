@@ -2,12 +2,13 @@
 import { readFileSync } from 'node:fs';
 import type { ExecutionContext } from 'ava';
 import { got } from 'got';
-import { startLiveService, type LiveService } from './service.js';
+import type { DestinationStream } from 'pino';
+import { startLiveService, type ConfigOverrides, type LiveService } from './service.js';
 import type { ThrowawayCa } from './throwawayCa.js';
 
-export async function startHttpsService(t: ExecutionContext, ca: ThrowawayCa, altNames: string[]): Promise<LiveService> {
+export async function startHttpsService(t: ExecutionContext, ca: ThrowawayCa, altNames: string[], options: { logDestination?: DestinationStream; overrides?: ConfigOverrides } = {}): Promise<LiveService> {
   const { certFile, keyFile } = ca.issue('service', altNames);
-  const live = await startLiveService(t, 'sqlite', { tlsCertFile: certFile, tlsKeyFile: keyFile });
+  const live = await startLiveService(t, 'sqlite', { tlsCertFile: certFile, tlsKeyFile: keyFile, ...options.overrides }, { logDestination: options.logDestination });
   const client = got.extend({
     prefixUrl: live.url,
     https: { certificateAuthority: readFileSync(ca.certFile), rejectUnauthorized: true },

@@ -36,6 +36,8 @@ export interface TestProvider {
   groups: Map<string, string[]>;
   /** Requests the provider answered, by path ('/token/introspection', '/jwks', ...). */
   requests: Map<string, number>;
+  /** Each request's path and the address it came from (a proxy's, when the caller used one). */
+  callers: { path: string; remote: string | undefined }[];
   /** The service's oidc config, pointing at this provider. */
   serviceConfig(extra?: Record<string, unknown>): Record<string, unknown>;
   /** A real access token for `user` from the provider's token endpoint. */
@@ -83,6 +85,7 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
   const secrets = new Map(users.map((user) => [user, randomBytes(24).toString('base64url')]));
   const groups = new Map<string, string[]>(users.map((user) => [user, []]));
   const requests = new Map<string, number>();
+  const callers: TestProvider['callers'] = [];
   const accessTokenTtl = { seconds: 3600 };
 
   const consoleUrls: string[] = [];
@@ -163,6 +166,7 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
     built = makeProvider();
     built.use(async (ctx, next) => {
       requests.set(ctx.path, (requests.get(ctx.path) ?? 0) + 1);
+      callers.push({ path: ctx.path, remote: ctx.req.socket.remoteAddress });
       await next();
       // Like a directory-backed provider: introspection tells today's membership.
       const body = ctx.body as { active?: boolean; sub?: string } | undefined;
@@ -195,6 +199,7 @@ export async function startTestProvider(t: ExecutionContext, users: string[] = [
     issuer,
     groups,
     requests,
+    callers,
     publicKeyPem: await exportSPKI(publicKey),
     login,
     accessTokenTtl,

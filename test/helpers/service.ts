@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import type { Knex } from 'knex';
+import type { DestinationStream } from 'pino';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { startService, type RunningService } from '../../src/service.js';
@@ -36,7 +37,11 @@ export interface LiveService {
 
 export type ConfigOverrides = Partial<Record<keyof Config, unknown>>;
 
-export async function startLiveService(t: ExecutionContext, kind: DatabaseKind, overrides: ConfigOverrides = {}, options: { logger?: Logger } = {}): Promise<LiveService> {
+/**
+ * `logger`: the service's logger (a test that reads its lines); `logDestination`: where its log lines go (at info), for a
+ * test that reads them (e.g. the request log's remote address).
+ */
+export async function startLiveService(t: ExecutionContext, kind: DatabaseKind, overrides: ConfigOverrides = {}, options: { logger?: Logger; logDestination?: DestinationStream } = {}): Promise<LiveService> {
   const database = await createTestDatabase(kind);
   t.teardown(() => database.cleanup());
   const config = loadConfig({}, {
@@ -49,7 +54,8 @@ export async function startLiveService(t: ExecutionContext, kind: DatabaseKind, 
     pollFallbackInterval: '200ms',
     ...overrides,
   });
-  const service = await startService(config, { logger: options.logger ?? createLogger(config.logLevel) });
+  const logger = options.logger ?? (options.logDestination ? createLogger('info', 'funcx-service', options.logDestination) : createLogger(config.logLevel));
+  const service = await startService(config, { logger });
   t.teardown(() => service.close());
   // No quickstart (and no admin token) in oidc mode: callers bring the provider's tokens.
   const quickstart = service.quickstart ? JSON.parse(readFileSync(service.quickstart.file, 'utf8')) as { token: string } : { token: '' };

@@ -3,12 +3,14 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { RunnableCommand } from '../../../shared/cli/commandTable.js';
 import { asError } from '../../../src/errors.js';
+import { loadEndpointConfig } from '../../config.js';
 import { endpointPaths, funcxHome, type EndpointPaths } from '../../paths.js';
 import { endpointState } from '../../pidfile.js';
 import { readLastWord } from '../../lastWord.js';
 import { readIdentity } from '../../identity.js';
 import { findUserToken } from '../../userToken.js';
 import { ServiceClient } from '../../client.js';
+import { type Connections, serviceConnections } from '../../transport/serviceConnections.js';
 import { ServiceRejected } from '../../errors.js';
 import { stop } from './lifecycle.js';
 
@@ -71,7 +73,8 @@ async function remove(paths: EndpointPaths, force: boolean): Promise<number> {
       return 1;
     }
     try {
-      await new ServiceClient(identity.service_url).deleteEndpoint(token, identity.endpoint_id);
+      // Through the same proxy and CA as the agent (config.yaml's proxy and ca_file, when the file still loads).
+      await new ServiceClient(identity.service_url, { connections: deletionConnections(paths) }).deleteEndpoint(token, identity.endpoint_id);
     } catch (error) {
       const gone = error instanceof ServiceRejected && error.status === 404;
       if (!gone && !force) {
@@ -93,4 +96,15 @@ function localWhy(paths: EndpointPaths): string {
   const word = readLastWord(paths);
   if (!word) return '';
   return `${word.state === 'failed' ? 'failed' : 'offline'} since ${word.at}: ${word.detail}`;
+}
+
+/** The agent's proxy and CA for a deletion; a config that no longer loads falls back to the environment's. */
+function deletionConnections(paths: EndpointPaths): Connections {
+  let settings: { proxy: string | null; caFile: string | null } = { proxy: null, caFile: null };
+  try {
+    settings = loadEndpointConfig(paths);
+  } catch {
+    // deleting must work even when config.yaml is broken or gone
+  }
+  return serviceConnections(paths.config, settings);
 }

@@ -2,13 +2,14 @@
 import collections
 import datetime
 import platform
+import re
 import threading
 import uuid
 
 from . import __version__
 from .batch import Batch
 from .config import resolve
-from .errors import FuncXError, ServiceError, TaskNotFound, TaskPending
+from .errors import FuncXError, SdkVersionTooOld, ServiceError, TaskNotFound, TaskPending
 from .remote_exceptions import rebuild_exception
 from .runtime import user_runtime
 from .search import SearchResults
@@ -59,6 +60,19 @@ class FuncXClient:
     def version(self):
         """The service's versions: {api, version, min_sdk_version, ...}."""
         return self.transport.request("GET", "/v2/version")
+
+    def check_version(self):
+        """The service's versions, checked against this client: a service that no longer serves it
+        (min_sdk_version newer than __version__) raises SdkVersionTooOld naming both versions.
+        Read leniently: a field another release lacks or shapes otherwise is not an error."""
+        answer = self.version()
+        body = answer if isinstance(answer, dict) else {}
+        minimum = body.get("min_sdk_version")
+        if isinstance(minimum, str) and _older(__version__, minimum):
+            service = " %s" % body["version"] if isinstance(body.get("version"), str) else ""
+            raise SdkVersionTooOld("this SDK is version %s, but the service%s serves SDKs from version %s on: "
+                                   "upgrade (pip install --upgrade funcx-ts)" % (__version__, service, minimum))
+        return body
 
     # -- functions ---------------------------------------------------------------------------
 
@@ -348,3 +362,15 @@ def _fresh_submit():
     # A new key per call: a retry of this request is a replay, yet two identical
     # calls made on purpose still create two tasks.
     return {"idempotent": True, "headers": {"Idempotency-Key": str(uuid.uuid4())}}
+
+
+def _older(own, minimum):
+    """Whether version `own` is older than `minimum`, by their leading numbers; False when either has none."""
+    def numbers(version):
+        match = re.match(r"v?(\d+(?:\.\d+)*)", version.strip())
+        return [int(part) for part in match.group(1).split(".")] if match else None
+    left, right = numbers(own), numbers(minimum)
+    if left is None or right is None:
+        return False
+    width = max(len(left), len(right))
+    return left + [0] * (width - len(left)) < right + [0] * (width - len(right))

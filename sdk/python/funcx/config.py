@@ -13,7 +13,8 @@ quickstart.json also names the local endpoint `npm start` runs (endpoint_id),
 which FuncXClient exposes as `default_endpoint_id`.
 
 HTTPS to the service is verified against the system's CAs, or only against the PEM
-file given as FuncXClient(ca_file=...) or FUNCX_CA_FILE (a private CA); never turned off.
+file given as FuncXClient(ca_file=...), FUNCX_CA_FILE, SSL_CERT_FILE or REQUESTS_CA_BUNDLE (a private
+CA); never turned off. Proxies: urllib honours https_proxy/http_proxy/no_proxy (either case) itself.
 """
 import json
 import os
@@ -70,14 +71,23 @@ def read_settings_file(path):
 
 
 def resolve_ca_file(ca_file, env, cwd):
-    """The CA file from the argument or FUNCX_CA_FILE, checked now so a typo names itself."""
-    source = "ca_file" if ca_file else "FUNCX_CA_FILE"
-    path = ca_file or env.get("FUNCX_CA_FILE")
+    """The CA file to verify the service with: the argument, else FUNCX_CA_FILE, SSL_CERT_FILE or
+    REQUESTS_CA_BUNDLE (the conventions of OpenSSL and requests). Checked now, so a missing or
+    non-PEM file names its setting instead of failing later as a TLS error."""
+    candidates = [("ca_file", ca_file)] + [(name, env.get(name)) for name in ("FUNCX_CA_FILE", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")]
+    source, path = next(((name, value) for name, value in candidates if value), (None, None))
     if not path:
         return None
     path = os.path.join(cwd, os.path.expanduser(path))
     if not os.path.isfile(path):
         raise ConfigurationError("%s: %s does not exist" % (source, path))
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            pem = "-----BEGIN CERTIFICATE-----" in f.read()
+    except OSError as error:
+        raise ConfigurationError("%s: cannot read %s (%s)" % (source, path, error))
+    if not pem:
+        raise ConfigurationError("%s: %s is not a PEM certificate file (no -----BEGIN CERTIFICATE----- block)" % (source, path))
     return path
 
 

@@ -15,6 +15,10 @@ class ConfigurationError(FuncXError):
     """No service URL or token could be found, or a config file is unreadable."""
 
 
+class SdkVersionTooOld(FuncXError):
+    """The service no longer serves this client's version (its /v2/version min_sdk_version is newer): upgrade."""
+
+
 class LoginExpired(FuncXError):
     """The stored login's token expired and could not be renewed: run `funcx login` again."""
 
