@@ -1,7 +1,7 @@
 /**
  * A lock across processes on one file, for renewing a stored login: a refresh token is good
  * once, so two processes (TypeScript or Python, which uses the same protocol in
- * sdk/python/funcx/file_lock.py) must not both spend it. The lock is `FILE.lock`, created
+ * sdk/python/funcx_ts/file_lock.py) must not both spend it. The lock is `FILE.lock`, created
  * exclusively, holding "pid hostname". A lock whose holder is gone (a dead pid on this host) or
  * that is older than STALE_MS is broken; waiting is bounded by `timeoutMs`, after which the
  * lock is taken anyway (a renewal takes seconds: a lock held for a minute is abandoned).

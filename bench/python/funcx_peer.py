@@ -10,7 +10,7 @@ import json
 import sys
 import time
 
-from funcx import FuncXClient, FuncXExecutor
+from funcx_ts import FuncXClient, FuncXExecutor
 
 BATCH = 1000
 

@@ -15,7 +15,7 @@ import sys
 import time
 
 from celery_peer import noop as celery_noop
-from funcx import FuncXClient
+from funcx_ts import FuncXClient
 
 WARM = 10
 

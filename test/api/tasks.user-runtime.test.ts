@@ -80,7 +80,7 @@ serviceTest('user_runtime: the TypeScript SDK (run, batchRun, Executor) and the 
 async function runPython(live: LiveService, endpointId: string, functionId: string): Promise<string[]> {
   const script = `
 import json
-from funcx import FuncXClient
+from funcx_ts import FuncXClient
 fxc = FuncXClient(serializer="json")
 ids = [fxc.run(1, endpoint_id="${endpointId}", function_id="${functionId}")]
 batch = fxc.create_batch()

@@ -129,7 +129,7 @@ if (requireRealPart(TITLE, unavailable)) {
 function runPythonSubmit(t: ExecutionContext, live: LiveService, endpointId: string, functionId: string): { done: Promise<string>; exited: () => boolean } {
   const script = [
     'import sys',
-    'from funcx.client import FuncXClient',
+    'from funcx_ts.client import FuncXClient',
     'client = FuncXClient(service_url=sys.argv[1], token=sys.argv[2], serializer="json", max_retries=30)',
     'print("task", client.run(6, endpoint_id=sys.argv[3], function_id=sys.argv[4]), flush=True)',
   ].join('\n');

@@ -47,7 +47,7 @@ def upstream_executor(task_group_id=None):
 
 
 def own_executor(task_group_id=None):
-    from funcx import FuncXClient, FuncXExecutor
+    from funcx_ts import FuncXClient, FuncXExecutor
     return FuncXExecutor(endpoint_id=ENDPOINT, client=FuncXClient(serializer="json"), task_group_id=task_group_id)
 
 

@@ -195,7 +195,7 @@ oidcServiceTest('Node and Python processes renewing one stored login at once spe
 
   // Five processes find the expiring login together: three `funcx`, two Python clients. The provider
   // rotates refresh tokens, so a second renewal with the first's refresh token would be refused.
-  const python = spawn('sh', ['-c', 'for i in 1 2; do python3 -c "from funcx import FuncXClient; print(len(FuncXClient().list_endpoints()))" & done; wait'], {
+  const python = spawn('sh', ['-c', 'for i in 1 2; do python3 -c "from funcx_ts import FuncXClient; print(len(FuncXClient().list_endpoints()))" & done; wait'], {
     env: { PATH: process.env.PATH!, HOME: home, FUNCX_HOME: home, PYTHONPATH: SDK_PYTHON, PYTHONDONTWRITEBYTECODE: '1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -259,7 +259,7 @@ test('local mode: the OIDC options are refused with a clear message; --token wor
   t.deepEqual(readCredentials(home), { service_url: live.url, token: live.adminToken });
 });
 
-oidcServiceTest('the Python client renews an expiring login from funcx login with the refresh token and rewrites credentials.json', async (t, live, provider) => {
+oidcServiceTest('the Python client renews an expiring login from funcx_ts login with the refresh token and rewrites credentials.json', async (t, live, provider) => {
   const home = tempHome(t);
   provider.login.user = 'frank';
   provider.accessTokenTtl.seconds = EXPIRING_TTL_S;

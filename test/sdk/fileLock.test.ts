@@ -1,6 +1,6 @@
 /**
  * The lock that keeps two processes from renewing one stored login at once (a refresh token is
- * good once): TypeScript (sdk/fileLock.ts) and Python (sdk/python/funcx/file_lock.py) processes
+ * good once): TypeScript (sdk/fileLock.ts) and Python (sdk/python/funcx_ts/file_lock.py) processes
  * take it in turn, never together; a lock left by a dead process is broken.
  */
 import { spawn } from 'node:child_process';
@@ -40,7 +40,7 @@ test('Node and Python processes holding the lock never overlap', async (t) => {
     }`;
   const python = `
 import os, time
-from funcx.file_lock import file_lock
+from funcx_ts.file_lock import file_lock
 while not os.path.exists(${JSON.stringify(go)}):
     time.sleep(0.002)
 for _ in range(3):

@@ -34,7 +34,7 @@ test('Python client: trusts the service through ca_file or FUNCX_CA_FILE, refuse
   const live = await startHttpsService(t, ca, ['IP:127.0.0.1']);
   const script = [
     'import os, sys',
-    'from funcx import FuncXClient, ServiceUnreachable',
+    'from funcx_ts import FuncXClient, ServiceUnreachable',
     'url, token, ca = sys.argv[1:4]',
     'print(type(FuncXClient(url, token, ca_file=ca).list_endpoints()).__name__)',
     'os.environ["FUNCX_CA_FILE"] = ca',

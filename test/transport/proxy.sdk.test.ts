@@ -111,7 +111,7 @@ if (requireRealPart('test/transport/proxy.sdk', tinyproxyMissing())) {
     writeFileSync(notPem, 'not a certificate\n');
     const script = [
       'import os, sys',
-      'from funcx import FuncXClient, ConfigurationError',
+      'from funcx_ts import FuncXClient, ConfigurationError',
       'url, token, not_pem = sys.argv[1:4]',
       'print(type(FuncXClient(url, token, max_retries=0).list_endpoints()).__name__)',
       'os.environ["NO_PROXY"] = "127.0.0.1"',

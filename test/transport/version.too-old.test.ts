@@ -66,8 +66,8 @@ test('the Python client says the service no longer serves it, and reads another 
   const lenient = await versionServer(t, { api: '4', version: '100.0.0', min_sdk_version: 7 });
   const script = [
     'import sys',
-    'from funcx import FuncXClient, __version__',
-    'from funcx.errors import SdkVersionTooOld',
+    'from funcx_ts import FuncXClient, __version__',
+    'from funcx_ts.errors import SdkVersionTooOld',
     'try:',
     '    FuncXClient(sys.argv[1], "x").check_version()',
     'except SdkVersionTooOld as error:',

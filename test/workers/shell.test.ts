@@ -114,7 +114,7 @@ test('aborting a shell task kills it (TaskCancelled); stop() kills running comma
 test('snippetLines (TypeScript) and snippet_lines (Python): the last lines of each stream, with the command\'s return code, walltime too', async (t) => {
   const { executor } = await startExecutor(t);
   const command = 'seq 1 50; seq 101 120 >&2; exit 3';
-  const pythonSource = execFileSync('python3', ['-c', `from funcx.shell import ShellFunction; print(ShellFunction(${JSON.stringify(command)}, snippet_lines=5).source, end="")`], {
+  const pythonSource = execFileSync('python3', ['-c', `from funcx_ts.shell import ShellFunction; print(ShellFunction(${JSON.stringify(command)}, snippet_lines=5).source, end="")`], {
     env: { ...process.env, PYTHONPATH: path.join(packageRoot(), 'sdk', 'python') }, encoding: 'utf8',
   });
   for (const source of [new ShellFunction(command, { snippetLines: 5 }).source, pythonSource]) {

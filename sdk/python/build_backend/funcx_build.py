@@ -1,10 +1,11 @@
-"""A PEP 517 / PEP 660 build backend for the funcx package, standard library only.
+"""A PEP 517 / PEP 660 build backend for the funcx_ts package, standard library only.
 
 Why not setuptools: pip builds in an isolated environment and would download
 the backend from PyPI, which machines without PyPI access (and air-gapped
 clusters) cannot reach. This package is pure Python with no dependencies, so a
-wheel is a zip of funcx/*.py plus the dist-info files, written here.
-Metadata lives in METADATA below; the version is read from funcx/__init__.py.
+wheel is a zip of funcx_ts/*.py (and py.typed) plus the dist-info files, written here.
+Metadata lives in METADATA below (pyproject.toml's [project] table says the same for
+tools that read it); the version is read from funcx_ts/__init__.py.
 """
 import base64
 import hashlib
@@ -15,7 +16,7 @@ import tarfile
 import zipfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PACKAGE = "funcx"
+PACKAGE = "funcx_ts"
 DIST_NAME = "funcx_ts"  # the distribution "funcx-ts", normalized for file names
 SUMMARY = "Python client of funcX-TS, a federated Function-as-a-Service platform"
 TAG = "py3-none-any"
@@ -25,7 +26,7 @@ def _version():
     with open(os.path.join(ROOT, PACKAGE, "__init__.py"), encoding="utf-8") as f:
         match = re.search(r'^__version__ = "([^"]+)"', f.read(), re.M)
     if not match:
-        raise RuntimeError("no __version__ in funcx/__init__.py")
+        raise RuntimeError("no __version__ in funcx_ts/__init__.py")
     return match.group(1)
 
 
@@ -44,7 +45,7 @@ def _package_files():
     for folder, dirs, names in os.walk(os.path.join(ROOT, PACKAGE)):
         dirs[:] = sorted(d for d in dirs if d != "__pycache__")
         for name in sorted(names):
-            if name.endswith(".py"):
+            if name.endswith(".py") or name == "py.typed":  # py.typed: PEP 561, the package's annotations count
                 absolute = os.path.join(folder, name)
                 files.append((os.path.relpath(absolute, ROOT).replace(os.sep, "/"), absolute))
     return files

@@ -18,7 +18,7 @@ SDK_ROOT = os.path.dirname(HERE)
 if SDK_ROOT not in sys.path:
     sys.path.insert(0, SDK_ROOT)
 
-from funcx import FuncXClient  # noqa: E402
+from funcx_ts import FuncXClient  # noqa: E402
 
 
 def live_settings(need_endpoint=True):

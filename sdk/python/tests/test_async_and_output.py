@@ -4,8 +4,8 @@ import asyncio
 import os
 import unittest
 
-import funcx
-from funcx import AsyncFuncXClient, FuncXClient, FuncXExecutor
+import funcx_ts
+from funcx_ts import AsyncFuncXClient, FuncXClient, FuncXExecutor
 from tests.support import Gate, client, endpoint_id, live_settings, other_token, wait_done
 
 

@@ -6,8 +6,8 @@ import tempfile
 import unittest
 from unittest import mock
 
-from funcx import ConfigurationError, FuncXClient
-from funcx.config import resolve
+from funcx_ts import ConfigurationError, FuncXClient
+from funcx_ts.config import resolve
 from tests.support import endpoint_id, live_settings, wait_done
 
 

@@ -7,9 +7,9 @@ import unittest
 import urllib.request
 import uuid
 
-import funcx
-from funcx import FuncXClient, RemoteException, ServiceError, TaskPending
-from funcx.errors import ServiceUnreachable
+import funcx_ts
+from funcx_ts import FuncXClient, RemoteException, ServiceError, TaskPending
+from funcx_ts.errors import ServiceUnreachable
 from tests.support import Gate, client, endpoint_id, live_settings, other_token, wait_done, wait_for_gate
 
 UNKNOWN = "00000000-0000-4000-8000-000000000000"
@@ -234,7 +234,7 @@ class RetryTest(unittest.TestCase):
     def test_retry_after_in_seconds_or_as_an_http_date(self):
         import email.utils
         import time
-        from funcx.transport import parse_retry_after
+        from funcx_ts.transport import parse_retry_after
         self.assertEqual(parse_retry_after("3"), 3.0)
         self.assertEqual(parse_retry_after("-1"), 0.0)
         self.assertIsNone(parse_retry_after("soon"))

@@ -9,7 +9,7 @@ import threading
 import unittest
 import uuid
 
-from funcx import FuncXClient, FuncXExecutor, RemoteException
+from funcx_ts import FuncXClient, FuncXExecutor, RemoteException
 from tests.support import Gate, client, endpoint_id, live_settings, wait_done, wait_for_gate
 from tests.tcp_proxy import TcpProxy
 
@@ -136,7 +136,7 @@ class FuncXExecutorTest(unittest.TestCase):
         self.assertIsNone(future.task_id)
 
     def test_a_failed_submit_fails_its_futures_with_the_service_error(self):
-        from funcx import EndpointNotFound
+        from funcx_ts import EndpointNotFound
         executor = FuncXExecutor(endpoint_id="00000000-0000-4000-8000-000000000000", client=self.fxc)
         self.addCleanup(executor.shutdown)
         future = executor.submit(executor_square, 2)
@@ -189,7 +189,7 @@ class FuncXExecutorOutageTest(unittest.TestCase):
 EXIT_SCRIPT = textwrap.dedent("""
     import os, sys
     sys.path.insert(0, os.environ["SDK_ROOT"])
-    from funcx import FuncXClient, FuncXExecutor
+    from funcx_ts import FuncXClient, FuncXExecutor
 
     class GroupedClient(FuncXClient):
         # One known task group, so the test can count what reached the service.

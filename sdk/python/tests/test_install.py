@@ -26,7 +26,7 @@ class InstallTest(unittest.TestCase):
         return done.stdout
 
     def installed_python(self, code):
-        # Run outside the source tree so `import funcx` can only find the installed copy.
+        # Run outside the source tree so `import funcx_ts` can only find the installed copy.
         done = subprocess.run([self.python, "-c", code], capture_output=True, text=True, env=self.env,
                               cwd=self.dir, timeout=120)
         self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
@@ -37,19 +37,23 @@ class InstallTest(unittest.TestCase):
         self.assertIn("funcx-ts", self.pip("list"))
         live_settings(need_endpoint=False)  # the installed client configures itself from the same environment
         out = self.installed_python(
-            "import funcx, os\n"
-            "print(funcx.__file__)\n"
-            "fxc = funcx.FuncXClient()\n"
+            "import funcx_ts, os\n"
+            "print(funcx_ts.__file__)\n"
+            "fxc = funcx_ts.FuncXClient()\n"
             "print(fxc.version()['api'])\n"
             "print(type(fxc.search_function('')).__name__)\n")
         location, api, kind = out.split()
         self.assertTrue(location.startswith(os.path.join(self.venv, "lib")), location)
         self.assertEqual((api, kind), ("3", "SearchResults"))
+        # PEP 561: the installed package says its annotations are to be used.
+        self.assertTrue(os.path.isfile(os.path.join(os.path.dirname(location), "py.typed")))
+        # Its own import name: nothing installed as `funcx`, so the upstream funcx package can sit beside it.
+        self.installed_python("import importlib.util, sys\nsys.exit(importlib.util.find_spec('funcx') is not None)")
 
         # One venv for both, to keep the test short: an editable install replaces the copy.
         self.pip("install", "--editable", SDK_ROOT)
-        out = self.installed_python("import funcx; print(funcx.__file__)")
-        self.assertEqual(out.strip(), os.path.join(SDK_ROOT, "funcx", "__init__.py"))
+        out = self.installed_python("import funcx_ts; print(funcx_ts.__file__)")
+        self.assertEqual(out.strip(), os.path.join(SDK_ROOT, "funcx_ts", "__init__.py"))
 
 
 if __name__ == "__main__":

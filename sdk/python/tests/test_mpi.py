@@ -5,7 +5,7 @@ so no MPI is needed; test/mpi/ runs real ranks.
 """
 import unittest
 
-from funcx import FuncXExecutor, MPIFunction, RemoteException, ResourceSpecificationInvalid, ShellFunction
+from funcx_ts import FuncXExecutor, MPIFunction, RemoteException, ResourceSpecificationInvalid, ShellFunction
 from tests.support import client, endpoint_id, wait_done
 
 ECHO = MPIFunction('echo "$PARSL_MPI_PREFIX {what}"')

@@ -2,7 +2,7 @@
 import functools
 import unittest
 
-from funcx.source import function_source
+from funcx_ts.source import function_source
 from tests.support import client, endpoint_id, wait_done
 
 

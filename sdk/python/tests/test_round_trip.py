@@ -8,8 +8,8 @@ import os
 import threading
 import unittest
 
-from funcx import FuncXClient, FuncXExecutor
-from funcx.errors import ServiceUnreachable
+from funcx_ts import FuncXClient, FuncXExecutor
+from funcx_ts.errors import ServiceUnreachable
 from tests.support import endpoint_id, live_settings
 from tests.tcp_proxy import TcpProxy
 

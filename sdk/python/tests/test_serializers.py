@@ -7,7 +7,7 @@ import json
 import pickle
 import unittest
 
-from funcx import RemoteException
+from funcx_ts import RemoteException
 from tests.support import client, endpoint_id, wait_done
 
 

@@ -12,9 +12,9 @@ import tempfile
 import time
 import unittest
 
-from funcx import FuncXClient
-from funcx.config import resolve
-from funcx.errors import LoginExpired
+from funcx_ts import FuncXClient
+from funcx_ts.config import resolve
+from funcx_ts.errors import LoginExpired
 
 
 def credentials_file(home):

@@ -1,7 +1,7 @@
 """Listing your tasks (newest first, by cursor) and cancelling several, or a whole task group."""
 import unittest
 
-import funcx
+import funcx_ts
 from tests.support import Gate, client, endpoint_id, wait_done, wait_for_gate
 
 

@@ -19,7 +19,7 @@ from tests.support import endpoint_id, wait_done
 class TutorialTest(unittest.TestCase):
     def test_the_whole_tutorial(self):
         # -- funcX Python SDK ------------------------------------------------------------------
-        from funcx import FuncXClient
+        from funcx_ts import FuncXClient
 
         fxc = FuncXClient()
         self.assertIsInstance(fxc, FuncXClient)
@@ -202,7 +202,7 @@ class TutorialTest(unittest.TestCase):
     def test_the_overviews_executor_example(self):
         # funcx-overview.rst, "Using funcX", as written apart from the endpoint id.
         with captured() as printed:
-            from funcx import FuncXExecutor
+            from funcx_ts import FuncXExecutor
 
             def hello_world():
                 return "Hello World!"

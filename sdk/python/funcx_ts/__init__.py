@@ -1,6 +1,6 @@
 """funcX-TS Python client (standard library only, Python 3.9+).
 
-    from funcx import FuncXClient
+    from funcx_ts import FuncXClient
     fxc = FuncXClient()
     func_uuid = fxc.register_function(hello_world)
     task_id = fxc.run(endpoint_id=endpoint_id, function_id=func_uuid)
