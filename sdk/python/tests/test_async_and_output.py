@@ -80,7 +80,7 @@ class AsyncClientTest(unittest.IsolatedAsyncioTestCase):
         self.assertIs(await self.fxc.result(task_id), True)
 
     async def test_create_batch_needs_no_await(self):
-        self.assertIsInstance(self.fxc.create_batch(), funcx.Batch)
+        self.assertIsInstance(self.fxc.create_batch(), funcx_ts.Batch)
 
 
 class FollowOutputTest(unittest.TestCase):
@@ -115,7 +115,7 @@ class FollowOutputTest(unittest.TestCase):
         function_id = fxc.register_function(async_double)
         task_id = fxc.run(1, endpoint_id=endpoint_id(), function_id=function_id)
         stranger = FuncXClient(service_url=live_settings()["FUNCX_SERVICE_URL"], token=other_token())
-        with self.assertRaises(funcx.TaskNotFound) as raised:
+        with self.assertRaises(funcx_ts.TaskNotFound) as raised:
             list(stranger.follow_output(task_id, wait_s=1))
         self.assertEqual(raised.exception.http_status, 404)
         self.assertEqual(raised.exception.code, "TaskNotFound")

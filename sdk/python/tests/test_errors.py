@@ -34,25 +34,25 @@ class ServiceErrorTest(unittest.TestCase):
 
     def test_each_failure_raises_the_class_named_by_its_code(self):
         function_id = self.fxc.register_function(double)
-        self.assert_error(funcx.TaskNotFound, 404, self.fxc.get_result, UNKNOWN)
-        self.assert_error(funcx.TaskNotFound, 404, self.fxc.get_batch_result, [UNKNOWN])
-        self.assert_error(funcx.FunctionNotFound, 404, self.fxc.run, 1, endpoint_id=endpoint_id(), function_id=UNKNOWN)
-        self.assert_error(funcx.EndpointNotFound, 404, self.fxc.run, 1, endpoint_id=UNKNOWN, function_id=function_id)
-        self.assert_error(funcx.EndpointNotFound, 404, self.fxc.get_endpoint_status, UNKNOWN)
-        self.assert_error(funcx.InvalidUUID, 400, self.fxc.get_task, "not-a-uuid")
-        self.assert_error(funcx.RequestMalformed, 400, self.fxc.search_function, "x", limit=1000)
+        self.assert_error(funcx_ts.TaskNotFound, 404, self.fxc.get_result, UNKNOWN)
+        self.assert_error(funcx_ts.TaskNotFound, 404, self.fxc.get_batch_result, [UNKNOWN])
+        self.assert_error(funcx_ts.FunctionNotFound, 404, self.fxc.run, 1, endpoint_id=endpoint_id(), function_id=UNKNOWN)
+        self.assert_error(funcx_ts.EndpointNotFound, 404, self.fxc.run, 1, endpoint_id=UNKNOWN, function_id=function_id)
+        self.assert_error(funcx_ts.EndpointNotFound, 404, self.fxc.get_endpoint_status, UNKNOWN)
+        self.assert_error(funcx_ts.InvalidUUID, 400, self.fxc.get_task, "not-a-uuid")
+        self.assert_error(funcx_ts.RequestMalformed, 400, self.fxc.search_function, "x", limit=1000)
 
     def test_a_bad_token_is_user_unauthenticated(self):
         stranger = FuncXClient(service_url=live_settings()["FUNCX_SERVICE_URL"], token="fxu_not-a-real-token")
-        self.assert_error(funcx.UserUnauthenticated, 401, stranger.search_function, "")
+        self.assert_error(funcx_ts.UserUnauthenticated, 401, stranger.search_function, "")
 
     def test_what_another_user_may_not_see_is_not_found(self):
         function_id = self.fxc.register_function(double)
         task_id = self.fxc.run(4, endpoint_id=endpoint_id(), function_id=function_id)
         stranger = FuncXClient(service_url=live_settings()["FUNCX_SERVICE_URL"], token=other_token())
-        self.assert_error(funcx.TaskNotFound, 404, stranger.get_result, task_id)
-        self.assert_error(funcx.FunctionNotFound, 404, stranger.get_function, function_id)
-        self.assert_error(funcx.EndpointNotFound, 404, stranger.run, 4, endpoint_id=endpoint_id(), function_id=function_id)
+        self.assert_error(funcx_ts.TaskNotFound, 404, stranger.get_result, task_id)
+        self.assert_error(funcx_ts.FunctionNotFound, 404, stranger.get_function, function_id)
+        self.assert_error(funcx_ts.EndpointNotFound, 404, stranger.run, 4, endpoint_id=endpoint_id(), function_id=function_id)
 
     def test_service_unreachable(self):
         with socket.socket() as probe:  # a port nothing listens on once this closes
@@ -94,13 +94,13 @@ class TaskStateTest(unittest.TestCase):
         entry = self.fxc.get_batch_result([task_id])[task_id]
         self.assertEqual(entry["status"], "cancelled")
         self.assertIsInstance(entry["exception"], RemoteException)
-        with self.assertRaises(funcx.TaskAlreadyFinished):
+        with self.assertRaises(funcx_ts.TaskAlreadyFinished):
             self.fxc.cancel_task(task_id)
 
     def cancel_quietly(self, task_id):
         try:
             self.fxc.cancel_task(task_id)
-        except funcx.TaskAlreadyFinished:
+        except funcx_ts.TaskAlreadyFinished:
             pass
 
 
@@ -199,7 +199,7 @@ class RetryTest(unittest.TestCase):
         self.assertEqual(uuid.UUID(function_id).version, 4)
         self.assertEqual(len(proxy.seen), 2)
         proxy, fxc = self.proxied_client([(503, "0")])
-        with self.assertRaises(funcx.DatabaseUnavailable):
+        with self.assertRaises(funcx_ts.DatabaseUnavailable):
             fxc.register_function(double)  # it may have been stored: not repeated blindly
         self.assertEqual(len(proxy.seen), 1)
 
@@ -208,26 +208,26 @@ class RetryTest(unittest.TestCase):
         function_id = fxc.register_function(double)
         task_id = fxc.run(1, endpoint_id=endpoint_id(), function_id=function_id)
         proxy, flaky = self.proxied_client([(503, "0")])
-        with self.assertRaises(funcx.DatabaseUnavailable):
+        with self.assertRaises(funcx_ts.DatabaseUnavailable):
             flaky.delete_function(function_id)  # it may have been deleted: not repeated blindly
         self.assertEqual([method for method, _, _ in proxy.seen], ["DELETE"])
         self.assertEqual(fxc.get_function(function_id)["function_uuid"], function_id)  # the 503 came from the proxy
         proxy, flaky = self.proxied_client([(503, "0")])
-        with self.assertRaises(funcx.DatabaseUnavailable):
+        with self.assertRaises(funcx_ts.DatabaseUnavailable):
             flaky.cancel_task(task_id)
         self.assertEqual([method for method, _, _ in proxy.seen], ["POST"])
         wait_done(fxc, task_id)
 
     def test_retries_are_bounded(self):
         proxy, fxc = self.proxied_client([(503, "0")] * 3, max_retries=2)
-        with self.assertRaises(funcx.DatabaseUnavailable) as caught:
+        with self.assertRaises(funcx_ts.DatabaseUnavailable) as caught:
             fxc.version()
         self.assertEqual(caught.exception.http_status, 503)
         self.assertEqual(len(proxy.seen), 3)
 
     def test_a_long_retry_after_is_not_waited_out(self):
         proxy, fxc = self.proxied_client([(503, "3600")])
-        with self.assertRaises(funcx.DatabaseUnavailable):
+        with self.assertRaises(funcx_ts.DatabaseUnavailable):
             fxc.version()
         self.assertEqual(len(proxy.seen), 1)
 

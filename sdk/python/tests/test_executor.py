@@ -170,7 +170,7 @@ class FuncXExecutorOutageTest(unittest.TestCase):
         with executor._lock:
             self.assertTrue(executor._lock.wait_for(lambda: future.task_id is not None, 60))
         future.add_done_callback(proxy.notify)
-        with self.assertLogs("funcx.executor", "WARNING") as logged:
+        with self.assertLogs("funcx_ts.executor", "WARNING") as logged:
             proxy.outage()
             # Several polls failed (each an attempt and its retry), well past where the old waiter gave up;
             # a future that fails meanwhile ends the wait at once.

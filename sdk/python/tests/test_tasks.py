@@ -31,10 +31,10 @@ class TaskListingTest(unittest.TestCase):
         self.assertEqual(self.fxc.list_tasks(function_id=function_id, status="running")["tasks"], [])
 
     def test_bad_listing_input_raises_the_service_errors(self):
-        with self.assertRaises(funcx.InvalidTimeBound) as caught:
+        with self.assertRaises(funcx_ts.InvalidTimeBound) as caught:
             self.fxc.list_tasks(since="yesterday")
         self.assertEqual(caught.exception.http_status, 400)
-        with self.assertRaises(funcx.InvalidCursor):
+        with self.assertRaises(funcx_ts.InvalidCursor):
             self.fxc.list_tasks(cursor="not-ours")
 
     def test_the_endpoint_owner_sees_its_running_task(self):
