@@ -35,7 +35,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startMariaDb(): Promise<MariaDbServer> {
+/**
+ * innodb_flush_log_at_trx_commit is 2 unless asked: a commit survives the server's kill -9
+ * (like the service's SQLite, WAL with synchronous = NORMAL); 1 fsyncs the redo log at every
+ * commit (MariaDB's own default), for benches that compare at that durability.
+ */
+export async function startMariaDb(options: { flushLogAtTrxCommit?: number } = {}): Promise<MariaDbServer> {
   const mariadbd = findBinary('mariadbd') ?? findBinary('mysqld');
   const installDb = findBinary('mariadb-install-db') ?? findBinary('mysql_install_db');
   if (!mariadbd || !installDb) throw new Error('mariadbd is not installed (apt-get install -y mariadb-server)');
@@ -53,7 +58,7 @@ export async function startMariaDb(): Promise<MariaDbServer> {
   const child: ChildProcess = spawn(mariadbd, [
     '--no-defaults', `--datadir=${dir}/data`, `--port=${port}`, '--bind-address=127.0.0.1',
     `--socket=${dir}/sock`, `--pid-file=${dir}/pid`, '--innodb-buffer-pool-size=128M',
-    '--max-connections=500', '--max-allowed-packet=64M', '--innodb-flush-log-at-trx-commit=2',
+    '--max-connections=500', '--max-allowed-packet=64M', `--innodb-flush-log-at-trx-commit=${options.flushLogAtTrxCommit ?? 2}`,
     '--character-set-server=utf8mb4', '--collation-server=utf8mb4_bin', '--skip-log-bin',
     ...(asRoot ? ['--user=root'] : []),
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
