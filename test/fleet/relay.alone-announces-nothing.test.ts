@@ -57,8 +57,16 @@ mariadbTest('a poll on a replica that just started is woken by a submit through 
   await waitFor(() => b.deps.wakeups.size > 0, 'the poll to wait on replica B');
   t.false(a.service.relay!.peers, 'A has not read B\'s presence yet');
   const submitted = await a.call('POST', `/v3/endpoints/${endpointId}/submit`, { body: { tasks: { [functionId]: [jsonPayload(3)] } } });
+  // The poll would also find the task at the end of its wait (its last look), so the relay's
+  // part is checked where it shows: A announces the key it held back once it reads B's presence.
+  const announced = async () => {
+    const rows: { origin: string; wake_keys: string }[] = await a.service.deps.db('wakeup_events').select('origin', 'wake_keys');
+    return rows.some((row) => row.origin === a.service.relay!.origin && (JSON.parse(row.wake_keys) as string[]).includes(`endpoint:${endpointId}`));
+  };
+  t.false(await announced());
+  await waitFor(announced, 'A to announce the submit\'s wake-up once it knows of B');
+  t.true(a.service.relay!.peers);
   const lease = await leasing;
   t.is(lease.status, 200);
   t.deepEqual(lease.body.tasks.map((task: { task_id: string }) => task.task_id), submitted.body.tasks[functionId]);
-  t.true(a.service.relay!.peers);
 });
