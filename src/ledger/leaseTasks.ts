@@ -71,11 +71,13 @@ export async function leaseTasks(db: Knex, input: LeaseInput): Promise<LeasedTas
  * after the read: five round trips, now two (docs/benchmarks.md, statements per task).
  */
 async function leaseMysql(db: Knex, input: LeaseInput): Promise<LeasedTask[]> {
-  const candidates: PickedRow[] = await db('tasks')
-    .select(...PICKED_COLUMNS)
-    .where({ endpoint_id: input.endpointId, state: WAITING })
-    .orderBy('seq')
-    .limit(input.maxTasks);
+  // The lease index named: with few rows' statistics MariaDB may walk PRIMARY in seq order
+  // instead, which passes over every finished task at the head of a big table.
+  const [candidates] = (await db.raw(
+    `SELECT ${PICKED_COLUMNS.join(', ')} FROM tasks FORCE INDEX (tasks_lease_idx)
+     WHERE endpoint_id = ? AND state = ? ORDER BY seq LIMIT ?`,
+    [input.endpointId, WAITING, input.maxTasks],
+  )) as [PickedRow[]];
   if (candidates.length === 0) return [];
   const leaseToken = randomBytes(18).toString('base64url');
   const taken = await markCandidatesMysql(db, input, leaseToken, candidates);
@@ -101,14 +103,19 @@ async function markCandidatesMysql(db: Knex, input: LeaseInput, leaseToken: stri
     const seqs = byAttempts.get(Number(row.attempts)) ?? [];
     byAttempts.set(Number(row.attempts), seqs.concat(row.seq));
   }
-  const guards = [...byAttempts].map(([, seqs]) => `(attempts = ? AND seq IN (${seqs.map(() => '?').join(', ')}))`);
-  const bindings = [...byAttempts].flatMap(([attempts, seqs]) => [attempts, ...seqs]);
+  const groups = [...byAttempts];
+  const guard = groups.length === 1 ? 'attempts = ?' : groups.map(([, seqs]) => `(attempts = ? AND seq IN (${seqs.map(() => '?').join(', ')}))`).join(' OR ');
+  const guardBindings = groups.length === 1 ? [groups[0][0]] : groups.flatMap(([attempts, seqs]) => [attempts, ...seqs]);
+  const seqs = candidates.map((row) => row.seq);
   for (let attempt = 1; ; attempt++) {
     try {
       // One statement, so one implicit transaction: a deadlock or lock-wait timeout rolls all of it back.
       const [header] = (await db.raw(
-        `UPDATE tasks SET ${SET_RUNNING(db)} WHERE state = ? AND (${guards.join(' OR ')})`,
-        [RUNNING, leaseToken, input.session ?? null, Math.round(input.leaseMs), WAITING, ...bindings],
+        // By primary key, whatever the statistics say: on an empty table's statistics MariaDB
+        // picks tasks_reap_idx (state, …), which would walk every waiting task of a big backlog.
+        `UPDATE tasks FORCE INDEX (PRIMARY) SET ${SET_RUNNING(db)}
+         WHERE seq IN (${seqs.map(() => '?').join(', ')}) AND state = ? AND (${guard})`,
+        [RUNNING, leaseToken, input.session ?? null, Math.round(input.leaseMs), ...seqs, WAITING, ...guardBindings],
       )) as [{ affectedRows: number }];
       return header.affectedRows;
     } catch (error) {
