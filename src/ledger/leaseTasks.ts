@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { dialectOf } from '../db/connect.js';
 import { nowSql } from '../db/clock.js';
-import { inTransaction, isRetryableDbError } from '../db/transaction.js';
+import { inTransaction, isRetryableDbError, transactionRetries } from '../db/transaction.js';
 import { sleep } from '../util/time.js';
 import { RUNNING, WAITING, type Serializer } from './model.js';
 import { parseStored } from '../util/json.js';
@@ -120,6 +120,8 @@ async function markCandidatesMysql(db: Knex, input: LeaseInput, leaseToken: stri
       return header.affectedRows;
     } catch (error) {
       if (!isRetryableDbError(error) || attempt >= 8) throw error;
+      const reason = String((error as { code?: string }).code ?? 'unknown');
+      transactionRetries.set(reason, (transactionRetries.get(reason) ?? 0) + 1); // counted as inTransaction's are
       await sleep(Math.random() * 5 * 2 ** attempt);
     }
   }
