@@ -7,6 +7,7 @@ import { runScalingBench } from './scaling.js';
 import { runRecoveryBench } from './recovery.js';
 import { runCancelBench } from './cancel.js';
 import { runWanBench } from './wan.js';
+import { runStatementsBench } from './statements.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   ledger: runLedgerBench,
@@ -17,6 +18,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   recovery: runRecoveryBench,
   cancel: runCancelBench,
   wan: runWanBench,
+  statements: runStatementsBench,
 };
 
 const names = process.argv.slice(2);

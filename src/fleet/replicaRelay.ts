@@ -10,6 +10,14 @@
  * read, so ids skipped over are remembered for a while and asked for again (until they appear
  * or are given up as gaps: a failed insert leaves one forever). Nothing correct depends on the
  * relay: a missed wake-up is caught by the polls' own fallback re-check.
+ *
+ * A replica alone on its database announces nothing: its own polls are woken in-process, and a
+ * row per submit and per results post would be one more statement and commit (a redo-log
+ * write) per request for no reader. Each replica says it is there with an empty row at start
+ * and every PRESENCE_MS; one that has seen another origin's row within PEER_TTL_MS announces
+ * its keys. The keys it did not announce in the last RECENT_MS are kept, and announced as soon
+ * as a new replica shows up: a poll waiting on a replica that started a moment before the
+ * others read its first row is still woken by the relay, not left to the fallback re-check.
  */
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -27,11 +35,19 @@ const KEEP_MS = 60_000;
 const PURGE_EVERY_MS = 10_000;
 /** Rows read per query; more are read at the next turn at once. */
 const READ_LIMIT = 500;
+/** Each replica's empty "I am here" row, this often; a peer silent for PEER_TTL_MS is gone. */
+const PRESENCE_MS = 5_000;
+const PEER_TTL_MS = 3 * PRESENCE_MS;
+/** Keys not announced (no peer known) are kept this long, up to RECENT_MAX, for a peer that shows up. */
+const RECENT_MS = 10_000;
+const RECENT_MAX = 10_000;
 
 export interface ReplicaRelay {
   readonly origin: string;
   /** Queries run so far (for the bench: one per interval per replica). */
   readonly reads: number;
+  /** Whether another replica was seen within PEER_TTL_MS (only then are keys announced). */
+  readonly peers: boolean;
   stop(): Promise<void>;
 }
 
@@ -43,6 +59,11 @@ export async function startReplicaRelay(deps: { db: Knex; wakeups: Wakeups; logg
   let flushing: Promise<void> | undefined;
   let stopped = false;
   let reads = 0;
+  /** When another origin's row was last read (local clock, ms). */
+  let peerSeenMs = -Infinity;
+  const peerKnown = () => Date.now() - peerSeenMs <= PEER_TTL_MS;
+  /** Keys not announced for want of a peer, with when (oldest first). */
+  const recent = new Map<string, number>();
 
   const flush = async () => {
     const keys = [...pending];
@@ -55,8 +76,7 @@ export async function startReplicaRelay(deps: { db: Knex; wakeups: Wakeups; logg
       log.warn({ err: asError(error), keys: keys.length }, 'could not announce wake-ups to the other replicas (their polls will see the work at their next re-check)');
     }
   };
-  wakeups.relay = (key) => {
-    if (stopped) return;
+  const announce = (key: string) => {
     pending.add(key);
     if (pending.size === 1) {
       // Once this turn ends: a submit's notifications for all its endpoints leave in one row.
@@ -65,9 +85,37 @@ export async function startReplicaRelay(deps: { db: Knex; wakeups: Wakeups; logg
       });
     }
   };
+  wakeups.relay = (key) => {
+    if (stopped) return;
+    if (peerKnown()) return announce(key);
+    recent.delete(key); // re-inserted last: the Map's order is the age order
+    recent.set(key, Date.now());
+    if (recent.size > RECENT_MAX) recent.delete(recent.keys().next().value!);
+  };
+  const peerSeen = () => {
+    if (!peerKnown()) {
+      // A replica appeared: what it may have missed since it started goes out now.
+      const since = Date.now() - RECENT_MS;
+      for (const [key, at] of recent) if (at >= since) announce(key);
+    }
+    recent.clear();
+    peerSeenMs = Date.now();
+  };
+  const sayPresent = async () => {
+    try {
+      await db('wakeup_events').insert({ origin, created_at: now(db), wake_keys: '[]' });
+    } catch (error) {
+      log.warn({ err: asError(error) }, 'could not tell the other replicas this one is here (they learn it at its next try)');
+    }
+  };
 
   const [{ max }] = await db('wakeup_events').max({ max: 'id' });
   let lastId = Number(max ?? 0);
+  // Replicas already running said so within PEER_TTL_MS (rows before lastId are not read again).
+  const others = await db('wakeup_events').where('origin', '<>', origin).andWhere('created_at', '>', db.raw(`${nowSql(db)} - ?`, [PEER_TTL_MS])).first(db.raw('1 AS seen'));
+  if (others) peerSeenMs = Date.now();
+  await sayPresent();
+  let lastPresence = Date.now();
   /** Ids below lastId not seen yet, with when they were first missed. */
   const gaps = new Map<number, number>();
   let lastPurge = 0;
@@ -87,7 +135,12 @@ export async function startReplicaRelay(deps: { db: Knex; wakeups: Wakeups; logg
         lastId = id;
       }
       if (row.origin === origin) continue; // woken here already
+      peerSeen();
       for (const key of JSON.parse(row.wake_keys) as string[]) wakeups.notifyLocal(key);
+    }
+    if (started - lastPresence > PRESENCE_MS) {
+      lastPresence = started;
+      await sayPresent();
     }
     if (started - lastPurge > PURGE_EVERY_MS) {
       lastPurge = started;
@@ -115,6 +168,9 @@ export async function startReplicaRelay(deps: { db: Knex; wakeups: Wakeups; logg
     origin,
     get reads() {
       return reads;
+    },
+    get peers() {
+      return peerKnown();
     },
     async stop() {
       stopped = true;

@@ -35,8 +35,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** `serverArgs`: extra mariadbd options for a dedicated server (also given to mariadb-install-db, for settings fixed at creation such as innodb_data_file_path). */
-export async function startMariaDb(options: { serverArgs?: string[] } = {}): Promise<MariaDbServer> {
+/**
+ * `serverArgs`: extra mariadbd options for a dedicated server (also given to mariadb-install-db, for
+ * settings fixed at creation such as innodb_data_file_path). innodb_flush_log_at_trx_commit is 2
+ * unless asked: a commit survives the server's kill -9 (like the service's SQLite, WAL with
+ * synchronous = NORMAL); 1 fsyncs the redo log at every commit (MariaDB's own default), for benches
+ * that compare at that durability.
+ */
+export async function startMariaDb(options: { serverArgs?: string[]; flushLogAtTrxCommit?: number } = {}): Promise<MariaDbServer> {
   const serverArgs = options.serverArgs ?? [];
   const mariadbd = findBinary('mariadbd') ?? findBinary('mysqld');
   const installDb = findBinary('mariadb-install-db') ?? findBinary('mysql_install_db');
@@ -55,7 +61,7 @@ export async function startMariaDb(options: { serverArgs?: string[] } = {}): Pro
   const child: ChildProcess = spawn(mariadbd, [
     '--no-defaults', `--datadir=${dir}/data`, `--port=${port}`, '--bind-address=127.0.0.1',
     `--socket=${dir}/sock`, `--pid-file=${dir}/pid`, '--innodb-buffer-pool-size=128M',
-    '--max-connections=500', '--max-allowed-packet=64M', '--innodb-flush-log-at-trx-commit=2',
+    '--max-connections=500', '--max-allowed-packet=64M', `--innodb-flush-log-at-trx-commit=${options.flushLogAtTrxCommit ?? 2}`,
     '--character-set-server=utf8mb4', '--collation-server=utf8mb4_bin', '--skip-log-bin',
     ...(asRoot ? ['--user=root'] : []), ...serverArgs,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });

@@ -1,0 +1,43 @@
+/**
+ * What a lease costs the database, counted from the statements the ledger sends (knex's query
+ * events on a real database): on MariaDB an uncontended lease is a plain read and one guarded
+ * autocommit UPDATE, no BEGIN/COMMIT round trips (src/ledger/leaseTasks.ts, leaseMysql); on
+ * SQLite the read and one UPDATE ... RETURNING in a transaction. An idle poll is one read on both.
+ */
+import type { Knex } from 'knex';
+import { testOnEachDatabase } from '../helpers/databases.js';
+import { leaseTasks } from '../../src/ledger/leaseTasks.js';
+import { functionAndEndpoint, queue, row } from './fixtures.js';
+
+async function statementsOf<T>(db: Knex, work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
+  const statements: string[] = [];
+  const onQuery = (query: { sql: string }) => statements.push(query.sql.trim().split(/\s+/)[0].toUpperCase());
+  db.on('query', onQuery);
+  try {
+    return { result: await work(), statements };
+  } finally {
+    db.off('query', onQuery);
+  }
+}
+
+testOnEachDatabase('an uncontended lease is two statements on MariaDB (read, guarded UPDATE) and an idle poll one, on both databases', async (t, db, database) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const ids = await queue(db, endpointId, functionId, 5);
+
+  const leased = await statementsOf(db, () => leaseTasks(db, { endpointId, maxTasks: 3, leaseMs: 60_000 }));
+  t.deepEqual(leased.result.map((task) => task.taskId), ids.slice(0, 3)); // FIFO
+  t.deepEqual(leased.result.map((task) => task.attempt), [1, 1, 1]);
+  t.deepEqual(leased.statements, database.kind === 'mariadb' ? ['SELECT', 'UPDATE'] : ['SELECT', 'BEGIN;', 'UPDATE', 'COMMIT;']);
+  for (const task of leased.result) {
+    const stored = await row(db, task.taskId);
+    t.is(stored.state, 'running');
+    t.is(stored.lease_token, task.leaseToken);
+    t.is(Number(stored.attempts), 1);
+  }
+
+  const rest = await leaseTasks(db, { endpointId, maxTasks: 10, leaseMs: 60_000 });
+  t.deepEqual(rest.map((task) => task.taskId), ids.slice(3));
+  const idle = await statementsOf(db, () => leaseTasks(db, { endpointId, maxTasks: 10, leaseMs: 60_000 }));
+  t.deepEqual(idle.result, []);
+  t.deepEqual(idle.statements, ['SELECT']);
+});
