@@ -57,6 +57,7 @@ import type { EndpointSettings } from './config.js';
 import type { Executor, RemoteException, TaskOutcome, TaskToRun } from './execution.js';
 import type { EndpointLeaseResponse } from '../src/generated/schemas/endpoint-lease-response.js';
 import { DiskTrouble } from './diskTrouble.js';
+import { ServiceStorageFull, STORAGE_FULL_CODE } from './serviceStorageFull.js';
 
 type LeasedTask = EndpointLeaseResponse['tasks'][number];
 type LeasedFunction = EndpointLeaseResponse['functions'][string];
@@ -151,6 +152,7 @@ export class EndpointAgent {
   private warnedHeartbeatTooSlow = false;
   private wakeHeartbeat: (() => void) | undefined;
   private connected = false;
+  private readonly storageFull: ServiceStorageFull;
   private lastBusyAt = Date.now();
   private readonly prefetch = new PrefetchTuner();
   /** Hears of cancels at once (cancelWatch.ts); heartbeats say them too. */
@@ -164,6 +166,7 @@ export class EndpointAgent {
     // An executor that reports its own capacity (blocks) queues tasks itself.
     this.queue = new PQueue({ concurrency: deps.executor.capacity ? Infinity : deps.settings.maxWorkers });
     this.log = deps.logger.child({ endpointId: deps.endpointId });
+    this.storageFull = new ServiceStorageFull(this.log);
     this.previousSessions = deps.session.previous;
     this.outbox = new ResultOutbox(deps.spool, new DiskTrouble(this.log, 'results to the spool'));
     this.liveOutput = new OutputShipper({ client: deps.client, credential: deps.credential, endpointId: deps.endpointId, log: this.log });
@@ -361,7 +364,7 @@ export class EndpointAgent {
         // More room than one request may ask for is filled over several polls.
         this.poll = client.lease(credential, endpointId, Math.min(room, MAX_LEASE_TASKS), settings.pollWaitMs, this.pollAbort.signal, this.deps.session.id);
         const response = (await this.poll) as EndpointLeaseResponse;
-        this.markConnected(true, backoff);
+        this.markConnected(true, backoff, 'lease');
         this.learnLeaseSeconds(response.lease_seconds);
         if (this.leasing.signal.aborted) {
           // Stopped while this poll was out: what it brings is not run, but handed back at once.
@@ -385,7 +388,7 @@ export class EndpointAgent {
   private async reconcile(backoff: Backoff): Promise<boolean> {
     try {
       await this.reconcileOnce(true);
-      this.markConnected(true, backoff);
+      this.markConnected(true, backoff, 'reconcile');
       return true;
     } catch (error) {
       if (this.leasing.signal.aborted) return false;
@@ -616,7 +619,7 @@ export class EndpointAgent {
         const posting = performance.now();
         const { results } = await client.postResults(credential, endpointId, batch.map(stripAttempt));
         this.prefetch.roundTrip(performance.now() - posting);
-        this.markConnected(true, backoff);
+        this.markConnected(true, backoff, 'results');
         const byTask = new Map(results.map((r) => [r.task_id, r]));
         this.outbox.acknowledged(batch.length);
         for (const posted of batch) {
@@ -702,7 +705,7 @@ export class EndpointAgent {
     while (!this.stopped.signal.aborted) {
       try {
         await this.heartbeat();
-        this.markConnected(true, backoff);
+        this.markConnected(true, backoff, 'heartbeat');
       } catch (error) {
         if (!this.handleServiceError(error, 'heartbeat')) return;
       }
@@ -858,9 +861,10 @@ export class EndpointAgent {
 
   // --- errors --------------------------------------------------------------
 
-  private markConnected(connected: boolean, backoff?: Backoff): void {
+  private markConnected(connected: boolean, backoff?: Backoff, during?: string): void {
     if (connected && !this.connected) this.log.info({ service: this.deps.client.serviceUrl }, 'connected to the service');
     this.connected = connected;
+    if (connected && during) this.storageFull.accepted(during);
     backoff?.reset();
   }
 
@@ -873,6 +877,11 @@ export class EndpointAgent {
         this.stopNow('stopping now: the service no longer accepts this endpoint');
       }
       return false;
+    }
+    if (error instanceof ServiceUnreachable && error.serviceCode === STORAGE_FULL_CODE) {
+      // The service is there and says why (once per episode: serviceStorageFull.ts).
+      this.storageFull.refused(during, error.message);
+      return true;
     }
     if (error instanceof ServiceUnreachable) {
       if (this.connected) this.log.warn({ during, err: error.message }, 'service unreachable; retrying with backoff');

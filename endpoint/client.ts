@@ -146,7 +146,7 @@ export class ServiceClient {
     const reason = body?.reason ?? response.statusMessage ?? '';
     if (response.statusCode === 429 || response.statusCode >= 500) {
       const retryAfter = Number(response.headers['retry-after']);
-      throw new ServiceUnreachable(`${this.serviceUrl} answered ${response.statusCode} ${code}: ${reason}`, Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined);
+      throw new ServiceUnreachable(`${this.serviceUrl} answered ${response.statusCode} ${code}: ${reason}`, Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined, { serviceCode: code });
     }
     if (response.statusCode === 401 || (response.statusCode === 403 && /Endpoint/.test(code))) {
       throw new CredentialRefused(`the service refused the credential (${code}): ${reason}`, code);

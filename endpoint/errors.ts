@@ -3,8 +3,11 @@
 /** Network failure, 5xx or 429: retry with backoff, forever. */
 export class ServiceUnreachable extends Error {
   readonly code = 'ServiceUnreachable';
-  constructor(message: string, readonly retryAfterMs?: number, options?: { cause?: unknown }) {
+  /** The service's error code when it answered (StorageFull, DatabaseUnavailable, ...); undefined when it could not be reached. */
+  readonly serviceCode?: string;
+  constructor(message: string, readonly retryAfterMs?: number, options?: { cause?: unknown; serviceCode?: string }) {
     super(message, options);
+    this.serviceCode = options?.serviceCode;
   }
 }
 

@@ -112,8 +112,9 @@ export class PidfileHeld extends Error {
 export function takePidfile(paths: EndpointPaths, pid = process.pid): void {
   const temp = `${paths.pidfile}.${pid}.tmp`;
   const startTime = processStartTime(pid);
-  writeFileSync(temp, startTime ? `${pid} ${startTime}\n` : `${pid}\n`, { mode: 0o600 });
   try {
+    // Inside the try: a write that fails (a full disk) must not leave the temporary file behind.
+    writeFileSync(temp, startTime ? `${pid} ${startTime}\n` : `${pid}\n`, { mode: 0o600 });
     for (let attempt = 0; attempt < 100; attempt++) {
       try {
         linkSync(temp, paths.pidfile);

@@ -16,6 +16,7 @@ import { findUserToken } from './userToken.js';
 import { PidfileHeld, removePid, takePidfile } from './pidfile.js';
 import { ResultSpool } from './spool.js';
 import { startSession } from './session.js';
+import { writingFile } from './localDiskFull.js';
 import { clearLastWord } from './lastWord.js';
 import { AgentMetrics } from './metrics.js';
 import { createWorkerExecutor } from './workers/index.js';
@@ -32,7 +33,7 @@ export class EndpointAlreadyRunning extends Error {}
 /** Claims the endpoint's pidfile (atomically); an endpoint already running under this name is EndpointAlreadyRunning. */
 export function takeEndpointPidfile(paths: EndpointPaths): void {
   try {
-    takePidfile(paths);
+    writingFile(paths.pidfile, () => takePidfile(paths));
   } catch (error) {
     if (error instanceof PidfileHeld) throw new EndpointAlreadyRunning(`endpoint "${paths.name}" is already running (pid ${error.pid}); stop it first`);
     throw error;
@@ -82,7 +83,7 @@ export async function startEndpoint(
     const metrics = settings.metricsPort === null ? undefined : new AgentMetrics(identity.endpoint_id);
     const spool = new ResultSpool(paths.spool);
     // After the pidfile: the session file's ids are then runs of this folder that are over.
-    const session = startSession(paths);
+    const session = writingFile(paths.session, () => startSession(paths));
     // A descriptor handed down by a multi-user endpoint (the file is root's), else the configured path.
     const audit = AuditLog.inherited(process.env, identity.endpoint_id, log)
       ?? (settings.auditLogPath ? AuditLog.open(settings.auditLogPath, identity.endpoint_id, log) : undefined);

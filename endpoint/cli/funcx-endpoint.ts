@@ -3,7 +3,8 @@
  * funcx-endpoint: configure | start | stop | restart | list | delete | enable-on-boot |
  * disable-on-boot | diagnose | render-user-config. As users of funcX / Globus Compute know it. Endpoints live in
  * $FUNCX_HOME/NAME (FUNCX_HOME defaults to ~/.funcx). Exit codes: 0 ok, 1 failure, 2 usage,
- * 3 the service refused the endpoint's credential (a supervisor must not restart it).
+ * 3 the service refused the endpoint's credential (a supervisor must not restart it),
+ * 4 a local file could not be written (disk full, over quota or read-only; localDiskFull.ts).
  */
 import { dispatch, EXIT_USAGE, UsageError, type CommandTable, type RunnableCommand } from '../../shared/cli/commandTable.js';
 import { asError } from '../../src/errors.js';
@@ -12,6 +13,7 @@ import { EndpointConfigError } from '../config.js';
 import { CredentialRefused, EXIT_CREDENTIAL_REFUSED } from '../errors.js';
 import { RegistrationNeedsToken } from '../registration.js';
 import { EndpointAlreadyRunning } from '../run.js';
+import { EXIT_LOCAL_DISK_FULL, localDiskFullLine } from '../localDiskFull.js';
 import { MultiUserNeedsRoot } from '../multiUser/run.js';
 import { configureCommand } from './commands/configure.js';
 import { restartCommand, startCommand, stopCommand } from './commands/lifecycle.js';
@@ -27,7 +29,8 @@ const TABLE: CommandTable<RunnableCommand> = {
   version: packageVersion,
   footer: `FUNCX_HOME (default ~/.funcx) holds the endpoints. Registering needs the
 owner's API token: FUNCX_TOKEN, or FUNCX_HOME/quickstart.json.
-Exit codes: 0 ok, 1 failure, 2 usage, 3 the service refused the endpoint's credential.`,
+Exit codes: 0 ok, 1 failure, 2 usage, 3 the service refused the endpoint's credential,
+4 a local file could not be written (disk full, over quota or read-only).`,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -52,6 +55,12 @@ main(process.argv.slice(2)).then(
     if (error instanceof UsageError) {
       console.error(`funcx-endpoint: ${error.message}${error.usage ? `\n\n${error.usage}` : ''}`);
       process.exitCode = EXIT_USAGE;
+      return;
+    }
+    const diskFull = localDiskFullLine(error);
+    if (diskFull !== undefined) {
+      console.error(`funcx-endpoint: ${diskFull}`);
+      process.exitCode = EXIT_LOCAL_DISK_FULL;
       return;
     }
     if (error instanceof EndpointConfigError) console.error(`funcx-endpoint: bad configuration in ${error.message}`);

@@ -8,7 +8,13 @@
  * On SQLite the free space of the database's file system is read as well (statfs): a write
  * that fits in the WAL file's old frames can pass on a full disk, so one passing probe does not
  * prove there is room; below MIN_FREE_BYTES the ledger counts as full even without an error yet.
+ *
+ * On MySQL/MariaDB the probe creates a table of its own, writes a row and drops it: an update of
+ * an existing row (or an insert into a page with room) passes on a full disk, so only a new
+ * tablespace file (innodb_file_per_table) or new pages of a capped one prove that tables can
+ * grow again (test/durability/disk.full-mariadb-recovery).
  */
+import { randomBytes } from 'node:crypto';
 import { statfsSync } from 'node:fs';
 import path from 'node:path';
 import type { Knex } from 'knex';
@@ -91,10 +97,13 @@ export class StorageMonitor {
   private async probe(): Promise<void> {
     if (this.lowFreeSpace()) return;
     try {
-      await this.db('rate_limits')
-        .insert({ ...PROBE_ROW, tat: this.db.raw(nowSql(this.db)) })
-        .onConflict(['bucket', 'bucket_key'])
-        .merge(['tat']);
+      if (dialectOf(this.db) === 'mysql') await probeGrowth(this.db);
+      else {
+        await this.db('rate_limits')
+          .insert({ ...PROBE_ROW, tat: this.db.raw(nowSql(this.db)) })
+          .onConflict(['bucket', 'bucket_key'])
+          .merge(['tat']);
+      }
     } catch (error) {
       // Still full (or a timeout while the database waits for space): stay not ready, quietly.
       if (isStorageFullError(error) || isStatementTimeout(error)) return;
@@ -117,5 +126,19 @@ export class StorageMonitor {
     } catch {
       return undefined;
     }
+  }
+}
+
+/**
+ * MySQL/MariaDB: whether a table can be made and written (a new tablespace file, or new pages).
+ * The name is this probe's own (replicas share the database); dropped whatever happens.
+ */
+async function probeGrowth(db: Knex): Promise<void> {
+  const table = `funcx_storage_probe_${randomBytes(6).toString('hex')}`;
+  try {
+    await db.raw('CREATE TABLE ?? (id INT PRIMARY KEY, filler VARCHAR(4000) NOT NULL) ENGINE=InnoDB', [table]);
+    await db.raw('INSERT INTO ?? (id, filler) VALUES (1, REPEAT(\'x\', 4000))', [table]);
+  } finally {
+    await db.raw('DROP TABLE IF EXISTS ??', [table]).catch(() => undefined);
   }
 }

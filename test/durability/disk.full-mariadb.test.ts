@@ -4,7 +4,8 @@
  * the real ER_RECORD_FILE_FULL (1114, "The table ... is full"): a submit is answered 507
  * StorageFull with Retry-After, reads keep answering, the accepted tasks stay and the refused
  * submit stored nothing. (Freeing the space again is not exercised here: on a full system
- * tablespace even DROP TABLE needs space; the SQLite test covers recovery.)
+ * tablespace even DROP TABLE needs space; disk.full-mariadb-recovery fills the disk under the
+ * ledger's own tablespace files instead, frees it and checks every task finishes.)
  */
 import test from 'ava';
 import { requireRealPart } from '../helpers/realPart.js';

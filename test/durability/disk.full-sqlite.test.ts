@@ -122,6 +122,14 @@ if (requireRealPart(TITLE, unavailable)) {
     t.true(fullLines.every((l) => l.level === 50));
     t.true(lines.filter((l) => l.level === 50).length <= 3 + fullLines.length, JSON.stringify(lines.filter((l) => l.level === 50).map((l) => l.msg)));
     t.true(lines.some((l) => l.msg === 'the database has room to write again'));
+
+    // The endpoint logs each episode of 507s once at warn (two fills here) and its end at info, not each retry.
+    const agentLines = endpoint.output().split('\n').flatMap((l) => (l.startsWith('{') ? [JSON.parse(l) as { level: number; msg: string }] : []));
+    const agentWarns = agentLines.filter((l) => l.level >= 40 && l.msg.startsWith('the service has no room to store'));
+    // Two fills; a kind of call that passes mid-fill (an in-place write) may end an episode early, hence some slack.
+    t.true(agentWarns.length >= 1 && agentWarns.length <= 4, `one warn line per episode, not per retry; got ${agentWarns.length}`);
+    t.deepEqual(agentLines.filter((l) => l.level >= 40 && JSON.stringify(l).includes('StorageFull') && !agentWarns.includes(l)).map((l) => l.msg), [], 'a 507 logged at warn other than the episode line');
+    t.true(agentLines.some((l) => l.level === 30 && l.msg.startsWith('the service stores again')));
   });
 }
 

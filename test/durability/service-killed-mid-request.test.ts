@@ -28,8 +28,12 @@ testOnEachEmptyDatabase('kill -9 of the service mid-submit loses no accepted tas
     children.push(child);
     for (let i = 0; i < 600; i++) {
       if (child.exitCode !== null) throw new Error(`service exited with ${child.exitCode}`);
-      // quickstart.json is written just after the service starts listening (its URL needs the port).
-      if (existsSync(path.join(home, 'quickstart.json')) && await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) return child;
+      // The contract under test too: the service answers nothing before quickstart.json is written,
+      // so the first /healthz answer finds it there (a tool needs no second wait).
+      if (await fetch(`${url}/healthz`).then((r) => r.ok, () => false)) {
+        if (!existsSync(path.join(home, 'quickstart.json'))) throw new Error('/healthz answered before quickstart.json was written');
+        return child;
+      }
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error('service did not become healthy');
