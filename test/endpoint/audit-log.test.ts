@@ -5,6 +5,7 @@
  * unaudited tasks, until space returns.
  */
 import test, { type ExecutionContext } from 'ava';
+import { requireRealPart } from '../helpers/realPart.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -72,10 +73,7 @@ serviceTest('audit log: a run, a failure, a function the endpoint refuses and a 
 });
 
 const FULL_DISK = 'audit log on a full disk: the endpoint pauses, hands its task back and reports itself failed; it resumes when space returns';
-if (process.getuid?.() !== 0) {
-  console.warn(`!! ${FULL_DISK}: SKIPPED (mounting a small tmpfs needs root)`);
-  test.skip(`${FULL_DISK} (skipped: mounting a small tmpfs needs root)`, () => {});
-} else serviceTest(FULL_DISK, async (t, live) => {
+if (requireRealPart(FULL_DISK, process.getuid?.() === 0 ? undefined : 'mounting a small tmpfs needs root')) serviceTest(FULL_DISK, async (t, live) => {
   const disk = mountSmallTmpfs(t);
   const log = path.join(disk, 'audit.log');
   const marker = path.join(tempDir(t), 'ran');
