@@ -4,7 +4,7 @@
  * written (a full tmpfs) pauses the endpoint without losing or running
  * unaudited tasks, until space returns.
  */
-import test, { type ExecutionContext } from 'ava';
+import type { ExecutionContext } from 'ava';
 import { requireRealPart } from '../helpers/realPart.js';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
