@@ -71,7 +71,7 @@ serviceTest('user_runtime: the TypeScript SDK (run, batchRun, Executor) and the 
     t.like(runtimes.get(taskId), { sdk: { name: 'funcx-ts' }, node_version: process.version, platform: { release: (await import('node:os')).release() } });
   }
   for (const taskId of python) {
-    t.like(runtimes.get(taskId), { sdk: { name: 'funcx' }, python: { implementation: 'CPython' } });
+    t.like(runtimes.get(taskId), { sdk: { name: 'funcx_ts' }, python: { implementation: 'CPython' } });
     t.regex((runtimes.get(taskId) as { python_version: string }).python_version, /^3\.\d+/);
   }
 });

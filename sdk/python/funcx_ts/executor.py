@@ -46,7 +46,7 @@ from .serialization import check_serializer, encode_payload
 from .shell import ShellFunction
 
 
-log = logging.getLogger("funcx.executor")
+log = logging.getLogger("funcx_ts.executor")
 
 # Every executor, for the exit hook; weakly held (a submitter thread still running keeps its executor alive).
 _live_executors = weakref.WeakSet()

@@ -16,7 +16,7 @@ def user_runtime():
     global _cached
     if _cached is None:
         _cached = {
-            "sdk": {"name": "funcx", "version": __version__},
+            "sdk": {"name": "funcx_ts", "version": __version__},
             "python_version": sys.version,
             "python": {
                 "version": platform.python_version(),

@@ -51,7 +51,7 @@ class RegistrationTest(unittest.TestCase):
         self.assertIs(record["public"], True)
         self.assertIs(record["searchable"], True)
         self.assertEqual(record["group_ids"], ["lab"])
-        self.assertEqual(record["metadata"]["sdk_version"], __import__("funcx").__version__)
+        self.assertEqual(record["metadata"]["sdk_version"], __import__("funcx_ts").__version__)
         self.assertEqual(self.fxc.delete_function(function_id)["deleted"], True)
 
     def test_a_container_image_is_recorded_with_the_function(self):
