@@ -13,7 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { packageRoot } from '../src/util/paths.js';
@@ -105,8 +105,8 @@ async function main(): Promise<void> {
   run(path.join(root, 'node_modules', '.bin', 'postject'), [staged, 'NODE_SEA_BLOB', blob, '--sentinel-fuse', SEA_FUSE]);
   const glibc = newestGlibc(staged);
   if (Number(glibc.split('.')[1]) > Number(GLIBC_CEILING.split('.')[1])) throw new Error(`the file needs glibc ${glibc}, newer than ${GLIBC_CEILING}`);
-  copyFileSync(staged, SINGLE_FILE);
-  chmodSync(SINGLE_FILE, 0o755);
+  // A rename, not a copy: an endpoint still running the previous file keeps its inode (a copy over it fails, ETXTBSY).
+  renameSync(staged, SINGLE_FILE);
   const nodeVersion = run(NODE, ['--version']).trim();
   console.log(`release: ${path.relative(root, SINGLE_FILE)} ${(statSync(SINGLE_FILE).size / 1e6).toFixed(1)} MB (Node ${nodeVersion}, glibc >= ${glibc})`);
 }
