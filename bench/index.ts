@@ -5,6 +5,7 @@ import { runFleetBench } from './fleet.js';
 import { runPeersBench } from './peers.js';
 import { runScalingBench } from './scaling.js';
 import { runRecoveryBench } from './recovery.js';
+import { runSingleFileBench } from './singleFile.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   ledger: runLedgerBench,
@@ -13,6 +14,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   peers: runPeersBench,
   scaling: runScalingBench,
   recovery: runRecoveryBench,
+  sea: runSingleFileBench,
 };
 
 const names = process.argv.slice(2);

@@ -16,6 +16,7 @@ import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { AGENT_NODE_FLAGS } from '../endpoint/agentNodeFlags.js';
 import { packageRoot } from '../src/util/paths.js';
 
 const root = packageRoot();
@@ -93,7 +94,7 @@ async function main(): Promise<void> {
     output: blob,
     disableExperimentalSEAWarning: true,
     // The agent's heap flags (endpoint/agentNodeFlags.ts), for every program the file runs.
-    execArgv: ['--max-semi-space-size=1'],
+    execArgv: [...AGENT_NODE_FLAGS],
     assets: { 'manifest.json': manifest, ...files },
   };
   writeFileSync(path.join(work, 'sea-config.json'), JSON.stringify(config, null, 2));
