@@ -149,7 +149,7 @@ podmanTest('single file: in a container with python3 and no node, configure, sta
 
 const rootTest = testWithRealPart('test/release single file read-only', process.getuid?.() === 0 ? undefined : 'not root (the test mounts a read-only folder and a noexec tmpfs)', { register: test.serial });
 
-rootTest('single file: run from a read-only folder with TMPDIR on a noexec tmpfs, it unpacks under FUNCX_HOME and runs Python and shell functions, then stops', async (t) => {
+rootTest('single file: run from a read-only folder with TMPDIR on a noexec tmpfs, it unpacks under FUNCX_HOME and runs Python, shell and JavaScript functions (its workers are the same file), then stops', async (t) => {
   assertBuilt(t);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-sea-ro-'));
   const bin = path.join(dir, 'bin');
@@ -186,6 +186,12 @@ rootTest('single file: run from a read-only folder with TMPDIR on a noexec tmpfs
   t.is(results.sum, 10);
   t.is(results.shell.stdout, `from-shell ${tmp}\n`);
   t.true(existsSync(path.join(home, '.single-file')), 'the data files were unpacked under FUNCX_HOME');
+  // A JavaScript worker is the same file again (FILE __program js-worker).
+  const js = await register(live, { runtime: 'javascript', source: '(a, b) => [a + b, process.execPath]' });
+  const [jsTask] = await submit(live, endpointIdIn(home, 'ro'), js, [[2, 3]]);
+  const jsDone = (await waitForTasks(live, [jsTask], 120_000))[jsTask];
+  t.is(jsDone.status, 'success', JSON.stringify(jsDone));
+  t.deepEqual(JSON.parse(jsDone.result), [5, file], 'the JavaScript worker runs from the single file');
   const stop = await run(file, ['stop', 'ro'], { env });
   t.is(stop.status, 0, stop.out);
   t.false(existsSync(path.join(home, 'ro', 'endpoint.pid')));
