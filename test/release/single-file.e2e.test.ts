@@ -232,7 +232,8 @@ slurmTest('single file: a Slurm block\'s worker manager is the same file (no nod
   t.is(start.status, 0, start.out);
   const probe = await register(live, { runtime: 'python', source: 'def probe():\n    import os, shutil\n    return [os.environ.get("SLURM_JOB_ID"), shutil.which("node"), os.environ["PATH"]]\n', entry_point: 'probe' });
   const [id] = await submit(live, endpointIdIn(home, 'hpc'), probe, [[]]);
-  const task = (await waitForTasks(live, [id], 240_000))[id];
+  // Within ava's 3-minute timeout, so a failing run still reaches its teardown.
+  const task = (await waitForTasks(live, [id], 150_000))[id];
   t.is(task.status, 'success', JSON.stringify(task));
   const [jobId, node, blockPath] = JSON.parse(task.result) as [string | null, string | null, string];
   t.truthy(jobId, 'the task ran inside a Slurm job');
