@@ -58,7 +58,7 @@ async function runTutorial(live: LiveService, endpointId: string, shellSource: s
   const [sum] = await submit(live, endpointId, ids.funcx_sum, [[[1, 2, 3, 4]]]);
   const [echo] = await submit(live, endpointId, ids.funcx_echo, [['World']]);
   const [sh] = await submit(live, endpointId, shell, [], { payloads: [JSON.stringify({ args: [], kwargs: { word: 'from-shell' } })] });
-  const done = await waitForTasks(live, [hello, sum, echo, sh], 180_000);
+  const done = await waitForTasks(live, [hello, sum, echo, sh], 150_000); // within ava's 3-minute timeout
   const value = (id: string) => {
     if (done[id].status !== 'success') throw new Error(`task ${id} failed: ${JSON.stringify(done[id])}`);
     return JSON.parse(done[id].result);
