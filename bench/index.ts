@@ -8,6 +8,7 @@ import { runRecoveryBench } from './recovery.js';
 import { runCancelBench } from './cancel.js';
 import { runWanBench } from './wan.js';
 import { runStatementsBench } from './statements.js';
+import { runSingleFileBench } from './singleFile.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   ledger: runLedgerBench,
@@ -19,6 +20,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   cancel: runCancelBench,
   wan: runWanBench,
   statements: runStatementsBench,
+  sea: runSingleFileBench,
 };
 
 const names = process.argv.slice(2);

@@ -8,14 +8,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '../src/logger.js';
 import { writeQuickstart, type Quickstart } from '../src/quickstart.js';
 import { sleep } from '../src/util/time.js';
 import { endpointPaths } from './paths.js';
 import { writeConfigTemplate } from './config.js';
 import { readIdentity } from './identity.js';
-import { AGENT_NODE_FLAGS } from './agentNodeFlags.js';
+import { selfCommand } from './selfCommand.js';
 
 export interface LocalEndpoint {
   child: ChildProcess;
@@ -30,8 +29,8 @@ export async function launchLocalEndpoint(input: { name: string; home: string; s
   const paths = endpointPaths(input.name, input.home);
   if (!existsSync(paths.config)) writeConfigTemplate(paths, input.serviceUrl);
   const quickstart = JSON.parse(readFileSync(input.quickstartFile, 'utf8')) as Quickstart;
-  const cli = fileURLToPath(new URL('./cli/funcx-endpoint.js', import.meta.url));
-  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, cli, 'start', input.name, '--service-url', input.serviceUrl, '--exit-with-parent'], {
+  const agent = selfCommand('cli');
+  const child = spawn(agent.command, [...agent.args, 'start', input.name, '--service-url', input.serviceUrl, '--exit-with-parent'], {
     env: { ...process.env, FUNCX_HOME: input.home, FUNCX_TOKEN: quickstart.token },
     stdio: ['ignore', 'inherit', 'inherit'],
     detached: true,

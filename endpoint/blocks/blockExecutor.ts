@@ -13,12 +13,12 @@
  * scancel, node failure) is lost; its tasks end as WorkerLost with retry, so
  * the ledger runs them again under its retry limit.
  */
+import { selfCommandLine } from '../selfCommand.js';
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../src/logger.js';
 import { asError } from '../../src/errors.js';
 import { failed } from '../workers/errors.js';
@@ -35,7 +35,6 @@ import type { ContainerSettings } from '../containers/settings.js';
 import { detectRuntimes, type RuntimeVersion } from '../workers/versions.js';
 
 /** The worker manager program, compiled next to the agent. */
-const MANAGER_PROGRAM = fileURLToPath(new URL('../workerManager.js', import.meta.url));
 const HELLO_TIMEOUT_MS = 10_000;
 /** Connections that have not said hello yet; more are refused at once (a flood cannot exhaust the agent). */
 const MAX_UNAUTHENTICATED_CONNECTIONS = 16;
@@ -401,7 +400,7 @@ export class BlockExecutor implements Executor {
     const configFile = path.join(blocksDir, `${block.id}.json`);
     const submitted = (async () => {
       writeFileSync(configFile, JSON.stringify(config, null, 2), { mode: 0o600 });
-      return provider.submit({ blockId: block.id, command: [process.execPath, MANAGER_PROGRAM, configFile], workerInit: blocks.workerInit, scriptDir: blocksDir });
+      return provider.submit({ blockId: block.id, command: [...selfCommandLine('worker-manager'), configFile], workerInit: blocks.workerInit, scriptDir: blocksDir });
     })();
     const settled = submitted.then(
       (jobId) => {

@@ -11,10 +11,9 @@
  * in this process. Everything it and its workers do happens as the user.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { endpointPaths } from '../paths.js';
+import { runProgramHere } from '../selfCommand.js';
 import { writeIdentity } from '../identity.js';
 import { LAUNCH_FAILED, type LaunchOrders } from './launchOrders.js';
 
@@ -48,8 +47,7 @@ async function main(): Promise<void> {
   writeFileSync(paths.config, `# Written by the multi-user endpoint for ${orders.user}; rewritten at every start.\n${YAML.stringify(orders.config)}`, { mode: 0o600 });
   writeIdentity(paths, orders.identity);
 
-  process.argv = [process.execPath, cliPath(), 'start', orders.endpointName, '--exit-with-parent'];
-  await import(cliPath());
+  await runProgramHere('cli', ['start', orders.endpointName, '--exit-with-parent']);
 }
 
 /** Becomes the account for good: groups, gid, uid, in that order; then checks that nothing of root is left. */
@@ -73,10 +71,6 @@ function dropRoot(orders: LaunchOrders): void {
   } catch {
     // expected: no way back
   }
-}
-
-function cliPath(): string {
-  return path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'funcx-endpoint.js');
 }
 
 void main();

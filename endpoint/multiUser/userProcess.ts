@@ -10,14 +10,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { LaunchOrders } from './launchOrders.js';
 import type { LocalAccount } from './accounts.js';
 import type { ResourceLimits } from './settings.js';
-import { AGENT_NODE_FLAGS } from '../agentNodeFlags.js';
 import { AUDIT_LOG_FD_ENV } from '../auditLog.js';
+import { selfCommand } from '../selfCommand.js';
 
-export const LAUNCHER = path.join(path.dirname(fileURLToPath(import.meta.url)), 'launcher.js');
 const DEFAULT_PATH = '/usr/local/bin:/usr/bin:/bin';
 
 export function userEnvironment(account: LocalAccount, funcxHome: string, extra: Record<string, string>): NodeJS.ProcessEnv {
@@ -52,9 +50,10 @@ export function spawnUserEndpoint(input: {
   const env = userEnvironment(input.account, input.orders.funcxHome, input.environment);
   if (input.auditLogFd !== undefined) env[AUDIT_LOG_FD_ENV] = '3';
   const limits = prlimitArgs(input.limits);
+  const launcher = selfCommand('user-launcher');
   const [command, args] = limits.length > 0
-    ? ['prlimit', [...limits, '--', process.execPath, ...AGENT_NODE_FLAGS, LAUNCHER]]
-    : [process.execPath, [...AGENT_NODE_FLAGS, LAUNCHER]];
+    ? ['prlimit', [...limits, '--', launcher.command, ...launcher.args]]
+    : [launcher.command, launcher.args];
   mkdirSync(path.dirname(input.logFile), { recursive: true, mode: 0o700 });
   const log = openSync(input.logFile, 'a', 0o600);
   try {

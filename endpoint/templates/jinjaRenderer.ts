@@ -12,18 +12,11 @@
  * TemplateRendererFailed.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../../src/util/paths.js';
 
-/** Not compiled by tsc: loaded from the source tree (next to this file, or above dist/) whichever build runs. */
-export const JINJA_RENDERER = findRenderer();
-
-function findRenderer(): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  const candidates = [path.join(here, 'jinja_render.py'), path.join(here, '..', '..', '..', 'endpoint', 'templates', 'jinja_render.py')];
-  return candidates.find((file) => existsSync(file)) ?? candidates[0];
-}
+/** Not compiled by tsc: loaded from the source tree whichever build runs (or the single file's unpacked copy). */
+export const JINJA_RENDERER = path.join(packageRoot(), 'endpoint', 'templates', 'jinja_render.py');
 
 export interface RenderLimits {
   /** Wall clock, then the renderer is killed. */

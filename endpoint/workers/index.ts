@@ -18,7 +18,7 @@
 import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { programScript, selfCommandLine } from '../selfCommand.js';
 import { createLogger, type Logger } from '../../src/logger.js';
 import { packageRoot } from '../../src/util/paths.js';
 import type { Executor, Runtime, Serializer, TaskOutcome, TaskToRun } from '../execution.js';
@@ -72,8 +72,6 @@ const SWEEP_MIN_MS = 100;
 const SWEEP_MAX_MS = 30_000;
 /** Not compiled by tsc: loaded from the source tree whichever build runs. */
 const PYTHON_WORKER = path.join(packageRoot(), 'endpoint/workers/python_worker.py');
-/** Compiled next to this file. */
-const JS_WORKER = fileURLToPath(new URL('./js-worker.js', import.meta.url));
 /**
  * What a containerized worker's environment holds (engines pass none of the host's, apptainer
  * aside). FUNCX_WORKER_IN_CONTAINER: the Python worker ends at its requests' EOF even mid-task.
@@ -106,11 +104,11 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExec
     const workerLog = log.child(image === undefined ? { runtime } : { runtime, image });
     let worker: WorkerProcess;
     if (image === undefined || !containers) {
-      const [command, ...args] = runtime === 'python' ? [python, PYTHON_WORKER] : [process.execPath, JS_WORKER];
+      const [command, ...args] = runtime === 'python' ? [python, PYTHON_WORKER] : selfCommandLine('js-worker');
       worker = new WorkerProcess({ command, args, cwd: options.workDir, env, log: workerLog });
     } else {
       // The image's own interpreters; the worker scripts are mounted at their host paths.
-      const inside = runtime === 'python' ? [containers.settings.python, PYTHON_WORKER] : ['node', JS_WORKER];
+      const inside = runtime === 'python' ? [containers.settings.python, PYTHON_WORKER] : ['node', programScript('js-worker')];
       const container = containers.worker(image, inside, CONTAINER_WORKER_ENV);
       worker = new WorkerProcess({ command: container.command, args: container.args, cwd: options.workDir, env, log: workerLog, transport: 'stdio', cleanup: container.remove });
     }

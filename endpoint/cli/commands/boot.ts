@@ -9,14 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { optionString, UsageError, type RunnableCommand } from '../../../shared/cli/commandTable.js';
-import { AGENT_NODE_FLAGS } from '../../agentNodeFlags.js';
+import { selfCommandLine } from '../../selfCommand.js';
 import { readIdentity } from '../../identity.js';
 import { endpointPaths, funcxHome } from '../../paths.js';
 import { unitPlan, unitText, type UnitPlan } from '../../systemdUnit.js';
 
-const CLI_FILE = fileURLToPath(new URL('../funcx-endpoint.js', import.meta.url));
 
 /** Runs `systemctl [--user] ARGS` when possible; the problem in words when not. */
 function systemctl(plan: UnitPlan, args: string[]): string | undefined {
@@ -60,7 +58,7 @@ export const enableOnBootCommand: RunnableCommand = {
     const plan = unitPlan(name, system);
     const runAs = optionString(values, 'run-as') ?? process.env.SUDO_USER ?? os.userInfo().username;
     mkdirSync(path.dirname(plan.unitFile), { recursive: true });
-    writeFileSync(plan.unitFile, unitText({ endpointName: name, command: [process.execPath, ...AGENT_NODE_FLAGS, CLI_FILE], funcxHome: funcxHome(), system, runAs }), { mode: 0o644 });
+    writeFileSync(plan.unitFile, unitText({ endpointName: name, command: selfCommandLine('cli'), funcxHome: funcxHome(), system, runAs }), { mode: 0o644 });
     console.log(`wrote ${plan.unitFile}`);
     if (!readIdentity(paths)) {
       console.error(`funcx-endpoint: "${name}" has not registered yet, and the unit has no token to register with: start it once (funcx-endpoint start ${name}) before relying on the unit`);

@@ -5,7 +5,6 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { optionString, type RunnableCommand } from '../../../shared/cli/commandTable.js';
 import { sleep } from '../../../src/util/time.js';
 import { endpointPaths, type EndpointPaths } from '../../paths.js';
@@ -16,7 +15,7 @@ import { EndpointAlreadyRunning, startEndpoint } from '../../run.js';
 import { forcedStopAfterMs } from '../stopTimeout.js';
 import { isMultiUser } from '../../multiUser/settings.js';
 import { startMultiUserEndpoint } from '../../multiUser/run.js';
-import { AGENT_NODE_FLAGS } from '../../agentNodeFlags.js';
+import { selfCommand } from '../../selfCommand.js';
 import { startLogRotation } from '../../logRotation.js';
 import { asError } from '../../../src/errors.js';
 import { EndpointConfigError } from '../../config.js';
@@ -24,7 +23,6 @@ import { CredentialRefused } from '../../errors.js';
 import { sayLastWord, whoStopped, writeStopRequest } from '../../lastWord.js';
 
 /** The program itself, which a detached start runs again in the background. */
-const CLI_FILE = fileURLToPath(new URL('../funcx-endpoint.js', import.meta.url));
 
 export const startCommand: RunnableCommand = {
   name: 'start',
@@ -148,8 +146,8 @@ async function startDetached(paths: EndpointPaths, serviceUrl?: string): Promise
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
   const logStart = existsSync(paths.log) ? statSync(paths.log).size : 0;
   const log = openSync(paths.log, 'a', 0o600);
-  const args = [CLI_FILE, 'start', paths.name, '--rotate-log', ...(serviceUrl ? ['--service-url', serviceUrl] : [])];
-  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, ...args], {
+  const agent = selfCommand('cli');
+  const child = spawn(agent.command, [...agent.args, 'start', paths.name, '--rotate-log', ...(serviceUrl ? ['--service-url', serviceUrl] : [])], {
     detached: true,
     stdio: ['ignore', log, log],
     env: process.env,
