@@ -86,8 +86,10 @@ mariadbTest("polls waiting on a replica cost its database the relay's reads, not
   const elapsed = performance.now() - started;
   t.true(relayReads.length >= 1, 'the relay read wakeup_events during the window');
   t.true(relayReads.length <= Math.floor(elapsed / RELAY_INTERVAL_MS) + 1, `${relayReads.length} reads of wakeup_events in ${Math.round(elapsed)} ms at one per ${RELAY_INTERVAL_MS} ms while ${endpoints.length} polls waited`);
-  // Besides the relay: at most a purge and a reaper run or two, never a query per waiting poll.
-  t.true(otherQueries.length <= 4, `${otherQueries.length} other queries while ${endpoints.length} polls waited: ${otherQueries.slice(0, 8).join(' | ')}`);
+  // Besides the relay: the maintenance tick's few statements (a purge, a reaper run of BEGIN, read
+  // and COMMIT, the actions' deadlines) and the relay's presence row, never a query per waiting
+  // poll: a quarter of the polls is far above the first and far below the second.
+  t.true(otherQueries.length <= endpoints.length / 4, `${otherQueries.length} other queries while ${endpoints.length} polls waited: ${otherQueries.slice(0, 8).join(' | ')}`);
 
   // Each poll is still answered by work submitted through the other replica.
   const { endpointId, functionId } = endpoints[7];
