@@ -6,6 +6,7 @@ import { runPeersBench } from './peers.js';
 import { runScalingBench } from './scaling.js';
 import { runRecoveryBench } from './recovery.js';
 import { runCancelBench } from './cancel.js';
+import { runIdleBench } from './idleEndpoints.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   ledger: runLedgerBench,
@@ -15,6 +16,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   scaling: runScalingBench,
   recovery: runRecoveryBench,
   cancel: runCancelBench,
+  idle: runIdleBench,
 };
 
 const names = process.argv.slice(2);
