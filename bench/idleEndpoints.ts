@@ -100,8 +100,19 @@ async function measureIdle(serverUrl: string, databasePid: number, count: number
       }
     }
     const endpoints: { id: string; credential: string }[] = [];
+    // 10,000 registrations outrun one user's request budget (6,000 a minute): wait and retry.
+    const register = async (endpointName: string) => {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          return await call(url, token, 'POST', '/v3/endpoints', { name: endpointName });
+        } catch (error) {
+          if (attempt > 120 || !String(error).includes('TooManyRequests')) throw error;
+          await sleep(1000);
+        }
+      }
+    };
     for (let i = 0; i < count; i += 50) {
-      const batch = await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, j) => call(url, token, 'POST', '/v3/endpoints', { name: `idle-${i + j}` })));
+      const batch = await Promise.all(Array.from({ length: Math.min(50, count - i) }, (_, j) => register(`idle-${i + j}`)));
       endpoints.push(...batch.map((e) => ({ id: e.endpoint_id, credential: e.credential })));
     }
     let polls = 0;
