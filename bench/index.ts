@@ -9,6 +9,7 @@ import { runCancelBench } from './cancel.js';
 import { runWanBench } from './wan.js';
 import { runStatementsBench } from './statements.js';
 import { runSingleFileBench } from './singleFile.js';
+import { runIdleBench } from './idleEndpoints.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   ledger: runLedgerBench,
@@ -21,6 +22,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   wan: runWanBench,
   statements: runStatementsBench,
   sea: runSingleFileBench,
+  idle: runIdleBench,
 };
 
 const names = process.argv.slice(2);

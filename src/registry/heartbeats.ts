@@ -8,6 +8,7 @@ import { parseStored } from '../util/json.js';
 import { countEndpointTasks } from '../ledger/readTasks.js';
 import { isOnline, type EndpointRow } from './endpoints.js';
 import { recordActivity } from './endpointActivity.js';
+import { heartbeatMemoryOf, type HeartbeatWrite } from './heartbeatMemory.js';
 import type { EndpointHeartbeatRequest } from '../generated/schemas/endpoint-heartbeat.js';
 import type { EndpointStatusResponse } from '../generated/schemas/endpoint-status.js';
 
@@ -28,23 +29,18 @@ export function storedReport(report: Report): string {
   return JSON.stringify({ ...counts, details: { omitted: `the heartbeat report was ${size} bytes; this service stores up to ${MAX_STORED_REPORT_BYTES}` } });
 }
 
-export async function recordHeartbeat(db: Knex, input: { endpointId: string; report: Report; keep: number; offlineAfterMs: number }): Promise<void> {
+/**
+ * Stores a heartbeat, writing only what it changes (heartbeatMemory.ts): a new
+ * report in full (the endpoint row, the log), an unchanged one's last-seen time
+ * once it ages, and the minute's activity row once a minute. Returns what it wrote.
+ */
+export async function recordHeartbeat(db: Knex, input: { endpointId: string; report: Report; keep: number; offlineAfterMs: number }): Promise<HeartbeatWrite> {
   const text = storedReport(input.report);
-  await inTransaction(db, async (trx) => {
-    // online_since first: MySQL evaluates an UPDATE's assignments left to right, each seeing the ones before.
-    // A heartbeat after a silence, a stop or a failure starts a new online period; it also clears the agent's last word.
-    const nowExpr = nowSql(trx);
-    await trx('endpoints').where({ id: input.endpointId }).update({
-      online_since: trx.raw(
-        `CASE WHEN online_since IS NULL OR last_heartbeat_at IS NULL OR state_event IS NOT NULL OR ${nowExpr} - last_heartbeat_at > ? THEN ${nowExpr} ELSE online_since END`,
-        [input.offlineAfterMs],
-      ),
-      last_heartbeat_at: now(trx),
-      last_report: text,
-      state_event: null,
-      state_detail: null,
-      state_at: null,
-    });
+  const memory = heartbeatMemoryOf(db);
+  const write = memory.decide(input.endpointId, text, input.offlineAfterMs, Date.now());
+  if (write === 'refresh') await storeLastSeen(db, input.endpointId, text, input.offlineAfterMs);
+  if (write === 'full') await inTransaction(db, async (trx) => {
+    await storeLastSeen(trx, input.endpointId, text, input.offlineAfterMs);
     await trx('endpoint_heartbeats').insert({ endpoint_id: input.endpointId, at: now(trx), report: text });
     // Keep the newest `keep`: find the oldest seq still kept, delete below it.
     const boundary = await trx('endpoint_heartbeats')
@@ -54,9 +50,31 @@ export async function recordHeartbeat(db: Knex, input: { endpointId: string; rep
       .first('seq');
     if (boundary) await trx('endpoint_heartbeats').where({ endpoint_id: input.endpointId }).andWhere('seq', '<', boundary.seq).delete();
   });
-  // The minute's figures for the console's charts (endpointActivity.ts).
+  if (write !== 'none') memory.wrote(input.endpointId, text, Date.now());
+  // The minute's figures for the console's charts (endpointActivity.ts): once a minute while they stay the same.
+  if (!memory.activityDue(input.endpointId, text, Date.now())) return write;
   const { idle_workers: idleWorkers, total_workers: totalWorkers, pending_tasks: pendingInEndpoint } = input.report;
   await recordActivity(db, { endpointId: input.endpointId, idleWorkers, totalWorkers, pendingInEndpoint });
+  memory.wroteActivity(input.endpointId, text, Date.now());
+  return write;
+}
+
+/** The endpoint row's last-seen time and report, in one UPDATE. */
+async function storeLastSeen(trx: Knex, endpointId: string, text: string, offlineAfterMs: number): Promise<void> {
+  // online_since first: MySQL evaluates an UPDATE's assignments left to right, each seeing the ones before.
+  // A heartbeat after a silence, a stop or a failure starts a new online period; it also clears the agent's last word.
+  const nowExpr = nowSql(trx);
+  await trx('endpoints').where({ id: endpointId }).update({
+    online_since: trx.raw(
+      `CASE WHEN online_since IS NULL OR last_heartbeat_at IS NULL OR state_event IS NOT NULL OR ${nowExpr} - last_heartbeat_at > ? THEN ${nowExpr} ELSE online_since END`,
+      [offlineAfterMs],
+    ),
+    last_heartbeat_at: now(trx),
+    last_report: text,
+    state_event: null,
+    state_detail: null,
+    state_at: null,
+  });
 }
 
 export async function endpointStatus(db: Knex, endpoint: EndpointRow, input: { offlineAfterMs: number; logSize: number }): Promise<EndpointStatusResponse> {

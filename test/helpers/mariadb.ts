@@ -11,6 +11,8 @@ import path from 'node:path';
 export interface MariaDbServer {
   /** mysql://root@127.0.0.1:PORT/ (append a database name) */
   url: string;
+  /** mariadbd's process id (the benches count its CPU). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -93,7 +95,7 @@ export async function startMariaDb(options: { serverArgs?: string[]; flushLogAtT
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { url: `mysql://root@127.0.0.1:${port}/`, stop };
+  return { url: `mysql://root@127.0.0.1:${port}/`, pid: child.pid!, stop };
 }
 
 /** MariaDB greets a new connection first; a greeting means it is serving. */

@@ -17,6 +17,8 @@ import { reconcileLeases } from '../../ledger/reconcileLeases.js';
 import { endLeasePolls, listenForPollEnd } from '../leasePollEnd.js';
 import { loadFunctions } from '../../registry/functions.js';
 import { recordHeartbeat } from '../../registry/heartbeats.js';
+import { heartbeatMemoryOf } from '../../registry/heartbeatMemory.js';
+import { dialectOf } from '../../db/connect.js';
 import { recordStateReport, type StateReport } from '../../registry/endpointState.js';
 import { endpointKey, taskKey } from '../../wakeups.js';
 import type { RequestState, ServiceDeps } from '../context.js';
@@ -30,6 +32,9 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
   const { db, validator, config, wakeups, shutdown } = deps;
   const router = new Router<RequestState>();
   const endpointOnly = [uuidParams('endpoint_id'), requireEndpointCredential(db)];
+  // With the replica relay on, every submit, hand-back and reaped lease wakes a waiting poll on any
+  // replica: no re-check within a poll; each new poll's first look remains the safety net (wait_s <= 60 s).
+  const fallbackAfter = dialectOf(db) === 'mysql' && config.replicaWakeupInterval > 0 ? Number.POSITIVE_INFINITY : config.pollFallbackInterval;
 
   router.post('/v3/endpoints/:endpoint_id/lease', ...endpointOnly, validBody(validator, 'endpoint-lease.json'), async (ctx) => {
     const request = bodyIn<Required<Omit<EndpointLeaseRequest, 'session'>> & Pick<EndpointLeaseRequest, 'session'>>(ctx);
@@ -63,7 +68,10 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
           }
           const remaining = deadline - Date.now();
           if (leased.length > 0 || remaining <= 0 || shutdown.aborted || pollEnd.signal.aborted) break;
-          await subscription.wait(Math.min(remaining, config.pollFallbackInterval), AbortSignal.any([shutdown, clientGone, pollEnd.signal]));
+          await subscription.wait(Math.min(remaining, fallbackAfter), AbortSignal.any([shutdown, clientGone, pollEnd.signal]));
+          // Nothing woke it and its time is up: answer empty without another look, since the agent's
+          // next poll looks first thing (an idle endpoint costs one lease query per poll, not two or three).
+          if (!subscription.fired && deadline - Date.now() <= 0) break;
         } finally {
           subscription.unsubscribe();
         }
@@ -150,6 +158,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     // A poll of these sessions still waiting is none the agent waits on (it reconciles between
     // polls; an earlier run's is dead): end it first, so it cannot lease into a connection nobody reads.
     endLeasePolls(wakeups, endpointId, sessions);
+    heartbeatMemoryOf(db).forget(endpointId); // an agent (re)starting: its first heartbeat writes in full
     const reconciled = await reconcileLeases(db, { endpointId, sessions, held, maxRetries: config.maxRetries });
     const returned = [...reconciled.released, ...reconciled.counted];
     if (returned.length > 0) {
