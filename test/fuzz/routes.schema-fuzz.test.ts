@@ -284,7 +284,10 @@ function queryTextFits(property: JsonSchema, text: string): boolean {
     const n = /^-?(0|[1-9][0-9]*)$/.test(decoded) ? Number(decoded) : NaN;
     return Number.isSafeInteger(n) && !Object.is(n, -0) && n >= (property.minimum ?? -Infinity) && n <= (property.maximum ?? Infinity);
   }
-  return decoded.length <= (property.maxLength ?? Infinity);
+  if (property.pattern && !new RegExp(property.pattern, 'u').test(decoded)) return false;
+  if (property.format === 'uuid' && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(decoded)) return false;
+  if (property.format === 'date-time' && Number.isNaN(Date.parse(decoded))) return false;
+  return decoded.length >= (property.minLength ?? 0) && decoded.length <= (property.maxLength ?? Infinity);
 }
 
 /** A query from its schema, its values followed or broken as text. */
@@ -452,6 +455,11 @@ const VALID_ANSWERS: Record<string, string[]> = {
   'POST /v3/endpoints/:endpoint_id/release': ['200'],
   'POST /v3/endpoints/:endpoint_id/polls/end': ['200'],
   'POST /v3/endpoints/:endpoint_id/reconcile': ['200'],
+  // The cancel watch answers at once or at wait_s (short in fuzz cases), naming none of these tasks.
+  'POST /v3/endpoints/:endpoint_id/cancels': ['200'],
+  'POST /v3/endpoints/:endpoint_id/state': ['200'],
+  // Chunks under leases the endpoint does not hold are reported refused in the 200 answer.
+  'POST /v3/endpoints/:endpoint_id/output': ['200'],
   // Only a multi-user endpoint may ask for user endpoints; the fuzz run's endpoint is a plain one.
   'POST /v3/endpoints/:endpoint_id/user_demand': ['403 EndpointAccessForbidden'],
   'POST /v3/endpoints/:endpoint_id/user_endpoints': ['403 EndpointAccessForbidden'],
