@@ -8,8 +8,8 @@
  * brings an endpoint with four Python workers under 150 MB.
  *
  * A 1 GiB old space (the default is sized from the machine's memory) makes V8 grow the heap in
- * smaller steps: after 20,000 no-op tasks the endpoint's PSS went from 90–116 MiB to 83–84 MiB
- * (agent 49–75 to 42–43 MiB; e2e bench, 2026-12-06, docs/benchmarks.md). 512 MiB measured
+ * smaller steps: after 20,000 no-op tasks the endpoint's PSS went from 90–116 MiB to 83–86 MiB
+ * (agent 49–75 to 42–45 MiB; e2e bench, 2026-12-06, docs/benchmarks.md). 512 MiB measured
  * 79 MiB, within the spread, but leaves less room for what the agent must hold: the lease byte budget is an eighth
  * of the heap (leaseBudget.ts), 128 MiB of payloads here, and one payload at the service's
  * default 10 MB limit or a few results at its 10 MB result limit are far from the limit.
