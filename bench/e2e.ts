@@ -3,7 +3,7 @@
  * process, real python3 and node workers) on this machine, SQLite ledger.
  *   - throughput of 10,000 no-op tasks per runtime, submitted in batches of 500
  *   - round trip of one task with warm workers (submit, then long-poll wait)
- *   - the endpoint's resident memory (agent + workers) with 4 workers
+ *   - the endpoint's memory (agent + workers) with 4 workers: PSS (what it costs) and RSS
  *   - the agent's own CPU time per task (user + system, from /proc: unlike
  *     tasks/s it hardly moves when other work shares the machine)
  * FUNCX_BENCH_CPU_PROF=DIR runs the agent under `node --cpu-prof` and stops it
@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { processTreeRss, processTreeStats } from './processes.js';
+import { processTreeStats } from './processes.js';
 import { waitForSuccess } from './waitForSuccess.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
@@ -116,9 +116,9 @@ export async function runE2eBench(): Promise<void> {
       phases.add(startedMs, record, endedMs);
     }
     roundTrips.sort((a, b) => a - b);
-    const rssMb = processTreeRss(endpoint.pid!) / 1024;
-    const agentRssMb = processTreeStats(endpoint.pid!, false).rssKiB / 1024;
-    const workerCount = processTreeStats(endpoint.pid!).processes - 1;
+    const tree = processTreeStats(endpoint.pid!);
+    const agent = processTreeStats(endpoint.pid!, false);
+    const workerCount = tree.processes - 1;
 
     console.log(`\nend to end: service + one local endpoint (${WORKERS} workers, prefetch ${process.env.FUNCX_BENCH_PREFETCH ?? 'auto'}), SQLite, ${os.availableParallelism()} cores`);
     console.log(`  python no-op throughput      ${(TASKS / pythonSeconds).toFixed(0).padStart(8)} tasks/s   (${TASKS} tasks in ${pythonSeconds.toFixed(2)} s)`);
@@ -126,7 +126,9 @@ export async function runE2eBench(): Promise<void> {
     console.log(`  round trip, warm python      median ${percentile(roundTrips, 0.5).toFixed(2)} ms   p99 ${percentile(roundTrips, 0.99).toFixed(2)} ms   (${ROUND_TRIPS} tasks, one at a time)`);
     console.log(`  round trip's phases (medians) ${phases.summary()}`);
     console.log(`  agent CPU per python task    ${(agentCpuPerTask * 1000).toFixed(0).padStart(8)} µs   (user + system of the agent process alone)`);
-    console.log(`  endpoint resident memory     ${rssMb.toFixed(1)} MiB (agent ${agentRssMb.toFixed(1)} MiB and its ${workerCount} worker processes, after the python runs)`);
+    const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
+    console.log(`  endpoint memory, PSS         ${mib(tree.pssKiB)} (agent ${mib(agent.pssKiB)} and its ${workerCount} worker processes, after the python runs)`);
+    console.log(`  endpoint memory, RSS         ${mib(tree.rssKiB)} (agent ${mib(agent.rssKiB)}; counts the workers' shared pages once per process)`);
   } finally {
     if (profileDir) {
       // A graceful stop, so node writes the profile.

@@ -94,8 +94,13 @@ export function succeeds(command: string, args: string[]): boolean {
   return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
 }
 
-/** Resident memory (KiB) and process count of a process and (unless `descendants` is false) all its descendants, from /proc. */
-export function processTreeStats(root: number, descendants = true): { rssKiB: number; processes: number } {
+/**
+ * Resident memory (KiB) and process count of a process and (unless `descendants` is false) all its
+ * descendants, from /proc. RSS counts pages the workers share (the interpreter, forked pages) once per
+ * process; PSS (proportional set size, smaps_rollup) splits each shared page among its sharers, so the
+ * tree's PSS is what it really costs the machine.
+ */
+export function processTreeStats(root: number, descendants = true): { rssKiB: number; pssKiB: number; processes: number } {
   const children = new Map<number, number[]>();
   const rss = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
@@ -110,15 +115,26 @@ export function processTreeStats(root: number, descendants = true): { rssKiB: nu
     }
   }
   let rssKiB = 0;
+  let pssKiB = 0;
   let processes = 0;
   const stack = [root];
   while (stack.length > 0) {
     const pid = stack.pop()!;
     rssKiB += rss.get(pid) ?? 0;
+    pssKiB += processPssKiB(pid);
     processes += 1;
     if (descendants) stack.push(...(children.get(pid) ?? []));
   }
-  return { rssKiB, processes };
+  return { rssKiB, pssKiB, processes };
+}
+
+/** A process's proportional set size (KiB) from /proc/PID/smaps_rollup; 0 once it has exited. */
+function processPssKiB(pid: number): number {
+  try {
+    return Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0; // exited meanwhile
+  }
 }
 
 /** Resident memory (KiB) of a process and all its descendants. */

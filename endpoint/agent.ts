@@ -48,6 +48,7 @@ import type { ResultSpool, SpooledResult } from './spool.js';
 import { ResultOutbox } from './resultOutbox.js';
 import { OutputShipper } from './outputShipper.js';
 import { PrefetchTuner } from './prefetch.js';
+import { heldPayloadChars, leaseByteBudget } from './leaseBudget.js';
 import { heldLeases } from './leaseReconcile.js';
 import { endPollInFlight } from './pollEnd.js';
 import { CancelWatch } from './cancelWatch.js';
@@ -356,13 +357,15 @@ export class EndpointAgent {
         continue;
       }
       const room = this.room();
-      if (room <= 0) {
+      // Payloads held fill the lease byte budget (leaseBudget.ts) as tasks fill the room.
+      const maxBytes = leaseByteBudget(heldPayloadChars(this.held.values()));
+      if (room <= 0 || maxBytes <= 0) {
         await new Promise<void>((resolve) => (this.roomFreed = resolve));
         continue;
       }
       try {
         // More room than one request may ask for is filled over several polls.
-        this.poll = client.lease(credential, endpointId, Math.min(room, MAX_LEASE_TASKS), settings.pollWaitMs, this.pollAbort.signal, this.deps.session.id);
+        this.poll = client.lease(credential, endpointId, Math.min(room, MAX_LEASE_TASKS), settings.pollWaitMs, this.pollAbort.signal, this.deps.session.id, maxBytes);
         const response = (await this.poll) as EndpointLeaseResponse;
         this.markConnected(true, backoff, 'lease');
         this.learnLeaseSeconds(response.lease_seconds);

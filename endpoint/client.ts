@@ -78,9 +78,12 @@ export class ServiceClient {
     return this.call('DELETE', `v3/endpoints/${endpointId}`, userToken, undefined, 30_000);
   }
 
-  /** `session`: the agent run's id, recorded on the leases (what a reconcile is scoped to; session.ts). */
-  lease(credential: string, endpointId: string, maxTasks: number, waitMs: number, signal?: AbortSignal, session?: string): Promise<EndpointLeaseResponse> {
-    const body = { max_tasks: Math.min(maxTasks, MAX_LEASE_TASKS), wait_s: waitMs / 1000, ...(session ? { session } : {}) };
+  /**
+   * `session`: the agent run's id, recorded on the leases (what a reconcile is scoped to; session.ts).
+   * `maxBytes`: the payload bytes the answer may carry (leaseBudget.ts); the service still sends one task over it.
+   */
+  lease(credential: string, endpointId: string, maxTasks: number, waitMs: number, signal?: AbortSignal, session?: string, maxBytes?: number): Promise<EndpointLeaseResponse> {
+    const body = { max_tasks: Math.min(maxTasks, MAX_LEASE_TASKS), wait_s: waitMs / 1000, ...(session ? { session } : {}), ...(maxBytes !== undefined ? { max_bytes: Math.max(1, Math.floor(maxBytes)) } : {}) };
     return this.call('POST', `v3/endpoints/${endpointId}/lease`, credential, body, waitMs + 30_000, signal);
   }
 

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --max-old-space-size=1024
 /**
  * funcx-endpoint: configure | start | stop | restart | list | delete | enable-on-boot |
  * disable-on-boot | diagnose | render-user-config. As users of funcX / Globus Compute know it. Endpoints live in

@@ -21,7 +21,7 @@ export function leaseQueues(endpoint: EndpointPrincipal): string[] {
   return endpoint.userEndpointOf ? [endpoint.endpointId, endpoint.userEndpointOf.parentId] : [endpoint.endpointId];
 }
 
-export function leaseForEndpoint(db: Knex, endpoint: EndpointPrincipal, input: { maxTasks: number; leaseMs: number; session?: string }): Promise<LeasedTask[]> {
+export function leaseForEndpoint(db: Knex, endpoint: EndpointPrincipal, input: { maxTasks: number; leaseMs: number; session?: string; maxBytes?: number }): Promise<LeasedTask[]> {
   refuseMultiUserLease(endpoint);
   const scope = endpoint.userEndpointOf;
   if (!scope) return leaseTasks(db, { endpointId: endpoint.endpointId, ...input });

@@ -10,6 +10,10 @@
  * (endpoint_id, state, seq) from its head: its cost does not grow with the backlog.
  * The rows record the agent session that leased them (leased_by; null when the
  * agent sent none), which is what a reconcile is scoped to (reconcileLeases.ts).
+ * With `maxBytes`, the pick stops before the task whose payload would take the
+ * answer's payload bytes past it, yet always takes the first task: a prefetch of
+ * large payloads cannot fill the agent's heap (or this process's), and a single
+ * task larger than the budget still runs.
  */
 import type { UserRuntime } from '../generated/schemas/user-runtime.js';
 import { randomBytes } from 'node:crypto';
@@ -44,6 +48,26 @@ export interface LeaseInput {
   leaseMs: number;
   /** The leasing agent's session id (older agents send none). */
   session?: string;
+  /** Payload bytes the answer may carry (at least one task is always leased); none: no cap. */
+  maxBytes?: number;
+}
+
+/** How long a payload is in bytes (UTF-8), per dialect: LENGTH counts bytes on MySQL, characters on SQLite. */
+export function payloadBytesSql(db: Knex): string {
+  return dialectOf(db) === 'sqlite' ? 'octet_length(payload)' : 'LENGTH(payload)';
+}
+
+/** The leading rows whose payloads fit in `maxBytes` together, and always the first. */
+export function withinByteBudget<T extends { payload_bytes: number | string }>(rows: T[], maxBytes: number | undefined): T[] {
+  if (maxBytes === undefined) return rows;
+  let total = 0;
+  let count = 0;
+  for (const row of rows) {
+    total += Number(row.payload_bytes);
+    if (count > 0 && total > maxBytes) break;
+    count += 1;
+  }
+  return rows.slice(0, count);
 }
 
 export async function leaseTasks(db: Knex, input: LeaseInput): Promise<LeasedTask[]> {
@@ -74,6 +98,7 @@ export async function leaseTasks(db: Knex, input: LeaseInput): Promise<LeasedTas
  * after the read: five round trips, now two (docs/benchmarks.md, statements per task).
  */
 async function leaseMysql(db: Knex, input: LeaseInput): Promise<LeasedTask[]> {
+  if (input.maxBytes !== undefined) return leaseMysqlWithinBytes(db, input, input.maxBytes);
   // The lease index named: with few rows' statistics MariaDB may walk PRIMARY in seq order
   // instead, which passes over every finished task at the head of a big table.
   const [candidates] = (await db.raw(
@@ -93,6 +118,34 @@ async function leaseMysql(db: Knex, input: LeaseInput): Promise<LeasedTask[]> {
   const more = await inTransaction(db, async (trx) => {
     const moreToken = randomBytes(18).toString('base64url');
     const picked = await pickAndMarkMysql(trx, { ...input, maxTasks: input.maxTasks - leased.length }, moreToken);
+    return picked.map((row) => leasedTask(row, moreToken, Number(row.attempts)));
+  });
+  return [...leased, ...more];
+}
+
+/**
+ * leaseMysql under a byte budget: the read takes the candidates' payload lengths, not their
+ * payloads; the budget cuts the list (always keeping the first); the guarded UPDATE marks the
+ * kept rows; a third statement reads the payloads of exactly the rows this lease took (by its
+ * token). Contended, the rest of the capacity and of the budget goes to the locking transaction.
+ */
+async function leaseMysqlWithinBytes(db: Knex, input: LeaseInput, maxBytes: number): Promise<LeasedTask[]> {
+  const [candidates] = (await db.raw(
+    `SELECT ${COLUMNS_BUT_PAYLOAD.join(', ')}, ${payloadBytesSql(db)} AS payload_bytes FROM tasks FORCE INDEX (tasks_lease_idx)
+     WHERE endpoint_id = ? AND state = ? ORDER BY seq LIMIT ?`,
+    [input.endpointId, WAITING, input.maxTasks],
+  )) as [Array<PickedRow & { payload_bytes: number }>];
+  if (candidates.length === 0) return [];
+  const kept = withinByteBudget(candidates, maxBytes);
+  const leaseToken = randomBytes(18).toString('base64url');
+  const taken = await markCandidatesMysql(db, input, leaseToken, kept);
+  const rows: PickedRow[] = taken === 0 ? [] : await db('tasks').select(...PICKED_COLUMNS).whereIn('seq', kept.map((row) => row.seq)).where({ lease_token: leaseToken }).orderBy('seq');
+  const leased = rows.map((row) => leasedTask(row, leaseToken, Number(row.attempts)));
+  const bytesLeft = maxBytes - leased.reduce((sum, task) => sum + Buffer.byteLength(task.payload), 0);
+  if (taken === kept.length || leased.length >= input.maxTasks || (leased.length > 0 && bytesLeft <= 0)) return leased;
+  const more = await inTransaction(db, async (trx) => {
+    const moreToken = randomBytes(18).toString('base64url');
+    const picked = await pickAndMarkMysql(trx, { ...input, maxTasks: input.maxTasks - leased.length, maxBytes: Math.max(1, bytesLeft) }, moreToken);
     return picked.map((row) => leasedTask(row, moreToken, Number(row.attempts)));
   });
   return [...leased, ...more];
@@ -165,27 +218,50 @@ const PICKED_COLUMNS = ['seq', 'id', 'function_id', 'task_group_id', 'payload', 
 const SET_RUNNING = (db: Knex) => `state = ?, lease_token = ?, leased_by = ?, lease_expires_at = ${nowSql(db)} + ?, leased_at = ${nowSql(db)},
   attempts = attempts + 1, waiting_for_nodes_since = NULL`; // a new lease: nothing reported under it yet
 
-/** SQLite (one writer): pick and mark in one statement; RETURNING's order is not defined, so sort by seq. */
+/**
+ * SQLite (one writer): pick and mark in one statement; RETURNING's order is not defined, so sort by seq.
+ * The byte budget is a running sum over the first max_tasks rows (their lengths only, not their payloads).
+ */
 async function pickAndMarkSqlite(trx: Knex.Transaction, input: LeaseInput, leaseToken: string): Promise<PickedRow[]> {
+  const picked = input.maxBytes === undefined
+    ? 'SELECT seq FROM tasks WHERE endpoint_id = ? AND state = ? ORDER BY seq LIMIT ?'
+    : `SELECT seq FROM (
+         SELECT seq, SUM(payload_bytes) OVER (ORDER BY seq) AS through, ROW_NUMBER() OVER (ORDER BY seq) AS n
+         FROM (SELECT seq, octet_length(payload) AS payload_bytes FROM tasks WHERE endpoint_id = ? AND state = ? ORDER BY seq LIMIT ?))
+       WHERE n = 1 OR through <= ?`;
   const rows: PickedRow[] = await trx.raw(
     `UPDATE tasks SET ${SET_RUNNING(trx)}
-     WHERE seq IN (SELECT seq FROM tasks WHERE endpoint_id = ? AND state = ? ORDER BY seq LIMIT ?)
+     WHERE seq IN (${picked})
      RETURNING seq, id, function_id, task_group_id, payload, serializer, attempts, created_at, resource_specification, user_runtime`,
-    [RUNNING, leaseToken, input.session ?? null, Math.round(input.leaseMs), input.endpointId, WAITING, input.maxTasks],
+    [RUNNING, leaseToken, input.session ?? null, Math.round(input.leaseMs), input.endpointId, WAITING, input.maxTasks, ...(input.maxBytes === undefined ? [] : [input.maxBytes])],
   );
   return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
 }
 
-/** MySQL: lock the picked rows (skipping others' locks), then mark them by primary key. */
+/** A picked row but its payload: what a pick under a byte budget reads before it knows which payloads it keeps. */
+const COLUMNS_BUT_PAYLOAD = PICKED_COLUMNS.filter((column) => column !== 'payload');
+
+/**
+ * MySQL: lock the picked rows (skipping others' locks), then mark them by primary key. Under a byte
+ * budget the pick reads the payloads' lengths, and only the kept rows' payloads are read after.
+ */
 async function pickAndMarkMysql(trx: Knex.Transaction, input: LeaseInput, leaseToken: string): Promise<PickedRow[]> {
-  const rows: PickedRow[] = await trx('tasks')
-    .select(...PICKED_COLUMNS)
+  const locked = await trx('tasks')
+    .select(...COLUMNS_BUT_PAYLOAD, input.maxBytes === undefined ? 'payload' : trx.raw(`${payloadBytesSql(trx)} AS payload_bytes`))
     .where({ endpoint_id: input.endpointId, state: WAITING })
     .orderBy('seq')
     .limit(input.maxTasks)
     .forUpdate()
     .skipLocked();
-  if (rows.length === 0) return [];
+  if (locked.length === 0) return [];
+  let rows: PickedRow[] = locked;
+  if (input.maxBytes !== undefined) {
+    const kept = withinByteBudget(locked as Array<PickedRow & { payload_bytes: number }>, input.maxBytes);
+    const payloads = new Map<number, string>(
+      (await trx('tasks').select('seq', 'payload').whereIn('seq', kept.map((row) => row.seq))).map((row: { seq: number; payload: string }) => [Number(row.seq), row.payload]),
+    );
+    rows = kept.map(({ payload_bytes: _bytes, ...row }) => ({ ...row, payload: payloads.get(Number(row.seq))! }));
+  }
   await trx.raw(`UPDATE tasks SET ${SET_RUNNING(trx)} WHERE seq IN (${rows.map(() => '?').join(', ')})`, [
     RUNNING, leaseToken, input.session ?? null, Math.round(input.leaseMs), ...rows.map((row) => row.seq),
   ]);

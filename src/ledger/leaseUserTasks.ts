@@ -17,7 +17,7 @@ import { dialectOf } from '../db/connect.js';
 import { now, nowPlus } from '../db/clock.js';
 import { inTransaction } from '../db/transaction.js';
 import { RUNNING, WAITING } from './model.js';
-import { leasedTask, type LeasedTask } from './leaseTasks.js';
+import { leasedTask, payloadBytesSql, withinByteBudget, type LeasedTask } from './leaseTasks.js';
 
 export interface UserEndpointScope {
   endpointId: string;
@@ -28,15 +28,16 @@ export interface UserEndpointScope {
 
 const COLUMNS = ['seq', 'id', 'function_id', 'task_group_id', 'payload', 'serializer', 'attempts', 'resource_specification', 'user_runtime', 'created_at'] as const;
 
-export async function leaseUserTasks(db: Knex, input: UserEndpointScope & { maxTasks: number; leaseMs: number; session?: string }): Promise<LeasedTask[]> {
+export async function leaseUserTasks(db: Knex, input: UserEndpointScope & { maxTasks: number; leaseMs: number; session?: string; maxBytes?: number }): Promise<LeasedTask[]> {
   return inTransaction(db, async (trx) => {
+    const bytes = trx.raw(`${payloadBytesSql(trx)} AS payload_bytes`);
     const fresh = trx('tasks')
-      .select(...COLUMNS)
+      .select(...COLUMNS, bytes)
       .where({ endpoint_id: input.parentId, submitter: input.identity, user_config_key: input.userConfigKey, state: WAITING })
       .orderBy('seq')
       .limit(input.maxTasks);
     const requeued = trx('tasks')
-      .select(...COLUMNS)
+      .select(...COLUMNS, bytes)
       .where({ endpoint_id: input.endpointId, state: WAITING })
       .orderBy('seq')
       .limit(input.maxTasks);
@@ -44,7 +45,8 @@ export async function leaseUserTasks(db: Knex, input: UserEndpointScope & { maxT
       fresh.forUpdate().skipLocked();
       requeued.forUpdate().skipLocked();
     }
-    const rows = [...(await requeued), ...(await fresh)].sort((a, b) => Number(a.seq) - Number(b.seq)).slice(0, input.maxTasks);
+    // The byte budget (leaseTasks.ts) applies to the merged, oldest-first rows.
+    const rows = withinByteBudget([...(await requeued), ...(await fresh)].sort((a, b) => Number(a.seq) - Number(b.seq)).slice(0, input.maxTasks), input.maxBytes);
     if (rows.length === 0) return [];
 
     const leaseToken = randomBytes(18).toString('base64url');

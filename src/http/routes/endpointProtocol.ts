@@ -37,7 +37,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
   const fallbackAfter = dialectOf(db) === 'mysql' && config.replicaWakeupInterval > 0 ? Number.POSITIVE_INFINITY : config.pollFallbackInterval;
 
   router.post('/v3/endpoints/:endpoint_id/lease', ...endpointOnly, validBody(validator, 'endpoint-lease.json'), async (ctx) => {
-    const request = bodyIn<Required<Omit<EndpointLeaseRequest, 'session'>> & Pick<EndpointLeaseRequest, 'session'>>(ctx);
+    const request = bodyIn<Required<Omit<EndpointLeaseRequest, 'session' | 'max_bytes'>> & Pick<EndpointLeaseRequest, 'session' | 'max_bytes'>>(ctx);
     const endpointId = ctx.params.endpoint_id;
     const endpoint = ctx.state.endpoint!;
     refuseMultiUserLease(endpoint);
@@ -57,7 +57,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
           // can arrive in the same turn as that endpoint hanging up this poll.
           await new Promise((resolve) => setImmediate(resolve));
           if (gone() || pollEnd.signal.aborted) break; // never lease to a caller who will not receive (or use) the tasks
-          leased = await leaseForEndpoint(db, endpoint, { maxTasks: request.max_tasks, leaseMs: config.leaseTimeout, session: request.session });
+          leased = await leaseForEndpoint(db, endpoint, { maxTasks: request.max_tasks, leaseMs: config.leaseTimeout, session: request.session, maxBytes: request.max_bytes });
           if (gone() && leased.length > 0) {
             // The caller hung up while we leased (an endpoint stopping): hand the tasks straight back
             // rather than let them wait out a lease nobody holds.
