@@ -40,6 +40,8 @@ export interface EndpointSettings {
   pollWaitMs: number;
   taskWalltimeMs: number;
   shellOutputCap: number;
+  /** Shell tasks' folders are kept after they end (keep_shell_sandboxes). */
+  keepShellSandboxes: boolean;
   /** Larger results fail locally with TaskResultTooLarge instead of being sent. */
   maxResultBytes: number;
   graceMs: number;
@@ -119,6 +121,7 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
     pollWaitMs: duration('poll_wait', config.poll_wait ?? DEFAULT_POLL_WAIT),
     taskWalltimeMs: duration('task_walltime', config.task_walltime ?? '24h'),
     shellOutputCap: config.shell_output_cap ?? 65536,
+    keepShellSandboxes: config.keep_shell_sandboxes === true,
     maxResultBytes: config.max_result_bytes ?? DEFAULT_MAX_RESULT_BYTES,
     graceMs: duration('grace_period', config.grace_period ?? '30s'),
     idleShutdownMs: duration('idle_shutdown_after', config.idle_shutdown_after ?? 0),
@@ -194,9 +197,11 @@ heartbeat_period: 10s
 poll_wait: ${DEFAULT_POLL_WAIT}
 
 # Longest a task may run (shell tasks then end with return code 124), and
-# bytes kept of a shell task's stdout and stderr.
+# bytes kept of a shell task's stdout and stderr. Each shell task runs in a
+# folder of its own (GC_TASK_SANDBOX_DIR), removed when it ends unless kept.
 task_walltime: 24h
 shell_output_cap: 65536
+keep_shell_sandboxes: false
 
 # Largest result (or serialized exception) in bytes this endpoint reports; a
 # larger one fails the task with TaskResultTooLarge before it is sent. The

@@ -73,6 +73,7 @@ export async function startEndpoint(
         pythonInterpreter: settings.python,
         allowedSerializers: settings.serializers,
         shellOutputCap: settings.shellOutputCap,
+        keepShellSandboxes: settings.keepShellSandboxes,
         workerIdleMs: settings.workerIdleMs,
         workDir: paths.tasks,
         logger: log,
@@ -124,7 +125,7 @@ function createBlockExecutor(paths: EndpointPaths, settings: EndpointSettings, b
     secret: ensureManagerSecret(paths.managerSecret),
     secretFile: paths.managerSecret,
     blocksDir: paths.blocks,
-    worker: { python: settings.python, serializers: settings.serializers, shellOutputCap: settings.shellOutputCap, workDir: paths.tasks, logLevel: settings.logLevel, workerIdleMs: settings.workerIdleMs, container: settings.container },
+    worker: { python: settings.python, serializers: settings.serializers, shellOutputCap: settings.shellOutputCap, keepShellSandboxes: settings.keepShellSandboxes, workDir: paths.tasks, logLevel: settings.logLevel, workerIdleMs: settings.workerIdleMs, container: settings.container },
     mpi: settings.mpi,
     logger,
   });

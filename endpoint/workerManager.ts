@@ -41,6 +41,7 @@ async function main(): Promise<number> {
     pythonInterpreter: config.python,
     allowedSerializers: config.serializers as Serializer[],
     shellOutputCap: config.shell_output_cap,
+    keepShellSandboxes: config.keep_shell_sandboxes === true,
     workerIdleMs: config.worker_idle_ms,
     workDir: config.work_dir,
     logger: log,

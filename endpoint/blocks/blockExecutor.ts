@@ -52,6 +52,8 @@ export interface ManagerConfig {
   python: string;
   serializers: string[];
   shell_output_cap: number;
+  /** keep_shell_sandboxes (absent in configs of older agents: removed). */
+  keep_shell_sandboxes?: boolean;
   /** worker_idle_timeout in ms (absent in configs of older agents: the default). */
   worker_idle_ms?: number;
   work_dir: string;
@@ -70,7 +72,7 @@ export interface BlockExecutorOptions {
   secretFile: string;
   /** Job scripts, block configs and block output go here (the endpoint folder's blocks/). */
   blocksDir: string;
-  worker: { python: string; serializers: string[]; shellOutputCap: number; workDir: string; logLevel: string; workerIdleMs?: number; container?: ContainerSettings | null };
+  worker: { python: string; serializers: string[]; shellOutputCap: number; keepShellSandboxes?: boolean; workDir: string; logLevel: string; workerIdleMs?: number; container?: ContainerSettings | null };
   /** MPI tasks get whole nodes of one block (one manager per block then runs them all). */
   mpi?: MpiSettings | null;
   logger: Logger;
@@ -390,6 +392,7 @@ export class BlockExecutor implements Executor {
       python: worker.python,
       serializers: worker.serializers,
       shell_output_cap: worker.shellOutputCap,
+      keep_shell_sandboxes: worker.keepShellSandboxes === true,
       ...(worker.workerIdleMs !== undefined ? { worker_idle_ms: worker.workerIdleMs } : {}),
       work_dir: worker.workDir,
       log_level: worker.logLevel,

@@ -45,6 +45,8 @@ export interface WorkerExecutorOptions {
   allowedSerializers?: Serializer[];
   /** Bytes of each shell stream kept, from the end (default 64 KiB). */
   shellOutputCap?: number;
+  /** Shell tasks' folders are kept after they end (GC_TASK_SANDBOX_DIR, as Globus Compute's sandboxes stay). */
+  keepShellSandboxes?: boolean;
   /** Working folder of the workers; shell tasks get a fresh folder under it each. */
   workDir: string;
   /** End workers idle this long (0: keep them until stop). Default DEFAULT_WORKER_IDLE_MS. */
@@ -174,7 +176,7 @@ export function createWorkerExecutor(options: WorkerExecutorOptions): WorkerExec
     const image = imageOf(task);
     if (task.runtime === 'shell' || task.runtime === 'mpi') {
       const inContainer = image !== undefined && containers ? { wrap: (cmd: string, cwd: string) => containers.shell(image, cmd, cwd, extraEnv) } : {};
-      return runShell(task, signal, { workDir: options.workDir, outputCap: shellOutputCap, env: { ...env, ...extraEnv }, log, stopping: stopping.signal, pids: shellPids, ...inContainer });
+      return runShell(task, signal, { workDir: options.workDir, outputCap: shellOutputCap, keepSandbox: options.keepShellSandboxes === true, env: { ...env, ...extraEnv }, log, stopping: stopping.signal, pids: shellPids, ...inContainer });
     }
     return runInWorker(task, signal, { pool: poolFor(task.runtime, image), log, stopping: stopping.signal, env: extraEnv });
   }

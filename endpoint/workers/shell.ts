@@ -2,7 +2,8 @@
  * The shell runtime, like Globus Compute's ShellFunction: the function's
  * source is a command template formatted with the task's args and kwargs
  * (formatTemplate.ts: plain str.format, no quoting), run by `/bin/sh -c` in
- * a fresh working folder that is removed afterwards (its sandbox: the command
+ * a fresh working folder that is removed afterwards unless the endpoint keeps
+ * them (keep_shell_sandboxes) (its sandbox: the command
  * sees GC_TASK_UUID and GC_TASK_SANDBOX_DIR, as upstream's do with
  * run_in_sandbox). The result is JSON
  * {cmd, stdout, stderr, returncode}, a success whatever the return code (the
@@ -35,6 +36,8 @@ export interface ShellOptions {
   stopping: AbortSignal;
   /** Live shell pids (the executor's pids() test hook). */
   pids: Set<number>;
+  /** Keep the task's folder after it ends (keep_shell_sandboxes); default: removed. */
+  keepSandbox?: boolean;
   /**
    * Runs the command another way (inside a container): the command line, and what ends
    * whatever outlives a killed client (the container). Default: /bin/sh -c on the host.
@@ -71,7 +74,7 @@ export async function runShell(task: TaskToRun, signal: AbortSignal, options: Sh
     options.log.debug({ taskId: task.taskId, returncode: ran.result.returncode }, 'shell task ran');
     return { status: 'success', result: JSON.stringify(ran.result), resultSerializer: 'json' };
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    if (!options.keepSandbox) await rm(dir, { recursive: true, force: true });
   }
 }
 

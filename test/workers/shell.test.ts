@@ -1,6 +1,6 @@
 /** The shell runtime: command templates run by /bin/sh in a fresh folder per task. */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
 import type { TaskOutcome, TaskToRun } from '../../endpoint/execution.js';
@@ -77,6 +77,13 @@ test('the command sees GC_TASK_UUID and GC_TASK_SANDBOX_DIR (its own folder), as
   t.is(sandbox, cwd);
   t.is(path.dirname(sandbox), workDir);
   t.false(existsSync(sandbox));
+});
+
+test('keep_shell_sandboxes keeps each task\'s GC_TASK_SANDBOX_DIR with what the command wrote there', async (t) => {
+  const { executor, workDir } = await startExecutor(t, { keepShellSandboxes: true });
+  const sandbox = shellResult(t, await executor.run(shTask('echo kept > note.txt; echo "$GC_TASK_SANDBOX_DIR"'), never)).stdout.trim();
+  t.is(path.dirname(sandbox), workDir);
+  t.is(readFileSync(path.join(sandbox, 'note.txt'), 'utf8'), 'kept\n');
 });
 
 test('a walltime kills the whole command: return code 124, and nothing it started survives', async (t) => {
