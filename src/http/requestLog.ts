@@ -6,6 +6,9 @@ import type { Middleware } from './context.js';
 export function requestLog(logger: Logger): Middleware {
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
+    // The TCP peer (a site's proxy, when the caller came through one), whatever trustProxy says
+    // about ctx.ip; read now: a request refused mid-body may have lost its socket by the end.
+    const remote = ctx.req.socket?.remoteAddress;
     const incoming = ctx.get('X-Request-Id');
     ctx.state.requestId = /^[\w-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     ctx.state.log = logger.child({ reqId: ctx.state.requestId });
@@ -14,8 +17,7 @@ export function requestLog(logger: Logger): Middleware {
       await next();
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      // remote: the TCP peer (a site's proxy, when the caller came through one), whatever trustProxy says about ctx.ip.
-      ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10, remote: ctx.req.socket.remoteAddress }, 'request');
+      ctx.state.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(ms * 10) / 10, remote }, 'request');
     }
   };
 }
