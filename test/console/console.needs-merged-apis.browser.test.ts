@@ -34,14 +34,19 @@ async function signIn(context: BrowserContext, live: LiveService, token = live.a
 /** The task ids the My tasks table shows, in order. */
 const listedIds = (page: Page) => page.$$eval('#my-tasks tbody tr td:first-child a', (links) => links.map((a) => a.textContent!));
 
-/** Waits until the My tasks table shows exactly these ids (it reloads after each filter or page change). */
+/**
+ * Waits until the My tasks table shows exactly these ids (it reloads after each filter or page
+ * change). Polled from here, bounded: a string predicate for waitForFunction is evaluated by eval
+ * in the page, which the console's CSP (no 'unsafe-eval') refuses whenever it has to poll.
+ */
 async function waitForListing(page: Page, ids: string[]): Promise<void> {
-  // A string: it runs in the page (this file is compiled without the DOM's types).
-  await page.waitForFunction(`(() => {
-    const expected = ${JSON.stringify(ids)};
-    const shown = [...document.querySelectorAll('#my-tasks tbody tr td:first-child a')].map((a) => a.textContent);
-    return expected.length === 0 ? Boolean(document.querySelector('#no-tasks')) : JSON.stringify(shown) === JSON.stringify(expected);
-  })()`, undefined, { timeout: 30_000 });
+  const expected = JSON.stringify(ids);
+  for (let i = 0; i < 300; i++) {
+    const shown = ids.length === 0 ? ((await page.$('#no-tasks')) ? '[]' : 'not yet') : JSON.stringify(await listedIds(page));
+    if (shown === expected) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`My tasks never showed ${expected}; it shows ${JSON.stringify(await listedIds(page))}`);
 }
 
 if (requireRealPart('console pages on merged APIs in Chromium', existsSync(CHROMIUM) ? undefined : `no browser at ${CHROMIUM} (apt-get install chromium)`)) {
