@@ -11,16 +11,14 @@
  * Needs MariaDB (scripts/run-tests.js starts one) and haproxy (Debian's; .ci/run installs it):
  * skipped, loudly, without them (failed under FUNCX_TEST_REQUIRE_ALL: test/helpers/realPart.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { ExecutionContext } from 'ava';
 import { Client } from '../../sdk/index.js';
 import { createToken } from '../../src/registry/tokens.js';
 import { migrateLatest } from '../../src/db/migrate.js';
 import { createTestDatabase, MYSQL_BASE_URL } from '../helpers/databases.js';
-import { findBinary, freePort } from '../helpers/mariadb.js';
+import { freePort } from '../helpers/mariadb.js';
+import { haproxyBinary, spawnTracked, startHaproxy, statusOf } from '../helpers/haproxy.js';
 import { startEndpointProcess, waitFor } from '../helpers/endpointProcess.js';
 import type { LiveService } from '../helpers/service.js';
 import { startTcpProxy } from '../helpers/tcpProxy.js';
@@ -31,22 +29,8 @@ const TASKS = 5000;
 const PER_SUBMIT = 100;
 /** The replica is killed once this many submits were answered (of TASKS / PER_SUBMIT). */
 const KILL_AFTER_SUBMITS = 15;
-const haproxyBinary = findBinary('haproxy');
 const missing = [!MYSQL_BASE_URL && 'MariaDB (FUNCX_TEST_MYSQL_URL)', !haproxyBinary && 'haproxy'].filter(Boolean);
 const fleetTest = testWithRealPart('test/fleet/haproxy.kill-replica', missing.length > 0 ? `missing ${missing.join(' and ')}` : undefined, { requiredBy: MYSQL_BASE_URL ? undefined : 'FUNCX_TEST_REQUIRE_MARIADB' });
-
-function spawnTracked(t: ExecutionContext, command: string, args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; exited: Promise<unknown>; output: () => string } {
-  const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise((resolve) => child.once('close', resolve));
-  t.teardown(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
-  });
-  return { child, exited, output: () => output };
-}
 
 fleetTest('5,000 tasks through HAProxy, submitted across a SIGKILL of one of two replicas (a lost submit answer retried with its key), the replica restarted and serving: every result correct, none lost, none stored twice, each finished once', async (t) => {
   t.timeout(240_000);
@@ -64,20 +48,8 @@ fleetTest('5,000 tasks through HAProxy, submitted across a SIGKILL of one of two
   const startReplica = (port: number) => spawnTracked(t, process.execPath, [SERVICE_CLI, 'serve'], replicaEnv(port));
   const replicas = ports.map(startReplica);
 
-  const front = await freePort();
-  const cfg = path.join(database.dir, 'haproxy.cfg');
-  writeFileSync(cfg, [
-    'global', '    maxconn 4000',
-    'defaults', '    mode http', '    timeout connect 2s', '    timeout client 90s', '    timeout server 90s',
-    '    retries 3', '    option redispatch', '    retry-on conn-failure empty-response response-timeout',
-    `frontend funcx`, `    bind 127.0.0.1:${front}`, '    default_backend replicas',
-    'backend replicas', '    balance roundrobin', '    option httpchk GET /readyz', '    http-check expect status 200',
-    ...ports.map((port, i) => `    server r${i} 127.0.0.1:${port} check inter 200ms fall 1 rise 2`),
-    '',
-  ].join('\n'));
-  const haproxy = spawnTracked(t, haproxyBinary!, ['-db', '-f', cfg], { PATH: process.env.PATH });
-  const url = `http://127.0.0.1:${front}`;
-  await waitFor(async () => (await fetch(`${url}/readyz`).then((r) => r.status, () => 0)) === 200, 'HAProxy and a ready replica', 60_000);
+  const haproxy = await startHaproxy(t, database.dir, ports);
+  const url = haproxy.url;
 
   // The endpoint knows only HAProxy's address; the client reaches it through a proxy that can lose an answer.
   const live = { url, adminToken: token, database } as unknown as LiveService;
@@ -121,7 +93,7 @@ fleetTest('5,000 tasks through HAProxy, submitted across a SIGKILL of one of two
   await waitFor(async () => Number((await db('tasks').where({ state: 'success' }).count({ n: '*' }))[0].n) >= TASKS / 2, 'half of the tasks to finish with one replica', 120_000);
   const restarted = startReplica(ports[0]);
   // The restarted replica must serve on its own: ready, and answering an API call about a task.
-  await waitFor(async () => (await fetch(`http://127.0.0.1:${ports[0]}/readyz`).then((r) => r.status, () => 0)) === 200, 'the restarted replica to be ready', 60_000);
+  await waitFor(async () => (await statusOf(`http://127.0.0.1:${ports[0]}/readyz`)) === 200, 'the restarted replica to be ready', 60_000);
   const direct = await fetch(`http://127.0.0.1:${ports[0]}/v2/tasks/${taskIds[0]}`, { headers: { authorization: `Bearer ${token}` } });
   t.is(direct.status, 200, 'the restarted replica answers an API call');
 

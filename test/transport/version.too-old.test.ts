@@ -77,7 +77,7 @@ test('the Python client says the service no longer serves it, and reads another 
   const home = mkdtempSync(path.join(os.tmpdir(), 'funcx-version-py-'));
   t.teardown(() => rmSync(home, { recursive: true, force: true }));
   const { stdout } = await runFile('python3', ['-c', script, url, lenient], { env: { PATH: process.env.PATH ?? '', HOME: home, PYTHONPATH: SDK_PYTHON, PYTHONDONTWRITEBYTECODE: '1' }, timeout: 60_000 });
-  t.deepEqual(stdout.trim().split('\n'), ['this SDK is version 0.1.0, but the service 99.1.0 serves SDKs from version 99.0.0 on: upgrade (pip install --upgrade funcx-ts)', '100.0.0']);
+  t.deepEqual(stdout.trim().split('\n'), [`this SDK is version ${packageVersion()}, but the service 99.1.0 serves SDKs from version 99.0.0 on: upgrade (pip install --upgrade funcx-ts)`, '100.0.0'], 'the Python client reports the same version as the packages');
 });
 
 test('funcx-endpoint start stops before registering when the service no longer serves its version', async (t) => {
