@@ -6,7 +6,7 @@
     task_id = fxc.run(endpoint_id=endpoint_id, function_id=func_uuid)
     fxc.get_result(task_id)
 """
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from .aio import AsyncFuncXClient  # noqa: E402
 from .batch import Batch  # noqa: E402

@@ -8,12 +8,18 @@ import { pendingMigrations } from '../../db/migrate.js';
 import type { RequestState, ServiceDeps } from '../context.js';
 import type { Config } from '../../config.js';
 
+/**
+ * The oldest SDK and endpoint this release still serves: the previous release (docs/install.md,
+ * "Versions apart"; test/versions/rolling-upgrade runs it against this one). Anything older is
+ * told to upgrade by the clients themselves (sdk/transport/versionCompat.ts).
+ */
+const OLDEST_SERVED = '0.1.0';
 const { version } = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
 
 export function metaRoutes(deps: ServiceDeps): Router<RequestState> {
   const router = new Router<RequestState>();
   router.get('/v2/version', (ctx) => {
-    ctx.body = { api: '3', version, min_sdk_version: '0.1.0', min_endpoint_version: '0.1.0', min_ep_version: '0.1.0', auth_mode: deps.config.authMode, ...loginHints(deps.config) };
+    ctx.body = { api: '3', version, min_sdk_version: OLDEST_SERVED, min_endpoint_version: OLDEST_SERVED, min_ep_version: OLDEST_SERVED, auth_mode: deps.config.authMode, ...loginHints(deps.config) };
   });
   router.get('/healthz', async (ctx) => {
     try {
