@@ -64,7 +64,7 @@ export interface SiteTemplate {
   schema?: Record<string, unknown>;
 }
 
-export async function startSite(t: ExecutionContext, options: { idle?: string; leaseTimeout?: string; provider?: Record<string, unknown>; environment?: Record<string, string>; template?: SiteTemplate; auditLogPath?: string } = {}): Promise<Site> {
+export async function startSite(t: ExecutionContext, options: { idle?: string; leaseTimeout?: string; provider?: Record<string, unknown>; environment?: Record<string, string>; template?: SiteTemplate; auditLogPath?: string; command?: string[] } = {}): Promise<Site> {
   const live = await startLiveService(t, 'sqlite', { leaseTimeout: options.leaseTimeout ?? '60s', endpointOfflineAfter: '5s' });
   const accounts = {
     alice: await throwawayAccount(t),
@@ -112,7 +112,9 @@ esac
     if (options.template.schema) writeFileSync(path.join(paths.dir, 'user_config_schema.json'), JSON.stringify(options.template.schema));
   } else writeStructuralTemplate(paths.dir, options.provider);
 
-  const mep = spawn(process.execPath, [ENDPOINT_CLI, 'start', 'site', '--exit-with-parent'], {
+  // `command`: how funcx-endpoint is run (default: this tree's node and CLI; the release suite passes the single file).
+  const [program, ...programArgs] = options.command ?? [process.execPath, ENDPOINT_CLI];
+  const mep = spawn(program!, [...programArgs, 'start', 'site', '--exit-with-parent'], {
     env: { ...process.env, FUNCX_HOME: home, FUNCX_TOKEN: live.adminToken },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,

@@ -2,12 +2,13 @@
  * The single-file endpoint (npm run release: release/funcx-endpoint-linux-x64) where an npm
  * install could not run: inside a podman container whose image holds python3 and no Node,
  * against the service on the host; from a read-only folder with TMPDIR on a noexec mount; and
- * driving a block on the one-node Slurm cluster with no node on the block's PATH. The file is
+ * driving a block on the one-node Slurm cluster, and on a one-node Grid Engine cell, with no node
+ * on the block's PATH. The file is
  * built once for the whole file (~10 s); the scenarios share it and run serially (one cluster,
  * one file).
  */
 import { execFile, spawnSync } from 'node:child_process';
-import { accessSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -19,8 +20,11 @@ import { waitFor } from '../helpers/endpointProcess.js';
 import { submit, waitForTasks } from '../helpers/tasks.js';
 import { podmanMissing, testImage } from '../helpers/podman.js';
 import { slurmMissing, startSlurmCluster } from '../helpers/slurm.js';
+import { gridEngineMissing, startGridEngine } from '../helpers/gridengine.js';
 import { testWithRealPart } from '../helpers/realPart.js';
 import { findBinary } from '../helpers/mariadb.js';
+import { ROOT_MISSING } from '../helpers/localAccounts.js';
+import { result, run as submitAs, startSite, userEndpoints } from '../multi-user/site.js';
 
 const execFileAsync = promisify(execFile);
 const SINGLE_FILE = path.join(packageRoot(), 'release', 'funcx-endpoint-linux-x64');
@@ -197,15 +201,27 @@ rootTest('single file: run from a read-only folder with TMPDIR on a noexec tmpfs
   t.false(existsSync(path.join(home, 'ro', 'endpoint.pid')));
 });
 
-const slurm = slurmMissing();
-const slurmTest = testWithRealPart('test/release single file on Slurm', slurm, { requiredBy: 'FUNCX_TEST_REQUIRE_SLURM', register: test.serial });
+/** A scheduler the file's blocks run on: its cluster, its provider keys, and how its job scripts and job ids look. */
+interface Scheduler {
+  name: string;
+  start(): Promise<{ env: Record<string, string>; stop(): Promise<void>; cancelAll(): Promise<void> }>;
+  provider: Record<string, unknown>;
+  jobIdVariable: string;
+  scriptSuffix: string;
+}
 
-slurmTest('single file: a Slurm block\'s worker manager is the same file (no node on the block\'s PATH) and runs Python tasks', async (t) => {
+/**
+ * The file as an HPC endpoint: `configure`, a block whose PATH holds python3 and no node, a task run
+ * inside the scheduler's job by the block's worker manager, which must be the same file (its internal
+ * program name in the job script); then `stop`.
+ */
+async function blockWithoutNode(t: ExecutionContext, scheduler: Scheduler): Promise<void> {
   assertBuilt(t);
-  const cluster = await startSlurmCluster();
+  const cluster = await scheduler.start();
   t.teardown(() => cluster.stop());
   const live = await startLiveService(t, 'sqlite', { leaseTimeout: '60s', reapInterval: '200ms' });
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-sea-slurm-'));
+  const dir = mkdtempSync(path.join(os.tmpdir(), `funcx-sea-${scheduler.name}-`));
+  chmodSync(dir, 0o755); // a Grid Engine job runs from its own spool: the folders must be traversable
   const home = path.join(dir, 'home');
   // The block's PATH: python3 and nothing else, so a manager that needed node could not find it.
   const onlyPython = path.join(dir, 'path');
@@ -222,7 +238,7 @@ slurmTest('single file: a Slurm block\'s worker manager is the same file (no nod
   writeFileSync(configFile, YAML.stringify({
     ...YAML.parse(readFileSync(configFile, 'utf8')),
     provider: {
-      type: 'slurm', partition: 'debug', walltime: '10m', nodes_per_block: 1, max_workers_per_node: 1,
+      ...scheduler.provider, walltime: '10m', nodes_per_block: 1, max_workers_per_node: 1,
       init_blocks: 0, min_blocks: 0, max_blocks: 1, max_idletime: '2s', strategy_period: '300ms',
       worker_init: [`export PATH=${onlyPython}`], listen_address: '127.0.0.1', listen_port: 0,
       manager_heartbeat_period: '300ms', manager_timeout: '30s',
@@ -230,29 +246,69 @@ slurmTest('single file: a Slurm block\'s worker manager is the same file (no nod
   }));
   const start = await run(SINGLE_FILE, ['start', 'hpc', '--detach'], { env });
   t.is(start.status, 0, start.out);
-  const probe = await register(live, { runtime: 'python', source: 'def probe():\n    import os, shutil\n    return [os.environ.get("SLURM_JOB_ID"), shutil.which("node"), os.environ["PATH"]]\n', entry_point: 'probe' });
+  const probe = await register(live, { runtime: 'python', source: `def probe():\n    import os, shutil\n    return [os.environ.get("${scheduler.jobIdVariable}"), shutil.which("node"), os.environ["PATH"]]\n`, entry_point: 'probe' });
   const [id] = await submit(live, endpointIdIn(home, 'hpc'), probe, [[]]);
   // Within ava's 3-minute timeout, so a failing run still reaches its teardown.
   const task = (await waitForTasks(live, [id], 150_000))[id];
   t.is(task.status, 'success', JSON.stringify(task));
   const [jobId, node, blockPath] = JSON.parse(task.result) as [string | null, string | null, string];
-  t.truthy(jobId, 'the task ran inside a Slurm job');
+  t.truthy(jobId, `the task ran inside a ${scheduler.name} job`);
   t.is(node, null, 'no node on the block\'s PATH');
   t.is(blockPath, onlyPython);
-  const script = readFileSync(await firstJobScript(path.join(home, 'hpc', 'blocks')), 'utf8');
+  const script = readFileSync(await firstJobScript(path.join(home, 'hpc', 'blocks'), scheduler.scriptSuffix), 'utf8');
   t.regex(script, /__program'?\s+'?worker-manager/, 'the job script starts the manager by its internal program name');
   t.true(script.includes(SINGLE_FILE), 'the job script runs the single file');
   t.false(script.includes('workerManager.js'));
   t.is((await run(SINGLE_FILE, ['stop', 'hpc'], { env })).status, 0);
+}
+
+const slurmTest = testWithRealPart('test/release single file on Slurm', slurmMissing(), { requiredBy: 'FUNCX_TEST_REQUIRE_SLURM', register: test.serial });
+
+slurmTest('single file: a Slurm block\'s worker manager is the same file (no node on the block\'s PATH) and runs Python tasks', async (t) => {
+  await blockWithoutNode(t, {
+    name: 'slurm', start: startSlurmCluster, provider: { type: 'slurm', partition: 'debug' }, jobIdVariable: 'SLURM_JOB_ID', scriptSuffix: '.sbatch',
+  });
 });
 
-/** The job script of the endpoint's first block (blocks/.../BLOCK.sbatch). */
-async function firstJobScript(blocksDir: string): Promise<string> {
+const gridEngineTest = testWithRealPart('test/release single file on Grid Engine', gridEngineMissing(), { register: test.serial });
+
+gridEngineTest('single file: a Grid Engine block\'s worker manager is the same file (no node on the block\'s PATH) and runs Python tasks', async (t) => {
+  await blockWithoutNode(t, {
+    name: 'gridengine',
+    start: async () => {
+      const cell = await startGridEngine();
+      return { env: cell.env, stop: () => cell.stop(), cancelAll: () => cell.deleteAll() };
+    },
+    provider: { type: 'gridengine', queue: 'all.q' },
+    jobIdVariable: 'JOB_ID',
+    scriptSuffix: '.qsub',
+  });
+});
+
+/** The job script of the endpoint's first block (blocks/.../BLOCK.sbatch or .qsub). */
+async function firstJobScript(blocksDir: string, suffix: string): Promise<string> {
   let found: string | undefined;
   await waitFor(() => {
-    const { stdout } = spawnSync('find', [blocksDir, '-name', '*.sbatch'], { encoding: 'utf8' });
+    const { stdout } = spawnSync('find', [blocksDir, '-name', `*${suffix}`], { encoding: 'utf8' });
     found = stdout.split('\n').find(Boolean);
     return found !== undefined;
   }, 'a job script', 30_000);
   return found!;
 }
+
+const multiUserTest = testWithRealPart('test/release single file multi-user', ROOT_MISSING, { register: test.serial });
+
+multiUserTest('single file: a multi-user endpoint started from the file starts each user\'s endpoint as that user from the same file, whose tasks run as the user', async (t) => {
+  assertBuilt(t);
+  const site = await startSite(t, { idle: '1m', command: [SINGLE_FILE] });
+  const alice = site.accounts.alice;
+  const answer = await result(site, 'alice', await submitAs(site, 'alice', site.whoami, []));
+  t.is(answer.status, 'success', JSON.stringify(answer));
+  t.like(JSON.parse(answer.result), { uid: alice.uid, user: alice.name });
+  const [userEndpoint] = (await userEndpoints(site)).filter((u) => u.local_user === alice.name);
+  t.truthy(userEndpoint?.pid, JSON.stringify(await userEndpoints(site)));
+  // The user's endpoint is the file itself (not node, which this machine has but a login node may not).
+  t.is(realpathSync(`/proc/${userEndpoint!.pid}/exe`), realpathSync(SINGLE_FILE));
+  t.is(statSync(`/proc/${userEndpoint!.pid}`).uid, alice.uid, 'the user endpoint runs as its user');
+  t.is(realpathSync(`/proc/${site.mep.pid}/exe`), realpathSync(SINGLE_FILE), 'the multi-user endpoint is the file');
+});
