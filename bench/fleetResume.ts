@@ -22,6 +22,7 @@ import { DEFAULT_POLL_WAIT } from '../endpoint/config.js';
 import { parseDuration, sleep } from '../src/util/time.js';
 import { findBinary, freePort, startMariaDb } from '../test/helpers/mariadb.js';
 import { call } from './fleet.js';
+import { haproxyConfig } from '../test/helpers/haproxy.js';
 
 const SAMPLES = Number(process.env.FUNCX_BENCH_RESUME_SAMPLES ?? 5);
 const SERVICE_CLI = fileURLToPath(new URL('../src/cli/funcx-service.js', import.meta.url));
@@ -78,15 +79,7 @@ export async function measurePollResume(): Promise<void> {
     const replicas = ports.map(startReplica);
     const front = await freePort();
     const cfg = path.join(dir, 'haproxy.cfg');
-    writeFileSync(cfg, [
-      'global', '    maxconn 4000',
-      'defaults', '    mode http', '    timeout connect 2s', '    timeout client 90s', '    timeout server 90s',
-      '    retries 3', '    option redispatch', '    retry-on conn-failure empty-response response-timeout',
-      'frontend funcx', `    bind 127.0.0.1:${front}`, '    default_backend replicas',
-      'backend replicas', '    balance roundrobin', '    option httpchk GET /readyz', '    http-check expect status 200',
-      ...ports.map((port, i) => `    server r${i} 127.0.0.1:${port} check inter 200ms fall 1 rise 2`),
-      '',
-    ].join('\n'));
+    writeFileSync(cfg, haproxyConfig(front, ports));
     start(haproxyBinary, ['-db', '-f', cfg], { PATH: process.env.PATH }, 'ignore'); // its server up/down warnings are expected here
     const url = `http://127.0.0.1:${front}`;
     const ready = async (port: number) => (await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0)) === 200;

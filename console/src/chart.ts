@@ -106,12 +106,7 @@ export function lineChart(input: { id: string; title: string; times: string[]; s
     svg('title', { id: `${input.id}-title` }, input.title),
     svg('desc', { id: `${input.id}-desc` }, `${input.unit} per minute from ${times[0] ? clock(times[0]) : '—'} to ${times.length ? clock(times[times.length - 1]) : '—'}: ${summary}.`),
     grid, ...lines);
-  const figure = document.createElement('figure');
-  figure.id = input.id;
-  const caption = document.createElement('figcaption');
-  caption.textContent = input.title;
-  figure.append(caption, chart, legend);
-  return figure;
+  return captioned(input.id, input.title, chart, legend);
 }
 
 export interface Part { key: string; label: string; count: number; pattern: 'solid' | 'hatch' | 'dots' | 'cross' | 'empty' }
@@ -146,11 +141,16 @@ export function progressBar(input: { id: string; title: string; parts: Part[] })
     item.append(svg('svg', { width: 14, height: 14, 'aria-hidden': 'true' }, svg('rect', { x: 1, y: 1, width: 12, height: 12, fill: fill(part), stroke: '#333' })), ` ${part.label}: ${part.count}`);
     legend.append(item);
   }
-  const figure = document.createElement('figure');
-  figure.id = input.id;
-  const caption = document.createElement('figcaption');
-  caption.textContent = input.title;
   // The legend's swatches use the patterns defined in the bar's svg (ids are document-wide).
+  return captioned(input.id, input.title, chart, legend);
+}
+
+/** A chart and its legend as a <figure> with the title as its caption. */
+function captioned(id: string, title: string, chart: Element, legend: HTMLElement): HTMLElement {
+  const figure = document.createElement('figure');
+  figure.id = id;
+  const caption = document.createElement('figcaption');
+  caption.textContent = title;
   figure.append(caption, chart, legend);
   return figure;
 }

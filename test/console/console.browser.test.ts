@@ -13,18 +13,12 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { startLiveService, functionAndEndpoint, jsonPayload, type LiveService } from '../helpers/service.js';
 import { heartbeat, lease, postResults, submitOk, submitTo } from '../api/support.js';
 import { requireRealPart } from '../helpers/realPart.js';
-import { CHROMIUM, browser, screenshotDir } from '../helpers/chromium.js';
+import { CHROMIUM, browser, screenshotDir, signInToConsole } from '../helpers/chromium.js';
 
 const SCREENSHOTS = screenshotDir();
 
-async function signIn(context: BrowserContext, live: LiveService, token: string): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${live.url}/console`);
-  await page.fill('input[name=token]', token);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('text=signed in');
-  return page;
-}
+const signIn = (context: BrowserContext, live: LiveService, token: string): Promise<Page> =>
+  signInToConsole(context, live.url, token);
 
 if (requireRealPart('the web console in Chromium', existsSync(CHROMIUM) ? undefined : `no browser at ${CHROMIUM} (apt-get install chromium)`)) {
   test('a user signs in, watches a task go from waiting to success, opens a failed task\'s traceback; another user sees nothing of it', async (t) => {

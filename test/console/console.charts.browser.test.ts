@@ -13,18 +13,12 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { startLiveService, functionAndEndpoint, jsonPayload, type LiveService } from '../helpers/service.js';
 import { heartbeat, lease, postResults, submitOk } from '../api/support.js';
 import { requireRealPart } from '../helpers/realPart.js';
-import { CHROMIUM, browser, screenshotDir } from '../helpers/chromium.js';
+import { CHROMIUM, browser, screenshotDir, signInToConsole } from '../helpers/chromium.js';
 
 type Bucket = Record<string, number | null | string>;
 
-async function signIn(context: BrowserContext, live: LiveService): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${live.url}/console`);
-  await page.fill('input[name=token]', live.adminToken);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('text=signed in');
-  return page;
-}
+const signIn = (context: BrowserContext, live: LiveService): Promise<Page> =>
+  signInToConsole(context, live.url, live.adminToken);
 
 /** What one chart drew: its minutes, and each series' values by minute. */
 async function drawn(page: Page, chartId: string): Promise<{ times: string[]; series: Record<string, string[]>; dashes: string[]; title: string; desc: string }> {

@@ -17,19 +17,13 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { startLiveService, functionAndEndpoint, jsonPayload, type LiveService } from '../helpers/service.js';
 import { heartbeat, lease, postResults, registerFunction, submitOk, submitTo } from '../api/support.js';
 import { requireRealPart } from '../helpers/realPart.js';
-import { CHROMIUM, browser, screenshotDir } from '../helpers/chromium.js';
+import { CHROMIUM, browser, screenshotDir, signInToConsole } from '../helpers/chromium.js';
 import { CONSOLE_CLIENT_ID, startTestProvider } from '../helpers/oidcProvider.js';
 import { startEndpointProcess } from '../helpers/endpointProcess.js';
 import { registerPython, submit } from '../helpers/tasks.js';
 
-async function signIn(context: BrowserContext, live: LiveService, token = live.adminToken): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${live.url}/console`);
-  await page.fill('input[name=token]', token);
-  await page.click('button[type=submit]');
-  await page.waitForSelector('text=signed in');
-  return page;
-}
+const signIn = (context: BrowserContext, live: LiveService, token = live.adminToken): Promise<Page> =>
+  signInToConsole(context, live.url, token);
 
 /** The task ids the My tasks table shows, in order. */
 const listedIds = (page: Page) => page.$$eval('#my-tasks tbody tr td:first-child a', (links) => links.map((a) => a.textContent!));

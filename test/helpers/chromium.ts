@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { packageRoot } from '../../src/util/paths.js';
 
 export const CHROMIUM = process.env.FUNCX_TEST_CHROMIUM ?? '/usr/bin/chromium';
@@ -35,4 +35,14 @@ export async function browser(t: ExecutionContext): Promise<BrowserContext> {
     rmSync(profile, { recursive: true, force: true });
   });
   return context;
+}
+
+/** A new page of the console at `serviceUrl`, signed in with `token` (an API token, pasted as a user does). */
+export async function signInToConsole(context: BrowserContext, serviceUrl: string, token: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${serviceUrl}/console`);
+  await page.fill('input[name=token]', token);
+  await page.click('button[type=submit]');
+  await page.waitForSelector('text=signed in');
+  return page;
 }

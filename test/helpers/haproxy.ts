@@ -39,11 +39,9 @@ export async function statusOf(url: string): Promise<number> {
   return fetch(url).then((response) => response.status, () => 0);
 }
 
-/** HAProxy on a free port in front of the replicas on `ports`, once it answers /readyz through a ready replica. */
-export async function startHaproxy(t: ExecutionContext, dir: string, ports: number[]): Promise<TrackedProcess & { url: string }> {
-  const front = await freePort();
-  const cfg = path.join(dir, `haproxy-${front}.cfg`);
-  writeFileSync(cfg, [
+/** HAProxy's configuration: listening on 127.0.0.1:`front`, balancing the replicas on `ports` (also used by bench/fleetResume). */
+export function haproxyConfig(front: number, ports: number[]): string {
+  return [
     'global', '    maxconn 4000',
     'defaults', '    mode http', '    timeout connect 2s', '    timeout client 90s', '    timeout server 90s',
     '    retries 3', '    option redispatch', '    retry-on conn-failure empty-response response-timeout',
@@ -51,7 +49,14 @@ export async function startHaproxy(t: ExecutionContext, dir: string, ports: numb
     'backend replicas', '    balance roundrobin', '    option httpchk GET /readyz', '    http-check expect status 200',
     ...ports.map((port, i) => `    server r${i} 127.0.0.1:${port} check inter 200ms fall 1 rise 2`),
     '',
-  ].join('\n'));
+  ].join('\n');
+}
+
+/** HAProxy on a free port in front of the replicas on `ports`, once it answers /readyz through a ready replica. */
+export async function startHaproxy(t: ExecutionContext, dir: string, ports: number[]): Promise<TrackedProcess & { url: string }> {
+  const front = await freePort();
+  const cfg = path.join(dir, `haproxy-${front}.cfg`);
+  writeFileSync(cfg, haproxyConfig(front, ports));
   const haproxy = spawnTracked(t, haproxyBinary!, ['-db', '-f', cfg], { PATH: process.env.PATH });
   const url = `http://127.0.0.1:${front}`;
   await waitFor(async () => (await statusOf(`${url}/readyz`)) === 200, 'HAProxy and a ready replica', 60_000);

@@ -6,45 +6,22 @@
  */
 import test from 'ava';
 import amqp from 'amqplib';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { packageRoot } from '../../src/util/paths.js';
-import { assertSchema, startLiveService } from '../helpers/service.js';
-import { startEndpointProcess } from '../helpers/endpointProcess.js';
-import { rabbitmqMissing, startRabbitMq, type PrivateRabbit } from '../helpers/rabbitmq.js';
-import { runUpstreamPython, upstreamMissing } from '../helpers/upstreamSdks.js';
-import { requireRealPart } from '../helpers/realPart.js';
+import { assertSchema } from '../helpers/service.js';
+import { amqpSuite } from './amqpSuite.js';
 
-const SCRIPT = path.join(packageRoot(), 'test', 'upstream', 'upstream_executor.py');
-const missing = upstreamMissing() ?? rabbitmqMissing();
-let rabbit: PrivateRabbit | undefined;
+const suite = amqpSuite('upstream Executor over AMQP');
 
-if (requireRealPart('upstream Executor over AMQP', missing)) {
-  test.before(async () => {
-    rabbit = await startRabbitMq();
-  });
-  test.after.always(async () => {
-    await rabbit?.stop();
-  });
-
+if (suite) {
   test('globus_compute_sdk.Executor submits (one call, five at once, a failure), its results arriving over AMQP', async (t) => {
-    const live = await startLiveService(t, 'sqlite', { amqpUrl: rabbit!.amqpUrl, amqpManagementUrl: rabbit!.managementUrl });
-    const endpoint = await startEndpointProcess(t, live, { config: { max_workers: 2, python: '/usr/bin/python3' } });
-    const home = mkdtempSync(path.join(tmpdir(), 'funcx-upstream-'));
-    t.teardown(() => rmSync(home, { recursive: true, force: true }));
-    const stdout = await runUpstreamPython(t, SCRIPT, [], {
-      FUNCX_URL: live.url, FUNCX_TOKEN: live.adminToken, FUNCX_ENDPOINT_ID: endpoint.endpointId, HOME: home,
-    });
-    const out = JSON.parse(stdout.trim().split('\n').pop()!);
+    const out = await suite.runScript(t, 'upstream_executor.py');
     t.is(out.submit, 42);
     t.deepEqual(out.map, [0, 2, 4, 6, 8]);
     t.regex(out.failure, /ValueError: executor failure/);
   });
 
   test('each user\'s AMQP credentials read only their own result queues', async (t) => {
-    const live = await startLiveService(t, 'sqlite', { amqpUrl: rabbit!.amqpUrl, amqpManagementUrl: rabbit!.managementUrl });
+    const live = await suite.liveService(t);
     const alice = await live.call('GET', '/v2/get_amqp_result_connection_url');
     assertSchema(t, 'upstream-amqp-connection.json', alice.body);
     const bobToken = await live.tokenFor('bob');

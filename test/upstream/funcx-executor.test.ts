@@ -6,37 +6,13 @@
  * `create_queue` does; a second executor reattaches with reload_tasks.
  */
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { packageRoot } from '../../src/util/paths.js';
-import { startLiveService } from '../helpers/service.js';
-import { startEndpointProcess } from '../helpers/endpointProcess.js';
-import { rabbitmqMissing, startRabbitMq, type PrivateRabbit } from '../helpers/rabbitmq.js';
-import { runUpstreamPython, upstreamMissing } from '../helpers/upstreamSdks.js';
-import { requireRealPart } from '../helpers/realPart.js';
+import { amqpSuite } from './amqpSuite.js';
 
-const SCRIPT = path.join(packageRoot(), 'test', 'upstream', 'funcx_executor.py');
-const missing = upstreamMissing() ?? rabbitmqMissing();
-let rabbit: PrivateRabbit | undefined;
+const suite = amqpSuite('funcx 1.0 FuncXExecutor over AMQP');
 
-if (requireRealPart('funcx 1.0 FuncXExecutor over AMQP', missing)) {
-  test.before(async () => {
-    rabbit = await startRabbitMq();
-  });
-  test.after.always(async () => {
-    await rabbit?.stop();
-  });
-
+if (suite) {
   test('funcx 1.0 FuncXExecutor runs the seeds\' example and the tutorial\'s functions, and a new executor reattaches with reload_tasks', async (t) => {
-    const live = await startLiveService(t, 'sqlite', { amqpUrl: rabbit!.amqpUrl, amqpManagementUrl: rabbit!.managementUrl });
-    const endpoint = await startEndpointProcess(t, live, { config: { max_workers: 2, python: '/usr/bin/python3' } });
-    const home = mkdtempSync(path.join(tmpdir(), 'funcx-upstream-'));
-    t.teardown(() => rmSync(home, { recursive: true, force: true }));
-    const stdout = await runUpstreamPython(t, SCRIPT, [], {
-      FUNCX_URL: live.url, FUNCX_TOKEN: live.adminToken, FUNCX_ENDPOINT_ID: endpoint.endpointId, HOME: home,
-    });
-    const out = JSON.parse(stdout.trim().split('\n').pop()!);
+    const out = await suite.runScript(t, 'funcx_executor.py');
     t.is(out.hello, 'Hello World!');
     t.is(out.sum, 15);
     t.is(out.echo, 'Hello World');

@@ -10,29 +10,14 @@ object with what each call gave.
 import json
 import os
 
-import globus_sdk
 from funcx import FuncXClient, FuncXExecutor
 from funcx.errors import FuncxTaskExecutionFailed
-from funcx.sdk.web_client import FuncxWebClient
+from funcx_static_login import funcx_login_manager
 
 URL = os.environ["FUNCX_URL"]
 TOKEN = os.environ["FUNCX_TOKEN"]
 ENDPOINT = os.environ["FUNCX_ENDPOINT_ID"]
 TIMEOUT = 60
-
-
-class StaticTokenLoginManager:
-    def ensure_logged_in(self):
-        pass
-
-    def logout(self):
-        return False
-
-    def get_auth_client(self):
-        return globus_sdk.AuthClient(authorizer=globus_sdk.AccessTokenAuthorizer(TOKEN))
-
-    def get_funcx_web_client(self, *, base_url=None):
-        return FuncxWebClient(base_url=base_url, authorizer=globus_sdk.AccessTokenAuthorizer(TOKEN))
 
 
 def hello_world():
@@ -52,7 +37,7 @@ def failing():
 
 
 def main():
-    fxc = FuncXClient(funcx_service_address=URL + "/v2", login_manager=StaticTokenLoginManager())
+    fxc = FuncXClient(funcx_service_address=URL + "/v2", login_manager=funcx_login_manager(TOKEN))
     out = {}
 
     # The seeds' example (funcx-overview.rst), with the client passed in.

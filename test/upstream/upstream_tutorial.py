@@ -18,25 +18,11 @@ WAIT_SECONDS = 60
 
 
 def funcx_client():
-    import globus_sdk
     from funcx import FuncXClient
-    from funcx.sdk.web_client import FuncxWebClient
-
-    class StaticTokenLoginManager:
-        def ensure_logged_in(self):
-            pass
-
-        def logout(self):
-            return False
-
-        def get_auth_client(self):
-            return globus_sdk.AuthClient(authorizer=globus_sdk.AccessTokenAuthorizer(TOKEN))
-
-        def get_funcx_web_client(self, *, base_url=None):
-            return FuncxWebClient(base_url=base_url, authorizer=globus_sdk.AccessTokenAuthorizer(TOKEN))
-
     from funcx.errors import FuncxTaskExecutionFailed
-    return FuncXClient(funcx_service_address=URL + "/v2", login_manager=StaticTokenLoginManager()), FuncxTaskExecutionFailed
+    from funcx_static_login import funcx_login_manager
+
+    return FuncXClient(funcx_service_address=URL + "/v2", login_manager=funcx_login_manager(TOKEN)), FuncxTaskExecutionFailed
 
 
 def globus_compute_client():
