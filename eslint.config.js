@@ -26,4 +26,40 @@ export default tseslint.config(
     files: ['src/cli/**', 'endpoint/cli/**', 'bench/**', 'scripts/**', 'test/**'],
     rules: { 'no-console': 'off' },
   },
+  // The Action Provider (action-provider/) is a part mounted into the service with a boundary both ways
+  // (src/servicePart.ts): it sees the service only through src/forParts.ts (and the generated wire types), and the
+  // service sees it only through action-provider/index.ts. Written with typescript-eslint's twin of
+  // no-restricted-imports so that these patterns never replace another block's for the same files (flat config keeps
+  // only the last options given to one rule). test/lint/action-provider-boundary.test.ts proves both bite.
+  { ignores: ['test/lint/fixtures/action-provider/'] },
+  {
+    files: ['action-provider/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{
+          regex: '^(\\.\\./)+src/(?!forParts\\.js$|generated/schemas/)',
+          message: 'action-provider/ uses the service only through src/forParts.ts (add the name there if a part really needs it)',
+        }],
+      }],
+    },
+  },
+  {
+    files: ['src/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{ regex: '^(\\.\\./)+action-provider/(?!index\\.js$)', message: 'the service reaches the Action Provider only through action-provider/index.ts' }],
+      }],
+    },
+  },
+  {
+    // No source file over 600 lines (STYLE.md): every line counts, comments and blanks too, as `wc -l` counts
+    // and as a reader scrolls. Tests are exempt: a test file is one behaviour's cases, read one test at a time.
+    files: ['{src,endpoint,sdk,shared,action-provider,migrations,scripts,bench,console}/**/*.{ts,js}'],
+    rules: { 'max-lines': ['error', { max: 600, skipBlankLines: false, skipComments: false }] },
+  },
+  {
+    // Temporary: removed when issue 20's agent/blocks split lands.
+    files: ['endpoint/agent.ts', 'endpoint/blocks/blockExecutor.ts'],
+    rules: { 'max-lines': 'off' },
+  },
 );

@@ -5,11 +5,8 @@
  * includes public; every other route needs one. A token that is sent must be valid, wherever it is sent.
  */
 import type { Knex } from 'knex';
-import { ENDPOINT_CREDENTIAL_PREFIX } from '../src/auth/secrets.js';
-import { UserUnauthenticated } from '../src/errors.js';
-import { authenticateUserToken } from '../src/http/authenticate.js';
-import type { UserPrincipal } from '../src/auth/principal.js';
-import type { AppContext } from '../src/http/context.js';
+import { ENDPOINT_CREDENTIAL_PREFIX, UserUnauthenticated, authenticateUserToken } from '../src/forParts.js';
+import type { UserPrincipal, AppContext } from '../src/forParts.js';
 import { UnauthorizedRequest } from './errors.js';
 
 export async function optionalCaller(_db: Knex, ctx: AppContext): Promise<UserPrincipal | undefined> {

@@ -1,8 +1,9 @@
 /** The introspection document (GET {base}/), built once from the configuration. */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { principalList, type Config } from '../src/config.js';
-import { packageRoot } from '../src/util/paths.js';
+import { packageRoot } from '../src/forParts.js';
+import { principalList } from './config.js';
+import type { Config } from '../src/forParts.js';
 import { formatIsoDuration } from './duration.js';
 import type { ActionProviderDescription } from '../src/generated/schemas/action-provider-introspection.js';
 

@@ -3,7 +3,7 @@
  * release_after and maximum_deadline. Years and months have no fixed length:
  * they count as 365 and 30 days, which is all a retention period needs.
  */
-import { DAY, HOUR, MINUTE, SECOND } from '../src/util/time.js';
+import { DAY, HOUR, MINUTE, SECOND } from '../src/forParts.js';
 
 const PATTERN = /^P(?!$)(?:(\d+(?:\.\d+)?)Y)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)W)?(?:(\d+(?:\.\d+)?)D)?(?:T(?=\d)(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/;
 const UNITS = [365 * DAY, 30 * DAY, 7 * DAY, DAY, HOUR, MINUTE, SECOND];

@@ -6,9 +6,8 @@
  */
 import {
   FuncxError, MethodNotAllowed, RequestBodyTooLarge, RequestMalformed, RouteNotFound, StorageFull,
-  UnsupportedMediaType, UserUnauthenticated, asError,
-} from '../src/errors.js';
-import { isStorageFullError } from '../src/db/storageFull.js';
+  UnsupportedMediaType, UserUnauthenticated, asError, isStorageFullError,
+} from '../src/forParts.js';
 
 export abstract class ActionProviderFailure extends Error {
   abstract readonly status: number;

@@ -1,19 +1,30 @@
 /**
- * The Action Provider API (Globus Actions API), mounted into the service at
- * the configured base path (default /actions/). Everything under that path is
+ * The Action Provider API (Globus Actions API), a part mounted into the
+ * service (src/servicePart.ts) at the configured base path (default
+ * /actions/). This file is all the service imports of it: the part, and its
+ * options for the service's option table. Everything under that path is
  * answered here, errors included, in the spec's `{code, description}` shape:
- * this middleware sits before the service's body parser so that even a body
+ * the middleware sits before the service's body parser so that even a body
  * that is not JSON is refused in that shape.
  */
 import type Koa from 'koa';
-import type { ServiceDeps, RequestState, AppContext } from '../src/http/context.js';
-import { jsonBody } from '../src/http/jsonBody.js';
-import { DatabaseUnavailable, IdentityProviderUnavailable, RouteNotFound, TooManyRequests } from '../src/errors.js';
-import { STORAGE_FULL_RETRY_AFTER_S } from '../src/http/errorHandler.js';
+import { DatabaseUnavailable, IdentityProviderUnavailable, RouteNotFound, STORAGE_FULL_RETRY_AFTER_S, TooManyRequests, jsonBody } from '../src/forParts.js';
+import type { AppContext, PartMiddleware, RequestState, ServiceDeps, ServicePart } from '../src/forParts.js';
 import { actionRoutes } from './routes.js';
 import { toActionError } from './errors.js';
+import { ACTION_PROVIDER_ANNOTATIONS, actionErrorStatuses } from './openapi.js';
+import { actionProviderMaintenance } from './maintenance.js';
 
-export function actionProvider(deps: ServiceDeps): Koa.Middleware<RequestState> {
+export { ACTION_PROVIDER_OPTIONS, actionProviderConfigProblems } from './config.js';
+
+export const actionProviderPart: ServicePart = {
+  mount: mountActionProvider,
+  errorStatuses: actionErrorStatuses,
+  annotations: ACTION_PROVIDER_ANNOTATIONS,
+  maintenance: actionProviderMaintenance,
+};
+
+function mountActionProvider(deps: ServiceDeps): PartMiddleware {
   const prefix = deps.config.actionProviderBasePath.replace(/\/+$/, '');
   const router = actionRoutes(deps, prefix);
   const routes = router.routes();

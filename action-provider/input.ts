@@ -4,13 +4,11 @@
  *   V2  {endpoint, function, args, kwargs|payload} and/or {tasks: [{endpoint, function, args, kwargs|payload}]}
  * Each task becomes a ledger task with the `json` serializer: {args, kwargs} as JSON text.
  */
-import type { Validator } from '../src/http/validation.js';
-import type { NewTask } from '../src/ledger/submitTasks.js';
+import type { Validator, NewTask, ResourceSpecification } from '../src/forParts.js';
 import { RequestValidationError } from './errors.js';
 import { checkSchema } from './validation.js';
 import { INPUT_SCHEMA_ID } from './description.js';
 import type { ActionInputV3 } from '../src/generated/schemas/action-provider-input.js';
-import type { ResourceSpecification } from '../src/resources/resourceSpecification.js';
 
 export interface PlannedTask {
   endpointId: string;

@@ -5,8 +5,8 @@
  * kind); a page's marker is the key of its last entry, so the next page starts
  * strictly after it even when newer entries have been appended meanwhile.
  */
-import { parseStored } from '../src/util/json.js';
-import { isFinished, type AttemptRecord } from '../src/ledger/model.js';
+import { parseStored, isFinished } from '../src/forParts.js';
+import type { AttemptRecord } from '../src/forParts.js';
 import { BadActionRequest } from './errors.js';
 import { taskIdsOf, type ActionRow, type ActionTask } from './model.js';
 

@@ -7,13 +7,29 @@
  *    tasks past retention, ACTIVE actions record the outcome their tasks show.
  */
 import type { Knex } from 'knex';
-import { nowSql } from '../src/db/clock.js';
-import { taskKey, type Wakeups } from '../src/wakeups.js';
+import { nowSql, taskKey } from '../src/forParts.js';
+import type { PartMaintenanceDeps, ServicePart, Wakeups } from '../src/forParts.js';
 import { ACTIVE, type ActionRow } from './model.js';
 import { refreshAction } from './store/refreshAction.js';
 import { deleteAction } from './store/deleteAction.js';
 
 const CHUNK = 200;
+
+/** The duties above on the service's maintenance ticks (src/maintenance.ts runs them; a throw is logged there). */
+export const actionProviderMaintenance: ServicePart['maintenance'] = {
+  async afterReap({ db, wakeups, log }: PartMaintenanceDeps) {
+    const expired = await enforceActionDeadlines(db, wakeups);
+    if (expired > 0) log.info({ actions: expired }, 'failed actions past their deadline');
+  },
+  // Actions record their outcome before their tasks may be purged, then go release_after after it.
+  async beforePurge({ db }: PartMaintenanceDeps) {
+    await settleActiveActions(db);
+  },
+  async afterPurge({ db, log }: PartMaintenanceDeps) {
+    const released = await purgeReleasedActions(db);
+    if (released > 0) log.info({ actions: released }, 'purged actions past release_after');
+  },
+};
 
 export async function enforceActionDeadlines(db: Knex, wakeups: Wakeups): Promise<number> {
   const rows = (await db('actions').where('status', ACTIVE).whereNotNull('deadline').andWhereRaw(`deadline <= ${nowSql(db)}`).limit(CHUNK)) as ActionRow[];

@@ -4,9 +4,8 @@
  * the outcome is written to the row (status, details, completed_at), so it
  * outlives the tasks' retention and a release deletes the tasks safely.
  */
-import { isoOrNull } from '../src/util/time.js';
-import { parseStored } from '../src/util/json.js';
-import { CANCELLED, FAILED, RUNNING, SUCCESS, WAITING, isFinished, type TaskException, type TaskState } from '../src/ledger/model.js';
+import { isoOrNull, parseStored, CANCELLED, FAILED, RUNNING, SUCCESS, WAITING, isFinished } from '../src/forParts.js';
+import type { TaskException, TaskState } from '../src/forParts.js';
 import { identityUrn } from './principals.js';
 import type { ActionStatus } from '../src/generated/schemas/action-status.js';
 

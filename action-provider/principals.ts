@@ -6,7 +6,7 @@
  *   public                         is anyone, with or without a token.
  * Identities and groups are compared exactly (they are the service's own names).
  */
-import type { UserPrincipal } from '../src/auth/principal.js';
+import type { UserPrincipal } from '../src/forParts.js';
 
 export const IDENTITY_URN_PREFIX = 'urn:globus:auth:identity:';
 export const GROUP_URN_PREFIX = 'urn:globus:groups:id:';

@@ -4,8 +4,8 @@
  * a repeated request_id is the same request (200) or another one (409).
  */
 import { createHash } from 'node:crypto';
-import { DAY } from '../src/util/time.js';
-import type { Validator } from '../src/http/validation.js';
+import { DAY } from '../src/forParts.js';
+import type { Validator } from '../src/forParts.js';
 import type { ActionRequest } from '../src/generated/schemas/action-request.js';
 import { BadActionRequest, RequestValidationError } from './errors.js';
 import { checkSchema } from './validation.js';

@@ -4,13 +4,9 @@
  * each a short pipeline: who is calling, may they, act, answer.
  */
 import Router from '@koa/router';
-import { principalList } from '../src/config.js';
-import { readNow } from '../src/db/clock.js';
-import { bodyOf } from '../src/http/jsonBody.js';
-import { singleQueryValue, strictInteger } from '../src/http/inputLimits.js';
-import { taskKey } from '../src/wakeups.js';
-import type { AppContext, RequestState, ServiceDeps } from '../src/http/context.js';
-import type { UserPrincipal } from '../src/auth/principal.js';
+import { readNow, bodyOf, singleQueryValue, strictInteger, taskKey } from '../src/forParts.js';
+import type { AppContext, RequestState, ServiceDeps, UserPrincipal } from '../src/forParts.js';
+import { principalList } from './config.js';
 import { ActionConflict, ActionNotFound, BadActionRequest, ForbiddenRequest, RequestValidationError } from './errors.js';
 import { identityUrn, isAllowed } from './principals.js';
 import { describeProvider } from './description.js';

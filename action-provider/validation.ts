@@ -2,8 +2,8 @@
  * Checks against the schemas in schemas/, answered in the Actions API's terms:
  * a failure is a 422 whose description names the field (`body.tasks[0].function_id`).
  */
-import { RequestMalformed } from '../src/errors.js';
-import type { Validator } from '../src/http/validation.js';
+import { RequestMalformed } from '../src/forParts.js';
+import type { Validator } from '../src/forParts.js';
 import { RequestValidationError } from './errors.js';
 
 interface Failure {

@@ -15,7 +15,7 @@ import { purgeExpired } from './ledger/purgeExpired.js';
 import { pruneBudgets } from './limits/sharedBudgets.js';
 import { purgeActivity } from './registry/endpointActivity.js';
 import { endpointKey, taskKey, type Wakeups } from './wakeups.js';
-import { enforceActionDeadlines, purgeReleasedActions, settleActiveActions } from '../action-provider/maintenance.js';
+import { actionProviderPart } from '../action-provider/index.js';
 
 export interface Maintenance {
   stop(): Promise<void>;
@@ -26,6 +26,7 @@ export interface Maintenance {
 export function startMaintenance(deps: { db: Knex; config: Config; logger: Logger; wakeups: Wakeups; metrics?: ServiceMetrics; storage?: StorageMonitor }): Maintenance {
   const { db, config, logger, wakeups } = deps;
   const log = logger.child({ component: 'maintenance' });
+  const partDeps = { db, wakeups, log };
 
   const reap = async () => {
     for (;;) {
@@ -37,16 +38,13 @@ export function startMaintenance(deps: { db: Knex; config: Config; logger: Logge
       if (total > 0) log.warn({ requeued: reaped.requeued.length, failed: reaped.failed.length }, 'reclaimed expired leases');
       if (total < 500) break;
     }
-    const expired = await enforceActionDeadlines(db, wakeups);
-    if (expired > 0) log.info({ actions: expired }, 'failed actions past their deadline');
+    await actionProviderPart.maintenance.afterReap(partDeps);
   };
   const purge = async () => {
-    // Actions record their outcome before their tasks may be purged, then go release_after after it.
-    await settleActiveActions(db);
+    await actionProviderPart.maintenance.beforePurge(partDeps);
     const purged = await purgeExpired(db, { retentionMs: config.retention });
     if (purged.deletedTasks + purged.expired > 0) log.info(purged, 'purged tasks past retention');
-    const released = await purgeReleasedActions(db);
-    if (released > 0) log.info({ actions: released }, 'purged actions past release_after');
+    await actionProviderPart.maintenance.afterPurge(partDeps);
     // Request budgets that are whole again (rate_limits rows say nothing then).
     const budgets = await pruneBudgets(db);
     // Chart figures of endpoints that stopped heartbeating (a live one prunes its own).

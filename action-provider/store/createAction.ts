@@ -11,13 +11,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { now } from '../../src/db/clock.js';
-import { inTransaction, isDuplicateKeyError } from '../../src/db/transaction.js';
-import { IdempotencyKeyReused } from '../../src/errors.js';
-import { acceptSubmission } from '../../src/http/submission.js';
-import type { Submitted } from '../../src/ledger/submitTasks.js';
-import type { AppContext, ServiceDeps } from '../../src/http/context.js';
-import type { UserPrincipal } from '../../src/auth/principal.js';
+import { now, inTransaction, isDuplicateKeyError, IdempotencyKeyReused, acceptSubmission } from '../../src/forParts.js';
+import type { Submitted, AppContext, ServiceDeps, UserPrincipal } from '../../src/forParts.js';
 import { ActionConflict } from '../errors.js';
 import { ACTIVE, type ActionRow } from '../model.js';
 import { toLedgerTask, type PlannedTask } from '../input.js';

@@ -4,7 +4,7 @@
  * the release_after purge; an action still ACTIVE is never deleted.
  */
 import type { Knex } from 'knex';
-import { inTransaction } from '../../src/db/transaction.js';
+import { inTransaction } from '../../src/forParts.js';
 import { ACTIVE, type ActionRow } from '../model.js';
 
 /** Returns false when the row was gone already or is still ACTIVE. */

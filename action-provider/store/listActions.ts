@@ -5,7 +5,7 @@
  * sees outcomes that nobody has polled yet.
  */
 import type { Knex } from 'knex';
-import type { UserPrincipal } from '../../src/auth/principal.js';
+import type { UserPrincipal } from '../../src/forParts.js';
 import { principalsOf } from '../principals.js';
 import { ACTIVE, type ActionRow, type ActionStatusValue } from '../model.js';
 import { refreshAction, type Refreshed } from './refreshAction.js';

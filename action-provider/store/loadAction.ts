@@ -1,6 +1,6 @@
 /** One action by id; an id that is not a UUID, or unknown, is simply not found. */
 import type { Knex } from 'knex';
-import { isUuid } from '../../src/http/params.js';
+import { isUuid } from '../../src/forParts.js';
 import { ActionNotFound } from '../errors.js';
 import type { ActionRow } from '../model.js';
 

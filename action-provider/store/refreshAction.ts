@@ -5,10 +5,8 @@
  * record it agree on the first). Called on every read and by maintenance.
  */
 import type { Knex } from 'knex';
-import { now, readNow } from '../../src/db/clock.js';
-import { inTransaction } from '../../src/db/transaction.js';
-import { dialectOf } from '../../src/db/connect.js';
-import { CANCELLED, RUNNING, WAITING, type TaskException } from '../../src/ledger/model.js';
+import { now, readNow, inTransaction, dialectOf, CANCELLED, RUNNING, WAITING } from '../../src/forParts.js';
+import type { TaskException } from '../../src/forParts.js';
 import { ActionConflict } from '../errors.js';
 import { ACTIVE, outcomeOf, taskIdsOf, type ActionRow, type Ending, type Outcome } from '../model.js';
 import { readActionTasks } from './readActionTasks.js';

@@ -20,7 +20,7 @@ import { httpMetrics } from '../metrics/httpMetrics.js';
 import { metricsRoutes } from '../metrics/metricsRoute.js';
 import { openapiRoutes } from '../openapi/routes.js';
 import { consoleRoutes } from '../console/routes.js';
-import { actionProvider } from '../../action-provider/index.js';
+import { actionProviderPart } from '../../action-provider/index.js';
 import type { RequestState, ServiceDeps } from './context.js';
 import { StorageMonitor } from '../db/storageMonitor.js';
 
@@ -39,7 +39,7 @@ export function createApp(deps: ServiceDeps, extra: ExtraRoutes[] = []): Koa<Req
   // Before the Action Provider: it authenticates callers the same way.
   app.use(authContext(deps) as Koa.Middleware<RequestState>);
   // The Action Provider API answers under its base path in its own error shape, even for a body that is not JSON.
-  app.use(actionProvider(deps));
+  app.use(actionProviderPart.mount(deps));
   app.use(jsonBody(deps.config.maxBodyBytes) as Koa.Middleware<RequestState>);
   for (const build of [...ROUTE_BUILDERS, ...extra]) {
     const router = build(deps);

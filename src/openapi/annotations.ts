@@ -7,6 +7,8 @@
  * A route missing here is still in the document (from the route table) with a
  * generic answer; test/openapi/ lists such routes so they get an entry.
  */
+import { actionProviderPart } from '../../action-provider/index.js';
+
 export interface Annotation {
   summary: string;
   /** Success status (default 200) and its body's schema, if it has one in schemas/. */
@@ -93,17 +95,6 @@ export const ANNOTATIONS: Record<string, Annotation> = {
   // --- web console
   'GET /console': { summary: 'The web console (single-page app; docs/console.md)', produces: 'text/html', auth: 'none' },
   'GET /console/{asset}': { summary: 'Assets of the web console', produces: 'application/octet-stream', auth: 'none', errors: ['RouteNotFound'] },
-  // --- Action Provider (relative to FUNCX_ACTION_PROVIDER_BASE_PATH)
-  'AP GET ': { summary: 'Action Provider introspection', response: 'action-provider-introspection.json', auth: 'optional-user', errors: ['ForbiddenRequest'] },
-  'AP POST /run': { summary: 'Run an action', status: 202, body: 'action-request.json', response: 'action-status.json', auth: 'user', errors: ['BadActionRequest', 'RequestValidationError', 'ForbiddenRequest', 'ActionConflict'] },
-  'AP POST /actions': { summary: 'Run an action', status: 202, body: 'action-request.json', response: 'action-status.json', auth: 'user', errors: ['BadActionRequest', 'RequestValidationError', 'ForbiddenRequest', 'ActionConflict'] },
-  'AP GET /{action_id}/status': { summary: 'An action\'s status', response: 'action-status.json', auth: 'user', errors: ['ActionNotFound'] },
-  'AP GET /actions/{action_id}': { summary: 'An action\'s status', response: 'action-status.json', auth: 'user', errors: ['ActionNotFound'] },
-  'AP POST /{action_id}/cancel': { summary: 'Cancel an action', response: 'action-status.json', auth: 'user', errors: ['ActionNotFound', 'ForbiddenRequest', 'ActionConflict'] },
-  'AP POST /actions/{action_id}/cancel': { summary: 'Cancel an action', response: 'action-status.json', auth: 'user', errors: ['ActionNotFound', 'ForbiddenRequest', 'ActionConflict'] },
-  'AP POST /{action_id}/release': { summary: 'Release a completed action', response: 'action-status.json', auth: 'user', errors: ['ActionNotFound', 'ForbiddenRequest', 'ActionConflict'] },
-  'AP DELETE /actions/{action_id}': { summary: 'Release a completed action', response: 'action-status.json', auth: 'user', errors: ['ActionNotFound', 'ForbiddenRequest', 'ActionConflict'] },
-  'AP GET /{action_id}/log': { summary: 'An action\'s log, paged', response: 'action-log.json', auth: 'user', errors: ['ActionNotFound', 'BadActionRequest'] },
-  'AP GET /actions/{action_id}/log': { summary: 'An action\'s log, paged', response: 'action-log.json', auth: 'user', errors: ['ActionNotFound', 'BadActionRequest'] },
-  'AP GET /actions': { summary: 'Actions the caller may see, by role and status', auth: 'user', errors: ['BadActionRequest'] },
+  // --- Action Provider: its own notes (action-provider/openapi.ts), keyed relative to FUNCX_ACTION_PROVIDER_BASE_PATH
+  ...Object.fromEntries(Object.entries(actionProviderPart.annotations).map(([key, note]) => [`AP ${key}`, note])),
 };

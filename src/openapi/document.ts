@@ -12,7 +12,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as serviceErrors from '../errors.js';
-import * as actionErrors from '../../action-provider/errors.js';
+import { actionProviderPart } from '../../action-provider/index.js';
 import { ANNOTATIONS, type Annotation } from './annotations.js';
 import type { RouteEntry } from './routeTable.js';
 
@@ -23,19 +23,16 @@ export const OPENAPI_VERSION = '3.1.0';
 /** Every error code and its HTTP status, read from the error classes themselves. */
 export function errorStatuses(): Map<string, number> {
   const statuses = new Map<string, number>();
-  for (const module of [serviceErrors, actionErrors] as Record<string, unknown>[]) {
-    for (const [name, value] of Object.entries(module)) {
-      if (typeof value !== 'function' || !/^[A-Z]/.test(name)) continue;
-      const proto = (value as { prototype?: unknown }).prototype;
-      if (!(proto instanceof serviceErrors.FuncxError) && !(proto instanceof actionErrors.ActionProviderFailure)) continue;
-      const status = (Object.create(proto as object) as { status?: number }).status
-        ?? (new (value as new (...a: unknown[]) => { status: number })('', 1)).status;
-      if (typeof status === 'number') statuses.set(name, status);
-    }
+  for (const [name, value] of Object.entries(serviceErrors as Record<string, unknown>)) {
+    if (typeof value !== 'function' || !/^[A-Z]/.test(name)) continue;
+    const proto = (value as { prototype?: unknown }).prototype;
+    if (!(proto instanceof serviceErrors.FuncxError)) continue;
+    const status = (Object.create(proto as object) as { status?: number }).status
+      ?? (new (value as new (...a: unknown[]) => { status: number })('', 1)).status;
+    if (typeof status === 'number') statuses.set(name, status);
   }
-  // Codes the Action Provider answers in place of the service's (action-provider/errors.ts).
-  statuses.set('NotFound', 404);
-  statuses.set('ActionProviderError', 500);
+  // The Action Provider's own codes, and those it answers in place of the service's.
+  for (const [code, status] of actionProviderPart.errorStatuses()) statuses.set(code, status);
   return statuses;
 }
 
