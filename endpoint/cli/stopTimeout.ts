@@ -5,7 +5,7 @@
  * scancel). Killing it sooner cuts off a drain that was going to finish and leaves
  * results only in the spool.
  */
-import { longestDrainMs } from '../agent.js';
+import { longestDrainMs } from '../agent/index.js';
 
 /** For the executor's stop (cancelling blocks, killing workers) and a slow machine. */
 const MARGIN_MS = 30_000;
