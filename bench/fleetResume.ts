@@ -4,7 +4,7 @@
  * processes on a private MariaDB behind HAProxy (health checks every 200 ms, fall 1, as
  * test/fleet/haproxy.kill-replica.test.ts runs it); one endpoint polls through HAProxy with the
  * agent's own client (endpoint/client.ts) and backoff (endpoint/backoff.ts), the loop of
- * endpoint/agent.ts's leaseLoop. Each sample: find the replica holding the poll (its
+ * endpoint/agent/leaseLoop.ts. Each sample: find the replica holding the poll (its
  * funcx_long_poll_waiters gauge), SIGKILL it, submit a task through HAProxy at once, and time
  * from the kill until the endpoint holds that task; then restart the replica.
  */

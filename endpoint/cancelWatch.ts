@@ -12,7 +12,6 @@
  */
 import type { Logger } from '../src/logger.js';
 import { asError } from '../src/errors.js';
-import { sleep } from '../src/util/time.js';
 import { Backoff } from './backoff.js';
 import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors.js';
 import type { ServiceClient } from './client.js';
@@ -82,7 +81,7 @@ export class CancelWatch {
           }
           // The heartbeat loop reports a refused credential and stops the agent; here, just wait.
           if (!(error instanceof ServiceUnreachable) && !(error instanceof CredentialRefused)) log.warn({ err: asError(error) }, 'cancel watch failed; retrying');
-          await sleep(backoff.next(error instanceof ServiceUnreachable ? error.retryAfterMs : 0), stopped);
+          await backoff.wait(error, stopped);
         } finally {
           this.restart = undefined;
           clearTimeout(this.restartTimer);

@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Logger } from '../src/logger.js';
 import { dropMisnamedDefaults } from '../src/metrics/serviceMetrics.js';
-import type { AgentStats } from './agent.js';
+import type { AgentStats } from './agent/index.js';
 import type { ServiceClient } from './client.js';
 import type { Executor } from './execution.js';
 import type { ResultSpool } from './spool.js';

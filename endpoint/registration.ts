@@ -6,7 +6,6 @@
  */
 import os from 'node:os';
 import type { Logger } from '../src/logger.js';
-import { sleep } from '../src/util/time.js';
 import { Backoff } from './backoff.js';
 import { ServiceUnreachable } from './errors.js';
 import { readIdentity, writeIdentity, type EndpointIdentity } from './identity.js';
@@ -57,9 +56,7 @@ export async function ensureRegistered(
       return identity;
     } catch (error) {
       if (!(error instanceof ServiceUnreachable) || input.signal?.aborted) throw error;
-      const wait = backoff.next(error.retryAfterMs);
-      logger.warn({ err: error.message, retryInMs: wait }, 'service unreachable while registering; retrying');
-      await sleep(wait, input.signal);
+      await backoff.wait(error, input.signal, (wait) => logger.warn({ err: error.message, retryInMs: wait }, 'service unreachable while registering; retrying'));
       if (input.signal?.aborted) throw error;
     }
   }

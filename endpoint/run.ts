@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { createLogger, type Logger } from '../src/logger.js';
 import { AuditLog } from './auditLog.js';
-import { EndpointAgent } from './agent.js';
+import { EndpointAgent } from './agent/index.js';
 import { ServiceClient } from './client.js';
 import { serviceConnections } from './transport/serviceConnections.js';
 import { checkEndpointVersion } from './transport/versionCheck.js';

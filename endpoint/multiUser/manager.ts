@@ -24,7 +24,7 @@ import { sleep } from '../../src/util/time.js';
 import { Validator } from '../../src/http/validation.js';
 import { Backoff } from '../backoff.js';
 import { CredentialRefused, ServiceUnreachable } from '../errors.js';
-import { longestDrainMs } from '../agent.js';
+import { longestDrainMs } from '../agent/index.js';
 import { mapIdentity } from './mapping.js';
 import { targetAccount, type LocalAccount } from './accounts.js';
 import { mappedIdentity, userEndpointConfig } from './userEndpointConfig.js';

@@ -68,10 +68,10 @@ export class LocalProvider implements ExecutionProvider {
     const job = this.jobs.get(jobId);
     if (!job || job.child.exitCode !== null || job.child.signalCode !== null) return;
     job.cancelled = true;
-    killGroup(job.child.pid, 'SIGTERM');
-    const timer = setTimeout(() => killGroup(job.child.pid, 'SIGKILL'), CANCEL_GRACE_MS);
+    // The block's SIGKILL is called off once it has exited (unlike a task's: its group ended with it).
+    const callOffKill = killGroup(job.child.pid, { graceMs: CANCEL_GRACE_MS });
     await job.exited;
-    clearTimeout(timer);
+    callOffKill();
   }
 
   /** Every process group still running is killed; resolves when all have exited. */
@@ -80,7 +80,7 @@ export class LocalProvider implements ExecutionProvider {
       [...this.jobs.values()].map(async (job) => {
         if (job.child.exitCode === null && job.child.signalCode === null) {
           job.cancelled = true;
-          killGroup(job.child.pid, 'SIGKILL');
+          killGroup(job.child.pid);
         }
         await job.exited;
       }),

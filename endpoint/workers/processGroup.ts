@@ -4,9 +4,39 @@
  * user's code started (os.popen, `cmd &`), so nothing outlives its task.
  */
 
-/** Sends `signal` to the whole group led by `pid`; a group already gone is fine. */
-export function killGroup(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'): void {
-  if (pid === undefined) return;
+/** How killGroup() ends a group: one signal now, or SIGTERM now and SIGKILL after a grace. */
+export interface GroupEnding {
+  /** Sent now (default SIGKILL); ignored when `graceMs` is set. */
+  signal?: NodeJS.Signals;
+  /**
+   * SIGTERM now (a chance to clean up: temporary files, an mpiexec passing the signal to its
+   * ranks), SIGKILL after this long. The SIGKILL waits out the grace even when the leader exits
+   * at once (a shell dies on SIGTERM while the mpiexec under it is still ending its ranks, which
+   * Open MPI puts in process groups of their own: killing mpiexec early would orphan them).
+   * Callers skip their own kill-on-exit while this runs.
+   */
+  graceMs?: number;
+}
+
+/**
+ * The endpoint's one way to end a process group: sends to the whole group led by `pid` (a
+ * group already gone is fine). By default SIGKILL now; see GroupEnding. Returns a function that
+ * calls off a SIGKILL still to come (a no-op when none is).
+ */
+export function killGroup(pid: number | undefined, how: GroupEnding = {}): () => void {
+  if (pid === undefined) return noPendingKill;
+  if (how.graceMs === undefined) {
+    sendToGroup(pid, how.signal ?? 'SIGKILL');
+    return noPendingKill;
+  }
+  sendToGroup(pid, 'SIGTERM');
+  const pendingKill = setTimeout(() => sendToGroup(pid, 'SIGKILL'), how.graceMs);
+  return () => clearTimeout(pendingKill);
+}
+
+function noPendingKill(): void {}
+
+function sendToGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch (error) {
@@ -15,23 +45,11 @@ export function killGroup(pid: number | undefined, signal: NodeJS.Signals = 'SIG
 }
 
 /**
- * How long a cancelled task's process group gets between SIGTERM (a chance to clean up:
- * temporary files, an mpiexec passing the signal to its ranks) and SIGKILL. Short enough that
- * a cancel ends the task within the 5 s the documentation promises (docs/endpoints.md).
+ * How long a cancelled task's process group gets between SIGTERM and SIGKILL (killGroup's
+ * graceMs). Short enough that a cancel ends the task within the 5 s the documentation promises
+ * (docs/endpoints.md).
  */
 export const CANCEL_GRACE_MS = 2_000;
-
-/**
- * Ends a group politely: SIGTERM now, SIGKILL after `graceMs`. The SIGKILL waits out the
- * grace even when the leader exits at once (a shell dies on SIGTERM while the mpiexec under it
- * is still ending its ranks, which Open MPI puts in process groups of their own: killing
- * mpiexec early would orphan them). Callers skip their own kill-on-exit while this runs.
- */
-export function terminateGroup(pid: number | undefined, graceMs: number): void {
-  if (pid === undefined) return;
-  killGroup(pid, 'SIGTERM');
-  setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
-}
 
 /** "code 1" or "signal SIGKILL", for messages. */
 export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {

@@ -18,7 +18,7 @@ import type { Logger } from '../../src/logger.js';
 import type { TaskOutcome, TaskToRun } from '../execution.js';
 import { ExecutorFailure, failed } from './errors.js';
 import { formatTemplate } from './formatTemplate.js';
-import { CANCEL_GRACE_MS, describeExit, killGroup, terminateGroup } from './processGroup.js';
+import { CANCEL_GRACE_MS, describeExit, killGroup } from './processGroup.js';
 import { TailBuffer } from './tailBuffer.js';
 import { startWalltime } from './walltime.js';
 
@@ -124,7 +124,7 @@ function runCommand(cmd: string, cwd: string, walltimeMs: number, signal: AbortS
     const end = (why: NonNullable<Ran['ended']>) => {
       ended ??= why;
       // A cancel gives the command a moment (SIGTERM: mpiexec passes it to its ranks) before SIGKILL.
-      if (why === 'cancelled') terminateGroup(pid, CANCEL_GRACE_MS);
+      if (why === 'cancelled') killGroup(pid, { graceMs: CANCEL_GRACE_MS });
       else killGroup(pid);
     };
     const walltime = startWalltime(walltimeMs, () => end('walltime'));

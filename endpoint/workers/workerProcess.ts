@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Logger } from '../../src/logger.js';
-import { describeExit, killGroup, terminateGroup } from './processGroup.js';
+import { describeExit, killGroup } from './processGroup.js';
 import type { ReplyMessage, WorkerMessage, WorkerRequest } from './protocol.js';
 
 export interface WorkerProcessOptions {
@@ -125,7 +125,7 @@ export class WorkerProcess {
   async terminate(graceMs: number): Promise<WorkerExit> {
     if (this.alive) {
       this.terminating = true;
-      terminateGroup(this.pid, graceMs);
+      killGroup(this.pid, { graceMs });
     }
     const exit = await this.exited;
     await this.cleanedUp;

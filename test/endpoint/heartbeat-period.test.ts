@@ -9,7 +9,7 @@ import path from 'node:path';
 import { serviceTest, type LiveService } from '../helpers/service.js';
 import { startEndpointProcess, waitFor } from '../helpers/endpointProcess.js';
 import { registerPython, submit, waitForTasks } from '../helpers/tasks.js';
-import { withJitter } from '../../endpoint/agent.js';
+import { spreadAround } from '../../endpoint/agent/index.js';
 
 const BLOCKING = `def blocking(marker, started):
     import os, time
@@ -26,7 +26,7 @@ async function leaseExpiry(live: LiveService, taskId: string): Promise<number> {
 
 test('heartbeat jitter stays within ±10%', (t) => {
   for (let i = 0; i < 1000; i += 1) {
-    const ms = withJitter(1000, 0.1);
+    const ms = spreadAround(1000, 0.1);
     t.true(ms >= 900 && ms <= 1100, String(ms));
   }
 });

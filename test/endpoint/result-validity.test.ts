@@ -10,7 +10,7 @@ import path from 'node:path';
 import { serviceTest } from '../helpers/service.js';
 import { startEndpointProcess, waitFor } from '../helpers/endpointProcess.js';
 import { registerPython, submit, waitForTasks } from '../helpers/tasks.js';
-import { acceptableException } from '../../endpoint/agent.js';
+import { acceptableException } from '../../endpoint/agent/index.js';
 import { endpointPaths } from '../../endpoint/paths.js';
 
 const LONG_NAME = `def fail(kind):
