@@ -35,12 +35,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openDatabase } from '../src/db/connect.js';
 import { findBinary, startMariaDb, type MariaDbServer } from '../test/helpers/mariadb.js';
 import { succeeds, type Group } from './processes.js';
 import { startPythonPeer, startTypescriptClientPeer, startTypescriptExecutorPeer, type Peer } from './peerDriver.js';
 import { defaultEnv, mariadbDurability, serviceMemory, sqliteDurability, startCelery, startFuncxService, type FuncxService } from './peerServices.js';
 import { printPeersReport, type PeerFigures } from './peersReport.js';
+import { createDatabase } from './inProcessService.js';
 
 const TASKS = Number(process.env.FUNCX_BENCH_TASKS ?? 10_000);
 const ROUND_TRIPS = Number(process.env.FUNCX_BENCH_ROUND_TRIPS ?? 1000);
@@ -112,13 +112,8 @@ export async function runPeersBench(): Promise<void> {
     if (wanted.has('mariadb')) {
       if (!findBinary('mariadbd')) throw new Error('the mariadb row needs mariadbd (apt-get install -y mariadb-server), or leave it out of FUNCX_BENCH_PEERS');
       mariadbServer = await startMariaDb({ flushLogAtTrxCommit: MARIADB_FLUSH });
-      const admin = openDatabase(mariadbServer.url, { poolMax: 1 });
-      try {
-        await admin.raw('CREATE DATABASE funcx CHARACTER SET utf8mb4 COLLATE utf8mb4_bin');
-      } finally {
-        await admin.destroy();
-      }
-      const mariadb = await startFuncxService({ repo: REPO, home: path.join(dir, 'home-mariadb'), databaseUrl: `${mariadbServer.url}funcx`, nodeArgs });
+      const databaseUrl = await createDatabase(mariadbServer.url, 'funcx');
+      const mariadb = await startFuncxService({ repo: REPO, home: path.join(dir, 'home-mariadb'), databaseUrl, nodeArgs });
       groups.push(mariadb.group);
       services.push({ label: 'MariaDB', service: mariadb });
       console.error(`peers: funcX-TS on MariaDB at ${mariadb.serviceUrl} (npm start defaults and FUNCX_DATABASE_URL)`);
