@@ -18,6 +18,8 @@ export interface FuncxService {
   token: string;
   endpointId: string;
   databaseUrl: string;
+  /** Requests the service answered with 429 TooManyRequests so far (from its request log). */
+  rateLimited(): number;
 }
 
 /** The caller's environment without FUNCX_* settings: the service and the SDKs run on their defaults. */
@@ -36,6 +38,14 @@ export async function startFuncxService(options: { repo: string; home: string; d
     cwd: options.repo,
     env: { ...defaultEnv(), FUNCX_HOME: options.home, FUNCX_PORT: String(port), ...(options.databaseUrl ? { FUNCX_DATABASE_URL: options.databaseUrl } : {}) },
   });
+  // The request log (JSON lines on a pipe, at the default level info) says each answer's status.
+  let rateLimited = 0;
+  let partial = '';
+  group.onOutput((chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) if (line.includes('"status":429')) rateLimited += 1;
+  });
   try {
     await group.lineMatching(/local endpoint "default" is ([0-9a-f-]{36})/, 180_000);
   } catch (error) {
@@ -47,6 +57,7 @@ export async function startFuncxService(options: { repo: string; home: string; d
     group, home: options.home, serviceUrl: quickstart.service_url, token: quickstart.token, endpointId: quickstart.endpoint_id,
     // The service's default when none is given (src/config.ts).
     databaseUrl: options.databaseUrl ?? `sqlite://${path.join(options.home, 'funcx.sqlite3')}`,
+    rateLimited: () => rateLimited,
   };
 }
 

@@ -35,6 +35,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OPTIONS } from '../src/config.js';
 import { findBinary, startMariaDb, type MariaDbServer } from '../test/helpers/mariadb.js';
 import { succeeds, type Group } from './processes.js';
 import { startPythonPeer, startTypescriptClientPeer, startTypescriptExecutorPeer, type Peer } from './peerDriver.js';
@@ -53,6 +54,19 @@ const ROWS = ['python-client', 'mariadb', 'python-executor', 'ts-client', 'ts-ex
 /** Unmeasured tasks before each measured throughput run: on the SQLite endpoint the Python and JavaScript rows share its worker places, so each starts its own runtime's workers first. */
 const WARM_TASKS = 100;
 const CPU_PROF = process.env.FUNCX_BENCH_CPU_PROF;
+/** Requests per round trip and row an identity (the user's token, the endpoint's credential) makes, at most: submit and wait; lease and results. */
+const REQUESTS_PER_ROUND_TRIP = 3;
+
+/**
+ * The shortest turn of interleaved round trips (ms) that keeps each identity of a service with
+ * `rows` rows under 75 % of the default rate limit (OPTIONS: 6,000 requests a minute each): at
+ * full speed four rows on one service would pass it, and the SDKs' retries after a 429 would be
+ * timed as round trips. The wait goes between turns, outside every timed round trip.
+ */
+function turnFloorMs(rows: number): number {
+  const budget = OPTIONS.rateLimitRequests.default;
+  return budget === 0 ? 0 : (REQUESTS_PER_ROUND_TRIP * rows * OPTIONS.rateLimitWindow.default) / (0.75 * budget);
+}
 
 function selectedRows(): Set<string> {
   const asked = (process.env.FUNCX_BENCH_PEERS ?? ROWS.join(',')).split(',').map((name) => name.trim()).filter(Boolean);
@@ -149,14 +163,22 @@ export async function runPeersBench(): Promise<void> {
       }
     }
     for (const row of figures.values()) row.tasksPerS = row.throughputRounds.reduce((sum, value) => sum + value, 0) / row.throughputRounds.length;
-    console.error(`peers: ${ROUND_TRIPS} round trips per row, interleaved ...`);
+    const floorMs = turnFloorMs(Math.max(onSqlite.length, wanted.has('mariadb') ? 1 : 0));
+    console.error(`peers: ${ROUND_TRIPS} round trips per row, interleaved (turns of at least ${floorMs.toFixed(0)} ms) ...`);
     for (let i = 0; i < ROUND_TRIPS; i++) {
+      const turnStarted = Date.now();
       for (let turn = 0; turn < peers.length; turn++) {
         const peer = peers[(i + turn) % peers.length];
         figures.get(peer.key)!.roundTripsMs.push(await peer.roundTrip(i));
       }
       if ((i + 1) % 200 === 0) console.error(`peers: ${i + 1} of ${ROUND_TRIPS} round trips per row`);
+      const rest = floorMs - (Date.now() - turnStarted);
+      if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
     }
+    const refused = services.map(({ label, service }) => `${label} ${service.rateLimited()}`).join(', ');
+    const anyRefused = services.some(({ service }) => service.rateLimited() > 0);
+    setup.push(`${anyRefused ? 'WARNING: the SDKs retried after 429s, and those retries are in the figures: ' : ''}requests answered 429 (rate limit) by each service: ${refused}; ` +
+      `round-trip turns paced to at least ${floorMs.toFixed(0)} ms, so no identity passes 75 % of the default budget`);
     const memory = services.map(({ label, service }) => `funcX-TS on ${label}, resident memory after the runs: ${serviceMemory(service)}`);
     const loadAtEnd = os.loadavg();
     await stopAll();

@@ -10,6 +10,8 @@ export interface Group {
   child: ChildProcess;
   /** What it wrote to stdout and stderr, last 8 KiB (for error messages). */
   output(): string;
+  /** Calls `listener` with every chunk of output from now on (stdout and stderr, as they come). */
+  onOutput(listener: (chunk: string) => void): void;
   /** Resolves with the first output matching `pattern` (rejects if the process exits first or after `ms`). */
   lineMatching(pattern: RegExp, ms: number): Promise<RegExpMatchArray>;
   /** SIGTERM to the group, SIGKILL after `graceMs`; resolves once the leader exited. */
@@ -20,10 +22,12 @@ export function spawnGroup(command: string, args: string[], options: SpawnOption
   const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const listeners = new Set<(text: string) => void>();
+  const chunkListeners: ((chunk: string) => void)[] = [];
   for (const stream of [child.stdout!, child.stderr!]) {
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
       output = (output + chunk).slice(-8192);
+      for (const listener of chunkListeners) listener(chunk);
       for (const listener of listeners) listener(output);
     });
   }
@@ -41,6 +45,7 @@ export function spawnGroup(command: string, args: string[], options: SpawnOption
   return {
     child,
     output: () => output,
+    onOutput: (listener) => void chunkListeners.push(listener),
     lineMatching: (pattern, ms) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => finish(new Error(`no line matching ${pattern} within ${ms} ms:\n${output}`)), ms);
