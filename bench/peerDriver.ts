@@ -7,7 +7,6 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { once } from 'node:events';
 import path from 'node:path';
 import { Client, Executor } from '../sdk/index.js';
 
@@ -38,8 +37,10 @@ export async function startPythonPeer(options: {
   });
   let stderr = '';
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-8192)));
+  // A driver that cannot even start (no such Python) ends its output: the pending command then fails with this.
+  child.once('error', (error) => (stderr += `\n${error.message}`));
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-  const exited = once(child, 'exit');
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   let busy = false;
 
   const ask = async (command: Record<string, unknown>, timeoutMs: number): Promise<Answer> => {
