@@ -96,7 +96,7 @@ export async function runPeersBench(): Promise<void> {
   const loadAtStart = os.loadavg();
   const services: { label: string; service: FuncxService }[] = [];
   const setup: string[] = [];
-  let failureContext = () => '';
+  const failureContext = () => services.map(({ label, service }) => `the ${label} service's last output:\n${service.group.output()}`).join('\n');
   try {
     const nodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [];
     const pythonEnv = (home: string) => ({
@@ -107,7 +107,6 @@ export async function runPeersBench(): Promise<void> {
       const sqlite = await startFuncxService({ repo: REPO, home: path.join(dir, 'home-sqlite'), nodeArgs });
       groups.push(sqlite.group);
       services.push({ label: 'SQLite', service: sqlite });
-      failureContext = () => services.map(({ label, service }) => `the ${label} service's last output:\n${service.group.output()}`).join('\n');
       console.error(`peers: funcX-TS on SQLite at ${sqlite.serviceUrl} (npm start defaults, FUNCX_HOME ${sqlite.home})`);
       setup.push(`SQLite: ${await sqliteDurability(sqlite.databaseUrl)}`);
       const settings = { serviceUrl: sqlite.serviceUrl, token: sqlite.token, endpointId: sqlite.endpointId };
