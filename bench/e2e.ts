@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { processTreeStats } from './processes.js';
+import { cpuSeconds, percentile, processTreeStats } from './processes.js';
 import { waitForSuccess } from './waitForSuccess.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
@@ -96,9 +96,9 @@ export async function runE2eBench(): Promise<void> {
     await submitAndWait(javascript, 2 * WORKERS);
     const javascriptSeconds = await submitAndWait(javascript, TASKS);
     await submitAndWait(python, 2 * WORKERS);
-    const cpuBefore = processCpuMs(endpoint.pid!);
+    const cpuBefore = cpuSeconds(endpoint.pid!) * 1000;
     const pythonSeconds = await submitAndWait(python, TASKS);
-    const agentCpuPerTask = (processCpuMs(endpoint.pid!) - cpuBefore) / TASKS;
+    const agentCpuPerTask = (cpuSeconds(endpoint.pid!) * 1000 - cpuBefore) / TASKS; // ms, the agent process alone
 
     const roundTrips: number[] = [];
     const phases = roundTripPhases();
@@ -115,7 +115,6 @@ export async function runE2eBench(): Promise<void> {
       const record = await call('GET', `/v3/tasks/${taskId}`);
       phases.add(startedMs, record, endedMs);
     }
-    roundTrips.sort((a, b) => a - b);
     const tree = processTreeStats(endpoint.pid!);
     const agent = processTreeStats(endpoint.pid!, false);
     const workerCount = tree.processes - 1;
@@ -161,19 +160,8 @@ function roundTripPhases() {
       cuts.answer.push(endedMs - completed);
     },
     summary(): string {
-      const median = (values: number[]) => percentile([...values].sort((a, b) => a - b), 0.5).toFixed(0);
+      const median = (values: number[]) => percentile(values, 0.5).toFixed(0);
       return `client→stored ${median(cuts.submit)} ms, stored→leased ${median(cuts.lease)} ms, leased→completed ${median(cuts.run)} ms, completed→client ${median(cuts.answer)} ms`;
     },
   };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-}
-
-/** CPU time (user + system, ms) the process itself has used, from /proc/PID/stat (clock ticks of 10 ms). */
-function processCpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime (fields 14, 15)
 }

@@ -20,19 +20,21 @@
  *    until the endpoint holds that task, FUNCX_BENCH_RESUME_SAMPLES (5) times.
  * FUNCX_BENCH_FLEET_PARTS=idle,mariadb,resume picks parts (default: all).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { openDatabase } from '../src/db/connect.js';
 import { startService, type RunningService } from '../src/service.js';
-import { findBinary, freePort, startMariaDb } from '../test/helpers/mariadb.js';
+import { findBinary, startMariaDb } from '../test/helpers/mariadb.js';
 import { DEFAULT_POLL_WAIT } from '../endpoint/config.js';
 import { parseDuration } from '../src/util/time.js';
 import { measurePollResume } from './fleetResume.js';
+import { call } from './httpCall.js';
+import { createDatabase } from './inProcessService.js';
+import { cpuSeconds, percentile, rssMiB } from './processes.js';
+import { registerEndpoints, RequestLoops, sleep, startServiceProcess } from './idleAgents.js';
 
 const ENDPOINTS = Number(process.env.FUNCX_BENCH_ENDPOINTS ?? 1000);
 /** The measured window (after one poll wait of warm-up); default two poll waits. */
@@ -41,111 +43,44 @@ const TASKS = Number(process.env.FUNCX_BENCH_TASKS ?? 5000);
 const LATENCY_SAMPLES = Number(process.env.FUNCX_BENCH_LATENCY_SAMPLES ?? 100);
 // FUNCX_BENCH_SERVICE_CLI: another build's dist/src/cli/funcx-service.js, to measure the idle case before a change.
 const SERVICE_CLI = process.env.FUNCX_BENCH_SERVICE_CLI ?? fileURLToPath(new URL('../src/cli/funcx-service.js', import.meta.url));
-const CLOCK_TICKS = 100; // Linux USER_HZ
 /** The endpoint agent's default long-poll wait, in seconds. */
 const AGENT_POLL_WAIT_S = parseDuration(DEFAULT_POLL_WAIT)! / 1000;
 const PARTS = (process.env.FUNCX_BENCH_FLEET_PARTS ?? 'idle,mariadb,resume').split(',');
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export async function call(url: string, token: string, method: string, urlPath: string, body?: unknown, signal?: AbortSignal): Promise<Json> {
-  const response = await fetch(url + urlPath, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal,
-  });
-  const parsed = await response.json();
-  if (response.status >= 300) throw new Error(`${method} ${urlPath}: ${JSON.stringify(parsed)}`);
-  return parsed;
-}
-
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime
-}
-
-function rssMiB(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
-  return Number(line.split(/\s+/)[1]) / 1024;
-}
-
 async function idleFederation(pollWaitS: number): Promise<{ cpuPercent: number; rssMiB: number; requestsPerS: number }> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-bench-fleet-'));
-  const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
   // FUNCX_BENCH_SERVICE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the idle service.
   const nodeArgs = process.env.FUNCX_BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const service: ChildProcess = spawn(process.execPath, [...nodeArgs, SERVICE_CLI, 'serve'], {
-    env: {
-      // Defaults otherwise: the rate limits' shared budgets are spent by every poll, as deployed.
-      PATH: process.env.PATH, FUNCX_HOME: path.join(dir, 'home'), FUNCX_PORT: String(port), FUNCX_LOG_LEVEL: 'warn', FUNCX_LOG_FORMAT: 'json',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const stopping = new AbortController();
+  // Defaults otherwise: the rate limits' shared budgets are spent by every poll, as deployed.
+  const service = await startServiceProcess({ cli: SERVICE_CLI, nodeArgs });
+  const loops = new RequestLoops();
   try {
-    const quickstart = path.join(dir, 'home', 'quickstart.json');
-    for (let i = 0; ; i++) {
-      try {
-        const token = (JSON.parse(readFileSync(quickstart, 'utf8')) as { token: string }).token;
-        await call(url, token, 'GET', '/healthz');
-        break;
-      } catch {
-        if (i > 300) throw new Error('the service did not start');
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    }
-    const token = (JSON.parse(readFileSync(quickstart, 'utf8')) as { token: string }).token;
-    const endpoints: { id: string; credential: string }[] = [];
-    for (let i = 0; i < ENDPOINTS; i += 50) {
-      const batch = await Promise.all(Array.from({ length: Math.min(50, ENDPOINTS - i) }, (_, j) => call(url, token, 'POST', '/v3/endpoints', { name: `idle-${i + j}` })));
-      endpoints.push(...batch.map((e) => ({ id: e.endpoint_id, credential: e.credential })));
-    }
+    const endpoints = await registerEndpoints(service.url, service.token, ENDPOINTS);
     let requests = 0;
-    let failures = 0;
-    // One abort listener for all polls (a signal shared by 1,000 fetches would collect a listener per request).
-    const inFlight = new Set<AbortController>();
-    stopping.signal.addEventListener('abort', () => inFlight.forEach((c) => c.abort()));
-    const loops = endpoints.map(async (e) => {
+    const polling = endpoints.map(async (e) => {
       // Out of step, as agents started at different times are.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * pollWaitS * 1000));
-      while (!stopping.signal.aborted) {
-        const request = new AbortController();
-        inFlight.add(request);
-        try {
-          await call(url, e.credential, 'POST', `/v3/endpoints/${e.id}/lease`, { max_tasks: 1, wait_s: pollWaitS }, request.signal);
-          requests += 1;
-        } catch {
-          failures += 1;
-          if (!stopping.signal.aborted) await new Promise((resolve) => setTimeout(resolve, 1000));
-        } finally {
-          inFlight.delete(request);
-        }
+      await sleep(Math.random() * pollWaitS * 1000);
+      while (!loops.stopped) {
+        if (await loops.attempt((signal) => call(service.url, e.credential, 'POST', `/v3/endpoints/${e.id}/lease`, { max_tasks: 1, wait_s: pollWaitS }, signal))) requests += 1;
+        else if (!loops.stopped) await sleep(1000);
       }
     });
-    await new Promise((resolve) => setTimeout(resolve, pollWaitS * 1000 + 2000)); // every poll in place, polls out of step
-    const cpu0 = cpuSeconds(service.pid!);
+    await sleep(pollWaitS * 1000 + 2000); // every poll in place, polls out of step
+    const cpu0 = cpuSeconds(service.pid);
     const requests0 = requests;
     const t0 = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, (IDLE_SECONDS ?? 2 * pollWaitS) * 1000));
+    await sleep((IDLE_SECONDS ?? 2 * pollWaitS) * 1000);
     const elapsed = (Date.now() - t0) / 1000;
-    const figures = { cpuPercent: (100 * (cpuSeconds(service.pid!) - cpu0)) / elapsed, rssMiB: rssMiB(service.pid!), requestsPerS: (requests - requests0) / elapsed };
-    if (failures > 0) console.log(`(${failures} polls failed and were retried after 1 s)`);
-    stopping.abort();
-    await Promise.all(loops);
+    const figures = { cpuPercent: (100 * (cpuSeconds(service.pid) - cpu0)) / elapsed, rssMiB: rssMiB(service.pid), requestsPerS: (requests - requests0) / elapsed };
+    if (loops.failures > 0) console.log(`(${loops.failures} polls failed and were retried after 1 s)`);
+    loops.stop();
+    await Promise.all(polling);
     return figures;
   } finally {
-    stopping.abort();
-    const exited = new Promise((resolve) => service.once('exit', resolve));
-    service.kill('SIGTERM');
-    await exited;
-    rmSync(dir, { recursive: true, force: true });
+    loops.stop();
+    await service.stop();
   }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
 async function startReplicas(url: string, dir: string, count: number): Promise<RunningService[]> {
@@ -168,10 +103,7 @@ async function fleetOnMariaDb(): Promise<void> {
   try {
     for (const replicaCount of [1, 2]) {
       const name = `fleet${replicaCount}`;
-      const admin = openDatabase(server.url, { poolMax: 2 });
-      await admin.raw(`CREATE DATABASE ${name} CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
-      await admin.destroy();
-      const replicas = await startReplicas(`${server.url}${name}`, path.join(dir, name), replicaCount);
+      const replicas = await startReplicas(await createDatabase(server.url, name), path.join(dir, name), replicaCount);
       try {
         const token = (JSON.parse(readFileSync(replicas[0].quickstart!.file, 'utf8')) as { token: string }).token;
         const first = replicas[0];

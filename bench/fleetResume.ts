@@ -21,7 +21,7 @@ import { Backoff } from '../endpoint/backoff.js';
 import { DEFAULT_POLL_WAIT } from '../endpoint/config.js';
 import { parseDuration, sleep } from '../src/util/time.js';
 import { findBinary, freePort, startMariaDb } from '../test/helpers/mariadb.js';
-import { call } from './fleet.js';
+import { call } from './httpCall.js';
 import { haproxyConfig } from '../test/helpers/haproxy.js';
 
 const SAMPLES = Number(process.env.FUNCX_BENCH_RESUME_SAMPLES ?? 5);

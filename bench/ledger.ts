@@ -19,10 +19,8 @@ import { leaseTasks, type LeasedTask } from '../src/ledger/leaseTasks.js';
 import { completeTasks } from '../src/ledger/completeTasks.js';
 import { registerFunction } from '../src/registry/functions.js';
 import { registerEndpoint } from '../src/registry/endpoints.js';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { startService } from '../src/service.js';
-import { findBinary, startMariaDb } from '../test/helpers/mariadb.js';
+import { findBinary } from '../test/helpers/mariadb.js';
+import { poster, startSilentService, untilNoPollWaiting, untilPollWaiting, withMariaDbDatabase } from './inProcessService.js';
 import { listingAtBacklog, type ListingFigures } from './ledgerListing.js';
 
 const TASKS = Number(process.env.FUNCX_BENCH_TASKS ?? 20_000);
@@ -51,15 +49,7 @@ export async function runLedgerBench(): Promise<void> {
     if (!DATABASES.includes('mariadb')) {
       // not asked for
     } else if (findBinary('mariadbd')) {
-      const server = await startMariaDb();
-      try {
-        const admin = openDatabase(server.url, { poolMax: 2 });
-        await admin.raw('CREATE DATABASE bench CHARACTER SET utf8mb4 COLLATE utf8mb4_bin');
-        await admin.destroy();
-        rows.push(['MariaDB', await measure(`${server.url}bench`, dir)]);
-      } finally {
-        await server.stop();
-      }
+      rows.push(['MariaDB', await withMariaDbDatabase('bench', {}, (url) => measure(url, dir))]);
     } else {
       console.log('MariaDB: skipped (mariadbd is not installed)');
     }
@@ -139,37 +129,23 @@ async function ledgerThroughput(db: Knex) {
 /** A real service on port 0: an endpoint waits in a lease long-poll; time from submitting to the poll's answer. */
 async function submitToPollLatency(databaseUrl: string, dir: string) {
   const home = mkdtempSync(path.join(dir, 'home-'));
-  const service = await startService(loadConfig({}, { port: 0, home, databaseUrl, logLevel: 'silent' }), { logger: createLogger('silent') });
+  const service = await startSilentService(databaseUrl, home);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 4 });
   try {
     const token = (JSON.parse(readFileSync(service.quickstart!.file, 'utf8')) as { token: string }).token;
-    const post = (urlPath: string, bearer: string, body: unknown) =>
-      new Promise<any>((resolve, reject) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-        const data = JSON.stringify(body);
-        const request = http.request(service.url + urlPath, {
-          method: 'POST', agent,
-          headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
-        }, (response) => {
-          let text = '';
-          response.on('data', (chunk) => (text += chunk));
-          response.on('end', () => resolve(JSON.parse(text)));
-        });
-        request.on('error', reject);
-        request.end(data);
-      });
+    const post = poster(service.url, agent);
     const functionId = (await post('/v3/functions', token, { runtime: 'python', source: 'def noop():\n    pass\n', entry_point: 'noop' })).function_uuid;
     const endpoint = await post('/v3/endpoints', token, { name: 'latency' });
     const samples: number[] = [];
     for (let i = 0; i < LATENCY_SAMPLES; i++) {
       const poll = post(`/v3/endpoints/${endpoint.endpoint_id}/lease`, endpoint.credential, { max_tasks: 1, wait_s: 30 });
-      // Measure only once the poll is really waiting (subscribed to its wake-up).
-      while (service.deps.wakeups.size === 0) await new Promise((resolve) => setImmediate(resolve));
+      await untilPollWaiting(service);
       const started = process.hrtime.bigint();
       await post(`/v3/endpoints/${endpoint.endpoint_id}/submit`, token, { tasks: { [functionId]: ['{"args":[],"kwargs":{}}'] } });
       const answer = await poll;
       samples.push(Number(process.hrtime.bigint() - started) / 1e6);
       if (answer.tasks.length !== 1) throw new Error('the poll answered without the task');
-      while (service.deps.wakeups.size !== 0) await new Promise((resolve) => setImmediate(resolve));
+      await untilNoPollWaiting(service);
     }
     samples.sort((a, b) => a - b);
     return { medianMs: samples[Math.floor(samples.length / 2)], p99Ms: samples[Math.min(samples.length - 1, Math.floor(samples.length * 0.99))] };

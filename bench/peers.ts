@@ -1,55 +1,91 @@
 /**
- * `npm run bench -- peers`: funcX-TS as a new user gets it, next to the tool they
- * would otherwise pick, in one run on this machine.
+ * `npm run bench -- peers`: funcX-TS as a new user gets it, next to the tool they would otherwise
+ * pick, in one run on this machine (issue 21's figures).
  *
- * funcX-TS runs exactly as `npm start` does (funcx-service serve --local-endpoint
- * default, on its own FUNCX_HOME, SQLite, nothing tuned: every FUNCX_* variable of
- * the caller is dropped; only the port is a free one). The same no-op workload
- * (`def noop(x=None): return x`, its JavaScript twin for the TypeScript SDK) goes through
- *   - the Python client (sdk/python): batches of 1,000, wait_for_tasks, get_batch_result;
- *   - its FuncXExecutor: map over 10,000;
- *   - the TypeScript Client: batches of 1,000, waitForTasks, getBatchResult;
- *   - its Executor: map over 10,000;
- *   - Celery + Redis (Debian's python3-celery, python3-redis, redis-server): one group of
- *     every task, then its get (Celery's fastest ordinary idiom); a private
- *     redis-server on a free port and a worker with prefork concurrency 2.
- * Each also does 200 warm round trips of one task (run, wait, result). One table:
- * tasks/s, round-trip median and p99, each as a ratio to Celery's.
+ * funcX-TS runs exactly as `npm start` does (funcx-service serve --local-endpoint default, on its
+ * own FUNCX_HOME, every FUNCX_* variable of the caller dropped, only the port a free one): once on
+ * its embedded SQLite, and once more with FUNCX_DATABASE_URL naming a private MariaDB started as
+ * the tests start it (test/helpers/mariadb.ts; FUNCX_BENCH_MARIADB_FLUSH sets its
+ * innodb_flush_log_at_trx_commit, default 2). Celery + Redis (Debian's python3-celery,
+ * python3-redis, redis-server): a private redis-server, a worker with prefork concurrency 2, and
+ * Celery's fastest ordinary idiom for many tasks, one group(...) of every task, then its get().
+ * The same no-op (`def noop(x=None): return x`; its JavaScript twin for the TypeScript SDK) goes
+ * through every row:
+ *   python-client    funcX-TS on SQLite, the Python client (sdk/python): the row issue 21 is about
+ *   mariadb          the same on MariaDB
+ *   python-executor  funcX-TS on SQLite, FuncXExecutor
+ *   ts-client        funcX-TS on SQLite, the TypeScript Client
+ *   ts-executor      funcX-TS on SQLite, the TypeScript Executor
+ *   celery           Celery + Redis
+ * Python rows run in long-lived driver processes fed through a pipe (peerDriver.ts), so that
+ *   - throughput: FUNCX_BENCH_TASKS (10,000) tasks per row, FUNCX_BENCH_THROUGHPUT_ROUNDS (2)
+ *     rounds, each round in the reverse order of the one before (a drift in the machine's load
+ *     falls on every row alike); the figure is the mean of the rounds; each measured run comes
+ *     after an unmeasured one of WARM_TASKS (its runtime's workers up);
+ *   - round trips: FUNCX_BENCH_ROUND_TRIPS (1,000) per row, interleaved: one of each row in turn,
+ *     the first row moving on by one every turn, so a noisy moment hits every row alike.
+ * Then the table, the MariaDB/SQLite ratios, both databases' durability (read from them), memory,
+ * and issue 21's targets with met / not met.
  *
- * FUNCX_BENCH_TASKS / FUNCX_BENCH_ROUND_TRIPS shrink the run; FUNCX_BENCH_PEERS picks
- * rows (comma-separated: python-client, python-executor, ts-client, ts-executor, celery);
- * FUNCX_BENCH_PYTHON names the Python (default /usr/bin/python3, where Debian's Celery
- * lives); FUNCX_BENCH_CPU_PROF=DIR runs the service under `node --cpu-prof` into DIR.
+ * FUNCX_BENCH_PEERS picks rows (comma-separated keys above); FUNCX_BENCH_PYTHON names the Python
+ * (default /usr/bin/python3, where Debian's Celery lives); FUNCX_BENCH_CPU_PROF=DIR runs the
+ * services under `node --cpu-prof` into DIR.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Client, Executor } from '../sdk/index.js';
-import { freePort } from '../test/helpers/mariadb.js';
-import { childrenMatching, percentile, processTreeRss, runToEnd, spawnGroup, succeeds, type Group } from './processes.js';
+import { OPTIONS } from '../src/config.js';
+import { findBinary, startMariaDb, type MariaDbServer } from '../test/helpers/mariadb.js';
+import { succeeds, type Group } from './processes.js';
+import { startPythonPeer, startTypescriptClientPeer, startTypescriptExecutorPeer, type Peer } from './peerDriver.js';
+import { defaultEnv, mariadbDurability, serviceMemory, sqliteDurability, startCelery, startFuncxService, type FuncxService } from './peerServices.js';
+import { printPeersReport, type PeerFigures } from './peersReport.js';
+import { createDatabase } from './inProcessService.js';
 
 const TASKS = Number(process.env.FUNCX_BENCH_TASKS ?? 10_000);
-const ROUND_TRIPS = Number(process.env.FUNCX_BENCH_ROUND_TRIPS ?? 200);
-const BATCH = 1000;
+const ROUND_TRIPS = Number(process.env.FUNCX_BENCH_ROUND_TRIPS ?? 1000);
+const ROUNDS = Number(process.env.FUNCX_BENCH_THROUGHPUT_ROUNDS ?? 2);
 const PYTHON = process.env.FUNCX_BENCH_PYTHON ?? (succeeds('/usr/bin/python3', ['-c', '']) ? '/usr/bin/python3' : 'python3');
+const MARIADB_FLUSH = Number(process.env.FUNCX_BENCH_MARIADB_FLUSH ?? 2);
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const PYTHON_DIR = path.join(REPO, 'bench', 'python');
-const CELERY_PACKAGES = ['python3-celery', 'python3-redis', 'redis-server'];
-const PEERS = new Set((process.env.FUNCX_BENCH_PEERS ?? 'python-client,python-executor,ts-client,ts-executor,celery').split(',').map((name) => name.trim()));
+const DRIVER_DIR = path.join(REPO, 'bench', 'python');
+const ROWS = ['python-client', 'mariadb', 'python-executor', 'ts-client', 'ts-executor', 'celery'] as const;
+/** Unmeasured tasks before each measured throughput run: on the SQLite endpoint the Python and JavaScript rows share its worker places, so each starts its own runtime's workers first. */
+const WARM_TASKS = 100;
 const CPU_PROF = process.env.FUNCX_BENCH_CPU_PROF;
+/** Requests per round trip and row an identity (the user's token, the endpoint's credential) makes, at most: submit and wait; lease and results. */
+const REQUESTS_PER_ROUND_TRIP = 3;
 
-interface Row {
-  name: string;
-  tasksPerS: number;
-  roundTripsMs: number[];
+/**
+ * The shortest turn of interleaved round trips (ms) that keeps each identity of a service with
+ * `rows` rows under 75 % of the default rate limit (OPTIONS: 6,000 requests a minute each): at
+ * full speed four rows on one service would pass it, and the SDKs' retries after a 429 would be
+ * timed as round trips. The wait goes between turns, outside every timed round trip.
+ */
+function turnFloorMs(rows: number): number {
+  const budget = OPTIONS.rateLimitRequests.default;
+  return budget === 0 ? 0 : (REQUESTS_PER_ROUND_TRIP * rows * OPTIONS.rateLimitWindow.default) / (0.75 * budget);
+}
+
+function selectedRows(): Set<string> {
+  const asked = (process.env.FUNCX_BENCH_PEERS ?? ROWS.join(',')).split(',').map((name) => name.trim()).filter(Boolean);
+  const unknown = asked.filter((name) => !(ROWS as readonly string[]).includes(name));
+  if (unknown.length > 0) throw new Error(`FUNCX_BENCH_PEERS: unknown ${unknown.join(', ')} (rows: ${ROWS.join(', ')})`);
+  return new Set(asked);
 }
 
 export async function runPeersBench(): Promise<void> {
+  const wanted = selectedRows();
   const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-bench-peers-'));
   const groups: Group[] = [];
+  const peers: Peer[] = [];
+  let mariadbServer: MariaDbServer | undefined;
   const stopAll = async () => {
+    for (const peer of peers.splice(0).reverse()) await peer.close().catch((error) => console.error(`peers: closing ${peer.key}: ${error}`));
     for (const group of groups.splice(0).reverse()) await group.stop();
+    await mariadbServer?.stop();
+    mariadbServer = undefined;
   };
   const onSignal = () => void stopAll().finally(() => {
     rmSync(dir, { recursive: true, force: true });
@@ -57,39 +93,100 @@ export async function runPeersBench(): Promise<void> {
   });
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
-  const rows: Row[] = [];
-  let memory = '';
-  let failureContext = () => '';
+  const loadAtStart = os.loadavg();
+  const services: { label: string; service: FuncxService }[] = [];
+  const setup: string[] = [];
+  const failureContext = () => services.map(({ label, service }) => `the ${label} service's last output:\n${service.group.output()}`).join('\n');
   try {
-    const funcx = await startFuncxService(path.join(dir, 'home'));
-    groups.push(funcx.group);
-    failureContext = () => `the service's last output:\n${funcx.group.output()}`;
-    console.error(`peers: funcX-TS at ${funcx.serviceUrl} (npm start defaults, FUNCX_HOME ${funcx.home}); ${TASKS} tasks per row, ${ROUND_TRIPS} round trips`);
-    const pythonEnv = { ...defaultEnv(), FUNCX_HOME: funcx.home, PYTHONPATH: path.join(REPO, 'sdk', 'python'), PYTHONDONTWRITEBYTECODE: '1' };
-    for (const [name, mode] of [['Python client, batch + wait_for_tasks', 'client'], ['Python FuncXExecutor.map', 'executor']] as const) {
-      if (!PEERS.has(`python-${mode}`)) continue;
-      console.error(`peers: ${name} ...`);
-      const figures = JSON.parse(await runToEnd(PYTHON, [path.join(PYTHON_DIR, 'funcx_peer.py'), mode, String(TASKS), String(ROUND_TRIPS)], {
-        env: pythonEnv, timeoutMs: 30 * 60_000,
-      })) as { tasks_per_s: number; round_trips_ms: number[] };
-      rows.push({ name, tasksPerS: figures.tasks_per_s, roundTripsMs: figures.round_trips_ms });
+    const nodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [];
+    const pythonEnv = (home: string) => ({
+      ...defaultEnv(), FUNCX_HOME: home, PYTHONPATH: [DRIVER_DIR, path.join(REPO, 'sdk', 'python')].join(path.delimiter), PYTHONDONTWRITEBYTECODE: '1',
+    });
+    const onSqlite = ['python-client', 'python-executor', 'ts-client', 'ts-executor'].filter((key) => wanted.has(key));
+    if (onSqlite.length > 0) {
+      const sqlite = await startFuncxService({ repo: REPO, home: path.join(dir, 'home-sqlite'), nodeArgs });
+      groups.push(sqlite.group);
+      services.push({ label: 'SQLite', service: sqlite });
+      console.error(`peers: funcX-TS on SQLite at ${sqlite.serviceUrl} (npm start defaults, FUNCX_HOME ${sqlite.home})`);
+      setup.push(`SQLite: ${await sqliteDurability(sqlite.databaseUrl)}`);
+      const settings = { serviceUrl: sqlite.serviceUrl, token: sqlite.token, endpointId: sqlite.endpointId };
+      for (const key of onSqlite) {
+        if (key === 'ts-client') peers.push(await startTypescriptClientPeer('funcX-TS on SQLite, TypeScript Client', settings));
+        else if (key === 'ts-executor') peers.push(await startTypescriptExecutorPeer('funcX-TS on SQLite, TypeScript Executor', settings));
+        else {
+          peers.push(await startPythonPeer({
+            key, python: PYTHON, driverDir: DRIVER_DIR, env: pythonEnv(sqlite.home),
+            kind: key === 'python-client' ? 'funcx-client' : 'funcx-executor',
+            name: key === 'python-client' ? 'funcX-TS on SQLite, Python client' : 'funcX-TS on SQLite, Python FuncXExecutor',
+          }));
+        }
+      }
     }
-    if (PEERS.has('ts-client') || PEERS.has('ts-executor')) {
-      console.error('peers: TypeScript Client and Executor ...');
-      rows.push(...(await typescriptRows(funcx)));
+    if (wanted.has('mariadb')) {
+      if (!findBinary('mariadbd')) throw new Error('the mariadb row needs mariadbd (apt-get install -y mariadb-server), or leave it out of FUNCX_BENCH_PEERS');
+      mariadbServer = await startMariaDb({ flushLogAtTrxCommit: MARIADB_FLUSH });
+      const databaseUrl = await createDatabase(mariadbServer.url, 'funcx');
+      const mariadb = await startFuncxService({ repo: REPO, home: path.join(dir, 'home-mariadb'), databaseUrl, nodeArgs });
+      groups.push(mariadb.group);
+      services.push({ label: 'MariaDB', service: mariadb });
+      console.error(`peers: funcX-TS on MariaDB at ${mariadb.serviceUrl} (npm start defaults and FUNCX_DATABASE_URL)`);
+      setup.push(`MariaDB: ${await mariadbDurability(mariadbServer.url)}`);
+      peers.push(await startPythonPeer({
+        key: 'mariadb', python: PYTHON, driverDir: DRIVER_DIR, env: pythonEnv(mariadb.home), kind: 'funcx-client', name: 'funcX-TS on MariaDB, Python client',
+      }));
     }
-    const endpoints = childrenMatching(funcx.group.child.pid!, 'funcx-endpoint');
-    const endpointKiB = endpoints.reduce((sum, pid) => sum + processTreeRss(pid), 0);
-    memory = `funcX-TS resident memory after the runs: service and endpoint ${(processTreeRss(funcx.group.child.pid!) / 1024).toFixed(0)} MiB, ` +
-      `of which the endpoint (agent and its workers) ${(endpointKiB / 1024).toFixed(0)} MiB`;
-    await stopAll();
+    if (wanted.has('celery')) {
+      const celery = await startCelery({ python: PYTHON, driverDir: DRIVER_DIR, dir });
+      if (celery) {
+        groups.push(...celery.groups);
+        peers.push(await startPythonPeer({
+          key: 'celery', python: PYTHON, driverDir: DRIVER_DIR, kind: 'celery', name: 'Celery {version} + Redis, prefork 2',
+          env: { ...process.env, CELERY_BROKER_URL: celery.brokerUrl, PYTHONDONTWRITEBYTECODE: '1', PYTHONPATH: DRIVER_DIR },
+        }));
+      }
+    }
 
-    if (PEERS.has('celery')) {
-      console.error('peers: Celery + Redis ...');
-      const celery = await celeryRow(dir, groups);
-      await stopAll();
-      if (celery) rows.push(celery);
+    for (const peer of peers) {
+      console.error(`peers: warming ${peer.key} ...`);
+      await peer.warm();
     }
+    const figures = new Map<string, PeerFigures>(peers.map((peer) => [peer.key, {
+      key: peer.key, name: peer.name, idiom: peer.idiom, tasksPerS: 0, throughputRounds: [], roundTripsMs: [],
+    }]));
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? peers : [...peers].reverse();
+      for (const peer of order) {
+        console.error(`peers: throughput round ${round + 1} of ${ROUNDS}, ${peer.key}, ${TASKS} tasks ...`);
+        await peer.throughput(WARM_TASKS);
+        figures.get(peer.key)!.throughputRounds.push(await peer.throughput(TASKS));
+      }
+    }
+    for (const row of figures.values()) row.tasksPerS = row.throughputRounds.reduce((sum, value) => sum + value, 0) / row.throughputRounds.length;
+    const floorMs = turnFloorMs(Math.max(onSqlite.length, wanted.has('mariadb') ? 1 : 0));
+    console.error(`peers: ${ROUND_TRIPS} round trips per row, interleaved (turns of at least ${floorMs.toFixed(0)} ms) ...`);
+    for (let i = 0; i < ROUND_TRIPS; i++) {
+      const turnStarted = Date.now();
+      for (let turn = 0; turn < peers.length; turn++) {
+        const peer = peers[(i + turn) % peers.length];
+        figures.get(peer.key)!.roundTripsMs.push(await peer.roundTrip(i));
+      }
+      if ((i + 1) % 200 === 0) console.error(`peers: ${i + 1} of ${ROUND_TRIPS} round trips per row`);
+      const rest = floorMs - (Date.now() - turnStarted);
+      if (rest > 0) await new Promise((resolve) => setTimeout(resolve, rest));
+    }
+    const refused = services.map(({ label, service }) => `${label} ${service.rateLimited()}`).join(', ');
+    const anyRefused = services.some(({ service }) => service.rateLimited() > 0);
+    setup.push(`${anyRefused ? 'WARNING: the SDKs retried after 429s, and those retries are in the figures: ' : ''}requests answered 429 (rate limit) by each service: ${refused}; ` +
+      `round-trip turns paced to at least ${floorMs.toFixed(0)} ms, so no identity passes 75 % of the default budget`);
+    const memory = services.map(({ label, service }) => `funcX-TS on ${label}, resident memory after the runs: ${serviceMemory(service)}`);
+    const loadAtEnd = os.loadavg();
+    await stopAll();
+    const order = new Map<string, number>(ROWS.map((key, index) => [key, index]));
+    printPeersReport({
+      rows: [...figures.values()].sort((a, b) => order.get(a.key)! - order.get(b.key)!),
+      tasks: TASKS, roundTrips: ROUND_TRIPS, rounds: ROUNDS, setup, memory,
+      load: { start: loadAtStart, end: loadAtEnd, cores: os.availableParallelism() },
+    });
   } catch (error) {
     console.error(failureContext());
     throw error;
@@ -99,172 +196,4 @@ export async function runPeersBench(): Promise<void> {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  printTable(rows, memory);
-}
-
-// --- funcX-TS
-
-interface Funcx {
-  group: Group;
-  home: string;
-  serviceUrl: string;
-  token: string;
-  endpointId: string;
-}
-
-/** The caller's environment without FUNCX_* settings: the service and the SDKs run on their defaults. */
-function defaultEnv(): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FUNCX_')));
-}
-
-async function startFuncxService(home: string): Promise<Funcx> {
-  const port = await freePort();
-  const cli = path.join(REPO, 'dist', 'src', 'cli', 'funcx-service.js');
-  const profile = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [];
-  const group = spawnGroup(process.execPath, [...profile, cli, 'serve', '--local-endpoint', 'default'], {
-    cwd: REPO, env: { ...defaultEnv(), FUNCX_HOME: home, FUNCX_PORT: String(port) },
-  });
-  try {
-    await group.lineMatching(/local endpoint "default" is ([0-9a-f-]{36})/, 120_000);
-  } catch (error) {
-    await group.stop();
-    throw error;
-  }
-  const quickstart = JSON.parse(readFileSync(path.join(home, 'quickstart.json'), 'utf8')) as { service_url: string; token: string; endpoint_id: string };
-  return { group, home, serviceUrl: quickstart.service_url, token: quickstart.token, endpointId: quickstart.endpoint_id };
-}
-
-/** JavaScript's `def noop(x=None): return x`. */
-function noop(x: unknown = null): unknown {
-  return x;
-}
-
-async function typescriptRows(funcx: Funcx): Promise<Row[]> {
-  const client = new Client({ serviceUrl: funcx.serviceUrl, token: funcx.token, endpointId: funcx.endpointId });
-  const functionId = await client.registerFunction(noop);
-  await clientThroughput(client, functionId, 20); // warm: the endpoint's JavaScript workers started
-  const rows: Row[] = [];
-  if (PEERS.has('ts-client')) {
-    rows.push({
-      name: 'TypeScript Client, batch + waitForTasks',
-      tasksPerS: await clientThroughput(client, functionId, TASKS),
-      roundTripsMs: await roundTrips(async (i) => {
-        const taskId = await client.run(i, { functionId });
-        let pending = [taskId];
-        while (pending.length > 0) pending = (await client.waitForTasks(pending, { timeoutS: 30 })).pending;
-        return client.getResult(taskId);
-      }),
-    });
-  }
-  if (PEERS.has('ts-executor')) {
-    const executor = new Executor({ client });
-    try {
-      await mapThroughput(executor, 20);
-      rows.push({
-        name: 'TypeScript Executor.map',
-        tasksPerS: await mapThroughput(executor, TASKS),
-        roundTripsMs: await roundTrips((i) => executor.submit(noop, i)),
-      });
-    } finally {
-      await executor.shutdown();
-    }
-  }
-  return rows;
-}
-
-async function clientThroughput(client: Client, functionId: string, tasks: number): Promise<number> {
-  const started = process.hrtime.bigint();
-  const taskIds: string[] = [];
-  for (let start = 0; start < tasks; start += BATCH) {
-    const batch = client.createBatch();
-    for (let i = start; i < Math.min(tasks, start + BATCH); i++) batch.add(i, { functionId });
-    taskIds.push(...(await client.batchRun(batch)));
-  }
-  for (let start = 0; start < taskIds.length; start += BATCH) {
-    const chunk = taskIds.slice(start, start + BATCH);
-    let pending = chunk;
-    while (pending.length > 0) pending = (await client.waitForTasks(pending, { timeoutS: 30 })).pending;
-    const results = await client.getBatchResult(chunk);
-    chunk.forEach((taskId, offset) => {
-      if (results[taskId]?.result !== start + offset) throw new Error(`task ${taskId}: ${JSON.stringify(results[taskId])}`);
-    });
-  }
-  return tasks / seconds(started);
-}
-
-async function mapThroughput(executor: Executor, tasks: number): Promise<number> {
-  const started = process.hrtime.bigint();
-  const results = await executor.map(noop, Array.from({ length: tasks }, (_, i) => i));
-  if (results.some((value, i) => value !== i)) throw new Error('Executor.map: wrong results');
-  return tasks / seconds(started);
-}
-
-/** ROUND_TRIPS calls of `once(i)`, one at a time, each checked to answer i; their durations in ms. */
-async function roundTrips(once: (i: number) => PromiseLike<unknown>): Promise<number[]> {
-  const samples: number[] = [];
-  for (let i = 0; i < ROUND_TRIPS; i++) {
-    const started = process.hrtime.bigint();
-    if ((await once(i)) !== i) throw new Error(`round trip ${i}: wrong result`);
-    samples.push(seconds(started) * 1000);
-  }
-  return samples;
-}
-
-// --- Celery
-
-/** Celery + Redis, installed through apt when root and absent; undefined (with how to install) when it cannot run. */
-async function celeryRow(dir: string, groups: Group[]): Promise<Row | undefined> {
-  const present = () => succeeds(PYTHON, ['-c', 'import celery, redis']) && succeeds('redis-server', ['--version']);
-  if (!present()) {
-    if (process.getuid?.() === 0) {
-      console.error(`peers: installing ${CELERY_PACKAGES.join(' ')} (apt-get)`);
-      await runToEnd('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '--no-install-recommends', ...CELERY_PACKAGES], {
-        env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, timeoutMs: 20 * 60_000,
-      });
-    }
-    if (!present()) {
-      console.error(`peers: SKIPPED Celery: it needs ${PYTHON} with celery and redis, and redis-server. Install them with\n` +
-        `  sudo apt-get install -y --no-install-recommends ${CELERY_PACKAGES.join(' ')}`);
-      return undefined;
-    }
-  }
-  const port = await freePort();
-  const redisDir = mkdtempSync(path.join(dir, 'redis-'));
-  const redis = spawnGroup('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', redisDir, '--save', '', '--appendonly', 'no'], { cwd: redisDir });
-  groups.push(redis);
-  await redis.lineMatching(/Ready to accept connections/, 60_000);
-  const env = { ...process.env, CELERY_BROKER_URL: `redis://127.0.0.1:${port}/0`, PYTHONDONTWRITEBYTECODE: '1', PYTHONPATH: PYTHON_DIR };
-  const worker = spawnGroup(PYTHON, ['-m', 'celery', '-A', 'celery_peer', 'worker', '--pool', 'prefork', '--concurrency', '2', '--loglevel', 'WARNING', '--without-gossip', '--without-mingle', '--without-heartbeat'], {
-    cwd: redisDir, env,
-  });
-  groups.push(worker);
-  // The client's warm-up waits for the worker's first results: that is its readiness.
-  const figures = JSON.parse(await runToEnd(PYTHON, [path.join(PYTHON_DIR, 'celery_peer.py'), 'client', String(TASKS), String(ROUND_TRIPS)], {
-    cwd: redisDir, env, timeoutMs: 30 * 60_000,
-  })) as { tasks_per_s: number; round_trips_ms: number[] };
-  const version = (await runToEnd(PYTHON, ['-c', 'import celery; print(celery.__version__)'], { env, timeoutMs: 60_000 })).trim();
-  return { name: `Celery ${version} + Redis, prefork 2, one group`, tasksPerS: figures.tasks_per_s, roundTripsMs: figures.round_trips_ms };
-}
-
-// --- the table
-
-function printTable(rows: Row[], memory: string): void {
-  const celery = rows.find((row) => row.name.startsWith('Celery'));
-  const [load1, load5] = os.loadavg();
-  console.log(`\npeers: ${TASKS} no-op tasks per row, ${ROUND_TRIPS} warm round trips (run, wait, result), ${os.availableParallelism()} cores, load average ${load1.toFixed(1)} / ${load5.toFixed(1)} (1 / 5 min)`);
-  console.log('| | tasks/s | × Celery | round trip median | × Celery | p99 | × Celery |');
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const row of rows) {
-    const median = percentile(row.roundTripsMs, 0.5);
-    const p99 = percentile(row.roundTripsMs, 0.99);
-    const ratio = (value: number, base: number | undefined) => (base === undefined ? '–' : `${(value / base).toFixed(2)}`);
-    console.log(`| ${row.name} | ${row.tasksPerS.toFixed(0)} | ${ratio(row.tasksPerS, celery?.tasksPerS)} | ${median.toFixed(2)} ms | ` +
-      `${ratio(median, celery && percentile(celery.roundTripsMs, 0.5))} | ${p99.toFixed(2)} ms | ${ratio(p99, celery && percentile(celery.roundTripsMs, 0.99))} |`);
-  }
-  if (memory) console.log(memory);
-  console.log('targets (issue 10): throughput >= 3 x Celery and >= 2,500 tasks/s; round-trip median <= Celery\'s; endpoint < 150 MB');
-}
-
-function seconds(from: bigint): number {
-  return Number(process.hrtime.bigint() - from) / 1e9;
 }

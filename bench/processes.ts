@@ -4,12 +4,14 @@
  * resident memory from /proc, free ports, and percentiles.
  */
 import { spawn, spawnSync, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 
 export interface Group {
   child: ChildProcess;
   /** What it wrote to stdout and stderr, last 8 KiB (for error messages). */
   output(): string;
+  /** Calls `listener` with every chunk of output from now on (stdout and stderr, as they come). */
+  onOutput(listener: (chunk: string) => void): void;
   /** Resolves with the first output matching `pattern` (rejects if the process exits first or after `ms`). */
   lineMatching(pattern: RegExp, ms: number): Promise<RegExpMatchArray>;
   /** SIGTERM to the group, SIGKILL after `graceMs`; resolves once the leader exited. */
@@ -20,10 +22,12 @@ export function spawnGroup(command: string, args: string[], options: SpawnOption
   const child = spawn(command, args, { ...options, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   const listeners = new Set<(text: string) => void>();
+  const chunkListeners: ((chunk: string) => void)[] = [];
   for (const stream of [child.stdout!, child.stderr!]) {
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
       output = (output + chunk).slice(-8192);
+      for (const listener of chunkListeners) listener(chunk);
       for (const listener of listeners) listener(output);
     });
   }
@@ -41,6 +45,7 @@ export function spawnGroup(command: string, args: string[], options: SpawnOption
   return {
     child,
     output: () => output,
+    onOutput: (listener) => void chunkListeners.push(listener),
     lineMatching: (pattern, ms) =>
       new Promise((resolve, reject) => {
         const timer = setTimeout(() => finish(new Error(`no line matching ${pattern} within ${ms} ms:\n${output}`)), ms);
@@ -140,6 +145,40 @@ function processPssKiB(pid: number): number {
 /** Resident memory (KiB) of a process and all its descendants. */
 export function processTreeRss(root: number): number {
   return processTreeStats(root).rssKiB;
+}
+
+const CLOCK_TICKS = 100; // Linux USER_HZ
+
+/** CPU time (user + system, seconds) a process has used, all its threads, from /proc/PID/stat. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS; // utime, stime (fields 14, 15)
+}
+
+/** The process's name as the kernel has it (/proc/PID/comm), e.g. to check a pid is the server meant. */
+export function processName(pid: number): string {
+  return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+}
+
+/** A single process's resident memory (MiB). */
+export function rssMiB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  return Number(line.split(/\s+/)[1]) / 1024;
+}
+
+/** A process's open file descriptors, and how many of them are sockets (/proc/PID/fd). */
+export function descriptors(pid: number): { fds: number; sockets: number } {
+  const fds = readdirSync(`/proc/${pid}/fd`);
+  let sockets = 0;
+  for (const fd of fds) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) sockets += 1;
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return { fds: fds.length, sockets };
 }
 
 /** Direct children of `pid` whose command line contains `text`. */

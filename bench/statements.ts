@@ -26,10 +26,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { openDatabase } from '../src/db/connect.js';
-import { loadConfig } from '../src/config.js';
-import { createLogger } from '../src/logger.js';
-import { startService, type RunningService } from '../src/service.js';
-import { findBinary, startMariaDb } from '../test/helpers/mariadb.js';
+import type { RunningService } from '../src/service.js';
+import { findBinary } from '../test/helpers/mariadb.js';
+import { poster, startSilentService, untilNoPollWaiting, untilPollWaiting, withMariaDbDatabase } from './inProcessService.js';
 
 const SINGLES = Number(process.env.FUNCX_BENCH_SAMPLES ?? 200);
 const BATCH = 500;
@@ -62,18 +61,14 @@ export async function runStatementsBench(): Promise<void> {
     runs.push(await measure('SQLite', `sqlite://${path.join(dir, 'bench.sqlite3')}`, dir));
     if (findBinary('mariadbd')) {
       const flush = process.env.FUNCX_BENCH_MARIADB_FLUSH ?? '2';
-      const server = await startMariaDb({ flushLogAtTrxCommit: Number(flush) });
-      try {
+      runs.push(await withMariaDbDatabase('bench', { flushLogAtTrxCommit: Number(flush) }, async (url, server) => {
         const admin = openDatabase(server.url, { poolMax: 1 });
         try {
-          await admin.raw('CREATE DATABASE bench CHARACTER SET utf8mb4 COLLATE utf8mb4_bin');
-          runs.push(await measure(`MariaDB (flush_log_at_trx_commit=${flush})`, `${server.url}bench`, dir, admin));
+          return await measure(`MariaDB (flush_log_at_trx_commit=${flush})`, url, dir, admin);
         } finally {
           await admin.destroy();
         }
-      } finally {
-        await server.stop();
-      }
+      }));
     } else {
       console.log('MariaDB: skipped (mariadbd is not installed)');
     }
@@ -85,7 +80,7 @@ export async function runStatementsBench(): Promise<void> {
 
 async function measure(name: string, databaseUrl: string, dir: string, admin?: Knex): Promise<Run> {
   const home = mkdtempSync(path.join(dir, 'home-'));
-  const service = await startService(loadConfig({}, { port: 0, home, databaseUrl, logLevel: 'silent' }), { logger: createLogger('silent') });
+  const service = await startSilentService(databaseUrl, home);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
   const counter = countStatements(service);
   try {
@@ -151,7 +146,7 @@ async function measure(name: string, databaseUrl: string, dir: string, admin?: K
     await phase('round trip (1 task)', SINGLES, async () => {
       for (let i = 0; i < SINGLES; i++) {
         const poll = post(`/v3/endpoints/${ep}/lease`, endpoint.credential, { max_tasks: 1, wait_s: 30 });
-        while (service.deps.wakeups.size === 0) await new Promise((resolve) => setImmediate(resolve));
+        await untilPollWaiting(service);
         const started = process.hrtime.bigint();
         const id = (await post(`/v3/endpoints/${ep}/submit`, token, { tasks: { [functionId]: [payload] } })).tasks[functionId][0];
         const leased = (await poll).tasks;
@@ -161,7 +156,7 @@ async function measure(name: string, databaseUrl: string, dir: string, admin?: K
         const done = await waiting;
         if (!done.done?.[id]) throw new Error('the wait answered without the result');
         roundTrips.push(Number(process.hrtime.bigint() - started) / 1e6);
-        while (service.deps.wakeups.size !== 0) await new Promise((resolve) => setImmediate(resolve));
+        await untilNoPollWaiting(service);
       }
     });
     roundTrips.sort((a, b) => a - b);
@@ -171,27 +166,6 @@ async function measure(name: string, databaseUrl: string, dir: string, admin?: K
     agent.destroy();
     await service.close();
   }
-}
-
-function poster(baseUrl: string, agent: http.Agent) {
-  return (urlPath: string, bearer: string, body: unknown) =>
-    new Promise<any>((resolve, reject) => { // eslint-disable-line @typescript-eslint/no-explicit-any
-      const data = JSON.stringify(body);
-      const request = http.request(baseUrl + urlPath, {
-        method: 'POST', agent,
-        headers: { authorization: `Bearer ${bearer}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(data) },
-      }, (response) => {
-        let text = '';
-        response.on('data', (chunk) => (text += chunk));
-        response.on('end', () => {
-          const parsed = JSON.parse(text);
-          if ((response.statusCode ?? 500) >= 300) reject(new Error(`${urlPath}: ${response.statusCode} ${text.slice(0, 300)}`));
-          else resolve(parsed);
-        });
-      });
-      request.on('error', reject);
-      request.end(data);
-    });
 }
 
 /** Every statement the service's pool sends, from knex's query events. */
