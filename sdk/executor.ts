@@ -15,11 +15,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Client, IDS_PER_REQUEST, SUBMIT_CHUNK, type ClientOptions } from './client.js';
+import { backoffDelay } from './backoff.js';
 import { asyncDispose } from './disposable.js';
 import { ExecutorShutDown, FutureCancelled, InvalidArgument, ServiceError, ServiceUnreachable, TaskAlreadyFinished, TaskNotFound } from './errors.js';
 import { definitionKey, functionDefinition, type FunctionDefinition, type Registrable } from './functionSource.js';
 import { encodePayload, outcomeOf } from './serialization.js';
 import { ShellFunction } from './shellFunction.js';
+import { sleep } from './sleep.js';
 import { TaskFuture } from './taskFuture.js';
 import type { ResourceSpecification } from './types.js';
 
@@ -318,21 +320,13 @@ export class Executor {
 
   /** Waits out one step of the outage backoff (capped, with jitter); ends early if the wait is aborted (a cancel). */
   private async backOffAfter(error: unknown, signal: AbortSignal): Promise<void> {
-    const ceiling = Math.min(this.outageBackoff.initialMs * 2 ** this.outageFailures, this.outageBackoff.maxMs);
-    const delay = ceiling / 2 + Math.random() * (ceiling / 2); // jitter: many clients back from an outage do not arrive together
+    // Jitter: many clients back from an outage do not arrive together.
+    const delay = backoffDelay(this.outageFailures, this.outageBackoff);
     this.outageFailures += 1;
     this.report(error, delay);
     this.backingOff = true;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        this.backingOff = false;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, delay);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    await sleep(delay, signal);
+    this.backingOff = false;
   }
 
   private report(error: unknown, retryInMs: number): void {
