@@ -8,7 +8,7 @@
 import Router from '@koa/router';
 import { requireEndpointCredential } from '../authenticate.js';
 import { uuidParams } from '../params.js';
-import { bodyIn, validBody } from '../validate.js';
+import { bodyIn, validBody } from '../validatedInput.js';
 import { longPoll } from '../longPoll.js';
 import { endpointCancelKey } from '../cancelNotice.js';
 import { taskKey } from '../../wakeups.js';

@@ -6,7 +6,7 @@
 import Router from '@koa/router';
 import { requireEndpointCredential } from '../authenticate.js';
 import { uuidParams } from '../params.js';
-import { bodyIn, validBody } from '../validate.js';
+import { bodyIn, validBody } from '../validatedInput.js';
 import { longPoll } from '../longPoll.js';
 import type { LeasedTask } from '../../ledger/leaseTasks.js';
 import { leaseForEndpoint, leaseQueues, refuseMultiUserLease } from '../../ledger/leaseForEndpoint.js';

@@ -8,7 +8,7 @@ import Router from '@koa/router';
 import { EndpointAccessForbidden } from '../../errors.js';
 import { requireEndpointCredential } from '../authenticate.js';
 import { uuidParams } from '../params.js';
-import { bodyIn, validBody } from '../validate.js';
+import { bodyIn, validBody } from '../validatedInput.js';
 import { longPoll } from '../longPoll.js';
 import { loadEndpoint } from '../../registry/endpoints.js';
 import { issueUserEndpoint, recordUserEndpointError } from '../../registry/userEndpoints.js';

@@ -7,7 +7,7 @@ import Router from '@koa/router';
 import { TaskNotFound } from '../../errors.js';
 import { requireEndpointCredential, requireUser, userOf } from '../authenticate.js';
 import { uuidParams } from '../params.js';
-import { bodyIn, queryIn, validBody, validQuery } from '../validate.js';
+import { bodyIn, queryIn, validBody, validQuery } from '../validatedInput.js';
 import { longPoll } from '../longPoll.js';
 import { appendTaskOutput, type OutputChunk } from '../../ledger/appendTaskOutput.js';
 import { readTaskOutput, type TaskOutputView } from '../../ledger/readTaskOutput.js';

@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import { TaskNotFound } from '../../errors.js';
 import { requireUser, userOf } from '../authenticate.js';
 import { uuidParams } from '../params.js';
-import { bodyIn, queryIn, validBody, validQuery } from '../validate.js';
+import { bodyIn, queryIn, validBody, validQuery } from '../validatedInput.js';
 import { acceptSubmission } from '../submission.js';
 import { upstreamSubmitForm } from '../../upstream/submit.js';
 import { readTaskGroup, readTaskStates, readTasks } from '../../ledger/readTasks.js';
