@@ -60,16 +60,17 @@ export async function longPoll<T>(host: LongPollDeps, res: ServerResponse, poll:
   const deadline = Date.now() + poll.waitMs;
   const clientGone = abortOnClientGone(res);
   const stop = AbortSignal.any(poll.stop ? [host.shutdown, clientGone, poll.stop] : [host.shutdown, clientGone]);
-  const fixedKeys = typeof poll.keys === 'function' ? undefined : poll.keys;
-  let watch: Watch | undefined = fixedKeys ? host.wakeups.watch(fixedKeys) : undefined;
+  const readKeys = typeof poll.keys === 'function' ? poll.keys : undefined;
+  // Fixed keys: one watch for the whole poll (a wait on 1,000 tasks subscribes once, not at each wake-up).
+  let watch: Watch | undefined = readKeys ? undefined : host.wakeups.watch(poll.keys as readonly string[]);
   try {
     let fired: readonly string[] | undefined;
     for (;;) {
-      if (!fixedKeys) {
-        // Watch the new keys before letting go of the old ones: a wake-up in between still counts.
-        const next = host.wakeups.watch(await (poll.keys as () => Promise<readonly string[]>)());
+      if (readKeys) {
+        // The keys as they are now, watched before the look: a wake-up during the look is kept.
+        const keys = await readKeys();
         watch?.unsubscribe();
-        watch = next;
+        watch = host.wakeups.watch(keys);
       }
       const found = await poll.look({ fired, clientGone });
       const remaining = deadline - Date.now();
