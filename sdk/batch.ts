@@ -15,12 +15,15 @@ export interface BatchAddOptions {
   resourceSpecification?: ResourceSpecification;
 }
 
+/** One task of a `POST /v3/submit` (Client.submitTasks). */
 export interface BatchTask {
   endpoint_id: string;
   function_id: string;
   payload: string;
   serializer: 'json';
   resource_specification?: ResourceSpecification;
+  /** On a multi-user endpoint: the settings of the per-user endpoint (docs/multi-user-endpoints.md). */
+  user_endpoint_config?: Record<string, unknown>;
 }
 
 export class Batch {

@@ -4,7 +4,7 @@
  * status). Configuration: see config.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { Batch } from './batch.js';
+import { Batch, type BatchTask } from './batch.js';
 import { resolveConfig, type ClientConfig, type ClientConfigOptions } from './config.js';
 import { InvalidArgument, SdkVersionTooOld, ServiceError, TaskNotFound } from './errors.js';
 import { taskListQuery } from './taskListing.js';
@@ -60,9 +60,9 @@ export interface WaitOptions {
 }
 
 /** The service takes up to 1000 ids per status or wait request. */
-const IDS_PER_REQUEST = 1000;
+export const IDS_PER_REQUEST = 1000;
 /** Tasks per submit request: a service's FUNCX_MAX_BATCH_TASKS is 5000 by default; 1000 leaves room (and keeps bodies small). */
-const SUBMIT_CHUNK = 1000;
+export const SUBMIT_CHUNK = 1000;
 /**
  * Finished task records a waitForTasks brought back, kept so that getTask/getResult need no request of
  * their own (a finished record never changes): run, waitForTasks, getResult is two requests. The oldest
@@ -172,20 +172,26 @@ export class Client {
     return new Batch(options.endpointId ?? this.config.endpointId);
   }
 
-  /**
-   * Sends every invocation of the batch; returns the task ids, in the order they were added. A large
-   * batch goes in requests of SUBMIT_CHUNK tasks (under the service's FUNCX_MAX_BATCH_TASKS) that
-   * share one task group; each has its own Idempotency-Key, so a retried request runs nothing twice.
-   */
+  /** Sends every invocation of the batch (submitTasks, one new task group); returns the task ids, in the order they were added. */
   async batchRun(batch: Batch): Promise<string[]> {
     if (batch.length === 0) throw new InvalidArgument('batchRun: the batch is empty');
-    const taskGroupId = randomUUID();
+    return this.submitTasks(batch.tasks, { taskGroupId: randomUUID() });
+  }
+
+  /**
+   * The SDK's one `POST /v3/submit` (batchRun and the Executor both send through it). Tasks go in
+   * requests of SUBMIT_CHUNK (under the service's FUNCX_MAX_BATCH_TASKS) that all join `taskGroupId`;
+   * each request has its own Idempotency-Key, so a retried request runs nothing twice. Returns the
+   * task ids in the order of `tasks`. A caller that must know which tasks a failed request carried
+   * (the Executor) gives at most SUBMIT_CHUNK at a time.
+   */
+  async submitTasks(tasks: readonly BatchTask[], options: { taskGroupId: string }): Promise<string[]> {
     const taskIds: string[] = [];
-    for (let start = 0; start < batch.tasks.length; start += SUBMIT_CHUNK) {
+    for (let start = 0; start < tasks.length; start += SUBMIT_CHUNK) {
       const answer = await this.http.request<{ tasks: { task_id: string }[] }>('POST', '/v3/submit', {
-        body: { task_group_id: taskGroupId, user_runtime: userRuntime(), tasks: batch.tasks.slice(start, start + SUBMIT_CHUNK) },
+        body: { task_group_id: options.taskGroupId, user_runtime: userRuntime(), tasks: tasks.slice(start, start + SUBMIT_CHUNK) },
         headers: { 'idempotency-key': randomUUID() },
-        idempotent: true,
+        idempotent: true, // the Idempotency-Key makes a replay create nothing new
       });
       taskIds.push(...answer.tasks.map((task) => task.task_id));
     }

@@ -4,7 +4,7 @@
  *
  * - Each distinct function is registered once (cached by its definition).
  * - Submissions made in the same tick (or within `batchWindowMs`) leave in one
- *   POST /v3/submit, with an Idempotency-Key so a retried submit creates nothing twice.
+ *   POST /v3/submit (Client.submitTasks: an Idempotency-Key per request, so a retried submit creates nothing twice).
  * - One waiter loop long-polls POST /v3/tasks/wait for every pending future
  *   (FIRST_COMPLETED, so each result arrives as soon as it is in); when new
  *   tasks join, the current poll is abandoned and restarted with them.
@@ -14,15 +14,16 @@
  *   reattaches, getting a future for each task of the group.
  */
 import { randomUUID } from 'node:crypto';
-import { Client, type ClientOptions } from './client.js';
+import { Client, IDS_PER_REQUEST, SUBMIT_CHUNK, type ClientOptions } from './client.js';
+import { backoffDelay } from './backoff.js';
 import { asyncDispose } from './disposable.js';
 import { ExecutorShutDown, FutureCancelled, InvalidArgument, ServiceError, ServiceUnreachable, TaskAlreadyFinished, TaskNotFound } from './errors.js';
 import { definitionKey, functionDefinition, type FunctionDefinition, type Registrable } from './functionSource.js';
 import { encodePayload, outcomeOf } from './serialization.js';
 import { ShellFunction } from './shellFunction.js';
+import { sleep } from './sleep.js';
 import { TaskFuture } from './taskFuture.js';
 import type { ResourceSpecification } from './types.js';
-import { userRuntime } from './userRuntime.js';
 
 export interface ExecutorOptions extends ClientOptions {
   /** Default: the client's configured endpoint. */
@@ -65,8 +66,6 @@ interface Queued {
   resourceSpecification: ResourceSpecification | undefined;
 }
 
-/** Tasks per submit request, and ids per wait request: the service's limit for waits, well under its 5000 for submits. */
-const PER_REQUEST = 1000;
 /** Tasks per GET /v2/taskgroup page when reattaching. */
 const GROUP_PAGE = 10_000;
 
@@ -217,26 +216,22 @@ export class Executor {
     }));
     // In submission order; without those whose registration failed or that were cancelled meanwhile.
     const toSend = prepared.filter((entry) => entry !== undefined && !entry.item.future.done) as { item: Queued; functionId: string }[];
-    for (let i = 0; i < toSend.length; i += PER_REQUEST) {
-      const chunk = toSend.slice(i, i + PER_REQUEST);
+    // One request per chunk, so a failed request fails only the futures it carried.
+    for (let i = 0; i < toSend.length; i += SUBMIT_CHUNK) {
+      const chunk = toSend.slice(i, i + SUBMIT_CHUNK);
       try {
-        const answer = await this.client.http.request<{ tasks: { task_id: string }[] }>('POST', '/v3/submit', {
-          body: {
-            task_group_id: this.taskGroupId,
-            user_runtime: userRuntime(),
-            tasks: chunk.map(({ item, functionId }) => ({
-              endpoint_id: this.endpointId,
-              function_id: functionId,
-              payload: encodePayload(item.args, item.kwargs),
-              serializer: 'json',
-              ...(item.resourceSpecification ? { resource_specification: item.resourceSpecification } : {}),
-              ...(this.userEndpointConfig ? { user_endpoint_config: this.userEndpointConfig } : {}),
-            })),
-          },
-          headers: { 'idempotency-key': randomUUID() },
-          idempotent: true,
-        });
-        answer.tasks.forEach(({ task_id }, index) => {
+        const taskIds = await this.client.submitTasks(
+          chunk.map(({ item, functionId }) => ({
+            endpoint_id: this.endpointId,
+            function_id: functionId,
+            payload: encodePayload(item.args, item.kwargs),
+            serializer: 'json',
+            ...(item.resourceSpecification ? { resource_specification: item.resourceSpecification } : {}),
+            ...(this.userEndpointConfig ? { user_endpoint_config: this.userEndpointConfig } : {}),
+          })),
+          { taskGroupId: this.taskGroupId },
+        );
+        taskIds.forEach((task_id, index) => {
           const future = chunk[index].item.future;
           future.markSubmitted(task_id);
           this.waiting.set(task_id, future);
@@ -272,14 +267,14 @@ export class Executor {
     }
     const current = this.currentWait;
     // Backing off from an outage: new tasks join the next try; they do not cut the wait short.
-    if (current && !this.backingOff && current.ids.size < PER_REQUEST && [...this.waiting.keys()].some((id) => !current.ids.has(id))) {
+    if (current && !this.backingOff && current.ids.size < IDS_PER_REQUEST && [...this.waiting.keys()].some((id) => !current.ids.has(id))) {
       current.abort.abort();
     }
   }
 
   private async waitLoop(): Promise<void> {
     while (this.waiting.size > 0) {
-      const ids = [...this.waiting.keys()].slice(0, PER_REQUEST);
+      const ids = [...this.waiting.keys()].slice(0, IDS_PER_REQUEST);
       const abort = new AbortController();
       this.currentWait = { ids: new Set(ids), abort };
       let answer;
@@ -325,21 +320,13 @@ export class Executor {
 
   /** Waits out one step of the outage backoff (capped, with jitter); ends early if the wait is aborted (a cancel). */
   private async backOffAfter(error: unknown, signal: AbortSignal): Promise<void> {
-    const ceiling = Math.min(this.outageBackoff.initialMs * 2 ** this.outageFailures, this.outageBackoff.maxMs);
-    const delay = ceiling / 2 + Math.random() * (ceiling / 2); // jitter: many clients back from an outage do not arrive together
+    // Jitter: many clients back from an outage do not arrive together.
+    const delay = backoffDelay(this.outageFailures, this.outageBackoff);
     this.outageFailures += 1;
     this.report(error, delay);
     this.backingOff = true;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        this.backingOff = false;
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, delay);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    await sleep(delay, signal);
+    this.backingOff = false;
   }
 
   private report(error: unknown, retryInMs: number): void {

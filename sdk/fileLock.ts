@@ -8,18 +8,22 @@
  */
 import { closeSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
+import { backoffDelay } from './backoff.js';
+import { sleep } from './sleep.js';
 
 const STALE_MS = 120_000;
+/** How often to look whether the lock is free: soon at first, then at most every 200 ms. */
+const LOCK_POLL = { initialMs: 10, maxMs: 200 };
 
 export async function withFileLock<T>(file: string, work: () => Promise<T>, options: { timeoutMs?: number } = {}): Promise<T> {
   const lock = `${file}.lock`;
   const me = `${process.pid} ${os.hostname()}`;
   const deadline = Date.now() + (options.timeoutMs ?? 60_000);
-  for (let wait = 10; ; wait = Math.min(wait * 2, 200)) {
+  for (let attempt = 0; ; attempt += 1) {
     if (tryCreate(lock, me)) break;
     const holder = readHolder(lock);
     if (isStale(lock, holder) || Date.now() > deadline) breakLock(lock, holder);
-    else await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + Math.random())));
+    else await sleep(backoffDelay(attempt, LOCK_POLL));
   }
   try {
     return await work();

@@ -15,7 +15,9 @@
  * before doing anything, so this is safe for every call).
  */
 import got, { RequestError, type Got, type Method } from 'got';
+import { backoffDelay } from './backoff.js';
 import { ServiceUnreachable, serviceError } from './errors.js';
+import { sleep } from './sleep.js';
 import type { Connections } from './transport/connections.js';
 import { sdkConnections } from './transport/sdkConnections.js';
 
@@ -113,6 +115,7 @@ export class HttpTransport {
         const code = error instanceof RequestError ? error.code : undefined;
         if (canRetry && code && RETRYABLE_NETWORK.has(code)) {
           await sleep(this.backoff(attempt), options.signal);
+          options.signal?.throwIfAborted();
           token = await this.tokens.current(); // a long backoff may outlast the token
           continue;
         }
@@ -132,6 +135,7 @@ export class HttpTransport {
       if (canRetry && RETRYABLE_STATUS(response.statusCode)) {
         const retryAfter = retryAfterMs(response.headers['retry-after']);
         await sleep(Math.min(retryAfter ?? this.backoff(attempt), this.retry.maxDelayMs), options.signal);
+        options.signal?.throwIfAborted();
         token = await this.tokens.current();
         continue;
       }
@@ -140,10 +144,9 @@ export class HttpTransport {
     }
   }
 
-  /** Exponential with full jitter, so many clients retrying do not arrive together. */
+  /** The SDK's backoff (backoff.ts: exponential, equal jitter), so many clients retrying do not arrive together. */
   private backoff(attempt: number): number {
-    const ceiling = Math.min(this.retry.baseDelayMs * 2 ** attempt, this.retry.maxDelayMs);
-    return ceiling / 2 + Math.random() * (ceiling / 2);
+    return backoffDelay(attempt, { initialMs: this.retry.baseDelayMs, maxMs: this.retry.maxDelayMs });
   }
 }
 
@@ -167,19 +170,4 @@ export function retryAfterMs(header: string | string[] | undefined): number | un
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
   const date = Date.parse(value);
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

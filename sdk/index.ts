@@ -2,7 +2,7 @@
 export { Client, type ClientOptions, type RegisterOptions, type RunOptions, type WaitOptions } from './client.js';
 export { Executor, type ExecutorOptions, type RegisteredFunction } from './executor.js';
 export { TaskFuture } from './taskFuture.js';
-export { Batch, type BatchAddOptions } from './batch.js';
+export { Batch, type BatchAddOptions, type BatchTask } from './batch.js';
 export { ShellFunction, MPIFunction, type ShellFunctionOptions, type ShellResult } from './shellFunction.js';
 export type { PythonFunction, JavaScriptSource, Registrable } from './functionSource.js';
 export { FunctionSearchResults, EndpointList } from './resultLists.js';

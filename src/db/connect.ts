@@ -6,7 +6,6 @@ import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { ensurePrivateDir, ensurePrivateFile } from '../util/privateFiles.js';
 
-export type Db = Knex;
 export type Dialect = 'sqlite' | 'mysql';
 
 export function dialectOf(db: Knex): Dialect {

@@ -6,6 +6,7 @@
 import type { Knex } from 'knex';
 import { MIGRATIONS, type Migration } from '../../migrations/index.js';
 import { dialectOf } from './connect.js';
+import { fullJitter } from '../util/backoff.js';
 import { sleep } from '../util/time.js';
 
 const LOCK_NAME = 'funcx_migrations';
@@ -28,7 +29,7 @@ export async function migrateLatest(db: Knex): Promise<string[]> {
       const message = String((error as Error)?.message);
       const racing = /already locked|already exists|SQLITE_BUSY/i.test(message) || (error as Error)?.name === 'MigrationLocked';
       if (!racing || attempt >= 60) throw error;
-      await sleep(100 + Math.random() * 200);
+      await sleep(100 + fullJitter(200)); // a steady look for the other's end, spread out
     }
   }
 }

@@ -3,9 +3,16 @@
  * MySQL deadlock (1213) and lock-wait timeout (1205), SQLite BUSY.
  */
 import type { Knex } from 'knex';
+import { backoffDelay, type Backoff } from '../util/backoff.js';
 import { sleep } from '../util/time.js';
 
 const MAX_ATTEMPTS = 8;
+
+/**
+ * Between retries of a statement that collided: 10 ms at most before the first retry (attempts count
+ * from 1), doubling. Every database retry loop of the service uses it.
+ */
+export const COLLISION_BACKOFF: Backoff = { initialMs: 5, maxMs: 5 * 2 ** MAX_ATTEMPTS };
 
 export function isRetryableDbError(error: unknown): boolean {
   const e = error as { errno?: number; code?: string } | null;
@@ -29,7 +36,7 @@ export async function inTransaction<T>(db: Knex, work: (trx: Knex.Transaction) =
       const reason = String((error as { code?: string }).code ?? 'unknown');
       transactionRetries.set(reason, (transactionRetries.get(reason) ?? 0) + 1);
       // Jittered backoff so colliding transactions do not collide again in lockstep.
-      await sleep(Math.random() * 5 * 2 ** attempt);
+      await sleep(backoffDelay(attempt, COLLISION_BACKOFF));
     }
   }
 }

@@ -20,7 +20,8 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { dialectOf } from '../db/connect.js';
 import { nowSql } from '../db/clock.js';
-import { inTransaction, isRetryableDbError, transactionRetries } from '../db/transaction.js';
+import { COLLISION_BACKOFF, inTransaction, isRetryableDbError, transactionRetries } from '../db/transaction.js';
+import { backoffDelay } from '../util/backoff.js';
 import { sleep } from '../util/time.js';
 import { RUNNING, WAITING, type Serializer } from './model.js';
 import { parseStored } from '../util/json.js';
@@ -178,7 +179,7 @@ async function markCandidatesMysql(db: Knex, input: LeaseInput, leaseToken: stri
       if (!isRetryableDbError(error) || attempt >= 8) throw error;
       const reason = String((error as { code?: string }).code ?? 'unknown');
       transactionRetries.set(reason, (transactionRetries.get(reason) ?? 0) + 1); // counted as inTransaction's are
-      await sleep(Math.random() * 5 * 2 ** attempt);
+      await sleep(backoffDelay(attempt, COLLISION_BACKOFF));
     }
   }
 }

@@ -14,7 +14,8 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { nowSql } from '../db/clock.js';
-import { isDuplicateKeyError, isRetryableDbError } from '../db/transaction.js';
+import { COLLISION_BACKOFF, isDuplicateKeyError, isRetryableDbError } from '../db/transaction.js';
+import { backoffDelay } from '../util/backoff.js';
 import { sleep } from '../util/time.js';
 
 export type BucketName = 'identity' | 'refused';
@@ -113,7 +114,7 @@ async function retried<T>(statement: () => Promise<T>): Promise<T> {
       return await statement();
     } catch (error) {
       if (!isRetryableDbError(error) || attempt >= 5) throw error;
-      await sleep(Math.random() * 5 * 2 ** attempt);
+      await sleep(backoffDelay(attempt, COLLISION_BACKOFF));
     }
   }
 }

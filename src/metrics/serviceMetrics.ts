@@ -27,11 +27,6 @@ const HTTP_SECONDS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
 /** Bytes: 64 B to 512 MB, by powers of 4. */
 const BYTES = Array.from({ length: 12 }, (_, i) => 64 * 4 ** i);
 
-export interface LongPolls {
-  /** Requests now waiting in a long-poll, by kind. */
-  waiting(kind: 'lease' | 'wait'): number;
-}
-
 export class ServiceMetrics {
   readonly registry = new Registry();
   private readonly endpoints: EndpointLabels;

@@ -10,7 +10,7 @@ import { readNow } from '../db/clock.js';
 import { AmqpNotConfigured, UpstreamOptionUnsupported } from '../errors.js';
 import { requireUser, userOf } from '../http/authenticate.js';
 import { uuidParams } from '../http/params.js';
-import { bodyIn, validBody } from '../http/validate.js';
+import { bodyIn, validBody } from '../http/validatedInput.js';
 import { registerFunction } from '../registry/functions.js';
 import { endpointListItem, getOwnedEndpoint, listEndpoints, revokeEndpointCredential } from '../registry/endpoints.js';
 import { submitV2 } from './submit.js';

@@ -7,7 +7,7 @@
 import Router from '@koa/router';
 import { requireUser, userOf } from '../authenticate.js';
 import { uuidParams } from '../params.js';
-import { queryIn, validQuery } from '../validate.js';
+import { queryIn, validQuery } from '../validatedInput.js';
 import { canUseEndpoint, getVisibleEndpoint } from '../../registry/endpoints.js';
 import { readActivity } from '../../registry/endpointActivity.js';
 import { EndpointAccessForbidden } from '../../errors.js';

@@ -8,8 +8,8 @@
 import Router from '@koa/router';
 import { requireEndpointCredential } from '../authenticate.js';
 import { uuidParams } from '../params.js';
-import { bodyIn, validBody } from '../validate.js';
-import { abortOnClientGone } from '../clientGone.js';
+import { bodyIn, validBody } from '../validatedInput.js';
+import { longPoll } from '../longPoll.js';
 import { endpointCancelKey } from '../cancelNotice.js';
 import { taskKey } from '../../wakeups.js';
 import { readCancelled } from '../../ledger/readCancelled.js';
@@ -18,7 +18,8 @@ import type { RequestState, ServiceDeps } from '../context.js';
 import type { EndpointCancelsRequest } from '../../generated/schemas/endpoint-cancels.js';
 import type { EndpointCancelsResponse } from '../../generated/schemas/endpoint-cancels-response.js';
 
-export function endpointCancelRoutes({ db, validator, config, wakeups, shutdown }: ServiceDeps): Router<RequestState> {
+export function endpointCancelRoutes(deps: ServiceDeps): Router<RequestState> {
+  const { db, validator, config } = deps;
   const router = new Router<RequestState>();
 
   router.post('/v3/endpoints/:endpoint_id/cancels', uuidParams('endpoint_id'), requireEndpointCredential(db), validBody(validator, 'endpoint-cancels.json'), async (ctx) => {
@@ -26,23 +27,15 @@ export function endpointCancelRoutes({ db, validator, config, wakeups, shutdown 
     // A per-user endpoint runs tasks queued for its multi-user endpoint too.
     const queues = leaseQueues(ctx.state.endpoint!);
     const taskIds = [...new Set(request.task_ids.map((id) => id.toLowerCase()))];
-    const deadline = Date.now() + request.wait_s * 1000;
-    const clientGone = abortOnClientGone(ctx.res);
-    let cancel: string[] = [];
-    for (;;) {
-      // Subscribe before looking, so a cancel between the look and the wait still wakes us.
-      // The endpoint's cancel key (cancelNotice.ts), and each task's own key: every path that
-      // cancels (a user, a task group, an action cancelled or past its deadline) wakes that one.
-      const subscription = wakeups.subscribe([...queues.map(endpointCancelKey), ...taskIds.map(taskKey)]);
-      try {
-        cancel = taskIds.length === 0 ? [] : await readCancelled(db, { endpointIds: queues, taskIds });
-        const remaining = deadline - Date.now();
-        if (cancel.length > 0 || remaining <= 0 || shutdown.aborted || clientGone.aborted) break;
-        await subscription.wait(Math.min(remaining, config.pollFallbackInterval), AbortSignal.any([shutdown, clientGone]));
-      } finally {
-        subscription.unsubscribe();
-      }
-    }
+    // The endpoint's cancel key (cancelNotice.ts), and each task's own key: every path that
+    // cancels (a user, a task group, an action cancelled or past its deadline) wakes that one.
+    const cancel = await longPoll(deps, ctx.res, {
+      waitMs: request.wait_s * 1000,
+      keys: [...queues.map(endpointCancelKey), ...taskIds.map(taskKey)],
+      recheckMs: config.pollFallbackInterval,
+      look: async () => (taskIds.length === 0 ? [] : await readCancelled(db, { endpointIds: queues, taskIds })),
+      done: (cancelled) => cancelled.length > 0,
+    });
     const response: EndpointCancelsResponse = { cancel };
     ctx.body = response;
   });

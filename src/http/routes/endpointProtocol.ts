@@ -6,8 +6,8 @@
 import Router from '@koa/router';
 import { requireEndpointCredential } from '../authenticate.js';
 import { uuidParams } from '../params.js';
-import { bodyIn, validBody } from '../validate.js';
-import { abortOnClientGone } from '../clientGone.js';
+import { bodyIn, validBody } from '../validatedInput.js';
+import { longPoll } from '../longPoll.js';
 import type { LeasedTask } from '../../ledger/leaseTasks.js';
 import { leaseForEndpoint, leaseQueues, refuseMultiUserLease } from '../../ledger/leaseForEndpoint.js';
 import { completeTasks, type PostedResult } from '../../ledger/completeTasks.js';
@@ -28,8 +28,14 @@ import type { EndpointHeartbeatRequest } from '../../generated/schemas/endpoint-
 import type { LeaseReconcileRequest } from '../../generated/schemas/lease-reconcile.js';
 import type { LeasePollsEndRequest } from '../../generated/schemas/lease-polls-end.js';
 
+/** One look of a lease poll: what it leased, and whether to answer now whatever it holds (the caller left or asked to end). */
+interface LeaseLook {
+  leased: LeasedTask[];
+  answerNow: boolean;
+}
+
 export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> {
-  const { db, validator, config, wakeups, shutdown } = deps;
+  const { db, validator, config, wakeups } = deps;
   const router = new Router<RequestState>();
   const endpointOnly = [uuidParams('endpoint_id'), requireEndpointCredential(db)];
   // With the replica relay on, every submit, hand-back and reaped lease wakes a waiting poll on any
@@ -41,41 +47,38 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     const endpointId = ctx.params.endpoint_id;
     const endpoint = ctx.state.endpoint!;
     refuseMultiUserLease(endpoint);
-    const deadline = Date.now() + request.wait_s * 1000;
-    const clientGone = abortOnClientGone(ctx.res);
-    // A hang-up (FIN) is visible on the socket before the response's close event fires.
-    const gone = () => clientGone.aborted || ctx.req.socket.destroyed || ctx.req.socket.readableEnded;
     // A stopping agent asks its poll to end (leasePollEnd.ts): it leases nothing more and answers now.
     const pollEnd = listenForPollEnd(wakeups, endpointId, request.session);
-    let leased: LeasedTask[] = [];
+    let leased: LeasedTask[];
     try {
-      for (;;) {
-        // Subscribe before looking, so a submit between the look and the wait still wakes us.
-        const subscription = wakeups.subscribe(leaseQueues(endpoint).map(endpointKey));
-        try {
+      ({ leased } = await longPoll<LeaseLook>(deps, ctx.res, {
+        waitMs: request.wait_s * 1000,
+        keys: leaseQueues(endpoint).map(endpointKey),
+        recheckMs: fallbackAfter,
+        stop: pollEnd.signal,
+        // Nothing woke it and its time is up: answer empty without another look, since the agent's
+        // next poll looks first thing (an idle endpoint costs one lease query per poll, not two or three).
+        lookAtDeadline: false,
+        done: (look) => look.leased.length > 0 || look.answerNow,
+        look: async ({ clientGone }) => {
+          // A hang-up (FIN) is visible on the socket before the response's close event fires.
+          const gone = () => clientGone.aborted || ctx.req.socket.destroyed || ctx.req.socket.readableEnded;
           // Let pending socket events run first: a wake-up (an endpoint's own hand-back as it stops)
           // can arrive in the same turn as that endpoint hanging up this poll.
           await new Promise((resolve) => setImmediate(resolve));
-          if (gone() || pollEnd.signal.aborted) break; // never lease to a caller who will not receive (or use) the tasks
-          leased = await leaseForEndpoint(db, endpoint, { maxTasks: request.max_tasks, leaseMs: config.leaseTimeout, session: request.session, maxBytes: request.max_bytes });
+          // Never lease to a caller who will not receive (or use) the tasks.
+          if (gone() || pollEnd.signal.aborted) return { leased: [], answerNow: true };
+          const leased = await leaseForEndpoint(db, endpoint, { maxTasks: request.max_tasks, leaseMs: config.leaseTimeout, session: request.session, maxBytes: request.max_bytes });
           if (gone() && leased.length > 0) {
             // The caller hung up while we leased (an endpoint stopping): hand the tasks straight back
             // rather than let them wait out a lease nobody holds.
             await releaseLeases(db, { endpointId, leases: leased.map((t) => ({ task_id: t.taskId, lease_token: t.leaseToken })) });
             wakeups.notify(endpointKey(endpointId));
-            leased = [];
-            break;
+            return { leased: [], answerNow: true };
           }
-          const remaining = deadline - Date.now();
-          if (leased.length > 0 || remaining <= 0 || shutdown.aborted || pollEnd.signal.aborted) break;
-          await subscription.wait(Math.min(remaining, fallbackAfter), AbortSignal.any([shutdown, clientGone, pollEnd.signal]));
-          // Nothing woke it and its time is up: answer empty without another look, since the agent's
-          // next poll looks first thing (an idle endpoint costs one lease query per poll, not two or three).
-          if (!subscription.fired && deadline - Date.now() <= 0) break;
-        } finally {
-          subscription.unsubscribe();
-        }
-      }
+          return { leased, answerNow: false };
+        },
+      }));
     } finally {
       pollEnd.close();
     }

@@ -5,7 +5,7 @@ import { readNow } from '../../db/clock.js';
 import { inTransaction } from '../../db/transaction.js';
 import { requireUser, userOf } from '../authenticate.js';
 import { uuidParams } from '../params.js';
-import { bodyIn, queryIn, validBody, validQuery } from '../validate.js';
+import { bodyIn, queryIn, validBody, validQuery } from '../validatedInput.js';
 import {
   canUseEndpoint, endpointListItem, getOwnedEndpoint, getVisibleEndpoint, isOnline, listEndpoints, markEndpointDeleted, registerEndpoint,
   revokeEndpointCredential, setAllowedFunctions, toEndpointRecord,

@@ -2,7 +2,7 @@
 import Router from '@koa/router';
 import { requireUser, userOf } from '../authenticate.js';
 import { uuidParams } from '../params.js';
-import { bodyIn, queryIn, validBody, validQuery } from '../validate.js';
+import { bodyIn, queryIn, validBody, validQuery } from '../validatedInput.js';
 import {
   deleteFunction, getVisibleFunction, registerFunction, searchFunctions, toFunctionRecord, updateFunction,
 } from '../../registry/functions.js';

@@ -50,8 +50,6 @@ export function metaRoutes(deps: ServiceDeps): Router<RequestState> {
   return router;
 }
 
-export const SERVICE_VERSION = version;
-
 
 /** In oidc mode, where and how clients get a token this service accepts (no secrets here). */
 function loginHints(config: Config): { oidc?: Record<string, unknown> } {

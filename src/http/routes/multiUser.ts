@@ -8,12 +8,12 @@ import Router from '@koa/router';
 import { EndpointAccessForbidden } from '../../errors.js';
 import { requireEndpointCredential } from '../authenticate.js';
 import { uuidParams } from '../params.js';
-import { bodyIn, validBody } from '../validate.js';
-import { abortOnClientGone } from '../clientGone.js';
+import { bodyIn, validBody } from '../validatedInput.js';
+import { longPoll } from '../longPoll.js';
 import { loadEndpoint } from '../../registry/endpoints.js';
 import { issueUserEndpoint, recordUserEndpointError } from '../../registry/userEndpoints.js';
 import { loadSubmitterClaims } from '../../registry/submitterClaims.js';
-import { readUserDemand, type UserDemand } from '../../ledger/readUserDemand.js';
+import { readUserDemand } from '../../ledger/readUserDemand.js';
 import { failUserTasks } from '../../ledger/failUserTasks.js';
 import { endpointKey, taskKey } from '../../wakeups.js';
 import type { Middleware, RequestState, ServiceDeps } from '../context.js';
@@ -29,29 +29,24 @@ const requireMultiUser: Middleware = (ctx, next) => {
 };
 
 export function multiUserRoutes(deps: ServiceDeps): Router<RequestState> {
-  const { db, validator, config, wakeups, shutdown } = deps;
+  const { db, validator, config, wakeups } = deps;
   const router = new Router<RequestState>();
   const multiUserOnly = [uuidParams('endpoint_id'), requireEndpointCredential(db), requireMultiUser];
 
   router.post('/v3/endpoints/:endpoint_id/user_demand', ...multiUserOnly, validBody(validator, 'user-demand.json'), async (ctx) => {
     const request = bodyIn<Required<UserDemandRequest>>(ctx);
     const parentId = ctx.params.endpoint_id;
-    const deadline = Date.now() + request.wait_s * 1000;
-    const clientGone = abortOnClientGone(ctx.res);
-    let demand: UserDemand[] = [];
-    for (;;) {
+    const demand = await longPoll(deps, ctx.res, {
+      waitMs: request.wait_s * 1000,
       // Submits wake the parent's key; requeues (a per-user endpoint died) wake the child's.
-      const children: string[] = await db('endpoints').where({ parent_id: parentId }).whereNull('deleted_at').pluck('id');
-      const subscription = wakeups.subscribe([parentId, ...children].map(endpointKey));
-      try {
-        demand = await readUserDemand(db, { parentId, serving: request.serving });
-        const remaining = deadline - Date.now();
-        if (demand.length > 0 || remaining <= 0 || shutdown.aborted || clientGone.aborted) break;
-        await subscription.wait(Math.min(remaining, config.pollFallbackInterval), AbortSignal.any([shutdown, clientGone]));
-      } finally {
-        subscription.unsubscribe();
-      }
-    }
+      keys: async () => {
+        const children: string[] = await db('endpoints').where({ parent_id: parentId }).whereNull('deleted_at').pluck('id');
+        return [parentId, ...children].map(endpointKey);
+      },
+      recheckMs: config.pollFallbackInterval,
+      look: () => readUserDemand(db, { parentId, serving: request.serving }),
+      done: (users) => users.length > 0,
+    });
     const claims = await loadSubmitterClaims(db, [...new Set(demand.map((d) => d.identity))]);
     const response: UserDemandResponse = {
       users: demand.map((d) => ({

@@ -9,7 +9,7 @@ import Router from '@koa/router';
 import { readNow } from '../../db/clock.js';
 import { requireUser, userOf } from '../authenticate.js';
 import { uuidParams } from '../params.js';
-import { queryIn, validQuery } from '../validate.js';
+import { queryIn, validQuery } from '../validatedInput.js';
 import { getOwnedEndpoint } from '../../registry/endpoints.js';
 import { listTasks, type TaskListFilters, type TaskListScope } from '../../ledger/listTasks.js';
 import { RUNNING, WAITING, WAITING_FOR_NODES } from '../../ledger/model.js';

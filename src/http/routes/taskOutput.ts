@@ -7,8 +7,8 @@ import Router from '@koa/router';
 import { TaskNotFound } from '../../errors.js';
 import { requireEndpointCredential, requireUser, userOf } from '../authenticate.js';
 import { uuidParams } from '../params.js';
-import { bodyIn, queryIn, validBody, validQuery } from '../validate.js';
-import { abortOnClientGone } from '../clientGone.js';
+import { bodyIn, queryIn, validBody, validQuery } from '../validatedInput.js';
+import { longPoll } from '../longPoll.js';
 import { appendTaskOutput, type OutputChunk } from '../../ledger/appendTaskOutput.js';
 import { readTaskOutput, type TaskOutputView } from '../../ledger/readTaskOutput.js';
 import { taskKey, taskOutputKey } from '../../wakeups.js';
@@ -16,7 +16,7 @@ import type { RequestState, ServiceDeps } from '../context.js';
 import type { TaskOutputQuery } from '../../generated/schemas/task-output-query.js';
 
 export function taskOutputRoutes(deps: ServiceDeps): Router<RequestState> {
-  const { db, validator, config, wakeups, shutdown } = deps;
+  const { db, validator, config, wakeups } = deps;
   const router = new Router<RequestState>();
 
   router.post('/v3/endpoints/:endpoint_id/output', uuidParams('endpoint_id'), requireEndpointCredential(db), validBody(validator, 'endpoint-output.json'), async (ctx) => {
@@ -35,21 +35,14 @@ export function taskOutputRoutes(deps: ServiceDeps): Router<RequestState> {
       if (!view) throw new TaskNotFound(`task ${taskId} not found`);
       return view;
     };
-    const deadline = Date.now() + wait * 1000;
-    const clientGone = abortOnClientGone(ctx.res);
-    let view: TaskOutputView;
-    for (;;) {
-      // Subscribe before looking, so output posted between the look and the wait still wakes us.
-      const subscription = wakeups.subscribe([taskOutputKey(taskId), taskKey(taskId)]);
-      try {
-        view = await read();
-        const remaining = deadline - Date.now();
-        if (view.text.length > 0 || view.complete || remaining <= 0 || shutdown.aborted || clientGone.aborted) break;
-        await subscription.wait(Math.min(remaining, config.pollFallbackInterval), AbortSignal.any([shutdown, clientGone]));
-      } finally {
-        subscription.unsubscribe();
-      }
-    }
+    // New output posted, or the task's end, wakes it.
+    const view = await longPoll(deps, ctx.res, {
+      waitMs: wait * 1000,
+      keys: [taskOutputKey(taskId), taskKey(taskId)],
+      recheckMs: config.pollFallbackInterval,
+      look: read,
+      done: (output) => output.text.length > 0 || output.complete,
+    });
     ctx.body = view;
   });
 

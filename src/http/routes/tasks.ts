@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import { TaskNotFound } from '../../errors.js';
 import { requireUser, userOf } from '../authenticate.js';
 import { uuidParams } from '../params.js';
-import { bodyIn, queryIn, validBody, validQuery } from '../validate.js';
+import { bodyIn, queryIn, validBody, validQuery } from '../validatedInput.js';
 import { acceptSubmission } from '../submission.js';
 import { upstreamSubmitForm } from '../../upstream/submit.js';
 import { readTaskGroup, readTaskStates, readTasks } from '../../ledger/readTasks.js';
@@ -13,7 +13,7 @@ import { explainTask } from '../../ledger/explainTask.js';
 import { cancelTaskGroup } from '../../ledger/cancelTaskGroup.js';
 import { announceCancelled } from '../cancelNotice.js';
 import { taskIdOfKey, taskKey } from '../../wakeups.js';
-import { abortOnClientGone } from '../clientGone.js';
+import { longPoll } from '../longPoll.js';
 import type { RequestState, ServiceDeps } from '../context.js';
 import type { TaskSubmitRequest } from '../../generated/schemas/task-submit.js';
 import type { TaskSubmitResponse } from '../../generated/schemas/task-submit-response.js';
@@ -24,7 +24,7 @@ import type { TaskGroupQuery } from '../../generated/schemas/task-group-query.js
 import type { Serializer } from '../../ledger/model.js';
 
 export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
-  const { db, validator, config, wakeups, shutdown } = deps;
+  const { db, validator, config, wakeups } = deps;
   const router = new Router<RequestState>();
   const user = requireUser(db);
 
@@ -93,20 +93,20 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
   router.post('/v3/tasks/wait', user, validBody(validator, 'task-wait.json'), async (ctx) => {
     const request = bodyIn<Required<TaskWaitRequest>>(ctx);
     const ids = [...new Set(request.task_ids.map((id) => id.toLowerCase()))];
-    const deadline = Date.now() + request.timeout_s * 1000;
-    const clientGone = abortOnClientGone(ctx.res);
     const submitter = userOf(ctx).id;
-    // One subscription for the whole wait: each wake-up re-checks only the tasks it names
+    // One watch for the whole wait: each wake-up re-checks only the tasks it names
     // (a batch of results wakes us once per task, and we read just those), and only their
     // states; every pollFallbackInterval, all pending ones (finished through another replica).
     // Full records (with results) are read once, for the answer.
     const pending = new Set(ids);
     const finished: string[] = [];
     let notFound: string[] | undefined;
-    const watch = wakeups.watch(ids.map(taskKey));
-    try {
-      let toCheck = ids;
-      for (;;) {
+    await longPoll(deps, ctx.res, {
+      waitMs: request.timeout_s * 1000,
+      keys: ids.map(taskKey),
+      recheckMs: config.pollFallbackInterval,
+      look: async ({ fired }) => {
+        const toCheck = fired === undefined ? ids : fired.length > 0 ? [...new Set(fired.map(taskIdOfKey))].filter((id) => pending.has(id)) : [...pending];
         const states = await readTaskStates(db, { submitter, taskIds: toCheck });
         if (!notFound) {
           notFound = ids.filter((id) => !states.has(id));
@@ -118,15 +118,10 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
             finished.push(id);
           }
         }
-        const satisfied = pending.size === 0 || (request.return_when === 'FIRST_COMPLETED' && finished.length > 0);
-        const remaining = deadline - Date.now();
-        if (satisfied || remaining <= 0 || shutdown.aborted || clientGone.aborted) break;
-        const fired = await watch.next(Math.min(remaining, config.pollFallbackInterval), AbortSignal.any([shutdown, clientGone]));
-        toCheck = fired.length > 0 ? [...new Set(fired.map(taskIdOfKey))].filter((id) => pending.has(id)) : [...pending];
-      }
-    } finally {
-      watch.unsubscribe();
-    }
+        return pending.size === 0 || (request.return_when === 'FIRST_COMPLETED' && finished.length > 0);
+      },
+      done: (satisfied) => satisfied,
+    });
     const { found } = await readTasks(db, { submitter, taskIds: finished });
     ctx.body = { done: Object.fromEntries(found), pending: ids.filter((id) => pending.has(id)), not_found: notFound };
   });

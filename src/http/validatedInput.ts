@@ -1,4 +1,4 @@
-/** Route steps that check the body or query against a schema in schemas/ before the handler runs. */
+/** Route steps that check the body or query against a schema in schemas/ before the handler runs (the Validator: validation.ts), and the readers of what they checked. */
 import type { Validator } from './validation.js';
 import type { AppContext, Middleware } from './context.js';
 import { bodyOf } from './jsonBody.js';
