@@ -9,7 +9,7 @@ import { uuidParams } from '../params.js';
 import { bodyIn, validBody } from '../validate.js';
 import { abortOnClientGone } from '../clientGone.js';
 import type { LeasedTask } from '../../ledger/leaseTasks.js';
-import { leaseForEndpoint, leaseQueues, refuseMultiUserLease } from '../../ledger/leaseForEndpoint.js';
+import { leaseFor, leaseQueues } from '../../ledger/leaseForEndpoint.js';
 import { completeTasks, type PostedResult } from '../../ledger/completeTasks.js';
 import { extendLeases, type HeldLease } from '../../ledger/extendLeases.js';
 import { releaseLeases } from '../../ledger/releaseLeases.js';
@@ -40,7 +40,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     const request = bodyIn<Required<Omit<EndpointLeaseRequest, 'session' | 'max_bytes'>> & Pick<EndpointLeaseRequest, 'session' | 'max_bytes'>>(ctx);
     const endpointId = ctx.params.endpoint_id;
     const endpoint = ctx.state.endpoint!;
-    refuseMultiUserLease(endpoint);
+    const lease = leaseFor(endpoint); // refuses a multi-user endpoint, once, before the poll
     const deadline = Date.now() + request.wait_s * 1000;
     const clientGone = abortOnClientGone(ctx.res);
     // A hang-up (FIN) is visible on the socket before the response's close event fires.
@@ -57,7 +57,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
           // can arrive in the same turn as that endpoint hanging up this poll.
           await new Promise((resolve) => setImmediate(resolve));
           if (gone() || pollEnd.signal.aborted) break; // never lease to a caller who will not receive (or use) the tasks
-          leased = await leaseForEndpoint(db, endpoint, { maxTasks: request.max_tasks, leaseMs: config.leaseTimeout, session: request.session, maxBytes: request.max_bytes });
+          leased = await lease(db, { maxTasks: request.max_tasks, leaseMs: config.leaseTimeout, session: request.session, maxBytes: request.max_bytes });
           if (gone() && leased.length > 0) {
             // The caller hung up while we leased (an endpoint stopping): hand the tasks straight back
             // rather than let them wait out a lease nobody holds.
