@@ -5,7 +5,6 @@
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import YAML from 'yaml';
 import { Validator } from '../src/http/validation.js';
 import { RequestMalformed } from '../src/errors.js';
@@ -16,6 +15,8 @@ import type { Runtime, Serializer } from './execution.js';
 import type { MpiSettings } from './mpi/launcher.js';
 import { parseMpiSettings } from './mpi/settings.js';
 import { parseContainerSettings, type ContainerSettings } from './containers/settings.js';
+import { workerIdleProblem } from './workers/idleTimeoutSetting.js';
+import { auditLogPathProblem } from './auditLog.js';
 import type { EndpointConfig } from '../src/generated/schemas/endpoint-config.js';
 
 export class EndpointConfigError extends Error {
@@ -159,9 +160,9 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
   if (settings.heartbeatMs < 100) problems.push('heartbeat_period: must be at least 100ms');
   if (settings.pollWaitMs > 60_000) problems.push('poll_wait: must be at most 60s (the service caps long-polls there)');
   if (settings.taskWalltimeMs <= 0) problems.push('task_walltime: must be more than 0');
-  if (settings.workerIdleMs !== 0 && settings.workerIdleMs < 1_000) problems.push('worker_idle_timeout: must be 0 (never) or at least 1s');
   if (settings.caFile && !existsSync(settings.caFile)) problems.push(`ca_file: ${settings.caFile} does not exist`);
-  if (settings.auditLogPath && !path.isAbsolute(settings.auditLogPath)) problems.push(`audit_log_path: ${settings.auditLogPath} is not an absolute path`);
+  // The features' own checks, beside each feature.
+  for (const problem of [workerIdleProblem(settings.workerIdleMs), auditLogPathProblem(settings.auditLogPath)]) if (problem) problems.push(problem);
   if (problems.length > 0) throw new EndpointConfigError(paths.config, problems);
   return settings;
 }

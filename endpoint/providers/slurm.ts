@@ -104,7 +104,7 @@ export class SlurmProvider implements ExecutionProvider {
   }
 
   async close(): Promise<void> {
-    // Jobs are cancelled one by one by the block manager; nothing held here.
+    // Jobs are cancelled one by one by the block pool (blocks/blockPool.ts); nothing held here.
   }
 }
 
