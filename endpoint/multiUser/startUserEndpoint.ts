@@ -65,11 +65,11 @@ export interface StartedUserEndpoint {
 export async function startUserEndpoint(group: DemandGroup, ctx: StartContext): Promise<StartedUserEndpoint | Refusal> {
   const resolved = await resolveAccount(group, ctx);
   if ('refused' in resolved) return resolved;
-  const config = await userConfigFor(group, resolved.account, ctx);
+  const settings = await renderUserSettings(group, resolved.account, ctx);
+  if ('refused' in settings) return settings;
+  const config = checkUserConfig(settings.rendered, ctx);
   if ('refused' in config) return config;
-  const issued = await ctx.client.issueUserEndpoint(ctx.credential, ctx.endpointId, {
-    identity: group.identity, user_config_key: group.user_config_key, local_user: resolved.account.name,
-  });
+  const issued = await issueCredential(group, resolved.account, ctx);
   return { ...spawnAsAccount(resolved.account, issued, config.config, ctx), rule: resolved.rule };
 }
 
@@ -83,20 +83,42 @@ export async function resolveAccount(group: DemandGroup, ctx: Pick<StartContext,
   return { account: target.account, rule: mapped.rule };
 }
 
-/** 2 and 3. The template rendered with the user's values, completed and checked as an endpoint config. */
-export async function userConfigFor(group: DemandGroup, account: LocalAccount, ctx: Pick<StartContext, 'multi' | 'settings' | 'validator'>): Promise<{ config: Record<string, unknown> } | Refusal> {
+/** 2. The template rendered with the user's values (user_endpoint_config, user_runtime) and account. */
+export async function renderUserSettings(group: DemandGroup, account: LocalAccount, ctx: Pick<StartContext, 'multi'>): Promise<{ rendered: Record<string, unknown> } | Refusal> {
   try {
-    const rendered = await ctx.multi.template.render(group.user_endpoint_config, {
-      parentConfig: ctx.multi.parentConfig,
-      userRuntime: group.user_runtime ?? null,
-      mappedIdentity: await mappedIdentity(account, group.identity),
-    });
+    return {
+      rendered: await ctx.multi.template.render(group.user_endpoint_config, {
+        parentConfig: ctx.multi.parentConfig,
+        userRuntime: group.user_runtime ?? null,
+        mappedIdentity: await mappedIdentity(account, group.identity),
+      }),
+    };
+  } catch (error) {
+    return refusalOf(error);
+  }
+}
+
+/** 3. The rendered settings completed with what is never the user's, and checked as a whole endpoint config. */
+export function checkUserConfig(rendered: Record<string, unknown>, ctx: Pick<StartContext, 'multi' | 'settings' | 'validator'>): { config: Record<string, unknown> } | Refusal {
+  try {
     return { config: userEndpointConfig(rendered, ctx.settings, ctx.multi, ctx.validator) };
   } catch (error) {
-    if (error instanceof UserConfigInvalid) return { refused: 'UserEndpointConfigInvalid', message: error.message };
-    if (error instanceof TemplateUnavailable) return { refused: 'UserEndpointFailed', message: error.message };
-    throw error;
+    return refusalOf(error);
   }
+}
+
+/** A bad template or settings refuse the user's tasks; anything else is the endpoint's own failure. */
+function refusalOf(error: unknown): Refusal {
+  if (error instanceof UserConfigInvalid) return { refused: 'UserEndpointConfigInvalid', message: error.message };
+  if (error instanceof TemplateUnavailable) return { refused: 'UserEndpointFailed', message: error.message };
+  throw error;
+}
+
+/** 4. The per-user endpoint's registration and credential, from the service. */
+function issueCredential(group: DemandGroup, account: LocalAccount, ctx: Pick<StartContext, 'client' | 'credential' | 'endpointId'>) {
+  return ctx.client.issueUserEndpoint(ctx.credential, ctx.endpointId, {
+    identity: group.identity, user_config_key: group.user_config_key, local_user: account.name,
+  });
 }
 
 /** 5. The per-user endpoint's process as the account; its close and a failure to start are watched from the first moment. */

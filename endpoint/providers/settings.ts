@@ -76,7 +76,7 @@ export function parseProviderSettings(raw: ProviderConfig, problems: string[]): 
 
   if (type === 'local') {
     for (const key of SCHEDULER_ONLY) if (raw[key] !== undefined) problems.push(`provider.${key}: only for provider type ${typesReading(key)}`);
-    if (raw.max_blocks === 0) {
+    if (!raw.max_blocks) { // absent or 0: workers in the agent
       const blockKeys = Object.keys(raw).filter((k) => k !== 'type' && k !== 'max_blocks' && !(SCHEDULER_ONLY as readonly string[]).includes(k));
       if (blockKeys.length > 0) problems.push(`provider.${blockKeys[0]}: needs max_blocks >= 1 (without it the local provider runs workers in the agent itself)`);
       return { type: 'local', blocks: null };
