@@ -57,9 +57,4 @@ export default tseslint.config(
     files: ['{src,endpoint,sdk,shared,action-provider,migrations,scripts,bench,console}/**/*.{ts,js}'],
     rules: { 'max-lines': ['error', { max: 600, skipBlankLines: false, skipComments: false }] },
   },
-  {
-    // Temporary: removed when issue 20's agent/blocks split lands.
-    files: ['endpoint/blocks/blockExecutor.ts'],
-    rules: { 'max-lines': 'off' },
-  },
 );

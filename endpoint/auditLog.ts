@@ -18,12 +18,13 @@
  * cut short by ENOSPC completed from where it stopped) the log is writable
  * again and the agent resumes.
  *
- * On a multi-user endpoint the file is root's: the manager opens it and hands
+ * On a multi-user endpoint the file is root's: the multi-user endpoint opens it and hands
  * each per-user endpoint the descriptor (FUNCX_AUDIT_LOG_FD) before the
  * launcher drops privileges, so the user's process writes its own lines
  * (stamped with its uid) without being able to open the file itself.
  */
 import { closeSync, fchmodSync, fstatSync, openSync, writeSync } from 'node:fs';
+import path from 'node:path';
 import type { Logger } from '../src/logger.js';
 
 export type AuditState = 'RECEIVED' | 'EXEC_START' | 'EXEC_END' | 'FAILED';
@@ -33,6 +34,12 @@ export interface AuditEvent {
   functionId: string;
   /** The block the task runs in, when it runs in one. */
   blockId?: string;
+}
+
+/** The config check of `audit_log_path` (null: no audit log). */
+export function auditLogPathProblem(file: string | null): string | undefined {
+  if (file && !path.isAbsolute(file)) return `audit_log_path: ${file} is not an absolute path`;
+  return undefined;
 }
 
 /** The environment variable naming an inherited descriptor of the audit log (multi-user endpoints). */

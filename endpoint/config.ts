@@ -5,7 +5,6 @@
  */
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
 import YAML from 'yaml';
 import { Validator } from '../src/http/validation.js';
 import { RequestMalformed } from '../src/errors.js';
@@ -14,7 +13,10 @@ import type { EndpointPaths } from './paths.js';
 import { parseProviderSettings, type ProviderSettings } from './providers/settings.js';
 import type { Runtime, Serializer } from './execution.js';
 import type { MpiSettings } from './mpi/launcher.js';
+import { parseMpiSettings } from './mpi/settings.js';
 import { parseContainerSettings, type ContainerSettings } from './containers/settings.js';
+import { workerIdleProblem } from './workers/idleTimeoutSetting.js';
+import { auditLogPathProblem } from './auditLog.js';
 import type { EndpointConfig } from '../src/generated/schemas/endpoint-config.js';
 
 export class EndpointConfigError extends Error {
@@ -67,11 +69,26 @@ export interface EndpointSettings {
   metricsHost: string;
 }
 
-/** The service's default limit on a stored result (its max_result_bytes). */
+/**
+ * The keys schemas/endpoint-config.json gives a default: ajv has filled each in before the loader
+ * reads the config, so the loader has no fallback of its own for them
+ * (test/endpoint/config.schema-defaults.test.ts keeps this list equal to the schema's).
+ */
+export const SCHEMA_DEFAULTED_KEYS = [
+  'public', 'allowed_groups', 'allowed_functions', 'metrics_host', 'prefetch', 'runtimes', 'python', 'serializers',
+  'heartbeat_period', 'poll_wait', 'task_walltime', 'max_result_bytes', 'shell_output_cap', 'keep_shell_sandboxes',
+  'grace_period', 'worker_idle_timeout', 'idle_shutdown_after', 'audit_log_path', 'ca_file', 'proxy', 'provider',
+  'log_level', 'log_max_bytes', 'log_backups',
+] as const;
+
+/** A config as the validator hands it back. */
+type LoadedConfig = EndpointConfig & Required<Pick<EndpointConfig, (typeof SCHEMA_DEFAULTED_KEYS)[number]>>;
+
+/** The service's default limit on a stored result (its max_result_bytes); the schema's max_result_bytes default. */
 export const DEFAULT_MAX_RESULT_BYTES = 10 * 1024 * 1024;
 
 /**
- * How long a poll for work waits. Long, because an idle endpoint costs the service one poll per
+ * How long a poll for work waits (the schema's poll_wait default, named for the benches and the template). Long, because an idle endpoint costs the service one poll per
  * wait (work arrives at once through wake-ups, whatever the wait); under 60 s, the idle timeout
  * of common proxies (nginx's proxy_read_timeout, cloud load balancers), so none cuts a poll.
  */
@@ -91,9 +108,9 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
   } catch (error) {
     throw new EndpointConfigError(paths.config, [`not valid YAML: ${(error as Error).message}`]);
   }
-  let config: EndpointConfig;
+  let config: LoadedConfig;
   try {
-    config = validator.check<EndpointConfig>('endpoint-config.json', raw, 'body');
+    config = validator.check<LoadedConfig>('endpoint-config.json', raw, 'body');
   } catch (error) {
     if (!(error instanceof RequestMalformed)) throw error;
     const details = error.details as { path: string; message: string; params: Record<string, unknown> }[];
@@ -108,42 +125,44 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
   const settings: EndpointSettings = {
     name: paths.name,
     serviceUrl: config.service_url.replace(/\/+$/, ''),
+    // Computed defaults (no schema default can say them): the endpoint's name, two workers per core.
     displayName: config.display_name ?? paths.name,
-    public: config.public ?? false,
-    allowedGroups: config.allowed_groups ?? [],
-    allowedFunctions: (config.allowed_functions ?? []).map((id) => id.toLowerCase()),
+    public: config.public,
+    allowedGroups: config.allowed_groups,
+    allowedFunctions: config.allowed_functions.map((id) => id.toLowerCase()),
     maxWorkers: config.max_workers ?? defaultMaxWorkers(),
-    prefetch: config.prefetch ?? 'auto',
-    runtimes: (config.runtimes ?? ['python', 'javascript', 'shell']) as Runtime[],
-    python: config.python ?? 'python3',
-    serializers: (config.serializers ?? ['json', 'pickle', 'globus-compute']) as Serializer[],
-    heartbeatMs: duration('heartbeat_period', config.heartbeat_period ?? '10s'),
-    pollWaitMs: duration('poll_wait', config.poll_wait ?? DEFAULT_POLL_WAIT),
-    taskWalltimeMs: duration('task_walltime', config.task_walltime ?? '24h'),
-    shellOutputCap: config.shell_output_cap ?? 65536,
-    keepShellSandboxes: config.keep_shell_sandboxes === true,
-    maxResultBytes: config.max_result_bytes ?? DEFAULT_MAX_RESULT_BYTES,
-    graceMs: duration('grace_period', config.grace_period ?? '30s'),
-    idleShutdownMs: duration('idle_shutdown_after', config.idle_shutdown_after ?? 0),
-    workerIdleMs: duration('worker_idle_timeout', config.worker_idle_timeout ?? '5m'),
-    caFile: config.ca_file ?? null,
-    auditLogPath: config.audit_log_path ?? null,
-    proxy: config.proxy ?? null,
+    prefetch: config.prefetch,
+    runtimes: config.runtimes as Runtime[],
+    python: config.python,
+    serializers: config.serializers as Serializer[],
+    heartbeatMs: duration('heartbeat_period', config.heartbeat_period),
+    pollWaitMs: duration('poll_wait', config.poll_wait),
+    taskWalltimeMs: duration('task_walltime', config.task_walltime),
+    shellOutputCap: config.shell_output_cap,
+    keepShellSandboxes: config.keep_shell_sandboxes,
+    maxResultBytes: config.max_result_bytes,
+    graceMs: duration('grace_period', config.grace_period),
+    idleShutdownMs: duration('idle_shutdown_after', config.idle_shutdown_after),
+    workerIdleMs: duration('worker_idle_timeout', config.worker_idle_timeout),
+    caFile: config.ca_file,
+    auditLogPath: config.audit_log_path,
+    proxy: config.proxy,
     provider: parseProviderSettings(config.provider, problems),
-    mpi: config.mpi ? { launcher: config.mpi.launcher ?? 'mpiexec', flavor: config.mpi.flavor ?? 'openmpi', options: config.mpi.options ?? [] } : null,
+    mpi: parseMpiSettings(config.mpi),
     container: parseContainerSettings(config.container),
-    logLevel: config.log_level ?? 'info',
-    logMaxBytes: config.log_max_bytes ?? 10 * 1024 * 1024,
-    logBackups: config.log_backups ?? 5,
+    logLevel: config.log_level,
+    logMaxBytes: config.log_max_bytes,
+    logBackups: config.log_backups,
+    // Absent: no metrics server.
     metricsPort: config.metrics_port ?? null,
-    metricsHost: config.metrics_host ?? '127.0.0.1',
+    metricsHost: config.metrics_host,
   };
   if (settings.heartbeatMs < 100) problems.push('heartbeat_period: must be at least 100ms');
   if (settings.pollWaitMs > 60_000) problems.push('poll_wait: must be at most 60s (the service caps long-polls there)');
   if (settings.taskWalltimeMs <= 0) problems.push('task_walltime: must be more than 0');
-  if (settings.workerIdleMs !== 0 && settings.workerIdleMs < 1_000) problems.push('worker_idle_timeout: must be 0 (never) or at least 1s');
   if (settings.caFile && !existsSync(settings.caFile)) problems.push(`ca_file: ${settings.caFile} does not exist`);
-  if (settings.auditLogPath && !path.isAbsolute(settings.auditLogPath)) problems.push(`audit_log_path: ${settings.auditLogPath} is not an absolute path`);
+  // The features' own checks, beside each feature.
+  for (const problem of [workerIdleProblem(settings.workerIdleMs), auditLogPathProblem(settings.auditLogPath)]) if (problem) problems.push(problem);
   if (problems.length > 0) throw new EndpointConfigError(paths.config, problems);
   return settings;
 }

@@ -19,7 +19,7 @@ export const INTERNAL_PROGRAM_ARG = '__program';
 /** Compiled next to this file (dist/endpoint/). */
 const SCRIPTS: Readonly<Record<EndpointProgram, string>> = {
   cli: './cli/funcx-endpoint.js',
-  'worker-manager': './workerManager.js',
+  'worker-manager': './blocks/workerManager.js',
   'js-worker': './workers/js-worker.js',
   'user-launcher': './multiUser/launcher.js',
 };

@@ -1,15 +1,47 @@
 /**
- * What the agent and a worker manager say to each other: one JSON object per
- * line over TCP. The manager speaks first (hello, with the endpoint's secret);
- * the agent answers welcome or refused. Both sides heartbeat; either side
- * treats a closed connection or a silence longer than the timeout as the
+ * The contract between the agent (blockExecutor.ts and its parts) and a block's
+ * worker manager (workerManager.ts, a separate program on a compute node); both
+ * sides import it and nothing else of each other.
+ *
+ * The manager is started with the path of its block config (ManagerConfig,
+ * written 0600 by blockPool.ts). It then talks to the agent in one JSON object
+ * per line over TCP: the manager speaks first (hello, with the endpoint's
+ * secret); the agent answers welcome or refused. Both sides heartbeat; either
+ * side treats a closed connection or a silence longer than the timeout as the
  * other being gone.
  */
 import type { Socket } from 'node:net';
 import type { TaskOutcome, TaskToRun } from '../execution.js';
+import type { MpiSettings } from '../mpi/launcher.js';
+import type { ContainerSettings } from '../containers/settings.js';
+
+/** What a manager needs to know, written per block to a 0600 file it is given the path of. */
+export interface ManagerConfig {
+  address: string;
+  port: number;
+  secret_file: string;
+  block_id: string;
+  slots: number;
+  python: string;
+  serializers: string[];
+  shell_output_cap: number;
+  /** keep_shell_sandboxes (absent in configs of older agents: removed). */
+  keep_shell_sandboxes?: boolean;
+  /** worker_idle_timeout in ms (absent in configs of older agents: the default). */
+  worker_idle_ms?: number;
+  work_dir: string;
+  log_level: string;
+  /** MPI tasks: the launcher, and the nodes the block should have (the manager reads them from the job). */
+  mpi?: MpiSettings | null;
+  nodes_per_block?: number;
+  /** Workers run in containers of this engine on the nodes (absent: on the host). */
+  container?: ContainerSettings | null;
+}
+
+export type ManagerHello = { type: 'hello'; secret: string; block_id: string; manager_id: string; hostname: string; pid: number; slots: number };
 
 export type ManagerMessage =
-  | { type: 'hello'; secret: string; block_id: string; manager_id: string; hostname: string; pid: number; slots: number }
+  | ManagerHello
   | { type: 'heartbeat'; running: number }
   | { type: 'result'; task_id: string; attempt: number; outcome: TaskOutcome };
 

@@ -23,8 +23,9 @@ export function parseContainerSettings(config: EndpointConfig['container']): Con
   return {
     type: config.type,
     image: config.image,
-    options: config.options ?? [],
+    // options and python: the schema's defaults, already filled in; the engine's command defaults to its type.
+    options: config.options!,
     executable: config.executable ?? config.type,
-    python: config.python ?? 'python3',
+    python: config.python!,
   };
 }

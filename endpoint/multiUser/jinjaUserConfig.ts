@@ -14,10 +14,10 @@
  *    `_GC` (and their pre-4.0 top-level names);
  * 4. the text must parse as one YAML mapping.
  *
- * The manager then adds what is never the user's and checks the result against
- * the endpoint config schema (manager.ts). Every refusal is a UserConfigInvalid
+ * The multi-user endpoint then adds what is never the user's and checks the
+ * result against the endpoint config schema (userEndpointConfig.ts). Every refusal is a UserConfigInvalid
  * naming the template line or the field; none carries a stack trace, the
- * rendered text or the manager's config.
+ * rendered text or the multi-user endpoint's own config.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -40,7 +40,7 @@ export interface MappedIdentity {
   globus: { id: string | null };
 }
 
-/** What the manager knows besides the user's values. */
+/** What the multi-user endpoint knows besides the user's values. */
 export interface TemplateContext {
   parentConfig?: Record<string, unknown> | null;
   userRuntime?: Record<string, unknown> | null;
@@ -128,7 +128,7 @@ export function jsonEncodeStrings(value: unknown): unknown {
   return value;
 }
 
-/** The rendered text as a config mapping; errors name the rendered line, never quote it (it may hold the manager's values). */
+/** The rendered text as a config mapping; errors name the rendered line, never quote it (it may hold the multi-user endpoint's values). */
 export function parseRendered(text: string, name: string): Record<string, unknown> {
   const documents = YAML.parseAllDocuments(text);
   const list = Array.isArray(documents) ? documents : [documents];

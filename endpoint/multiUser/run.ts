@@ -1,8 +1,8 @@
 /**
  * Starts a multi-user endpoint in this process (`funcx-endpoint start NAME`
  * when NAME has a multi_user.yaml); registers as multi_user; then runs the
- * manager. Run by root, it maps each submitter to a local account and starts
- * per-user endpoints as those accounts. Run by anyone else (upstream 4.0: any
+ * multi-user endpoint (multiUserEndpoint.ts). Run by root, it maps each
+ * submitter to a local account and starts per-user endpoints as those accounts. Run by anyone else (upstream 4.0: any
  * endpoint may carry a template), it starts them as its own account only:
  * the template, user_endpoint_config and user_runtime still choose each
  * process's config, and identity_mapping is not used.
@@ -17,7 +17,7 @@ import { takeEndpointPidfile, type StartedEndpoint } from '../run.js';
 import { MultiUserClient } from './client.js';
 import { serviceConnections } from '../transport/serviceConnections.js';
 import { checkEndpointVersion } from '../transport/versionCheck.js';
-import { MultiUserEndpoint } from './manager.js';
+import { MultiUserEndpoint } from './multiUserEndpoint.js';
 import { loadMultiUserSettings } from './settings.js';
 import { lookupAccount, type LocalAccount } from './accounts.js';
 import type { EndpointPaths } from '../paths.js';
@@ -56,11 +56,11 @@ export async function startMultiUserEndpoint(
       extra: { multi_user: true, allow_any_user: multi.allowAnyUser, metadata: { hostname: os.hostname(), multi_user: true } },
     });
     if (runAs) log.info({ localUser: runAs.name }, 'not root: per-user endpoints run as this account (identity_mapping unused)');
-    const manager = new MultiUserEndpoint({ paths, settings, multi, client, endpointId: identity.endpoint_id, credential: identity.credential, logger: log, runAs });
+    const multiUser = new MultiUserEndpoint({ paths, settings, multi, client, endpointId: identity.endpoint_id, credential: identity.credential, logger: log, runAs });
     // The same line as a single-user endpoint's: `start --detach` waits for it.
     log.info({ endpointId: identity.endpoint_id, service: settings.serviceUrl, multiUser: true }, 'endpoint started');
-    const done = manager.run().finally(() => removePid(paths));
-    return { settings, identity, agent: manager, done };
+    const done = multiUser.run().finally(() => removePid(paths));
+    return { settings, identity, agent: multiUser, done };
   } catch (error) {
     removePid(paths);
     throw error;

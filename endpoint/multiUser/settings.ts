@@ -46,7 +46,7 @@ export interface MultiUserSettings {
   environment: Record<string, string>;
   /** A .j2 file renders as Jinja (upstream's model); a plain .yaml by structural substitution (userConfig.ts). */
   template: UserConfigTemplate | JinjaUserConfigTemplate;
-  /** The manager's own config.yaml, as the templates' _GC.parent_config. */
+  /** The multi-user endpoint's own config.yaml, as the templates' _GC.parent_config. */
   parentConfig: Record<string, unknown>;
   maxUserEndpoints: number;
 }

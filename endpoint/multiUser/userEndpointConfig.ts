@@ -2,8 +2,10 @@
  * The per-user endpoint's config.yaml from a rendered template: the rendered
  * settings plus what is never the user's (nor the template's) to set (where
  * the service is, how it is trusted, when to stop idle, and that it is
- * nobody else's, and that it writes no audit log of its own), checked against the endpoint config schema. Shared by the
- * manager and `funcx-endpoint render-user-config`, so both say the same.
+ * nobody else's, and that it writes no audit log of its own), checked against
+ * the endpoint config schema. Shared by the multi-user endpoint
+ * (startUserEndpoint.ts) and `funcx-endpoint render-user-config`, so both say
+ * the same.
  */
 import { RequestMalformed } from '../../src/errors.js';
 import { Validator } from '../../src/http/validation.js';

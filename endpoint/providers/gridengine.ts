@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { workerEnv } from '../workers/workerEnv.js';
-import { runCommand } from './command.js';
+import { runSchedulerCommand } from './schedulerCommand.js';
 import { jobScript } from './jobScript.js';
 import { pbsTime } from './pbs.js';
 import type { BlockSettings } from './settings.js';
@@ -61,7 +61,7 @@ export class GridEngineProvider implements ExecutionProvider {
     const file = path.join(block.scriptDir, `${block.blockId}.qsub`);
     writeFileSync(file, this.script(block), { mode: 0o700 });
     // -terse: only the job id.
-    const jobId = (await runCommand('qsub', ['-terse', file], { env: workerEnv() })).trim().split('\n').pop()!.trim();
+    const jobId = (await runSchedulerCommand('qsub', ['-terse', file], { env: workerEnv() })).trim().split('\n').pop()!.trim();
     if (!/^\d+$/.test(jobId)) throw new Error(`qsub printed no job id: ${JSON.stringify(jobId)}`);
     return jobId;
   }
@@ -69,13 +69,13 @@ export class GridEngineProvider implements ExecutionProvider {
   async status(jobIds: string[]): Promise<Map<string, BlockStatus>> {
     if (jobIds.length === 0) return new Map();
     // A finished job leaves qstat at once (its exit is in qacct, if accounting is on): absent is ended.
-    const out = await runCommand('qstat', ['-xml', '-u', os.userInfo().username], { env: workerEnv() });
+    const out = await runSchedulerCommand('qstat', ['-xml', '-u', os.userInfo().username], { env: workerEnv() });
     const known = parseQstatXml(out);
     return new Map(jobIds.map((id) => [id, known.get(id) ?? { state: 'completed', detail: 'no longer listed by qstat' }]));
   }
 
   async cancel(jobId: string): Promise<void> {
-    await runCommand('qdel', [jobId], { env: workerEnv() });
+    await runSchedulerCommand('qdel', [jobId], { env: workerEnv() });
   }
 
   async close(): Promise<void> {

@@ -13,7 +13,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { workerEnv } from '../workers/workerEnv.js';
-import { runCommand } from './command.js';
+import { runSchedulerCommand } from './schedulerCommand.js';
 import { jobScript } from './jobScript.js';
 import type { BlockSettings } from './settings.js';
 import { ProviderCommandFailed, type BlockRequest, type BlockState, type BlockStatus, type ExecutionProvider } from './types.js';
@@ -82,7 +82,7 @@ export class PbsProvider implements ExecutionProvider {
     const file = path.join(block.scriptDir, `${block.blockId}.pbs`);
     writeFileSync(file, this.script(block), { mode: 0o700 });
     // qsub prints the job id: "1234.server".
-    const jobId = (await runCommand('qsub', [file], { env: workerEnv() })).trim().split('\n').pop()!.trim();
+    const jobId = (await runSchedulerCommand('qsub', [file], { env: workerEnv() })).trim().split('\n').pop()!.trim();
     if (!/^\d+(\[\])?\.\S+$|^\d+$/.test(jobId)) throw new Error(`qsub printed no job id: ${JSON.stringify(jobId)}`);
     return jobId;
   }
@@ -92,7 +92,7 @@ export class PbsProvider implements ExecutionProvider {
     let out: string;
     try {
       // -x: finished jobs too (kept for the server's job_history_duration), with their Exit_status.
-      out = await runCommand('qstat', ['-f', '-F', 'json', '-x', ...jobIds], { env: workerEnv() });
+      out = await runSchedulerCommand('qstat', ['-f', '-F', 'json', '-x', ...jobIds], { env: workerEnv() });
     } catch (error) {
       // One id the server no longer knows fails the whole call: ask one by one, unknown ones ended.
       if (!(error instanceof ProviderCommandFailed) || !/Unknown Job Id/i.test(error.stderr)) throw error;
@@ -105,7 +105,7 @@ export class PbsProvider implements ExecutionProvider {
   }
 
   async cancel(jobId: string): Promise<void> {
-    await runCommand('qdel', [jobId], { env: workerEnv() });
+    await runSchedulerCommand('qdel', [jobId], { env: workerEnv() });
   }
 
   async close(): Promise<void> {

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { workerEnv } from '../workers/workerEnv.js';
-import { runCommand } from './command.js';
+import { runSchedulerCommand } from './schedulerCommand.js';
 import { jobScript } from './jobScript.js';
 import type { BlockSettings, SlurmSettings } from './settings.js';
 import type { BlockRequest, BlockState, BlockStatus, ExecutionProvider } from './types.js';
@@ -76,7 +76,7 @@ export class SlurmProvider implements ExecutionProvider {
     mkdirSync(block.scriptDir, { recursive: true, mode: 0o700 });
     const file = path.join(block.scriptDir, `${block.blockId}.sbatch`);
     writeFileSync(file, this.script(block), { mode: 0o700 });
-    const out = await runCommand('sbatch', ['--parsable', file], { env: workerEnv() });
+    const out = await runSchedulerCommand('sbatch', ['--parsable', file], { env: workerEnv() });
     // --parsable prints "jobid" or "jobid;cluster".
     const jobId = out.trim().split('\n').pop()!.split(';')[0];
     if (!/^\d+$/.test(jobId)) throw new Error(`sbatch printed no job id: ${JSON.stringify(out)}`);
@@ -88,7 +88,7 @@ export class SlurmProvider implements ExecutionProvider {
     if (jobIds.length === 0) return statuses;
     // All of our jobs at once: `-j` fails outright when one id is no longer known.
     // --user rather than --me: the latter is missing before Slurm 20.11.
-    const out = await runCommand('squeue', [`--user=${os.userInfo().username}`, '--noheader', '--states=all', '--format=%i|%T|%r'], { env: workerEnv() });
+    const out = await runSchedulerCommand('squeue', [`--user=${os.userInfo().username}`, '--noheader', '--states=all', '--format=%i|%T|%r'], { env: workerEnv() });
     const known = new Map<string, BlockStatus>();
     for (const line of out.split('\n')) {
       const [id, state, reason] = line.trim().split('|');
@@ -100,11 +100,11 @@ export class SlurmProvider implements ExecutionProvider {
   }
 
   async cancel(jobId: string): Promise<void> {
-    await runCommand('scancel', [jobId], { env: workerEnv() });
+    await runSchedulerCommand('scancel', [jobId], { env: workerEnv() });
   }
 
   async close(): Promise<void> {
-    // Jobs are cancelled one by one by the block manager; nothing held here.
+    // Jobs are cancelled one by one by the block pool (blocks/blockPool.ts); nothing held here.
   }
 }
 

@@ -17,7 +17,7 @@ const withAssets = (load: () => Promise<unknown>) => async () => {
 
 const PROGRAMS: Readonly<Record<EndpointProgram, () => Promise<unknown>>> = {
   cli: withAssets(() => import('../cli/funcx-endpoint.js')),
-  'worker-manager': withAssets(() => import('../workerManager.js')),
+  'worker-manager': withAssets(() => import('../blocks/workerManager.js')),
   'js-worker': () => import('../workers/js-worker.js'),
   'user-launcher': () => import('../multiUser/launcher.js'),
 };

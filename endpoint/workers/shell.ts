@@ -67,7 +67,7 @@ export async function runShell(task: TaskToRun, signal: AbortSignal, options: Sh
   try {
     // As Globus Compute's ShellFunction sees them (with run_in_sandbox, which is how every shell task runs here).
     const env = { ...options.env, GC_TASK_UUID: task.taskId, GC_TASK_SANDBOX_DIR: dir };
-    const ran = await runCommand(cmd, dir, task.walltimeMs, signal, { ...options, env }, task.onOutput);
+    const ran = await runShellCommand(cmd, dir, task.walltimeMs, signal, { ...options, env }, task.onOutput);
     if (ran.ended === 'cancelled') return failed('TaskCancelled', 'the task was cancelled');
     if (ran.ended === 'stopped') return failed('ExecutorStopped', 'the executor stopped while the task was running', true);
     if (ran.spawnError) return failed('WorkerStartFailed', `/bin/sh could not start: ${ran.spawnError.message}`);
@@ -94,7 +94,7 @@ interface Ran {
   spawnError?: Error;
 }
 
-function runCommand(cmd: string, cwd: string, walltimeMs: number, signal: AbortSignal, options: ShellOptions, onOutput?: (text: string) => void): Promise<Ran> {
+function runShellCommand(cmd: string, cwd: string, walltimeMs: number, signal: AbortSignal, options: ShellOptions, onOutput?: (text: string) => void): Promise<Ran> {
   return new Promise((resolve) => {
     const launch = options.wrap?.(cmd, cwd) ?? { command: '/bin/sh', args: ['-c', cmd], remove: undefined };
     const child = spawn(launch.command, launch.args, {

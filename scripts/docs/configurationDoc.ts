@@ -22,6 +22,11 @@ interface OptionShape {
 
 interface SchemaProperty {
   type?: string | string[];
+  const?: unknown;
+  $ref?: string;
+  if?: SchemaProperty;
+  then?: SchemaProperty;
+  else?: SchemaProperty;
   enum?: unknown[];
   items?: SchemaProperty;
   default?: unknown;
@@ -115,21 +120,70 @@ function schemaType(p: SchemaProperty): string {
   return text;
 }
 
-function schemaDefault(p: SchemaProperty): string {
+/** config.yaml defaults computed at start (endpoint/config.ts, endpoint/providers/settings.ts), shown as their rule. */
+const ENDPOINT_DERIVED_DEFAULTS: Record<string, string> = {
+  display_name: 'the endpoint\'s name',
+  max_workers: 'two per core of this machine',
+  'provider.max_workers_per_node': 'the cores of this machine',
+  'provider.connect_address': 'listen_address; this host\'s name when that is 0.0.0.0 or ::',
+};
+
+const PROVIDER_TYPES = ['local', 'slurm', 'pbs', 'gridengine'];
+
+function schemaDefault(p: SchemaProperty, key: string): string {
+  if (ENDPOINT_DERIVED_DEFAULTS[key]) return ENDPOINT_DERIVED_DEFAULTS[key];
   if (p.default === undefined) return '—';
   if (typeof p.default === 'object' && p.default !== null && !Array.isArray(p.default)) return '—';
   return `\`${JSON.stringify(p.default)}\``;
 }
 
-function schemaRows(properties: Record<string, SchemaProperty>, prefix: string): string[] {
+function schemaRows(properties: Record<string, SchemaProperty>, prefix: string, shownDefault = (p: SchemaProperty, key: string) => schemaDefault(p, key)): string[] {
   return Object.entries(properties).map(
-    ([key, p]) => `| \`${prefix}${key}\` | ${cell(schemaType(p))} | ${cell(schemaDefault(p))} | ${cell(p.description ?? '')} |`,
+    ([key, p]) => `| \`${prefix}${key}\` | ${cell(schemaType(p))} | ${cell(shownDefault(p, prefix + key))} | ${cell(p.description ?? '')} |`,
   );
 }
 
+/**
+ * Each provider key's default by provider type, from the schema's if/then/else chain on `type` (the
+ * branch without a type is local's). Key → type → default.
+ */
+function providerDefaults(provider: SchemaProperty, defs: Record<string, SchemaProperty>): Map<string, Map<string, unknown>> {
+  const found = new Map<string, Map<string, unknown>>();
+  const take = (type: string, branch: SchemaProperty | undefined) => {
+    if (!branch) return;
+    const referenced = branch.$ref ? defs[branch.$ref.replace('#/$defs/', '')] : undefined;
+    for (const [key, p] of [...Object.entries(referenced?.properties ?? {}), ...Object.entries(branch.properties ?? {})]) {
+      if (p.default === undefined) continue;
+      if (!found.has(key)) found.set(key, new Map());
+      found.get(key)!.set(type, p.default);
+    }
+  };
+  let node: SchemaProperty | undefined = provider;
+  while (node?.if) {
+    take(String(node.if.properties?.type?.const ?? 'local'), node.then);
+    node = node.else;
+  }
+  take('local', node);
+  return found;
+}
+
+/** `"0.0.0.0"`, or by type when they differ: local: `"127.0.0.1"`; slurm, pbs, gridengine: `"0.0.0.0"`. */
+function perTypeDefault(byType: Map<string, unknown> | undefined): string | undefined {
+  if (!byType) return undefined;
+  const groups = new Map<string, string[]>();
+  for (const type of PROVIDER_TYPES) {
+    if (!byType.has(type)) continue;
+    const shown = `\`${JSON.stringify(byType.get(type))}\``;
+    groups.set(shown, [...(groups.get(shown) ?? []), type]);
+  }
+  if (groups.size === 1 && [...groups.values()][0].length === PROVIDER_TYPES.length) return [...groups.keys()][0];
+  return [...groups].map(([shown, types]) => `${types.join(', ')}: ${shown}`).join('; ');
+}
+
 function endpointTables(): string {
-  const schema = JSON.parse(readFileSync(path.join(packageRoot(), 'schemas', 'endpoint-config.json'), 'utf8')) as SchemaProperty & { required?: string[] };
+  const schema = JSON.parse(readFileSync(path.join(packageRoot(), 'schemas', 'endpoint-config.json'), 'utf8')) as SchemaProperty & { required?: string[]; $defs?: Record<string, SchemaProperty> };
   const { provider, ...top } = schema.properties!;
+  const byType = providerDefaults(provider, schema.$defs ?? {});
   const header = ['| key | type | default | meaning |', '| --- | --- | --- | --- |'];
   return [
     `Required: ${(schema.required ?? []).map((k) => `\`${k}\``).join(', ')}. Unknown keys are errors.`,
@@ -141,8 +195,10 @@ function endpointTables(): string {
     '',
     cell(provider.description ?? ''),
     '',
+    'Defaults differ by provider type; a type not named has no default for the key (its keys are refused for other types). A local provider without `max_blocks` runs workers in the agent and takes no block key.',
+    '',
     ...header,
-    ...schemaRows(provider.properties ?? {}, 'provider.'),
+    ...schemaRows(provider.properties ?? {}, 'provider.', (p, key) => perTypeDefault(byType.get(key.slice('provider.'.length))) ?? schemaDefault(p, key)),
   ].join('\n');
 }
 

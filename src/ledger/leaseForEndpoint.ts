@@ -10,20 +10,30 @@ import { leaseTasks, type LeasedTask } from './leaseTasks.js';
 import { leaseUserTasks } from './leaseUserTasks.js';
 import type { EndpointPrincipal } from '../auth/principal.js';
 
-export function refuseMultiUserLease(endpoint: EndpointPrincipal): void {
-  if (endpoint.multiUser) {
-    throw new EndpointAccessForbidden('a multi-user endpoint runs no task itself; its per-user endpoints lease its tasks');
-  }
-}
-
 /** The wake-up keys' endpoints a lease long-poll listens on: its own, and a per-user endpoint's parent (where its tasks are submitted). */
 export function leaseQueues(endpoint: EndpointPrincipal): string[] {
   return endpoint.userEndpointOf ? [endpoint.endpointId, endpoint.userEndpointOf.parentId] : [endpoint.endpointId];
 }
 
-export function leaseForEndpoint(db: Knex, endpoint: EndpointPrincipal, input: { maxTasks: number; leaseMs: number; session?: string; maxBytes?: number }): Promise<LeasedTask[]> {
-  refuseMultiUserLease(endpoint);
+export interface LeaseInput {
+  maxTasks: number;
+  leaseMs: number;
+  session?: string;
+  maxBytes?: number;
+}
+
+/** One look for work, for one endpoint. */
+export type EndpointLease = (db: Knex, input: LeaseInput) => Promise<LeasedTask[]>;
+
+/**
+ * How this endpoint's credential leases, decided once per lease request before its poll starts
+ * (the poll may then look several times): a multi-user endpoint is refused here, and only here.
+ */
+export function leaseFor(endpoint: EndpointPrincipal): EndpointLease {
+  if (endpoint.multiUser) {
+    throw new EndpointAccessForbidden('a multi-user endpoint runs no task itself; its per-user endpoints lease its tasks');
+  }
   const scope = endpoint.userEndpointOf;
-  if (!scope) return leaseTasks(db, { endpointId: endpoint.endpointId, ...input });
-  return leaseUserTasks(db, { endpointId: endpoint.endpointId, parentId: scope.parentId, identity: scope.identity, userConfigKey: scope.userConfigKey, ...input });
+  if (!scope) return (db, input) => leaseTasks(db, { endpointId: endpoint.endpointId, ...input });
+  return (db, input) => leaseUserTasks(db, { endpointId: endpoint.endpointId, parentId: scope.parentId, identity: scope.identity, userConfigKey: scope.userConfigKey, ...input });
 }

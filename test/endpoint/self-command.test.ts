@@ -21,5 +21,5 @@ test('npm install: each program is node plus its compiled script, which exists; 
     t.deepEqual(selfCommandLine(program), [command, ...args]);
   }
   t.regex(programScript('cli'), /dist\/endpoint\/cli\/funcx-endpoint\.js$/);
-  t.regex(programScript('worker-manager'), /dist\/endpoint\/workerManager\.js$/);
+  t.regex(programScript('worker-manager'), /dist\/endpoint\/blocks\/workerManager\.js$/);
 });

@@ -12,7 +12,7 @@ import YAML from 'yaml';
 import { waitFor } from '../helpers/endpointProcess.js';
 import { ROOT_MISSING } from '../helpers/localAccounts.js';
 import { testWithRealPart } from '../helpers/realPart.js';
-import { USER_FUNCX_HOME } from '../../endpoint/multiUser/manager.js';
+import { USER_FUNCX_HOME } from '../../endpoint/multiUser/startUserEndpoint.js';
 import { result, run, startSite, userEndpoints } from './site.js';
 
 const rootTest = testWithRealPart('multi-user endpoints (test/multi-user/multi-user.e2e)', ROOT_MISSING, { register: test.serial });

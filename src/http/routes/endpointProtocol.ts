@@ -9,7 +9,7 @@ import { uuidParams } from '../params.js';
 import { bodyIn, validBody } from '../validatedInput.js';
 import { longPoll } from '../longPoll.js';
 import type { LeasedTask } from '../../ledger/leaseTasks.js';
-import { leaseForEndpoint, leaseQueues, refuseMultiUserLease } from '../../ledger/leaseForEndpoint.js';
+import { leaseFor, leaseQueues } from '../../ledger/leaseForEndpoint.js';
 import { completeTasks, type PostedResult } from '../../ledger/completeTasks.js';
 import { extendLeases, type HeldLease } from '../../ledger/extendLeases.js';
 import { releaseLeases } from '../../ledger/releaseLeases.js';
@@ -46,7 +46,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     const request = bodyIn<Required<Omit<EndpointLeaseRequest, 'session' | 'max_bytes'>> & Pick<EndpointLeaseRequest, 'session' | 'max_bytes'>>(ctx);
     const endpointId = ctx.params.endpoint_id;
     const endpoint = ctx.state.endpoint!;
-    refuseMultiUserLease(endpoint);
+    const lease = leaseFor(endpoint); // refuses a multi-user endpoint, once, before the poll
     // A stopping agent asks its poll to end (leasePollEnd.ts): it leases nothing more and answers now.
     const pollEnd = listenForPollEnd(wakeups, endpointId, request.session);
     let leased: LeasedTask[];
@@ -68,7 +68,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
           await new Promise((resolve) => setImmediate(resolve));
           // Never lease to a caller who will not receive (or use) the tasks.
           if (gone() || pollEnd.signal.aborted) return { leased: [], answerNow: true };
-          const leased = await leaseForEndpoint(db, endpoint, { maxTasks: request.max_tasks, leaseMs: config.leaseTimeout, session: request.session, maxBytes: request.max_bytes });
+          const leased = await lease(db, { maxTasks: request.max_tasks, leaseMs: config.leaseTimeout, session: request.session, maxBytes: request.max_bytes });
           if (gone() && leased.length > 0) {
             // The caller hung up while we leased (an endpoint stopping): hand the tasks straight back
             // rather than let them wait out a lease nobody holds.

@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { ProviderCommandFailed } from './types.js';
 
-export function runCommand(command: string, args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+export function runSchedulerCommand(command: string, args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(command, args, { timeout: options.timeoutMs ?? 60_000, env: options.env, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (!error) return resolve(stdout);

@@ -15,14 +15,13 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { connect } from 'node:net';
-import { createLogger } from '../src/logger.js';
-import { asError } from '../src/errors.js';
-import { sleep } from '../src/util/time.js';
-import { createWorkerExecutor } from './workers/index.js';
-import { LineChannel, type AgentMessage, type ManagerMessage } from './blocks/protocol.js';
-import type { ManagerConfig } from './blocks/blockExecutor.js';
-import type { Serializer } from './execution.js';
-import { jobNodes } from './mpi/nodes.js';
+import { createLogger } from '../../src/logger.js';
+import { asError } from '../../src/errors.js';
+import { sleep } from '../../src/util/time.js';
+import { createWorkerExecutor } from '../workers/index.js';
+import { LineChannel, type AgentMessage, type ManagerConfig, type ManagerMessage } from './protocol.js';
+import type { Serializer } from '../execution.js';
+import { jobNodes } from '../mpi/nodes.js';
 
 const CONNECT_ATTEMPTS = 5;
 

@@ -1,11 +1,10 @@
 /**
  * The multi-user endpoint's life: it runs no task. It long-polls the service
  * for users with work waiting (user_demand), and for each (user, settings)
- * not already served: maps the identity to a local account (mapping.ts,
- * accounts.ts), renders the settings into a per-user config
- * (userConfig.ts), gets the per-user endpoint's credential from the service
- * and starts the process as the account (userProcess.ts, launcher.ts). A
- * refusal at any step fails that user's waiting tasks with the reason
+ * not already served, under max_user_endpoints, starts a per-user endpoint
+ * (startUserEndpoint.ts: map the identity to a local account, render and
+ * check the per-user config, get its credential, spawn it as the account).
+ * A refusal at any step fails that user's waiting tasks with the reason
  * (IdentityNotMapped, UserEndpointConfigInvalid, UserEndpointFailed) and
  * starts nothing.
  *
@@ -16,7 +15,6 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { readFileSync, statSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
 import type { Logger } from '../../src/logger.js';
 import { asError } from '../../src/errors.js';
@@ -25,21 +23,13 @@ import { Validator } from '../../src/http/validation.js';
 import { Backoff } from '../backoff.js';
 import { CredentialRefused, ServiceUnreachable } from '../errors.js';
 import { longestDrainMs } from '../agent/index.js';
-import { mapIdentity } from './mapping.js';
-import { targetAccount, type LocalAccount } from './accounts.js';
-import { mappedIdentity, userEndpointConfig } from './userEndpointConfig.js';
-import { UserConfigInvalid } from './userConfig.js';
-import { TemplateUnavailable } from './jinjaUserConfig.js';
-import { spawnUserEndpoint } from './userProcess.js';
-import { LAUNCH_FAILED } from './launchOrders.js';
+import type { LocalAccount } from './accounts.js';
+import { exitFailure, startUserEndpoint, type RefusalType } from './startUserEndpoint.js';
 import type { DemandGroup, MultiUserClient } from './client.js';
 import type { MultiUserSettings } from './settings.js';
 import type { EndpointSettings } from '../config.js';
 import type { EndpointPaths } from '../paths.js';
 import { openAuditFile } from '../auditLog.js';
-
-/** Where a per-user endpoint keeps its files, under the account's home. */
-export const USER_FUNCX_HOME = '.funcx/multi-user';
 
 interface RunningUserEndpoint {
   endpointId: string;
@@ -169,75 +159,31 @@ export class MultiUserEndpoint {
       return false;
     }
     const log = this.log.child({ identity: group.identity, userConfigKey: group.user_config_key });
-    let account: LocalAccount;
-    let rule: string | undefined;
-    if (this.deps.runAs) {
-      account = this.deps.runAs;
-    } else {
-      const mapped = await mapIdentity({ identity: group.identity, claims: group.claims as Record<string, string> }, multi.mapping);
-      if (!mapped.mapped) return this.refuse(group, 'IdentityNotMapped', mapped.reason, log);
-      const target = await targetAccount(mapped.localUser, multi.uidFloor);
-      if (!target.ok) return this.refuse(group, 'IdentityNotMapped', target.reason, log);
-      account = target.account;
-      rule = mapped.rule;
-    }
-
-    let config: Record<string, unknown>;
-    try {
-      config = userEndpointConfig(await multi.template.render(group.user_endpoint_config, {
-        parentConfig: multi.parentConfig,
-        userRuntime: group.user_runtime ?? null,
-        mappedIdentity: await mappedIdentity(account, group.identity),
-      }), this.deps.settings, multi, this.validator);
-    } catch (error) {
-      if (error instanceof UserConfigInvalid) return this.refuse(group, 'UserEndpointConfigInvalid', error.message, log);
-      if (error instanceof TemplateUnavailable) return this.refuse(group, 'UserEndpointFailed', error.message, log);
-      throw error;
-    }
-
-    const issued = await this.deps.client.issueUserEndpoint(this.deps.credential, this.deps.endpointId, {
-      identity: group.identity, user_config_key: group.user_config_key, local_user: account.name,
-    });
-    const child = spawnUserEndpoint({
-      account,
-      orders: {
-        user: account.name, uid: account.uid, gid: account.gid, home: account.home, umask: multi.umask,
-        funcxHome: path.join(account.home, USER_FUNCX_HOME),
-        endpointName: issued.name,
-        config,
-        identity: { endpoint_id: issued.endpoint_id, credential: issued.credential, service_url: this.deps.settings.serviceUrl },
-      },
-      limits: multi.limits,
-      environment: multi.environment,
-      logFile: this.userLog(account.name),
+    const started = await startUserEndpoint(group, {
+      ...this.deps,
+      validator: this.validator,
+      userLog: (localUser) => this.userLog(localUser),
       ...(this.auditLogFd !== undefined ? { auditLogFd: this.auditLogFd } : {}),
+      log,
     });
-    const logStart = sizeOf(this.userLog(account.name));
+    if ('refused' in started) return this.refuse(group, started.refused, started.message, log);
+    const { account, child, endpointId } = started;
     const user: RunningUserEndpoint = {
-      endpointId: issued.endpoint_id, identity: group.identity, userConfigKey: group.user_config_key, localUser: account.name,
-      child, startedAt: Date.now(), exited: Promise.resolve(),
+      endpointId, identity: group.identity, userConfigKey: group.user_config_key, localUser: account.name,
+      child, startedAt: Date.now(),
+      exited: started.exited.then(({ code, signal }) => {
+        this.running.delete(endpointId);
+        log.info({ endpoint: endpointId, localUser: account.name, code, signal }, 'per-user endpoint exited');
+        const failure = this.stopping.signal.aborted ? undefined : exitFailure(code, this.userLog(account.name), started.logStart);
+        if (failure) void this.refuse(group, 'UserEndpointFailed', failure, log);
+      }),
     };
-    user.exited = new Promise((resolve) => {
-      child.once('close', (code, signal) => {
-        this.running.delete(issued.endpoint_id);
-        log.info({ endpoint: issued.endpoint_id, localUser: account.name, code, signal }, 'per-user endpoint exited');
-        // A clean exit (idle) or a kill is no failure: its tasks, if any, come back as demand.
-        // Anything else (could not become the user, bad config, crash) is the user's to see.
-        if (code !== 0 && code !== null && !this.stopping.signal.aborted) {
-          const why = code === LAUNCH_FAILED ? 'could not start as the local account' : `exited with code ${code}`;
-          const tail = tailOf(this.userLog(account.name), logStart);
-          void this.refuse(group, 'UserEndpointFailed', `the per-user endpoint ${why}${tail ? `: ${tail}` : ''}`, log);
-        }
-        resolve();
-      });
-    });
-    child.once('error', (error) => log.error({ err: error.message }, 'could not start the per-user endpoint'));
-    this.running.set(issued.endpoint_id, user);
-    log.info({ endpoint: issued.endpoint_id, localUser: account.name, uid: account.uid, pid: child.pid, rule }, 'per-user endpoint started');
+    this.running.set(endpointId, user);
+    log.info({ endpoint: endpointId, localUser: account.name, uid: account.uid, pid: child.pid, rule: started.rule }, 'per-user endpoint started');
     return true;
   }
 
-  private async refuse(group: DemandGroup, type: 'IdentityNotMapped' | 'UserEndpointConfigInvalid' | 'UserEndpointFailed', message: string, log: Logger): Promise<false> {
+  private async refuse(group: DemandGroup, type: RefusalType, message: string, log: Logger): Promise<false> {
     log.warn({ type, reason: message }, 'refusing the user\'s waiting tasks');
     try {
       await this.deps.client.failUserTasks(this.deps.credential, this.deps.endpointId, {
@@ -298,31 +244,5 @@ function signalGroup(child: ChildProcess, signal: NodeJS.Signals, group = true):
     process.kill(group ? -child.pid! : child.pid!, signal);
   } catch {
     // already gone
-  }
-}
-
-function sizeOf(file: string): number {
-  try {
-    return statSync(file).size;
-  } catch {
-    return 0;
-  }
-}
-
-/** The last lines a failed per-user endpoint wrote (its own log, which only the administrator reads otherwise). */
-function tailOf(file: string, from: number): string {
-  try {
-    const text = readFileSync(file).subarray(from).toString('utf8').trim();
-    const lines = text.split('\n').slice(-3).map((line) => {
-      try {
-        const parsed = JSON.parse(line) as { msg?: string; err?: unknown };
-        return [parsed.msg, typeof parsed.err === 'string' ? parsed.err : undefined].filter(Boolean).join(': ');
-      } catch {
-        return line;
-      }
-    });
-    return lines.join(' | ').slice(-1500);
-  } catch {
-    return '';
   }
 }
