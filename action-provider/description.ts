@@ -4,7 +4,7 @@ import path from 'node:path';
 import { principalList, type Config } from '../src/config.js';
 import { packageRoot } from '../src/util/paths.js';
 import { formatIsoDuration } from './duration.js';
-import type { ActionProviderDescription } from '../src/generated/schemas/action-provider-introspection.js';
+import type { ActionProviderDescription } from '@funcx-ts/shared/wire/action-provider-introspection.js';
 
 export const INPUT_SCHEMA_ID = 'action-provider-input.json';
 

@@ -9,7 +9,7 @@ import type { NewTask } from '../src/ledger/submitTasks.js';
 import { RequestValidationError } from './errors.js';
 import { checkSchema } from './validation.js';
 import { INPUT_SCHEMA_ID } from './description.js';
-import type { ActionInputV3 } from '../src/generated/schemas/action-provider-input.js';
+import type { ActionInputV3 } from '@funcx-ts/shared/wire/action-provider-input.js';
 import type { ResourceSpecification } from '../src/resources/resourceSpecification.js';
 
 export interface PlannedTask {

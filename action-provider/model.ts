@@ -8,7 +8,7 @@ import { isoOrNull } from '../src/util/time.js';
 import { parseStored } from '../src/util/json.js';
 import { CANCELLED, FAILED, RUNNING, SUCCESS, WAITING, isFinished, type TaskException, type TaskState } from '../src/ledger/model.js';
 import { identityUrn } from './principals.js';
-import type { ActionStatus } from '../src/generated/schemas/action-status.js';
+import type { ActionStatus } from '@funcx-ts/shared/wire/action-status.js';
 
 export const ACTIVE = 'ACTIVE';
 export const SUCCEEDED = 'SUCCEEDED';

@@ -38,9 +38,9 @@
  */
 import os from 'node:os';
 import PQueue from 'p-queue';
-import type { Logger } from '../src/logger.js';
-import { asError } from '../src/errors.js';
-import { sleep } from '../src/util/time.js';
+import type { Logger } from './logger.js';
+import { asError } from '@funcx-ts/shared/errors.js';
+import { sleep } from '@funcx-ts/shared/time.js';
 import { Backoff } from './backoff.js';
 import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors.js';
 import { MAX_LEASE_TASKS, type HeldLease, type PostedResult, type ServiceClient } from './client.js';
@@ -56,7 +56,7 @@ import type { AgentSession } from './session.js';
 import type { AuditLog, AuditState } from './auditLog.js';
 import type { EndpointSettings } from './config.js';
 import type { Executor, RemoteException, TaskOutcome, TaskToRun } from './execution.js';
-import type { EndpointLeaseResponse } from '../src/generated/schemas/endpoint-lease-response.js';
+import type { EndpointLeaseResponse } from '@funcx-ts/shared/wire/endpoint-lease-response.js';
 import { DiskTrouble } from './diskTrouble.js';
 import { ServiceStorageFull, STORAGE_FULL_CODE } from './serviceStorageFull.js';
 

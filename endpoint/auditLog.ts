@@ -24,7 +24,7 @@
  * (stamped with its uid) without being able to open the file itself.
  */
 import { closeSync, fchmodSync, fstatSync, openSync, writeSync } from 'node:fs';
-import type { Logger } from '../src/logger.js';
+import type { Logger } from './logger.js';
 
 export type AuditState = 'RECEIVED' | 'EXEC_START' | 'EXEC_END' | 'FAILED';
 

@@ -10,9 +10,9 @@
  * tasks restarts it once). An old service without the route (404) is
  * watched no more: heartbeats still carry cancels there.
  */
-import type { Logger } from '../src/logger.js';
-import { asError } from '../src/errors.js';
-import { sleep } from '../src/util/time.js';
+import type { Logger } from './logger.js';
+import { asError } from '@funcx-ts/shared/errors.js';
+import { sleep } from '@funcx-ts/shared/time.js';
 import { Backoff } from './backoff.js';
 import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors.js';
 import type { ServiceClient } from './client.js';

@@ -7,15 +7,14 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { Validator } from '../src/http/validation.js';
-import { RequestMalformed } from '../src/errors.js';
-import { parseDuration } from '../src/util/time.js';
+import { ConfigInvalid, ConfigValidator } from './configValidator.js';
+import { parseDuration } from '@funcx-ts/shared/time.js';
 import type { EndpointPaths } from './paths.js';
 import { parseProviderSettings, type ProviderSettings } from './providers/settings.js';
 import type { Runtime, Serializer } from './execution.js';
 import type { MpiSettings } from './mpi/launcher.js';
 import { parseContainerSettings, type ContainerSettings } from './containers/settings.js';
-import type { EndpointConfig } from '../src/generated/schemas/endpoint-config.js';
+import type { EndpointConfig } from '@funcx-ts/shared/wire/endpoint-config.js';
 
 export class EndpointConfigError extends Error {
   constructor(readonly file: string, readonly problems: string[]) {
@@ -81,7 +80,7 @@ export function defaultMaxWorkers(): number {
   return 2 * os.availableParallelism();
 }
 
-export function loadEndpointConfig(paths: EndpointPaths, validator = new Validator()): EndpointSettings {
+export function loadEndpointConfig(paths: EndpointPaths, validator = new ConfigValidator()): EndpointSettings {
   if (!existsSync(paths.config)) {
     throw new EndpointConfigError(paths.config, [`no such file; run \`funcx-endpoint configure ${paths.name}\` first`]);
   }
@@ -93,11 +92,10 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
   }
   let config: EndpointConfig;
   try {
-    config = validator.check<EndpointConfig>('endpoint-config.json', raw, 'body');
+    config = validator.check<EndpointConfig>('endpoint-config.json', raw);
   } catch (error) {
-    if (!(error instanceof RequestMalformed)) throw error;
-    const details = error.details as { path: string; message: string; params: Record<string, unknown> }[];
-    throw new EndpointConfigError(paths.config, details.map(describeProblem));
+    if (!(error instanceof ConfigInvalid)) throw error;
+    throw new EndpointConfigError(paths.config, error.problems);
   }
   const problems: string[] = [];
   const duration = (key: keyof EndpointConfig, value: unknown): number => {
@@ -146,13 +144,6 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
   if (settings.auditLogPath && !path.isAbsolute(settings.auditLogPath)) problems.push(`audit_log_path: ${settings.auditLogPath} is not an absolute path`);
   if (problems.length > 0) throw new EndpointConfigError(paths.config, problems);
   return settings;
-}
-
-function describeProblem(problem: { path: string; message: string; params: Record<string, unknown> }): string {
-  const key = problem.path === '/' ? '' : problem.path.slice(1).replace(/\//g, '.');
-  if (problem.params.additionalProperty) return `${key ? key + '.' : ''}${String(problem.params.additionalProperty)}: unknown key`;
-  if (problem.params.missingProperty) return `${key ? key + '.' : ''}${String(problem.params.missingProperty)}: required`;
-  return `${key || '(top level)'}: ${problem.message}`;
 }
 
 /** The file `configure` writes: every option with its default and what it does. */

@@ -5,8 +5,8 @@
  * sentence naming both versions; an unreachable service does not stop it
  * (the agent's loops wait out outages, as before).
  */
-import { packageVersion } from '../../sdk/version.js';
-import { versionProblem } from '../../sdk/transport/versionCompat.js';
+import { packageVersion } from '../version.js';
+import { versionProblem } from '@funcx-ts/shared/transport/versionCompat.js';
 import type { ServiceClient } from '../client.js';
 import { ServiceRejected, ServiceUnreachable } from '../errors.js';
 
