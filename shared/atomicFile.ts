@@ -2,9 +2,10 @@
  * Writing a file so that after a crash (of the process or the machine) it is
  * either the old file or the whole new one: write a temp file, fsync it, rename
  * it over the target, then fsync the directory so the rename itself is durable.
- * A reader never sees half a file. Used for the service's quickstart.json and
- * the endpoint's spool and identity (the SDK keeps its own small writer for
- * credentials.json: it imports nothing from src/, see tsconfig.sdk.json).
+ * A reader never sees half a file. Used for the service's quickstart.json, the
+ * endpoint's spool and identity, and the SDK's credentials.json. Synchronous from
+ * the temp file to the rename, so two writers in one process cannot interleave;
+ * the pid keeps two processes apart.
  */
 import { closeSync, fchmodSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import path from 'node:path';
