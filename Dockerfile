@@ -14,13 +14,18 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 # Dependencies first, so this layer is cached until the lockfile changes. Scripts are off
 # because `prepare` (the build) needs the sources, which come in the next layer; the one
-# native addon is then built explicitly.
+# native addon is then built explicitly. npm ci needs every workspace's package.json (shared/,
+# sdk/, endpoint/: the packages of docs/architecture.md "Packages") to link them.
 COPY package.json package-lock.json ./
+COPY shared/package.json ./shared/
+COPY sdk/package.json ./sdk/
+COPY endpoint/package.json ./endpoint/
 RUN npm ci --ignore-scripts --no-audit --no-fund \
  && npm rebuild better-sqlite3 --build-from-source
-# Everything `npm run build` compiles: json2ts over schemas/, then tsc over tsconfig.json's
+# Everything `npm run build` compiles: json2ts over schemas/ (into shared/wire), the shared,
+# endpoint and SDK packages (each folder's tsconfig.json), then tsc over tsconfig.json's
 # "include" (the lint checks this list against it).
-COPY tsconfig.json tsconfig.sdk.json tsconfig.console.json ./
+COPY tsconfig.json tsconfig.console.json ./
 COPY schemas ./schemas
 COPY migrations ./migrations
 COPY shared ./shared
@@ -56,15 +61,19 @@ WORKDIR /app
 # lands in the volume; the URL in it says 127.0.0.1 unless FUNCX_PUBLIC_URL is set.
 COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
-COPY --from=build /app/dist/shared ./dist/shared
+# The workspace packages the service imports (node_modules links to their folders): @funcx-ts/shared,
+# and funcx-endpoint, whose public entry starts `serve --local-endpoint`'s endpoint.
+COPY --from=build /app/shared/package.json ./shared/
+COPY --from=build /app/shared/dist ./shared/dist
+COPY --from=build /app/endpoint/package.json ./endpoint/
+COPY --from=build /app/endpoint/dist ./endpoint/dist
 COPY --from=build /app/dist/src ./dist/src
 COPY --from=build /app/dist/migrations ./dist/migrations
 # The web console (/console), bundled at build time; the OpenAPI document is in dist/src/openapi.
 COPY --from=build /app/dist/console ./dist/console
 # The Action Provider API, mounted by the service.
 COPY --from=build /app/dist/action-provider ./dist/action-provider
-# The endpoint agent (for `serve --local-endpoint`, and `funcx-endpoint`); its Python worker is read from source.
-COPY --from=build /app/dist/endpoint ./dist/endpoint
+# The endpoint's Python worker and Jinja renderer are read from source.
 COPY --from=build /app/endpoint/workers/python_worker.py /app/endpoint/workers/globus_compute_serde.py ./endpoint/workers/
 COPY --from=build /app/endpoint/templates/jinja_render.py ./endpoint/templates/
 COPY --from=build /app/schemas ./schemas

@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-*/', 'node_modules/', 'src/generated/', 'sdk/python/'] },
+  { ignores: ['dist/', '*/dist/', 'dist-*/', 'node_modules/', 'shared/wire/', 'sdk/python/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -22,6 +22,32 @@ export default tseslint.config(
     files: ['shared/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^(?!node:|\\.{1,2}/(?!\\.\\./))', message: 'shared/ imports only node: built-ins and its own files' }] }] },
   },
+  // The import direction between the packages (docs/architecture.md, "Packages"). A relative path
+  // is matched by the top-level folder it names: no folder of the packages is called like one.
+  {
+    // The SDK (funcx-ts): itself, @funcx-ts/shared (by name) and its dependencies; nothing of the service or the endpoint.
+    files: ['sdk/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [
+      { regex: '^(\\.\\./)+(src|action-provider|migrations|endpoint|shared|test)/', message: 'the SDK (funcx-ts) is a package of its own: it imports only itself and @funcx-ts/shared (by name)' },
+      { regex: '^(funcx-endpoint|funcx-service)(/|$)', message: 'the SDK (funcx-ts) does not depend on the endpoint or the service' },
+    ] }] },
+  },
+  {
+    // The endpoint (funcx-endpoint): itself, @funcx-ts/shared (by name) and its dependencies; nothing of the service or the SDK.
+    files: ['endpoint/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [
+      { regex: '^(\\.\\./)+(src|action-provider|migrations|sdk|shared|test)/', message: 'the endpoint (funcx-endpoint) is a package of its own: it imports only itself and @funcx-ts/shared (by name)' },
+      { regex: '^(funcx-ts|funcx-service)(/|$)', message: 'the endpoint (funcx-endpoint) does not depend on the SDK or the service' },
+    ] }] },
+  },
+  {
+    // The service (the root package): the endpoint only through its public entry ('funcx-endpoint'), never its files.
+    files: ['src/**', 'action-provider/**', 'migrations/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [
+      { regex: '^(\\.\\./)+(endpoint|sdk|shared|test)/', message: 'the service reaches the endpoint only through its public entry (import from \'funcx-endpoint\'), and @funcx-ts/shared by name' },
+      { regex: '^(funcx-endpoint|funcx-ts)/', message: 'only the package\'s public entry (\'funcx-endpoint\'), not its files' },
+    ] }] },
+  },
   {
     files: ['src/cli/**', 'endpoint/cli/**', 'bench/**', 'scripts/**', 'test/**'],
     rules: { 'no-console': 'off' },
@@ -37,7 +63,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': ['error', {
         patterns: [{
-          regex: '^(\\.\\./)+src/(?!forParts\\.js$|generated/schemas/)',
+          regex: '^(\\.\\./)+src/(?!forParts\\.js$)',
           message: 'action-provider/ uses the service only through src/forParts.ts (add the name there if a part really needs it)',
         }],
       }],

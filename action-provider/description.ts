@@ -5,7 +5,7 @@ import { packageRoot } from '../src/forParts.js';
 import { principalList } from './config.js';
 import type { Config } from '../src/forParts.js';
 import { formatIsoDuration } from './duration.js';
-import type { ActionProviderDescription } from '../src/generated/schemas/action-provider-introspection.js';
+import type { ActionProviderDescription } from '@funcx-ts/shared/wire/action-provider-introspection.js';
 
 export const INPUT_SCHEMA_ID = 'action-provider-input.json';
 

@@ -8,7 +8,7 @@ import type { Validator, NewTask, ResourceSpecification } from '../src/forParts.
 import { RequestValidationError } from './errors.js';
 import { checkSchema } from './validation.js';
 import { INPUT_SCHEMA_ID } from './description.js';
-import type { ActionInputV3 } from '../src/generated/schemas/action-provider-input.js';
+import type { ActionInputV3 } from '@funcx-ts/shared/wire/action-provider-input.js';
 
 export interface PlannedTask {
   endpointId: string;

@@ -7,7 +7,7 @@
 import { isoOrNull, parseStored, CANCELLED, FAILED, RUNNING, SUCCESS, WAITING, isFinished } from '../src/forParts.js';
 import type { TaskException, TaskState } from '../src/forParts.js';
 import { identityUrn } from './principals.js';
-import type { ActionStatus } from '../src/generated/schemas/action-status.js';
+import type { ActionStatus } from '@funcx-ts/shared/wire/action-status.js';
 
 export const ACTIVE = 'ACTIVE';
 export const SUCCEEDED = 'SUCCEEDED';

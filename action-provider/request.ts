@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { DAY } from '../src/forParts.js';
 import type { Validator } from '../src/forParts.js';
-import type { ActionRequest } from '../src/generated/schemas/action-request.js';
+import type { ActionRequest } from '@funcx-ts/shared/wire/action-request.js';
 import { BadActionRequest, RequestValidationError } from './errors.js';
 import { checkSchema } from './validation.js';
 import { parseIsoDuration } from './duration.js';

@@ -25,7 +25,7 @@
  */
 import { closeSync, fchmodSync, fstatSync, openSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../src/logger.js';
+import type { Logger } from './logger.js';
 
 export type AuditState = 'RECEIVED' | 'EXEC_START' | 'EXEC_END' | 'FAILED';
 

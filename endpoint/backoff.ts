@@ -7,7 +7,7 @@
  * "Full jitter" is random(0, cap); "equal jitter" would be cap/2 + random(0, cap/2), which never
  * waits less than half the cap. The endpoint uses full jitter only.
  */
-import { sleep } from '../src/util/time.js';
+import { sleep } from '@funcx-ts/shared/time.js';
 import { ServiceUnreachable } from './errors.js';
 
 /** Full jitter: a uniformly random whole number of milliseconds in [0, capMs]. */

@@ -10,8 +10,8 @@
  * tasks restarts it once). An old service without the route (404) is
  * watched no more: heartbeats still carry cancels there.
  */
-import type { Logger } from '../src/logger.js';
-import { asError } from '../src/errors.js';
+import type { Logger } from './logger.js';
+import { asError } from '@funcx-ts/shared/errors.js';
 import { Backoff } from './backoff.js';
 import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors.js';
 import type { ServiceClient } from './client.js';

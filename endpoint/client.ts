@@ -10,15 +10,15 @@ import path from 'node:path';
 import { got, type Got, RequestError } from 'got';
 import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors.js';
 import { Connections } from './transport/serviceConnections.js';
-import { packageRoot } from '../src/util/paths.js';
-import type { EndpointLeaseResponse } from '../src/generated/schemas/endpoint-lease-response.js';
-import type { EndpointCancelsResponse } from '../src/generated/schemas/endpoint-cancels-response.js';
-import type { EndpointResultsRequest } from '../src/generated/schemas/endpoint-results.js';
-import type { EndpointResultsResponse } from '../src/generated/schemas/endpoint-results-response.js';
-import type { EndpointHeartbeatRequest } from '../src/generated/schemas/endpoint-heartbeat.js';
-import type { EndpointHeartbeatResponse } from '../src/generated/schemas/endpoint-heartbeat-response.js';
-import type { EndpointRegisterRequest } from '../src/generated/schemas/endpoint-register.js';
-import type { EndpointRegisterResponse } from '../src/generated/schemas/endpoint-register-response.js';
+import { schemasDir } from './packageRoot.js';
+import type { EndpointLeaseResponse } from '@funcx-ts/shared/wire/endpoint-lease-response.js';
+import type { EndpointCancelsResponse } from '@funcx-ts/shared/wire/endpoint-cancels-response.js';
+import type { EndpointResultsRequest } from '@funcx-ts/shared/wire/endpoint-results.js';
+import type { EndpointResultsResponse } from '@funcx-ts/shared/wire/endpoint-results-response.js';
+import type { EndpointHeartbeatRequest } from '@funcx-ts/shared/wire/endpoint-heartbeat.js';
+import type { EndpointHeartbeatResponse } from '@funcx-ts/shared/wire/endpoint-heartbeat-response.js';
+import type { EndpointRegisterRequest } from '@funcx-ts/shared/wire/endpoint-register.js';
+import type { EndpointRegisterResponse } from '@funcx-ts/shared/wire/endpoint-register-response.js';
 
 export type PostedResult = EndpointResultsRequest['results'][number];
 export type HeldLease = { task_id: string; lease_token: string };
@@ -39,7 +39,7 @@ export interface OutputChunk {
 export const MAX_LEASE_TASKS: number = leaseRequestMaximum();
 
 function leaseRequestMaximum(): number {
-  const schema = JSON.parse(readFileSync(path.join(packageRoot(), 'schemas', 'endpoint-lease.json'), 'utf8')) as {
+  const schema = JSON.parse(readFileSync(path.join(schemasDir(), 'endpoint-lease.json'), 'utf8')) as {
     properties: { max_tasks: { maximum: number } };
   };
   return schema.properties.max_tasks.maximum;

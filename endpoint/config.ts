@@ -6,9 +6,9 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import YAML from 'yaml';
-import { Validator } from '../src/http/validation.js';
-import { RequestMalformed } from '../src/errors.js';
-import { parseDuration } from '../src/util/time.js';
+import { ConfigValidator } from './configValidator.js';
+import { RequestMalformed } from '@funcx-ts/shared/errors.js';
+import { parseDuration } from '@funcx-ts/shared/time.js';
 import type { EndpointPaths } from './paths.js';
 import { parseProviderSettings, type ProviderSettings } from './providers/settings.js';
 import type { Runtime, Serializer } from './execution.js';
@@ -17,7 +17,7 @@ import { parseMpiSettings } from './mpi/settings.js';
 import { parseContainerSettings, type ContainerSettings } from './containers/settings.js';
 import { workerIdleProblem } from './workers/idleTimeoutSetting.js';
 import { auditLogPathProblem } from './auditLog.js';
-import type { EndpointConfig } from '../src/generated/schemas/endpoint-config.js';
+import type { EndpointConfig } from '@funcx-ts/shared/wire/endpoint-config.js';
 
 export class EndpointConfigError extends Error {
   constructor(readonly file: string, readonly problems: string[]) {
@@ -98,7 +98,7 @@ export function defaultMaxWorkers(): number {
   return 2 * os.availableParallelism();
 }
 
-export function loadEndpointConfig(paths: EndpointPaths, validator = new Validator()): EndpointSettings {
+export function loadEndpointConfig(paths: EndpointPaths, validator = new ConfigValidator()): EndpointSettings {
   if (!existsSync(paths.config)) {
     throw new EndpointConfigError(paths.config, [`no such file; run \`funcx-endpoint configure ${paths.name}\` first`]);
   }
@@ -110,7 +110,7 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new Validat
   }
   let config: LoadedConfig;
   try {
-    config = validator.check<LoadedConfig>('endpoint-config.json', raw, 'body');
+    config = validator.check<LoadedConfig>('endpoint-config.json', raw);
   } catch (error) {
     if (!(error instanceof RequestMalformed)) throw error;
     const details = error.details as { path: string; message: string; params: Record<string, unknown> }[];

@@ -5,7 +5,7 @@
  * nothing of the service.
  */
 
-import type { ResourceSpecification } from '../src/resources/resourceSpecification.js';
+import type { ResourceSpecification } from '@funcx-ts/shared/resourceSpecification.js';
 
 export type Runtime = 'python' | 'javascript' | 'shell' | 'mpi';
 /** globus-compute: the upstream SDKs' pack_buffers payloads (see workers/globus_compute_serde.py). */

@@ -1,6 +1,6 @@
 /** endpoint.json: the id and credential the service issued, kept with mode 0600 and replaced atomically. */
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomically } from '../src/util/atomicFile.js';
+import { writeFileAtomically } from '@funcx-ts/shared/atomicFile.js';
 import type { EndpointPaths } from './paths.js';
 
 export interface EndpointIdentity {

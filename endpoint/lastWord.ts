@@ -10,8 +10,8 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { asError } from '../src/errors.js';
-import { writeFileAtomically } from '../src/util/atomicFile.js';
+import { asError } from '@funcx-ts/shared/errors.js';
+import { writeFileAtomically } from '@funcx-ts/shared/atomicFile.js';
 import { ServiceClient } from './client.js';
 import { readIdentity } from './identity.js';
 import { loadEndpointConfig } from './config.js';

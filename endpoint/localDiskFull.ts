@@ -8,7 +8,7 @@
  * lost, and a supervisor already retries a failed start (the generated systemd unit restarts
  * on failure every RestartSec), while someone at a terminal learns at once what to free.
  */
-import { asError } from '../src/errors.js';
+import { asError } from '@funcx-ts/shared/errors.js';
 
 /** Exit code of a start that could not write a local file for lack of space (or a read-only disk). */
 export const EXIT_LOCAL_DISK_FULL = 4;

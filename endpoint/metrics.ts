@@ -9,8 +9,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Logger } from '../src/logger.js';
-import { dropMisnamedDefaults } from '../src/metrics/serviceMetrics.js';
+import type { Logger } from './logger.js';
+import { dropMisnamedDefaults } from '@funcx-ts/shared/metrics/defaultMetrics.js';
 import type { AgentStats } from './agent/index.js';
 import type { ServiceClient } from './client.js';
 import type { Executor } from './execution.js';

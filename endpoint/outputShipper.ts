@@ -9,9 +9,9 @@
  * service's speed. Best effort throughout: output that cannot be sent is dropped, never retried
  * past the task's end, and never holds up a result for more than FINISH_BOUND_MS.
  */
-import type { Logger } from '../src/logger.js';
-import { asError } from '../src/errors.js';
-import { sleep } from '../src/util/time.js';
+import type { Logger } from './logger.js';
+import { asError } from '@funcx-ts/shared/errors.js';
+import { sleep } from '@funcx-ts/shared/time.js';
 import type { OutputChunk, ServiceClient } from './client.js';
 
 /** Unsent text kept per task (bytes). */

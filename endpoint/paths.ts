@@ -12,7 +12,7 @@
  */
 import os from 'node:os';
 import path from 'node:path';
-import { UsageError } from '../shared/cli/commandTable.js';
+import { UsageError } from '@funcx-ts/shared/cli/commandTable.js';
 
 export function funcxHome(env: NodeJS.ProcessEnv = process.env): string {
   return path.resolve(env.FUNCX_HOME || path.join(os.homedir(), '.funcx'));

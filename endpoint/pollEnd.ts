@@ -12,7 +12,7 @@
  * agent then reconciles its leases before it exits (leaseReconcile.ts), which
  * returns anything that answer held.
  */
-import { sleep } from '../src/util/time.js';
+import { sleep } from '@funcx-ts/shared/time.js';
 
 /** How often the ask is repeated while the poll stays open. */
 const ASK_AGAIN_MS = 500;

@@ -5,14 +5,14 @@
  * An unreachable service is retried with backoff, forever, saying so.
  */
 import os from 'node:os';
-import type { Logger } from '../src/logger.js';
+import type { Logger } from './logger.js';
 import { Backoff } from './backoff.js';
 import { ServiceUnreachable } from './errors.js';
 import { readIdentity, writeIdentity, type EndpointIdentity } from './identity.js';
 import type { ServiceClient } from './client.js';
 import type { EndpointSettings } from './config.js';
 import type { EndpointPaths } from './paths.js';
-import type { EndpointRegisterRequest } from '../src/generated/schemas/endpoint-register.js';
+import type { EndpointRegisterRequest } from '@funcx-ts/shared/wire/endpoint-register.js';
 
 export class RegistrationNeedsToken extends Error {}
 

@@ -4,7 +4,7 @@
  * by the service's quick start.
  */
 import { mkdirSync } from 'node:fs';
-import { createLogger, type Logger } from '../src/logger.js';
+import { createLogger, type Logger } from './logger.js';
 import { AuditLog } from './auditLog.js';
 import { EndpointAgent } from './agent/index.js';
 import { ServiceClient } from './client.js';

@@ -17,7 +17,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { writeFileAtomically } from '../src/util/atomicFile.js';
+import { writeFileAtomically } from '@funcx-ts/shared/atomicFile.js';
 import type { EndpointPaths } from './paths.js';
 
 /** The service's schemas take at most this many earlier sessions in one reconcile. */

@@ -8,7 +8,7 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { TEMP_SUFFIX, writeFileAtomically } from '../src/util/atomicFile.js';
+import { TEMP_SUFFIX, writeFileAtomically } from '@funcx-ts/shared/atomicFile.js';
 import type { PostedResult } from './client.js';
 
 export interface SpooledResult extends PostedResult {

@@ -111,7 +111,8 @@ for (const stage of stages) {
   }
 }
 const tsconfig = JSON.parse(readFileSync(path.join(root, 'tsconfig.json'), 'utf8')) as { include?: string[] };
-const buildReads = ['package.json', 'package-lock.json', 'tsconfig.json', 'schemas', ...(tsconfig.include ?? [])];
+const workspaceFolders = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { workspaces?: string[] }).workspaces ?? [];
+const buildReads = ['package.json', 'package-lock.json', 'tsconfig.json', 'schemas', ...workspaceFolders, ...(tsconfig.include ?? [])];
 for (const needed of buildReads) {
   const covered = [...contextSources].some((s) => s === '.' || needed === s || needed.startsWith(`${s}/`));
   if (!covered && existsSync(path.join(root, needed))) problem(`\`npm run build\` reads ${needed}, but no stage COPYs it from the context`);
@@ -152,8 +153,10 @@ if (final) {
   if (program !== 'node' || !script) problem('ENTRYPOINT should be ["node", "<script>"]');
   else if (!inRuntime(path.posix.normalize(script))) problem(`ENTRYPOINT runs ${script}, which the final stage does not contain`);
   else if (existsSync(path.join(root, script))) {
-    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; workspaces?: string[] };
     const production = new Set(Object.keys(pkg.dependencies ?? {}));
+    // A workspace package is a link into its folder: the final stage needs its package.json and its build.
+    const workspaces = new Map((pkg.workspaces ?? []).map((folder) => [(JSON.parse(readFileSync(path.join(root, folder, 'package.json'), 'utf8')) as { name: string }).name, folder]));
     const builtins = new Set(builtinModules);
     const seen = new Set<string>();
     const queue = [path.posix.normalize(script)];
@@ -171,6 +174,10 @@ if (final) {
         } else if (!specifier.startsWith('node:') && !builtins.has(specifier)) {
           const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0];
           if (!production.has(name)) problem(`${file} imports ${name}, which is not in "dependencies" (npm prune --omit=dev removes it)`);
+          const folder = workspaces.get(name);
+          for (const needed of folder ? [`${folder}/package.json`, `${folder}/dist`] : []) {
+            if (!inRuntime(needed)) problem(`${file} imports ${name}, a workspace package, but the final stage does not contain ${needed}`);
+          }
         }
       }
     }

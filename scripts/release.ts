@@ -68,6 +68,11 @@ function assetFiles(): Record<string, string> {
   const trimmedPackage = path.join(work, 'package.json');
   writeFileSync(trimmedPackage, JSON.stringify({ name: pkg.name, version: pkg.version }) + '\n');
   const files: Record<string, string> = { 'package.json': trimmedPackage };
+  // The endpoint's own package.json: how it finds its files and its version (endpoint/packageRoot.ts).
+  const endpointPkg = JSON.parse(readFileSync(path.join(root, 'endpoint', 'package.json'), 'utf8')) as { name: string; version: string };
+  const trimmedEndpointPackage = path.join(work, 'endpoint-package.json');
+  writeFileSync(trimmedEndpointPackage, JSON.stringify({ name: endpointPkg.name, version: endpointPkg.version }) + '\n');
+  files['endpoint/package.json'] = trimmedEndpointPackage;
   for (const name of ['endpoint/workers/python_worker.py', 'endpoint/workers/globus_compute_serde.py', 'endpoint/templates/jinja_render.py']) files[name] = path.join(root, name);
   for (const name of readdirSync(path.join(root, 'schemas')).filter((file) => file.endsWith('.json'))) files[`schemas/${name}`] = path.join(root, 'schemas', name);
   return files;

@@ -3,7 +3,7 @@
  * action-provider/): exactly what a part may use, named here so that the
  * service can change anything else without a part noticing. eslint.config.js
  * refuses any other import of src/ from action-provider/ (the generated wire
- * types in src/generated/schemas/ excepted). Adding a name here widens the
+ * types of @funcx-ts/shared/wire excepted). Adding a name here widens the
  * contract: prefer a name that says what the part does with it.
  */
 

@@ -1,11 +1,9 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { build as prettyStream } from 'pino-pretty';
-import { colourWanted } from '../shared/cli/colour.js';
+import { colourWanted } from '@funcx-ts/shared/cli/colour.js';
+import { REDACTED_LOG_PATHS } from '@funcx-ts/shared/logRedaction.js';
 
 export type { Logger };
-
-/** Keys that hold secrets wherever they appear at the top level or one level down (tokens, credentials, client secrets). */
-const SECRET_KEYS = ['token', 'credential', 'access_token', 'refresh_token', 'id_token', 'client_secret', 'clientSecret', 'oidcClientSecret', 'metricsToken', 'authorization', 'password'];
 
 export type LogFormat = 'auto' | 'json' | 'pretty';
 
@@ -16,7 +14,7 @@ export type LogFormat = 'auto' | 'json' | 'pretty';
  * in colour unless NO_COLOR is set (a convention of the environment, read here, not a FUNCX_ option).
  */
 export function createLogger(level: string, name = 'funcx-service', destination?: DestinationStream, format: LogFormat = 'json'): Logger {
-  const redact = ['req.headers.authorization', 'req.headers.cookie', ...SECRET_KEYS, ...SECRET_KEYS.map((key) => `*.${key}`)];
+  const redact = [...REDACTED_LOG_PATHS];
   const pretty = !destination && (format === 'pretty' || (format === 'auto' && process.stdout.isTTY === true));
   if (pretty) return pino({ name, level, redact }, prettyStream({ colorize: colourWanted(process.stdout, process.env), translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }));
   // stdout written asynchronously: a synchronous write blocks the event loop whenever the pipe is

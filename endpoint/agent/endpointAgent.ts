@@ -12,8 +12,8 @@
  * finish within the grace period (then hands them back too), and posts what it can. A second
  * stop kills everything at once; the service reclaims the leases when they expire.
  */
-import type { Logger } from '../../src/logger.js';
-import { sleep } from '../../src/util/time.js';
+import type { Logger } from '../logger.js';
+import { sleep } from '@funcx-ts/shared/time.js';
 import type { ServiceClient } from '../client.js';
 import type { ResultSpool } from '../spool.js';
 import { OutputShipper } from '../outputShipper.js';

@@ -5,9 +5,9 @@
  * are retried. Stopping waits for the hand-backs in flight, so one made just before exit still
  * reaches the service.
  */
-import type { Logger } from '../../src/logger.js';
-import { asError } from '../../src/errors.js';
-import { sleep } from '../../src/util/time.js';
+import type { Logger } from '../logger.js';
+import { asError } from '@funcx-ts/shared/errors.js';
+import { sleep } from '@funcx-ts/shared/time.js';
 import type { HeldLease, ServiceClient } from '../client.js';
 import type { HeldTask, HeldTasks } from './heldTasks.js';
 

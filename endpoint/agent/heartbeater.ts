@@ -11,8 +11,8 @@
  * the next comes at its time. Idle for idle_shutdown_after, the agent stops.
  */
 import os from 'node:os';
-import type { Logger } from '../../src/logger.js';
-import { sleep } from '../../src/util/time.js';
+import type { Logger } from '../logger.js';
+import { sleep } from '@funcx-ts/shared/time.js';
 import type { AuditLog } from '../auditLog.js';
 import type { ServiceClient } from '../client.js';
 import type { EndpointSettings } from '../config.js';

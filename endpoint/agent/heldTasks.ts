@@ -12,7 +12,7 @@
  * - handBack: stopping, or it may not start unaudited: its lease goes back, not a result.
  * While held, a task's lease is listed in heartbeats (so renewed) and in reconciles.
  */
-import type { EndpointLeaseResponse } from '../../src/generated/schemas/endpoint-lease-response.js';
+import type { EndpointLeaseResponse } from '@funcx-ts/shared/wire/endpoint-lease-response.js';
 import { heldPayloadChars } from '../leaseBudget.js';
 
 export type LeasedTask = EndpointLeaseResponse['tasks'][number];

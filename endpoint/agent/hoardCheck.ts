@@ -4,7 +4,7 @@
  * waits here), tasks beyond it that have waited HOARD_WAIT_MS go back to the service, where an
  * endpoint with free workers can take them. While tasks wait, the check runs every HOARD_CHECK_MS.
  */
-import type { Logger } from '../../src/logger.js';
+import type { Logger } from '../logger.js';
 import type { EndpointSettings } from '../config.js';
 import type { HandBacks } from './handBacks.js';
 import type { HeldTasks } from './heldTasks.js';

@@ -15,8 +15,8 @@
  * would be lost), and what it still brings is handed back (pollEnd.ts). A poll that had to be
  * aborted is reconciled before exit.
  */
-import type { Logger } from '../../src/logger.js';
-import { asError } from '../../src/errors.js';
+import type { Logger } from '../logger.js';
+import { asError } from '@funcx-ts/shared/errors.js';
 import { Backoff } from '../backoff.js';
 import { ServiceRejected } from '../errors.js';
 import { MAX_LEASE_TASKS, type ServiceClient } from '../client.js';
@@ -27,7 +27,7 @@ import type { AgentSession } from '../session.js';
 import { leaseByteBudget } from '../leaseBudget.js';
 import { heldLeases } from '../leaseReconcile.js';
 import { endPollInFlight } from '../pollEnd.js';
-import type { EndpointLeaseResponse } from '../../src/generated/schemas/endpoint-lease-response.js';
+import type { EndpointLeaseResponse } from '@funcx-ts/shared/wire/endpoint-lease-response.js';
 import type { HandBacks } from './handBacks.js';
 import type { HeldTasks, LeasedFunction, LeasedTask } from './heldTasks.js';
 import type { Room } from './room.js';

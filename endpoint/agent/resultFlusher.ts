@@ -9,8 +9,8 @@
  * fault is alone, which is then reported as the failure the service accepts (resultShaping.ts),
  * so it cannot hold up the rest.
  */
-import type { Logger } from '../../src/logger.js';
-import { asError } from '../../src/errors.js';
+import type { Logger } from '../logger.js';
+import { asError } from '@funcx-ts/shared/errors.js';
 import { Backoff } from '../backoff.js';
 import { ServiceRejected } from '../errors.js';
 import type { ServiceClient } from '../client.js';

@@ -6,8 +6,8 @@
  *
  * Each loop keeps its own Backoff: succeeded() resets it; retryLater() is the retry step.
  */
-import type { Logger } from '../../src/logger.js';
-import { asError } from '../../src/errors.js';
+import type { Logger } from '../logger.js';
+import { asError } from '@funcx-ts/shared/errors.js';
 import type { Backoff } from '../backoff.js';
 import { CredentialRefused, ServiceRejected, ServiceUnreachable } from '../errors.js';
 import { ServiceStorageFull, STORAGE_FULL_CODE } from '../serviceStorageFull.js';

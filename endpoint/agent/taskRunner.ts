@@ -8,8 +8,8 @@
  * cannot be recorded never starts, and goes back to the service to run once the log works.
  */
 import PQueue from 'p-queue';
-import type { Logger } from '../../src/logger.js';
-import { asError } from '../../src/errors.js';
+import type { Logger } from '../logger.js';
+import { asError } from '@funcx-ts/shared/errors.js';
 import type { AuditLog, AuditState } from '../auditLog.js';
 import type { EndpointSettings } from '../config.js';
 import type { Executor, RemoteException, TaskOutcome, TaskToRun } from '../execution.js';

@@ -21,7 +21,7 @@
  * the ledger runs them again under its retry limit.
  */
 import { setMaxListeners } from 'node:events';
-import type { Logger } from '../../src/logger.js';
+import type { Logger } from '../logger.js';
 import { failed } from '../workers/errors.js';
 import type { ExecutionProvider } from '../providers/types.js';
 import type { BlockSettings } from '../providers/settings.js';

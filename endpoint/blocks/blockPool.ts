@@ -13,8 +13,8 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Logger } from '../../src/logger.js';
-import { asError } from '../../src/errors.js';
+import type { Logger } from '../logger.js';
+import { asError } from '@funcx-ts/shared/errors.js';
 import { selfCommandLine } from '../selfCommand.js';
 import { failed } from '../workers/errors.js';
 import { TERMINAL_STATES, type BlockState, type ExecutionProvider } from '../providers/types.js';

@@ -10,7 +10,7 @@
  * connection closing go to the hooks; the listener keeps no manager itself.
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import type { Logger } from '../../src/logger.js';
+import type { Logger } from '../logger.js';
 import { LineChannel, UNAUTHENTICATED_LINE_CHARS, type AgentMessage, type ManagerHello, type ManagerMessage } from './protocol.js';
 import { secretsMatch } from './secret.js';
 import type { WorkerManager } from './model.js';

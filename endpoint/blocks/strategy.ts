@@ -5,8 +5,8 @@
  * connected, loses silent managers, submits and ends blocks. A tick that
  * fails is logged and the next one runs on time.
  */
-import type { Logger } from '../../src/logger.js';
-import { asError } from '../../src/errors.js';
+import type { Logger } from '../logger.js';
+import { asError } from '@funcx-ts/shared/errors.js';
 import { TERMINAL_STATES, type ExecutionProvider } from '../providers/types.js';
 import type { BlockSettings } from '../providers/settings.js';
 import { busySlots, connectedSlots } from './model.js';

@@ -15,9 +15,9 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { connect } from 'node:net';
-import { createLogger } from '../../src/logger.js';
-import { asError } from '../../src/errors.js';
-import { sleep } from '../../src/util/time.js';
+import { createLogger } from '../logger.js';
+import { asError } from '@funcx-ts/shared/errors.js';
+import { sleep } from '@funcx-ts/shared/time.js';
 import { createWorkerExecutor } from '../workers/index.js';
 import { LineChannel, type AgentMessage, type ManagerConfig, type ManagerMessage } from './protocol.js';
 import type { Serializer } from '../execution.js';

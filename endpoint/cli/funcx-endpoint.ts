@@ -6,9 +6,9 @@
  * 3 the service refused the endpoint's credential (a supervisor must not restart it),
  * 4 a local file could not be written (disk full, over quota or read-only; localDiskFull.ts).
  */
-import { dispatch, EXIT_USAGE, UsageError, type CommandTable, type RunnableCommand } from '../../shared/cli/commandTable.js';
-import { asError } from '../../src/errors.js';
-import { packageVersion } from '../../src/util/version.js';
+import { dispatch, EXIT_USAGE, UsageError, type CommandTable, type RunnableCommand } from '@funcx-ts/shared/cli/commandTable.js';
+import { asError } from '@funcx-ts/shared/errors.js';
+import { packageVersion } from '../version.js';
 import { EndpointConfigError } from '../config.js';
 import { CredentialRefused, EXIT_CREDENTIAL_REFUSED } from '../errors.js';
 import { RegistrationNeedsToken } from '../registration.js';

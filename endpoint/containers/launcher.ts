@@ -6,8 +6,8 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { Logger } from '../../src/logger.js';
-import { packageRoot } from '../../src/util/paths.js';
+import type { Logger } from '../logger.js';
+import { mountRoot } from '../packageRoot.js';
 import { containerCommand, type ContainerCommand } from './commandLine.js';
 import type { ContainerSettings } from './settings.js';
 
@@ -26,7 +26,7 @@ export interface ContainerProcess {
 
 export class ContainerLauncher {
   private seq = 0;
-  private readonly root = packageRoot();
+  private readonly root = mountRoot();
 
   constructor(readonly settings: ContainerSettings, private readonly workDir: string, private readonly log: Logger) {}
 

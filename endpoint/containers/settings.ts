@@ -2,7 +2,7 @@
  * An endpoint's `container:` setting: the engine that wraps its workers, the
  * default image, and what every container gets. See docs/hpc.md.
  */
-import type { EndpointConfig } from '../../src/generated/schemas/endpoint-config.js';
+import type { EndpointConfig } from '@funcx-ts/shared/wire/endpoint-config.js';
 
 export type ContainerType = 'podman' | 'docker' | 'apptainer';
 

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { packageVersion } from '../../src/util/version.js';
+import { packageVersion } from '../version.js';
 import type { EndpointPaths } from '../paths.js';
 import { endpointState, readPid } from '../pidfile.js';
 import { diskSpace, directGet, getThroughProxy, machineSummary, openFiles, programVersion, proxyFor } from './probes.js';

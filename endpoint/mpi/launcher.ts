@@ -16,7 +16,7 @@
  * slots on h, so P ranks per node run without --oversubscribe.
  */
 import { shellQuote } from '../providers/jobScript.js';
-import type { ResolvedResources } from '../../src/resources/resourceSpecification.js';
+import type { ResolvedResources } from '@funcx-ts/shared/resourceSpecification.js';
 
 export type MpiLauncher = 'srun' | 'mpiexec' | 'mpirun';
 export type MpiFlavor = 'openmpi' | 'mpich';

@@ -5,7 +5,7 @@
  * service might not); any task may carry one, and then gets the launcher
  * prefix in its environment too (Python functions read PARSL_MPI_PREFIX).
  */
-import { resolveResourceSpecification, type ResolvedResources } from '../../src/resources/resourceSpecification.js';
+import { resolveResourceSpecification, type ResolvedResources } from '@funcx-ts/shared/resourceSpecification.js';
 import { failed } from '../workers/errors.js';
 import type { TaskOutcome, TaskToRun } from '../execution.js';
 import type { MpiSettings } from './launcher.js';

@@ -1,8 +1,8 @@
 /** The multi-user endpoint's own calls to the service (src/http/routes/multiUser.ts), with its credential. */
 import { ServiceClient } from '../client.js';
-import type { UserDemandResponse } from '../../src/generated/schemas/user-demand-response.js';
-import type { UserEndpointCreateResponse } from '../../src/generated/schemas/user-endpoint-create-response.js';
-import type { UserTasksFailRequest } from '../../src/generated/schemas/user-tasks-fail.js';
+import type { UserDemandResponse } from '@funcx-ts/shared/wire/user-demand-response.js';
+import type { UserEndpointCreateResponse } from '@funcx-ts/shared/wire/user-endpoint-create-response.js';
+import type { UserTasksFailRequest } from '@funcx-ts/shared/wire/user-tasks-fail.js';
 
 export type DemandGroup = UserDemandResponse['users'][number];
 

@@ -16,10 +16,10 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import type { Logger } from '../../src/logger.js';
-import { asError } from '../../src/errors.js';
-import { sleep } from '../../src/util/time.js';
-import { Validator } from '../../src/http/validation.js';
+import type { Logger } from '../logger.js';
+import { asError } from '@funcx-ts/shared/errors.js';
+import { sleep } from '@funcx-ts/shared/time.js';
+import { ConfigValidator } from '../configValidator.js';
 import { Backoff } from '../backoff.js';
 import { CredentialRefused, ServiceUnreachable } from '../errors.js';
 import { longestDrainMs } from '../agent/index.js';
@@ -69,7 +69,7 @@ export interface MultiUserDeps {
 export class MultiUserEndpoint {
   private readonly running = new Map<string, RunningUserEndpoint>();
   private readonly stopping = new AbortController();
-  private readonly validator = new Validator();
+  private readonly validator = new ConfigValidator();
   private readonly log: Logger;
   private fatal: Error | undefined;
   private done: Promise<void> | undefined;

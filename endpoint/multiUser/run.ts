@@ -8,7 +8,7 @@
  * process's config, and identity_mapping is not used.
  */
 import os from 'node:os';
-import { createLogger, type Logger } from '../../src/logger.js';
+import { createLogger, type Logger } from '../logger.js';
 import { loadEndpointConfig } from '../config.js';
 import { ensureRegistered } from '../registration.js';
 import { findUserToken } from '../userToken.js';

@@ -7,14 +7,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { Validator } from '../../src/http/validation.js';
-import { RequestMalformed } from '../../src/errors.js';
-import { parseDuration } from '../../src/util/time.js';
+import { ConfigInvalid, ConfigValidator } from '../configValidator.js';
+import { parseDuration } from '@funcx-ts/shared/time.js';
 import { EndpointConfigError } from '../config.js';
 import { UserConfigTemplate } from './userConfig.js';
 import { JinjaUserConfigTemplate } from './jinjaUserConfig.js';
 import type { EndpointPaths } from '../paths.js';
-import type { MultiUserConfig } from '../../src/generated/schemas/multi-user-config.js';
+import type { MultiUserConfig } from '@funcx-ts/shared/wire/multi-user-config.js';
 
 export interface MappingExpression {
   source: string;
@@ -69,13 +68,13 @@ export function isMultiUser(paths: EndpointPaths): boolean {
   return existsSync(multiUserFile(paths));
 }
 
-export function loadMultiUserSettings(paths: EndpointPaths, validator = new Validator()): MultiUserSettings {
+export function loadMultiUserSettings(paths: EndpointPaths, validator = new ConfigValidator()): MultiUserSettings {
   const file = multiUserFile(paths);
   let config: MultiUserConfig;
   try {
-    config = validator.check<MultiUserConfig>('multi-user-config.json', YAML.parse(readFileSync(file, 'utf8')) ?? {}, 'body');
+    config = validator.check<MultiUserConfig>('multi-user-config.json', YAML.parse(readFileSync(file, 'utf8')) ?? {});
   } catch (error) {
-    if (error instanceof RequestMalformed) throw new EndpointConfigError(file, [error.message.replace(/^invalid request: /, '').replace(/body\//g, '')]);
+    if (error instanceof ConfigInvalid) throw new EndpointConfigError(file, error.problems);
     throw new EndpointConfigError(file, [`not readable YAML: ${(error as Error).message}`]);
   }
   const problems: string[] = [];

@@ -10,8 +10,8 @@
 import path from 'node:path';
 import { readFileSync, statSync } from 'node:fs';
 import type { ChildProcess } from 'node:child_process';
-import type { Logger } from '../../src/logger.js';
-import { Validator } from '../../src/http/validation.js';
+import type { Logger } from '../logger.js';
+import { ConfigValidator } from '../configValidator.js';
 import { mapIdentity } from './mapping.js';
 import { targetAccount, type LocalAccount } from './accounts.js';
 import { mappedIdentity, userEndpointConfig } from './userEndpointConfig.js';
@@ -42,7 +42,7 @@ export interface StartContext {
   credential: string;
   /** Not run by root: every per-user endpoint runs as this account, with no identity mapping. */
   runAs?: LocalAccount;
-  validator: Validator;
+  validator: ConfigValidator;
   /** The administrator's log of each account's per-user endpoints. */
   userLog: (localUser: string) => string;
   /** The multi-user endpoint's audit log, handed down to each per-user endpoint. */

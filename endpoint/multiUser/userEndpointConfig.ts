@@ -7,8 +7,7 @@
  * (startUserEndpoint.ts) and `funcx-endpoint render-user-config`, so both say
  * the same.
  */
-import { RequestMalformed } from '../../src/errors.js';
-import { Validator } from '../../src/http/validation.js';
+import { ConfigInvalid, ConfigValidator } from '../configValidator.js';
 import { groupIdsOf, type LocalAccount } from './accounts.js';
 import { UserConfigInvalid } from './userConfig.js';
 import type { MappedIdentity } from './jinjaUserConfig.js';
@@ -19,7 +18,7 @@ export function userEndpointConfig(
   rendered: Record<string, unknown>,
   settings: Pick<EndpointSettings, 'serviceUrl' | 'caFile' | 'allowedFunctions'>,
   multi: Pick<MultiUserSettings, 'idleShutdownMs'>,
-  validator = new Validator(),
+  validator = new ConfigValidator(),
 ): Record<string, unknown> {
   const config = {
     ...rendered,
@@ -32,9 +31,9 @@ export function userEndpointConfig(
     audit_log_path: null, // the administrator's log reaches it as a descriptor (auditLog.ts), never a path of the template's
   };
   try {
-    return validator.check<Record<string, unknown>>('endpoint-config.json', config, 'body');
+    return validator.check<Record<string, unknown>>('endpoint-config.json', config);
   } catch (error) {
-    if (error instanceof RequestMalformed) throw new UserConfigInvalid(`the settings make no valid endpoint config: ${error.message.replace(/^invalid request: /, '').replace(/body\//g, '')}`);
+    if (error instanceof ConfigInvalid) throw new UserConfigInvalid(`the settings make no valid endpoint config: ${error.problems.join('; ')}`);
     throw error;
   }
 }

@@ -6,8 +6,8 @@
  * max_blocks, Slurm keys only for slurm) with messages that name the key.
  */
 import os from 'node:os';
-import { SECOND, parseDuration } from '../../src/util/time.js';
-import type { EndpointConfig } from '../../src/generated/schemas/endpoint-config.js';
+import { SECOND, parseDuration } from '@funcx-ts/shared/time.js';
+import type { EndpointConfig } from '@funcx-ts/shared/wire/endpoint-config.js';
 import type { PbsSettings } from './pbs.js';
 import type { GridEngineSettings } from './gridengine.js';
 

@@ -5,7 +5,7 @@
  * Programs load lazily (dynamic imports stay lazy in the bundle), after the data files are
  * unpacked and packageRoot() points at them, because modules resolve their data paths when loaded.
  */
-import { usePackageRoot } from '../../src/util/paths.js';
+import { usePackageRoot } from '../packageRoot.js';
 import { INTERNAL_PROGRAM_ARG, registerBundledPrograms, type EndpointProgram } from '../selfCommand.js';
 import { unpackAssets } from './assets.js';
 

@@ -13,10 +13,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { packageRoot } from '../../src/util/paths.js';
+import { endpointRoot } from '../packageRoot.js';
 
 /** Not compiled by tsc: loaded from the source tree whichever build runs (or the single file's unpacked copy). */
-export const JINJA_RENDERER = path.join(packageRoot(), 'endpoint', 'templates', 'jinja_render.py');
+export const JINJA_RENDERER = path.join(endpointRoot(), 'templates', 'jinja_render.py');
 
 export interface RenderLimits {
   /** Wall clock, then the renderer is killed. */

@@ -6,11 +6,11 @@
  * SSL_CERT_FILE; NODE_EXTRA_CA_CERTS adds one). A setting that cannot be used
  * is a config error naming it, raised before anything starts.
  */
-import { Connections } from '../../sdk/transport/connections.js';
-import { TransportSettingInvalid } from '../../sdk/transport/proxyRules.js';
+import { Connections } from './connections.js';
+import { TransportSettingInvalid } from '@funcx-ts/shared/transport/proxyRules.js';
 import { EndpointConfigError, type EndpointSettings } from '../config.js';
 
-export { Connections } from '../../sdk/transport/connections.js';
+export { Connections } from './connections.js';
 
 export function serviceConnections(configFile: string, settings: Pick<EndpointSettings, 'proxy' | 'caFile'>, env: NodeJS.ProcessEnv = process.env): Connections {
   try {

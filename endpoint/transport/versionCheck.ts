@@ -5,12 +5,12 @@
  * sentence naming both versions; an unreachable service does not stop it
  * (the agent's loops wait out outages, as before).
  */
-import { packageVersion } from '../../sdk/version.js';
-import { versionProblem } from '../../sdk/transport/versionCompat.js';
+import { packageVersion } from '../version.js';
+import { versionProblem } from '@funcx-ts/shared/transport/versionCompat.js';
 import type { ServiceClient } from '../client.js';
 import { ServiceRejected, ServiceUnreachable } from '../errors.js';
 
-/** The service no longer serves this endpoint's version: upgrade funcx-ts on this host. */
+/** The service no longer serves this endpoint's version: upgrade funcx-endpoint on this host. */
 export class EndpointVersionTooOld extends Error {}
 
 export async function checkEndpointVersion(client: ServiceClient, log: { warn(fields: object, message: string): void }, own = packageVersion()): Promise<void> {
@@ -24,6 +24,6 @@ export async function checkEndpointVersion(client: ServiceClient, log: { warn(fi
     }
     throw error;
   }
-  const problem = versionProblem(body, 'endpoint', own, 'npm install funcx-ts@latest on this host, then funcx-endpoint restart');
+  const problem = versionProblem(body, 'endpoint', own, 'npm install funcx-endpoint@latest on this host, then funcx-endpoint restart');
   if (problem) throw new EndpointVersionTooOld(problem);
 }

@@ -19,8 +19,8 @@ import { setMaxListeners } from 'node:events';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { programScript, selfCommandLine } from '../selfCommand.js';
-import { createLogger, type Logger } from '../../src/logger.js';
-import { packageRoot } from '../../src/util/paths.js';
+import { createLogger, type Logger } from '../logger.js';
+import { endpointRoot } from '../packageRoot.js';
 import type { Executor, Runtime, Serializer, TaskOutcome, TaskToRun } from '../execution.js';
 import { failed } from './errors.js';
 import { WorkerPool } from './pool.js';
@@ -73,7 +73,7 @@ const SWEEP_FRACTION = 4;
 const SWEEP_MIN_MS = 100;
 const SWEEP_MAX_MS = 30_000;
 /** Not compiled by tsc: loaded from the source tree whichever build runs. */
-const PYTHON_WORKER = path.join(packageRoot(), 'endpoint/workers/python_worker.py');
+const PYTHON_WORKER = path.join(endpointRoot(), 'workers/python_worker.py');
 /**
  * What a containerized worker's environment holds (engines pass none of the host's, apptainer
  * aside). FUNCX_WORKER_IN_CONTAINER: the Python worker ends at its requests' EOF even mid-task.

@@ -5,7 +5,7 @@
  * pool starts a fresh one for the next task).
  */
 import { createHash } from 'node:crypto';
-import type { Logger } from '../../src/logger.js';
+import type { Logger } from '../logger.js';
 import type { TaskOutcome, TaskToRun } from '../execution.js';
 import { failed } from './errors.js';
 import type { WorkerPool } from './pool.js';

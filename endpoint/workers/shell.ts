@@ -14,7 +14,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { constants } from 'node:os';
 import path from 'node:path';
-import type { Logger } from '../../src/logger.js';
+import type { Logger } from '../logger.js';
 import type { TaskOutcome, TaskToRun } from '../execution.js';
 import { ExecutorFailure, failed } from './errors.js';
 import { formatTemplate } from './formatTemplate.js';

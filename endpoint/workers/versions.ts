@@ -1,7 +1,7 @@
 /** The runtimes this machine offers, with versions, for the agent's heartbeats. */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { Logger } from '../../src/logger.js';
+import type { Logger } from '../logger.js';
 
 export interface RuntimeVersion {
   name: string;

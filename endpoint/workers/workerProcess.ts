@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
-import type { Logger } from '../../src/logger.js';
+import type { Logger } from '../logger.js';
 import { describeExit, killGroup } from './processGroup.js';
 import type { ReplyMessage, WorkerMessage, WorkerRequest } from './protocol.js';
 

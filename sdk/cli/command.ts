@@ -1,9 +1,9 @@
 /** What every `funcx` subcommand is: its words, usage, options, and what it does. */
-import type { CommandEntry, Values } from '../../shared/cli/commandTable.js';
+import type { CommandEntry, Values } from '@funcx-ts/shared/cli/commandTable.js';
 import { Client } from '../client.js';
 import type { CliIo } from './io.js';
 
-export { optionString, type Options, type Values } from '../../shared/cli/commandTable.js';
+export { optionString, type Options, type Values } from '@funcx-ts/shared/cli/commandTable.js';
 
 export interface CommandContext {
   io: CliIo;

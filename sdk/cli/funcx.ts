@@ -4,7 +4,7 @@
  * service refused, could not be reached, or a task failed), 2 usage.
  * `--json` on every command prints one JSON document for scripts.
  */
-import { dispatch, type CommandTable } from '../../shared/cli/commandTable.js';
+import { dispatch, type CommandTable } from '@funcx-ts/shared/cli/commandTable.js';
 import { LoginFailed } from '../auth/errors.js';
 import { Client } from '../client.js';
 import { ConfigurationMissing, FuncxError, InvalidArgument, RemoteException, ServiceError } from '../errors.js';

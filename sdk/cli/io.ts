@@ -4,9 +4,9 @@
  */
 import type { Readable, Writable } from 'node:stream';
 
-import { UsageError } from '../../shared/cli/commandTable.js';
+import { UsageError } from '@funcx-ts/shared/cli/commandTable.js';
 
-export { EXIT_OK, EXIT_USAGE, UsageError } from '../../shared/cli/commandTable.js';
+export { EXIT_OK, EXIT_USAGE, UsageError } from '@funcx-ts/shared/cli/commandTable.js';
 export const EXIT_REMOTE_FAILURE = 1;
 
 export interface CliIo {

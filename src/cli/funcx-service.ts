@@ -4,7 +4,7 @@
  * The contract other tools rely on; see docs/deployment.md "Running the service".
  * Exit codes: 0 ok, 1 failure (bad configuration, database), 2 usage.
  */
-import { dispatch, EXIT_USAGE, UsageError, type CommandTable } from '../../shared/cli/commandTable.js';
+import { dispatch, EXIT_USAGE, UsageError, type CommandTable } from '@funcx-ts/shared/cli/commandTable.js';
 import { ConfigError, asError } from '../errors.js';
 import { describeOptions, loadConfig, redactUrl } from '../config.js';
 import { openDatabase } from '../db/connect.js';

@@ -9,7 +9,7 @@ import { now } from '../db/clock.js';
 import { inTransaction } from '../db/transaction.js';
 import { TaskAlreadyFinished, TaskNotFound } from '../errors.js';
 import { CANCELLED, RUNNING, STATUS_COLUMNS, WAITING, isFinished, toTaskRecord, type TaskException } from './model.js';
-import type { TaskRecord } from '../generated/schemas/task.js';
+import type { TaskRecord } from '@funcx-ts/shared/wire/task.js';
 
 export async function cancelTask(db: Knex, input: { submitter: string; taskId: string }): Promise<TaskRecord> {
   return inTransaction(db, async (trx) => {

@@ -15,7 +15,7 @@
  * large payloads cannot fill the agent's heap (or this process's), and a single
  * task larger than the budget still runs.
  */
-import type { UserRuntime } from '../generated/schemas/user-runtime.js';
+import type { UserRuntime } from '@funcx-ts/shared/wire/user-runtime.js';
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { dialectOf } from '../db/connect.js';

@@ -15,7 +15,7 @@
 import type { Knex } from 'knex';
 import { RUNNING, WAITING_FOR_NODES, reportedStatus, type TaskState } from './model.js';
 import { isoOrNull } from '../util/time.js';
-import type { TaskRecord } from '../generated/schemas/task.js';
+import type { TaskRecord } from '@funcx-ts/shared/wire/task.js';
 
 export type TaskListScope = { submitter: string } | { endpointId: string };
 

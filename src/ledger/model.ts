@@ -1,7 +1,7 @@
 /** The task ledger's row shape, its states, and how a row is shown to users. */
 import { isoOrNull } from '../util/time.js';
 import { parseStored } from '../util/json.js';
-import type { TaskRecord } from '../generated/schemas/task.js';
+import type { TaskRecord } from '@funcx-ts/shared/wire/task.js';
 
 export const WAITING = 'waiting-for-ep';
 export const RUNNING = 'running';

@@ -2,9 +2,9 @@
 import type { Knex } from 'knex';
 import { TaskGroupNotFound } from '../errors.js';
 import { RUNNING, STATUS_COLUMNS, WAITING, reportedStatus, toTaskRecord } from './model.js';
-import type { TaskRecord } from '../generated/schemas/task.js';
-import type { TaskGroupResponse } from '../generated/schemas/task-group.js';
-import type { UpstreamTaskRecord } from '../generated/schemas/upstream-task.js';
+import type { TaskRecord } from '@funcx-ts/shared/wire/task.js';
+import type { TaskGroupResponse } from '@funcx-ts/shared/wire/task-group.js';
+import type { UpstreamTaskRecord } from '@funcx-ts/shared/wire/upstream-task.js';
 import { UPSTREAM_SERIALIZER, toUpstreamTaskRecord } from '../upstream/taskView.js';
 
 /**

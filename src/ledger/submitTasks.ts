@@ -6,7 +6,7 @@
  * another body under the same key is a conflict. Without a key nothing is
  * deduplicated (a task group is not a key: the same call twice runs twice).
  */
-import type { UserRuntime } from '../generated/schemas/user-runtime.js';
+import type { UserRuntime } from '@funcx-ts/shared/wire/user-runtime.js';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { now, nowSql } from '../db/clock.js';

@@ -20,6 +20,9 @@ import { RUNNING, WAITING, WAITING_FOR_NODES } from '../ledger/model.js';
 import { transactionRetries } from '../db/transaction.js';
 import { EndpointLabels } from './endpointLabels.js';
 import { QueueDepth } from './queueDepth.js';
+import { dropMisnamedDefaults } from '@funcx-ts/shared/metrics/defaultMetrics.js';
+
+export { dropMisnamedDefaults };
 
 /** Seconds: from a fast local task (ms) to a day in a batch queue. */
 const TASK_SECONDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600];
@@ -143,13 +146,4 @@ export class ServiceMetrics {
     this.retries.inc({ reason: 'EndpointLost' }, reaped.requeued.length);
     for (const { endpointId } of reaped.failed) this.completed.inc({ endpoint: this.endpoints.of(endpointId), status: 'failed' });
   }
-}
-
-/**
- * prom-client's default metrics include three gauges named *_total, which
- * `promtool check metrics` rejects (that suffix means a counter). Their by-type
- * siblings (nodejs_active_handles etc.) carry the same numbers.
- */
-export function dropMisnamedDefaults(registry: Registry): void {
-  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(name);
 }

@@ -12,7 +12,7 @@ import { dialectOf } from '../db/connect.js';
 import { countEndpointTasks } from '../ledger/readTasks.js';
 import { FAILED, SUCCESS } from '../ledger/model.js';
 import { HOUR, MINUTE } from '../util/time.js';
-import type { EndpointActivityResponse } from '../generated/schemas/endpoint-activity.js';
+import type { EndpointActivityResponse } from '@funcx-ts/shared/wire/endpoint-activity.js';
 
 /** How long the per-minute figures are kept: the longest window the activity route serves, and then some. */
 export const ACTIVITY_KEEP = 2 * HOUR;

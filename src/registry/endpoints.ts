@@ -9,9 +9,9 @@ import { sharesGroup, type EndpointPrincipal, type UserPrincipal } from '../auth
 import { isoOrNull } from '../util/time.js';
 import { credentialCacheOf, forgetEndpointCredentials } from './credentialCache.js';
 import { parseStored } from '../util/json.js';
-import type { EndpointRegisterRequest } from '../generated/schemas/endpoint-register.js';
-import type { EndpointRegisterResponse } from '../generated/schemas/endpoint-register-response.js';
-import type { EndpointRecord } from '../generated/schemas/endpoint.js';
+import type { EndpointRegisterRequest } from '@funcx-ts/shared/wire/endpoint-register.js';
+import type { EndpointRegisterResponse } from '@funcx-ts/shared/wire/endpoint-register-response.js';
+import type { EndpointRecord } from '@funcx-ts/shared/wire/endpoint.js';
 
 export interface EndpointRow {
   id: string;

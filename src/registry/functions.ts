@@ -7,10 +7,10 @@ import { FunctionAccessForbidden, FunctionNotFound } from '../errors.js';
 import { sharesGroup, type UserPrincipal } from '../auth/principal.js';
 import { isoOrNull } from '../util/time.js';
 import { parseStored } from '../util/json.js';
-import type { FunctionRegisterRequest } from '../generated/schemas/function-register.js';
-import type { FunctionUpdateRequest } from '../generated/schemas/function-update.js';
-import type { FunctionRecord } from '../generated/schemas/function.js';
-import type { FunctionSearchResponse } from '../generated/schemas/function-search-response.js';
+import type { FunctionRegisterRequest } from '@funcx-ts/shared/wire/function-register.js';
+import type { FunctionUpdateRequest } from '@funcx-ts/shared/wire/function-update.js';
+import type { FunctionRecord } from '@funcx-ts/shared/wire/function.js';
+import type { FunctionSearchResponse } from '@funcx-ts/shared/wire/function-search-response.js';
 
 export type Runtime = FunctionRecord['runtime'];
 

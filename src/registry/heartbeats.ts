@@ -9,8 +9,8 @@ import { countEndpointTasks } from '../ledger/readTasks.js';
 import { isOnline, type EndpointRow } from './endpoints.js';
 import { recordActivity } from './endpointActivity.js';
 import { heartbeatMemoryOf, type HeartbeatWrite } from './heartbeatMemory.js';
-import type { EndpointHeartbeatRequest } from '../generated/schemas/endpoint-heartbeat.js';
-import type { EndpointStatusResponse } from '../generated/schemas/endpoint-status.js';
+import type { EndpointHeartbeatRequest } from '@funcx-ts/shared/wire/endpoint-heartbeat.js';
+import type { EndpointStatusResponse } from '@funcx-ts/shared/wire/endpoint-status.js';
 
 type Report = Omit<EndpointHeartbeatRequest, 'leases'>;
 

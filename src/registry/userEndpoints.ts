@@ -11,7 +11,7 @@ import { inTransaction, isDuplicateKeyError } from '../db/transaction.js';
 import { ENDPOINT_CREDENTIAL_PREFIX, hashSecret, newSecret } from '../auth/secrets.js';
 import { isoOrNull } from '../util/time.js';
 import { isOnline, type EndpointRow } from './endpoints.js';
-import type { EndpointStatusResponse } from '../generated/schemas/endpoint-status.js';
+import type { EndpointStatusResponse } from '@funcx-ts/shared/wire/endpoint-status.js';
 import { forgetEndpointCredentials } from './credentialCache.js';
 
 export interface UserEndpointCredential {

@@ -15,11 +15,11 @@ import { registerFunction } from '../registry/functions.js';
 import { endpointListItem, getOwnedEndpoint, listEndpoints, revokeEndpointCredential } from '../registry/endpoints.js';
 import { submitV2 } from './submit.js';
 import type { RequestState, ServiceDeps } from '../http/context.js';
-import type { UpstreamFunctionRegisterRequest } from '../generated/schemas/upstream-function-register.js';
-import type { UpstreamSubmitV2Request } from '../generated/schemas/upstream-submit-v2.js';
-import type { UpstreamEndpointList } from '../generated/schemas/upstream-endpoint-list.js';
-import type { UpstreamEndpointLockResponse } from '../generated/schemas/upstream-endpoint-lock-response.js';
-import type { UpstreamAmqpConnection } from '../generated/schemas/upstream-amqp-connection.js';
+import type { UpstreamFunctionRegisterRequest } from '@funcx-ts/shared/wire/upstream-function-register.js';
+import type { UpstreamSubmitV2Request } from '@funcx-ts/shared/wire/upstream-submit-v2.js';
+import type { UpstreamEndpointList } from '@funcx-ts/shared/wire/upstream-endpoint-list.js';
+import type { UpstreamEndpointLockResponse } from '@funcx-ts/shared/wire/upstream-endpoint-lock-response.js';
+import type { UpstreamAmqpConnection } from '@funcx-ts/shared/wire/upstream-amqp-connection.js';
 
 export function upstreamRoutes(deps: ServiceDeps): Router<RequestState> {
   const { db, validator, config } = deps;

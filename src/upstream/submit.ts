@@ -14,10 +14,10 @@ import { userOf } from '../http/authenticate.js';
 import { UPSTREAM_SERIALIZER } from './taskView.js';
 import type { AppContext, Middleware, ServiceDeps } from '../http/context.js';
 import type { NewTask } from '../ledger/submitTasks.js';
-import type { UpstreamSubmitRequest } from '../generated/schemas/upstream-submit.js';
-import type { UpstreamSubmitV2Request } from '../generated/schemas/upstream-submit-v2.js';
-import type { TaskSubmitResponse } from '../generated/schemas/task-submit-response.js';
-import type { UpstreamSubmitV2Response } from '../generated/schemas/upstream-submit-v2-response.js';
+import type { UpstreamSubmitRequest } from '@funcx-ts/shared/wire/upstream-submit.js';
+import type { UpstreamSubmitV2Request } from '@funcx-ts/shared/wire/upstream-submit-v2.js';
+import type { TaskSubmitResponse } from '@funcx-ts/shared/wire/task-submit-response.js';
+import type { UpstreamSubmitV2Response } from '@funcx-ts/shared/wire/upstream-submit-v2-response.js';
 
 /** globus-compute-sdk 2.x and later always send create_queue; native bodies never have it. */
 export function isUpstreamSubmit(body: unknown): boolean {

@@ -7,8 +7,8 @@
  * the worker's environment and would warn of a version mismatch.
  */
 import { CANCELLED, FAILED, type TaskException } from '../ledger/model.js';
-import type { TaskRecord } from '../generated/schemas/task.js';
-import type { UpstreamTaskRecord } from '../generated/schemas/upstream-task.js';
+import type { TaskRecord } from '@funcx-ts/shared/wire/task.js';
+import type { UpstreamTaskRecord } from '@funcx-ts/shared/wire/upstream-task.js';
 
 export const UPSTREAM_SERIALIZER = 'globus-compute';
 

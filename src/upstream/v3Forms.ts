@@ -19,8 +19,8 @@ import { userOf } from '../http/authenticate.js';
 import { registerFunction } from '../registry/functions.js';
 import { registerEndpoint } from '../registry/endpoints.js';
 import type { Middleware, ServiceDeps } from '../http/context.js';
-import type { UpstreamFunctionRegisterV3Request } from '../generated/schemas/upstream-function-register-v3.js';
-import type { UpstreamEndpointRegisterRequest } from '../generated/schemas/upstream-endpoint-register.js';
+import type { UpstreamFunctionRegisterV3Request } from '@funcx-ts/shared/wire/upstream-function-register-v3.js';
+import type { UpstreamEndpointRegisterRequest } from '@funcx-ts/shared/wire/upstream-endpoint-register.js';
 
 const has = (body: unknown, field: string): boolean => typeof body === 'object' && body !== null && !Array.isArray(body) && field in body;
 

@@ -1,5 +1,2 @@
-/** Parses JSON stored in a text column; a NULL column gives the fallback. */
-export function parseStored<T>(text: string | null | undefined, fallback: T): T {
-  if (text == null || text === '') return fallback;
-  return JSON.parse(text) as T;
-}
+/** Moved to the shared package (@funcx-ts/shared/json.ts); this path stays for the service's own imports. */
+export * from '@funcx-ts/shared/json.js';

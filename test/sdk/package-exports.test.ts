@@ -1,6 +1,6 @@
 /**
  * A consumer outside this folder can `import { Client, Executor } from 'funcx-ts'`
- * (package.json "exports"), in JavaScript and, with the declarations, in TypeScript.
+ * (sdk/package.json "exports"), in JavaScript and, with the declarations, in TypeScript.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -17,7 +17,7 @@ test("a consumer imports the SDK as 'funcx-ts', with its types", async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-consumer-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(path.join(dir, 'node_modules'));
-  symlinkSync(root, path.join(dir, 'node_modules', 'funcx-ts'), 'dir');
+  symlinkSync(path.join(root, 'sdk'), path.join(dir, 'node_modules', 'funcx-ts'), 'dir'); // the funcx-ts package (workspace sdk/, built into sdk/dist)
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
   writeFileSync(path.join(dir, 'consumer.mjs'), [
     "import { Client, Executor, ShellFunction, TaskPending, RemoteException } from 'funcx-ts';",

@@ -23,7 +23,7 @@ async function runTutorial(t: ExecutionContext, live: LiveService, name: string,
   const dir = path.join(live.database.dir, name);
   mkdirSync(path.join(dir, 'node_modules', '@types'), { recursive: true });
   mkdirSync(path.join(dir, '.funcx'));
-  symlinkSync(root, path.join(dir, 'node_modules', 'funcx-ts'), 'dir');
+  symlinkSync(path.join(root, 'sdk'), path.join(dir, 'node_modules', 'funcx-ts'), 'dir'); // the funcx-ts package (workspace sdk/, built into sdk/dist)
   symlinkSync(path.join(root, 'node_modules', '@types', 'node'), path.join(dir, 'node_modules', '@types', 'node'), 'dir');
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }));
   writeFileSync(path.join(dir, '.funcx', 'quickstart.json'), JSON.stringify({ service_url: live.url, token: live.adminToken, endpoint_id: endpoint.endpointId }));

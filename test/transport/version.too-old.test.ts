@@ -89,5 +89,5 @@ test('funcx-endpoint start stops before registering when the service no longer s
   writeFileSync(paths.config, YAML.stringify(YAML.parse(configTemplate({ name: 'old', serviceUrl: url }))));
   const started = await runEndpointCli(home, ['start', 'old'], { FUNCX_TOKEN: 'x' });
   t.is(started.code, 1);
-  t.is(started.stderr.trim().split('\n').at(-1), `funcx-endpoint: this endpoint is version ${packageVersion()}, but the service 99.1.0 serves endpoints from version 99.0.0 on: upgrade (npm install funcx-ts@latest on this host, then funcx-endpoint restart)`);
+  t.is(started.stderr.trim().split('\n').at(-1), `funcx-endpoint: this endpoint is version ${packageVersion()}, but the service 99.1.0 serves endpoints from version 99.0.0 on: upgrade (npm install funcx-endpoint@latest on this host, then funcx-endpoint restart)`);
 });

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { optionString, UsageError, type RunnableCommand } from '../../../shared/cli/commandTable.js';
+import { optionString, UsageError, type RunnableCommand } from '@funcx-ts/shared/cli/commandTable.js';
 import { selfCommandLine } from '../../selfCommand.js';
 import { readIdentity } from '../../identity.js';
 import { endpointPaths, funcxHome } from '../../paths.js';

@@ -1,6 +1,6 @@
 /** `funcx-endpoint configure NAME`: write the endpoint's config.yaml (or a multi-user endpoint's files) with documented defaults. */
 import { existsSync } from 'node:fs';
-import { optionString, UsageError, type RunnableCommand } from '../../../shared/cli/commandTable.js';
+import { optionString, UsageError, type RunnableCommand } from '@funcx-ts/shared/cli/commandTable.js';
 import { endpointPaths } from '../../paths.js';
 import { writeConfigTemplate } from '../../config.js';
 import { writeMultiUserTemplates } from '../../multiUser/configure.js';

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { optionString, UsageError, type RunnableCommand } from '../../../shared/cli/commandTable.js';
+import { optionString, UsageError, type RunnableCommand } from '@funcx-ts/shared/cli/commandTable.js';
 import { endpointPaths, funcxHome } from '../../paths.js';
 import { writeBundle } from '../../diagnose/bundle.js';
 

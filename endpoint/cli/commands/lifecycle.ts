@@ -5,8 +5,8 @@
  */
 import { spawn } from 'node:child_process';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { optionString, type RunnableCommand } from '../../../shared/cli/commandTable.js';
-import { sleep } from '../../../src/util/time.js';
+import { optionString, type RunnableCommand } from '@funcx-ts/shared/cli/commandTable.js';
+import { sleep } from '@funcx-ts/shared/time.js';
 import { endpointPaths, type EndpointPaths } from '../../paths.js';
 import { loadEndpointConfig } from '../../config.js';
 import { isRecordedProcess, readPidRecord, runningAgentPid } from '../../pidfile.js';
@@ -17,7 +17,7 @@ import { isMultiUser } from '../../multiUser/settings.js';
 import { startMultiUserEndpoint } from '../../multiUser/run.js';
 import { selfCommand } from '../../selfCommand.js';
 import { startLogRotation } from '../../logRotation.js';
-import { asError } from '../../../src/errors.js';
+import { asError } from '@funcx-ts/shared/errors.js';
 import { EndpointConfigError } from '../../config.js';
 import { CredentialRefused } from '../../errors.js';
 import { sayLastWord, whoStopped, writeStopRequest } from '../../lastWord.js';

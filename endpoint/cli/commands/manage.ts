@@ -1,8 +1,8 @@
 /** `funcx-endpoint list` and `funcx-endpoint delete NAME`. */
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import type { RunnableCommand } from '../../../shared/cli/commandTable.js';
-import { asError } from '../../../src/errors.js';
+import type { RunnableCommand } from '@funcx-ts/shared/cli/commandTable.js';
+import { asError } from '@funcx-ts/shared/errors.js';
 import { loadEndpointConfig } from '../../config.js';
 import { endpointPaths, funcxHome, type EndpointPaths } from '../../paths.js';
 import { endpointState } from '../../pidfile.js';

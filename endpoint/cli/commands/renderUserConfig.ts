@@ -1,5 +1,5 @@
 /** `funcx-endpoint render-user-config NAME`: the per-user config.yaml a multi-user endpoint would render, offline. */
-import { optionString, type RunnableCommand } from '../../../shared/cli/commandTable.js';
+import { optionString, type RunnableCommand } from '@funcx-ts/shared/cli/commandTable.js';
 import { endpointPaths } from '../../paths.js';
 import { renderUserConfig } from '../renderUserConfig.js';
 

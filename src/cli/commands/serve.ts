@@ -3,11 +3,11 @@
  * with --local-endpoint, a local endpoint as its child (`npm start`). Stops gracefully on the
  * first SIGINT/SIGTERM, at once on the second.
  */
-import { optionString } from '../../../shared/cli/commandTable.js';
+import { optionString } from '@funcx-ts/shared/cli/commandTable.js';
 import { loadConfig } from '../../config.js';
 import { asError } from '../../errors.js';
 import { startService } from '../../service.js';
-import { launchLocalEndpoint, type LocalEndpoint } from '../../../endpoint/localLauncher.js';
+import { launchLocalEndpoint, type LocalEndpoint } from '../../localEndpoint.js';
 import type { ServiceCommand } from '../command.js';
 
 export const serveCommand: ServiceCommand = {

@@ -5,7 +5,7 @@
  * service looks tokens up in the database on every request (src/registry/tokens.ts).
  */
 import type { Knex } from 'knex';
-import { UsageError, optionString } from '../../../shared/cli/commandTable.js';
+import { UsageError, optionString } from '@funcx-ts/shared/cli/commandTable.js';
 import { loadConfig } from '../../config.js';
 import { openDatabase } from '../../db/connect.js';
 import { migrateLatest } from '../../db/migrate.js';

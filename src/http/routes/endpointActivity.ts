@@ -12,7 +12,7 @@ import { canUseEndpoint, getVisibleEndpoint } from '../../registry/endpoints.js'
 import { readActivity } from '../../registry/endpointActivity.js';
 import { EndpointAccessForbidden } from '../../errors.js';
 import type { RequestState, ServiceDeps } from '../context.js';
-import type { EndpointActivityQuery } from '../../generated/schemas/endpoint-activity-query.js';
+import type { EndpointActivityQuery } from '@funcx-ts/shared/wire/endpoint-activity-query.js';
 
 export function endpointActivityRoutes({ db, validator }: ServiceDeps): Router<RequestState> {
   const router = new Router<RequestState>();

@@ -15,8 +15,8 @@ import { taskKey } from '../../wakeups.js';
 import { readCancelled } from '../../ledger/readCancelled.js';
 import { leaseQueues } from '../../ledger/leaseForEndpoint.js';
 import type { RequestState, ServiceDeps } from '../context.js';
-import type { EndpointCancelsRequest } from '../../generated/schemas/endpoint-cancels.js';
-import type { EndpointCancelsResponse } from '../../generated/schemas/endpoint-cancels-response.js';
+import type { EndpointCancelsRequest } from '@funcx-ts/shared/wire/endpoint-cancels.js';
+import type { EndpointCancelsResponse } from '@funcx-ts/shared/wire/endpoint-cancels-response.js';
 
 export function endpointCancelRoutes(deps: ServiceDeps): Router<RequestState> {
   const { db, validator, config } = deps;

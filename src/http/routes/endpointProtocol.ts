@@ -22,11 +22,11 @@ import { dialectOf } from '../../db/connect.js';
 import { recordStateReport, type StateReport } from '../../registry/endpointState.js';
 import { endpointKey, taskKey } from '../../wakeups.js';
 import type { RequestState, ServiceDeps } from '../context.js';
-import type { EndpointLeaseRequest } from '../../generated/schemas/endpoint-lease.js';
-import type { EndpointLeaseResponse } from '../../generated/schemas/endpoint-lease-response.js';
-import type { EndpointHeartbeatRequest } from '../../generated/schemas/endpoint-heartbeat.js';
-import type { LeaseReconcileRequest } from '../../generated/schemas/lease-reconcile.js';
-import type { LeasePollsEndRequest } from '../../generated/schemas/lease-polls-end.js';
+import type { EndpointLeaseRequest } from '@funcx-ts/shared/wire/endpoint-lease.js';
+import type { EndpointLeaseResponse } from '@funcx-ts/shared/wire/endpoint-lease-response.js';
+import type { EndpointHeartbeatRequest } from '@funcx-ts/shared/wire/endpoint-heartbeat.js';
+import type { LeaseReconcileRequest } from '@funcx-ts/shared/wire/lease-reconcile.js';
+import type { LeasePollsEndRequest } from '@funcx-ts/shared/wire/lease-polls-end.js';
 
 /** One look of a lease poll: what it leased, and whether to answer now whatever it holds (the caller left or asked to end). */
 interface LeaseLook {

@@ -16,9 +16,9 @@ import { failEndpointTasks } from '../../ledger/failEndpointTasks.js';
 import { childrenFirst, deleteUserEndpoints, userEndpointStatuses } from '../../registry/userEndpoints.js';
 import { upstreamEndpointForm } from '../../upstream/v3Forms.js';
 import type { RequestState, ServiceDeps } from '../context.js';
-import type { EndpointRegisterRequest } from '../../generated/schemas/endpoint-register.js';
-import type { EndpointListQuery } from '../../generated/schemas/endpoint-list-query.js';
-import type { AllowedFunctions } from '../../generated/schemas/allowed-functions.js';
+import type { EndpointRegisterRequest } from '@funcx-ts/shared/wire/endpoint-register.js';
+import type { EndpointListQuery } from '@funcx-ts/shared/wire/endpoint-list-query.js';
+import type { AllowedFunctions } from '@funcx-ts/shared/wire/allowed-functions.js';
 
 export function endpointRoutes(deps: ServiceDeps): Router<RequestState> {
   const { db, validator, config } = deps;

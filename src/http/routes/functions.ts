@@ -8,9 +8,9 @@ import {
 } from '../../registry/functions.js';
 import { upstreamFunctionForm } from '../../upstream/v3Forms.js';
 import type { RequestState, ServiceDeps } from '../context.js';
-import type { FunctionRegisterRequest } from '../../generated/schemas/function-register.js';
-import type { FunctionUpdateRequest } from '../../generated/schemas/function-update.js';
-import type { FunctionSearchQuery } from '../../generated/schemas/function-search-query.js';
+import type { FunctionRegisterRequest } from '@funcx-ts/shared/wire/function-register.js';
+import type { FunctionUpdateRequest } from '@funcx-ts/shared/wire/function-update.js';
+import type { FunctionSearchQuery } from '@funcx-ts/shared/wire/function-search-query.js';
 
 export function functionRoutes(deps: ServiceDeps): Router<RequestState> {
   const { db, validator } = deps;

@@ -17,10 +17,10 @@ import { readUserDemand } from '../../ledger/readUserDemand.js';
 import { failUserTasks } from '../../ledger/failUserTasks.js';
 import { endpointKey, taskKey } from '../../wakeups.js';
 import type { Middleware, RequestState, ServiceDeps } from '../context.js';
-import type { UserDemandRequest } from '../../generated/schemas/user-demand.js';
-import type { UserDemandResponse } from '../../generated/schemas/user-demand-response.js';
-import type { UserEndpointCreateRequest } from '../../generated/schemas/user-endpoint-create.js';
-import type { UserTasksFailRequest } from '../../generated/schemas/user-tasks-fail.js';
+import type { UserDemandRequest } from '@funcx-ts/shared/wire/user-demand.js';
+import type { UserDemandResponse } from '@funcx-ts/shared/wire/user-demand-response.js';
+import type { UserEndpointCreateRequest } from '@funcx-ts/shared/wire/user-endpoint-create.js';
+import type { UserTasksFailRequest } from '@funcx-ts/shared/wire/user-tasks-fail.js';
 
 /** The caller's credential must be the multi-user endpoint's own. */
 const requireMultiUser: Middleware = (ctx, next) => {

@@ -17,9 +17,9 @@ import { decodeCursor, encodeCursor, listingFingerprint } from '../taskListCurso
 import { parseTimeBound } from '../timeBound.js';
 import type { Knex } from 'knex';
 import type { RequestState, ServiceDeps } from '../context.js';
-import type { TaskListQuery } from '../../generated/schemas/task-list-query.js';
-import type { TaskListResponse } from '../../generated/schemas/task-list-response.js';
-import type { TaskRecord } from '../../generated/schemas/task.js';
+import type { TaskListQuery } from '@funcx-ts/shared/wire/task-list-query.js';
+import type { TaskListResponse } from '@funcx-ts/shared/wire/task-list-response.js';
+import type { TaskRecord } from '@funcx-ts/shared/wire/task.js';
 
 /** What an endpoint's listing shows unless asked otherwise: the work it has now. */
 const ENDPOINT_DEFAULT_STATUSES = [WAITING, WAITING_FOR_NODES, RUNNING].join(',');

@@ -13,7 +13,7 @@ import { appendTaskOutput, type OutputChunk } from '../../ledger/appendTaskOutpu
 import { readTaskOutput, type TaskOutputView } from '../../ledger/readTaskOutput.js';
 import { taskKey, taskOutputKey } from '../../wakeups.js';
 import type { RequestState, ServiceDeps } from '../context.js';
-import type { TaskOutputQuery } from '../../generated/schemas/task-output-query.js';
+import type { TaskOutputQuery } from '@funcx-ts/shared/wire/task-output-query.js';
 
 export function taskOutputRoutes(deps: ServiceDeps): Router<RequestState> {
   const { db, validator, config, wakeups } = deps;

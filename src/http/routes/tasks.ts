@@ -15,12 +15,12 @@ import { announceCancelled } from '../cancelNotice.js';
 import { taskIdOfKey, taskKey } from '../../wakeups.js';
 import { longPoll } from '../longPoll.js';
 import type { RequestState, ServiceDeps } from '../context.js';
-import type { TaskSubmitRequest } from '../../generated/schemas/task-submit.js';
-import type { TaskSubmitResponse } from '../../generated/schemas/task-submit-response.js';
-import type { BatchSubmitRequest } from '../../generated/schemas/batch-submit.js';
-import type { BatchStatusRequest } from '../../generated/schemas/batch-status.js';
-import type { TaskWaitRequest } from '../../generated/schemas/task-wait.js';
-import type { TaskGroupQuery } from '../../generated/schemas/task-group-query.js';
+import type { TaskSubmitRequest } from '@funcx-ts/shared/wire/task-submit.js';
+import type { TaskSubmitResponse } from '@funcx-ts/shared/wire/task-submit-response.js';
+import type { BatchSubmitRequest } from '@funcx-ts/shared/wire/batch-submit.js';
+import type { BatchStatusRequest } from '@funcx-ts/shared/wire/batch-status.js';
+import type { TaskWaitRequest } from '@funcx-ts/shared/wire/task-wait.js';
+import type { TaskGroupQuery } from '@funcx-ts/shared/wire/task-group-query.js';
 import type { Serializer } from '../../ledger/model.js';
 
 export function taskRoutes(deps: ServiceDeps): Router<RequestState> {

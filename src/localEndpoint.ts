@@ -4,17 +4,15 @@
  * the service's FUNCX_HOME and registered with the admin token, then adds its
  * id to quickstart.json. The child gets its own process group so one Ctrl-C
  * reaches it once, through the service, which stops it before itself (it needs
- * the service to post its last results).
+ * the service to post its last results). The endpoint is another package: this
+ * uses only its public entry ('funcx-endpoint', endpoint/index.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import type { Logger } from '../src/logger.js';
-import { writeQuickstart, type Quickstart } from '../src/quickstart.js';
-import { sleep } from '../src/util/time.js';
-import { endpointPaths } from './paths.js';
-import { writeConfigTemplate } from './config.js';
-import { readIdentity } from './identity.js';
-import { selfCommand } from './selfCommand.js';
+import { readFileSync } from 'node:fs';
+import { configureEndpointIfMissing, endpointCommand, registeredEndpointId } from 'funcx-endpoint';
+import type { Logger } from './logger.js';
+import { writeQuickstart, type Quickstart } from './quickstart.js';
+import { sleep } from './util/time.js';
 
 export interface LocalEndpoint {
   child: ChildProcess;
@@ -26,10 +24,9 @@ export interface LocalEndpoint {
 }
 
 export async function launchLocalEndpoint(input: { name: string; home: string; serviceUrl: string; quickstartFile: string; logger: Logger }): Promise<LocalEndpoint> {
-  const paths = endpointPaths(input.name, input.home);
-  if (!existsSync(paths.config)) writeConfigTemplate(paths, input.serviceUrl);
+  configureEndpointIfMissing(input.name, input.home, input.serviceUrl);
   const quickstart = JSON.parse(readFileSync(input.quickstartFile, 'utf8')) as Quickstart;
-  const agent = selfCommand('cli');
+  const agent = endpointCommand();
   const child = spawn(agent.command, [...agent.args, 'start', input.name, '--service-url', input.serviceUrl, '--exit-with-parent'], {
     env: { ...process.env, FUNCX_HOME: input.home, FUNCX_TOKEN: quickstart.token },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -41,9 +38,8 @@ export async function launchLocalEndpoint(input: { name: string; home: string; s
   let endpointId: string | undefined;
   for (let i = 0; i < 600 && !endpointId; i++) {
     if (child.exitCode !== null) throw new Error(`the local endpoint "${input.name}" exited during start (code ${child.exitCode})`);
-    const identity = readIdentity(paths);
-    if (identity?.service_url === input.serviceUrl.replace(/\/+$/, '')) endpointId = identity.endpoint_id;
-    else await sleep(100);
+    endpointId = registeredEndpointId(input.name, input.home, input.serviceUrl);
+    if (!endpointId) await sleep(100);
   }
   if (!endpointId) {
     child.kill('SIGKILL');
