@@ -8,6 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { IdentityMappingSettings, MappingExpression } from './settings.js';
+import { killGroup } from '../workers/processGroup.js';
 
 export interface Submitter {
   identity: string;
@@ -94,21 +95,14 @@ export function runMappingCommand(argv: string[], timeoutMs: number, input: unkn
       clearTimeout(timer);
       resolve(answer);
     };
-    const killGroup = () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    };
     const timer = setTimeout(() => {
-      killGroup();
+      killGroup(child.pid);
       finish({ error: `timed out after ${timeoutMs} ms` });
     }, timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString('utf8');
       if (stdout.length > MAX_COMMAND_OUTPUT) {
-        killGroup();
+        killGroup(child.pid);
         finish({ error: `printed more than ${MAX_COMMAND_OUTPUT} bytes` });
       }
     });

@@ -21,7 +21,8 @@ import { asError } from '@funcx-ts/shared/errors.js';
 import { sleep } from '@funcx-ts/shared/time.js';
 import { ConfigValidator } from '../configValidator.js';
 import { Backoff } from '../backoff.js';
-import { CredentialRefused, ServiceUnreachable } from '../errors.js';
+import { CredentialRefused } from '../errors.js';
+import { killGroup } from '../workers/processGroup.js';
 import { longestDrainMs } from '../agent/index.js';
 import type { LocalAccount } from './accounts.js';
 import { exitFailure, startUserEndpoint, type RefusalType } from './startUserEndpoint.js';
@@ -89,7 +90,7 @@ export class MultiUserEndpoint {
 
   stop(): void {
     if (this.stopping.signal.aborted) {
-      for (const user of this.running.values()) signalGroup(user.child, 'SIGKILL');
+      for (const user of this.running.values()) killGroup(user.child.pid);
       return;
     }
     this.log.info({ userEndpoints: this.running.size }, 'stopping: per-user endpoints drain and stop');
@@ -143,9 +144,7 @@ export class MultiUserEndpoint {
           this.log.error({ err: error.message }, 'the service refused this endpoint\'s credential: stopping');
           break;
         }
-        const wait = backoff.next(error instanceof ServiceUnreachable ? error.retryAfterMs : 0);
-        this.log.warn({ err: asError(error).message, retryInMs: wait }, 'asking for user demand failed; retrying');
-        await sleep(wait, this.stopping.signal);
+        await backoff.wait(error, this.stopping.signal, (wait) => this.log.warn({ err: asError(error).message, retryInMs: wait }, 'asking for user demand failed; retrying'));
       }
     }
   }
@@ -226,23 +225,14 @@ export class MultiUserEndpoint {
 
   private async stopAll(): Promise<void> {
     const users = [...this.running.values()];
-    for (const user of users) signalGroup(user.child, 'SIGTERM', false);
+    for (const user of users) user.child.kill('SIGTERM'); // the endpoint process only: it stops its own workers
     const all = Promise.all(users.map((user) => user.exited));
     // Each drains as any endpoint does (grace period, then posting results); past that, killed.
     const limit = longestDrainMs(this.deps.settings.graceMs) + 10_000;
     const timer = setTimeout(() => {
-      for (const user of users) signalGroup(user.child, 'SIGKILL');
+      for (const user of users) killGroup(user.child.pid);
     }, limit);
     await all;
     clearTimeout(timer);
-  }
-}
-
-/** To the endpoint process only (it stops its workers itself), or to its whole process group. */
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals, group = true): void {
-  try {
-    process.kill(group ? -child.pid! : child.pid!, signal);
-  } catch {
-    // already gone
   }
 }

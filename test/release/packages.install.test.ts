@@ -6,10 +6,14 @@
  *   - the SDK (funcx-ts + @funcx-ts/shared): at most 30 packages and 6 MiB, no install script
  *     nor native build; `import { Client } from 'funcx-ts'` and `funcx --version` work;
  *   - the endpoint (funcx-endpoint + @funcx-ts/shared): nothing of the service (koa, knex,
- *     better-sqlite3, ...), no install script; `funcx-endpoint --help` and `configure` work.
+ *     better-sqlite3, ...), no install script; `funcx-endpoint --help` and `configure` work, and a
+ *     config it refuses is refused by key.
+ * Then the two installed products together against a live service: the packed endpoint is
+ * configured, started (detached) and serves; the README's TypeScript tutorial, compiled and run in
+ * the SDK's folder, runs its tasks there; the endpoint stops.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +21,9 @@ import { promisify } from 'node:util';
 import test from 'ava';
 import YAML from 'yaml';
 import { installTarballsOffline, packWorkspaces } from '../helpers/packedInstall.js';
+import { startLiveService } from '../helpers/service.js';
+import { codeBlock } from '../helpers/docBlocks.js';
+import { waitFor } from '../helpers/endpointProcess.js';
 
 const run = promisify(execFile);
 const root = path.resolve(fileURLToPath(new URL('../../..', import.meta.url)));
@@ -74,7 +81,7 @@ function installScripts(installed: Installed): string[] {
 
 const names = (installed: Installed) => installed.packages.map((entry) => entry.name);
 
-test('the SDK and the endpoint install from their tarballs into empty folders, offline, and run there', async (t) => {
+test('the SDK and the endpoint install from their tarballs into empty folders, offline, and run there: the packed endpoint starts, serves the README\'s TypeScript tutorial run with the packed SDK, and stops', async (t) => {
   const work = mkdtempSync(path.join(os.tmpdir(), 'funcx-packages-'));
   t.teardown(() => rmSync(work, { recursive: true, force: true }));
   const tarballs = await packWorkspaces(root, path.join(work, 'tarballs'), ['@funcx-ts/shared', 'funcx-ts', 'funcx-endpoint']);
@@ -117,4 +124,33 @@ test('the SDK and the endpoint install from their tarballs into empty folders, o
   t.is(refused?.code, 1);
   t.regex(refused?.stderr ?? '', /max_workers: must be >= 1/);
   t.regex(refused?.stderr ?? '', /colour: unknown key/);
+
+  // Both products, as installed, against a live service: the packed endpoint serves the README's tutorial run from the SDK's folder.
+  const live = await startLiveService(t, 'sqlite');
+  const liveEnv = { ...env, FUNCX_TOKEN: live.adminToken };
+  await run(bin, ['configure', 'served', '--service-url', live.url], { cwd: endpointDir, env: liveEnv });
+  t.teardown(async () => {
+    await run(bin, ['stop', 'served'], { cwd: endpointDir, env: liveEnv }).catch(() => undefined);
+  });
+  const started = await run(bin, ['start', 'served', '--detach'], { cwd: endpointDir, env: liveEnv, timeout: 120_000 });
+  t.regex(`${started.stdout}${started.stderr}`, /started|running/i);
+  const endpointId = (JSON.parse(readFileSync(path.join(home, 'served', 'endpoint.json'), 'utf8')) as { endpoint_id: string }).endpoint_id;
+  await waitFor(async () => (await live.call('GET', `/v2/endpoints/${endpointId}/status`)).body.status === 'online', 'the packed endpoint to come online', 60_000);
+
+  mkdirSync(path.join(sdkDir, '.funcx'));
+  writeFileSync(path.join(sdkDir, '.funcx', 'quickstart.json'), JSON.stringify({ service_url: live.url, token: live.adminToken, endpoint_id: endpointId }));
+  writeFileSync(path.join(sdkDir, 'tutorial.ts'), codeBlock('README.md', '## Tutorial in TypeScript', 'ts'));
+  // The user's own TypeScript: the compiler and Node's types are theirs to install; here, the repository's.
+  mkdirSync(path.join(sdkDir, 'node_modules', '@types'), { recursive: true });
+  symlinkSync(path.join(root, 'node_modules', '@types', 'node'), path.join(sdkDir, 'node_modules', '@types', 'node'), 'dir');
+  const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  const compiled = await run(process.execPath, [tsc, '--module', 'nodenext', '--target', 'es2022', '--lib', 'es2023,esnext.disposable', '--types', 'node', '--skipLibCheck', 'tutorial.ts'], { cwd: sdkDir })
+    .then(() => 'ok', (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`);
+  t.is(compiled, 'ok', 'the README tutorial type-checks against the installed SDK\'s declarations');
+  const tutorial = await run(process.execPath, ['tutorial.js'], { cwd: sdkDir, env: { PATH: process.env.PATH, HOME: sdkDir }, timeout: 180_000 });
+  t.deepEqual(tutorial.stdout.split('\n').slice(0, 4), ['Hello World!', '15', 'Exception deterministic failure', '[ 2, 4, 6 ]'], tutorial.stdout);
+
+  const stopped = await run(bin, ['stop', 'served'], { cwd: endpointDir, env: liveEnv, timeout: 120_000 });
+  t.is(stopped.stderr.includes('not running'), false, stopped.stderr);
+  t.false(existsSync(path.join(home, 'served', 'endpoint.pid')), 'the packed endpoint stopped and removed its pidfile');
 });
