@@ -6,8 +6,7 @@
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import YAML from 'yaml';
-import { ConfigValidator } from './configValidator.js';
-import { RequestMalformed } from '@funcx-ts/shared/errors.js';
+import { ConfigInvalid, ConfigValidator } from './configValidator.js';
 import { parseDuration } from '@funcx-ts/shared/time.js';
 import type { EndpointPaths } from './paths.js';
 import { parseProviderSettings, type ProviderSettings } from './providers/settings.js';
@@ -112,9 +111,8 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new ConfigV
   try {
     config = validator.check<LoadedConfig>('endpoint-config.json', raw);
   } catch (error) {
-    if (!(error instanceof RequestMalformed)) throw error;
-    const details = error.details as { path: string; message: string; params: Record<string, unknown> }[];
-    throw new EndpointConfigError(paths.config, details.map(describeProblem));
+    if (!(error instanceof ConfigInvalid)) throw error;
+    throw new EndpointConfigError(paths.config, error.problems);
   }
   const problems: string[] = [];
   const duration = (key: keyof EndpointConfig, value: unknown): number => {
@@ -165,13 +163,6 @@ export function loadEndpointConfig(paths: EndpointPaths, validator = new ConfigV
   for (const problem of [workerIdleProblem(settings.workerIdleMs), auditLogPathProblem(settings.auditLogPath)]) if (problem) problems.push(problem);
   if (problems.length > 0) throw new EndpointConfigError(paths.config, problems);
   return settings;
-}
-
-function describeProblem(problem: { path: string; message: string; params: Record<string, unknown> }): string {
-  const key = problem.path === '/' ? '' : problem.path.slice(1).replace(/\//g, '.');
-  if (problem.params.additionalProperty) return `${key ? key + '.' : ''}${String(problem.params.additionalProperty)}: unknown key`;
-  if (problem.params.missingProperty) return `${key ? key + '.' : ''}${String(problem.params.missingProperty)}: required`;
-  return `${key || '(top level)'}: ${problem.message}`;
 }
 
 /** The file `configure` writes: every option with its default and what it does. */
