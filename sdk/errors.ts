@@ -6,6 +6,7 @@
  * maps an answer's code to its class here, and does not compile while a code of the
  * catalogue has no class.
  */
+import type { ErrorResponse } from '@funcx-ts/shared/wire/error.js';
 
 /** Base class of every error the SDK throws. */
 export class FuncxError extends Error {
@@ -20,12 +21,8 @@ export class FuncxError extends Error {
   }
 }
 
-export interface ServiceErrorBody {
-  code: string;
-  reason: string;
-  http_status_code?: number;
-  details?: unknown;
-}
+/** An error answer (schemas/error.json), as loosely as the SDK takes one: the status may be missing, details anything. */
+export type ServiceErrorBody = Pick<ErrorResponse, 'code' | 'reason'> & Partial<Pick<ErrorResponse, 'http_status_code'>> & { details?: unknown };
 
 /** The service answered with an error (one class per code below, or this class for a code the SDK does not know). */
 export class ServiceError extends FuncxError {
