@@ -11,7 +11,7 @@
  * watched no more: heartbeats still carry cancels there.
  */
 import type { Logger } from './logger.js';
-import { asError } from '@funcx-ts/shared/errors.js';
+import { ErrorCode, asError } from '@funcx-ts/shared/errors.js';
 import { Backoff } from './backoff.js';
 import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors.js';
 import type { ServiceClient } from './client.js';
@@ -75,7 +75,7 @@ export class CancelWatch {
           if (cancel.length > 0) this.deps.cancelled(cancel);
         } catch (error) {
           if (restart.signal.aborted || stopped.aborted) continue;
-          if (error instanceof ServiceRejected && error.serviceCode === 'RouteNotFound') {
+          if (error instanceof ServiceRejected && error.serviceCode === ErrorCode.RouteNotFound) {
             log.info('the service has no cancel watch; cancels arrive with heartbeats');
             return;
           }

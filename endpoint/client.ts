@@ -8,6 +8,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { got, type Got, RequestError } from 'got';
+import { ErrorCode } from '@funcx-ts/shared/errors.js';
+import type { ErrorResponse } from '@funcx-ts/shared/wire/error.js';
 import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors.js';
 import { Connections } from './transport/serviceConnections.js';
 import { schemasDir } from './packageRoot.js';
@@ -143,7 +145,7 @@ export class ServiceClient {
       const code = error instanceof RequestError ? error.code : 'ERROR';
       throw new ServiceUnreachable(`cannot reach ${this.serviceUrl} (${code}: ${(error as Error).message})${this.connections.explainFailure(this.serviceUrl, code)}`, undefined, { cause: error });
     }
-    const body = response.body as { code?: string; reason?: string } | undefined;
+    const body = response.body as Partial<ErrorResponse> | undefined;
     if (response.statusCode < 300) return response.body as T;
     const code = body?.code ?? `HTTP${response.statusCode}`;
     const reason = body?.reason ?? response.statusMessage ?? '';
@@ -151,7 +153,8 @@ export class ServiceClient {
       const retryAfter = Number(response.headers['retry-after']);
       throw new ServiceUnreachable(`${this.serviceUrl} answered ${response.statusCode} ${code}: ${reason}`, Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined, { serviceCode: code });
     }
-    if (response.statusCode === 401 || (response.statusCode === 403 && /Endpoint/.test(code))) {
+    // 401: no valid credential at all; 403 EndpointAccessForbidden: this credential is not this endpoint's.
+    if (response.statusCode === 401 || (response.statusCode === 403 && code === ErrorCode.EndpointAccessForbidden)) {
       throw new CredentialRefused(`the service refused the credential (${code}): ${reason}`, code);
     }
     throw new ServiceRejected(`${method} /${path}: ${response.statusCode} ${code}: ${reason}`, response.statusCode, code);

@@ -7,8 +7,9 @@
  * writes nothing may pass meanwhile (a lease poll that finds no task): that alone does not end it.
  */
 import type { Logger } from 'pino';
+import { ErrorCode } from '@funcx-ts/shared/errors.js';
 
-export const STORAGE_FULL_CODE = 'StorageFull';
+export const STORAGE_FULL_CODE = ErrorCode.StorageFull;
 
 export class ServiceStorageFull {
   /** The kinds of call refused since the episode began and not accepted since. */

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Batch, type BatchTask } from './batch.js';
 import { resolveConfig, type ClientConfig, type ClientConfigOptions } from './config.js';
+import { ErrorCode } from '@funcx-ts/shared/errors.js';
 import { InvalidArgument, SdkVersionTooOld, ServiceError, TaskNotFound } from './errors.js';
 import { taskListQuery } from './taskListing.js';
 import { functionDefinition, type Registrable } from './functionSource.js';
@@ -207,7 +208,7 @@ export class Client {
     const records = await this.getTasks(taskIds);
     const missing = taskIds.filter((id) => !(id in records) && !(id.toLowerCase() in records));
     if (missing.length > 0) {
-      throw new TaskNotFound(404, { code: 'TaskNotFound', reason: `tasks not found (purged, or not yours): ${missing.join(', ')}`, details: { not_found: missing } });
+      throw new TaskNotFound(404, { code: ErrorCode.TaskNotFound, reason: `tasks not found (purged, or not yours): ${missing.join(', ')}`, details: { not_found: missing } });
     }
     const entries: Record<string, BatchResultEntry> = {};
     for (const task of Object.values(records)) {

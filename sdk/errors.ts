@@ -2,7 +2,11 @@
  * The SDK's errors. Service errors keep the service's stable code names
  * (`TaskNotFound`, `FunctionNotPermitted`, ...) as their class names, so
  * callers may use `instanceof` or switch on `error.code`; never on the text.
+ * The codes are the service's catalogue (@funcx-ts/shared/errors.ts); serviceError.ts
+ * maps an answer's code to its class here, and does not compile while a code of the
+ * catalogue has no class.
  */
+import type { ErrorResponse } from '@funcx-ts/shared/wire/error.js';
 
 /** Base class of every error the SDK throws. */
 export class FuncxError extends Error {
@@ -17,12 +21,8 @@ export class FuncxError extends Error {
   }
 }
 
-export interface ServiceErrorBody {
-  code: string;
-  reason: string;
-  http_status_code?: number;
-  details?: unknown;
-}
+/** An error answer (schemas/error.json), as loosely as the SDK takes one: the status may be missing, details anything. */
+export type ServiceErrorBody = Pick<ErrorResponse, 'code' | 'reason'> & Partial<Pick<ErrorResponse, 'http_status_code'>> & { details?: unknown };
 
 /** The service answered with an error (one class per code below, or this class for a code the SDK does not know). */
 export class ServiceError extends FuncxError {
@@ -76,30 +76,6 @@ export class InvalidCursor extends ServiceError {}
 export class InvalidTimeBound extends ServiceError {}
 /** The service's disk (or a table of its database) is full: the write was refused and may be retried later. */
 export class StorageFull extends ServiceError {}
-
-const SERVICE_ERRORS: Record<string, typeof ServiceError> = Object.fromEntries([
-  RequestMalformed, InvalidUUID, ResourceSpecificationInvalid, UserUnauthenticated, EndpointCredentialInvalid,
-  FunctionAccessForbidden, EndpointAccessForbidden, FunctionNotPermitted, RouteNotFound,
-  FunctionNotFound, EndpointNotFound, TaskNotFound, TaskGroupNotFound, MethodNotAllowed,
-  IdempotencyKeyReused, TaskAlreadyFinished, TaskPayloadTooLarge, BatchRunTooLarge,
-  RequestBodyTooLarge, UnsupportedMediaType, InternalError, DatabaseUnavailable,
-  TooManyRequests, IdentityProviderUnavailable, UpstreamOptionUnsupported, AmqpNotConfigured,
-  InvalidCursor, InvalidTimeBound, StorageFull,
-].map((ErrorClass) => [ErrorClass.name, ErrorClass]));
-
-/** The service's code names the SDK has a class for. */
-export const SERVICE_ERROR_CODES: readonly string[] = Object.keys(SERVICE_ERRORS);
-
-/** The typed error for an error answer (a ServiceError for an unknown code or a body that is not the error shape). */
-export function serviceError(status: number, body: unknown, requestId?: string): ServiceError {
-  const shaped = isErrorBody(body) ? body : { code: `HTTP${status}`, reason: typeof body === 'string' && body ? body.slice(0, 500) : `HTTP ${status}` };
-  const ErrorClass = SERVICE_ERRORS[shaped.code] ?? ServiceError;
-  return new ErrorClass(status, shaped, requestId);
-}
-
-function isErrorBody(body: unknown): body is ServiceErrorBody {
-  return typeof body === 'object' && body !== null && typeof (body as ServiceErrorBody).code === 'string' && typeof (body as ServiceErrorBody).reason === 'string';
-}
 
 /** The service could not be reached (refused, reset, timed out) even after retries. */
 export class ServiceUnreachable extends FuncxError {}

@@ -14,6 +14,7 @@
  *   reattaches, getting a future for each task of the group.
  */
 import { randomUUID } from 'node:crypto';
+import { ErrorCode } from '@funcx-ts/shared/errors.js';
 import { Client, IDS_PER_REQUEST, SUBMIT_CHUNK, type ClientOptions } from './client.js';
 import { backoffDelay } from './backoff.js';
 import { asyncDispose } from './disposable.js';
@@ -179,7 +180,7 @@ export class Executor {
       future.markSubmitted(id);
       const record = records[id];
       if (!record) {
-        future.settle({ error: new TaskNotFound(404, { code: 'TaskNotFound', reason: `task ${id} is unknown to the service (purged, or not yours)` }) });
+        future.settle({ error: new TaskNotFound(404, { code: ErrorCode.TaskNotFound, reason: `task ${id} is unknown to the service (purged, or not yours)` }) });
       } else if (record.pending) {
         this.live.add(future);
         void future.then(() => this.live.delete(future), () => this.live.delete(future));
@@ -313,7 +314,7 @@ export class Executor {
         this.finish(id, outcome);
       }
       for (const id of answer.not_found) {
-        this.finish(id, { error: new TaskNotFound(404, { code: 'TaskNotFound', reason: `task ${id} is unknown to the service (purged, or not yours)` }) });
+        this.finish(id, { error: new TaskNotFound(404, { code: ErrorCode.TaskNotFound, reason: `task ${id} is unknown to the service (purged, or not yours)` }) });
       }
     }
   }

@@ -16,7 +16,8 @@
  */
 import got, { RequestError, type Got, type Method } from 'got';
 import { backoffDelay } from './backoff.js';
-import { ServiceUnreachable, serviceError } from './errors.js';
+import { ServiceUnreachable } from './errors.js';
+import { serviceError } from './serviceError.js';
 import { sleep } from './sleep.js';
 import type { Connections } from './transport/connections.js';
 import { sdkConnections } from './transport/sdkConnections.js';

@@ -10,4 +10,5 @@ export { resolveConfig, funcxHome, type ClientConfig, type ClientConfigOptions }
 export type { RetryPolicy } from './http.js';
 export type { TaskOutput, OutputOptions } from './taskOutput.js';
 export * from './errors.js';
+export { serviceError, SERVICE_ERROR_CODES } from './serviceError.js';
 export type * from './types.js';

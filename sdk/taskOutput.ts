@@ -4,21 +4,15 @@
  * output is delivered. The service keeps the last 1 MiB per task; `dropped` says how many bytes
  * before the text were not kept.
  */
+import type { TaskOutput as WireTaskOutput } from '@funcx-ts/shared/wire/task-output.js';
 import type { HttpTransport } from './http.js';
 
-/** schemas/task-output.json */
-export interface TaskOutput {
-  task_id: string;
-  /** The byte offset `text` starts at (past the asked one when the bytes there were dropped). */
-  offset: number;
-  text: string;
-  /** Ask from here next. */
-  next_offset: number;
-  /** Bytes dropped before what the service keeps (0 if none). */
-  dropped: number;
-  /** The task finished and all its output is delivered. */
-  complete: boolean;
-}
+/**
+ * One read of a task's output (schemas/task-output.json): `text` from byte `offset` (past the
+ * asked one when the bytes there were dropped), `next_offset` to ask from next, `dropped` bytes
+ * not kept before it, `complete` once the task finished and all its output is delivered.
+ */
+export type TaskOutput = WireTaskOutput;
 
 export interface OutputOptions {
   /** Start at this byte of the output stream (default 0: all that is kept). */

@@ -1,119 +1,55 @@
 /**
- * The shapes the service answers with, as the SDK hands them on. Written out
- * here (not imported from src/generated) so the SDK's published types stand on
- * their own; they follow schemas/*.json, which remain the source of truth.
+ * The shapes the service answers with, as the SDK hands them on. Where the SDK passes an
+ * answer on as the service gave it, its type is the wire type generated from schemas/*.json
+ * (@funcx-ts/shared/wire, published with the shared package), renamed to the SDK's public
+ * name; written out here are only the SDK's own views (an endpoint's status with `logs`
+ * filled in, a batch result per task) and its options.
  */
-export type Runtime = 'python' | 'javascript' | 'shell' | 'mpi';
+import type { FunctionRecord as WireFunctionRecord } from '@funcx-ts/shared/wire/function.js';
+import type { FunctionSearchResponse } from '@funcx-ts/shared/wire/function-search-response.js';
+import type { EndpointListResponse } from '@funcx-ts/shared/wire/endpoint-list-response.js';
+import type { EndpointStatusResponse } from '@funcx-ts/shared/wire/endpoint-status.js';
+import type { ResourceSpecification as WireResourceSpecification } from '@funcx-ts/shared/wire/resource-specification.js';
+import type { Exception, TaskRecord as WireTaskRecord } from '@funcx-ts/shared/wire/task.js';
+import type { TaskGroupCancelResponse } from '@funcx-ts/shared/wire/task-group-cancel-response.js';
+import type { TaskListResponse } from '@funcx-ts/shared/wire/task-list-response.js';
+import type { TaskSubmitRequest } from '@funcx-ts/shared/wire/task-submit.js';
+import type { TaskSummary as WireTaskSummary } from '@funcx-ts/shared/wire/task-summary.js';
+import type { TaskWaitResponse as WireTaskWaitResponse } from '@funcx-ts/shared/wire/task-wait-response.js';
+
+export type Runtime = WireFunctionRecord['runtime'];
 
 /**
  * Nodes and MPI ranks a task needs (schemas/resource-specification.json), as Globus Compute's
  * resource_specification. Missing numbers are derived: num_nodes defaults to 1; neither
  * ranks_per_node nor num_ranks: one rank per node. An MPIFunction's tasks need one.
  */
-export interface ResourceSpecification {
-  num_nodes?: number;
-  ranks_per_node?: number;
-  num_ranks?: number;
-  /** Extra launcher arguments, appended to $PARSL_MPI_PREFIX as written. */
-  launcher_options?: string;
-}
-export type Serializer = 'json' | 'pickle';
+export type ResourceSpecification = WireResourceSpecification;
+/** How a payload is serialized (schemas/task-submit.json). */
+export type Serializer = NonNullable<TaskSubmitRequest['serializer']>;
 /** waiting-for-nodes: leased by an endpoint that waits for nodes (a block in the batch scheduler's queue). */
-export type TaskStatus = 'waiting-for-ep' | 'waiting-for-nodes' | 'running' | 'success' | 'failed' | 'cancelled';
+export type TaskStatus = WireTaskRecord['status'];
 
-export interface TaskException {
-  type: string;
-  message: string;
-  traceback?: string;
-  serialized?: string;
-}
+/** A failed task's exception (schemas/task.json). */
+export type TaskException = Exception;
 
-/** schemas/task.json */
-export interface TaskRecord {
-  task_id: string;
-  status: TaskStatus;
-  pending: boolean;
-  task_group_id: string;
-  function_id: string;
-  endpoint_id: string;
-  attempts: number;
-  created_at: string;
-  leased_at: string | null;
-  completed_at: string | null;
-  completion_t: string | null;
-  result?: string;
-  result_serializer?: Serializer;
-  exception?: TaskException;
-  details?: { attempt_history?: { attempt: number; leased_at: string | null; ended_at: string; reason: string; message?: string }[] };
-  /** Why a pending task waits (waiting-for-ep: endpoint lost since ...; waiting-for-nodes: block 1234 PENDING (Priority); waiting-for-launch: ...). */
-  reason?: string | null;
-  /** Each attempt and how it ended, the current one last. */
-  history?: TaskAttempt[];
-}
+/** A task's state, and its result or exception once finished (schemas/task.json). */
+export type TaskRecord = WireTaskRecord;
 
 /** One attempt of a task (schemas/task.json history). */
-export interface TaskAttempt {
-  attempt: number;
-  started_at: string | null;
-  ended_at: string | null;
-  /** completed, failed, cancelled, running, lease expired, worker lost, handed back */
-  outcome: string;
-  detail: string | null;
-}
+export type TaskAttempt = NonNullable<TaskRecord['history']>[number];
 
-/** schemas/function.json */
-export interface FunctionRecord {
-  function_uuid: string;
-  name: string;
-  runtime: Runtime;
-  source: string;
-  entry_point: string | null;
-  /** The container image its tasks run in, when it names one. */
-  container_image?: string;
-  description: string;
-  owner: string;
-  public: boolean;
-  searchable: boolean;
-  group_ids: string[];
-  metadata: Record<string, unknown>;
-  created_at: string;
-  updated_at: string;
-}
+/** A registered function (schemas/function.json). */
+export type FunctionRecord = WireFunctionRecord;
 
-/** One match of schemas/function-search-response.json */
-export interface FunctionSummary {
-  function_uuid: string;
-  name: string;
-  runtime: Runtime;
-  description: string;
-  owner: string;
-  public: boolean;
-  created_at: string;
-}
+/** One match of a function search (schemas/function-search-response.json). */
+export type FunctionSummary = FunctionSearchResponse['functions'][number];
 
-/** One entry of schemas/endpoint-list-response.json */
-export interface EndpointSummary {
-  endpoint_id: string;
-  name: string;
-  display_name: string;
-  owner: string;
-  public: boolean;
-  status: 'online' | 'offline';
-  /** An endpoint an administrator runs for many users (docs/multi-user-endpoints.md). */
-  multi_user?: boolean;
-  /** A per-user endpoint: its multi-user endpoint. */
-  parent_endpoint_id?: string | null;
-}
+/** One entry of an endpoint listing (schemas/endpoint-list-response.json); multi_user: run by an administrator for many users (docs/multi-user-endpoints.md). */
+export type EndpointSummary = EndpointListResponse['endpoints'][number];
 
-/** A multi-user endpoint's per-user endpoint, as its status lists it. */
-export interface UserEndpointStatus {
-  endpoint_id: string;
-  identity: string;
-  user_config_key?: string;
-  status: 'online' | 'offline';
-  last_heartbeat_at: string | null;
-  last_error: string | null;
-}
+/** A multi-user endpoint's per-user endpoint, as its status lists it (schemas/endpoint-status.json). */
+export type UserEndpointStatus = NonNullable<EndpointStatusResponse['user_endpoints']>[number];
 
 export interface HeartbeatLog {
   /** When the endpoint reported; null in the entry getEndpointStatus makes for an endpoint that never reported. */
@@ -127,7 +63,10 @@ export interface HeartbeatLog {
   details?: Record<string, unknown>;
 }
 
-/** schemas/endpoint-status.json */
+/**
+ * An endpoint's status as getEndpointStatus gives it: schemas/endpoint-status.json, with `logs`
+ * always holding an entry and the totals always present (the SDK's view, so written out here).
+ */
 export interface EndpointStatus {
   endpoint_id: string;
   status: 'online' | 'offline';
@@ -155,11 +94,9 @@ export interface EndpointStatus {
   user_endpoints?: UserEndpointStatus[];
 }
 
-/** schemas/task-wait-response.json */
-export interface TaskWaitResponse {
+/** schemas/task-wait-response.json, whose `done` holds task records (schemas/task.json). */
+export interface TaskWaitResponse extends Omit<WireTaskWaitResponse, 'done'> {
   done: Record<string, TaskRecord>;
-  pending: string[];
-  not_found: string[];
 }
 
 /** What `getBatchResult` gives per task, as funcX's get_batch_result does. */
@@ -172,24 +109,10 @@ export interface BatchResultEntry {
 }
 
 /** One task in a listing (schemas/task-summary.json): state and times, never its payload or result. */
-export interface TaskSummary {
-  task_id: string;
-  status: TaskStatus;
-  function_id: string;
-  endpoint_id: string;
-  task_group_id: string | null;
-  created_at: string;
-  completed_at: string | null;
-  attempts: number;
-  /** The submitting identity, as the service knows it. */
-  owner?: string;
-}
+export type TaskSummary = WireTaskSummary;
 
 /** A page of tasks, newest first (schemas/task-list-response.json); pass next_cursor back for the next page (null: none). */
-export interface TaskListPage {
-  tasks: TaskSummary[];
-  next_cursor: string | null;
-}
+export type TaskListPage = TaskListResponse;
 
 /** Which tasks a listing shows (schemas/task-list-query.json). */
 export interface TaskListOptions {
@@ -209,8 +132,4 @@ export interface TaskListOptions {
 }
 
 /** What cancelling a task group did (schemas/task-group-cancel-response.json). */
-export interface TaskGroupCancelled {
-  task_group_id: string;
-  cancelled: string[];
-  not_cancelled: { task_id: string; status: TaskStatus }[];
-}
+export type TaskGroupCancelled = TaskGroupCancelResponse;

@@ -77,8 +77,12 @@ export class AmqpNotConfigured extends FuncxError {
   override get expose(): boolean { return true; }
 }
 
-/** Every code the API may answer with, for documentation and for the SDKs' tests. */
-export const ERROR_CODES = [
+/**
+ * Every error the API may answer with, by its code. The shorthand keys are the classes' own
+ * names, so each code is written once in the tree; the SDK and the endpoint refer to codes
+ * through `ErrorCode` (a bundler that renames a class keeps these keys).
+ */
+export const ERROR_CLASSES = {
   RequestMalformed, InvalidUUID, ResourceSpecificationInvalid, UserUnauthenticated, EndpointCredentialInvalid,
   FunctionAccessForbidden, EndpointAccessForbidden, FunctionNotPermitted, RouteNotFound,
   FunctionNotFound, EndpointNotFound, TaskNotFound, TaskGroupNotFound, MethodNotAllowed,
@@ -86,7 +90,16 @@ export const ERROR_CODES = [
   RequestBodyTooLarge, UnsupportedMediaType, InternalError, DatabaseUnavailable,
   TooManyRequests, IdentityProviderUnavailable, UpstreamOptionUnsupported, AmqpNotConfigured,
   InvalidCursor, InvalidTimeBound, StorageFull,
-].map((ErrorClass) => ErrorClass.name);
+} as const;
+
+/** A stable code the API may answer with (`TaskNotFound`, `StorageFull`, ...). */
+export type ErrorCode = keyof typeof ERROR_CLASSES;
+
+/** Every code the API may answer with, for documentation and for the SDKs' tests. */
+export const ERROR_CODES = Object.keys(ERROR_CLASSES) as ErrorCode[];
+
+/** Each code by name, for code that compares a code without needing its class: `ErrorCode.StorageFull`. */
+export const ErrorCode = Object.freeze(Object.fromEntries(ERROR_CODES.map((code) => [code, code]))) as { readonly [Code in ErrorCode]: Code };
 
 /** Configuration that cannot start the service: one line per bad value. */
 export class ConfigError extends Error {

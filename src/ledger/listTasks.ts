@@ -16,6 +16,7 @@ import type { Knex } from 'knex';
 import { RUNNING, WAITING_FOR_NODES, reportedStatus, type TaskState } from './model.js';
 import { isoOrNull } from '../util/time.js';
 import type { TaskRecord } from '@funcx-ts/shared/wire/task.js';
+import type { TaskSummary } from '@funcx-ts/shared/wire/task-summary.js';
 
 export type TaskListScope = { submitter: string } | { endpointId: string };
 
@@ -37,18 +38,8 @@ export interface TaskListKey {
   seq: number;
 }
 
-export interface TaskSummaryRow {
-  task_id: string;
-  status: TaskRecord['status'];
-  function_id: string;
-  endpoint_id: string;
-  task_group_id: string | null;
-  created_at: string;
-  completed_at: string | null;
-  attempts: number;
-  /** The submitting identity, as the service knows it. */
-  owner: string;
-}
+/** A listed task (schemas/task-summary.json); the ledger always knows its submitter. */
+export type TaskSummaryRow = TaskSummary & { owner: string };
 
 export interface TaskListPage {
   tasks: TaskSummaryRow[];

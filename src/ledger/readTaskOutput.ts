@@ -1,18 +1,10 @@
 /** Live output as the task's submitter reads it: the kept text from an offset (see appendTaskOutput.ts). */
 import type { Knex } from 'knex';
+import type { TaskOutput } from '@funcx-ts/shared/wire/task-output.js';
 import { isFinished, type TaskState } from './model.js';
 
-export interface TaskOutputView {
-  task_id: string;
-  offset: number;
-  text: string;
-  next_offset: number;
-  dropped: number;
-  complete: boolean;
-}
-
 /** Undefined when the task is not the submitter's. */
-export async function readTaskOutput(db: Knex, input: { submitter: string; taskId: string; offset: number }): Promise<TaskOutputView | undefined> {
+export async function readTaskOutput(db: Knex, input: { submitter: string; taskId: string; offset: number }): Promise<TaskOutput | undefined> {
   const task: { state: TaskState } | undefined = await db('tasks').select('state').where({ id: input.taskId, submitter: input.submitter }).first();
   if (!task) return undefined;
   const row: { text: string; start_offset: number | string; end_offset: number | string } | undefined = await db('task_output')

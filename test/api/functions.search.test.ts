@@ -74,3 +74,9 @@ serviceTest('bad paging is refused, naming the query parameter', async (t, live)
   const unknown = await live.call('GET', '/v3/functions?query=hello');
   t.like(unknown.body, { code: 'RequestMalformed', reason: 'invalid request: query has an unknown field "query"', http_status_code: 400 });
 });
+
+serviceTest('an MPI function is found like any other, and the answer keeps to its schema', async (t, live) => {
+  const mpi = await registerFunction(live, { runtime: 'mpi', name: 'ranks', source: '$PARSL_MPI_PREFIX hostname', entry_point: undefined, description: 'mpi' });
+  const page = await search(t, live, '?q=ranks');
+  t.deepEqual(page.functions.map((f) => [f.function_uuid, (f as { runtime?: string }).runtime]), [[mpi, 'mpi']]);
+});

@@ -10,10 +10,11 @@ import { uuidParams } from '../params.js';
 import { bodyIn, queryIn, validBody, validQuery } from '../validatedInput.js';
 import { longPoll } from '../longPoll.js';
 import { appendTaskOutput, type OutputChunk } from '../../ledger/appendTaskOutput.js';
-import { readTaskOutput, type TaskOutputView } from '../../ledger/readTaskOutput.js';
+import { readTaskOutput } from '../../ledger/readTaskOutput.js';
 import { taskKey, taskOutputKey } from '../../wakeups.js';
 import type { RequestState, ServiceDeps } from '../context.js';
 import type { TaskOutputQuery } from '@funcx-ts/shared/wire/task-output-query.js';
+import type { TaskOutput } from '@funcx-ts/shared/wire/task-output.js';
 
 export function taskOutputRoutes(deps: ServiceDeps): Router<RequestState> {
   const { db, validator, config, wakeups } = deps;
@@ -30,7 +31,7 @@ export function taskOutputRoutes(deps: ServiceDeps): Router<RequestState> {
   router.get('/v3/tasks/:task_id/output', requireUser(db), uuidParams('task_id'), validQuery(validator, 'task-output-query.json'), async (ctx) => {
     const { offset, wait } = queryIn<Required<TaskOutputQuery>>(ctx);
     const taskId = ctx.params.task_id;
-    const read = async (): Promise<TaskOutputView> => {
+    const read = async (): Promise<TaskOutput> => {
       const view = await readTaskOutput(db, { submitter: userOf(ctx).id, taskId, offset });
       if (!view) throw new TaskNotFound(`task ${taskId} not found`);
       return view;
