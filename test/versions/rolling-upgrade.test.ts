@@ -73,7 +73,11 @@ upgradeTest(`a rolling upgrade from the previous release (${PREVIOUS_RELEASE.ver
   const replicas = [await startReplica(previous.serviceCli, ports[0], 'old replica 0'), undefined as TrackedProcess | undefined];
   replicas[1] = await startReplica(previous.serviceCli, ports[1], 'old replica 1');
   const haproxy = await startHaproxy(t, database.dir, ports);
-  const versionThere = async () => ((await (await fetch(`${haproxy.url}/v2/version`)).json()) as { version: string }).version;
+  // What HAProxy's replicas answer now (undefined while it has no ready replica to send to: its own error page).
+  const versionThere = async (): Promise<string | undefined> => {
+    const response = await fetch(`${haproxy.url}/v2/version`).catch(() => undefined);
+    return response?.status === 200 ? ((await response.json()) as { version: string }).version : undefined;
+  };
 
   const { createToken } = (await import(previous.module('src/registry/tokens.js'))) as { createToken(db: unknown, input: { identity: string }): Promise<{ token: string }> };
   const { token } = await createToken(db, { identity: 'site-user' });
@@ -121,7 +125,11 @@ upgradeTest(`a rolling upgrade from the previous release (${PREVIOUS_RELEASE.ver
   await nextPhase('both replicas upgraded');
   await stopReplica(replicas[1]!);
   replicas[1] = await startReplica(THIS_SERVICE_CLI, ports[1], 'this release on replica 1');
-  t.is(await versionThere(), packageVersion(), 'HAProxy now reaches only this release');
+  // HAProxy marks a replica up after two good health checks: wait for that, then every answer is this release's.
+  await waitFor(async () => (await versionThere()) === packageVersion(), 'HAProxy to answer from this release', 30_000);
+  const answers = new Set<string | undefined>();
+  for (let i = 0; i < 6; i++) answers.add(await versionThere());
+  t.deepEqual([...answers], [packageVersion()], 'HAProxy now reaches only this release');
   const advertised: unknown = await (await fetch(`${haproxy.url}/v2/version`)).json();
   for (const component of ['sdk', 'endpoint'] as const) {
     t.is(versionProblem(advertised, component, previous.version, 'upgrade'), undefined, `this release still serves the previous release's ${component}`);
