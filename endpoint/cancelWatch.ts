@@ -6,20 +6,28 @@
  * says it, every heartbeat_period) could take 10 s or more.
  *
  * The watch names the tasks it watches, so when the agent takes new tasks
- * the poll in flight is replaced (after a short pause, so a lease of many
- * tasks restarts it once). An old service without the route (404) is
- * watched no more: heartbeats still carry cancels there.
+ * the poll in flight is replaced. A task is watched only once it has been
+ * held for WATCH_AFTER_MS: most tasks finish sooner, and a watch replaced for
+ * each short task costs a request and, since an aborted request's connection
+ * is not reused, a new connection for a later request, which a WAN away is a
+ * network round trip added to the task's own round trip. The pause also makes
+ * a lease of many tasks restart the watch once. An old service without the
+ * route (404) is watched no more: heartbeats still carry cancels there.
  */
 import type { Logger } from './logger.js';
 import { ErrorCode, asError } from '@funcx-ts/shared/errors.js';
+import { sleep } from '@funcx-ts/shared/time.js';
 import { Backoff } from './backoff.js';
 import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors.js';
 import type { ServiceClient } from './client.js';
 
 /** How long one watch waits on the service before it is renewed. */
 const WATCH_WAIT_MS = 20_000;
-/** New tasks held: the watch in flight is replaced after this pause (one restart per burst of leases). */
-const RESTART_PAUSE_MS = 100;
+/**
+ * How long a task is held before the watch covers it. A cancel in a task's first second still
+ * arrives: through the watch once it covers the task, or with the next heartbeat.
+ */
+export const WATCH_AFTER_MS = 1000;
 
 export interface CancelWatchDeps {
   client: ServiceClient;
@@ -46,13 +54,18 @@ export class CancelWatch {
     const wake = this.wake;
     this.wake = undefined;
     wake?.();
-    if (this.restartTimer || !this.restart) return;
-    if (this.deps.watched().every((id) => this.current.has(id))) return;
+    if (this.restartTimer || !this.restart || this.covered()) return;
     this.restartTimer = setTimeout(() => {
       this.restartTimer = undefined;
-      this.restart?.abort();
-    }, RESTART_PAUSE_MS);
+      // Tasks that finished meanwhile need no watch: replace the poll only for those still held.
+      if (!this.covered()) this.restart?.abort();
+    }, WATCH_AFTER_MS);
     this.restartTimer.unref();
+  }
+
+  /** Whether the poll in flight watches every task that should be watched. */
+  private covered(): boolean {
+    return this.deps.watched().every((id) => this.current.has(id));
   }
 
   async run(): Promise<void> {
@@ -65,6 +78,7 @@ export class CancelWatch {
         const ids = this.deps.watched();
         if (ids.length === 0) {
           await new Promise<void>((resolve) => (this.wake = resolve));
+          await sleep(WATCH_AFTER_MS, stopped); // then watch only the tasks still held
           continue;
         }
         this.current = new Set(ids);
