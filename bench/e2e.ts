@@ -6,6 +6,8 @@
  *   - the endpoint's memory (agent + workers) with 4 workers: PSS (what it costs) and RSS
  *   - the agent's own CPU time per task (user + system, from /proc: unlike
  *     tasks/s it hardly moves when other work shares the machine)
+ *   - the endpoint's lease and results requests per task (the service's HTTP
+ *     metrics, on for the bench)
  * FUNCX_BENCH_CPU_PROF=DIR runs the agent under `node --cpu-prof` and stops it
  * gracefully at the end, so its profile lands in DIR.
  */
@@ -20,6 +22,7 @@ import { waitForSuccess } from './waitForSuccess.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startService } from '../src/service.js';
+import type { ServiceMetrics } from '../src/metrics/serviceMetrics.js';
 import { configTemplate } from '../endpoint/config.js';
 import { endpointPaths } from '../endpoint/paths.js';
 import { readIdentity } from '../endpoint/identity.js';
@@ -30,9 +33,19 @@ const BATCH = 500;
 const ROUND_TRIPS = Number(process.env.FUNCX_BENCH_ROUND_TRIPS ?? 200);
 const WORKERS = 4;
 
+/** The endpoint's lease and results requests the service answered (its HTTP metrics), less `since`. */
+async function endpointRequests(metrics: ServiceMetrics, since = { lease: 0, results: 0 }): Promise<{ lease: number; results: number }> {
+  const counted = { lease: 0, results: 0 };
+  for (const { labels, value } of (await metrics.httpRequests.get()).values) {
+    if (labels.route === '/v3/endpoints/:endpoint_id/lease') counted.lease += value;
+    if (labels.route === '/v3/endpoints/:endpoint_id/results') counted.results += value;
+  }
+  return { lease: counted.lease - since.lease, results: counted.results - since.results };
+}
+
 export async function runE2eBench(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-bench-e2e-'));
-  const config = loadConfig({}, { port: 0, home: path.join(dir, 'home'), logLevel: 'silent', databaseUrl: `sqlite://${path.join(dir, 'bench.sqlite3')}` });
+  const config = loadConfig({}, { port: 0, home: path.join(dir, 'home'), logLevel: 'silent', databaseUrl: `sqlite://${path.join(dir, 'bench.sqlite3')}`, metrics: 'open' });
   const service = await startService(config, { logger: createLogger('silent') });
   const token = (JSON.parse(readFileSync(service.quickstart!.file, 'utf8')) as { token: string }).token;
   const call = async (method: string, urlPath: string, body?: unknown) => {
@@ -97,8 +110,10 @@ export async function runE2eBench(): Promise<void> {
     const javascriptSeconds = await submitAndWait(javascript, TASKS);
     await submitAndWait(python, 2 * WORKERS);
     const cpuBefore = cpuSeconds(endpoint.pid!) * 1000;
+    const requestsBefore = await endpointRequests(service.deps.metrics!);
     const pythonSeconds = await submitAndWait(python, TASKS);
     const agentCpuPerTask = (cpuSeconds(endpoint.pid!) * 1000 - cpuBefore) / TASKS; // ms, the agent process alone
+    const requestsDuring = await endpointRequests(service.deps.metrics!, requestsBefore);
 
     const roundTrips: number[] = [];
     const phases = roundTripPhases();
@@ -124,6 +139,7 @@ export async function runE2eBench(): Promise<void> {
     console.log(`  javascript no-op throughput  ${(TASKS / javascriptSeconds).toFixed(0).padStart(8)} tasks/s   (${TASKS} tasks in ${javascriptSeconds.toFixed(2)} s)`);
     console.log(`  round trip, warm python      median ${percentile(roundTrips, 0.5).toFixed(2)} ms   p99 ${percentile(roundTrips, 0.99).toFixed(2)} ms   (${ROUND_TRIPS} tasks, one at a time)`);
     console.log(`  round trip's phases (medians) ${phases.summary()}`);
+    console.log(`  endpoint requests per python task  lease ${(requestsDuring.lease / TASKS).toFixed(3)}, results ${(requestsDuring.results / TASKS).toFixed(3)}   (during the python throughput run)`);
     console.log(`  agent CPU per python task    ${(agentCpuPerTask * 1000).toFixed(0).padStart(8)} µs   (user + system of the agent process alone)`);
     const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
     console.log(`  endpoint memory, PSS         ${mib(tree.pssKiB)} (agent ${mib(agent.pssKiB)} and its ${workerCount} worker processes, after the python runs)`);
