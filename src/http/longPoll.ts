@@ -65,6 +65,7 @@ export async function longPoll<T>(host: LongPollDeps, res: ServerResponse, poll:
   let watch: Watch | undefined = readKeys ? undefined : host.wakeups.watch(poll.keys as readonly string[]);
   try {
     let fired: readonly string[] | undefined;
+    let lastLook = false;
     for (;;) {
       if (readKeys) {
         // The keys as they are now, watched before the look: a wake-up during the look is kept.
@@ -74,9 +75,15 @@ export async function longPoll<T>(host: LongPollDeps, res: ServerResponse, poll:
       }
       const found = await poll.look({ fired, clientGone });
       const remaining = deadline - Date.now();
-      if (poll.done(found) || remaining <= 0 || stop.aborted) return found;
-      fired = await watch!.next(Math.min(remaining, poll.recheckMs), stop);
-      if (poll.lookAtDeadline === false && fired.length === 0 && deadline - Date.now() <= 0) return found;
+      if (lastLook || poll.done(found) || remaining <= 0 || stop.aborted) return found;
+      const untilDeadline = remaining <= poll.recheckMs;
+      fired = await watch!.next(untilDeadline ? remaining : poll.recheckMs, stop);
+      // The wait ran out at the deadline with nothing woken: one last look, or none. Decided by which wait
+      // it was, not by the clock: a timer may fire a millisecond before Date.now() says the time is up.
+      if (untilDeadline && fired.length === 0 && !stop.aborted) {
+        if (poll.lookAtDeadline === false) return found;
+        lastLook = true;
+      }
     }
   } finally {
     watch?.unsubscribe();
