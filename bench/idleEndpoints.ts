@@ -9,7 +9,9 @@
  *   (Questions, Com_select/insert/update/delete): these do not depend on the machine's load;
  * - the CPU of the service and of mariadbd (% of one core, from /proc), and per endpoint;
  * - the service's resident memory, open file descriptors and sockets (/proc/PID/fd), per endpoint.
- * FUNCX_BENCH_IDLE_10K=1 runs 10,000 endpoints too (polls and heartbeats). FUNCX_BENCH_SERVICE_CLI
+ * The simulated agents run in child processes of at most 2,500 each (idleAgentShard.ts), so that
+ * neither the bench's own CPU nor its sockets are counted, and 10,000 agents fit under a process's
+ * open-file limit. FUNCX_BENCH_IDLE_10K=1 runs 10,000 endpoints too (polls and heartbeats). FUNCX_BENCH_SERVICE_CLI
  * measures another build (e.g. main's dist/src/cli/funcx-service.js) for a before/after.
  */
 import os from 'node:os';
@@ -18,9 +20,10 @@ import { openDatabase } from '../src/db/connect.js';
 import { startMariaDb } from '../test/helpers/mariadb.js';
 import { DEFAULT_POLL_WAIT } from '../endpoint/config.js';
 import { parseDuration } from '../src/util/time.js';
-import { call } from './httpCall.js';
 import { cpuSeconds, descriptors, processName, rssMiB } from './processes.js';
-import { registerEndpoints, RequestLoops, sleep, startServiceProcess } from './idleAgents.js';
+import { fork } from 'node:child_process';
+import { registerEndpoints, sleep, startServiceProcess } from './idleAgents.js';
+import { SHARD_SIZE, type ShardCount, type ShardOrder } from './idleAgentShard.js';
 
 const SERVICE_CLI = process.env.FUNCX_BENCH_SERVICE_CLI ?? fileURLToPath(new URL('../src/cli/funcx-service.js', import.meta.url));
 const POLL_WAIT_S = parseDuration(DEFAULT_POLL_WAIT)! / 1000;
@@ -41,6 +44,45 @@ interface Figures {
   failures: number;
 }
 
+interface Shard {
+  count(): Promise<ShardCount>;
+  /** Its agents stopped (their requests aborted) and the process gone; a second call is a no-op. */
+  stop(): Promise<void>;
+}
+
+/** The agents, SHARD_SIZE to a process (idleAgentShard.ts says why), each loop started at once. */
+function startShards(url: string, endpoints: { id: string; credential: string }[]): Shard[] {
+  const script = fileURLToPath(new URL('./idleAgentShard.js', import.meta.url));
+  const shards: Shard[] = [];
+  for (let first = 0; first < endpoints.length; first += SHARD_SIZE) {
+    const child = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const order: ShardOrder = {
+      url,
+      endpoints: endpoints.slice(first, first + SHARD_SIZE).map((e, i) => ({ ...e, index: first + i })),
+      pollWaitS: POLL_WAIT_S,
+      heartbeatS: HEARTBEAT_S,
+    };
+    child.send(order);
+    const ask = (message: 'count' | 'stop') =>
+      new Promise<ShardCount>((resolve, reject) => {
+        child.once('message', (answer) => resolve(answer as ShardCount));
+        child.once('exit', () => reject(new Error('an agent shard exited before it answered')));
+        child.send(message);
+      });
+    let stopping: Promise<void> | undefined;
+    shards.push({
+      count: () => ask('count'),
+      stop: () =>
+        (stopping ??= (async () => {
+          if (child.exitCode === null && child.signalCode === null) await ask('stop').catch(() => child.kill('SIGKILL'));
+          await exited;
+        })()),
+    });
+  }
+  return shards;
+}
+
 async function measureIdle(serverUrl: string, databasePid: number, count: number, seconds: number): Promise<Figures> {
   const name = `idle${count}_${Date.now() % 100000}`;
   const admin = openDatabase(serverUrl, { poolMax: 1 });
@@ -50,41 +92,26 @@ async function measureIdle(serverUrl: string, databasePid: number, count: number
     const all = new Map(rows.map((r) => [r.Variable_name, Number(r.Value)]));
     return Object.fromEntries(COUNTERS.map((c) => [c, all.get(c) ?? 0])) as Record<(typeof COUNTERS)[number], number>;
   };
-  const loops = new RequestLoops();
+  const shards: Shard[] = [];
   try {
     const service = await startServiceProcess({ cli: SERVICE_CLI, env: { FUNCX_DATABASE_URL: `${serverUrl}${name}` } });
     try {
       const { url } = service;
       const endpoints = await registerEndpoints(url, service.token, count);
-      let polls = 0;
-      let heartbeats = 0;
-      const report = (i: number) => ({ total_workers: 4, idle_workers: 4, outstanding_tasks: 0, pending_tasks: 0, hostname: `node-${i}.example.org` });
-      const agents = endpoints.flatMap((e, i) => {
-        const start = Math.random() * POLL_WAIT_S * 1000; // out of step, as agents started at different times are
-        const pollLoop = async () => {
-          await sleep(start);
-          while (!loops.stopped) {
-            if (await loops.attempt((signal) => call(url, e.credential, 'POST', `/v3/endpoints/${e.id}/lease`, { max_tasks: 1, wait_s: POLL_WAIT_S }, signal))) polls += 1;
-            else if (!loops.stopped) await sleep(1000);
-          }
-        };
-        const heartbeatLoop = async () => {
-          await sleep(start);
-          while (!loops.stopped) {
-            if (await loops.attempt((signal) => call(url, e.credential, 'POST', `/v3/endpoints/${e.id}/heartbeat`, report(i), signal))) heartbeats += 1;
-            await Promise.race([sleep(HEARTBEAT_S * 1000), loops.whenStopped]);
-          }
-        };
-        return [pollLoop(), heartbeatLoop()];
-      });
+      shards.push(...startShards(url, endpoints));
+      const counted = async () => {
+        const counts = await Promise.all(shards.map((shard) => shard.count()));
+        return counts.reduce((sum, c) => ({ polls: sum.polls + c.polls, heartbeats: sum.heartbeats + c.heartbeats, failures: sum.failures + c.failures }));
+      };
       await sleep(POLL_WAIT_S * 1000 + 5000); // every agent started, polls and heartbeats out of step
       // The service's and the database's CPU over the same window: both ends of an idle endpoint's cost.
       const counters0 = await status();
-      const [service0, database0, polls0, heartbeats0, failures0, t0] = [cpuSeconds(service.pid), cpuSeconds(databasePid), polls, heartbeats, loops.failures, Date.now()];
+      const [service0, database0, before, t0] = [cpuSeconds(service.pid), cpuSeconds(databasePid), await counted(), Date.now()];
       await sleep(seconds * 1000);
       const elapsed = (Date.now() - t0) / 1000;
       const [service1, database1] = [cpuSeconds(service.pid), cpuSeconds(databasePid)];
       const counters1 = await status();
+      const after = await counted();
       const figures: Figures = {
         endpoints: count,
         seconds: elapsed,
@@ -94,19 +121,17 @@ async function measureIdle(serverUrl: string, databasePid: number, count: number
         databaseCpu: (100 * (database1 - database0)) / elapsed,
         rssMiB: rssMiB(service.pid),
         ...descriptors(service.pid),
-        polls: polls - polls0,
-        heartbeats: heartbeats - heartbeats0,
-        failures: loops.failures - failures0,
+        polls: after.polls - before.polls,
+        heartbeats: after.heartbeats - before.heartbeats,
+        failures: after.failures - before.failures,
       };
-      loops.stop();
-      await Promise.all(agents);
+      await Promise.all(shards.map((shard) => shard.stop()));
       return figures;
     } finally {
-      loops.stop();
+      await Promise.all(shards.map((shard) => shard.stop()));
       await service.stop();
     }
   } finally {
-    loops.stop();
     await admin.raw(`DROP DATABASE ${name}`).catch(() => undefined);
     await admin.destroy();
   }
