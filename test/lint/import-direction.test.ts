@@ -43,6 +43,18 @@ test('the SDK importing the service is an error', forbidden, 'sdk-imports-servic
 test('the service importing a file of the endpoint is an error', forbidden, 'service-imports-endpoint-file', /only through its public entry/);
 test('the service importing a file inside the funcx-endpoint package is an error', forbidden, 'service-imports-endpoint-package-file', /only the package's public entry/);
 
+const forbiddenDynamically = test.macro(async (t, name: string, says: RegExp) => {
+  const errors = await importErrors(name);
+  t.is(errors.length, 1, errors.join('\n'));
+  t.regex(errors[0], /^no-restricted-syntax: /);
+  t.regex(errors[0], says);
+  t.regex(errors[0], /a dynamic import\(\) too/);
+});
+
+test('the endpoint importing the service through a dynamic import() is an error', forbiddenDynamically, 'endpoint-imports-service-dynamically', /funcx-endpoint\) is a package of its own/);
+test('the SDK loading the endpoint package through a dynamic import() is an error', forbiddenDynamically, 'sdk-imports-endpoint-dynamically', /does not depend on the endpoint/);
+test('shared/ loading an npm package through a dynamic import() is an error', forbiddenDynamically, 'shared-imports-package-dynamically', /node: built-ins only|imports only node: built-ins/);
+
 for (const name of ['endpoint-clean', 'sdk-clean', 'service-clean']) {
   test(`${name}: the imports its package may use pass`, async (t) => {
     t.deepEqual(await importErrors(name), []);
