@@ -7,7 +7,8 @@
  * Protocol over the IPC channel: the parent sends one `ShardOrder`; the shard answers `count`
  * with a `ShardCount` at any time, and `stop` with a last `ShardCount` before it exits.
  */
-import { call } from './httpCall.js';
+import http from 'node:http';
+import { callKeptAlive } from './httpCall.js';
 import { RequestLoops, sleep } from './idleAgents.js';
 
 /** Agents per shard: about 5,000 sockets, under the 20,000 descriptors this container lets a process open. */
@@ -24,6 +25,8 @@ export interface ShardCount {
   polls: number;
   heartbeats: number;
   failures: number;
+  /** The commonest failures' messages, with how many. */
+  failedWith: [string, number][];
 }
 
 function runShard(order: ShardOrder): { loops: RequestLoops; count: () => ShardCount; done: Promise<unknown> } {
@@ -31,8 +34,14 @@ function runShard(order: ShardOrder): { loops: RequestLoops; count: () => ShardC
   let polls = 0;
   let heartbeats = 0;
   const { url, pollWaitS, heartbeatS } = order;
+  // Each simulated agent has its own connection pool, as each real one does: its waiting poll's
+  // socket, and one kept between heartbeats.
+  const pools: http.Agent[] = [];
   const report = (i: number) => ({ total_workers: 4, idle_workers: 4, outstanding_tasks: 0, pending_tasks: 0, hostname: `node-${i}.example.org` });
   const agents = order.endpoints.flatMap((e) => {
+    const pool = new http.Agent({ keepAlive: true });
+    pools.push(pool);
+    const call = (...args: Parameters<typeof callKeptAlive> extends [unknown, ...infer Rest] ? Rest : never) => callKeptAlive(pool, ...args);
     const start = Math.random() * pollWaitS * 1000; // out of step, as agents started at different times are
     const pollLoop = async () => {
       await sleep(start);
@@ -50,7 +59,8 @@ function runShard(order: ShardOrder): { loops: RequestLoops; count: () => ShardC
     };
     return [pollLoop(), heartbeatLoop()];
   });
-  return { loops, count: () => ({ polls, heartbeats, failures: loops.failures }), done: Promise.all(agents) };
+  const done = Promise.all(agents).finally(() => pools.forEach((pool) => pool.destroy()));
+  return { loops, count: () => ({ polls, heartbeats, failures: loops.failures, failedWith: [...loops.failuresByMessage].sort((a, b) => b[1] - a[1]).slice(0, 3) }), done };
 }
 
 if (process.send) {

@@ -84,6 +84,8 @@ export async function registerEndpoints(url: string, token: string, count: numbe
 export class RequestLoops {
   /** Requests that failed before stop() (aborted ones are not failures). */
   failures = 0;
+  /** How many failed with each message (its first 120 characters), so a bench can say why. */
+  readonly failuresByMessage = new Map<string, number>();
   private readonly stopping = new AbortController();
   private readonly inFlight = new Set<AbortController>();
   /** Resolves at stop(): a loop's wait races it, so it ends at once. */
@@ -105,8 +107,13 @@ export class RequestLoops {
     try {
       await work(request.signal);
       return true;
-    } catch {
-      if (!this.stopped) this.failures += 1;
+    } catch (error) {
+      if (!this.stopped) {
+        this.failures += 1;
+        const cause = (error as { cause?: { code?: string } }).cause?.code;
+        const message = `${String(error)}${cause ? ` (${cause})` : ''}`.slice(0, 120);
+        this.failuresByMessage.set(message, (this.failuresByMessage.get(message) ?? 0) + 1);
+      }
       return false;
     } finally {
       this.inFlight.delete(request);

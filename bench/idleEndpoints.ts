@@ -42,6 +42,7 @@ interface Figures {
   heartbeats: number;
   polls: number;
   failures: number;
+  failedWith: [string, number][];
 }
 
 interface Shard {
@@ -101,7 +102,7 @@ async function measureIdle(serverUrl: string, databasePid: number, count: number
       shards.push(...startShards(url, endpoints));
       const counted = async () => {
         const counts = await Promise.all(shards.map((shard) => shard.count()));
-        return counts.reduce((sum, c) => ({ polls: sum.polls + c.polls, heartbeats: sum.heartbeats + c.heartbeats, failures: sum.failures + c.failures }));
+        return counts.reduce((sum, c) => ({ polls: sum.polls + c.polls, heartbeats: sum.heartbeats + c.heartbeats, failures: sum.failures + c.failures, failedWith: [...sum.failedWith, ...c.failedWith] }));
       };
       await sleep(POLL_WAIT_S * 1000 + 5000); // every agent started, polls and heartbeats out of step
       // The service's and the database's CPU over the same window: both ends of an idle endpoint's cost.
@@ -124,6 +125,7 @@ async function measureIdle(serverUrl: string, databasePid: number, count: number
         polls: after.polls - before.polls,
         heartbeats: after.heartbeats - before.heartbeats,
         failures: after.failures - before.failures,
+        failedWith: after.failedWith,
       };
       await Promise.all(shards.map((shard) => shard.stop()));
       return figures;
@@ -142,6 +144,7 @@ function print(f: Figures): void {
   console.log(`\n${f.endpoints} idle endpoints on MariaDB, polls of ${POLL_WAIT_S} s and a heartbeat every ${HEARTBEAT_S} s, staggered; ${f.seconds.toFixed(0)} s ` +
     `(${(f.seconds / POLL_WAIT_S).toFixed(1)} poll periods${f.seconds < 5 * POLL_WAIT_S ? ', fewer than the five issue 21 asks for' : ''}) measured on ${os.availableParallelism()} cores`);
   console.log(`  ${f.polls} polls and ${f.heartbeats} heartbeats answered, ${f.failures} failed`);
+  for (const [message, count] of f.failedWith) console.log(`    ${count} (over the whole run, one shard's count) failed with ${message}`);
   console.log(`  statements per endpoint per minute: ${per.Questions.toFixed(2)} (select ${per.Com_select.toFixed(2)}, insert ${per.Com_insert.toFixed(2)}, update ${per.Com_update.toFixed(2)}, delete ${per.Com_delete.toFixed(2)}, commit ${per.Com_commit.toFixed(2)})`);
   console.log(`  CPU: service ${f.serviceCpu.toFixed(1)} % + MariaDB ${f.databaseCpu.toFixed(1)} % = ${(f.serviceCpu + f.databaseCpu).toFixed(1)} % of a core`);
   console.log(`  service: ${f.rssMiB.toFixed(0)} MiB resident, ${f.fds} file descriptors (${f.sockets} sockets)`);
