@@ -12,8 +12,9 @@
  * agent's workers (summed, together with the CPU of workers that ended meanwhile, which the agent
  * reaps). The service's request log gives the requests per task by route.
  *
- * FUNCX_BENCH_CPU_PROF=DIR runs the service and the agent under `node --cpu-prof` into DIR
- * (NODE_OPTIONS reaches the agent, which the service spawns).
+ * FUNCX_BENCH_CPU_PROF=DIR runs the service under `node --cpu-prof` into DIR (Node 20 refuses
+ * --cpu-prof in NODE_OPTIONS, so the agent the service spawns is not; the e2e bench profiles an agent).
+ * FUNCX_BENCH_SERVICE_NODE_ARGS adds node flags for the service (e.g. `--import FILE` to instrument it).
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -174,9 +175,8 @@ export async function runCpuPerTaskBench(): Promise<void> {
   let service: FuncxService | undefined;
   let peer: Peer | undefined;
   try {
-    // through the environment, so the agent the service spawns is profiled too
-    if (CPU_PROF) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ''} --cpu-prof --cpu-prof-dir=${path.resolve(CPU_PROF)}`.trim();
-    service = await startFuncxService({ repo: REPO, home: path.join(dir, 'home') });
+    const nodeArgs = [...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : []), ...(process.env.FUNCX_BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
+    service = await startFuncxService({ repo: REPO, home: path.join(dir, 'home'), nodeArgs });
     const requests = countRequests(service);
     peer = await startPythonPeer({
       key: 'python-client', name: 'funcX-TS on SQLite, Python client', python: PYTHON, driverDir: DRIVER_DIR, kind: 'funcx-client',
