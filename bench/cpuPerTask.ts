@@ -198,7 +198,8 @@ export async function runCpuPerTaskBench(): Promise<void> {
       rows.push({ ...perTask(before, after, TASKS), tasksPerS, requests: requests.take() });
       const last = rows.at(-1)!;
       console.error(`cpu: round ${round + 1} of ${ROUNDS}: client ${last.driver.toFixed(3)}, service ${last.service.toFixed(3)}, agent ${last.agent.toFixed(3)}, ` +
-        `workers ${last.workers.toFixed(3)} ms/task; ${tasksPerS.toFixed(0)} tasks/s`);
+        `workers ${last.workers.toFixed(3)} ms/task; ${tasksPerS.toFixed(0)} tasks/s; ` +
+        `${([...last.requests.values()].reduce((sum, n) => sum + n, 0) / TASKS).toFixed(3)} requests/task`);
     }
     const workersCmd = [...descendants(agent).values()];
     console.log(`\nCPU per task, process by process: ${ROUNDS} runs of ${TASKS} no-op tasks through the Python client (batches of 1,000), ` +
