@@ -3,11 +3,15 @@
  * the unique id index, never a walk of the caller's whole history through the (submitter,
  * created_at, seq) listing index, which SQLite's planner took for `id IN (five or more) AND
  * submitter = ?` (src/ledger/readTasks.ts, byIdOnly); and they still show a caller only their own tasks.
+ * The same for the cancel watch's look (src/ledger/readCancelled.ts), which went through the
+ * (endpoint_id, state, seq) lease index and read every cancelled task of the endpoint.
  */
 import type { Knex } from 'knex';
 import { testOnEachDatabase } from '../helpers/databases.js';
 import { readTaskStates, readTasks } from '../../src/ledger/readTasks.js';
 import { WAITING } from '../../src/ledger/model.js';
+import { readCancelled } from '../../src/ledger/readCancelled.js';
+import { cancelTask } from '../../src/ledger/cancelTask.js';
 import { alice, functionAndEndpoint, queue } from './fixtures.js';
 
 interface Sent {
@@ -59,4 +63,19 @@ testOnEachDatabase('tasks read by id go through the id index, and a caller sees 
     if (database.kind === 'sqlite') t.regex(plan, /USING INDEX tasks_id_unique \(id=\?\)/);
   }
   t.is(records.selects.length + states.selects.length, 2);
+});
+
+testOnEachDatabase('the cancel watch reads the tasks it is asked about by id, and names only the endpoint\'s cancelled ones', async (t, db, database) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const other = await functionAndEndpoint(db, 'other');
+  const held = await queue(db, endpointId, functionId, 8);
+  const elsewhere = await queue(db, other.endpointId, other.functionId, 2);
+  for (const taskId of [...held.slice(0, 3), ...elsewhere]) await cancelTask(db, { submitter: alice.id, taskId });
+
+  const read = await selectsOf(db, () => readCancelled(db, { endpointIds: [endpointId], taskIds: [...held, ...elsewhere] }));
+  t.deepEqual([...read.result].sort(), held.slice(0, 3).sort());
+  t.is(read.selects.length, 1);
+  const plan = await planOf(db, database.kind, read.selects[0]);
+  t.false(plan.includes('tasks_lease_idx'), plan);
+  if (database.kind === 'sqlite') t.regex(plan, /USING INDEX tasks_id_unique \(id=\?\)/);
 });
