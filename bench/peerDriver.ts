@@ -13,6 +13,8 @@ import { Client, Executor } from '../sdk/index.js';
 export interface Peer {
   /** What FUNCX_BENCH_PEERS calls it. */
   key: string;
+  /** The driver process, for the rows driven from another process (the CPU bench reads its times). */
+  pid?: number;
   /** The row's label. */
   name: string;
   /** How it submits and collects, said in the output ("one group(...) of every task, then its get()"). */
@@ -62,6 +64,7 @@ export async function startPythonPeer(options: {
   const about = await ask({ op: 'about' }, 10 * 60_000);
   return {
     key: options.key,
+    pid: child.pid,
     name: options.name.replace('{version}', String(about.version)),
     idiom: String(about.idiom),
     warm: async () => void (await ask({ op: 'warm' }, 10 * 60_000)),

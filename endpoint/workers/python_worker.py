@@ -277,6 +277,57 @@ OUTPUT_FLUSH_SECONDS = 0.2
 OUTPUT_MESSAGE_CHARS = 64 * 1024
 
 
+class QuietCallFlusher:
+    """Sends what a quiet streaming call left held, at most OUTPUT_FLUSH_SECONDS after it was written.
+
+    One daemon thread for the worker's life, started by its first streaming call: a thread
+    started and joined for each call cost about 150 us of CPU a task, ten times the rest of
+    a no-op task (the CPU bench, docs/benchmarks.md). While calls come it wakes every
+    OUTPUT_FLUSH_SECONDS and flushes the call running then; after a whole period without a
+    call it parks on its condition without a timeout (an idle worker has no wake-ups) until
+    the next call wakes it. Not woken for each call: that alone cost 20 us a task. Lock
+    order: this condition, then the call's output lock, then the reply pipe's (the main
+    thread takes the condition alone), so no deadlock.
+    """
+
+    def __init__(self):
+        self._condition = threading.Condition()
+        self._sink = None
+        self._thread = None
+        self._parked = False
+        self._attached = False  # a call started during the current period
+
+    def attach(self, sink):
+        with self._condition:
+            self._sink = sink
+            self._attached = True
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="funcx-output-flusher", daemon=True)
+                self._thread.start()
+            elif self._parked:
+                self._condition.notify()
+
+    def detach(self):
+        """Once this returns, the thread sends nothing more for the sink attached before."""
+        with self._condition:
+            self._sink = None
+
+    def _run(self):
+        with self._condition:
+            while True:
+                if self._sink is None and not self._attached:
+                    self._parked = True
+                    self._condition.wait()
+                    self._parked = False
+                self._attached = False
+                self._condition.wait(OUTPUT_FLUSH_SECONDS)
+                if self._sink is not None:
+                    self._sink.flush()
+
+
+_quiet_call_flusher = QuietCallFlusher()
+
+
 def streaming_output(send, request):
     """Points sys.stdout and sys.stderr at the agent for this call; returns the way back."""
     shared = {"lock": threading.Lock(), "held": [], "chars": 0, "last": 0.0}
@@ -286,18 +337,10 @@ def streaming_output(send, request):
     sys.stdout = OutputToAgent(send, request.get("task_id"), shared, stdout)
     sys.stderr = OutputToAgent(send, request.get("task_id"), shared, stderr)
     sink = sys.stdout  # both share one buffer: flushing one sends what both hold
-    stop = threading.Event()
-
-    def flusher():
-        while not stop.wait(OUTPUT_FLUSH_SECONDS):
-            sink.flush()
-
-    thread = threading.Thread(target=flusher, name="funcx-output-flusher", daemon=True)
-    thread.start()
+    _quiet_call_flusher.attach(sink)
 
     def restore():
-        stop.set()
-        thread.join()
+        _quiet_call_flusher.detach()
         sink.flush()
         sys.stdout, sys.stderr = stdout, stderr
 

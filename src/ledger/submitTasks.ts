@@ -92,16 +92,16 @@ async function submitInTransaction(
   const taskIds = input.tasks.map(() => randomUUID());
   // A hand-written multi-row INSERT: knex's builder costs more per row than the database does here.
   const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ${nowSql(trx)})`;
-  const noConfigKey = userConfigKey(undefined); // most tasks: hashed once per submit, not per task
+  const perObject = sharedObjectEncodings();
   for (let start = 0; start < input.tasks.length; start += INSERT_CHUNK) {
     const chunk = input.tasks.slice(start, start + INSERT_CHUNK);
     const values: (string | null)[] = [];
     chunk.forEach((task, i) => values.push(
       taskIds[start + i], taskGroupId, task.functionId, task.endpointId, input.submitter, task.payload, task.serializer, WAITING,
       task.userEndpointConfig ? JSON.stringify(task.userEndpointConfig) : null,
-      task.userEndpointConfig || task.userRuntime ? userConfigKey(task.userEndpointConfig, task.userRuntime) : noConfigKey,
+      perObject.configKey(task.userEndpointConfig, task.userRuntime),
       task.resourceSpecification ? JSON.stringify(task.resourceSpecification) : null,
-      task.userRuntime ? JSON.stringify(task.userRuntime) : null,
+      task.userRuntime ? perObject.json(task.userRuntime) : null,
     ));
     await trx.raw(
       `INSERT INTO tasks (id, task_group_id, function_id, endpoint_id, submitter, payload, serializer, state, user_endpoint_config, user_config_key, resource_specification, user_runtime, attempts, created_at)
@@ -122,6 +122,39 @@ async function submitInTransaction(
   }
   if (input.within) await input.within(trx, submitted);
   return submitted;
+}
+
+/**
+ * The user-config key and the stored JSON of objects that the tasks of one submit share: the
+ * routes give every task without its own user_runtime the body's one object, and canonicalising
+ * and hashing it for each task cost 15-20 us a task (the Python client's runtime, 20 fields),
+ * about 3 % of the service's CPU per task in the CPU bench (docs/benchmarks.md). Keyed by the
+ * objects themselves, so tasks with their own settings or runtime get their own key, as before.
+ */
+function sharedObjectEncodings(): { configKey(config?: Record<string, unknown>, runtime?: UserRuntime): string; json(value: object): string } {
+  const noConfig = {};
+  const keys = new Map<object, Map<object, string>>();
+  const encoded = new Map<object, string>();
+  return {
+    configKey(config, runtime) {
+      const byRuntime = keys.get(config ?? noConfig) ?? new Map<object, string>();
+      keys.set(config ?? noConfig, byRuntime);
+      let key = byRuntime.get(runtime ?? noConfig);
+      if (key === undefined) {
+        key = userConfigKey(config, runtime);
+        byRuntime.set(runtime ?? noConfig, key);
+      }
+      return key;
+    },
+    json(value) {
+      let text = encoded.get(value);
+      if (text === undefined) {
+        text = JSON.stringify(value);
+        encoded.set(value, text);
+      }
+      return text;
+    },
+  };
 }
 
 async function findReplay(db: Knex, submitter: string, dedupe: Dedupe): Promise<Submitted | undefined> {
