@@ -11,7 +11,7 @@ import { UPSTREAM_SERIALIZER, toUpstreamTaskRecord } from '../upstream/taskView.
  * `submitter = ?` for a read of tasks by id, kept off every index: the rows are found by
  * tasks_id_unique, and the submitter is checked on each row found. SQLite's planner has no
  * statistics (no ANALYZE), guesses that an equality on tasks_submitter_recent_idx matches ~10 rows,
- * and so preferred that index to an IN list of a few dozen ids or more: each read of a batch
+ * and so preferred that index to an IN list of four ids or more: each read of a batch
  * walked all the caller's tasks, finished ones included, and a service slowed as its ledger grew
  * (docs/benchmarks.md, "A long-running SQLite service"). The unary + is SQLite's documented way
  * to disqualify a term from index use; the value is unchanged, and MariaDB's parser drops it
