@@ -6,20 +6,7 @@ import type { TaskRecord } from '@funcx-ts/shared/wire/task.js';
 import type { TaskGroupResponse } from '@funcx-ts/shared/wire/task-group.js';
 import type { UpstreamTaskRecord } from '@funcx-ts/shared/wire/upstream-task.js';
 import { UPSTREAM_SERIALIZER, toUpstreamTaskRecord } from '../upstream/taskView.js';
-
-/**
- * `submitter = ?` for a read of tasks by id, kept off every index: the rows are found by
- * tasks_id_unique, and the submitter is checked on each row found. SQLite's planner has no
- * statistics (no ANALYZE), guesses that an equality on tasks_submitter_recent_idx matches ~10 rows,
- * and so preferred that index to an IN list of four ids or more: each read of a batch
- * walked all the caller's tasks, finished ones included, and a service slowed as its ledger grew
- * (docs/benchmarks.md, "A long-running SQLite service"). The unary + is SQLite's documented way
- * to disqualify a term from index use; the value is unchanged, and MariaDB's parser drops it
- * (MariaDB plans from real statistics).
- */
-function submitterNotIndexed(submitter: string): [string, string[]] {
-  return ['+?? = ?', ['submitter', submitter]];
-}
+import { offIndex } from './offIndex.js';
 
 /**
  * Tasks by id that the caller submitted; others are reported as not found.
@@ -32,7 +19,7 @@ export async function readTasks(
   const found = new Map<string, TaskRecord | UpstreamTaskRecord>();
   const unique = [...new Set(input.taskIds)];
   for (let start = 0; start < unique.length; start += 500) {
-    const rows = await db('tasks').select(...STATUS_COLUMNS).whereIn('id', unique.slice(start, start + 500)).andWhereRaw(...submitterNotIndexed(input.submitter));
+    const rows = await db('tasks').select(...STATUS_COLUMNS).whereIn('id', unique.slice(start, start + 500)).andWhereRaw(...offIndex('submitter', [input.submitter]));
     for (const row of rows) found.set(row.id, row.serializer === UPSTREAM_SERIALIZER ? toUpstreamTaskRecord(toTaskRecord(row)) : toTaskRecord(row));
   }
   return { found, notFound: unique.filter((id) => !found.has(id)) };
@@ -85,7 +72,7 @@ export async function readTaskStates(db: Knex, input: { submitter: string; taskI
     const rows: { id: string; state: string }[] = await db('tasks')
       .select('id', 'state')
       .whereIn('id', input.taskIds.slice(start, start + 500))
-      .andWhereRaw(...submitterNotIndexed(input.submitter));
+      .andWhereRaw(...offIndex('submitter', [input.submitter]));
     for (const row of rows) states.set(row.id, row.state);
   }
   return states;
