@@ -6,6 +6,7 @@
  */
 import type { Knex } from 'knex';
 import { CANCELLED } from './model.js';
+import { offIndex } from './offIndex.js';
 
 /** `endpointIds`: the queues the endpoint leases from (a per-user endpoint's own and its multi-user endpoint's). */
 export async function readCancelled(db: Knex, input: { endpointIds: readonly string[]; taskIds: readonly string[] }): Promise<string[]> {
@@ -15,8 +16,9 @@ export async function readCancelled(db: Knex, input: { endpointIds: readonly str
     const rows: { id: string }[] = await db('tasks')
       .select('id')
       .whereIn('id', unique.slice(start, start + 500))
-      .whereIn('endpoint_id', input.endpointIds)
-      .andWhere('state', CANCELLED);
+      // Off the index: SQLite otherwise read tasks_lease_idx (endpoint_id, state), every task the endpoint ever had cancelled.
+      .andWhereRaw(...offIndex('endpoint_id', input.endpointIds))
+      .andWhereRaw(...offIndex('state', [CANCELLED]));
     cancelled.push(...rows.map((row) => row.id));
   }
   return cancelled;

@@ -6,12 +6,15 @@
  * 21)"), and a heartbeat's lease extension or a group cancel not through tasks_reap_idx (state =
  * ?: every running or waiting task of every endpoint). src/ledger/offIndex.ts says why.
  */
+import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { testOnEachDatabase } from '../helpers/databases.js';
 import { readTaskStates, readTasks } from '../../src/ledger/readTasks.js';
 import { leaseTasks } from '../../src/ledger/leaseTasks.js';
 import { extendLeases } from '../../src/ledger/extendLeases.js';
 import { cancelTaskGroup } from '../../src/ledger/cancelTaskGroup.js';
+import { readCancelled } from '../../src/ledger/readCancelled.js';
+import { cancelTask } from '../../src/ledger/cancelTask.js';
 import { functionAndEndpoint, queue, row } from './fixtures.js';
 
 /** The statements on tasks that `work` sends (SELECTs, or UPDATEs), with their bindings. */
@@ -96,4 +99,23 @@ testOnEachDatabase('a heartbeat\'s lease extension and a group cancel update the
     t.regex(plan, /tasks_id_unique/, plan);
     t.notRegex(plan, /tasks_reap_idx/, plan);
   }
+});
+
+testOnEachDatabase('the cancel watch\'s look at the tasks an endpoint holds is by tasks_id_unique on SQLite, not through every task the endpoint ever had cancelled', async (t, db, database) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const before = await queue(db, endpointId, functionId, 10);
+  for (const id of before) await cancelTask(db, { submitter: 'alice', taskId: id }); // cancelled long ago
+  const held = await queue(db, endpointId, functionId, 6);
+  await leaseTasks(db, { endpointId, maxTasks: 6, leaseMs: 60_000 });
+  await cancelTask(db, { submitter: 'alice', taskId: held[2] });
+
+  let cancelled: string[] = [];
+  const reads = await statementsOf(db, async () => (cancelled = await readCancelled(db, { endpointIds: [endpointId], taskIds: held })));
+  t.deepEqual(cancelled, [held[2]]);
+  t.deepEqual(await readCancelled(db, { endpointIds: [randomUUID()], taskIds: held }), []); // another endpoint's view: nothing
+  t.is(reads.length, 1);
+  if (database.kind !== 'sqlite') return;
+  const plan = await sqlitePlan(db, reads[0]);
+  t.regex(plan, /tasks_id_unique/, plan);
+  t.notRegex(plan, /tasks_lease_idx/, plan);
 });
