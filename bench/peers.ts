@@ -37,7 +37,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { OPTIONS } from '../src/config.js';
 import { findBinary, startMariaDb, type MariaDbServer } from '../test/helpers/mariadb.js';
-import { succeeds, type Group } from './processes.js';
+import { cpuSeconds, succeeds, type Group } from './processes.js';
 import { startPythonPeer, startTypescriptClientPeer, startTypescriptExecutorPeer, type Peer } from './peerDriver.js';
 import { defaultEnv, mariadbDurability, serviceMemory, sqliteDurability, startCelery, startFuncxService, type FuncxService } from './peerServices.js';
 import { printPeersReport, type PeerFigures } from './peersReport.js';
@@ -95,6 +95,8 @@ export async function runPeersBench(): Promise<void> {
   process.once('SIGTERM', onSignal);
   const loadAtStart = os.loadavg();
   const services: { label: string; service: FuncxService }[] = [];
+  /** The funcX-TS service each row runs on (none for Celery), for its CPU per task. */
+  const serviceOf = new Map<string, FuncxService>();
   const setup: string[] = [];
   const failureContext = () => services.map(({ label, service }) => `the ${label} service's last output:\n${service.group.output()}`).join('\n');
   try {
@@ -111,6 +113,7 @@ export async function runPeersBench(): Promise<void> {
       setup.push(`SQLite: ${await sqliteDurability(sqlite.databaseUrl)}`);
       const settings = { serviceUrl: sqlite.serviceUrl, token: sqlite.token, endpointId: sqlite.endpointId };
       for (const key of onSqlite) {
+        serviceOf.set(key, sqlite);
         if (key === 'ts-client') peers.push(await startTypescriptClientPeer('funcX-TS on SQLite, TypeScript Client', settings));
         else if (key === 'ts-executor') peers.push(await startTypescriptExecutorPeer('funcX-TS on SQLite, TypeScript Executor', settings));
         else {
@@ -131,6 +134,7 @@ export async function runPeersBench(): Promise<void> {
       services.push({ label: 'MariaDB', service: mariadb });
       console.error(`peers: funcX-TS on MariaDB at ${mariadb.serviceUrl} (npm start defaults and FUNCX_DATABASE_URL)`);
       setup.push(`MariaDB: ${await mariadbDurability(mariadbServer.url)}`);
+      serviceOf.set('mariadb', mariadb);
       peers.push(await startPythonPeer({
         key: 'mariadb', python: PYTHON, driverDir: DRIVER_DIR, env: pythonEnv(mariadb.home), kind: 'funcx-client', name: 'funcX-TS on MariaDB, Python client',
       }));
@@ -151,14 +155,20 @@ export async function runPeersBench(): Promise<void> {
       await peer.warm();
     }
     const figures = new Map<string, PeerFigures>(peers.map((peer) => [peer.key, {
-      key: peer.key, name: peer.name, idiom: peer.idiom, tasksPerS: 0, throughputRounds: [], roundTripsMs: [],
+      key: peer.key, name: peer.name, idiom: peer.idiom, tasksPerS: 0, throughputRounds: [], serviceCpuMsPerTask: [], roundTripsMs: [],
     }]));
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? peers : [...peers].reverse();
       for (const peer of order) {
         console.error(`peers: throughput round ${round + 1} of ${ROUNDS}, ${peer.key}, ${TASKS} tasks ...`);
         await peer.throughput(WARM_TASKS);
+        // The service process's own CPU (its endpoint's agent and workers are other processes):
+        // unlike tasks/s, about the same however busy the machine is, so a service that slows
+        // down as it ages shows here (docs/benchmarks.md, "A long-running SQLite service").
+        const pid = serviceOf.get(peer.key)?.group.child.pid;
+        const cpuBefore = pid === undefined ? 0 : cpuSeconds(pid);
         figures.get(peer.key)!.throughputRounds.push(await peer.throughput(TASKS));
+        if (pid !== undefined) figures.get(peer.key)!.serviceCpuMsPerTask!.push(((cpuSeconds(pid) - cpuBefore) * 1000) / TASKS);
       }
     }
     for (const row of figures.values()) row.tasksPerS = row.throughputRounds.reduce((sum, value) => sum + value, 0) / row.throughputRounds.length;

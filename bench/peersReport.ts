@@ -13,6 +13,8 @@ export interface PeerFigures {
   tasksPerS: number;
   /** Each round's tasks/s, in the order run. */
   throughputRounds: number[];
+  /** Each round's CPU time of the row's funcX-TS service process per task (ms); none for Celery. */
+  serviceCpuMsPerTask?: number[];
   roundTripsMs: number[];
 }
 
@@ -87,6 +89,10 @@ export function printPeersReport(report: {
       `round trip median ${ratio(median(mariadb), median(sqlite))} ×, p99 ${ratio(p99(mariadb), p99(sqlite))} ×`);
   }
   console.log(`throughput rounds (tasks/s, in the order run): ${rows.map((row) => `${row.key} ${row.throughputRounds.map((value) => value.toFixed(0)).join(', ')}`).join('; ')}`);
+  const withService = rows.filter((row) => (row.serviceCpuMsPerTask ?? []).length > 0);
+  if (withService.length > 0) {
+    console.log(`funcX-TS service CPU per task in each round (ms, the service process alone; SQLite rows share one service): ${withService.map((row) => `${row.key} ${row.serviceCpuMsPerTask!.map((value) => value.toFixed(2)).join(', ')}`).join('; ')}`);
+  }
   for (const line of report.memory) console.log(line);
   console.log('\ntargets (issue 21), this run:');
   console.log('| target | figure | bound | |');

@@ -9,6 +9,7 @@ import { now } from '../db/clock.js';
 import { inTransaction } from '../db/transaction.js';
 import { TaskGroupNotFound } from '../errors.js';
 import { CANCELLED, RUNNING, WAITING, isFinished, type TaskException, type TaskState } from './model.js';
+import { offIndex } from './offIndex.js';
 
 export interface GroupCancelled {
   /** Cancelled now, with the endpoint each was on (running ones must be told to stop). */
@@ -29,7 +30,7 @@ export async function cancelTaskGroup(db: Knex, input: { submitter: string; task
     for (let start = 0; start < open.length; start += 500) {
       await trx('tasks')
         .whereIn('id', open.slice(start, start + 500).map((row) => row.id))
-        .whereIn('state', [WAITING, RUNNING])
+        .andWhereRaw(...offIndex('state', [WAITING, RUNNING])) // by id, not through every open task
         .update({ state: CANCELLED, exception: JSON.stringify(exception), completed_at: now(trx), lease_expires_at: null, waiting_for_nodes_since: null });
     }
     // Re-read what the updates left: a task that finished between the read and its update

@@ -6,15 +6,7 @@ import type { TaskRecord } from '@funcx-ts/shared/wire/task.js';
 import type { TaskGroupResponse } from '@funcx-ts/shared/wire/task-group.js';
 import type { UpstreamTaskRecord } from '@funcx-ts/shared/wire/upstream-task.js';
 import { UPSTREAM_SERIALIZER, toUpstreamTaskRecord } from '../upstream/taskView.js';
-
-/*
- * byIdOnly: the reads of tasks by id below select by id alone and check the submitter here.
- * Given `id IN (…) AND submitter = ?`, SQLite's planner (it keeps no statistics) takes the
- * (submitter, created_at, seq) listing index once five ids or more are asked, and then reads
- * every task the caller ever submitted for each wait or batch status: a service's CPU per task
- * grew with its ledger (the CPU bench, docs/benchmarks.md). By id it is one unique-index lookup
- * per id, on both databases.
- */
+import { offIndex } from './offIndex.js';
 
 /**
  * Tasks by id that the caller submitted; others are reported as not found.
@@ -27,11 +19,8 @@ export async function readTasks(
   const found = new Map<string, TaskRecord | UpstreamTaskRecord>();
   const unique = [...new Set(input.taskIds)];
   for (let start = 0; start < unique.length; start += 500) {
-    const rows = await db('tasks').select(...STATUS_COLUMNS).whereIn('id', unique.slice(start, start + 500));
-    for (const row of rows) {
-      if (row.submitter !== input.submitter) continue; // see byIdOnly
-      found.set(row.id, row.serializer === UPSTREAM_SERIALIZER ? toUpstreamTaskRecord(toTaskRecord(row)) : toTaskRecord(row));
-    }
+    const rows = await db('tasks').select(...STATUS_COLUMNS).whereIn('id', unique.slice(start, start + 500)).andWhereRaw(...offIndex('submitter', [input.submitter]));
+    for (const row of rows) found.set(row.id, row.serializer === UPSTREAM_SERIALIZER ? toUpstreamTaskRecord(toTaskRecord(row)) : toTaskRecord(row));
   }
   return { found, notFound: unique.filter((id) => !found.has(id)) };
 }
@@ -80,10 +69,11 @@ export { toTaskRecord };
 export async function readTaskStates(db: Knex, input: { submitter: string; taskIds: readonly string[] }): Promise<Map<string, string>> {
   const states = new Map<string, string>();
   for (let start = 0; start < input.taskIds.length; start += 500) {
-    const rows: { id: string; state: string; submitter: string }[] = await db('tasks')
-      .select('id', 'state', 'submitter')
-      .whereIn('id', input.taskIds.slice(start, start + 500));
-    for (const row of rows) if (row.submitter === input.submitter) states.set(row.id, row.state); // see byIdOnly
+    const rows: { id: string; state: string }[] = await db('tasks')
+      .select('id', 'state')
+      .whereIn('id', input.taskIds.slice(start, start + 500))
+      .andWhereRaw(...offIndex('submitter', [input.submitter]));
+    for (const row of rows) states.set(row.id, row.state);
   }
   return states;
 }
