@@ -205,14 +205,16 @@ class OutputToAgent:
     reply pipe, so it always arrives before the call's reply. Text is held until
     a line ends and OUTPUT_FLUSH_SECONDS passed since the last message, or
     OUTPUT_MESSAGE_CHARS are held (a flood becomes few large messages, never an
-    unbounded buffer); a daemon thread sends what a quiet call left held.
+    unbounded buffer); a daemon thread, started by the call's first write, sends
+    what a quiet call left held (a call that prints nothing starts no thread: a
+    thread's start and join cost more than a no-op task's whole run).
     Subprocesses the call starts write to the real fds, which the agent logs.
     """
 
     def __init__(self, send, task_id, shared, real):
         self._send = send
         self._task_id = task_id
-        self._shared = shared  # {"lock", "held": [], "chars", "last"} shared by stdout and stderr, so order is kept
+        self._shared = shared  # {"lock", "held": [], "chars", "last", "start"} shared by stdout and stderr, so order is kept
         self._real = real  # the stream it stands for: its fd is what subprocesses inherit (fileno)
         self.buffer = _BytesToText(self)
 
@@ -221,6 +223,9 @@ class OutputToAgent:
             raise TypeError("write() argument must be str, not %s" % type(text).__name__)
         shared = self._shared
         with shared["lock"]:
+            if shared["start"] is not None:
+                shared["start"]()
+                shared["start"] = None
             shared["held"].append(text)
             shared["chars"] += len(text)
             due = "\n" in text and time.monotonic() - shared["last"] >= OUTPUT_FLUSH_SECONDS
@@ -279,7 +284,7 @@ OUTPUT_MESSAGE_CHARS = 64 * 1024
 
 def streaming_output(send, request):
     """Points sys.stdout and sys.stderr at the agent for this call; returns the way back."""
-    shared = {"lock": threading.Lock(), "held": [], "chars": 0, "last": 0.0}
+    shared = {"lock": threading.Lock(), "held": [], "chars": 0, "last": 0.0, "start": None}
     stdout, stderr = sys.stdout, sys.stderr
     stdout.flush()
     stderr.flush()
@@ -292,12 +297,19 @@ def streaming_output(send, request):
         while not stop.wait(OUTPUT_FLUSH_SECONDS):
             sink.flush()
 
-    thread = threading.Thread(target=flusher, name="funcx-output-flusher", daemon=True)
-    thread.start()
+    started = []
+
+    def start_flusher():
+        thread = threading.Thread(target=flusher, name="funcx-output-flusher", daemon=True)
+        thread.start()
+        started.append(thread)
+
+    shared["start"] = start_flusher
 
     def restore():
         stop.set()
-        thread.join()
+        for thread in started:
+            thread.join()
         sink.flush()
         sys.stdout, sys.stderr = stdout, stderr
 
