@@ -117,6 +117,8 @@ export async function runE2eBench(): Promise<void> {
 
     const roundTrips: number[] = [];
     const phases = roundTripPhases();
+    const roundTripCpuBefore = cpuSeconds(endpoint.pid!) * 1000;
+    const serviceCpuBefore = process.cpuUsage();
     for (let i = 0; i < ROUND_TRIPS; i++) {
       const startedMs = Date.now();
       const started = process.hrtime.bigint();
@@ -130,6 +132,9 @@ export async function runE2eBench(): Promise<void> {
       const record = await call('GET', `/v3/tasks/${taskId}`);
       phases.add(startedMs, record, endedMs);
     }
+    const agentCpuPerRoundTrip = (cpuSeconds(endpoint.pid!) * 1000 - roundTripCpuBefore) / ROUND_TRIPS; // ms, the agent process alone
+    const serviceCpu = process.cpuUsage(serviceCpuBefore);
+    const serviceCpuPerRoundTrip = (serviceCpu.user + serviceCpu.system) / 1000 / ROUND_TRIPS; // ms, this process: the service and the bench's client
     const tree = processTreeStats(endpoint.pid!);
     const agent = processTreeStats(endpoint.pid!, false);
     const workerCount = tree.processes - 1;
@@ -139,6 +144,8 @@ export async function runE2eBench(): Promise<void> {
     console.log(`  javascript no-op throughput  ${(TASKS / javascriptSeconds).toFixed(0).padStart(8)} tasks/s   (${TASKS} tasks in ${javascriptSeconds.toFixed(2)} s)`);
     console.log(`  round trip, warm python      median ${percentile(roundTrips, 0.5).toFixed(2)} ms   p99 ${percentile(roundTrips, 0.99).toFixed(2)} ms   (${ROUND_TRIPS} tasks, one at a time)`);
     console.log(`  round trip's phases (medians) ${phases.summary()}`);
+    console.log(`  agent CPU per lone round trip ${(agentCpuPerRoundTrip * 1000).toFixed(0).padStart(7)} µs   (user + system of the agent process alone, the waits between included)`);
+    console.log(`  service CPU per lone round trip ${(serviceCpuPerRoundTrip * 1000).toFixed(0).padStart(5)} µs   (this process: the service, and the bench's client with its ledger read after each)`);
     console.log(`  endpoint requests per python task  lease ${(requestsDuring.lease / TASKS).toFixed(3)}, results ${(requestsDuring.results / TASKS).toFixed(3)}   (during the python throughput run)`);
     console.log(`  agent CPU per python task    ${(agentCpuPerTask * 1000).toFixed(0).padStart(8)} µs   (user + system of the agent process alone)`);
     const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;

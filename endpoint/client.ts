@@ -1,17 +1,17 @@
 /**
- * The endpoint's HTTP client for the service (got, HTTP or HTTPS, direct or
- * through the site's proxy; a custom CA file may be trusted, certificate
- * checks always stay on). Every call either
+ * The endpoint's HTTP client for the service (node:http(s) on keep-alive agents, HTTP or HTTPS,
+ * direct or through the site's proxy; a custom CA file may be trusted, certificate
+ * checks always stay on; transport/jsonRequest.ts says why not got). Every call either
  * returns the parsed body or throws one of endpoint/errors.ts; retrying is the
  * caller's choice, since only the caller knows whether waiting is right.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { got, type Got, RequestError } from 'got';
 import { ErrorCode } from '@funcx-ts/shared/errors.js';
 import type { ErrorResponse } from '@funcx-ts/shared/wire/error.js';
 import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors.js';
 import { Connections } from './transport/serviceConnections.js';
+import { jsonRequest, JsonRequestFailed, type JsonResponse } from './transport/jsonRequest.js';
 import { schemasDir } from './packageRoot.js';
 import type { EndpointLeaseResponse } from '@funcx-ts/shared/wire/endpoint-lease-response.js';
 import type { EndpointCancelsResponse } from '@funcx-ts/shared/wire/endpoint-cancels-response.js';
@@ -48,21 +48,15 @@ function leaseRequestMaximum(): number {
 }
 
 export class ServiceClient {
-  private readonly http: Got;
+  /** The service's URL with a trailing slash, so call paths resolve under any path prefix it has. */
+  readonly #base: URL;
 
   /** Direct or through the site's proxy, trusting which CAs (endpoint/transport/serviceConnections.ts). */
   readonly connections: Connections;
 
   constructor(readonly serviceUrl: string, options: { caFile?: string | null; connections?: Connections } = {}) {
     this.connections = options.connections ?? new Connections(options.caFile ? { caFile: { file: options.caFile, setting: 'ca_file' } } : {});
-    this.http = got.extend({
-      prefixUrl: serviceUrl,
-      responseType: 'json',
-      throwHttpErrors: false,
-      retry: { limit: 0 }, // the agent's loops own retrying
-      ...this.connections.gotOptions(serviceUrl), // keep-alive agents, so long-polls reuse one tunnel through a proxy
-      headers: { 'user-agent': 'funcx-endpoint' },
-    });
+    this.#base = new URL(serviceUrl.endsWith('/') ? serviceUrl : `${serviceUrl}/`);
   }
 
   /** GET /v2/version (needs no token): what the service serves, read leniently by transport/versionCheck.ts. */
@@ -131,18 +125,19 @@ export class ServiceClient {
   }
 
   protected async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, bearer: string | undefined, json: unknown, timeoutMs: number, signal?: AbortSignal): Promise<T> {
-    let response;
+    let response: JsonResponse;
     try {
-      response = await this.http(path, {
+      // No retries here: the agent's loops own retrying. Keep-alive agents: long-polls reuse one tunnel through a proxy.
+      response = await jsonRequest(this.connections, new URL(path, this.#base), {
         method,
         json,
-        headers: bearer === undefined ? {} : { authorization: `Bearer ${bearer}` },
-        timeout: { request: timeoutMs },
+        headers: bearer === undefined ? { 'user-agent': 'funcx-endpoint' } : { 'user-agent': 'funcx-endpoint', authorization: `Bearer ${bearer}` },
+        timeoutMs,
         signal,
       });
     } catch (error) {
       if (signal?.aborted) throw signal.reason ?? error;
-      const code = error instanceof RequestError ? error.code : 'ERROR';
+      const code = error instanceof JsonRequestFailed ? error.code : 'ERROR';
       throw new ServiceUnreachable(`cannot reach ${this.serviceUrl} (${code}: ${(error as Error).message})${this.connections.explainFailure(this.serviceUrl, code)}`, undefined, { cause: error });
     }
     const body = response.body as Partial<ErrorResponse> | undefined;

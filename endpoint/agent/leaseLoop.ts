@@ -126,6 +126,11 @@ export class LeaseLoop {
           break;
         }
         for (const lease of response.tasks) this.deps.accept(lease, response.functions[lease.function_id]);
+        // The tasks just accepted reach their workers first (their dispatch runs in microtasks): the
+        // next poll's request, written at once, would be on a lone task's way to its worker. This
+        // poll is over: a stop meanwhile has no poll to end.
+        this.#poll = undefined;
+        if (response.tasks.length > 0) await new Promise((resolve) => setImmediate(resolve));
       } catch (error) {
         // The service may have leased tasks into an answer that never arrived.
         this.#reconcileBeforeLease = true;
