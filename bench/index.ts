@@ -10,6 +10,7 @@ import { runWanBench } from './wan.js';
 import { runStatementsBench } from './statements.js';
 import { runSingleFileBench } from './singleFile.js';
 import { runIdleBench } from './idleEndpoints.js';
+import { runFloodBench } from './flood.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   ledger: runLedgerBench,
@@ -23,6 +24,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   statements: runStatementsBench,
   sea: runSingleFileBench,
   idle: runIdleBench,
+  flood: runFloodBench,
 };
 
 const names = process.argv.slice(2);
