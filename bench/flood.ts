@@ -8,9 +8,10 @@
  * Per task, from the server's own counters (they do not move with the machine's load):
  * Questions, Com_select/insert/update/delete/begin/commit, Handler_commit; and tasks/s (which
  * does move: alternate builds, compare medians).
- * FUNCX_BENCH_FLOOD_LOG=1 also turns on the private server's general log (log_output=TABLE)
- * for one more round and prints every distinct statement (literals folded) with its count per
- * task, so each request path's share can be read. The bench changes settings of its own private
+ * FUNCX_BENCH_FLOOD_LOG=1 also logs every statement of one more round (the private server's slow
+ * log at long_query_time 0, log_output=TABLE) and prints each distinct statement (literals
+ * folded) with its count, its time inside the server and the rows it examined, per task, so each
+ * request path's share can be read. The bench changes settings of its own private
  * server only; the service changes none.
  * FUNCX_BENCH_SERVICE_REPO measures another build (a checkout with its own dist/), for a before/after.
  */
@@ -124,20 +125,33 @@ export async function runFloodBench(): Promise<void> {
     console.log(`  per task: ${COUNTERS.map((c) => `${c} ${(totals[c] / (ROUNDS * TASKS)).toFixed(3)}`).join(', ')}`);
     console.log(`  CPU ms per task: ${Object.entries(cpuTotals).map(([k, v]) => `${k} ${((1000 * v) / (ROUNDS * TASKS)).toFixed(3)}`).join(', ')}`);
     if (GENERAL_LOG && !ON_SQLITE) {
+      // The slow log with long_query_time = 0 has every statement with its time and rows examined.
       const [[{ id: adminThread }]] = (await admin.raw('SELECT CONNECTION_ID() AS id')) as [{ id: number }[]];
       await admin.raw("SET GLOBAL log_output = 'TABLE'");
-      await admin.raw('TRUNCATE mysql.general_log');
-      await admin.raw('SET GLOBAL general_log = 1');
+      await admin.raw('SET GLOBAL long_query_time = 0');
+      await admin.raw('TRUNCATE mysql.slow_log');
+      await admin.raw('SET GLOBAL slow_query_log = 1');
       await peer.throughput(TASKS);
-      await admin.raw('SET GLOBAL general_log = 0');
-      const [rows] = (await admin.raw("SELECT command_type AS kind, CONVERT(argument USING utf8mb4) AS sql_text FROM mysql.general_log WHERE thread_id <> ? AND command_type IN ('Query', 'Execute')", [adminThread])) as [{ kind: string; sql_text: string }[]];
-      const byStatement = new Map<string, number>();
+      await admin.raw('SET GLOBAL slow_query_log = 0');
+      const [rows] = (await admin.raw(
+        'SELECT CONVERT(sql_text USING utf8mb4) AS sql_text, TIME_TO_SEC(query_time) AS seconds, rows_examined AS examined FROM mysql.slow_log WHERE thread_id <> ?',
+        [adminThread],
+      )) as [{ sql_text: string; seconds: number; examined: number }[]];
+      const byStatement = new Map<string, { n: number; seconds: number; examined: number }>();
       for (const row of rows) {
-        const key = `${row.kind === 'Execute' ? '[prepared] ' : ''}${folded(row.sql_text)}`;
-        byStatement.set(key, (byStatement.get(key) ?? 0) + 1);
+        const key = folded(row.sql_text);
+        const entry = byStatement.get(key) ?? { n: 0, seconds: 0, examined: 0 };
+        entry.n += 1;
+        entry.seconds += Number(row.seconds);
+        entry.examined += Number(row.examined);
+        byStatement.set(key, entry);
       }
-      console.log(`\n  general log, one more round of ${TASKS}: ${rows.length} statements, ${(rows.length / TASKS).toFixed(3)} per task`);
-      for (const [sql, n] of [...byStatement].sort((a, b) => b[1] - a[1])) console.log(`  ${(n / TASKS).toFixed(4).padStart(8)} ${String(n).padStart(6)}  ${sql}`);
+      const seconds = rows.reduce((sum, row) => sum + Number(row.seconds), 0);
+      console.log(`\n  every statement of one more round of ${TASKS} (the slow log at long_query_time 0): ${rows.length}, ${(rows.length / TASKS).toFixed(3)} per task, ${((1000 * seconds) / TASKS).toFixed(3)} ms per task inside the server`);
+      console.log(`  ${'per task'.padStart(8)} ${'count'.padStart(6)} ${'ms/task'.padStart(8)} ${'rows/task'.padStart(9)}  statement (literals folded)`);
+      for (const [sql, e] of [...byStatement].sort((a, b) => b[1].seconds - a[1].seconds)) {
+        console.log(`  ${(e.n / TASKS).toFixed(4).padStart(8)} ${String(e.n).padStart(6)} ${((1000 * e.seconds) / TASKS).toFixed(4).padStart(8)} ${(e.examined / TASKS).toFixed(2).padStart(9)}  ${sql}`);
+      }
     }
   } finally {
     await peer?.close().catch(() => undefined);
