@@ -7,9 +7,9 @@ import { isoOrNull } from '../util/time.js';
 import { parseStored } from '../util/json.js';
 import { countEndpointTasks } from '../ledger/readTasks.js';
 import { isOnline, type EndpointRow } from './endpoints.js';
-import { recordActivity } from './endpointActivity.js';
+import { activityBatchOf } from './endpointActivity.js';
 import { heartbeatMemoryOf, type HeartbeatWrite } from './heartbeatMemory.js';
-import { lastSeenRefreshesOf, storeLastSeen } from './lastSeenRefresh.js';
+import { lastSeenRefreshesOf, refreshBatchMs, storeLastSeen } from './lastSeenRefresh.js';
 import type { EndpointHeartbeatRequest } from '@funcx-ts/shared/wire/endpoint-heartbeat.js';
 import type { EndpointStatusResponse } from '@funcx-ts/shared/wire/endpoint-status.js';
 
@@ -57,7 +57,8 @@ export async function recordHeartbeat(db: Knex, input: { endpointId: string; rep
   // The minute's figures for the console's charts (endpointActivity.ts): once a minute while they stay the same.
   if (!memory.activityDue(input.endpointId, text, Date.now())) return write;
   const { idle_workers: idleWorkers, total_workers: totalWorkers, pending_tasks: pendingInEndpoint } = input.report;
-  await recordActivity(db, { endpointId: input.endpointId, idleWorkers, totalWorkers, pendingInEndpoint });
+  // With the other endpoints' minute rows due now, in a few statements for all (endpointActivity.ts).
+  await activityBatchOf(db).record({ endpointId: input.endpointId, idleWorkers, totalWorkers, pendingInEndpoint }, refreshBatchMs(input.offlineAfterMs));
   memory.wroteActivity(input.endpointId, text, Date.now());
   return write;
 }

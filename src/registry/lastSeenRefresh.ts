@@ -15,58 +15,36 @@
 import type { Knex } from 'knex';
 import { now, nowSql } from '../db/clock.js';
 import { refreshAfter } from './heartbeatMemory.js';
+import { KeyedBatch } from '../util/keyedBatch.js';
 
 /** The longest a refresh waits for others to join its batch. */
 export const REFRESH_BATCH_MAX_MS = 1000;
 /** Endpoints per UPDATE (three bound values each). */
 export const REFRESH_BATCH_ROWS = 500;
 
-interface Pending {
-  report: string;
-  waiters: { resolve: () => void; reject: (error: unknown) => void }[];
-}
-
 class LastSeenRefreshes {
-  private pending = new Map<string, Pending>();
-  private timer: NodeJS.Timeout | undefined;
   private offlineAfterMs = 0;
+  private readonly batch: KeyedBatch<string>;
 
-  constructor(private readonly db: Knex) {}
+  constructor(db: Knex) {
+    this.batch = new KeyedBatch((entries) => storeLastSeen(db, entries.map(([id, report]) => ({ id, report })), this.offlineAfterMs), REFRESH_BATCH_ROWS);
+  }
 
   /** Stores `report` and now as the endpoint's last word and last-seen time, with the others due in the same batch. */
   refresh(endpointId: string, report: string, offlineAfterMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const entry = this.pending.get(endpointId) ?? { report, waiters: [] };
-      entry.report = report;
-      entry.waiters.push({ resolve, reject });
-      this.pending.set(endpointId, entry);
-      this.offlineAfterMs = offlineAfterMs;
-      this.timer ??= setTimeout(() => void this.flush(), Math.min(REFRESH_BATCH_MAX_MS, Math.floor(refreshAfter(offlineAfterMs) / 4)));
-    });
+    this.offlineAfterMs = offlineAfterMs;
+    return this.batch.add(endpointId, report, refreshBatchMs(offlineAfterMs));
   }
 
   /** Takes the endpoint out of the batch: what is written instead (a full heartbeat, a state report) supersedes it. */
   drop(endpointId: string): void {
-    const entry = this.pending.get(endpointId);
-    if (!entry) return;
-    this.pending.delete(endpointId);
-    for (const waiter of entry.waiters) waiter.resolve();
+    this.batch.drop(endpointId);
   }
+}
 
-  private async flush(): Promise<void> {
-    this.timer = undefined;
-    const batch = [...this.pending];
-    this.pending = new Map();
-    for (let start = 0; start < batch.length; start += REFRESH_BATCH_ROWS) {
-      const chunk = batch.slice(start, start + REFRESH_BATCH_ROWS);
-      try {
-        await storeLastSeen(this.db, chunk.map(([id, entry]) => ({ id, report: entry.report })), this.offlineAfterMs);
-        for (const [, entry] of chunk) for (const waiter of entry.waiters) waiter.resolve();
-      } catch (error) {
-        for (const [, entry] of chunk) for (const waiter of entry.waiters) waiter.reject(error);
-      }
-    }
-  }
+/** How long a batch waits for more: a quarter of the refresh age, at most REFRESH_BATCH_MAX_MS. */
+export function refreshBatchMs(offlineAfterMs: number): number {
+  return Math.min(REFRESH_BATCH_MAX_MS, Math.floor(refreshAfter(offlineAfterMs) / 4));
 }
 
 /**
