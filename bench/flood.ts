@@ -27,6 +27,7 @@ import { childrenMatching, cpuSeconds, succeeds } from './processes.js';
 import { startPythonPeer } from './peerDriver.js';
 import { defaultEnv, startFuncxService } from './peerServices.js';
 import { createDatabase } from './inProcessService.js';
+import { logStatements, printStatements } from './statementLog.js';
 
 const TASKS = Number(process.env.FUNCX_BENCH_TASKS ?? 3000);
 const ROUNDS = Number(process.env.FUNCX_BENCH_FLOOD_ROUNDS ?? 3);
@@ -74,17 +75,6 @@ async function counters(admin: Knex): Promise<Counters> {
   return Object.fromEntries(COUNTERS.map((c) => [c, all.get(c) ?? 0])) as Counters;
 }
 
-/** A statement with its literals folded, so the same statement with other values counts as one. */
-function folded(sql: string): string {
-  return sql
-    .replace(/'(?:[^'\\]|\\.)*'/g, '?')
-    .replace(/\b\d+(?:\.\d+)?\b/g, '?')
-    .replace(/\(\s*\?(?:\s*,\s*\?)+\s*\)/g, '(?…)')
-    .replace(/(?:\(\?…\)\s*,\s*)+\(\?…\)/g, '(?…), …')
-    .replace(/\s+/g, ' ')
-    .slice(0, 200);
-}
-
 export async function runFloodBench(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-bench-flood-'));
   const server = await startMariaDb({ flushLogAtTrxCommit: FLUSH });
@@ -125,33 +115,8 @@ export async function runFloodBench(): Promise<void> {
     console.log(`  per task: ${COUNTERS.map((c) => `${c} ${(totals[c] / (ROUNDS * TASKS)).toFixed(3)}`).join(', ')}`);
     console.log(`  CPU ms per task: ${Object.entries(cpuTotals).map(([k, v]) => `${k} ${((1000 * v) / (ROUNDS * TASKS)).toFixed(3)}`).join(', ')}`);
     if (GENERAL_LOG && !ON_SQLITE) {
-      // The slow log with long_query_time = 0 has every statement with its time and rows examined.
-      const [[{ id: adminThread }]] = (await admin.raw('SELECT CONNECTION_ID() AS id')) as [{ id: number }[]];
-      await admin.raw("SET GLOBAL log_output = 'TABLE'");
-      await admin.raw('SET GLOBAL long_query_time = 0');
-      await admin.raw('TRUNCATE mysql.slow_log');
-      await admin.raw('SET GLOBAL slow_query_log = 1');
-      await peer.throughput(TASKS);
-      await admin.raw('SET GLOBAL slow_query_log = 0');
-      const [rows] = (await admin.raw(
-        'SELECT CONVERT(sql_text USING utf8mb4) AS sql_text, TIME_TO_SEC(query_time) AS seconds, rows_examined AS examined FROM mysql.slow_log WHERE thread_id <> ?',
-        [adminThread],
-      )) as [{ sql_text: string; seconds: number; examined: number }[]];
-      const byStatement = new Map<string, { n: number; seconds: number; examined: number }>();
-      for (const row of rows) {
-        const key = folded(row.sql_text);
-        const entry = byStatement.get(key) ?? { n: 0, seconds: 0, examined: 0 };
-        entry.n += 1;
-        entry.seconds += Number(row.seconds);
-        entry.examined += Number(row.examined);
-        byStatement.set(key, entry);
-      }
-      const seconds = rows.reduce((sum, row) => sum + Number(row.seconds), 0);
-      console.log(`\n  every statement of one more round of ${TASKS} (the slow log at long_query_time 0): ${rows.length}, ${(rows.length / TASKS).toFixed(3)} per task, ${((1000 * seconds) / TASKS).toFixed(3)} ms per task inside the server`);
-      console.log(`  ${'per task'.padStart(8)} ${'count'.padStart(6)} ${'ms/task'.padStart(8)} ${'rows/task'.padStart(9)}  statement (literals folded)`);
-      for (const [sql, e] of [...byStatement].sort((a, b) => b[1].seconds - a[1].seconds)) {
-        console.log(`  ${(e.n / TASKS).toFixed(4).padStart(8)} ${String(e.n).padStart(6)} ${((1000 * e.seconds) / TASKS).toFixed(4).padStart(8)} ${(e.examined / TASKS).toFixed(2).padStart(9)}  ${sql}`);
-      }
+      const statements = await logStatements(admin, async () => void (await peer!.throughput(TASKS)));
+      printStatements(statements, TASKS, 'task');
     }
   } finally {
     await peer?.close().catch(() => undefined);

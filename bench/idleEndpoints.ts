@@ -9,7 +9,8 @@
  *   (Questions, Com_select/insert/update/delete): these do not depend on the machine's load;
  * - the CPU of the service and of mariadbd (% of one core, from /proc), and per endpoint;
  * - the service's resident memory, open file descriptors and sockets (/proc/PID/fd), per endpoint.
- * FUNCX_BENCH_IDLE_10K=1 runs 10,000 endpoints too (polls and heartbeats). FUNCX_BENCH_SERVICE_CLI
+ * FUNCX_BENCH_IDLE_LOG=1 prints every distinct statement of the window with its count per endpoint
+ * per minute (bench/statementLog.ts). FUNCX_BENCH_IDLE_10K=1 runs 10,000 endpoints too (polls and heartbeats). FUNCX_BENCH_SERVICE_CLI
  * measures another build (e.g. main's dist/src/cli/funcx-service.js) for a before/after.
  */
 import os from 'node:os';
@@ -21,10 +22,12 @@ import { parseDuration } from '../src/util/time.js';
 import { call } from './httpCall.js';
 import { cpuSeconds, descriptors, processName, rssMiB } from './processes.js';
 import { registerEndpoints, RequestLoops, sleep, startServiceProcess } from './idleAgents.js';
+import { logStatements, printStatements } from './statementLog.js';
 
 const SERVICE_CLI = process.env.FUNCX_BENCH_SERVICE_CLI ?? fileURLToPath(new URL('../src/cli/funcx-service.js', import.meta.url));
 const POLL_WAIT_S = parseDuration(DEFAULT_POLL_WAIT)! / 1000;
 const HEARTBEAT_S = 10; // the agent's default heartbeat_period
+const LOG_STATEMENTS = process.env.FUNCX_BENCH_IDLE_LOG === '1';
 const COUNTERS = ['Questions', 'Com_select', 'Com_insert', 'Com_update', 'Com_delete', 'Com_commit'] as const;
 
 interface Figures {
@@ -81,7 +84,8 @@ async function measureIdle(serverUrl: string, databasePid: number, count: number
       // The service's and the database's CPU over the same window: both ends of an idle endpoint's cost.
       const counters0 = await status();
       const [service0, database0, polls0, heartbeats0, failures0, t0] = [cpuSeconds(service.pid), cpuSeconds(databasePid), polls, heartbeats, loops.failures, Date.now()];
-      await sleep(seconds * 1000);
+      // FUNCX_BENCH_IDLE_LOG=1: every statement of the window, from the private server's slow log.
+      const logged = LOG_STATEMENTS ? await logStatements(admin, () => sleep(seconds * 1000)) : (await sleep(seconds * 1000), undefined);
       const elapsed = (Date.now() - t0) / 1000;
       const [service1, database1] = [cpuSeconds(service.pid), cpuSeconds(databasePid)];
       const counters1 = await status();
@@ -98,6 +102,7 @@ async function measureIdle(serverUrl: string, databasePid: number, count: number
         heartbeats: heartbeats - heartbeats0,
         failures: loops.failures - failures0,
       };
+      if (logged) printStatements(logged, count * (elapsed / 60), 'endpoint-minute');
       loops.stop();
       await Promise.all(agents);
       return figures;
