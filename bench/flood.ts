@@ -8,8 +8,8 @@
  * Per task, from the server's own counters (they do not move with the machine's load):
  * Questions, Com_select/insert/update/delete/begin/commit, Handler_commit; and tasks/s (which
  * does move: alternate builds, compare medians).
- * FUNCX_BENCH_FLOOD_LOG=1 also logs every statement of one more round (the private server's slow
- * log at long_query_time 0, log_output=TABLE) and prints each distinct statement (literals
+ * FUNCX_BENCH_FLOOD_LOG=1 also logs every statement of one more round (the private server's
+ * performance_schema statement digests) and prints each distinct statement (literals
  * folded) with its count, its time inside the server and the rows it examined, per task, so each
  * request path's share can be read. The bench changes settings of its own private
  * server only; the service changes none.
@@ -27,7 +27,7 @@ import { childrenMatching, cpuSeconds, succeeds } from './processes.js';
 import { startPythonPeer } from './peerDriver.js';
 import { defaultEnv, startFuncxService } from './peerServices.js';
 import { createDatabase } from './inProcessService.js';
-import { logStatements, printStatements } from './statementLog.js';
+import { logStatements, printStatements, STATEMENT_LOG_ARGS } from './statementLog.js';
 
 const TASKS = Number(process.env.FUNCX_BENCH_TASKS ?? 3000);
 const ROUNDS = Number(process.env.FUNCX_BENCH_FLOOD_ROUNDS ?? 3);
@@ -77,7 +77,7 @@ async function counters(admin: Knex): Promise<Counters> {
 
 export async function runFloodBench(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-bench-flood-'));
-  const server = await startMariaDb({ flushLogAtTrxCommit: FLUSH });
+  const server = await startMariaDb({ flushLogAtTrxCommit: FLUSH, serverArgs: GENERAL_LOG ? STATEMENT_LOG_ARGS : [] });
   const admin = openDatabase(server.url, { poolMax: 1 });
   let service: Awaited<ReturnType<typeof startFuncxService>> | undefined;
   let peer: Awaited<ReturnType<typeof startPythonPeer>> | undefined;

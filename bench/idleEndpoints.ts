@@ -22,7 +22,7 @@ import { parseDuration } from '../src/util/time.js';
 import { call } from './httpCall.js';
 import { cpuSeconds, descriptors, processName, rssMiB } from './processes.js';
 import { registerEndpoints, RequestLoops, sleep, startServiceProcess } from './idleAgents.js';
-import { logStatements, printStatements } from './statementLog.js';
+import { logStatements, printStatements, STATEMENT_LOG_ARGS } from './statementLog.js';
 
 const SERVICE_CLI = process.env.FUNCX_BENCH_SERVICE_CLI ?? fileURLToPath(new URL('../src/cli/funcx-service.js', import.meta.url));
 const POLL_WAIT_S = parseDuration(DEFAULT_POLL_WAIT)! / 1000;
@@ -84,7 +84,7 @@ async function measureIdle(serverUrl: string, databasePid: number, count: number
       // The service's and the database's CPU over the same window: both ends of an idle endpoint's cost.
       const counters0 = await status();
       const [service0, database0, polls0, heartbeats0, failures0, t0] = [cpuSeconds(service.pid), cpuSeconds(databasePid), polls, heartbeats, loops.failures, Date.now()];
-      // FUNCX_BENCH_IDLE_LOG=1: every statement of the window, from the private server's slow log.
+      // FUNCX_BENCH_IDLE_LOG=1: every statement of the window, from the private server's performance_schema.
       const logged = LOG_STATEMENTS ? await logStatements(admin, () => sleep(seconds * 1000)) : (await sleep(seconds * 1000), undefined);
       const elapsed = (Date.now() - t0) / 1000;
       const [service1, database1] = [cpuSeconds(service.pid), cpuSeconds(databasePid)];
@@ -132,7 +132,7 @@ function print(f: Figures): void {
 export async function runIdleBench(): Promise<void> {
   const counts = [Number(process.env.FUNCX_BENCH_IDLE_ENDPOINTS ?? 1000), ...(process.env.FUNCX_BENCH_IDLE_10K === '1' ? [10_000] : [])];
   const seconds = Number(process.env.FUNCX_BENCH_IDLE_SECONDS ?? 5 * POLL_WAIT_S);
-  const server = await startMariaDb({ serverArgs: ['--max-connections=2000'] });
+  const server = await startMariaDb({ serverArgs: ['--max-connections=2000', ...(LOG_STATEMENTS ? STATEMENT_LOG_ARGS : [])] });
   try {
     // The database's CPU is counted from this pid: it must be the server itself, not a wrapper.
     if (processName(server.pid) !== 'mariadbd' && processName(server.pid) !== 'mysqld') throw new Error(`pid ${server.pid} is ${processName(server.pid)}, not mariadbd`);
