@@ -11,7 +11,9 @@
  * - the service's resident memory, open file descriptors and sockets (/proc/PID/fd), per endpoint.
  * The simulated agents run in child processes of at most 2,500 each (idleAgentShard.ts), so that
  * neither the bench's own CPU nor its sockets are counted, and 10,000 agents fit under a process's
- * open-file limit. FUNCX_BENCH_IDLE_10K=1 runs 10,000 endpoints too (polls and heartbeats). FUNCX_BENCH_SERVICE_CLI
+ * open-file limit.
+ * FUNCX_BENCH_IDLE_LOG=1 prints every distinct statement of the window with its count per endpoint
+ * per minute (bench/statementLog.ts). FUNCX_BENCH_IDLE_10K=1 runs 10,000 endpoints too (polls and heartbeats). FUNCX_BENCH_SERVICE_CLI
  * measures another build (e.g. main's dist/src/cli/funcx-service.js) for a before/after.
  */
 import os from 'node:os';
@@ -24,10 +26,12 @@ import { cpuSeconds, descriptors, processName, rssMiB } from './processes.js';
 import { fork } from 'node:child_process';
 import { registerEndpoints, sleep, startServiceProcess } from './idleAgents.js';
 import { SHARD_SIZE, type ShardCount, type ShardOrder } from './idleAgentShard.js';
+import { logStatements, printStatements, STATEMENT_LOG_ARGS } from './statementLog.js';
 
 const SERVICE_CLI = process.env.FUNCX_BENCH_SERVICE_CLI ?? fileURLToPath(new URL('../src/cli/funcx-service.js', import.meta.url));
 const POLL_WAIT_S = parseDuration(DEFAULT_POLL_WAIT)! / 1000;
 const HEARTBEAT_S = 10; // the agent's default heartbeat_period
+const LOG_STATEMENTS = process.env.FUNCX_BENCH_IDLE_LOG === '1';
 const COUNTERS = ['Questions', 'Com_select', 'Com_insert', 'Com_update', 'Com_delete', 'Com_commit'] as const;
 
 interface Figures {
@@ -108,7 +112,8 @@ async function measureIdle(serverUrl: string, databasePid: number, count: number
       // The service's and the database's CPU over the same window: both ends of an idle endpoint's cost.
       const counters0 = await status();
       const [service0, database0, before, t0] = [cpuSeconds(service.pid), cpuSeconds(databasePid), await counted(), Date.now()];
-      await sleep(seconds * 1000);
+      // FUNCX_BENCH_IDLE_LOG=1: every statement of the window, from the private server's performance_schema.
+      const logged = LOG_STATEMENTS ? await logStatements(admin, () => sleep(seconds * 1000)) : (await sleep(seconds * 1000), undefined);
       const elapsed = (Date.now() - t0) / 1000;
       const [service1, database1] = [cpuSeconds(service.pid), cpuSeconds(databasePid)];
       const counters1 = await status();
@@ -127,6 +132,7 @@ async function measureIdle(serverUrl: string, databasePid: number, count: number
         failures: after.failures - before.failures,
         failedWith: after.failedWith,
       };
+      if (logged) printStatements(logged, count * (elapsed / 60), 'endpoint-minute');
       await Promise.all(shards.map((shard) => shard.stop()));
       return figures;
     } finally {
@@ -155,7 +161,7 @@ function print(f: Figures): void {
 export async function runIdleBench(): Promise<void> {
   const counts = [Number(process.env.FUNCX_BENCH_IDLE_ENDPOINTS ?? 1000), ...(process.env.FUNCX_BENCH_IDLE_10K === '1' ? [10_000] : [])];
   const seconds = Number(process.env.FUNCX_BENCH_IDLE_SECONDS ?? 5 * POLL_WAIT_S);
-  const server = await startMariaDb({ serverArgs: ['--max-connections=2000'] });
+  const server = await startMariaDb({ serverArgs: ['--max-connections=2000', ...(LOG_STATEMENTS ? STATEMENT_LOG_ARGS : [])] });
   try {
     // The database's CPU is counted from this pid: it must be the server itself, not a wrapper.
     if (processName(server.pid) !== 'mariadbd' && processName(server.pid) !== 'mysqld') throw new Error(`pid ${server.pid} is ${processName(server.pid)}, not mariadbd`);

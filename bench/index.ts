@@ -11,6 +11,7 @@ import { runStatementsBench } from './statements.js';
 import { runSingleFileBench } from './singleFile.js';
 import { runIdleBench } from './idleEndpoints.js';
 import { runCpuPerTaskBench } from './cpuPerTask.js';
+import { runFloodBench } from './flood.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   ledger: runLedgerBench,
@@ -25,6 +26,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   sea: runSingleFileBench,
   idle: runIdleBench,
   cpu: runCpuPerTaskBench,
+  flood: runFloodBench,
 };
 
 const names = process.argv.slice(2);

@@ -26,11 +26,18 @@ import { isStatementTimeout, isStorageFullError } from '../db/storageFull.js';
 import type { StorageMonitor } from '../db/storageMonitor.js';
 
 /**
- * How long requests paid for in advance stay usable. A budget big enough to spend in chunks
- * (see prepaidChunk) pays for several requests with one database write; those not used
- * within this time are forfeited, so a replica never carries a paid request into a later burst.
+ * How long requests paid for in advance stay usable: one window of the budget, at most this.
+ * A budget big enough to spend in chunks (see prepaidChunk) pays for several requests with one
+ * database write; those not used within the hold are forfeited. However long the hold, a
+ * replica holds at most (chunk - 1) paid requests of a key when a window opens, so a window
+ * passes at most that many per replica more than the shared budget paid for within it. The
+ * hold only decides how much is forfeited, and how often an identity that calls every few
+ * seconds (an idle endpoint: a heartbeat every 10 s, a poll every 50 s) writes: once per
+ * chunk, not once per request as with the one-second hold before (docs/benchmarks.md, idle endpoints).
  */
-const PREPAID_MS = 1000;
+const PREPAID_MAX_MS = 60_000;
+/** Keys holding prepaid requests per budget; past it expired ones are swept, then the oldest forfeited. */
+const PREPAID_KEYS = 100_000;
 /** How stale this replica's list of addresses blocked elsewhere may be. */
 const BLOCKED_REFRESH_MS = 1000;
 /** Remembered refusals are swept when there are more than this many. */
@@ -39,9 +46,9 @@ const SWEEP_AT = 10_000;
 /**
  * How many requests one database write pays for: 1 % of the budget, at least 1 and at most 10
  * (the default 6,000 a minute: 10 per write; budgets under 200: exact). Every request is paid before it
- * passes, so a key never gets more than its budget; a replica may use a paid request up to
- * PREPAID_MS after paying, so a window can see at most (chunk - 1) per replica more than its
- * capacity from the second before it, and unused ones are forfeited (a slightly early 429).
+ * passes, so a key never gets more than its budget; a replica may use a paid request up to one
+ * window (at most PREPAID_MAX_MS) after paying, so a window can see at most (chunk - 1) per replica
+ * more than its capacity, paid before it, and unused ones are forfeited (a slightly early 429).
  */
 export function prepaidChunk(capacity: number): number {
   return Math.max(1, Math.min(10, Math.floor(capacity / 100)));
@@ -53,11 +60,13 @@ export class SharedBudget {
   /** Stored key -> requests already paid for and when they lapse (chunked budgets only). */
   private readonly prepaid = new Map<string, { left: number; untilMs: number }>();
   private readonly chunk: number;
+  private readonly holdMs: number;
 
   private readonly storage?: StorageMonitor;
 
   constructor(private readonly db: Knex, readonly spec: BudgetSpec, private readonly what: string, options: { chunked?: boolean; storage?: StorageMonitor } = {}) {
     this.chunk = options.chunked ? prepaidChunk(spec.capacity) : 1;
+    this.holdMs = Math.min(spec.windowMs, PREPAID_MAX_MS);
     this.storage = options.storage;
   }
 
@@ -74,8 +83,7 @@ export class SharedBudget {
     // A whole chunk if the budget has it, else the last few one at a time.
     let spent = this.chunk > 1 ? await this.spend(key, this.chunk) : undefined;
     if (spent?.ok) {
-      if (this.prepaid.size >= SWEEP_AT) for (const [k, p] of this.prepaid) if (p.untilMs <= nowMs) this.prepaid.delete(k);
-      this.prepaid.set(stored, { left: this.chunk - 1, untilMs: nowMs + PREPAID_MS });
+      this.keepPrepaid(stored, nowMs);
       return;
     }
     spent = await this.spend(key, 1);
@@ -83,6 +91,20 @@ export class SharedBudget {
       this.remember(stored, spent.retryAfterMs);
       throw this.refusal(spent.retryAfterMs);
     }
+  }
+
+  /** Holds the rest of a chunk just paid for `stored`, for this budget's hold. */
+  private keepPrepaid(stored: string, nowMs: number): void {
+    this.prepaid.delete(stored); // re-inserted last: the Map's order is then the order chunks were paid in
+    if (this.prepaid.size >= PREPAID_KEYS) {
+      for (const [k, p] of this.prepaid) if (p.untilMs <= nowMs) this.prepaid.delete(k);
+      // Still full: the oldest holds are forfeited (those keys may be refused a little early, never late).
+      for (const k of this.prepaid.keys()) {
+        if (this.prepaid.size < PREPAID_KEYS * 0.9) break;
+        this.prepaid.delete(k);
+      }
+    }
+    this.prepaid.set(stored, { left: this.chunk - 1, untilMs: nowMs + this.holdMs });
   }
 
   /** Spends from the shared budget; passes unpaid (fails open) when the database has no room to write. */

@@ -125,25 +125,34 @@ async function leaseMysql(db: Knex, input: LeaseInput): Promise<LeasedTask[]> {
 }
 
 /**
- * leaseMysql under a byte budget: the read takes the candidates' payload lengths, not their
- * payloads; the budget cuts the list (always keeping the first); the guarded UPDATE marks the
- * kept rows; a third statement reads the payloads of exactly the rows this lease took (by its
- * token). Contended, the rest of the capacity and of the budget goes to the locking transaction.
+ * leaseMysql under a byte budget (what the agent always sends), in the same two statements: the
+ * read cuts the candidates at the budget itself (a running sum of the first max_tasks rows'
+ * payload lengths, always keeping the first) and reads the payloads of the kept rows only, by
+ * primary key; the guarded UPDATE marks them. Before, the lengths, the UPDATE and the kept rows'
+ * payloads (by lease token) were three statements (docs/benchmarks.md, MariaDB statements per
+ * task). Contended, the rows taken are read back by token, and the rest of the capacity and of the
+ * budget goes to the locking transaction.
  */
 async function leaseMysqlWithinBytes(db: Knex, input: LeaseInput, maxBytes: number): Promise<LeasedTask[]> {
-  const [candidates] = (await db.raw(
-    `SELECT ${COLUMNS_BUT_PAYLOAD.join(', ')}, ${payloadBytesSql(db)} AS payload_bytes FROM tasks FORCE INDEX (tasks_lease_idx)
-     WHERE endpoint_id = ? AND state = ? ORDER BY seq LIMIT ?`,
-    [input.endpointId, WAITING, input.maxTasks],
-  )) as [Array<PickedRow & { payload_bytes: number }>];
-  if (candidates.length === 0) return [];
-  const kept = withinByteBudget(candidates, maxBytes);
+  // The innermost read walks the lease index and keeps only (seq, length): the window sums
+  // run over at most max_tasks small rows, and only the kept rows' payloads leave the server.
+  const [kept] = (await db.raw(
+    `SELECT ${PICKED_COLUMNS.map((column) => `t.${column}`).join(', ')} FROM (
+       SELECT seq, SUM(payload_bytes) OVER (ORDER BY seq) AS through, ROW_NUMBER() OVER (ORDER BY seq) AS n FROM (
+         SELECT seq, ${payloadBytesSql(db)} AS payload_bytes FROM tasks FORCE INDEX (tasks_lease_idx)
+         WHERE endpoint_id = ? AND state = ? ORDER BY seq LIMIT ?) AS head
+     ) AS picked JOIN tasks AS t ON t.seq = picked.seq
+     WHERE picked.n = 1 OR picked.through <= ? ORDER BY t.seq`,
+    [input.endpointId, WAITING, input.maxTasks, maxBytes],
+  )) as [PickedRow[]];
+  if (kept.length === 0) return [];
   const leaseToken = randomBytes(18).toString('base64url');
   const taken = await markCandidatesMysql(db, input, leaseToken, kept);
+  if (taken === kept.length) return kept.map((row) => leasedTask(row, leaseToken, Number(row.attempts) + 1));
   const rows: PickedRow[] = taken === 0 ? [] : await db('tasks').select(...PICKED_COLUMNS).whereIn('seq', kept.map((row) => row.seq)).where({ lease_token: leaseToken }).orderBy('seq');
   const leased = rows.map((row) => leasedTask(row, leaseToken, Number(row.attempts)));
   const bytesLeft = maxBytes - leased.reduce((sum, task) => sum + Buffer.byteLength(task.payload), 0);
-  if (taken === kept.length || leased.length >= input.maxTasks || (leased.length > 0 && bytesLeft <= 0)) return leased;
+  if (leased.length >= input.maxTasks || (leased.length > 0 && bytesLeft <= 0)) return leased;
   const more = await inTransaction(db, async (trx) => {
     const moreToken = randomBytes(18).toString('base64url');
     const picked = await pickAndMarkMysql(trx, { ...input, maxTasks: input.maxTasks - leased.length, maxBytes: Math.max(1, bytesLeft) }, moreToken);

@@ -9,8 +9,8 @@
 import type { Knex } from 'knex';
 import { readNow } from '../db/clock.js';
 import { dialectOf } from '../db/connect.js';
-import { countEndpointTasks } from '../ledger/readTasks.js';
-import { FAILED, SUCCESS } from '../ledger/model.js';
+import { FAILED, SUCCESS, WAITING } from '../ledger/model.js';
+import { KeyedBatch } from '../util/keyedBatch.js';
 import { HOUR, MINUTE } from '../util/time.js';
 import type { EndpointActivityResponse } from '@funcx-ts/shared/wire/endpoint-activity.js';
 
@@ -20,20 +20,58 @@ export const BUCKET = MINUTE;
 
 const minuteOf = (ms: number) => Math.floor(ms / BUCKET) * BUCKET;
 
-export async function recordActivity(db: Knex, input: { endpointId: string; idleWorkers: number; totalWorkers: number; pendingInEndpoint: number }): Promise<void> {
-  const [minute, counts] = await Promise.all([readNow(db).then(minuteOf), countEndpointTasks(db, input.endpointId)]);
-  const idle = Math.min(input.idleWorkers, input.totalWorkers);
+export interface ActivitySample { endpointId: string; idleWorkers: number; totalWorkers: number; pendingInEndpoint: number }
+
+/**
+ * The minute's rows of any number of endpoints in four statements: the clock and the tasks
+ * waiting per endpoint (one grouped count, at once), one multi-row upsert, one DELETE of their
+ * rows past ACTIVITY_KEEP. Heartbeats hand their samples to a batch (activityBatchOf), so an
+ * idle fleet's once-a-minute rows cost a few statements per batch, not five per endpoint.
+ */
+export async function recordActivities(db: Knex, samples: readonly ActivitySample[]): Promise<void> {
+  if (samples.length === 0) return;
+  const ids = samples.map((sample) => sample.endpointId);
+  const [minute, waiting] = await Promise.all([readNow(db).then(minuteOf), waitingPerEndpoint(db, ids)]);
   await db('endpoint_activity')
-    .insert({
-      endpoint_id: input.endpointId,
-      minute,
-      workers_busy: input.totalWorkers - idle,
-      workers_idle: idle,
-      queued: counts.waiting + input.pendingInEndpoint,
-    })
+    .insert(samples.map((sample) => {
+      const idle = Math.min(sample.idleWorkers, sample.totalWorkers);
+      return {
+        endpoint_id: sample.endpointId,
+        minute,
+        workers_busy: sample.totalWorkers - idle,
+        workers_idle: idle,
+        queued: (waiting.get(sample.endpointId) ?? 0) + sample.pendingInEndpoint,
+      };
+    }))
     .onConflict(['endpoint_id', 'minute'])
     .merge();
-  await db('endpoint_activity').where('endpoint_id', input.endpointId).andWhere('minute', '<', minute - ACTIVITY_KEEP).delete();
+  await db('endpoint_activity').whereIn('endpoint_id', ids).andWhere('minute', '<', minute - ACTIVITY_KEEP).delete();
+}
+
+export async function recordActivity(db: Knex, sample: ActivitySample): Promise<void> {
+  await recordActivities(db, [sample]);
+}
+
+async function waitingPerEndpoint(db: Knex, endpointIds: readonly string[]): Promise<Map<string, number>> {
+  const rows: { endpoint_id: string; n: number | string }[] = await db('tasks')
+    .select('endpoint_id')
+    .count({ n: '*' })
+    .whereIn('endpoint_id', endpointIds)
+    .andWhere('state', WAITING)
+    .groupBy('endpoint_id');
+  return new Map(rows.map((row) => [row.endpoint_id, Number(row.n)]));
+}
+
+/** Endpoints per upsert (five values each). */
+const ACTIVITY_BATCH_ROWS = 500;
+const batches = new WeakMap<Knex, KeyedBatch<ActivitySample>>();
+
+/** The batch of one service instance (per database handle): record(sample) settles once its row is stored. */
+export function activityBatchOf(db: Knex): { record(sample: ActivitySample, delayMs: number): Promise<void> } {
+  let batch = batches.get(db);
+  if (!batch) batches.set(db, (batch = new KeyedBatch((entries) => recordActivities(db, entries.map(([, sample]) => sample)), ACTIVITY_BATCH_ROWS)));
+  const of = batch;
+  return { record: (sample, delayMs) => of.add(sample.endpointId, sample, delayMs) };
 }
 
 /** Every endpoint's rows past ACTIVITY_KEEP (the maintenance purge). */

@@ -14,6 +14,7 @@ import { isoOrNull } from '../util/time.js';
 import { parseStored } from '../util/json.js';
 import type { EndpointRow } from './endpoints.js';
 import { heartbeatMemoryOf } from './heartbeatMemory.js';
+import { lastSeenRefreshesOf } from './lastSeenRefresh.js';
 
 export type EndpointStateName = 'online' | 'offline' | 'lost' | 'failed';
 
@@ -62,6 +63,7 @@ export function endpointState(row: StateColumns, dbNow: number, offlineAfterMs: 
 
 /** Records the agent's word; a later heartbeat (the agent back) clears it. */
 export async function recordStateReport(db: Knex, endpointId: string, report: StateReport): Promise<void> {
+  lastSeenRefreshesOf(db).drop(endpointId); // a refresh batched before this word must not clear it
   await db('endpoints').where({ id: endpointId }).update({ state_event: report.state, state_detail: report.detail, state_at: now(db) });
   heartbeatMemoryOf(db).forget(endpointId); // the next heartbeat (a restarted agent) must write, to clear this
 }

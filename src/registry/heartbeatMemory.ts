@@ -5,7 +5,7 @@
  * one cost a transaction of four statements plus the activity row's two.
  *
  * The stored last-seen time still moves: an unchanged report is written again
- * (one UPDATE) once the last write is `refreshAfter` old, a quarter of the
+ * (one UPDATE, together with the other endpoints' refreshes due: lastSeenRefresh.ts) once the last write is `refreshAfter` old, a quarter of the
  * offline threshold and at most HEARTBEAT_REFRESH_MAX_MS, so every replica
  * sees a live endpoint online and a silent one offline (lost) as before: the
  * stored time lags by at most refreshAfter + one heartbeat period. A changed

@@ -1,14 +1,15 @@
 /** Endpoint heartbeats: the latest report, a short log of recent ones (the status "logs"), and the minute's figures for the charts. */
 import type { Knex } from 'knex';
-import { now, nowSql, readNow } from '../db/clock.js';
+import { now, readNow } from '../db/clock.js';
 import { blocksProblem, endpointState, reportedBlocks } from './endpointState.js';
 import { inTransaction } from '../db/transaction.js';
 import { isoOrNull } from '../util/time.js';
 import { parseStored } from '../util/json.js';
 import { countEndpointTasks } from '../ledger/readTasks.js';
 import { isOnline, type EndpointRow } from './endpoints.js';
-import { recordActivity } from './endpointActivity.js';
+import { activityBatchOf } from './endpointActivity.js';
 import { heartbeatMemoryOf, type HeartbeatWrite } from './heartbeatMemory.js';
+import { lastSeenRefreshesOf, refreshBatchMs, storeLastSeen } from './lastSeenRefresh.js';
 import type { EndpointHeartbeatRequest } from '@funcx-ts/shared/wire/endpoint-heartbeat.js';
 import type { EndpointStatusResponse } from '@funcx-ts/shared/wire/endpoint-status.js';
 
@@ -38,9 +39,11 @@ export async function recordHeartbeat(db: Knex, input: { endpointId: string; rep
   const text = storedReport(input.report);
   const memory = heartbeatMemoryOf(db);
   const write = memory.decide(input.endpointId, text, input.offlineAfterMs, Date.now());
-  if (write === 'refresh') await storeLastSeen(db, input.endpointId, text, input.offlineAfterMs);
+  // An unchanged report's refresh goes out with the others due now, in one UPDATE (lastSeenRefresh.ts).
+  if (write === 'refresh') await lastSeenRefreshesOf(db).refresh(input.endpointId, text, input.offlineAfterMs);
+  if (write === 'full') lastSeenRefreshesOf(db).drop(input.endpointId);
   if (write === 'full') await inTransaction(db, async (trx) => {
-    await storeLastSeen(trx, input.endpointId, text, input.offlineAfterMs);
+    await storeLastSeen(trx, [{ id: input.endpointId, report: text }], input.offlineAfterMs);
     await trx('endpoint_heartbeats').insert({ endpoint_id: input.endpointId, at: now(trx), report: text });
     // Keep the newest `keep`: find the oldest seq still kept, delete below it.
     const boundary = await trx('endpoint_heartbeats')
@@ -54,27 +57,10 @@ export async function recordHeartbeat(db: Knex, input: { endpointId: string; rep
   // The minute's figures for the console's charts (endpointActivity.ts): once a minute while they stay the same.
   if (!memory.activityDue(input.endpointId, text, Date.now())) return write;
   const { idle_workers: idleWorkers, total_workers: totalWorkers, pending_tasks: pendingInEndpoint } = input.report;
-  await recordActivity(db, { endpointId: input.endpointId, idleWorkers, totalWorkers, pendingInEndpoint });
+  // With the other endpoints' minute rows due now, in a few statements for all (endpointActivity.ts).
+  await activityBatchOf(db).record({ endpointId: input.endpointId, idleWorkers, totalWorkers, pendingInEndpoint }, refreshBatchMs(input.offlineAfterMs));
   memory.wroteActivity(input.endpointId, text, Date.now());
   return write;
-}
-
-/** The endpoint row's last-seen time and report, in one UPDATE. */
-async function storeLastSeen(trx: Knex, endpointId: string, text: string, offlineAfterMs: number): Promise<void> {
-  // online_since first: MySQL evaluates an UPDATE's assignments left to right, each seeing the ones before.
-  // A heartbeat after a silence, a stop or a failure starts a new online period; it also clears the agent's last word.
-  const nowExpr = nowSql(trx);
-  await trx('endpoints').where({ id: endpointId }).update({
-    online_since: trx.raw(
-      `CASE WHEN online_since IS NULL OR last_heartbeat_at IS NULL OR state_event IS NOT NULL OR ${nowExpr} - last_heartbeat_at > ? THEN ${nowExpr} ELSE online_since END`,
-      [offlineAfterMs],
-    ),
-    last_heartbeat_at: now(trx),
-    last_report: text,
-    state_event: null,
-    state_detail: null,
-    state_at: null,
-  });
 }
 
 export async function endpointStatus(db: Knex, endpoint: EndpointRow, input: { offlineAfterMs: number; logSize: number }): Promise<EndpointStatusResponse> {

@@ -8,6 +8,7 @@ import type { Knex } from 'knex';
 import { testOnEachDatabase } from '../helpers/databases.js';
 import { leaseTasks } from '../../src/ledger/leaseTasks.js';
 import { functionAndEndpoint, queue, row } from './fixtures.js';
+import { WAITING } from '../../src/ledger/model.js';
 
 async function statementsOf<T>(db: Knex, work: () => Promise<T>): Promise<{ result: T; statements: string[] }> {
   const statements: string[] = [];
@@ -40,4 +41,19 @@ testOnEachDatabase('an uncontended lease is two statements on MariaDB (read, gua
   const idle = await statementsOf(db, () => leaseTasks(db, { endpointId, maxTasks: 10, leaseMs: 60_000 }));
   t.deepEqual(idle.result, []);
   t.deepEqual(idle.statements, ['SELECT']);
+});
+
+testOnEachDatabase('an uncontended lease under a byte budget is two statements on MariaDB too: the read cuts at the budget and brings the kept payloads', async (t, db, database) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const ids = await queue(db, endpointId, functionId, 5);
+  const payloadBytes = Buffer.byteLength((await row(db, ids[0])).payload);
+
+  // Room for two payloads and a half: two leased, the third left waiting.
+  const leased = await statementsOf(db, () => leaseTasks(db, { endpointId, maxTasks: 4, leaseMs: 60_000, maxBytes: Math.floor(2.5 * payloadBytes) }));
+  t.deepEqual(leased.result.map((task) => task.taskId), ids.slice(0, 2));
+  t.deepEqual(leased.result.map((task) => task.attempt), [1, 1]);
+  for (const [i, task] of leased.result.entries()) t.is(task.payload, (await row(db, ids[i])).payload);
+  t.deepEqual(leased.statements, database.kind === 'mariadb' ? ['SELECT', 'UPDATE'] : ['SELECT', 'BEGIN;', 'UPDATE', 'COMMIT;']);
+  t.is((await row(db, ids[2])).state, WAITING);
+  for (const task of leased.result) t.is((await row(db, task.taskId)).lease_token, task.leaseToken);
 });

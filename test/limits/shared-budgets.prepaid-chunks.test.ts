@@ -69,3 +69,42 @@ testOnEachDatabase('a small budget stays exact: every request is its own write',
   t.is(new Set(before).size, 6, 'each request moved the budget');
   await t.throwsAsync(budget.take('user:small'), { instanceOf: TooManyRequests });
 });
+
+testOnEachDatabase('a paid chunk outlives a second: an identity calling every second or so still pays one write per ten requests', async (t, db) => {
+  const spec: BudgetSpec = { bucket: 'identity', capacity: 6000, windowMs: DAY };
+  const budget = new SharedBudget(db, spec, 'requests', { chunked: true });
+  await budget.take('user:slow');
+  const paid = await tatOf(db, 'user:slow');
+  const paidAt = Date.now();
+  // Past the one-second hold this replaced (an idle endpoint's requests are seconds apart).
+  for (let i = 0; i < 1000 && Date.now() - paidAt <= 1200; i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 9; i++) await budget.take('user:slow');
+  t.is(await tatOf(db, 'user:slow'), paid, 'the nine requests left of the chunk were used, not paid again');
+});
+
+testOnEachDatabase('a replica holding a paid chunk passes at most chunk - 1 more once the shared budget is spent elsewhere, then refuses', async (t, db, database) => {
+  const spec: BudgetSpec = { bucket: 'identity', capacity: 1000, windowMs: DAY }; // chunks of 10; no refill within the test
+  const chunk = prepaidChunk(spec.capacity);
+  t.is(chunk, 10);
+  const [a, b] = [new SharedBudget(db, spec, 'requests', { chunked: true }), new SharedBudget(database.open(), spec, 'requests', { chunked: true })];
+  const passes = async (replica: SharedBudget, most: number) => {
+    let passed = 0;
+    for (let i = 0; i < most; i++) {
+      try {
+        await replica.take('user:held');
+        passed += 1;
+      } catch (error) {
+        if (!(error instanceof TooManyRequests)) throw error;
+        break;
+      }
+    }
+    return passed;
+  };
+  t.is(await passes(a, 1), 1, 'A paid a chunk and used one');
+  const byB = await passes(b, 2 * spec.capacity);
+  t.true(byB <= spec.capacity - chunk, `B passed ${byB}: A's chunk was paid, B cannot have it`);
+  const byA = await passes(a, 2 * spec.capacity);
+  t.true(byA <= chunk - 1, `A passed ${byA} after B spent the budget: more than it held`);
+  t.true(1 + byA + byB <= spec.capacity, `${1 + byA + byB} passed in all, over the budget of ${spec.capacity}`);
+  await t.throwsAsync(a.take('user:held'), { instanceOf: TooManyRequests });
+});
