@@ -16,11 +16,11 @@
  * --cpu-prof in NODE_OPTIONS, so the agent the service spawns is not; the e2e bench profiles an agent).
  * FUNCX_BENCH_SERVICE_NODE_ARGS adds node flags for the service (e.g. `--import FILE` to instrument it).
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { succeeds } from './processes.js';
+import { descendantsOf, succeeds } from './processes.js';
 import { startPythonPeer, type Peer } from './peerDriver.js';
 import { defaultEnv, startFuncxService, type FuncxService } from './peerServices.js';
 
@@ -53,26 +53,13 @@ function times(pid: number): Times | undefined {
 
 /** Every descendant of `root` (pid to command line). */
 function descendants(root: number): Map<number, string> {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const ppid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // exited meanwhile
-    }
-  }
   const found = new Map<number, string>();
-  const stack = [...(children.get(root) ?? [])];
-  while (stack.length > 0) {
-    const pid = stack.pop()!;
+  for (const pid of descendantsOf(root)) {
     try {
       found.set(pid, readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ').trim());
     } catch {
-      continue;
+      // exited meanwhile
     }
-    stack.push(...(children.get(pid) ?? []));
   }
   return found;
 }

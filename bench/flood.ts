@@ -22,8 +22,7 @@ import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
 import { openDatabase } from '../src/db/connect.js';
 import { startMariaDb } from '../test/helpers/mariadb.js';
-import { readdirSync, readFileSync } from 'node:fs';
-import { childrenMatching, cpuSeconds, succeeds } from './processes.js';
+import { childrenMatching, cpuSeconds, descendantsOf, succeeds } from './processes.js';
 import { startPythonPeer } from './peerDriver.js';
 import { defaultEnv, startFuncxService } from './peerServices.js';
 import { createDatabase } from './inProcessService.js';
@@ -46,26 +45,14 @@ type Counters = Record<(typeof COUNTERS)[number], number>;
 
 /** CPU seconds of `pid` and every live descendant (reaped children are not counted). */
 function treeCpu(pid: number): number {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  let total = 0;
+  for (const p of [pid, ...descendantsOf(pid)]) {
     try {
-      const ppid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]);
-      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+      total += cpuSeconds(p);
     } catch {
       // exited meanwhile
     }
   }
-  let total = 0;
-  const visit = (p: number) => {
-    try {
-      total += cpuSeconds(p);
-    } catch {
-      return;
-    }
-    for (const child of children.get(p) ?? []) visit(child);
-  };
-  visit(pid);
   return total;
 }
 

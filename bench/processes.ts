@@ -99,6 +99,33 @@ export function succeeds(command: string, args: string[]): boolean {
   return spawnSync(command, args, { stdio: 'ignore' }).status === 0;
 }
 
+/** Every live process's children, by parent pid, from one walk of /proc. */
+export function childrenByParent(): Map<number, number[]> {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/status`, 'utf8'))?.[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return children;
+}
+
+/** `root`'s live descendants (not itself), children before their own. */
+export function descendantsOf(root: number, children = childrenByParent()): number[] {
+  const found: number[] = [];
+  const stack = [...(children.get(root) ?? [])];
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    found.push(pid);
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return found;
+}
+
 /**
  * Resident memory (KiB) and process count of a process and (unless `descendants` is false) all its
  * descendants, from /proc. RSS counts pages the workers share (the interpreter, forked pages) once per
