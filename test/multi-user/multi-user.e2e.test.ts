@@ -13,7 +13,7 @@ import { waitFor } from '../helpers/endpointProcess.js';
 import { ROOT_MISSING } from '../helpers/localAccounts.js';
 import { testWithRealPart } from '../helpers/realPart.js';
 import { USER_FUNCX_HOME } from '../../endpoint/multiUser/startUserEndpoint.js';
-import { result, run, startSite, userEndpoints } from './site.js';
+import { result, run, startSite, userEndpoints, userEndpointsOnceReported } from './site.js';
 
 const rootTest = testWithRealPart('multi-user endpoints (test/multi-user/multi-user.e2e)', ROOT_MISSING, { register: test.serial });
 
@@ -32,13 +32,13 @@ rootTest('two users on one multi-user endpoint: each task runs as its user, file
   t.true(aliceSaw.cwd.startsWith(path.join(alice.home, USER_FUNCX_HOME)), aliceSaw.cwd);
 
   // Same values (right away, well within the idle time): the same per-user endpoint (and process); other values: another one.
-  const before = await userEndpoints(site);
+  const before = await userEndpointsOnceReported(site, (list) => list.some((u) => u.endpoint_id === ra.endpoint_id), 'the multi-user endpoint to report alice\'s endpoint');
   const again = await result(site, 'alice', await run(site, 'alice', site.whoami, []));
   t.is(again.endpoint_id, ra.endpoint_id);
   const other = await result(site, 'alice', await run(site, 'alice', site.whoami, [], { workers: 2 }));
   t.not(other.endpoint_id, ra.endpoint_id);
   t.is(JSON.parse(other.result).uid, alice.uid);
-  const after = await userEndpoints(site);
+  const after = await userEndpointsOnceReported(site, (list) => list.filter((u) => u.local_user === alice.name).length >= 2, 'the multi-user endpoint to report alice\'s second endpoint');
   const alicePid = (list: typeof before) => list.find((u) => u.endpoint_id === ra.endpoint_id)?.pid;
   t.truthy(alicePid(before));
   t.is(alicePid(after), alicePid(before), 'the same process served the same values');
@@ -135,13 +135,14 @@ rootTest('kill -9 of a per-user endpoint loses no task: its lease runs out, it i
   const { alice } = site.accounts;
   const taskId = await run(site, 'alice', site.slow, [3]);
   await waitFor(async () => (await site.live.call('GET', `/v2/tasks/${taskId}`, { token: site.tokens.alice })).body.status === 'running', 'the task to run', 60_000);
-  const [victim] = await userEndpoints(site);
+  const [victim] = await userEndpointsOnceReported(site, (list) => list.length > 0, 'the multi-user endpoint to report alice\'s endpoint');
   t.truthy(victim);
   process.kill(-victim.pid, 'SIGKILL'); // the per-user endpoint and its workers
   const done = await result(site, 'alice', taskId);
   t.is(done.status, 'success', JSON.stringify(done));
   t.is(JSON.parse(done.result), alice.uid);
   t.true(done.attempts >= 2, `attempts: ${done.attempts}`);
-  const restarted = await userEndpoints(site);
+  // Bounded: a report that kept naming the killed process would time out here.
+  const restarted = await userEndpointsOnceReported(site, (list) => list.every((u) => u.pid !== victim.pid), 'the report to drop the killed process');
   t.true(restarted.every((u) => u.pid !== victim.pid));
 });

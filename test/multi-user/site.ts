@@ -194,3 +194,14 @@ export async function userEndpoints(site: Site): Promise<{ endpoint_id: string; 
   const status = await site.live.call('GET', `/v3/endpoints/${site.endpointId}/status`);
   return status.body.logs?.[0]?.details?.user_endpoints ?? [];
 }
+
+/**
+ * The per-user endpoints once the multi-user endpoint's heartbeats report them as `until` wants:
+ * it reports them every heartbeat period, so one that started and ran a task a moment ago may not
+ * be in its last report yet.
+ */
+export async function userEndpointsOnceReported(site: Site, until: (list: Awaited<ReturnType<typeof userEndpoints>>) => boolean, what: string) {
+  let list = await userEndpoints(site);
+  await waitFor(async () => until((list = await userEndpoints(site))), what, 60_000);
+  return list;
+}

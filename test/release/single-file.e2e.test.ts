@@ -24,7 +24,7 @@ import { gridEngineMissing, startGridEngine } from '../helpers/gridengine.js';
 import { testWithRealPart } from '../helpers/realPart.js';
 import { findBinary } from '../helpers/mariadb.js';
 import { ROOT_MISSING } from '../helpers/localAccounts.js';
-import { result, run as submitAs, startSite, userEndpoints } from '../multi-user/site.js';
+import { result, run as submitAs, startSite, userEndpoints, userEndpointsOnceReported } from '../multi-user/site.js';
 
 const execFileAsync = promisify(execFile);
 const SINGLE_FILE = path.join(packageRoot(), 'release', 'funcx-endpoint-linux-x64');
@@ -305,7 +305,8 @@ multiUserTest('single file: a multi-user endpoint started from the file starts e
   const answer = await result(site, 'alice', await submitAs(site, 'alice', site.whoami, []));
   t.is(answer.status, 'success', JSON.stringify(answer));
   t.like(JSON.parse(answer.result), { uid: alice.uid, user: alice.name });
-  const [userEndpoint] = (await userEndpoints(site)).filter((u) => u.local_user === alice.name);
+  const reported = await userEndpointsOnceReported(site, (list) => list.some((u) => u.local_user === alice.name), 'the multi-user endpoint to report alice\'s endpoint');
+  const [userEndpoint] = reported.filter((u) => u.local_user === alice.name);
   t.truthy(userEndpoint?.pid, JSON.stringify(await userEndpoints(site)));
   // The user's endpoint is the file itself (not node, which this machine has but a login node may not).
   t.is(realpathSync(`/proc/${userEndpoint!.pid}/exe`), realpathSync(SINGLE_FILE));
