@@ -12,6 +12,7 @@ import { runSingleFileBench } from './singleFile.js';
 import { runIdleBench } from './idleEndpoints.js';
 import { runCpuPerTaskBench } from './cpuPerTask.js';
 import { runFloodBench } from './flood.js';
+import { runRequestCpuBench } from './requestCpu.js';
 
 const BENCHES: Record<string, () => Promise<void>> = {
   ledger: runLedgerBench,
@@ -27,6 +28,7 @@ const BENCHES: Record<string, () => Promise<void>> = {
   idle: runIdleBench,
   cpu: runCpuPerTaskBench,
   flood: runFloodBench,
+  reqcpu: runRequestCpuBench,
 };
 
 const names = process.argv.slice(2);
