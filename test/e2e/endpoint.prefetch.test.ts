@@ -11,6 +11,7 @@ import { startEndpointProcess, waitFor } from '../helpers/endpointProcess.js';
 import { registerPython, submit, waitForTasks } from '../helpers/tasks.js';
 
 const NOOP = 'def noop(x=None):\n    return x\n';
+const SHORT = 'def short(x=None):\n    import time\n    time.sleep(0.01)\n    return x\n';
 
 interface Report { idle_workers: number; total_workers: number; pending_tasks: number; details?: { prefetch?: number } }
 
@@ -19,9 +20,12 @@ async function reports(live: LiveService, endpointId: string): Promise<Report[]>
   return rows.map((row: { report: string }) => JSON.parse(row.report) as Report);
 }
 
-serviceTest('a flood of no-op tasks keeps every worker busy: a heartbeat reports no idle worker and tasks waiting here for one', async (t, live) => {
+serviceTest('a flood of short tasks keeps every worker busy: a heartbeat reports no idle worker and tasks waiting here for one', async (t, live) => {
   const endpoint = await startEndpointProcess(t, live, { config: { max_workers: 2, heartbeat_period: '100ms', log_level: 'info' } });
-  const fn = await registerPython(live, NOOP, 'noop');
+  // Short tasks, but not no-ops: 2,000 no-ops were over before a loaded machine's heartbeat
+  // caught both workers busy with tasks waiting (the endpoint keeps only its newest reports),
+  // while 10 ms each keep the two workers busy some 10 s.
+  const fn = await registerPython(live, SHORT, 'short');
   const ids = await submit(live, endpoint.endpointId, fn, Array.from({ length: 2000 }, (_, i) => [i]));
   // Tasks waiting on the endpoint while both workers run: the next task is already here when one finishes.
   await waitFor(async () => (await reports(live, endpoint.endpointId)).some((r) => r.idle_workers === 0 && r.pending_tasks > 0), 'a heartbeat with every worker busy and tasks leased ahead', 120_000);
