@@ -48,10 +48,6 @@ export async function recordActivities(db: Knex, samples: readonly ActivitySampl
   await db('endpoint_activity').whereIn('endpoint_id', ids).andWhere('minute', '<', minute - ACTIVITY_KEEP).delete();
 }
 
-export async function recordActivity(db: Knex, sample: ActivitySample): Promise<void> {
-  await recordActivities(db, [sample]);
-}
-
 async function waitingPerEndpoint(db: Knex, endpointIds: readonly string[]): Promise<Map<string, number>> {
   const rows: { endpoint_id: string; n: number | string }[] = await db('tasks')
     .select('endpoint_id')
