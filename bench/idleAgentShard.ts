@@ -10,6 +10,7 @@
 import http from 'node:http';
 import { callKeptAlive } from './httpCall.js';
 import { RequestLoops, sleep } from './idleAgents.js';
+import { pollStandsIn, type LastHeartbeat, type OpenPoll } from '../endpoint/agent/pollStandsIn.js';
 
 /** Agents per shard: about 5,000 sockets, under the 20,000 descriptors this container lets a process open. */
 export const SHARD_SIZE = 2500;
@@ -24,6 +25,8 @@ export interface ShardOrder {
 export interface ShardCount {
   polls: number;
   heartbeats: number;
+  /** Heartbeats the agent's rule skipped, its open poll standing for them (endpoint/agent/pollStandsIn.ts). */
+  skipped: number;
   failures: number;
   /** The commonest failures' messages, with how many. */
   failedWith: [string, number][];
@@ -33,6 +36,7 @@ function runShard(order: ShardOrder): { loops: RequestLoops; count: () => ShardC
   const loops = new RequestLoops();
   let polls = 0;
   let heartbeats = 0;
+  let skipped = 0;
   const { url, pollWaitS, heartbeatS } = order;
   // Each simulated agent has its own connection pool, as each real one does: its waiting poll's
   // socket, and one kept between heartbeats.
@@ -43,24 +47,40 @@ function runShard(order: ShardOrder): { loops: RequestLoops; count: () => ShardC
     pools.push(pool);
     const call = (...args: Parameters<typeof callKeptAlive> extends [unknown, ...infer Rest] ? Rest : never) => callKeptAlive(pool, ...args);
     const start = Math.random() * pollWaitS * 1000; // out of step, as agents started at different times are
+    // The agent's own rule: while a poll is open and the service said polls stand for heartbeats, a heartbeat repeating the report is skipped.
+    let openPoll: OpenPoll | undefined;
+    let idleHeartbeatS: number | undefined;
+    let last: LastHeartbeat | undefined;
+    const reportText = JSON.stringify(report(e.index));
     const pollLoop = async () => {
       await sleep(start);
       while (!loops.stopped) {
-        if (await loops.attempt((signal) => call(url, e.credential, 'POST', `/v3/endpoints/${e.id}/lease`, { max_tasks: 1, wait_s: pollWaitS }, signal))) polls += 1;
+        openPoll = { startedAt: Date.now(), idleHeartbeatS };
+        const polled = await loops.attempt(async (signal) => {
+          const answer = await call(url, e.credential, 'POST', `/v3/endpoints/${e.id}/lease`, { max_tasks: 1, wait_s: pollWaitS }, signal) as { idle_heartbeat_s?: number };
+          idleHeartbeatS = answer.idle_heartbeat_s;
+        });
+        openPoll = undefined;
+        if (polled) polls += 1;
         else if (!loops.stopped) await sleep(1000);
       }
     };
     const heartbeatLoop = async () => {
       await sleep(start);
       while (!loops.stopped) {
-        if (await loops.attempt((signal) => call(url, e.credential, 'POST', `/v3/endpoints/${e.id}/heartbeat`, report(e.index), signal))) heartbeats += 1;
+        const now = Date.now();
+        if (pollStandsIn({ poll: openPoll, pollWaitMs: pollWaitS * 1000, last, report: reportText, leases: 0, unacknowledged: 0, now })) skipped += 1;
+        else if (await loops.attempt((signal) => call(url, e.credential, 'POST', `/v3/endpoints/${e.id}/heartbeat`, report(e.index), signal))) {
+          heartbeats += 1;
+          last = { at: now, report: reportText };
+        }
         await Promise.race([sleep(heartbeatS * 1000), loops.whenStopped]);
       }
     };
     return [pollLoop(), heartbeatLoop()];
   });
   const done = Promise.all(agents).finally(() => pools.forEach((pool) => pool.destroy()));
-  return { loops, count: () => ({ polls, heartbeats, failures: loops.failures, failedWith: [...loops.failuresByMessage].sort((a, b) => b[1] - a[1]).slice(0, 3) }), done };
+  return { loops, count: () => ({ polls, heartbeats, skipped, failures: loops.failures, failedWith: [...loops.failuresByMessage].sort((a, b) => b[1] - a[1]).slice(0, 3) }), done };
 }
 
 if (process.send) {

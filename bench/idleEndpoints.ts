@@ -2,7 +2,8 @@
  * `npm run bench -- idle`: what an idle endpoint costs to keep, on MariaDB, with the agent's
  * protocol at its defaults (issue 21). FUNCX_BENCH_IDLE_ENDPOINTS (1,000) registered endpoints,
  * each long-polling (wait_s = the agent's poll_wait, 50 s) and heartbeating every 10 s with the
- * same idle report, starts staggered over one poll wait; one `funcx-service serve` process on a
+ * same idle report, skipped as the agent skips it while its open poll stands for it
+ * (endpoint/agent/pollStandsIn.ts, idle_heartbeat_s in the lease answer), starts staggered over one poll wait; one `funcx-service serve` process on a
  * private MariaDB server. Over FUNCX_BENCH_IDLE_SECONDS (default: five poll waits, after one of
  * warm-up) it prints:
  * - the database statements per idle endpoint per minute, from MariaDB's status counters
@@ -44,6 +45,8 @@ interface Figures {
   fds: number;
   sockets: number;
   heartbeats: number;
+  /** Heartbeats skipped, the open poll standing for them. */
+  skipped: number;
   polls: number;
   failures: number;
   failedWith: [string, number][];
@@ -106,7 +109,7 @@ async function measureIdle(serverUrl: string, databasePid: number, count: number
       shards.push(...startShards(url, endpoints));
       const counted = async () => {
         const counts = await Promise.all(shards.map((shard) => shard.count()));
-        return counts.reduce((sum, c) => ({ polls: sum.polls + c.polls, heartbeats: sum.heartbeats + c.heartbeats, failures: sum.failures + c.failures, failedWith: [...sum.failedWith, ...c.failedWith] }));
+        return counts.reduce((sum, c) => ({ polls: sum.polls + c.polls, heartbeats: sum.heartbeats + c.heartbeats, skipped: sum.skipped + c.skipped, failures: sum.failures + c.failures, failedWith: [...sum.failedWith, ...c.failedWith] }));
       };
       await sleep(POLL_WAIT_S * 1000 + 5000); // every agent started, polls and heartbeats out of step
       // The service's and the database's CPU over the same window: both ends of an idle endpoint's cost.
@@ -129,6 +132,7 @@ async function measureIdle(serverUrl: string, databasePid: number, count: number
         ...descriptors(service.pid),
         polls: after.polls - before.polls,
         heartbeats: after.heartbeats - before.heartbeats,
+        skipped: after.skipped - before.skipped,
         failures: after.failures - before.failures,
         failedWith: after.failedWith,
       };
@@ -149,7 +153,7 @@ function print(f: Figures): void {
   const per = f.perEndpointPerMinute;
   console.log(`\n${f.endpoints} idle endpoints on MariaDB, polls of ${POLL_WAIT_S} s and a heartbeat every ${HEARTBEAT_S} s, staggered; ${f.seconds.toFixed(0)} s ` +
     `(${(f.seconds / POLL_WAIT_S).toFixed(1)} poll periods${f.seconds < 5 * POLL_WAIT_S ? ', fewer than the five issue 21 asks for' : ''}) measured on ${os.availableParallelism()} cores`);
-  console.log(`  ${f.polls} polls and ${f.heartbeats} heartbeats answered, ${f.failures} failed`);
+  console.log(`  ${f.polls} polls and ${f.heartbeats} heartbeats answered (${f.skipped} skipped, the open poll standing for them), ${f.failures} failed`);
   for (const [message, count] of f.failedWith) console.log(`    ${count} (over the whole run, one shard's count) failed with ${message}`);
   console.log(`  statements per endpoint per minute: ${per.Questions.toFixed(2)} (select ${per.Com_select.toFixed(2)}, insert ${per.Com_insert.toFixed(2)}, update ${per.Com_update.toFixed(2)}, delete ${per.Com_delete.toFixed(2)}, commit ${per.Com_commit.toFixed(2)})`);
   console.log(`  CPU: service ${f.serviceCpu.toFixed(1)} % + MariaDB ${f.databaseCpu.toFixed(1)} % = ${(f.serviceCpu + f.databaseCpu).toFixed(1)} % of a core`);

@@ -102,6 +102,7 @@ export class EndpointAgent {
     this.heartbeater = new Heartbeater({
       ...service, executor, settings, audit, held, room: this.room, tuner, connection: this.connection, stopped: stopped.signal, log,
       unacknowledged: () => this.results.pending,
+      openPoll: () => this.leaseLoop.openPoll(),
       lastBusyAt: () => this.lastBusyAt,
       drop: (task, why) => this.drop(task, why),
       stop: () => this.stop(),

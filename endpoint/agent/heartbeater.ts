@@ -9,6 +9,10 @@
  * is out of date (a task starts or begins to wait; the audit log fails or recovers), the next one
  * comes early, at most one per EARLY_HEARTBEAT_GAP_MS. A failed heartbeat is not retried sooner:
  * the next comes at its time. Idle for idle_shutdown_after, the agent stops.
+ *
+ * Idle, with the service's leave (idle_heartbeat_s in its lease answers), a heartbeat that would
+ * repeat the last report with no lease to renew is skipped while a lease poll is open: the poll
+ * stands for it (pollStandsIn.ts). One still goes every idle_heartbeat_s.
  */
 import os from 'node:os';
 import type { Logger } from '../logger.js';
@@ -21,6 +25,7 @@ import type { PrefetchTuner } from '../prefetch.js';
 import type { HeldTask, HeldTasks } from './heldTasks.js';
 import type { Room } from './room.js';
 import type { ServiceConnection } from './serviceConnection.js';
+import { pollStandsIn, type LastHeartbeat, type OpenPoll } from './pollStandsIn.js';
 
 /** Each pause between heartbeats is heartbeat_period times a random factor in 1 ± this. */
 const HEARTBEAT_SPREAD = 0.1;
@@ -47,6 +52,8 @@ export interface HeartbeaterDeps {
   log: Logger;
   /** Results not yet acknowledged (reported). */
   unacknowledged: () => number;
+  /** The lease poll open now: while idle, it may stand for a heartbeat (pollStandsIn.ts). */
+  openPoll: () => OpenPoll | undefined;
   /** Date.now() when a task was last leased or settled (idle_shutdown_after). */
   lastBusyAt: () => number;
   /** The service says the task is cancelled or no longer ours. */
@@ -63,6 +70,8 @@ export class Heartbeater {
   /** The service's lease length, from its last lease or heartbeat answer. */
   #leaseSeconds: number | undefined;
   #warnedTooSlow = false;
+  /** The last heartbeat the service answered, and its report. */
+  #last: LastHeartbeat | undefined;
 
   constructor(private readonly deps: HeartbeaterDeps) {}
 
@@ -148,14 +157,13 @@ export class Heartbeater {
       ...(waitingForNodes.has(t.lease.task_id) ? { waiting_for_nodes: true } : t.phase === 'queued' ? { waiting_for_launch: true } : {}),
     }));
     const sentTokens = new Map(leases.map((l) => [l.task_id, l.lease_token]));
-    const answer = await client.heartbeat(credential, endpointId, {
+    const report = {
       total_workers: executorStats.totalWorkers,
       idle_workers: executorStats.idleWorkers,
       outstanding_tasks: counts.held,
       pending_tasks: counts.queued,
       hostname: os.hostname(),
       runtimes: (await executor.runtimes()).filter((r) => settings.runtimes.includes(r.name as never)),
-      leases,
       details: {
         provider: settings.provider.type,
         running: counts.running,
@@ -166,7 +174,15 @@ export class Heartbeater {
         ...executor.details?.(),
         ...(this.deps.audit?.failureReason ? { state: 'failed', failure: this.deps.audit.failureReason } : {}),
       },
-    });
+    };
+    const reportText = JSON.stringify(report);
+    const sentAt = Date.now();
+    if (pollStandsIn({
+      poll: this.deps.openPoll(), pollWaitMs: settings.pollWaitMs, last: this.#last, report: reportText,
+      leases: leases.length, unacknowledged: this.deps.unacknowledged(), now: sentAt,
+    })) return;
+    const answer = await client.heartbeat(credential, endpointId, { ...report, leases });
+    this.#last = { at: sentAt, report: reportText };
     this.learnLeaseSeconds(answer.lease_seconds);
     this.#reportedWaiting = new Set(leases.filter((l) => l.waiting_for_nodes).map((l) => l.task_id));
     for (const taskId of [...answer.cancel, ...answer.lost]) {

@@ -32,6 +32,7 @@ import type { HandBacks } from './handBacks.js';
 import type { HeldTasks, LeasedFunction, LeasedTask } from './heldTasks.js';
 import type { Room } from './room.js';
 import type { ServiceConnection } from './serviceConnection.js';
+import type { OpenPoll } from './pollStandsIn.js';
 
 /** Stopping: how long the poll in flight gets to answer once asked to end, before it is aborted. */
 export const POLL_END_BOUND_MS = 5_000;
@@ -72,6 +73,10 @@ export class LeaseLoop {
   /** Earlier runs' sessions, named in reconciles until one succeeds. */
   #previousSessions: readonly string[];
   #roomFreed: (() => void) | undefined;
+  /** The poll in flight, when it began, and whether the service said polls stand for heartbeats (pollStandsIn.ts). */
+  #openPoll: OpenPoll | undefined;
+  /** The last lease answer's idle_heartbeat_s. */
+  #idleHeartbeatS: number | undefined;
 
   constructor(private readonly deps: LeaseLoopDeps) {
     this.#previousSessions = deps.session.previous;
@@ -82,6 +87,11 @@ export class LeaseLoop {
     const wake = this.#roomFreed;
     this.#roomFreed = undefined;
     wake?.();
+  }
+
+  /** The lease poll open now, if any (pollStandsIn.ts). */
+  openPoll(): OpenPoll | undefined {
+    return this.#openPoll;
   }
 
   /** Stopping gracefully: asks the service to end the poll in flight, if any. */
@@ -117,9 +127,11 @@ export class LeaseLoop {
       try {
         // More room than one request may ask for is filled over several polls.
         this.#poll = client.lease(credential, endpointId, Math.min(free, MAX_LEASE_TASKS), settings.pollWaitMs, this.#pollAbort.signal, this.deps.session.id, maxBytes);
+        this.#openPoll = { startedAt: Date.now(), idleHeartbeatS: this.#idleHeartbeatS };
         const response = (await this.#poll) as EndpointLeaseResponse;
         connection.succeeded('lease', backoff);
         this.deps.learnLeaseSeconds(response.lease_seconds);
+        this.#idleHeartbeatS = response.idle_heartbeat_s;
         if (leasing.aborted) {
           // Stopped while this poll was out: what it brings is not run, but handed back at once.
           this.deps.handBacks.release(response.tasks.map((t) => ({ task_id: t.task_id, lease_token: t.lease_token })));
@@ -130,6 +142,7 @@ export class LeaseLoop {
         // next poll's request, written at once, would be on a lone task's way to its worker. This
         // poll is over: a stop meanwhile has no poll to end.
         this.#poll = undefined;
+        this.#openPoll = undefined;
         if (response.tasks.length > 0) await new Promise((resolve) => setImmediate(resolve));
       } catch (error) {
         // The service may have leased tasks into an answer that never arrived.
@@ -138,6 +151,7 @@ export class LeaseLoop {
         if (!(await connection.retryLater(error, 'lease', backoff, leasing))) break;
       } finally {
         this.#poll = undefined;
+        this.#openPoll = undefined;
       }
     }
   }

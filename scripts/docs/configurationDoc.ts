@@ -252,7 +252,10 @@ ${serviceTables()}
   lease (the \`lease_seconds\` it is told) warns once and heartbeats every \`lease_seconds\`/3. A
   dead endpoint's tasks come back \`FUNCX_LEASE_TIMEOUT\` + up to \`FUNCX_REAP_INTERVAL\` after its
   last heartbeat, and fail with \`EndpointLost\` after \`FUNCX_MAX_RETRIES\` + 1 lost attempts.
-* **Online.** \`FUNCX_ENDPOINT_OFFLINE_AFTER\` should also exceed the heartbeat period.
+* **Online.** \`FUNCX_ENDPOINT_OFFLINE_AFTER\` should also exceed the heartbeat period, and be at
+  least the agents' \`poll_wait\` + 5 s (60 s against 50 s): then an idle agent's polls stand for
+  its heartbeats, which it sends only every 5 minutes while nothing changes
+  ([api.md](api.md#post-v3endpointsendpoint_idlease--long-poll-for-work)).
 * **Sizes.** \`FUNCX_MAX_BODY_BYTES\` bounds a whole request, so it must exceed
   \`FUNCX_MAX_PAYLOAD_BYTES\` and \`FUNCX_MAX_RESULT_BYTES\` plus 1 KiB (payloads and results travel
   JSON-encoded inside request bodies), or the service does not start. A result between the

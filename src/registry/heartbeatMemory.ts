@@ -52,6 +52,26 @@ class HeartbeatMemory {
     return !seen || seen.activityMinute !== Math.floor(nowMs / MINUTE) || seen.activityReport !== report;
   }
 
+  /**
+   * Whether an idle agent's poll should refresh the last-seen time (pollSightings.ts): not when
+   * this instance wrote it within the refresh age (a heartbeat or an earlier sighting did).
+   */
+  sightingDue(endpointId: string, offlineAfterMs: number, nowMs: number): boolean {
+    const seen = this.written.get(endpointId);
+    return !seen || nowMs - seen.at >= refreshAfter(offlineAfterMs);
+  }
+
+  /** Whether this minute's activity row is still to be written, whatever the report (a sighting reads the stored one). */
+  activityMinuteDue(endpointId: string, nowMs: number): boolean {
+    return this.written.get(endpointId)?.activityMinute !== Math.floor(nowMs / MINUTE);
+  }
+
+  /** A poll refreshed the last-seen time; the report stays what this instance knew (none: the next heartbeat writes in full). */
+  sighted(endpointId: string, nowMs: number): void {
+    const seen = this.written.get(endpointId);
+    this.wrote(endpointId, seen?.report ?? '', nowMs);
+  }
+
   wrote(endpointId: string, report: string, nowMs: number): void {
     const seen = this.written.get(endpointId);
     this.written.delete(endpointId);

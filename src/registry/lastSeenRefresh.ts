@@ -48,27 +48,37 @@ export function refreshBatchMs(offlineAfterMs: number): number {
 }
 
 /**
- * The endpoint rows' last-seen time and report, for any number of endpoints in one UPDATE.
- * online_since first: MySQL evaluates an UPDATE's assignments left to right, each seeing the
- * ones before. A heartbeat after a silence, a stop or a failure starts a new online period; it
- * also clears the agent's last word.
+ * The endpoint rows' last-seen time and report, for any number of endpoints in one UPDATE. A
+ * heartbeat after a silence, a stop or a failure starts a new online period (seenNow); it also
+ * clears the agent's last word.
  */
 export async function storeLastSeen(db: Knex, rows: readonly { id: string; report: string }[], offlineAfterMs: number): Promise<void> {
   if (rows.length === 0) return;
-  const nowExpr = nowSql(db);
   const report = rows.length === 1 ? '?' : `CASE id ${rows.map(() => 'WHEN ? THEN ?').join(' ')} END`;
   const reportBindings = rows.length === 1 ? [rows[0].report] : rows.flatMap((row) => [row.id, row.report]);
   await db('endpoints').whereIn('id', rows.map((row) => row.id)).update({
-    online_since: db.raw(
-      `CASE WHEN online_since IS NULL OR last_heartbeat_at IS NULL OR state_event IS NOT NULL OR ${nowExpr} - last_heartbeat_at > ? THEN ${nowExpr} ELSE online_since END`,
-      [offlineAfterMs],
-    ),
-    last_heartbeat_at: now(db),
+    ...seenNow(db, offlineAfterMs),
     last_report: db.raw(report, reportBindings),
     state_event: null,
     state_detail: null,
     state_at: null,
   });
+}
+
+/**
+ * The assignments that say "seen now": online_since first, since MySQL evaluates an UPDATE's
+ * assignments left to right, each seeing the ones before. A sighting after a silence, a stop or
+ * a failure starts a new online period.
+ */
+export function seenNow(db: Knex, offlineAfterMs: number): { online_since: Knex.Raw; last_heartbeat_at: Knex.Raw } {
+  const nowExpr = nowSql(db);
+  return {
+    online_since: db.raw(
+      `CASE WHEN online_since IS NULL OR last_heartbeat_at IS NULL OR state_event IS NOT NULL OR ${nowExpr} - last_heartbeat_at > ? THEN ${nowExpr} ELSE online_since END`,
+      [offlineAfterMs],
+    ),
+    last_heartbeat_at: now(db),
+  };
 }
 
 /** One batcher per database handle, i.e. per service instance. */

@@ -34,7 +34,8 @@ serviceTest('wait_s 0 answers at once, empty, when there is no work', async (t, 
   const empty = await lease(live, endpointId, credential, 10, 0);
   t.is(empty.status, 200);
   assertSchema(t, 'endpoint-lease-response.json', empty.body);
-  t.deepEqual(empty.body, { lease_seconds: 60, tasks: [], functions: {} });
+  // Offline after 60 s by default: a poll of 0 s keeps an endpoint online, so it stands for an idle agent's heartbeats.
+  t.deepEqual(empty.body, { lease_seconds: 60, idle_heartbeat_s: 300, tasks: [], functions: {} });
 });
 
 serviceTest('max_tasks bounds a lease; each task is leased once', async (t, live) => {

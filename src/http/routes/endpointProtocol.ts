@@ -18,6 +18,7 @@ import { endLeasePolls, listenForPollEnd } from '../leasePollEnd.js';
 import { loadFunctions } from '../../registry/functions.js';
 import { recordHeartbeat } from '../../registry/heartbeats.js';
 import { heartbeatMemoryOf } from '../../registry/heartbeatMemory.js';
+import { idleHeartbeatSeconds, pollSightingsOf } from '../../registry/pollSightings.js';
 import { dialectOf } from '../../db/connect.js';
 import { recordStateReport, type StateReport } from '../../registry/endpointState.js';
 import { endpointKey, taskKey } from '../../wakeups.js';
@@ -47,6 +48,9 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     const endpointId = ctx.params.endpoint_id;
     const endpoint = ctx.state.endpoint!;
     const lease = leaseFor(endpoint); // refuses a multi-user endpoint, once, before the poll
+    // The poll is the agent's sign of life: it stands for an idle agent's heartbeats (pollSightings.ts).
+    void pollSightingsOf(db).sight(endpointId, config.endpointOfflineAfter, ctx.state.log);
+    const idleHeartbeatS = idleHeartbeatSeconds(request.wait_s, config.endpointOfflineAfter);
     // A stopping agent asks its poll to end (leasePollEnd.ts): it leases nothing more and answers now.
     const pollEnd = listenForPollEnd(wakeups, endpointId, request.session);
     let leased: LeasedTask[];
@@ -86,6 +90,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     const functions = await loadFunctions(db, leased.map((t) => t.functionId), { includeDeleted: true, withGroups: false });
     const response: EndpointLeaseResponse = {
       lease_seconds: config.leaseTimeout / 1000,
+      ...(idleHeartbeatS !== undefined ? { idle_heartbeat_s: idleHeartbeatS } : {}),
       tasks: leased.map((t) => ({
         task_id: t.taskId,
         attempt: t.attempt,
