@@ -240,7 +240,8 @@ export const OPTIONS = {
     env: 'FUNCX_REPLICA_WAKEUP_INTERVAL', file: 'replica_wakeup_interval',
     kind: { type: 'duration', min: 0, max: 10 * SECOND }, default: 25,
     doc: 'On MySQL/MariaDB, how often each replica reads the wake-ups other replicas announced (one query per interval, however '
-      + 'many polls wait); a submit through one replica wakes polls held by another within about this. 0 turns it off. Unused on SQLite (one replica).',
+      + 'many polls wait); a submit through one replica wakes polls held by another within about this. A replica that knows of no other '
+      + 'reads once a second, for a newcomer\'s presence. 0 turns it off. Unused on SQLite (one replica).',
   },
   rateLimitRequests: {
     env: 'FUNCX_RATE_LIMIT_REQUESTS', file: 'rate_limit_requests',

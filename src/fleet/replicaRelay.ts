@@ -18,6 +18,12 @@
  * its keys. The keys it did not announce in the last RECENT_MS are kept, and announced as soon
  * as a new replica shows up: a poll waiting on a replica that started a moment before the
  * others read its first row is still woken by the relay, not left to the fallback re-check.
+ *
+ * A replica alone also reads less: once every ALONE_READ_MS, not every interval. It has nothing
+ * to read but a newcomer's presence (a newcomer that sees it announces at once), and 40 reads a
+ * second were most of what a lone service on MariaDB cost while idle (docs/benchmarks.md, "Idle
+ * endpoints"). So for up to ALONE_READ_MS after a second replica starts, the first one's polls
+ * hear of the newcomer's submits that much later; from then on, within the interval.
  */
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
@@ -41,6 +47,8 @@ const PEER_TTL_MS = 3 * PRESENCE_MS;
 /** Keys not announced (no peer known) are kept this long, up to RECENT_MAX, for a peer that shows up. */
 const RECENT_MS = 10_000;
 const RECENT_MAX = 10_000;
+/** How often a replica that knows of no other reads the table (for a newcomer's presence). */
+export const ALONE_READ_MS = 1_000;
 
 export interface ReplicaRelay {
   readonly origin: string;
@@ -158,7 +166,7 @@ export async function startReplicaRelay(deps: { db: Knex; wakeups: Wakeups; logg
       } catch (error) {
         log.warn({ err: asError(error) }, 'could not read the other replicas\' wake-ups; trying again');
       }
-      if (!stopped) timer = setTimeout(loop, intervalMs).unref();
+      if (!stopped) timer = setTimeout(loop, peerKnown() ? intervalMs : Math.max(intervalMs, ALONE_READ_MS)).unref();
     })();
   };
   loop();

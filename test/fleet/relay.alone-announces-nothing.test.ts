@@ -9,6 +9,7 @@
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { startService } from '../../src/service.js';
+import { ALONE_READ_MS } from '../../src/fleet/replicaRelay.js';
 import { MYSQL_BASE_URL } from '../helpers/databases.js';
 import { functionAndEndpoint, jsonPayload, startLiveService } from '../helpers/service.js';
 import { waitFor } from '../helpers/endpointProcess.js';
@@ -69,4 +70,30 @@ mariadbTest('a poll on a replica that just started is woken by a submit through 
   const lease = await leasing;
   t.is(lease.status, 200);
   t.deepEqual(lease.body.tasks.map((task: { task_id: string }) => task.task_id), submitted.body.tasks[functionId]);
+});
+
+mariadbTest('a replica alone reads the relay table once a second, not every interval; with a peer, every interval again', async (t) => {
+  const a = await startLiveService(t, 'mariadb', { pollFallbackInterval: '10m', replicaWakeupInterval: '25ms' });
+  // Counted from outside the relay: A's reads of wakeup_events over a window. The window's length
+  // is the measure (a rate), not a wait for an event; a slow machine only makes fewer reads.
+  const readsOver = async (ms: number) => {
+    let reads = 0;
+    const count = (query: { sql: string }) => {
+      if (/\bwakeup_events\b/.test(query.sql) && /^select/i.test(query.sql)) reads += 1;
+    };
+    const started = performance.now();
+    a.service.deps.db.on('query', count);
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    a.service.deps.db.off('query', count);
+    return { reads, elapsed: performance.now() - started };
+  };
+  const alone = await readsOver(2_500);
+  t.true(alone.reads <= Math.floor(alone.elapsed / ALONE_READ_MS) + 1, `${alone.reads} reads in ${Math.round(alone.elapsed)} ms alone (every 25 ms would be about 100)`);
+
+  const config = loadConfig({}, { port: 0, home: `${a.database.dir}/replica-b`, databaseUrl: a.database.url, logLevel: 'silent', writeQuickstart: false, pollFallbackInterval: '10m', replicaWakeupInterval: '25ms' });
+  const b = await startService(config, { logger: createLogger('silent') });
+  t.teardown(() => b.close());
+  await waitFor(() => a.service.relay!.peers, 'A to read B\'s presence', 10_000);
+  const paired = await readsOver(1_000);
+  t.true(paired.reads > Math.floor(paired.elapsed / ALONE_READ_MS) + 1, `${paired.reads} reads in ${Math.round(paired.elapsed)} ms with a peer: every interval again`);
 });
