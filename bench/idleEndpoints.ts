@@ -4,8 +4,8 @@
  * each long-polling (wait_s = the agent's poll_wait, 50 s) and heartbeating every 10 s with the
  * same idle report, skipped as the agent skips it while its open poll stands for it
  * (endpoint/agent/pollStandsIn.ts, idle_heartbeat_s in the lease answer), starts staggered over one poll wait; one `funcx-service serve` process on a
- * private MariaDB server. Over FUNCX_BENCH_IDLE_SECONDS (default: five poll waits, after one of
- * warm-up) it prints:
+ * private MariaDB server. Over FUNCX_BENCH_IDLE_SECONDS (default: five poll waits, after two of
+ * warm-up: every agent started and its first poll answered) it prints:
  * - the database statements per idle endpoint per minute, from MariaDB's status counters
  *   (Questions, Com_select/insert/update/delete): these do not depend on the machine's load;
  * - the CPU of the service and of mariadbd (% of one core, from /proc), and per endpoint;
@@ -102,7 +102,9 @@ async function measureIdle(serverUrl: string, databasePid: number, count: number
   };
   const shards: Shard[] = [];
   try {
-    const service = await startServiceProcess({ cli: SERVICE_CLI, env: { FUNCX_DATABASE_URL: `${serverUrl}${name}` } });
+    // FUNCX_BENCH_SERVICE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the idle service.
+    const nodeArgs = process.env.FUNCX_BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean);
+    const service = await startServiceProcess({ cli: SERVICE_CLI, nodeArgs, env: { FUNCX_DATABASE_URL: `${serverUrl}${name}` } });
     try {
       const { url } = service;
       const endpoints = await registerEndpoints(url, service.token, count);
@@ -111,7 +113,9 @@ async function measureIdle(serverUrl: string, databasePid: number, count: number
         const counts = await Promise.all(shards.map((shard) => shard.count()));
         return counts.reduce((sum, c) => ({ polls: sum.polls + c.polls, heartbeats: sum.heartbeats + c.heartbeats, skipped: sum.skipped + c.skipped, failures: sum.failures + c.failures, failedWith: [...sum.failedWith, ...c.failedWith] }));
       };
-      await sleep(POLL_WAIT_S * 1000 + 5000); // every agent started, polls and heartbeats out of step
+      // Every agent started (over one poll wait) and its first poll answered (one more): the steady state, polls and heartbeats
+      // out of step. Until its first poll's answer says idle_heartbeat_s, an agent heartbeats every 10 s.
+      await sleep(2 * POLL_WAIT_S * 1000 + 5000);
       // The service's and the database's CPU over the same window: both ends of an idle endpoint's cost.
       const counters0 = await status();
       const [service0, database0, before, t0] = [cpuSeconds(service.pid), cpuSeconds(databasePid), await counted(), Date.now()];

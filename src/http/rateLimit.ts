@@ -26,16 +26,16 @@ import { isStatementTimeout, isStorageFullError } from '../db/storageFull.js';
 import type { StorageMonitor } from '../db/storageMonitor.js';
 
 /**
- * How long requests paid for in advance stay usable: one window of the budget, at most this.
- * A budget big enough to spend in chunks (see prepaidChunk) pays for several requests with one
- * database write; those not used within the hold are forfeited. However long the hold, a
- * replica holds at most (chunk - 1) paid requests of a key when a window opens, so a window
- * passes at most that many per replica more than the shared budget paid for within it. The
- * hold only decides how much is forfeited, and how often an identity that calls every few
- * seconds (an idle endpoint: a heartbeat every 10 s, a poll every 50 s) writes: once per
- * chunk, not once per request as with the one-second hold before (docs/benchmarks.md, idle endpoints).
+ * How long requests paid for in advance stay usable. A budget big enough to spend in chunks
+ * (see prepaidChunk) pays for several requests with one database write; those not used within
+ * the hold are forfeited. However long the hold, a replica holds at most (chunk - 1) paid
+ * requests of a key when a window opens, so a window passes at most that many per replica more
+ * than the shared budget paid for within it. The hold only decides how much is forfeited, and
+ * how often an identity that calls every minute or so writes: an idle endpoint, whose poll
+ * every 50 s stands for its heartbeats, paid a chunk every other poll with the one-window hold
+ * (a minute) before; now once per chunk (docs/benchmarks.md, idle endpoints).
  */
-const PREPAID_MAX_MS = 60_000;
+export const PREPAID_HOLD_MS = 10 * 60_000;
 /** Keys holding prepaid requests per budget; past it expired ones are swept, then the oldest forfeited. */
 const PREPAID_KEYS = 100_000;
 /** How stale this replica's list of addresses blocked elsewhere may be. */
@@ -46,9 +46,9 @@ const SWEEP_AT = 10_000;
 /**
  * How many requests one database write pays for: 1 % of the budget, at least 1 and at most 10
  * (the default 6,000 a minute: 10 per write; budgets under 200: exact). Every request is paid before it
- * passes, so a key never gets more than its budget; a replica may use a paid request up to one
- * window (at most PREPAID_MAX_MS) after paying, so a window can see at most (chunk - 1) per replica
- * more than its capacity, paid before it, and unused ones are forfeited (a slightly early 429).
+ * passes, so a key never gets more than its budget over time; a replica may use a paid request
+ * up to PREPAID_HOLD_MS after paying, so a window can see at most (chunk - 1) per replica more
+ * than its capacity, paid before it, and unused ones are forfeited (a slightly early 429).
  */
 export function prepaidChunk(capacity: number): number {
   return Math.max(1, Math.min(10, Math.floor(capacity / 100)));
@@ -66,7 +66,7 @@ export class SharedBudget {
 
   constructor(private readonly db: Knex, readonly spec: BudgetSpec, private readonly what: string, options: { chunked?: boolean; storage?: StorageMonitor } = {}) {
     this.chunk = options.chunked ? prepaidChunk(spec.capacity) : 1;
-    this.holdMs = Math.min(spec.windowMs, PREPAID_MAX_MS);
+    this.holdMs = PREPAID_HOLD_MS;
     this.storage = options.storage;
   }
 

@@ -5,7 +5,7 @@
  */
 import type { Knex } from 'knex';
 import { testOnEachDatabase } from '../helpers/databases.js';
-import { prepaidChunk, SharedBudget } from '../../src/http/rateLimit.js';
+import { PREPAID_HOLD_MS, prepaidChunk, SharedBudget } from '../../src/http/rateLimit.js';
 import { TooManyRequests } from '../../src/errors.js';
 import type { BudgetSpec } from '../../src/limits/sharedBudgets.js';
 
@@ -80,6 +80,21 @@ testOnEachDatabase('a paid chunk outlives a second: an identity calling every se
   for (let i = 0; i < 1000 && Date.now() - paidAt <= 1200; i++) await new Promise((r) => setTimeout(r, 20));
   for (let i = 0; i < 9; i++) await budget.take('user:slow');
   t.is(await tatOf(db, 'user:slow'), paid, 'the nine requests left of the chunk were used, not paid again');
+});
+
+testOnEachDatabase('a paid chunk outlives its window: an identity calling less than once a window (an idle endpoint\'s polls) still pays one write per ten requests', async (t, db) => {
+  const spec: BudgetSpec = { bucket: 'identity', capacity: 1000, windowMs: 300 }; // chunks of 10
+  const budget = new SharedBudget(db, spec, 'requests', { chunked: true });
+  await budget.take('endpoint:idle');
+  const paid = await tatOf(db, 'endpoint:idle');
+  for (let i = 0; i < 9; i++) {
+    // Each request more than a window after the one before (bounded: the window is 300 ms).
+    const before = Date.now();
+    for (let j = 0; j < 1000 && Date.now() - before <= spec.windowMs + 50; j++) await new Promise((r) => setTimeout(r, 20));
+    await budget.take('endpoint:idle');
+  }
+  t.is(await tatOf(db, 'endpoint:idle'), paid, 'the nine requests left of the chunk were used, not paid again');
+  t.true(PREPAID_HOLD_MS >= 10 * 60_000, 'a chunk is held ten minutes: ten polls 50 s apart');
 });
 
 testOnEachDatabase('a replica holding a paid chunk passes at most chunk - 1 more once the shared budget is spent elsewhere, then refuses', async (t, db, database) => {
