@@ -35,7 +35,7 @@ test('an idle agent\'s polls stand for its heartbeats and keep it online; a held
   t.true(heartbeats <= 2, `${heartbeats} heartbeats over nine idle polls`);
   t.like((await live.call('GET', `/v3/endpoints/${endpoint.endpointId}/status`)).body, { status: 'online', idle_workers: 1, total_workers: 1 });
 
-  const slow = await registerPython(live, 'def slow():\n    import time\n    time.sleep(2)\n    return "done"\n', 'slow');
+  const slow = await registerPython(live, 'def slow():\n    import time\n    time.sleep(3)\n    return "done"\n', 'slow');
   const heartbeatsIdle = await answered(live, 'heartbeat');
   const [id] = await submit(live, endpoint.endpointId, slow, [[]]);
   await waitFor(async () => (await answered(live, 'heartbeat')) >= heartbeatsIdle + 3, 'heartbeats renewing the held task\'s lease', 30_000);
