@@ -11,6 +11,7 @@ import { recordHeartbeat } from '../../src/registry/heartbeats.js';
 import { recordStateReport } from '../../src/registry/endpointState.js';
 import { refreshAfter } from '../../src/registry/heartbeatMemory.js';
 import { alice } from '../ledger/fixtures.js';
+import { countEndpointUpdates } from './endpointUpdates.js';
 
 /** refreshAfter(400) = 100 ms: an unchanged report is refreshed once its last write is 100 ms old. */
 const OFFLINE_AFTER_MS = 400;
@@ -27,15 +28,6 @@ async function endpoints(db: Knex, count: number): Promise<string[]> {
 /** Until the heartbeat memory's clock has moved past the refresh age (bounded). */
 async function untilRefreshDue(from: number): Promise<void> {
   for (let i = 0; i < 1000 && Date.now() - from <= refreshAfter(OFFLINE_AFTER_MS); i++) await new Promise((r) => setTimeout(r, 5));
-}
-
-function countEndpointUpdates(db: Knex): { read(): number; stop(): void } {
-  let updates = 0;
-  const onQuery = (query: { sql: string }) => {
-    if (/^update [`"]?endpoints[`"]? /i.test(query.sql)) updates += 1;
-  };
-  db.on('query', onQuery);
-  return { read: () => updates, stop: () => db.off('query', onQuery) };
 }
 
 testOnEachDatabase('N idle endpoints\' last-seen refreshes due together are one UPDATE, each endpoint keeping its own report', async (t, db) => {

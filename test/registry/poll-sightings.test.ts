@@ -12,6 +12,7 @@ import { recordHeartbeat } from '../../src/registry/heartbeats.js';
 import { recordStateReport } from '../../src/registry/endpointState.js';
 import { pollSightingsOf } from '../../src/registry/pollSightings.js';
 import { alice } from '../ledger/fixtures.js';
+import { countEndpointUpdates } from './endpointUpdates.js';
 
 const OFFLINE_AFTER_MS = 60_000;
 const KEEP = 20;
@@ -24,15 +25,6 @@ async function endpoints(db: Knex, count: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < count; i++) ids.push((await registerEndpoint(db, alice, { name: `idle-${i}` })).endpoint_id);
   return ids;
-}
-
-function countEndpointUpdates(db: Knex): { read(): number; stop(): void } {
-  let updates = 0;
-  const onQuery = (query: { sql: string }) => {
-    if (/^update [`"]?endpoints[`"]? /i.test(query.sql)) updates += 1;
-  };
-  db.on('query', onQuery);
-  return { read: () => updates, stop: () => db.off('query', onQuery) };
 }
 
 const row = (db: Knex, id: string) => db('endpoints').where({ id }).first('last_heartbeat_at', 'last_report', 'state_event', 'online_since');
