@@ -16,13 +16,25 @@ export async function readTasks(
   db: Knex,
   input: { submitter: string; taskIds: readonly string[] },
 ): Promise<{ found: Map<string, TaskRecord | UpstreamTaskRecord>; notFound: string[] }> {
-  const found = new Map<string, TaskRecord | UpstreamTaskRecord>();
   const unique = [...new Set(input.taskIds)];
-  for (let start = 0; start < unique.length; start += 500) {
-    const rows = await db('tasks').select(...STATUS_COLUMNS).whereIn('id', unique.slice(start, start + 500)).andWhereRaw(...offIndex('submitter', [input.submitter]));
-    for (const row of rows) found.set(row.id, row.serializer === UPSTREAM_SERIALIZER ? toUpstreamTaskRecord(toTaskRecord(row)) : toTaskRecord(row));
-  }
+  const read = await readTasksWithStates(db, { submitter: input.submitter, taskIds: unique });
+  const found = new Map([...read].map(([id, { record }]) => [id, record]));
   return { found, notFound: unique.filter((id) => !found.has(id)) };
+}
+
+/** Tasks by id that the caller submitted, each with its ledger state beside the record the caller sees (the wait route). */
+export async function readTasksWithStates(
+  db: Knex,
+  input: { submitter: string; taskIds: readonly string[] },
+): Promise<Map<string, { state: string; record: TaskRecord | UpstreamTaskRecord }>> {
+  const found = new Map<string, { state: string; record: TaskRecord | UpstreamTaskRecord }>();
+  for (let start = 0; start < input.taskIds.length; start += 500) {
+    const rows = await db('tasks').select(...STATUS_COLUMNS).whereIn('id', input.taskIds.slice(start, start + 500)).andWhereRaw(...offIndex('submitter', [input.submitter]));
+    for (const row of rows) {
+      found.set(row.id, { state: row.state, record: row.serializer === UPSTREAM_SERIALIZER ? toUpstreamTaskRecord(toTaskRecord(row)) : toTaskRecord(row) });
+    }
+  }
+  return found;
 }
 
 export async function readTaskGroup(

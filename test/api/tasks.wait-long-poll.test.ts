@@ -27,6 +27,27 @@ serviceTest('a waiting client is answered when the endpoint posts the result', a
   t.like(answer.body.done[taskId], { task_id: taskId, status: 'success', result: '2' });
 }, { pollFallbackInterval: '1m' }); // so only the wake-up can answer it
 
+serviceTest('a lone task\'s wait reads the tasks table twice: its first look, and the wake-up that finds it done, result and all', async (t, live) => {
+  const { functionId, endpointId, credential } = await functionAndEndpoint(live);
+  const [taskId] = await submitOk(live, endpointId, functionId, [jsonPayload(1)]);
+  const [task] = (await lease(live, endpointId, credential)).body.tasks;
+  // Counted from the service's own pool (knex's query events): the wait's reads of tasks, from its first look to its answer
+  // (the results post's and the reaper's reads of the ledger name lease_token; the wait's never do).
+  let reads = 0;
+  const count = (query: { sql: string }) => {
+    if (/^select .* from [`"]?tasks[`"]? /i.test(query.sql) && !query.sql.includes('lease_token')) reads += 1;
+  };
+  live.db.on('query', count);
+  t.teardown(() => live.db.off('query', count));
+  const waiting = live.call('POST', '/v3/tasks/wait', { body: { task_ids: [taskId], timeout_s: 30 } });
+  t.true(await pollSubscribed(live));
+  t.is(reads, 1, 'the first look');
+  await postResults(live, endpointId, credential, [{ task_id: taskId, lease_token: task.lease_token, status: 'success', result: '3' }]);
+  const answer = await waiting;
+  t.like(answer.body.done[taskId], { task_id: taskId, status: 'success', result: '3' });
+  t.is(reads, 2, 'the wake-up\'s look, whose records answer: no read for the answer');
+}, { pollFallbackInterval: '1m' });
+
 serviceTest('ALL_COMPLETED waits for every task; FIRST_COMPLETED returns with the first', async (t, live) => {
   const { functionId, endpointId, credential } = await functionAndEndpoint(live);
   const [a, b] = await submitOk(live, endpointId, functionId, [jsonPayload(1), jsonPayload(2)]);

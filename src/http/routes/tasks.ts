@@ -6,7 +6,7 @@ import { uuidParams } from '../params.js';
 import { bodyIn, queryIn, validBody, validQuery } from '../validatedInput.js';
 import { acceptSubmission } from '../submission.js';
 import { upstreamSubmitForm } from '../../upstream/submit.js';
-import { readTaskGroup, readTaskStates, readTasks } from '../../ledger/readTasks.js';
+import { readTaskGroup, readTaskStates, readTasks, readTasksWithStates } from '../../ledger/readTasks.js';
 import { FINISHED_STATES, type TaskState } from '../../ledger/model.js';
 import { cancelTask } from '../../ledger/cancelTask.js';
 import { explainTask } from '../../ledger/explainTask.js';
@@ -21,7 +21,12 @@ import type { BatchSubmitRequest } from '@funcx-ts/shared/wire/batch-submit.js';
 import type { BatchStatusRequest } from '@funcx-ts/shared/wire/batch-status.js';
 import type { TaskWaitRequest } from '@funcx-ts/shared/wire/task-wait.js';
 import type { TaskGroupQuery } from '@funcx-ts/shared/wire/task-group-query.js';
+import type { TaskRecord } from '@funcx-ts/shared/wire/task.js';
+import type { UpstreamTaskRecord } from '@funcx-ts/shared/wire/upstream-task.js';
 import type { Serializer } from '../../ledger/model.js';
+
+/** A wait's look at this many tasks or fewer reads their whole records (results included), not just their states. */
+const FULL_LOOK_MAX = 50;
 
 export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
   const { db, validator, config, wakeups } = deps;
@@ -95,11 +100,14 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
     const ids = [...new Set(request.task_ids.map((id) => id.toLowerCase()))];
     const submitter = userOf(ctx).id;
     // One watch for the whole wait: each wake-up re-checks only the tasks it names
-    // (a batch of results wakes us once per task, and we read just those), and only their
-    // states; every pollFallbackInterval, all pending ones (finished through another replica).
-    // Full records (with results) are read once, for the answer.
+    // (a batch of results wakes us once per task, and we read just those); every
+    // pollFallbackInterval, all pending ones (finished through another replica). A look at up
+    // to FULL_LOOK_MAX tasks reads their whole records, kept for the answer if finished (a lone
+    // task's wait is then two reads, not three); a larger one reads only states, and the finished
+    // tasks' records are read once, for the answer.
     const pending = new Set(ids);
     const finished: string[] = [];
+    const records = new Map<string, TaskRecord | UpstreamTaskRecord>();
     let notFound: string[] | undefined;
     await longPoll(deps, ctx.res, {
       waitMs: request.timeout_s * 1000,
@@ -107,7 +115,14 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
       recheckMs: config.pollFallbackInterval,
       look: async ({ fired }) => {
         const toCheck = fired === undefined ? ids : fired.length > 0 ? [...new Set(fired.map(taskIdOfKey))].filter((id) => pending.has(id)) : [...pending];
-        const states = await readTaskStates(db, { submitter, taskIds: toCheck });
+        let states: Map<string, string>;
+        if (toCheck.length <= FULL_LOOK_MAX) {
+          const read = await readTasksWithStates(db, { submitter, taskIds: toCheck });
+          states = new Map([...read].map(([id, { state }]) => [id, state]));
+          for (const [id, { state, record }] of read) if (FINISHED_STATES.includes(state as TaskState)) records.set(id, record);
+        } else {
+          states = await readTaskStates(db, { submitter, taskIds: toCheck });
+        }
         if (!notFound) {
           notFound = ids.filter((id) => !states.has(id));
           for (const id of notFound) pending.delete(id);
@@ -122,8 +137,9 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
       },
       done: (satisfied) => satisfied,
     });
-    const { found } = await readTasks(db, { submitter, taskIds: finished });
-    ctx.body = { done: Object.fromEntries(found), pending: ids.filter((id) => pending.has(id)), not_found: notFound };
+    const unread = finished.filter((id) => !records.has(id));
+    if (unread.length > 0) for (const [id, record] of (await readTasks(db, { submitter, taskIds: unread })).found) records.set(id, record);
+    ctx.body = { done: Object.fromEntries(finished.filter((id) => records.has(id)).map((id) => [id, records.get(id)!])), pending: ids.filter((id) => pending.has(id)), not_found: notFound };
   });
 
   router.get('/v2/taskgroup/:task_group_id', user, uuidParams('task_group_id'), validQuery(validator, 'task-group-query.json'), async (ctx) => {
