@@ -11,7 +11,7 @@
 import type { Knex } from 'knex';
 import { dialectOf } from '../db/connect.js';
 import { nowSql, readNow } from '../db/clock.js';
-import { inTransaction } from '../db/transaction.js';
+import { inTransaction, isRetryableDbError } from '../db/transaction.js';
 import { loseAttempt } from './loseAttempt.js';
 import { CANCELLED, FAILED, RUNNING, SUCCESS, isFinished, type Serializer, type TaskException, type TaskState } from './model.js';
 
@@ -46,6 +46,10 @@ export async function completeTasks(
   db: Knex,
   input: { endpointId: string; results: readonly PostedResult[]; maxResultBytes: number; maxRetries: number },
 ): Promise<Completed> {
+  if (dialectOf(db) === 'mysql' && input.results.length === 1 && !input.results[0].retry) {
+    const stored = await storeLoneResult(db, input.endpointId, input.results[0], input.maxResultBytes);
+    if (stored) return stored;
+  }
   return inTransaction(db, async (trx) => {
     const ids = [...new Set(input.results.map((r) => r.task_id))].sort(); // one lock order for every caller
     const select = trx('tasks')
@@ -100,6 +104,41 @@ export async function completeTasks(
     }
     return completed;
   });
+}
+
+/**
+ * A lone result (a lone round trip's) on MySQL, in two statements where the transaction takes
+ * four (BEGIN, SELECT ... FOR UPDATE, UPDATE, COMMIT), each a round trip to the server: read the
+ * row, then one UPDATE guarded by the same conditions the transaction checks (running, under this
+ * token), which only one writer can win. Undefined, and the transaction decides (and says why),
+ * whenever the row is not plainly this lease's running task, or the UPDATE changed nothing (a
+ * cancel, a reap or the same result posted twice got there first), or collided (a deadlock).
+ */
+async function storeLoneResult(db: Knex, endpointId: string, posted: PostedResult, maxResultBytes: number): Promise<Completed | undefined> {
+  const row: { id: string; endpoint_id: string; state: TaskState; lease_token: string | null; leased_at: number | null; created_at: number } | undefined = await db('tasks')
+    .select('id', 'endpoint_id', 'state', 'lease_token', 'leased_at', 'created_at')
+    .where({ id: posted.task_id })
+    .first();
+  if (!row || row.endpoint_id !== endpointId || row.lease_token !== posted.lease_token || row.state !== RUNNING) return undefined;
+  const values = storedValues(posted, maxResultBytes);
+  let changed: number;
+  try {
+    changed = await db('tasks').where({ id: posted.task_id, state: RUNNING, lease_token: posted.lease_token }).update({
+      state: values.state, result: values.result, result_serializer: values.serializer, exception: values.exception,
+      completed_at: db.raw(nowSql(db)), lease_expires_at: null, waiting_for_nodes_since: null,
+    });
+  } catch (error) {
+    if (isRetryableDbError(error)) return undefined;
+    throw error;
+  }
+  if (changed !== 1) return undefined;
+  const state = values.state === SUCCESS ? SUCCESS : FAILED;
+  return {
+    outcomes: [{ task_id: posted.task_id, outcome: 'stored' }],
+    finished: [row.id],
+    requeuedFor: [],
+    timings: [{ taskId: row.id, state, createdAt: Number(row.created_at), leasedAt: row.leased_at == null ? null : Number(row.leased_at) }],
+  };
 }
 
 interface StoredValues {

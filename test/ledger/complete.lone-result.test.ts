@@ -1,0 +1,65 @@
+/**
+ * A lone result (a lone round trip's) on MariaDB is stored in two statements, a read and one
+ * guarded UPDATE, not a transaction of four (src/ledger/completeTasks.ts, storeLoneResult); on
+ * SQLite, in-process, the transaction stays. Exactly once either way: the same result posted
+ * twice at once is stored once, and everything the guard refuses goes to the transaction,
+ * which says why. Counted from knex's query events on the real databases.
+ */
+import type { Knex } from 'knex';
+import { testOnEachDatabase } from '../helpers/databases.js';
+import { dialectOf } from '../../src/db/connect.js';
+import { leaseTasks } from '../../src/ledger/leaseTasks.js';
+import { completeTasks } from '../../src/ledger/completeTasks.js';
+import { cancelTask } from '../../src/ledger/cancelTask.js';
+import { functionAndEndpoint, queue, row } from './fixtures.js';
+
+const LIMITS = { maxResultBytes: 1000, maxRetries: 3 };
+
+function statementsOf(db: Knex): { read(): string[]; stop(): void } {
+  const seen: string[] = [];
+  const onQuery = (query: { sql: string }) => seen.push(query.sql.trim().split(/[\s;]+/)[0].toLowerCase());
+  db.on('query', onQuery);
+  return { read: () => seen, stop: () => db.off('query', onQuery) };
+}
+
+testOnEachDatabase('a lone result is one read and one guarded UPDATE on MariaDB, no transaction; a transaction on SQLite', async (t, db) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const [taskId] = await queue(db, endpointId, functionId, 1);
+  const [lease] = await leaseTasks(db, { endpointId, maxTasks: 1, leaseMs: 60_000 });
+  const statements = statementsOf(db);
+  t.teardown(() => statements.stop());
+  const answer = await completeTasks(db, { endpointId, ...LIMITS, results: [{ task_id: taskId, lease_token: lease.leaseToken, status: 'success', result: '7' }] });
+  statements.stop();
+  t.deepEqual(answer.outcomes, [{ task_id: taskId, outcome: 'stored' }]);
+  t.deepEqual(answer.finished, [taskId]);
+  t.is(answer.timings.length, 1);
+  if (dialectOf(db) === 'mysql') t.deepEqual(statements.read(), ['select', 'update']);
+  else t.deepEqual([statements.read()[0], statements.read().at(-1)], ['begin', 'commit']);
+  t.like(await row(db, taskId), { state: 'success', result: '7' });
+});
+
+testOnEachDatabase('the same lone result posted twice at once is stored once: one stored, one duplicate', async (t, db) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const [taskId] = await queue(db, endpointId, functionId, 1);
+  const [lease] = await leaseTasks(db, { endpointId, maxTasks: 1, leaseMs: 60_000 });
+  const post = (result: string) => completeTasks(db, { endpointId, ...LIMITS, results: [{ task_id: taskId, lease_token: lease.leaseToken, status: 'success', result }] });
+  const answers = await Promise.all([post('"a"'), post('"b"')]);
+  t.deepEqual(answers.map((a) => a.outcomes[0].outcome).sort(), ['duplicate', 'stored']);
+  t.is(answers.flatMap((a) => a.finished).length, 1, 'one finish, so one wake-up and one metrics count');
+  const stored = answers.find((a) => a.outcomes[0].outcome === 'stored')!;
+  t.is((await row(db, taskId)).result, stored === answers[0] ? '"a"' : '"b"', 'the result stored is the post answered "stored"');
+});
+
+testOnEachDatabase('a lone result the guard refuses goes to the transaction, which says why (cancelled, stale, another endpoint\'s)', async (t, db) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const other = await functionAndEndpoint(db, 'other');
+  const [cancelled, running] = await queue(db, endpointId, functionId, 2);
+  const leases = await leaseTasks(db, { endpointId, maxTasks: 2, leaseMs: 60_000 });
+  const tokenOf = (id: string) => leases.find((l) => l.taskId === id)!.leaseToken;
+  await cancelTask(db, { submitter: 'alice', taskId: cancelled });
+  const post = (endpoint: string, taskId: string, token: string) => completeTasks(db, { endpointId: endpoint, ...LIMITS, results: [{ task_id: taskId, lease_token: token, status: 'success', result: '1' }] });
+  t.is((await post(endpointId, cancelled, tokenOf(cancelled))).outcomes[0].code, 'TaskCancelled');
+  t.is((await post(endpointId, running, 'not-the-token')).outcomes[0].code, 'LeaseLost');
+  t.is((await post(other.endpointId, running, tokenOf(running))).outcomes[0].code, 'TaskNotFound');
+  t.is((await row(db, running)).state, 'running', 'nothing refused was stored');
+});
