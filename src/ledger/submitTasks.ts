@@ -64,7 +64,7 @@ export async function submitTasks(
   try {
     return await inTransaction(db, (trx) => submitInTransaction(trx, input));
   } catch (error) {
-    // A concurrent twin inserted the same dedupe key first: answer with its result.
+    // The dedupe key was stored before (a retry), or by a concurrent twin first: answer with its result.
     if (input.dedupe && isDuplicateKeyError(error)) {
       const replay = await findReplay(db, input.submitter, input.dedupe);
       if (replay) return replay;
@@ -77,11 +77,22 @@ async function submitInTransaction(
   trx: Knex.Transaction,
   input: { submitter: string; taskGroupId?: string; dedupe?: Dedupe; tasks: readonly NewTask[]; within?: WithinSubmit },
 ): Promise<Submitted> {
-  if (input.dedupe) {
-    const replay = await findReplay(trx, input.submitter, input.dedupe);
-    if (replay) return replay;
-  }
   const taskGroupId = input.taskGroupId ?? randomUUID();
+  const taskIds = input.tasks.map(() => randomUUID());
+  const submitted: Submitted = { requestId: randomUUID(), taskGroupId, taskIds, replayed: false };
+  if (input.dedupe) {
+    // The key first, without reading it: a key seen before is a duplicate-key error here (after
+    // the twin's commit, if it is still in flight), and submitTasks answers with the earlier
+    // submit's result, or refuses a different body. A fresh key, nearly every submit, costs no read.
+    await trx('submissions').insert({
+      id: submitted.requestId,
+      submitter: input.submitter,
+      dedupe_key: input.dedupe.key,
+      body_hash: input.dedupe.bodyHash,
+      response: JSON.stringify({ taskGroupId, taskIds }),
+      created_at: now(trx),
+    });
+  }
   // Two first submits into one new group may race: the loser's insert is ignored, then both read the owner.
   await trx('task_groups').insert({ id: taskGroupId, submitter: input.submitter, created_at: now(trx) }).onConflict('id').ignore();
   if (input.taskGroupId) {
@@ -89,7 +100,6 @@ async function submitInTransaction(
     if (group.submitter !== input.submitter) throw new TaskGroupNotFound(`task group ${taskGroupId} not found`);
   }
 
-  const taskIds = input.tasks.map(() => randomUUID());
   // A hand-written multi-row INSERT: knex's builder costs more per row than the database does here.
   const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ${nowSql(trx)})`;
   const perObject = sharedObjectEncodings();
@@ -108,17 +118,6 @@ async function submitInTransaction(
        VALUES ${chunk.map(() => row).join(', ')}`,
       values,
     );
-  }
-  const submitted: Submitted = { requestId: randomUUID(), taskGroupId, taskIds, replayed: false };
-  if (input.dedupe) {
-    await trx('submissions').insert({
-      id: submitted.requestId,
-      submitter: input.submitter,
-      dedupe_key: input.dedupe.key,
-      body_hash: input.dedupe.bodyHash,
-      response: JSON.stringify({ taskGroupId, taskIds }),
-      created_at: now(trx),
-    });
   }
   if (input.within) await input.within(trx, submitted);
   return submitted;

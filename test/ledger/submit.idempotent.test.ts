@@ -22,6 +22,23 @@ testOnEachDatabase('an Idempotency-Key replays the first answer; another body un
   t.false(bob.replayed);
 });
 
+testOnEachDatabase('a fresh Idempotency-Key costs no read of submissions: the key is inserted first, and a replay is told by its duplicate', async (t, db) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const statements: string[] = [];
+  const onQuery = (query: { sql: string }) => statements.push(query.sql);
+  db.on('query', onQuery);
+  t.teardown(() => db.off('query', onQuery));
+  const dedupe = { key: `key:${randomUUID()}`, bodyHash: 'h1' };
+  const first = await submitTasks(db, { submitter: 'alice', dedupe, tasks: tasks(functionId, endpointId, 2) });
+  const readsOfSubmissions = () => statements.filter((sql) => /^select .* from [`"]?submissions[`"]?/i.test(sql)).length;
+  t.is(readsOfSubmissions(), 0, 'a fresh key was read before it was stored');
+  const replay = await submitTasks(db, { submitter: 'alice', dedupe, tasks: tasks(functionId, endpointId, 2) });
+  t.true(replay.replayed);
+  t.deepEqual(replay.taskIds, first.taskIds);
+  t.is(readsOfSubmissions(), 1, 'the replay reads the first answer once');
+  t.is(Number((await db('tasks').count({ n: '*' }))[0].n), 2);
+});
+
 testOnEachDatabase('without a dedupe key, the same tasks twice into one task group are two submissions', async (t, db) => {
   const { functionId, endpointId } = await functionAndEndpoint(db);
   const taskGroupId = randomUUID();
