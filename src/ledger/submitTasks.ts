@@ -13,6 +13,7 @@ import { now, nowSql } from '../db/clock.js';
 import { inTransaction, isDuplicateKeyError } from '../db/transaction.js';
 import { IdempotencyKeyReused, TaskGroupNotFound } from '../errors.js';
 import { WAITING, type Serializer } from './model.js';
+import { dialectOf } from '../db/connect.js';
 import { userConfigKey } from './userConfigKey.js';
 import type { ResourceSpecification } from '../resources/resourceSpecification.js';
 
@@ -94,8 +95,16 @@ async function submitInTransaction(
     });
   }
   // Two first submits into one new group may race: the loser's insert is ignored, then both read the owner.
-  await trx('task_groups').insert({ id: taskGroupId, submitter: input.submitter, created_at: now(trx) }).onConflict('id').ignore();
-  if (input.taskGroupId) {
+  // On MySQL the insert says whether it made the group (then it is the caller's, and the read is
+  // spared: the Python client names a new group in every submit); SQLite's is in-process anyway.
+  let created = false;
+  if (dialectOf(trx) === 'mysql') {
+    const [header] = (await trx.raw(`INSERT IGNORE INTO task_groups (id, submitter, created_at) VALUES (?, ?, ${nowSql(trx)})`, [taskGroupId, input.submitter])) as [{ affectedRows: number }];
+    created = header.affectedRows === 1;
+  } else {
+    await trx('task_groups').insert({ id: taskGroupId, submitter: input.submitter, created_at: now(trx) }).onConflict('id').ignore();
+  }
+  if (input.taskGroupId && !created) {
     const group = await trx('task_groups').where({ id: taskGroupId }).first();
     if (group.submitter !== input.submitter) throw new TaskGroupNotFound(`task group ${taskGroupId} not found`);
   }

@@ -3,6 +3,7 @@ import { testOnEachDatabase } from '../helpers/databases.js';
 import { submitTasks, type NewTask } from '../../src/ledger/submitTasks.js';
 import { IdempotencyKeyReused, TaskGroupNotFound } from '../../src/errors.js';
 import { functionAndEndpoint, replicas } from './fixtures.js';
+import { dialectOf } from '../../src/db/connect.js';
 
 const tasks = (functionId: string, endpointId: string, n: number): NewTask[] =>
   Array.from({ length: n }, (_, i) => ({ functionId, endpointId, payload: `{"args":[${i}],"kwargs":{}}`, serializer: 'json' }));
@@ -37,6 +38,23 @@ testOnEachDatabase('a fresh Idempotency-Key costs no read of submissions: the ke
   t.deepEqual(replay.taskIds, first.taskIds);
   t.is(readsOfSubmissions(), 1, 'the replay reads the first answer once');
   t.is(Number((await db('tasks').count({ n: '*' }))[0].n), 2);
+});
+
+testOnEachDatabase('naming a new task group costs no read of it on MariaDB (the insert says it made it); an existing one is read for its owner', async (t, db) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const reads: string[] = [];
+  const onQuery = (query: { sql: string }) => {
+    if (/^select .* from [`"]?task_groups[`"]?/i.test(query.sql)) reads.push(query.sql);
+  };
+  db.on('query', onQuery);
+  t.teardown(() => db.off('query', onQuery));
+  const taskGroupId = randomUUID();
+  await submitTasks(db, { submitter: 'alice', taskGroupId, tasks: tasks(functionId, endpointId, 1) });
+  t.is(reads.length, dialectOf(db) === 'mysql' ? 0 : 1, 'reads of the new group');
+  const before = reads.length;
+  await submitTasks(db, { submitter: 'alice', taskGroupId, tasks: tasks(functionId, endpointId, 1) });
+  t.is(reads.length, before + 1, 'a group that exists is read for its owner');
+  await t.throwsAsync(submitTasks(db, { submitter: 'bob', taskGroupId, tasks: tasks(functionId, endpointId, 1) }), { instanceOf: TaskGroupNotFound });
 });
 
 testOnEachDatabase('without a dedupe key, the same tasks twice into one task group are two submissions', async (t, db) => {
