@@ -9,7 +9,7 @@
  * Unknown credentials are not cached: a refusal always asks the database, so
  * a newly issued credential works at once, and guessing cannot fill the cache.
  */
-import type { Knex } from 'knex';
+import { onePerDatabase } from '../util/perDatabase.js';
 import type { EndpointPrincipal } from '../auth/principal.js';
 
 /** The revocation delay across replicas. Keep it at or under 5 s (the documented bound). */
@@ -45,20 +45,15 @@ class CredentialCache {
   }
 }
 
-/** One cache per database handle, i.e. per service instance (two services in one process keep their own). */
-const caches = new WeakMap<Knex, CredentialCache>();
 /** Every cache of this process, so a revocation here (in a transaction, whose handle is not the service's) reaches them all. */
 const live = new Set<WeakRef<CredentialCache>>();
 
-export function credentialCacheOf(db: Knex): CredentialCache {
-  let cache = caches.get(db);
-  if (!cache) {
-    cache = new CredentialCache();
-    caches.set(db, cache);
-    live.add(new WeakRef(cache));
-  }
+/** One cache per database handle, i.e. per service instance (two services in one process keep their own). */
+export const credentialCacheOf = onePerDatabase(() => {
+  const cache = new CredentialCache();
+  live.add(new WeakRef(cache));
   return cache;
-}
+});
 
 /** This process stops trusting these endpoints' cached credentials now (revoked, rotated, deleted here). */
 export function forgetEndpointCredentials(endpointIds: Iterable<string>): void {

@@ -11,6 +11,7 @@ import { readNow } from '../db/clock.js';
 import { dialectOf } from '../db/connect.js';
 import { FAILED, SUCCESS, WAITING } from '../ledger/model.js';
 import { KeyedBatch } from '../util/keyedBatch.js';
+import { onePerDatabase } from '../util/perDatabase.js';
 import { HOUR, MINUTE } from '../util/time.js';
 import type { EndpointActivityResponse } from '@funcx-ts/shared/wire/endpoint-activity.js';
 
@@ -60,14 +61,12 @@ async function waitingPerEndpoint(db: Knex, endpointIds: readonly string[]): Pro
 
 /** Endpoints per upsert (five values each). */
 const ACTIVITY_BATCH_ROWS = 500;
-const batches = new WeakMap<Knex, KeyedBatch<ActivitySample>>();
+const batchOf = onePerDatabase((db) => new KeyedBatch<ActivitySample>((entries) => recordActivities(db, entries.map(([, sample]) => sample)), ACTIVITY_BATCH_ROWS));
 
 /** The batch of one service instance (per database handle): record(sample) settles once its row is stored. */
 export function activityBatchOf(db: Knex): { record(sample: ActivitySample, delayMs: number): Promise<void> } {
-  let batch = batches.get(db);
-  if (!batch) batches.set(db, (batch = new KeyedBatch((entries) => recordActivities(db, entries.map(([, sample]) => sample)), ACTIVITY_BATCH_ROWS)));
-  const of = batch;
-  return { record: (sample, delayMs) => of.add(sample.endpointId, sample, delayMs) };
+  const batch = batchOf(db);
+  return { record: (sample, delayMs) => batch.add(sample.endpointId, sample, delayMs) };
 }
 
 /** Every endpoint's rows past ACTIVITY_KEEP (the maintenance purge). */

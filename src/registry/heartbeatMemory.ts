@@ -12,7 +12,7 @@
  * report, a state the agent reported (stopped, failed) or a silence past the
  * refresh is written at once, as before.
  */
-import type { Knex } from 'knex';
+import { onePerDatabase } from '../util/perDatabase.js';
 import { MINUTE, SECOND } from '../util/time.js';
 
 /** The longest an unchanged heartbeat goes unwritten. */
@@ -90,10 +90,4 @@ class HeartbeatMemory {
 }
 
 /** One memory per database handle, i.e. per service instance. */
-const memories = new WeakMap<Knex, HeartbeatMemory>();
-
-export function heartbeatMemoryOf(db: Knex): HeartbeatMemory {
-  let memory = memories.get(db);
-  if (!memory) memories.set(db, (memory = new HeartbeatMemory()));
-  return memory;
-}
+export const heartbeatMemoryOf = onePerDatabase(() => new HeartbeatMemory());

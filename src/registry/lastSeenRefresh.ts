@@ -16,6 +16,7 @@ import type { Knex } from 'knex';
 import { now, nowSql } from '../db/clock.js';
 import { refreshAfter } from './heartbeatMemory.js';
 import { KeyedBatch } from '../util/keyedBatch.js';
+import { onePerDatabase } from '../util/perDatabase.js';
 
 /** The longest a refresh waits for others to join its batch. */
 export const REFRESH_BATCH_MAX_MS = 1000;
@@ -82,10 +83,4 @@ export function seenNow(db: Knex, offlineAfterMs: number): { online_since: Knex.
 }
 
 /** One batcher per database handle, i.e. per service instance. */
-const batchers = new WeakMap<Knex, LastSeenRefreshes>();
-
-export function lastSeenRefreshesOf(db: Knex): LastSeenRefreshes {
-  let batcher = batchers.get(db);
-  if (!batcher) batchers.set(db, (batcher = new LastSeenRefreshes(db)));
-  return batcher;
-}
+export const lastSeenRefreshesOf = onePerDatabase((db) => new LastSeenRefreshes(db));

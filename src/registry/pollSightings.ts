@@ -21,6 +21,7 @@ import { refreshBatchMs, seenNow } from './lastSeenRefresh.js';
 import { recordActivities, type ActivitySample } from './endpointActivity.js';
 import { parseStored } from '../util/json.js';
 import { KeyedBatch } from '../util/keyedBatch.js';
+import { onePerDatabase } from '../util/perDatabase.js';
 import { SECOND } from '../util/time.js';
 import type { EndpointHeartbeatRequest } from '@funcx-ts/shared/wire/endpoint-heartbeat.js';
 
@@ -80,10 +81,4 @@ class PollSightings {
 }
 
 /** One batcher per database handle, i.e. per service instance. */
-const sightings = new WeakMap<Knex, PollSightings>();
-
-export function pollSightingsOf(db: Knex): PollSightings {
-  let batcher = sightings.get(db);
-  if (!batcher) sightings.set(db, (batcher = new PollSightings(db)));
-  return batcher;
-}
+export const pollSightingsOf = onePerDatabase((db) => new PollSightings(db));
