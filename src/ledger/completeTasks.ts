@@ -63,9 +63,9 @@ export async function completeTasks(
     const outcomes: Outcome[] = [];
     const toStore: StoredValues[] = [];
     const completed: Completed = { outcomes, finished: [], requeuedFor: [], timings: [] };
-    const finish = (row: { id: string; created_at: number; leased_at: number | null }, state: 'success' | 'failed') => {
+    const finish = (row: TimedRow, state: 'success' | 'failed') => {
       completed.finished.push(row.id);
-      completed.timings.push({ taskId: row.id, state, createdAt: Number(row.created_at), leasedAt: row.leased_at == null ? null : Number(row.leased_at) });
+      completed.timings.push(timingOf(row, state));
     };
     let dbNow: number | undefined;
 
@@ -123,26 +123,31 @@ async function storeLoneResult(db: Knex, endpointId: string, posted: PostedResul
   const values = storedValues(posted, maxResultBytes);
   let changed: number;
   try {
-    changed = await db('tasks').where({ id: posted.task_id, state: RUNNING, lease_token: posted.lease_token }).update({
-      state: values.state, result: values.result, result_serializer: values.serializer, exception: values.exception,
-      completed_at: db.raw(nowSql(db)), lease_expires_at: null, waiting_for_nodes_since: null,
-    });
+    changed = await storeResults(db, [values]);
   } catch (error) {
     if (isRetryableDbError(error)) return undefined;
     throw error;
   }
   if (changed !== 1) return undefined;
-  const state = values.state === SUCCESS ? SUCCESS : FAILED;
   return {
     outcomes: [{ task_id: posted.task_id, outcome: 'stored' }],
     finished: [row.id],
     requeuedFor: [],
-    timings: [{ taskId: row.id, state, createdAt: Number(row.created_at), leasedAt: row.leased_at == null ? null : Number(row.leased_at) }],
+    timings: [timingOf(row, values.state === SUCCESS ? SUCCESS : FAILED)],
   };
+}
+
+type TimedRow = { id: string; created_at: number; leased_at: number | null };
+
+/** A task finished now: its final state and times (database clock), for the metrics. */
+function timingOf(row: TimedRow, state: 'success' | 'failed'): Completed['timings'][number] {
+  return { taskId: row.id, state, createdAt: Number(row.created_at), leasedAt: row.leased_at == null ? null : Number(row.leased_at) };
 }
 
 interface StoredValues {
   id: string;
+  /** The lease it ran under: the UPDATE takes the row only while it is still that lease's. */
+  leaseToken: string;
   state: TaskState;
   result: string | null;
   serializer: Serializer | null;
@@ -157,29 +162,31 @@ const STORE_CHUNK = 1000;
  * bound parameters), so finishing 1,000 tasks is one statement, not 1,000: SQLite
  * `UPDATE ... FROM (VALUES ...)`, MySQL `UPDATE ... JOIN (SELECT ... UNION ALL ...)`.
  * Both look each row up by its unique id (see the query plans in docs/benchmarks.md).
- * The `state = running` guard stays: the count changed must equal the rows sent.
+ * Each row is taken only while running under the result's lease token: under the transaction's
+ * lock that always holds (the count changed must equal the rows sent); for a lone result
+ * stored without one (storeLoneResult), it is what makes the store exactly once.
  */
-async function storeResults(trx: Knex.Transaction, rows: StoredValues[]): Promise<number> {
+async function storeResults(trx: Knex, rows: StoredValues[]): Promise<number> {
   let changed = 0;
   for (let start = 0; start < rows.length; start += STORE_CHUNK) {
     const chunk = rows.slice(start, start + STORE_CHUNK);
-    const values = chunk.flatMap((s) => [s.id, s.state, s.result, s.serializer, s.exception]);
+    const values = chunk.flatMap((s) => [s.id, s.state, s.result, s.serializer, s.exception, s.leaseToken]);
     if (dialectOf(trx) === 'sqlite') {
       const returned: unknown[] = await trx.raw(
         `UPDATE tasks SET state = v.column2, result = v.column3, result_serializer = v.column4, exception = v.column5,
            completed_at = ${nowSql(trx)}, lease_expires_at = NULL, waiting_for_nodes_since = NULL
-         FROM (VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}) AS v
-         WHERE tasks.id = v.column1 AND tasks.state = ? RETURNING tasks.id`,
+         FROM (VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}) AS v
+         WHERE tasks.id = v.column1 AND tasks.state = ? AND tasks.lease_token = v.column6 RETURNING tasks.id`,
         [...values, RUNNING],
       );
       changed += returned.length;
     } else {
       const [header] = (await trx.raw(
-        `UPDATE tasks JOIN (${chunk.map((_, i) => (i === 0 ? 'SELECT ? AS id, ? AS state, ? AS result, ? AS serializer, ? AS exception' : 'SELECT ?, ?, ?, ?, ?')).join(' UNION ALL ')}) AS v
+        `UPDATE tasks JOIN (${chunk.map((_, i) => (i === 0 ? 'SELECT ? AS id, ? AS state, ? AS result, ? AS serializer, ? AS exception, ? AS lease_token' : 'SELECT ?, ?, ?, ?, ?, ?')).join(' UNION ALL ')}) AS v
            ON tasks.id = v.id
          SET tasks.state = v.state, tasks.result = v.result, tasks.result_serializer = v.serializer, tasks.exception = v.exception,
            tasks.completed_at = ${nowSql(trx)}, tasks.lease_expires_at = NULL, tasks.waiting_for_nodes_since = NULL
-         WHERE tasks.state = ?`,
+         WHERE tasks.state = ? AND tasks.lease_token = v.lease_token`,
         [...values, RUNNING],
       )) as [{ affectedRows: number }];
       changed += header.affectedRows;
@@ -192,6 +199,7 @@ async function storeResults(trx: Knex.Transaction, rows: StoredValues[]): Promis
 const MAX_EXCEPTION_BYTES = 16 * 1024 * 1024 - 64 * 1024;
 
 function storedValues(posted: PostedResult, maxResultBytes: number): StoredValues {
+  const task = { id: posted.task_id, leaseToken: posted.lease_token };
   // The whole exception counts (message and traceback too): it is stored as well, and a
   // huge one must fail its own task, not the column write for the whole batch.
   const exceptionSize = posted.exception === undefined ? 0 : Buffer.byteLength(JSON.stringify(posted.exception));
@@ -202,11 +210,11 @@ function storedValues(posted: PostedResult, maxResultBytes: number): StoredValue
       type: 'TaskResultTooLarge',
       message: `the task's ${what} ${size} bytes; this service keeps results up to ${maxResultBytes} bytes`,
     };
-    return { id: posted.task_id, state: FAILED as TaskState, result: null, serializer: null, exception: JSON.stringify(exception) };
+    return { ...task, state: FAILED as TaskState, result: null, serializer: null, exception: JSON.stringify(exception) };
   }
   if (posted.status === 'success') {
-    return { id: posted.task_id, state: SUCCESS as TaskState, result: posted.result ?? null, serializer: posted.result_serializer ?? 'json' as Serializer, exception: null };
+    return { ...task, state: SUCCESS as TaskState, result: posted.result ?? null, serializer: posted.result_serializer ?? 'json' as Serializer, exception: null };
   }
   const exception = posted.exception ?? { type: 'UnknownError', message: 'the endpoint reported a failure without an exception' };
-  return { id: posted.task_id, state: FAILED as TaskState, result: null, serializer: null, exception: JSON.stringify(exception) };
+  return { ...task, state: FAILED as TaskState, result: null, serializer: null, exception: JSON.stringify(exception) };
 }
