@@ -85,9 +85,17 @@ export async function registerEndpoint(
   });
 }
 
+/**
+ * Rows per INSERT of an allowed list: knex writes SQLite's multi-row insert as a compound
+ * SELECT, which SQLite caps at 500 terms, while the schemas allow 1,000 allowed functions.
+ */
+const ALLOWED_INSERT_CHUNK = 250;
+
 async function replaceAllowed(trx: Knex, table: string, column: string, endpointId: string, values: readonly string[]): Promise<void> {
   await trx(table).where({ endpoint_id: endpointId }).delete();
-  if (values.length > 0) await trx(table).insert(values.map((value) => ({ endpoint_id: endpointId, [column]: value })));
+  for (let start = 0; start < values.length; start += ALLOWED_INSERT_CHUNK) {
+    await trx(table).insert(values.slice(start, start + ALLOWED_INSERT_CHUNK).map((value) => ({ endpoint_id: endpointId, [column]: value })));
+  }
 }
 
 export async function loadEndpoint(db: Knex, id: string): Promise<EndpointRow | undefined> {

@@ -1,4 +1,5 @@
 /** Who may run tasks on an endpoint (owner, allowed_groups), and which functions it accepts (allowed_functions). */
+import { randomUUID } from 'node:crypto';
 import { assertSchema, jsonPayload, serviceTest } from '../helpers/service.js';
 import { lease, registerEndpoint, registerFunction, submitTo } from './support.js';
 
@@ -60,4 +61,16 @@ serviceTest('allowed_functions: read, set, and enforced at submit (per endpoint 
   t.is((await submitTo(live, endpointId, allowed, [jsonPayload(1)])).status, 200);
   const bad = await live.call('PUT', `/v3/endpoints/${endpointId}/allowed_functions`, { body: { functions: ['not-a-uuid'] } });
   t.like(bad.body, { code: 'RequestMalformed', reason: 'invalid request: body/functions/0 must match format "uuid"', http_status_code: 400 });
+});
+
+serviceTest('allowed_functions at the schema\'s limit (1,000): set, read back whole, and enforced at submit', async (t, live) => {
+  const allowed = await registerFunction(live);
+  const other = await registerFunction(live);
+  const many = [allowed, ...Array.from({ length: 999 }, () => randomUUID())];
+  const { endpointId } = await registerEndpoint(live, { name: 'wide' });
+  const set = await live.call('PUT', `/v3/endpoints/${endpointId}/allowed_functions`, { body: { functions: many } });
+  t.is(set.status, 200); // SQLite refused more than 500 rows in one insert before
+  t.deepEqual((await live.call('GET', `/v3/endpoints/${endpointId}/allowed_functions`)).body.functions.sort(), [...many].sort());
+  t.is((await submitTo(live, endpointId, allowed, [jsonPayload(1)])).status, 200);
+  t.is((await submitTo(live, endpointId, other, [jsonPayload(1)])).body.code, 'FunctionNotPermitted');
 });
