@@ -18,6 +18,9 @@ export interface OpenOptions {
   statementTimeoutMs?: number;
 }
 
+/** Above the largest list folded into a row: 1,000 allowed functions of 39 bytes each. */
+const GROUP_CONCAT_MAX_BYTES = 1024 * 1024;
+
 export function openDatabase(url: string, options: OpenOptions = {}): Knex {
   const parsed = new URL(url);
   if (parsed.protocol === 'sqlite:') {
@@ -66,22 +69,41 @@ export function openDatabase(url: string, options: OpenOptions = {}): Knex {
       pool: {
         min: 0,
         max: options.poolMax ?? 10,
-        afterCreate(connection: { query(sql: string, cb: (error: Error | null) => void): void }, done: (error: Error | null, c: unknown) => void) {
-          // Leasing relies on READ COMMITTED: SKIP LOCKED sees committed rows only, and no gap locks.
-          connection.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (error) => {
-            if (error || !options.statementTimeoutMs) return done(error, connection);
-            // MariaDB may wait for disk space rather than fail a write; a time limit per statement,
-            // for this session only (never the server's global setting), turns the wait into an error.
-            // MySQL has no such variable (1193): it is then left alone.
-            connection.query(`SET SESSION max_statement_time = ${options.statementTimeoutMs / 1000}`, (limitError) => {
-              done(limitError && (limitError as { errno?: number }).errno !== 1193 ? limitError : null, connection);
-            });
-          });
+        afterCreate(connection: SessionConnection, done: (error: Error | null, c: unknown) => void) {
+          setSession(connection, sessionSettings(options), (error) => done(error, connection));
         },
       },
     });
   }
   throw new Error(`unsupported database URL scheme ${parsed.protocol}`);
+}
+
+interface SessionConnection {
+  query(sql: string, cb: (error: Error | null) => void): void;
+}
+
+/** One MySQL/MariaDB session's settings, each for this session only (never the server's global setting). */
+function sessionSettings(options: OpenOptions): { sql: string; unknownIsFine?: boolean }[] {
+  return [
+    // Leasing relies on READ COMMITTED: SKIP LOCKED sees committed rows only, and no gap locks.
+    { sql: 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED' },
+    // JSON_ARRAYAGG is cut at this length (src/db/jsonArray.ts); MySQL's default is 1 KiB, and an
+    // endpoint may allow 1,000 functions (~39 KiB).
+    { sql: `SET SESSION group_concat_max_len = ${GROUP_CONCAT_MAX_BYTES}` },
+    // MariaDB may wait for disk space rather than fail a write; a time limit per statement turns
+    // the wait into an error. MySQL has no such variable (1193): it is then left alone.
+    ...(options.statementTimeoutMs ? [{ sql: `SET SESSION max_statement_time = ${options.statementTimeoutMs / 1000}`, unknownIsFine: true }] : []),
+  ];
+}
+
+function setSession(connection: SessionConnection, settings: { sql: string; unknownIsFine?: boolean }[], done: (error: Error | null) => void): void {
+  const [first, ...rest] = settings;
+  if (!first) return done(null);
+  connection.query(first.sql, (error) => {
+    const unknownVariable = (error as { errno?: number } | null)?.errno === 1193;
+    if (error && !(first.unknownIsFine && unknownVariable)) return done(error);
+    setSession(connection, rest, done);
+  });
 }
 
 interface PreparingConnection {

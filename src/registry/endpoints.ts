@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { now } from '../db/clock.js';
 import { inTransaction } from '../db/transaction.js';
+import { jsonArraySql, parseJsonArray } from '../db/jsonArray.js';
 import { EndpointAccessForbidden, EndpointNotFound } from '../errors.js';
 import { ENDPOINT_CREDENTIAL_PREFIX, hashSecret, newSecret } from '../auth/secrets.js';
 import { sharesGroup, type EndpointPrincipal, type UserPrincipal } from '../auth/principal.js';
@@ -99,13 +100,19 @@ async function replaceAllowed(trx: Knex, table: string, column: string, endpoint
 }
 
 export async function loadEndpoint(db: Knex, id: string): Promise<EndpointRow | undefined> {
-  const row = await db('endpoints').where({ id }).whereNull('deleted_at').first();
+  // One statement: the allowed lists come folded into the endpoint's row (src/db/jsonArray.ts).
+  const row = await db('endpoints')
+    .select(
+      'endpoints.*',
+      db.raw(`${jsonArraySql(db, 'function_id', 'endpoint_allowed_functions', 'endpoint_id = endpoints.id')} AS allowed_functions_json`),
+      db.raw(`${jsonArraySql(db, 'group_id', 'endpoint_allowed_groups', 'endpoint_id = endpoints.id')} AS allowed_groups_json`),
+    )
+    .where('endpoints.id', id)
+    .whereNull('endpoints.deleted_at')
+    .first();
   if (!row) return undefined;
-  const [functions, groups] = await Promise.all([
-    db('endpoint_allowed_functions').where({ endpoint_id: id }).pluck('function_id'),
-    db('endpoint_allowed_groups').where({ endpoint_id: id }).pluck('group_id'),
-  ]);
-  return { ...row, allowed_functions: functions, allowed_groups: groups };
+  const { allowed_functions_json, allowed_groups_json, ...endpoint } = row;
+  return { ...endpoint, allowed_functions: parseJsonArray(allowed_functions_json), allowed_groups: parseJsonArray(allowed_groups_json) };
 }
 
 /**
