@@ -20,6 +20,8 @@ export interface LeaseInput {
   leaseMs: number;
   session?: string;
   maxBytes?: number;
+  /** See leaseTasks.ts (an ordinary endpoint's lease on MySQL calls it; others may not). */
+  alongsideMark?: (functionIds: string[]) => void;
 }
 
 /** One look for work, for one endpoint. */

@@ -51,6 +51,11 @@ export interface LeaseInput {
   session?: string;
   /** Payload bytes the answer may carry (at least one task is always leased); none: no cap. */
   maxBytes?: number;
+  /**
+   * MySQL: told the picked rows' function ids before the UPDATE that marks them, so the caller
+   * can read what it needs for them during that round trip (the lease route: their functions).
+   */
+  alongsideMark?: (functionIds: string[]) => void;
 }
 
 /** How long a payload is in bytes (UTF-8), per dialect: LENGTH counts bytes on MySQL, characters on SQLite. */
@@ -108,6 +113,7 @@ async function leaseMysql(db: Knex, input: LeaseInput): Promise<LeasedTask[]> {
     [input.endpointId, WAITING, input.maxTasks],
   )) as [PickedRow[]];
   if (candidates.length === 0) return [];
+  input.alongsideMark?.(candidates.map((row) => row.function_id));
   const leaseToken = randomBytes(18).toString('base64url');
   const taken = await markCandidatesMysql(db, input, leaseToken, candidates);
   const rows = taken === candidates.length
@@ -146,6 +152,7 @@ async function leaseMysqlWithinBytes(db: Knex, input: LeaseInput, maxBytes: numb
     [input.endpointId, WAITING, input.maxTasks, maxBytes],
   )) as [PickedRow[]];
   if (kept.length === 0) return [];
+  input.alongsideMark?.(kept.map((row) => row.function_id));
   const leaseToken = randomBytes(18).toString('base64url');
   const taken = await markCandidatesMysql(db, input, leaseToken, kept);
   if (taken === kept.length) return kept.map((row) => leasedTask(row, leaseToken, Number(row.attempts) + 1));

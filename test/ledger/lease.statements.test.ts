@@ -57,3 +57,31 @@ testOnEachDatabase('an uncontended lease under a byte budget is two statements o
   t.is((await row(db, ids[2])).state, WAITING);
   for (const task of leased.result) t.is((await row(db, task.taskId)).lease_token, task.leaseToken);
 });
+
+testOnEachDatabase('on MariaDB a lease names its candidates\' functions between the read and the UPDATE that marks them (so the route reads them meanwhile); SQLite\'s one statement names none', async (t, db, database) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const other = await functionAndEndpoint(db, 'other');
+  const ids = [...await queue(db, endpointId, functionId, 2), ...await queue(db, endpointId, other.functionId, 1)];
+  const named: string[][] = [];
+  const sequence: string[] = []; // the statements sent, and where the caller was told
+  const onQuery = (query: { sql: string }) => sequence.push(query.sql.trim().split(/\s+/)[0].toUpperCase());
+  db.on('query', onQuery);
+  try {
+    for (const maxBytes of [undefined, 1_000_000]) {
+      await leaseTasks(db, {
+        endpointId, maxTasks: maxBytes === undefined ? 2 : 10, leaseMs: 60_000, maxBytes,
+        alongsideMark: (functionIds) => {
+          named.push(functionIds);
+          sequence.push('NAMED');
+        },
+      });
+    }
+  } finally {
+    db.off('query', onQuery);
+  }
+  t.deepEqual(sequence, database.kind === 'mariadb'
+    ? ['SELECT', 'NAMED', 'UPDATE', 'SELECT', 'NAMED', 'UPDATE']
+    : ['SELECT', 'BEGIN;', 'UPDATE', 'COMMIT;', 'SELECT', 'BEGIN;', 'UPDATE', 'COMMIT;']);
+  t.deepEqual(named, database.kind === 'mariadb' ? [[functionId, functionId], [other.functionId]] : []);
+  for (const id of ids) t.is((await row(db, id)).state, 'running');
+});

@@ -15,7 +15,7 @@ import { extendLeases, type HeldLease } from '../../ledger/extendLeases.js';
 import { releaseLeases } from '../../ledger/releaseLeases.js';
 import { reconcileLeases } from '../../ledger/reconcileLeases.js';
 import { endLeasePolls, listenForPollEnd } from '../leasePollEnd.js';
-import { loadFunctions } from '../../registry/functions.js';
+import { LeasedFunctions } from '../../registry/leasedFunctions.js';
 import { recordHeartbeat } from '../../registry/heartbeats.js';
 import { heartbeatMemoryOf } from '../../registry/heartbeatMemory.js';
 import { idleHeartbeatSeconds, pollSightingsOf } from '../../registry/pollSightings.js';
@@ -53,6 +53,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     const idleHeartbeatS = idleHeartbeatSeconds(request.wait_s, config.endpointOfflineAfter);
     // A stopping agent asks its poll to end (leasePollEnd.ts): it leases nothing more and answers now.
     const pollEnd = listenForPollEnd(wakeups, endpointId, request.session);
+    const leasedFunctions = new LeasedFunctions(db);
     let leased: LeasedTask[];
     try {
       ({ leased } = await longPoll<LeaseLook>(deps, ctx.res, {
@@ -72,7 +73,10 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
           await new Promise((resolve) => setImmediate(resolve));
           // Never lease to a caller who will not receive (or use) the tasks.
           if (gone() || pollEnd.signal.aborted) return { leased: [], answerNow: true };
-          const leased = await lease(db, { maxTasks: request.max_tasks, leaseMs: config.leaseTimeout, session: request.session, maxBytes: request.max_bytes });
+          const leased = await lease(db, {
+            maxTasks: request.max_tasks, leaseMs: config.leaseTimeout, session: request.session, maxBytes: request.max_bytes,
+            alongsideMark: leasedFunctions.alongsideMark,
+          });
           if (gone() && leased.length > 0) {
             // The caller hung up while we leased (an endpoint stopping): hand the tasks straight back
             // rather than let them wait out a lease nobody holds.
@@ -87,7 +91,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
       pollEnd.close();
     }
     deps.metrics?.tasksLeased(endpointId, leased);
-    const functions = await loadFunctions(db, leased.map((t) => t.functionId), { includeDeleted: true, withGroups: false });
+    const functions = await leasedFunctions.forTasks(leased);
     const response: EndpointLeaseResponse = {
       lease_seconds: config.leaseTimeout / 1000,
       ...(idleHeartbeatS !== undefined ? { idle_heartbeat_s: idleHeartbeatS } : {}),
