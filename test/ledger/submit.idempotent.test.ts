@@ -93,3 +93,38 @@ testOnEachDatabase('someone else\'s task group is not found', async (t, db) => {
   await t.throwsAsync(submitTasks(db, { submitter: 'mallory', taskGroupId, tasks: tasks(functionId, endpointId, 1) }), { instanceOf: TaskGroupNotFound });
   t.is(Number((await db('tasks').count({ n: '*' }))[0].n), 1);
 });
+
+testOnEachDatabase('on MariaDB a keyed submit\'s transaction is BEGIN, the key, the tasks, COMMIT: the group\'s row goes out beside it on another connection and is in before the commit', async (t, db, database) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const events: string[] = [];
+  const what = (sql: string) => (/^(BEGIN|COMMIT)/i.test(sql) ? sql.replace(/;$/, '') : /^select.*task_groups/i.test(sql) ? 'group owner' : /task_groups/.test(sql) ? 'group' : /submissions/.test(sql) ? 'key' : /into [`"]?tasks/i.test(sql) ? 'tasks' : sql.slice(0, 20));
+  const onQuery = (query: { sql: string; __knexTxId?: string }) => events.push(`${query.__knexTxId ? 'trx' : 'pool'} sends ${what(query.sql)}`);
+  const onResponse = (_response: unknown, query: { sql: string; __knexTxId?: string }) => events.push(`${query.__knexTxId ? 'trx' : 'pool'} has ${what(query.sql)}`);
+  db.on('query', onQuery).on('query-response', onResponse);
+  try {
+    await submitTasks(db, { submitter: 'alice', taskGroupId: randomUUID(), dedupe: { key: 'k', bodyHash: 'h' }, tasks: tasks(functionId, endpointId, 2) });
+  } finally {
+    db.off('query', onQuery).off('query-response', onResponse);
+  }
+  const sent = (by: string) => events.filter((event) => event.startsWith(`${by} sends`)).map((event) => event.split(' sends ')[1]);
+  if (database.kind === 'mariadb') {
+    t.deepEqual(sent('trx'), ['BEGIN', 'key', 'tasks', 'COMMIT']);
+    t.deepEqual(sent('pool'), ['group']);
+    t.true(events.indexOf('pool has group') < events.indexOf('trx sends COMMIT'), events.join('\n'));
+  } else {
+    t.deepEqual(sent('trx'), ['BEGIN', 'key', 'group', 'group owner', 'tasks', 'COMMIT']); // in-process: nothing to overlap
+  }
+  t.is(Number((await db('task_groups').where({ submitter: 'alice' }).count({ n: '*' }))[0].n), 1);
+});
+
+testOnEachDatabase('a submit whose group row cannot be written stores no task, its group named or not (MariaDB: the insert beside the transaction is awaited before the commit)', async (t, db, database) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  // The database itself refuses every new group (a trigger), as a full disk or a lost connection would.
+  await db.raw(database.kind === 'mariadb'
+    ? "CREATE TRIGGER refuse_groups BEFORE INSERT ON task_groups FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'no new groups'"
+    : "CREATE TRIGGER refuse_groups BEFORE INSERT ON task_groups BEGIN SELECT RAISE(ABORT, 'no new groups'); END");
+  for (const taskGroupId of [undefined, randomUUID()]) {
+    await t.throwsAsync(submitTasks(db, { submitter: 'alice', taskGroupId, tasks: tasks(functionId, endpointId, 2) }), { any: true, message: /no new groups/ }); // SQLite's error is not an Error subclass
+  }
+  t.is(Number((await db('tasks').count({ n: '*' }))[0].n), 0);
+});
