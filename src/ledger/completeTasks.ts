@@ -98,7 +98,7 @@ export async function completeTasks(
     }
 
     if (toStore.length > 0) {
-      const changed = await storeResults(trx, toStore);
+      const changed = await storeResults(trx, toStore, input.endpointId);
       // The rows are locked (MySQL) or we are the only writer (SQLite): anything else is a bug.
       if (changed !== toStore.length) throw new Error(`stored ${changed} of ${toStore.length} results under a held lock`);
     }
@@ -107,33 +107,35 @@ export async function completeTasks(
 }
 
 /**
- * A lone result (a lone round trip's) on MySQL, in two statements where the transaction takes
- * four (BEGIN, SELECT ... FOR UPDATE, UPDATE, COMMIT), each a round trip to the server: read the
- * row, then one UPDATE guarded by the same conditions the transaction checks (running, under this
- * token), which only one writer can win. Undefined, and the transaction decides (and says why),
- * whenever the row is not plainly this lease's running task, or the UPDATE changed nothing (a
- * cancel, a reap or the same result posted twice got there first), or collided (a deadlock).
+ * A lone result (a lone round trip's) on MySQL, without the transaction's four round trips (BEGIN,
+ * SELECT ... FOR UPDATE, UPDATE, COMMIT): one UPDATE guarded by everything the transaction checks
+ * (this endpoint's task, running, under this lease token), which only one writer can win. The
+ * row's times, which only the metrics want, are read beside it on another pooled connection, so
+ * the result is stored one round trip after the post arrives, not two. Undefined, and the
+ * transaction decides (and says why), whenever the UPDATE changed nothing (not this lease's
+ * running task: cancelled, reaped, another endpoint's, or the same result posted twice) or
+ * collided (a deadlock).
  */
 async function storeLoneResult(db: Knex, endpointId: string, posted: PostedResult, maxResultBytes: number): Promise<Completed | undefined> {
-  const row: { id: string; endpoint_id: string; state: TaskState; lease_token: string | null; leased_at: number | null; created_at: number } | undefined = await db('tasks')
-    .select('id', 'endpoint_id', 'state', 'lease_token', 'leased_at', 'created_at')
-    .where({ id: posted.task_id })
-    .first();
-  if (!row || row.endpoint_id !== endpointId || row.lease_token !== posted.lease_token || row.state !== RUNNING) return undefined;
   const values = storedValues(posted, maxResultBytes);
+  const times: Promise<TimedRow | undefined> = db('tasks').select('id', 'created_at', 'leased_at').where({ id: posted.task_id }).first()
+    .then((row: TimedRow | undefined) => row);
+  times.catch(() => undefined); // dropped when the transaction decides instead
   let changed: number;
   try {
-    changed = await storeResults(db, [values]);
+    changed = await storeResults(db, [values], endpointId);
   } catch (error) {
     if (isRetryableDbError(error)) return undefined;
     throw error;
   }
   if (changed !== 1) return undefined;
+  // Stored: a failed read of its times costs the metrics this task's timings, not the result.
+  const row = await times.catch(() => undefined);
   return {
     outcomes: [{ task_id: posted.task_id, outcome: 'stored' }],
-    finished: [row.id],
+    finished: [posted.task_id],
     requeuedFor: [],
-    timings: [timingOf(row, values.state === SUCCESS ? SUCCESS : FAILED)],
+    timings: row ? [timingOf(row, values.state === SUCCESS ? SUCCESS : FAILED)] : [],
   };
 }
 
@@ -162,11 +164,11 @@ const STORE_CHUNK = 1000;
  * bound parameters), so finishing 1,000 tasks is one statement, not 1,000: SQLite
  * `UPDATE ... FROM (VALUES ...)`, MySQL `UPDATE ... JOIN (SELECT ... UNION ALL ...)`.
  * Both look each row up by its unique id (see the query plans in docs/benchmarks.md).
- * Each row is taken only while running under the result's lease token: under the transaction's
+ * Each row is taken only while it is the endpoint's, running under the result's lease token: under the transaction's
  * lock that always holds (the count changed must equal the rows sent); for a lone result
  * stored without one (storeLoneResult), it is what makes the store exactly once.
  */
-async function storeResults(trx: Knex, rows: StoredValues[]): Promise<number> {
+async function storeResults(trx: Knex, rows: StoredValues[], endpointId: string): Promise<number> {
   let changed = 0;
   for (let start = 0; start < rows.length; start += STORE_CHUNK) {
     const chunk = rows.slice(start, start + STORE_CHUNK);
@@ -176,8 +178,8 @@ async function storeResults(trx: Knex, rows: StoredValues[]): Promise<number> {
         `UPDATE tasks SET state = v.column2, result = v.column3, result_serializer = v.column4, exception = v.column5,
            completed_at = ${nowSql(trx)}, lease_expires_at = NULL, waiting_for_nodes_since = NULL
          FROM (VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}) AS v
-         WHERE tasks.id = v.column1 AND tasks.state = ? AND tasks.lease_token = v.column6 RETURNING tasks.id`,
-        [...values, RUNNING],
+         WHERE tasks.id = v.column1 AND tasks.state = ? AND tasks.lease_token = v.column6 AND tasks.endpoint_id = ? RETURNING tasks.id`,
+        [...values, RUNNING, endpointId],
       );
       changed += returned.length;
     } else {
@@ -186,8 +188,8 @@ async function storeResults(trx: Knex, rows: StoredValues[]): Promise<number> {
            ON tasks.id = v.id
          SET tasks.state = v.state, tasks.result = v.result, tasks.result_serializer = v.serializer, tasks.exception = v.exception,
            tasks.completed_at = ${nowSql(trx)}, tasks.lease_expires_at = NULL, tasks.waiting_for_nodes_since = NULL
-         WHERE tasks.state = ? AND tasks.lease_token = v.lease_token`,
-        [...values, RUNNING],
+         WHERE tasks.state = ? AND tasks.lease_token = v.lease_token AND tasks.endpoint_id = ?`,
+        [...values, RUNNING, endpointId],
       )) as [{ affectedRows: number }];
       changed += header.affectedRows;
     }
