@@ -1,7 +1,8 @@
 /**
  * Hands up to `maxTasks` waiting tasks of one endpoint to that endpoint, FIFO.
  *
- * SQLite has a single writer: one UPDATE ... RETURNING picks and marks. MySQL reads
+ * SQLite has a single writer: a plain read of the queue's head (keys and payload lengths, so the
+ * byte budget is cut in code), then one UPDATE ... RETURNING marks those rows by key. MySQL reads
  * the first waiting rows and marks exactly those in one guarded autocommit UPDATE;
  * only when another poller took some of them does it lease the rest in a short
  * transaction with `FOR UPDATE SKIP LOCKED` (concurrent pollers skip each other's
@@ -80,13 +81,26 @@ export async function leaseTasks(db: Knex, input: LeaseInput): Promise<LeasedTas
   if (dialectOf(db) === 'mysql') return leaseMysql(db, input);
   // Most polls of an idle federation find nothing: a plain read of the index says so for a
   // fifth of the write transaction's cost. A task submitted just after this read is not lost:
-  // long-polls subscribe to wake-ups before they look (routes/endpointProtocol.ts).
-  const waiting = await db('tasks').where({ endpoint_id: input.endpointId, state: WAITING }).first(db.raw('1 AS waiting'));
-  if (!waiting) return [];
+  // long-polls subscribe to wake-ups before they look (routes/endpointProtocol.ts). The read also
+  // brings the head's payload lengths, so the byte budget is cut here and the UPDATE marks rows by
+  // key: a pick of window functions inside the UPDATE cost a lone lease 100-200 us more.
+  const [head]: [{ seq: number; payload_bytes: number }[]] = [await db.raw(
+    'SELECT seq, octet_length(payload) AS payload_bytes FROM tasks WHERE endpoint_id = ? AND state = ? ORDER BY seq LIMIT ?',
+    [input.endpointId, WAITING, input.maxTasks],
+  )];
+  if (head.length === 0) return [];
+  const kept = withinByteBudget(head, input.maxBytes);
   return inTransaction(db, async (trx) => {
     // One token per lease call: every result and heartbeat must present it.
     const leaseToken = randomBytes(18).toString('base64url');
-    const rows = await pickAndMarkSqlite(trx, input, leaseToken);
+    const rows = await markSqlite(trx, input, leaseToken, kept.map((row) => row.seq));
+    if (rows.length < kept.length) {
+      // Another lease took some of these rows between the read and this transaction: pick the rest here.
+      const bytesLeft = input.maxBytes === undefined ? undefined : input.maxBytes - rows.reduce((sum, row) => sum + Buffer.byteLength(row.payload), 0);
+      if (bytesLeft === undefined || rows.length === 0 || bytesLeft > 0) {
+        rows.push(...await pickAndMarkSqlite(trx, { ...input, maxTasks: input.maxTasks - rows.length, maxBytes: bytesLeft === undefined ? undefined : Math.max(1, bytesLeft) }, leaseToken));
+      }
+    }
     return rows.map((row) => leasedTask(row, leaseToken, Number(row.attempts)));
   });
 }
@@ -234,6 +248,17 @@ const PICKED_COLUMNS = ['seq', 'id', 'function_id', 'task_group_id', 'payload', 
 
 const SET_RUNNING = (db: Knex) => `state = ?, lease_token = ?, leased_by = ?, lease_expires_at = ${nowSql(db)} + ?, leased_at = ${nowSql(db)},
   attempts = attempts + 1, waiting_for_nodes_since = NULL`; // a new lease: nothing reported under it yet
+
+/** SQLite: marks these rows, those still waiting, as leased under `leaseToken`; in seq order. */
+async function markSqlite(trx: Knex.Transaction, input: LeaseInput, leaseToken: string, seqs: readonly number[]): Promise<PickedRow[]> {
+  const rows: PickedRow[] = await trx.raw(
+    `UPDATE tasks SET ${SET_RUNNING(trx)}
+     WHERE seq IN (${seqs.map(() => '?').join(', ')}) AND state = ?
+     RETURNING ${PICKED_COLUMNS.join(', ')}`,
+    [RUNNING, leaseToken, input.session ?? null, Math.round(input.leaseMs), ...seqs, WAITING],
+  );
+  return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
+}
 
 /**
  * SQLite (one writer): pick and mark in one statement; RETURNING's order is not defined, so sort by seq.

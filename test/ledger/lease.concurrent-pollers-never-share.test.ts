@@ -19,3 +19,16 @@ testOnEachDatabase('pollers on four replicas leasing at once never receive the s
   t.is(new Set(received).size, ids.length);
   t.deepEqual([...received].sort(), ids.map((id) => `${id}#1`).sort());
 });
+
+testOnEachDatabase('two leases at once on one service: the one whose first read saw rows the other took leases the next ones in the same call, within its byte budget', async (t, db) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const ids = await queue(db, endpointId, functionId, 10);
+  const taken = new Set<string>();
+  for (const maxBytes of [undefined, 1_000_000]) {
+    const leases = await Promise.all([0, 1].map(() => leaseTasks(db, { endpointId, maxTasks: 2, leaseMs: 60_000, maxBytes })));
+    t.deepEqual(leases.map((leased) => leased.length), [2, 2], 'neither came back short');
+    for (const task of leases.flat()) taken.add(task.taskId);
+  }
+  t.deepEqual([...taken].sort(), ids.slice(0, 8).sort(), 'the oldest eight, none twice');
+  t.deepEqual((await leaseTasks(db, { endpointId, maxTasks: 10, leaseMs: 60_000 })).map((task) => task.taskId), ids.slice(8));
+});
