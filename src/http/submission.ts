@@ -15,6 +15,7 @@ import { canRunFunction, loadFunctions } from '../registry/functions.js';
 import { submitTasks, type Dedupe, type NewTask, type Submitted, type WithinSubmit } from '../ledger/submitTasks.js';
 import { endpointKey } from '../wakeups.js';
 import { recordSubmitterClaims } from '../registry/submitterClaims.js';
+import { claimWaitingPolls } from './submitToWaitingPolls.js';
 import type { AppContext, ServiceDeps } from './context.js';
 import type { UserPrincipal } from '../auth/principal.js';
 
@@ -66,13 +67,24 @@ export async function acceptSubmission(
 
   // A multi-user endpoint maps the submitter's claims (username, email) to a local account.
   if ([...endpoints.values()].some((endpoint) => endpoint.multi_user)) await recordSubmitterClaims(db, input.user);
-  const submitted = await submitTasks(db, {
-    submitter: input.user.id,
-    taskGroupId: input.taskGroupId,
-    dedupe: input.dedupe ?? dedupeFor(ctx),
-    tasks: input.tasks,
-    within: input.within,
-  });
+  const dedupe = input.dedupe ?? dedupeFor(ctx);
+  // Tasks for an endpoint whose lease poll waits here are leased to it in the submit's own transaction.
+  const handOff = claimWaitingPolls(db, input.tasks, endpoints.keys(), functions);
+  let submitted: Submitted;
+  try {
+    submitted = await submitTasks(db, {
+      submitter: input.user.id,
+      taskGroupId: input.taskGroupId,
+      dedupe,
+      tasks: input.tasks,
+      within: input.within,
+      leasedAtSubmit: handOff?.leasedAtSubmit,
+    });
+  } catch (error) {
+    handOff?.giveBack();
+    throw error;
+  }
+  handOff?.hand(submitted);
   deps.metrics?.tasksSubmitted(input.tasks, submitted.replayed);
   if (submitted.replayed) ctx.set('Idempotent-Replayed', 'true');
   else for (const endpointId of endpoints.keys()) deps.wakeups.notify(endpointKey(endpointId));

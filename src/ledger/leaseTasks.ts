@@ -77,6 +77,11 @@ export function withinByteBudget<T extends { payload_bytes: number | string }>(r
   return rows.slice(0, count);
 }
 
+/** A fresh lease's token (144 random bits): every result and heartbeat under the lease must present it. */
+export function newLeaseToken(): string {
+  return randomBytes(18).toString('base64url');
+}
+
 export async function leaseTasks(db: Knex, input: LeaseInput): Promise<LeasedTask[]> {
   if (dialectOf(db) === 'mysql') return leaseMysql(db, input);
   // Most polls of an idle federation find nothing: a plain read of the index says so for a
@@ -92,7 +97,7 @@ export async function leaseTasks(db: Knex, input: LeaseInput): Promise<LeasedTas
   const kept = withinByteBudget(head, input.maxBytes);
   return inTransaction(db, async (trx) => {
     // One token per lease call: every result and heartbeat must present it.
-    const leaseToken = randomBytes(18).toString('base64url');
+    const leaseToken = newLeaseToken();
     const rows = await markSqlite(trx, input, leaseToken, kept.map((row) => row.seq));
     if (rows.length < kept.length) {
       // Another lease took some of these rows between the read and this transaction: pick the rest here.
@@ -128,7 +133,7 @@ async function leaseMysql(db: Knex, input: LeaseInput): Promise<LeasedTask[]> {
   )) as [PickedRow[]];
   if (candidates.length === 0) return [];
   input.alongsideMark?.(candidates.map((row) => row.function_id));
-  const leaseToken = randomBytes(18).toString('base64url');
+  const leaseToken = newLeaseToken();
   const taken = await markCandidatesMysql(db, input, leaseToken, candidates);
   const rows = taken === candidates.length
     ? candidates
@@ -137,7 +142,7 @@ async function leaseMysql(db: Knex, input: LeaseInput): Promise<LeasedTask[]> {
   if (taken === candidates.length || leased.length >= input.maxTasks) return leased;
   // Contended: lease the remaining capacity under row locks, skipping the rows others hold.
   const more = await inTransaction(db, async (trx) => {
-    const moreToken = randomBytes(18).toString('base64url');
+    const moreToken = newLeaseToken();
     const picked = await pickAndMarkMysql(trx, { ...input, maxTasks: input.maxTasks - leased.length }, moreToken);
     return picked.map((row) => leasedTask(row, moreToken, Number(row.attempts)));
   });
@@ -167,7 +172,7 @@ async function leaseMysqlWithinBytes(db: Knex, input: LeaseInput, maxBytes: numb
   )) as [PickedRow[]];
   if (kept.length === 0) return [];
   input.alongsideMark?.(kept.map((row) => row.function_id));
-  const leaseToken = randomBytes(18).toString('base64url');
+  const leaseToken = newLeaseToken();
   const taken = await markCandidatesMysql(db, input, leaseToken, kept);
   if (taken === kept.length) return kept.map((row) => leasedTask(row, leaseToken, Number(row.attempts) + 1));
   const rows: PickedRow[] = taken === 0 ? [] : await db('tasks').select(...PICKED_COLUMNS).whereIn('seq', kept.map((row) => row.seq)).where({ lease_token: leaseToken }).orderBy('seq');
@@ -175,7 +180,7 @@ async function leaseMysqlWithinBytes(db: Knex, input: LeaseInput, maxBytes: numb
   const bytesLeft = maxBytes - leased.reduce((sum, task) => sum + Buffer.byteLength(task.payload), 0);
   if (leased.length >= input.maxTasks || (leased.length > 0 && bytesLeft <= 0)) return leased;
   const more = await inTransaction(db, async (trx) => {
-    const moreToken = randomBytes(18).toString('base64url');
+    const moreToken = newLeaseToken();
     const picked = await pickAndMarkMysql(trx, { ...input, maxTasks: input.maxTasks - leased.length, maxBytes: Math.max(1, bytesLeft) }, moreToken);
     return picked.map((row) => leasedTask(row, moreToken, Number(row.attempts)));
   });

@@ -11,13 +11,12 @@
  * running under a fresh lease token with a database-clock expiry, recording
  * the leasing agent's session (leased_by) as leaseTasks does.
  */
-import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { dialectOf } from '../db/connect.js';
 import { now, nowPlus } from '../db/clock.js';
 import { inTransaction } from '../db/transaction.js';
 import { RUNNING, WAITING } from './model.js';
-import { leasedTask, payloadBytesSql, withinByteBudget, type LeasedTask } from './leaseTasks.js';
+import { leasedTask, newLeaseToken, payloadBytesSql, withinByteBudget, type LeasedTask } from './leaseTasks.js';
 
 export interface UserEndpointScope {
   endpointId: string;
@@ -49,7 +48,7 @@ export async function leaseUserTasks(db: Knex, input: UserEndpointScope & { maxT
     const rows = withinByteBudget([...(await requeued), ...(await fresh)].sort((a, b) => Number(a.seq) - Number(b.seq)).slice(0, input.maxTasks), input.maxBytes);
     if (rows.length === 0) return [];
 
-    const leaseToken = randomBytes(18).toString('base64url');
+    const leaseToken = newLeaseToken();
     await trx('tasks')
       .whereIn('seq', rows.map((row) => row.seq))
       .update({

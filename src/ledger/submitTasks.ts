@@ -12,7 +12,7 @@ import type { Knex } from 'knex';
 import { now, nowSql } from '../db/clock.js';
 import { inTransaction, isDuplicateKeyError } from '../db/transaction.js';
 import { IdempotencyKeyReused, TaskGroupNotFound } from '../errors.js';
-import { WAITING, type Serializer } from './model.js';
+import { RUNNING, WAITING, type Serializer } from './model.js';
 import { dialectOf } from '../db/connect.js';
 import { userConfigKey } from './userConfigKey.js';
 import type { ResourceSpecification } from '../resources/resourceSpecification.js';
@@ -47,6 +47,19 @@ export interface Dedupe {
   bodyHash: string;
 }
 
+/**
+ * Tasks of a submit leased at once to a lease poll waiting on this service instance
+ * (http/waitingLeasePolls.ts): written as running under this lease, in the submit's transaction.
+ */
+export interface LeasedAtSubmit {
+  /** Indexes into the submit's tasks. */
+  taskIndexes: readonly number[];
+  leaseToken: string;
+  /** The polling agent's session (leased_by), as a lease records it. */
+  session?: string;
+  leaseMs: number;
+}
+
 export interface Submitted {
   requestId: string;
   taskGroupId: string;
@@ -60,7 +73,7 @@ const INSERT_CHUNK = 1000;
 
 export async function submitTasks(
   db: Knex,
-  input: { submitter: string; taskGroupId?: string; dedupe?: Dedupe; tasks: readonly NewTask[]; within?: WithinSubmit },
+  input: { submitter: string; taskGroupId?: string; dedupe?: Dedupe; tasks: readonly NewTask[]; within?: WithinSubmit; leasedAtSubmit?: readonly LeasedAtSubmit[] },
 ): Promise<Submitted> {
   const taskGroupId = input.taskGroupId ?? randomUUID();
   const group = dialectOf(db) === 'mysql' ? groupRowBeside(db, taskGroupId, input.submitter) : undefined;
@@ -100,7 +113,7 @@ function groupRowBeside(db: Knex, taskGroupId: string, submitter: string): { mad
 
 async function submitInTransaction(
   trx: Knex.Transaction,
-  input: { submitter: string; taskGroupId: string; groupNamed: boolean; dedupe?: Dedupe; tasks: readonly NewTask[]; within?: WithinSubmit },
+  input: { submitter: string; taskGroupId: string; groupNamed: boolean; dedupe?: Dedupe; tasks: readonly NewTask[]; within?: WithinSubmit; leasedAtSubmit?: readonly LeasedAtSubmit[] },
   groupBeside?: { made(): Promise<boolean> },
 ): Promise<Submitted> {
   const taskGroupId = input.taskGroupId;
@@ -131,28 +144,55 @@ async function submitInTransaction(
   };
   if (!groupBeside) await ownerCheck(); // SQLite: in-process, nothing to overlap
 
-  // A hand-written multi-row INSERT: knex's builder costs more per row than the database does here.
-  const row = `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ${nowSql(trx)})`;
+  // Tasks leased at submit first (they are the oldest of their endpoint's in this submit), then the rest, waiting.
+  const leaseOf = new Map<number, LeasedAtSubmit>();
+  for (const lease of input.leasedAtSubmit ?? []) for (const index of lease.taskIndexes) leaseOf.set(index, lease);
+  const indexes = input.tasks.map((_, index) => index);
   const perObject = sharedObjectEncodings();
-  for (let start = 0; start < input.tasks.length; start += INSERT_CHUNK) {
-    const chunk = input.tasks.slice(start, start + INSERT_CHUNK);
-    const values: (string | null)[] = [];
-    chunk.forEach((task, i) => values.push(
-      taskIds[start + i], taskGroupId, task.functionId, task.endpointId, input.submitter, task.payload, task.serializer, WAITING,
-      task.userEndpointConfig ? JSON.stringify(task.userEndpointConfig) : null,
-      perObject.configKey(task.userEndpointConfig, task.userRuntime),
-      task.resourceSpecification ? JSON.stringify(task.resourceSpecification) : null,
-      task.userRuntime ? perObject.json(task.userRuntime) : null,
-    ));
+  for (const lease of input.leasedAtSubmit ?? []) await insertTasks(trx, input, taskIds, lease.taskIndexes, perObject, lease);
+  await insertTasks(trx, input, taskIds, leaseOf.size === 0 ? indexes : indexes.filter((index) => !leaseOf.has(index)), perObject);
+  if (groupBeside) await ownerCheck(); // before the commit: tasks in no group or in someone else's roll back
+  if (input.within) await input.within(trx, submitted);
+  return submitted;
+}
+
+/**
+ * A hand-written multi-row INSERT of the given tasks: knex's builder costs more per row than the
+ * database does here. Waiting, or (with `lease`) running under that lease, as a lease marks a row.
+ */
+async function insertTasks(
+  trx: Knex.Transaction,
+  input: { submitter: string; taskGroupId: string; tasks: readonly NewTask[] },
+  taskIds: readonly string[],
+  indexes: readonly number[],
+  perObject: ReturnType<typeof sharedObjectEncodings>,
+  lease?: LeasedAtSubmit,
+): Promise<void> {
+  const now = nowSql(trx);
+  const row = lease
+    ? `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ${now}, ?, ?, ${now} + ?, ${now})`
+    : `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ${now})`;
+  const leaseColumns = lease ? ', lease_token, leased_by, lease_expires_at, leased_at' : '';
+  for (let start = 0; start < indexes.length; start += INSERT_CHUNK) {
+    const chunk = indexes.slice(start, start + INSERT_CHUNK);
+    const values: (string | number | null)[] = [];
+    for (const index of chunk) {
+      const task = input.tasks[index];
+      values.push(
+        taskIds[index], input.taskGroupId, task.functionId, task.endpointId, input.submitter, task.payload, task.serializer, lease ? RUNNING : WAITING,
+        task.userEndpointConfig ? JSON.stringify(task.userEndpointConfig) : null,
+        perObject.configKey(task.userEndpointConfig, task.userRuntime),
+        task.resourceSpecification ? JSON.stringify(task.resourceSpecification) : null,
+        task.userRuntime ? perObject.json(task.userRuntime) : null,
+      );
+      if (lease) values.push(lease.leaseToken, lease.session ?? null, Math.round(lease.leaseMs));
+    }
     await trx.raw(
-      `INSERT INTO tasks (id, task_group_id, function_id, endpoint_id, submitter, payload, serializer, state, user_endpoint_config, user_config_key, resource_specification, user_runtime, attempts, created_at)
+      `INSERT INTO tasks (id, task_group_id, function_id, endpoint_id, submitter, payload, serializer, state, user_endpoint_config, user_config_key, resource_specification, user_runtime, attempts, created_at${leaseColumns})
        VALUES ${chunk.map(() => row).join(', ')}`,
       values,
     );
   }
-  if (groupBeside) await ownerCheck(); // before the commit: tasks in no group or in someone else's roll back
-  if (input.within) await input.within(trx, submitted);
-  return submitted;
 }
 
 /**

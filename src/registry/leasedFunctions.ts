@@ -28,6 +28,11 @@ export class LeasedFunctions {
     this.early = { ids: new Set(functionIds), read };
   };
 
+  /** Functions the caller already holds (a submit that handed its tasks to this poll read them). */
+  provide(functions: ReadonlyMap<string, FunctionRow>): void {
+    this.early = { ids: new Set(functions.keys()), read: Promise.resolve(new Map(functions)) };
+  }
+
   /** The functions of these leased tasks, by id. */
   async forTasks(tasks: readonly LeasedTask[]): Promise<Map<string, FunctionRow>> {
     const wanted = [...new Set(tasks.map((task) => task.functionId))];

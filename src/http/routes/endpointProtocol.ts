@@ -16,6 +16,7 @@ import { releaseLeases } from '../../ledger/releaseLeases.js';
 import { reconcileLeases } from '../../ledger/reconcileLeases.js';
 import { endLeasePolls, listenForPollEnd } from '../leasePollEnd.js';
 import { LeasedFunctions } from '../../registry/leasedFunctions.js';
+import { waitingLeasePollsOf } from '../waitingLeasePolls.js';
 import { recordHeartbeat } from '../../registry/heartbeats.js';
 import { heartbeatMemoryOf } from '../../registry/heartbeatMemory.js';
 import { idleHeartbeatSeconds, pollSightingsOf } from '../../registry/pollSightings.js';
@@ -54,7 +55,17 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     // A stopping agent asks its poll to end (leasePollEnd.ts): it leases nothing more and answers now.
     const pollEnd = listenForPollEnd(wakeups, endpointId, request.session);
     const leasedFunctions = new LeasedFunctions(db);
-    let leased: LeasedTask[];
+    // Between its looks an ordinary endpoint's poll may be handed a submit's tasks, already leased
+    // to it (waitingLeasePolls.ts); a per-user endpoint's poll leases its user's tasks itself.
+    const waiting = endpoint.userEndpointOf ? undefined : waitingLeasePollsOf(db).poll({
+      endpointId, maxTasks: request.max_tasks, maxBytes: request.max_bytes, session: request.session, leaseMs: config.leaseTimeout,
+    });
+    const handBack = async (tasks: readonly LeasedTask[]) => {
+      await releaseLeases(db, { endpointId, leases: tasks.map((t) => ({ task_id: t.taskId, lease_token: t.leaseToken })) });
+      wakeups.notify(endpointKey(endpointId));
+    };
+    let leased: LeasedTask[] = [];
+    let answered = false;
     try {
       ({ leased } = await longPoll<LeaseLook>(deps, ctx.res, {
         waitMs: request.wait_s * 1000,
@@ -68,6 +79,13 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
         look: async ({ clientGone }) => {
           // A hang-up (FIN) is visible on the socket before the response's close event fires.
           const gone = () => clientGone.aborted || ctx.req.socket.destroyed || ctx.req.socket.readableEnded;
+          const handed = await waiting?.stopWaiting();
+          if (handed) {
+            leasedFunctions.provide(handed.functions);
+            if (!gone() && !pollEnd.signal.aborted) return { leased: handed.tasks, answerNow: false };
+            await handBack(handed.tasks);
+            return { leased: [], answerNow: true };
+          }
           // Let pending socket events run first: a wake-up (an endpoint's own hand-back as it stops)
           // can arrive in the same turn as that endpoint hanging up this poll.
           await new Promise((resolve) => setImmediate(resolve));
@@ -80,14 +98,26 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
           if (gone() && leased.length > 0) {
             // The caller hung up while we leased (an endpoint stopping): hand the tasks straight back
             // rather than let them wait out a lease nobody holds.
-            await releaseLeases(db, { endpointId, leases: leased.map((t) => ({ task_id: t.taskId, lease_token: t.leaseToken })) });
-            wakeups.notify(endpointKey(endpointId));
+            await handBack(leased);
             return { leased: [], answerNow: true };
           }
+          if (leased.length === 0) waiting?.startWaiting();
           return { leased, answerNow: false };
         },
       }));
+      answered = true;
     } finally {
+      // A submit that claimed this poll after its last look: its tasks are this answer, if there is one to give.
+      const late = await waiting?.stopWaiting();
+      if (late) {
+        const gone = ctx.req.socket.destroyed || ctx.req.socket.readableEnded || pollEnd.signal.aborted;
+        if (answered && leased.length === 0 && !gone) {
+          leased = late.tasks;
+          leasedFunctions.provide(late.functions);
+        } else {
+          await handBack(late.tasks);
+        }
+      }
       pollEnd.close();
     }
     deps.metrics?.tasksLeased(endpointId, leased);
