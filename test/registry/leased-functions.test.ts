@@ -4,22 +4,11 @@
  * that read did not cover is read after, and a function deleted after its tasks were queued
  * still comes with them.
  */
-import type { Knex } from 'knex';
 import { testOnEachDatabase } from '../helpers/databases.js';
+import { countStatements } from '../helpers/statementCount.js';
 import { leaseTasks } from '../../src/ledger/leaseTasks.js';
 import { LeasedFunctions } from '../../src/registry/leasedFunctions.js';
 import { functionAndEndpoint, queue } from '../ledger/fixtures.js';
-
-async function countStatements<T>(db: Knex, work: () => Promise<T>): Promise<{ result: T; count: number }> {
-  let count = 0;
-  const onQuery = () => { count += 1; };
-  db.on('query', onQuery);
-  try {
-    return { result: await work(), count };
-  } finally {
-    db.off('query', onQuery);
-  }
-}
 
 testOnEachDatabase('a lease answer\'s functions: read alongside the mark on MariaDB (no statement after the lease), after it on SQLite; a task outside that read is read after; a deleted function still comes', async (t, db, database) => {
   const { functionId, endpointId } = await functionAndEndpoint(db);

@@ -4,23 +4,12 @@
  * trip, not two or three. The lists come back whole and in order at the schemas' largest sizes
  * (MariaDB's JSON_ARRAYAGG is cut at the session's group_concat_max_len), and empty as [].
  */
-import type { Knex } from 'knex';
 import { randomUUID } from 'node:crypto';
 import { testOnEachDatabase } from '../helpers/databases.js';
+import { countStatements } from '../helpers/statementCount.js';
 import { loadEndpoint, registerEndpoint } from '../../src/registry/endpoints.js';
 import { loadFunctions, registerFunction } from '../../src/registry/functions.js';
 import { alice } from '../ledger/fixtures.js';
-
-async function statementsOf<T>(db: Knex, work: () => Promise<T>): Promise<{ result: T; statements: number }> {
-  let statements = 0;
-  const onQuery = () => { statements += 1; };
-  db.on('query', onQuery);
-  try {
-    return { result: await work(), statements };
-  } finally {
-    db.off('query', onQuery);
-  }
-}
 
 testOnEachDatabase('an endpoint with 1,000 allowed functions and 64 groups, and a function with 64 groups, are each one statement, their lists whole and sorted; none is []', async (t, db) => {
   const allowedFunctions = Array.from({ length: 1000 }, () => randomUUID());
@@ -30,8 +19,8 @@ testOnEachDatabase('an endpoint with 1,000 allowed functions and 64 groups, and 
   const sharedId = await registerFunction(db, alice.id, { runtime: 'python', source: 'def f():\n    pass\n', entry_point: 'f', group_ids: allowedGroups });
   const privateId = await registerFunction(db, alice.id, { runtime: 'python', source: 'def g():\n    pass\n', entry_point: 'g' });
 
-  const wide = await statementsOf(db, () => loadEndpoint(db, endpointId));
-  t.is(wide.statements, 1);
+  const wide = await countStatements(db, () => loadEndpoint(db, endpointId));
+  t.is(wide.count, 1);
   t.deepEqual(wide.result!.allowed_functions, [...allowedFunctions].sort());
   t.deepEqual(wide.result!.allowed_groups, [...allowedGroups].sort());
   t.false('allowed_functions_json' in wide.result!); // the folded columns stay inside the read
@@ -40,8 +29,8 @@ testOnEachDatabase('an endpoint with 1,000 allowed functions and 64 groups, and 
   t.deepEqual([bare!.allowed_functions, bare!.allowed_groups], [[], []]);
   t.is(await loadEndpoint(db, randomUUID()), undefined);
 
-  const functions = await statementsOf(db, () => loadFunctions(db, [sharedId, privateId]));
-  t.is(functions.statements, 1);
+  const functions = await countStatements(db, () => loadFunctions(db, [sharedId, privateId]));
+  t.is(functions.count, 1);
   t.deepEqual(functions.result.get(sharedId)!.group_ids, [...allowedGroups].sort());
   t.deepEqual(functions.result.get(privateId)!.group_ids, []);
   t.false('group_ids_json' in functions.result.get(sharedId)!);
