@@ -1,7 +1,8 @@
 /**
  * Applies the migrations. Safe when several service replicas start at once:
  * on MySQL an advisory lock (GET_LOCK) serializes them; on SQLite, which has one
- * writer, a replica that loses the race for knex's lock waits and tries again.
+ * writer, a replica that loses the race for knex's lock waits and tries again. Either way a
+ * replica waits up to LOCK_WAIT_SECONDS for another's migrations.
  */
 import type { Knex } from 'knex';
 import { MIGRATIONS, type Migration } from '../../migrations/index.js';
@@ -21,14 +22,17 @@ const source: Knex.MigrationSource<Migration> = {
 /** Returns the names of the migrations this call applied. */
 export async function migrateLatest(db: Knex): Promise<string[]> {
   if (dialectOf(db) === 'mysql') return withMysqlLock(db, () => runLatest(db));
-  for (let attempt = 1; ; attempt++) {
+  // As long as MySQL's lock wait: another replica's migrations on a loaded machine can hold knex's
+  // lock longer than a count of tries allowed (60 tries, 12-18 s, ran out in a CI run).
+  const deadline = Date.now() + LOCK_WAIT_SECONDS * 1000;
+  for (;;) {
     try {
       return await runLatest(db);
     } catch (error) {
       // Another process holds knex's migration lock or created its tables first.
       const message = String((error as Error)?.message);
       const racing = /already locked|already exists|SQLITE_BUSY/i.test(message) || (error as Error)?.name === 'MigrationLocked';
-      if (!racing || attempt >= 60) throw error;
+      if (!racing || Date.now() >= deadline) throw error;
       await sleep(100 + fullJitter(200)); // a steady look for the other's end, spread out
     }
   }
