@@ -4,7 +4,7 @@
  * lease, and handing them over once the submit has committed.
  */
 import type { Knex } from 'knex';
-import { newLeaseToken, type LeasedTask } from '../ledger/leaseTasks.js';
+import { newLeaseToken, withinByteBudget, type LeasedTask } from '../ledger/leaseTasks.js';
 import type { LeasedAtSubmit, NewTask, Submitted } from '../ledger/submitTasks.js';
 import type { FunctionRow } from '../registry/functions.js';
 import { waitingLeasePollsOf, type PollClaim, type PollTerms } from './waitingLeasePolls.js';
@@ -21,7 +21,6 @@ export interface HandOff {
 /** Claims the waiting poll of each endpoint the submit names, if one waits here; undefined when none does. */
 export function claimWaitingPolls(db: Knex, tasks: readonly NewTask[], endpointIds: Iterable<string>, functions: ReadonlyMap<string, FunctionRow>): HandOff | undefined {
   const polls = waitingLeasePollsOf(db);
-  if (polls.size === 0) return undefined;
   const plans: { claim: PollClaim; lease: LeasedAtSubmit }[] = [];
   for (const endpointId of endpointIds) {
     const claim = polls.claim(endpointId);
@@ -65,17 +64,12 @@ export function claimWaitingPolls(db: Knex, tasks: readonly NewTask[], endpointI
 
 /**
  * The poll's share of the submit, as its own lease would take it: the endpoint's tasks in order,
- * at most max_tasks, stopping before the first that would pass max_bytes (the first always goes).
+ * at most max_tasks, cut at max_bytes as a lease cuts (the first always goes).
  */
 function takenBy(terms: PollTerms, tasks: readonly NewTask[]): number[] {
-  const taken: number[] = [];
-  let bytes = 0;
-  for (const [index, task] of tasks.entries()) {
-    if (task.endpointId !== terms.endpointId) continue;
-    if (taken.length >= terms.maxTasks) break;
-    bytes += Buffer.byteLength(task.payload);
-    if (taken.length > 0 && terms.maxBytes !== undefined && bytes > terms.maxBytes) break;
-    taken.push(index);
-  }
-  return taken;
+  const head = [...tasks.entries()]
+    .filter(([, task]) => task.endpointId === terms.endpointId)
+    .slice(0, terms.maxTasks)
+    .map(([index, task]) => ({ index, payload_bytes: Buffer.byteLength(task.payload) }));
+  return withinByteBudget(head, terms.maxBytes).map((row) => row.index);
 }

@@ -119,7 +119,7 @@ export class WaitingLeasePolls {
     return first?.claim();
   }
 
-  /** How many polls wait here now (for tests and the metrics). */
+  /** How many polls wait here now (for tests: it walks every endpoint's set, so not for a hot path). */
   get size(): number {
     let count = 0;
     for (const polls of this.byEndpoint.values()) count += polls.size;

@@ -6,7 +6,7 @@
  */
 import type { Knex } from 'knex';
 import { EndpointAccessForbidden } from '../errors.js';
-import { leaseTasks, type LeasedTask } from './leaseTasks.js';
+import { leaseTasks, type LeasedTask, type LeaseInput as TaskLeaseInput } from './leaseTasks.js';
 import { leaseUserTasks } from './leaseUserTasks.js';
 import type { EndpointPrincipal } from '../auth/principal.js';
 
@@ -15,14 +15,8 @@ export function leaseQueues(endpoint: EndpointPrincipal): string[] {
   return endpoint.userEndpointOf ? [endpoint.endpointId, endpoint.userEndpointOf.parentId] : [endpoint.endpointId];
 }
 
-export interface LeaseInput {
-  maxTasks: number;
-  leaseMs: number;
-  session?: string;
-  maxBytes?: number;
-  /** See leaseTasks.ts (an ordinary endpoint's lease on MySQL calls it; others may not). */
-  alongsideMark?: (functionIds: string[]) => void;
-}
+/** A lease's terms, as leaseTasks takes them, for whichever endpoint the credential names. */
+export type LeaseInput = Omit<TaskLeaseInput, 'endpointId'>;
 
 /** One look for work, for one endpoint. */
 export type EndpointLease = (db: Knex, input: LeaseInput) => Promise<LeasedTask[]>;

@@ -89,23 +89,19 @@ export async function leaseTasks(db: Knex, input: LeaseInput): Promise<LeasedTas
   // long-polls subscribe to wake-ups before they look (routes/endpointProtocol.ts). The read also
   // brings the head's payload lengths, so the byte budget is cut here and the UPDATE marks rows by
   // key: a pick of window functions inside the UPDATE cost a lone lease 100-200 us more.
-  const [head]: [{ seq: number; payload_bytes: number }[]] = [await db.raw(
+  const head: { seq: number; payload_bytes: number }[] = await db.raw(
     'SELECT seq, octet_length(payload) AS payload_bytes FROM tasks WHERE endpoint_id = ? AND state = ? ORDER BY seq LIMIT ?',
     [input.endpointId, WAITING, input.maxTasks],
-  )];
+  );
   if (head.length === 0) return [];
   const kept = withinByteBudget(head, input.maxBytes);
   return inTransaction(db, async (trx) => {
     // One token per lease call: every result and heartbeat must present it.
     const leaseToken = newLeaseToken();
     const rows = await markSqlite(trx, input, leaseToken, kept.map((row) => row.seq));
-    if (rows.length < kept.length) {
-      // Another lease took some of these rows between the read and this transaction: pick the rest here.
-      const bytesLeft = input.maxBytes === undefined ? undefined : input.maxBytes - rows.reduce((sum, row) => sum + Buffer.byteLength(row.payload), 0);
-      if (bytesLeft === undefined || rows.length === 0 || bytesLeft > 0) {
-        rows.push(...await pickAndMarkSqlite(trx, { ...input, maxTasks: input.maxTasks - rows.length, maxBytes: bytesLeft === undefined ? undefined : Math.max(1, bytesLeft) }, leaseToken));
-      }
-    }
+    // Another lease took some of these rows between the read and this transaction: pick the rest here.
+    const rest = rows.length < kept.length ? restOfLease(input, rows) : undefined;
+    if (rest) rows.push(...await pickAndMarkSqlite(trx, rest, leaseToken));
     return rows.map((row) => leasedTask(row, leaseToken, Number(row.attempts)));
   });
 }
@@ -139,11 +135,12 @@ async function leaseMysql(db: Knex, input: LeaseInput): Promise<LeasedTask[]> {
     ? candidates
     : await db('tasks').select(...PICKED_COLUMNS).whereIn('seq', candidates.map((row) => row.seq)).where({ lease_token: leaseToken }).orderBy('seq');
   const leased = rows.map((row) => leasedTask(row, leaseToken, Number(row.attempts) + (rows === candidates ? 1 : 0)));
-  if (taken === candidates.length || leased.length >= input.maxTasks) return leased;
+  const rest = taken === candidates.length ? undefined : restOfLease(input, leased);
+  if (!rest) return leased;
   // Contended: lease the remaining capacity under row locks, skipping the rows others hold.
   const more = await inTransaction(db, async (trx) => {
     const moreToken = newLeaseToken();
-    const picked = await pickAndMarkMysql(trx, { ...input, maxTasks: input.maxTasks - leased.length }, moreToken);
+    const picked = await pickAndMarkMysql(trx, rest, moreToken);
     return picked.map((row) => leasedTask(row, moreToken, Number(row.attempts)));
   });
   return [...leased, ...more];
@@ -177,14 +174,28 @@ async function leaseMysqlWithinBytes(db: Knex, input: LeaseInput, maxBytes: numb
   if (taken === kept.length) return kept.map((row) => leasedTask(row, leaseToken, Number(row.attempts) + 1));
   const rows: PickedRow[] = taken === 0 ? [] : await db('tasks').select(...PICKED_COLUMNS).whereIn('seq', kept.map((row) => row.seq)).where({ lease_token: leaseToken }).orderBy('seq');
   const leased = rows.map((row) => leasedTask(row, leaseToken, Number(row.attempts)));
-  const bytesLeft = maxBytes - leased.reduce((sum, task) => sum + Buffer.byteLength(task.payload), 0);
-  if (leased.length >= input.maxTasks || (leased.length > 0 && bytesLeft <= 0)) return leased;
+  const rest = restOfLease(input, leased);
+  if (!rest) return leased;
   const more = await inTransaction(db, async (trx) => {
     const moreToken = newLeaseToken();
-    const picked = await pickAndMarkMysql(trx, { ...input, maxTasks: input.maxTasks - leased.length, maxBytes: Math.max(1, bytesLeft) }, moreToken);
+    const picked = await pickAndMarkMysql(trx, rest, moreToken);
     return picked.map((row) => leasedTask(row, moreToken, Number(row.attempts)));
   });
   return [...leased, ...more];
+}
+
+/**
+ * What is left of a lease's capacity and byte budget once `taken` are leased, for a contended
+ * lease to make up: undefined when nothing is. With none taken the whole budget is left (the
+ * first task always goes).
+ */
+function restOfLease(input: LeaseInput, taken: readonly { payload: string }[]): LeaseInput | undefined {
+  if (taken.length >= input.maxTasks) return undefined;
+  const maxTasks = input.maxTasks - taken.length;
+  if (input.maxBytes === undefined) return { ...input, maxTasks };
+  const bytesLeft = input.maxBytes - taken.reduce((sum, task) => sum + Buffer.byteLength(task.payload), 0);
+  if (taken.length > 0 && bytesLeft <= 0) return undefined;
+  return { ...input, maxTasks, maxBytes: Math.max(1, bytesLeft) };
 }
 
 /** The autocommit UPDATE of leaseMysql; returns how many of `candidates` it marked. */

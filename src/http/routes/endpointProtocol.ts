@@ -64,6 +64,8 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
       await releaseLeases(db, { endpointId, leases: tasks.map((t) => ({ task_id: t.taskId, lease_token: t.leaseToken })) });
       wakeups.notify(endpointKey(endpointId));
     };
+    // A hang-up (FIN) is visible on the socket before the response's close event fires.
+    const socketGone = () => ctx.req.socket.destroyed || ctx.req.socket.readableEnded;
     let leased: LeasedTask[] = [];
     let answered = false;
     try {
@@ -77,8 +79,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
         lookAtDeadline: false,
         done: (look) => look.leased.length > 0 || look.answerNow,
         look: async ({ clientGone }) => {
-          // A hang-up (FIN) is visible on the socket before the response's close event fires.
-          const gone = () => clientGone.aborted || ctx.req.socket.destroyed || ctx.req.socket.readableEnded;
+          const gone = () => clientGone.aborted || socketGone();
           const handed = await waiting?.stopWaiting();
           if (handed) {
             leasedFunctions.provide(handed.functions);
@@ -110,8 +111,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
       // A submit that claimed this poll after its last look: its tasks are this answer, if there is one to give.
       const late = await waiting?.stopWaiting();
       if (late) {
-        const gone = ctx.req.socket.destroyed || ctx.req.socket.readableEnded || pollEnd.signal.aborted;
-        if (answered && leased.length === 0 && !gone) {
+        if (answered && leased.length === 0 && !socketGone() && !pollEnd.signal.aborted) {
           leased = late.tasks;
           leasedFunctions.provide(late.functions);
         } else {
