@@ -19,6 +19,7 @@ import * as apiTokenExpiry from './20261206150000_api_token_expiry.js';
 import * as endpointStateTaskOutput from './20261206150000_endpoint_state_task_output.js';
 import * as taskListingIndexes from './20261206150000_task_listing_indexes.js';
 import * as endpointActivity from './20261206153000_endpoint_activity.js';
+import * as credentialRevocations from './20261207060000_credential_revocations.js';
 
 export interface Migration {
   name: string;
@@ -44,4 +45,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '20261206150000_endpoint_state_task_output', ...endpointStateTaskOutput },
   { name: '20261206150000_task_listing_indexes', ...taskListingIndexes },
   { name: '20261206153000_endpoint_activity', ...endpointActivity },
+  { name: '20261207060000_credential_revocations', ...credentialRevocations },
 ];

@@ -1,8 +1,8 @@
 /**
  * Background duties every replica runs: reap expired leases, purge past
- * retention, prune request budgets that are whole again. Timers are unref'd
- * and a run never overlaps itself; a failed run is logged and tried again at
- * the next tick.
+ * retention, prune request budgets that are whole again and old credential
+ * revocations. Timers are unref'd and a run never overlaps itself; a failed
+ * run is logged and tried again at the next tick.
  */
 import type { Knex } from 'knex';
 import type { Config } from './config.js';
@@ -14,6 +14,7 @@ import { reapExpiredLeases } from './ledger/reapExpiredLeases.js';
 import { purgeExpired } from './ledger/purgeExpired.js';
 import { pruneBudgets } from './limits/sharedBudgets.js';
 import { purgeActivity } from './registry/endpointActivity.js';
+import { pruneCredentialRevocations } from './registry/credentialRevocations.js';
 import { endpointKey, taskKey, type Wakeups } from './wakeups.js';
 import { actionProviderPart } from '../action-provider/index.js';
 
@@ -49,6 +50,8 @@ export function startMaintenance(deps: { db: Knex; config: Config; logger: Logge
     const budgets = await pruneBudgets(db);
     // Chart figures of endpoints that stopped heartbeating (a live one prunes its own).
     await purgeActivity(db);
+    // The credential revocation feed's rows past the hour its readers look back.
+    await pruneCredentialRevocations(db);
     if (budgets > 0) log.debug({ budgets }, 'pruned whole request budgets');
   };
 

@@ -1,40 +1,64 @@
 /**
- * Endpoint credentials, looked up at most once per CREDENTIAL_CACHE_MS per
- * service instance: an idle fleet's agents call every few seconds (a poll, a
- * heartbeat), and each call used to cost a query. The bound is the promise:
- * a credential revoked (or its endpoint deleted) through another replica is
- * refused by this one within CREDENTIAL_CACHE_MS; through this process, at
- * once (forgetEndpointCredentials). docs/security.md says so.
+ * Endpoint credentials an instance has accepted, remembered so that an idle fleet's calls (a
+ * poll every 50 s, a heartbeat now and then) cost no credential query. The promise is the
+ * revocation bound: a credential revoked, rotated or whose endpoint was deleted through any
+ * replica is refused by every replica within CREDENTIAL_CHECK_MS; through this process, at once.
+ * docs/security.md says so.
  *
- * Unknown credentials are not cached: a refusal always asks the database, so
- * a newly issued credential works at once, and guessing cannot fill the cache.
+ * How: a cached credential is used only once this instance has read the revocation feed
+ * (credentialRevocations.ts) within the last CREDENTIAL_CHECK_MS, one read per instance for all
+ * its callers, and each read forgets the endpoints it names. An entry is also dropped after
+ * CREDENTIAL_CACHE_MAX_MS whatever the feed says, so a change made to the database by hand (not
+ * through the API or the CLI, which write the feed) still takes effect within that.
+ *
+ * Unknown credentials are not cached: a refusal always asks the database, so a newly issued
+ * credential works at once, and guessing cannot fill the cache.
  */
+import { performance } from 'node:perf_hooks';
+import type { Knex } from 'knex';
 import { onePerDatabase } from '../util/perDatabase.js';
 import type { EndpointPrincipal } from '../auth/principal.js';
+import { COMMIT_MARGIN_MS, credentialsRevokedWithin, REVOCATION_KEEP_MS, writeCredentialRevocations } from './credentialRevocations.js';
 
 /** The revocation delay across replicas. Keep it at or under 5 s (the documented bound). */
-export const CREDENTIAL_CACHE_MS = 5_000;
+export const CREDENTIAL_CHECK_MS = 5_000;
+/** The longest a credential is trusted without being looked up again (changes made outside the API). */
+export const CREDENTIAL_CACHE_MAX_MS = 10 * 60_000;
 /** Entries per service instance; past it the oldest go first (a Map keeps insertion order). */
 export const CREDENTIAL_CACHE_ENTRIES = 20_000;
 
 interface Entry { principal: EndpointPrincipal; expires: number }
 
+/**
+ * Times here are the monotonic clock's (performance.now()): a wall clock set back would
+ * otherwise stretch the bound by as much.
+ */
 class CredentialCache {
   private readonly entries = new Map<string, Entry>();
+  /** When the last completed read of the revocation feed started. */
+  private checkedFrom = performance.now();
+  private checking: Promise<void> | undefined;
 
-  get(hash: string, nowMs: number): EndpointPrincipal | undefined {
+  constructor(private readonly db: Knex) {}
+
+  /** The cached principal, once the feed has been read within CREDENTIAL_CHECK_MS before this call. */
+  async get(hash: string): Promise<EndpointPrincipal | undefined> {
+    if (!this.entries.has(hash)) return undefined;
+    const askedAt = performance.now();
+    // A read that started more than CREDENTIAL_CHECK_MS before this call does not cover the bound: read again.
+    while (askedAt - this.checkedFrom > CREDENTIAL_CHECK_MS) await this.check();
     const entry = this.entries.get(hash);
     if (!entry) return undefined;
-    if (entry.expires <= nowMs) {
+    if (entry.expires <= askedAt) {
       this.entries.delete(hash);
       return undefined;
     }
     return entry.principal;
   }
 
-  set(hash: string, principal: EndpointPrincipal, nowMs: number): void {
+  set(hash: string, principal: EndpointPrincipal): void {
     this.entries.delete(hash);
-    this.entries.set(hash, { principal, expires: nowMs + CREDENTIAL_CACHE_MS });
+    this.entries.set(hash, { principal, expires: performance.now() + CREDENTIAL_CACHE_MAX_MS });
     while (this.entries.size > CREDENTIAL_CACHE_ENTRIES) this.entries.delete(this.entries.keys().next().value as string);
   }
 
@@ -43,22 +67,41 @@ class CredentialCache {
       if (endpointIds.has(entry.principal.endpointId) || (entry.principal.userEndpointOf && endpointIds.has(entry.principal.userEndpointOf.parentId))) this.entries.delete(hash);
     }
   }
+
+  /** One read of the feed at a time; every caller waiting on the bound shares it. */
+  private check(): Promise<void> {
+    this.checking ??= this.readFeed().finally(() => (this.checking = undefined));
+    return this.checking;
+  }
+
+  private async readFeed(): Promise<void> {
+    const started = performance.now();
+    // Since the previous read, plus the margin for rows that committed late.
+    const windowMs = started - this.checkedFrom + COMMIT_MARGIN_MS;
+    if (windowMs >= REVOCATION_KEEP_MS) this.entries.clear(); // the rows that far back are pruned
+    else this.forget(new Set(await credentialsRevokedWithin(this.db, windowMs)));
+    this.checkedFrom = Math.max(this.checkedFrom, started);
+  }
 }
 
 /** Every cache of this process, so a revocation here (in a transaction, whose handle is not the service's) reaches them all. */
 const live = new Set<WeakRef<CredentialCache>>();
 
 /** One cache per database handle, i.e. per service instance (two services in one process keep their own). */
-export const credentialCacheOf = onePerDatabase(() => {
-  const cache = new CredentialCache();
+export const credentialCacheOf = onePerDatabase((db) => {
+  const cache = new CredentialCache(db);
   live.add(new WeakRef(cache));
   return cache;
 });
 
-/** This process stops trusting these endpoints' cached credentials now (revoked, rotated, deleted here). */
-export function forgetEndpointCredentials(endpointIds: Iterable<string>): void {
+/**
+ * Ends these endpoints' current credentials everywhere: the feed rows in the caller's transaction
+ * (with the change itself), and this process's caches at once.
+ */
+export async function revokeEndpointCredentials(trx: Knex, endpointIds: readonly string[]): Promise<void> {
+  if (endpointIds.length === 0) return;
+  await writeCredentialRevocations(trx, endpointIds);
   const ids = new Set(endpointIds);
-  if (ids.size === 0) return;
   for (const ref of live) {
     const cache = ref.deref();
     if (cache) cache.forget(ids);

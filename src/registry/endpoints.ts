@@ -8,7 +8,7 @@ import { EndpointAccessForbidden, EndpointNotFound } from '../errors.js';
 import { ENDPOINT_CREDENTIAL_PREFIX, hashSecret, newSecret } from '../auth/secrets.js';
 import { sharesGroup, type EndpointPrincipal, type UserPrincipal } from '../auth/principal.js';
 import { isoOrNull } from '../util/time.js';
-import { credentialCacheOf, forgetEndpointCredentials } from './credentialCache.js';
+import { credentialCacheOf, revokeEndpointCredentials } from './credentialCache.js';
 import { parseStored } from '../util/json.js';
 import type { EndpointRegisterRequest } from '@funcx-ts/shared/wire/endpoint-register.js';
 import type { EndpointRegisterResponse } from '@funcx-ts/shared/wire/endpoint-register-response.js';
@@ -78,7 +78,7 @@ export async function registerEndpoint(
       updated_at: now(trx),
     };
     if (existing) await trx('endpoints').where({ id }).update(columns);
-    if (existing && credential) forgetEndpointCredentials([id]); // a rotated credential is refused here at once
+    if (existing && credential) await revokeEndpointCredentials(trx, [id]); // the rotated-out credential is refused from now on
     if (!existing) await trx('endpoints').insert({ id, owner: principal.id, created_at: now(trx), ...columns });
     if (input.allowed_functions) await replaceAllowed(trx, 'endpoint_allowed_functions', 'function_id', id, input.allowed_functions.map((f) => f.toLowerCase()));
     if (input.allowed_groups) await replaceAllowed(trx, 'endpoint_allowed_groups', 'group_id', id, input.allowed_groups);
@@ -149,7 +149,7 @@ export async function setAllowedFunctions(db: Knex, endpointId: string, function
 /** Soft-deletes the endpoint and revokes its credential; the ledger fails its unfinished tasks. */
 export async function markEndpointDeleted(trx: Knex, endpointId: string): Promise<void> {
   await trx('endpoints').where({ id: endpointId }).update({ deleted_at: now(trx), credential_hash: null });
-  forgetEndpointCredentials([endpointId]);
+  await revokeEndpointCredentials(trx, [endpointId]);
 }
 
 /**
@@ -159,16 +159,18 @@ export async function markEndpointDeleted(trx: Knex, endpointId: string): Promis
  * when their leases expire, as for any lost endpoint.
  */
 export async function revokeEndpointCredential(db: Knex, endpointId: string): Promise<boolean> {
-  const revoked = (await db('endpoints').where({ id: endpointId }).whereNotNull('credential_hash').update({ credential_hash: null, updated_at: now(db) })) > 0;
-  forgetEndpointCredentials([endpointId]);
-  return revoked;
+  return inTransaction(db, async (trx) => {
+    const revoked = (await trx('endpoints').where({ id: endpointId }).whereNotNull('credential_hash').update({ credential_hash: null, updated_at: now(trx) })) > 0;
+    if (revoked) await revokeEndpointCredentials(trx, [endpointId]);
+    return revoked;
+  });
 }
 
-/** The endpoint a credential belongs to; a known one is remembered for up to CREDENTIAL_CACHE_MS (credentialCache.ts). */
+/** The endpoint a credential belongs to; a known one is remembered under the revocation feed's bound (credentialCache.ts). */
 export async function findEndpointByCredential(db: Knex, credential: string): Promise<EndpointPrincipal | undefined> {
   const hash = hashSecret(credential);
   const cache = credentialCacheOf(db);
-  const cached = cache.get(hash, Date.now());
+  const cached = await cache.get(hash);
   if (cached) return cached;
   const row = await db('endpoints')
     .select('id', 'owner', 'multi_user', 'parent_id', 'serves_identity', 'user_config_key')
@@ -179,7 +181,7 @@ export async function findEndpointByCredential(db: Knex, credential: string): Pr
   const principal: EndpointPrincipal = { kind: 'endpoint', endpointId: row.id, owner: row.owner };
   if (row.multi_user) principal.multiUser = true;
   if (row.parent_id != null) principal.userEndpointOf = { parentId: row.parent_id, identity: row.serves_identity, userConfigKey: row.user_config_key };
-  cache.set(hash, principal, Date.now());
+  cache.set(hash, principal);
   return principal;
 }
 

@@ -1,13 +1,15 @@
 /**
- * Endpoint credentials are cached per service instance for at most CREDENTIAL_CACHE_MS
- * (src/registry/credentialCache.ts): a credential revoked through one replica is refused by
- * that replica at once and by another `funcx-service serve` process on the same database
- * within the bound, though that process had just accepted (and cached) it.
+ * Endpoint credentials are cached per service instance under the revocation feed's bound
+ * (src/registry/credentialCache.ts, CREDENTIAL_CHECK_MS): a credential revoked, rotated out or
+ * whose endpoint was deleted through one replica is refused by that replica at once and by
+ * another `funcx-service serve` process on the same database within the bound, though that
+ * process had just accepted (and cached) it, and would otherwise trust it for
+ * CREDENTIAL_CACHE_MAX_MS (minutes).
  */
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CREDENTIAL_CACHE_MS } from '../../src/registry/credentialCache.js';
+import { CREDENTIAL_CHECK_MS } from '../../src/registry/credentialCache.js';
 import { registerPerDatabase } from '../helpers/databases.js';
 import { freePort } from '../helpers/mariadb.js';
 import { startLiveService } from '../helpers/service.js';
@@ -18,7 +20,7 @@ const SERVICE_CLI = fileURLToPath(new URL('../../src/cli/funcx-service.js', impo
 /** Slack for a loaded machine on top of the bound; well under the minutes a credential without expiry would stay cached. */
 const SLACK_MS = 10_000;
 
-registerPerDatabase('a revoked endpoint credential is refused at once by the replica that revoked it and within the cache bound by a second service process', async (t, kind) => {
+registerPerDatabase('a revoked, rotated-out or deleted endpoint credential is refused at once by the replica that ended it and within the check bound by a second service process', async (t, kind) => {
   t.timeout(120_000);
   const a = await startLiveService(t, kind);
   const port = await freePort();
@@ -39,8 +41,7 @@ registerPerDatabase('a revoked endpoint credential is refused at once by the rep
   const b = `http://127.0.0.1:${port}`;
   await eventually(60_000, `replica B ready (${stderr})`, async () => (await fetch(`${b}/readyz`).then((r) => r.status, () => 0)) === 200, 100);
 
-  const { endpointId, credential } = await registerEndpoint(a);
-  const heartbeatOn = async (url: string) => {
+  const heartbeatOn = async (url: string, endpointId: string, credential: string) => {
     const response = await fetch(`${url}/v3/endpoints/${endpointId}/heartbeat`, {
       method: 'POST',
       headers: { authorization: `Bearer ${credential}`, 'content-type': 'application/json' },
@@ -49,13 +50,25 @@ registerPerDatabase('a revoked endpoint credential is refused at once by the rep
     await response.arrayBuffer();
     return response.status;
   };
-  t.is(await heartbeatOn(b), 200, 'B accepts (and caches) the credential');
-  t.is(await heartbeatOn(a.url), 200);
+  const revoked = await registerEndpoint(a, { name: 'revoked' });
+  const rotated = await registerEndpoint(a, { name: 'rotated' });
+  const deleted = await registerEndpoint(a, { name: 'deleted' });
+  for (const e of [revoked, rotated, deleted]) {
+    t.is(await heartbeatOn(b, e.endpointId, e.credential), 200, 'B accepts (and caches) the credential');
+    t.is(await heartbeatOn(a.url, e.endpointId, e.credential), 200);
+  }
 
-  const revoked = await a.call('DELETE', `/v3/endpoints/${endpointId}/credential`);
-  t.like(revoked.body, { credential_revoked: true });
-  const revokedAt = Date.now();
-  t.is(await heartbeatOn(a.url), 401, 'the replica that revoked it refuses at once');
-  await eventually(CREDENTIAL_CACHE_MS + SLACK_MS, 'replica B to refuse the revoked credential', async () => (await heartbeatOn(b)) === 401, 100);
-  t.log(`refused by B ${Date.now() - revokedAt} ms after the revocation (bound ${CREDENTIAL_CACHE_MS} ms)`);
+  t.like((await a.call('DELETE', `/v3/endpoints/${revoked.endpointId}/credential`)).body, { credential_revoked: true });
+  const rotation = await a.call('PUT', `/v3/endpoints/${rotated.endpointId}`, { body: { name: 'rotated', rotate_credential: true } });
+  t.is(rotation.status, 200);
+  const newCredential = rotation.body.credential as string;
+  t.is((await a.call('DELETE', `/v3/endpoints/${deleted.endpointId}`)).status, 200);
+  const endedAt = Date.now();
+  for (const e of [revoked, rotated, deleted]) t.is(await heartbeatOn(a.url, e.endpointId, e.credential), 401, 'the replica that ended it refuses at once');
+
+  for (const [what, e] of [['revoked', revoked], ['rotated-out', rotated], ['deleted endpoint\'s', deleted]] as const) {
+    await eventually(CREDENTIAL_CHECK_MS + SLACK_MS, `replica B to refuse the ${what} credential`, async () => (await heartbeatOn(b, e.endpointId, e.credential)) === 401, 100);
+  }
+  t.log(`refused by B ${Date.now() - endedAt} ms after the changes (bound ${CREDENTIAL_CHECK_MS} ms)`);
+  t.is(await heartbeatOn(b, rotated.endpointId, newCredential), 200, 'B accepts the rotated-in credential');
 });
