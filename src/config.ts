@@ -234,7 +234,8 @@ export const OPTIONS = {
     doc: 'A waiting long-poll re-checks the database this often even when nothing woke it: a safety net, since submits and '
       + 'results wake polls at once (in other replicas through FUNCX_REPLICA_WAKEUP_INTERVAL). Lower values cost one query per '
       + 'waiting poll per interval. On MySQL/MariaDB with the relay on, an endpoint\'s lease poll does not re-check within the '
-      + 'poll (the relay carries every wake-up; its next poll looks first thing).',
+      + 'poll (the relay carries every wake-up; its next poll looks first thing, unless its last look on that replica found '
+      + 'nothing and nothing woke it since, and at least every 5 minutes: docs/api.md).',
   },
   replicaWakeupInterval: {
     env: 'FUNCX_REPLICA_WAKEUP_INTERVAL', file: 'replica_wakeup_interval',

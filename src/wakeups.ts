@@ -11,6 +11,7 @@
 export class Wakeups {
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly observers = new Set<(key: string) => void>();
+  private readonly hearers = new Set<(key: string) => void>();
 
   /**
    * Sees every key this process notifies (not those the relay brings from
@@ -21,6 +22,16 @@ export class Wakeups {
   observe(observer: (key: string) => void): () => void {
     this.observers.add(observer);
     return () => this.observers.delete(observer);
+  }
+
+  /**
+   * Hears every key this process wakes for, its own and those the relay brings, waiters or
+   * not: for memory that a key's state has not changed since (knownEmptyLeaseQueues.ts).
+   * Returns the way to stop hearing. A hearer must not throw, nor block.
+   */
+  hear(hearer: (key: string) => void): () => void {
+    this.hearers.add(hearer);
+    return () => this.hearers.delete(hearer);
   }
 
   subscribe(keys: readonly string[]): Subscription {
@@ -127,6 +138,7 @@ export class Wakeups {
 
   /** Wakes this process's waiters only (what the relay calls for keys other replicas announced). */
   notifyLocal(key: string): void {
+    for (const hearer of this.hearers) hearer(key);
     const set = this.waiters.get(key);
     if (set) for (const listener of [...set]) listener();
   }

@@ -17,6 +17,7 @@ import { reconcileLeases } from '../../ledger/reconcileLeases.js';
 import { endLeasePolls, listenForPollEnd } from '../leasePollEnd.js';
 import { LeasedFunctions } from '../../registry/leasedFunctions.js';
 import { waitingLeasePollsOf } from '../waitingLeasePolls.js';
+import { KnownEmptyLeaseQueues } from '../knownEmptyLeaseQueues.js';
 import { recordHeartbeat } from '../../registry/heartbeats.js';
 import { heartbeatMemoryOf } from '../../registry/heartbeatMemory.js';
 import { idleHeartbeatSeconds, pollSightingsOf } from '../../registry/pollSightings.js';
@@ -43,6 +44,8 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
   // With the replica relay on, every submit, hand-back and reaped lease wakes a waiting poll on any
   // replica: no re-check within a poll; each new poll's first look remains the safety net (wait_s <= 60 s).
   const fallbackAfter = dialectOf(db) === 'mysql' && config.replicaWakeupInterval > 0 ? Number.POSITIVE_INFINITY : config.pollFallbackInterval;
+  // An idle endpoint's next poll skips its first look while its last one here found nothing (knownEmptyLeaseQueues.ts).
+  const knownEmpty = new KnownEmptyLeaseQueues(wakeups);
 
   router.post('/v3/endpoints/:endpoint_id/lease', ...endpointOnly, validBody(validator, 'endpoint-lease.json'), async (ctx) => {
     const request = bodyIn<Required<Omit<EndpointLeaseRequest, 'session' | 'max_bytes'>> & Pick<EndpointLeaseRequest, 'session' | 'max_bytes'>>(ctx);
@@ -78,7 +81,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
         // next poll looks first thing (an idle endpoint costs one lease query per poll, not two or three).
         lookAtDeadline: false,
         done: (look) => look.leased.length > 0 || look.answerNow,
-        look: async ({ clientGone }) => {
+        look: async ({ clientGone, fired }) => {
           const gone = () => clientGone.aborted || socketGone();
           const handed = await waiting?.stopWaiting();
           if (handed) {
@@ -92,10 +95,18 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
           await new Promise((resolve) => setImmediate(resolve));
           // Never lease to a caller who will not receive (or use) the tasks.
           if (gone() || pollEnd.signal.aborted) return { leased: [], answerNow: true };
+          const queue = endpointKey(endpointId);
+          // The first look of an idle endpoint's poll, whose last look here found nothing and nothing woke since.
+          if (waiting && fired === undefined && knownEmpty.isKnownEmpty(queue)) {
+            waiting.startWaiting();
+            return { leased: [], answerNow: false };
+          }
+          const look = waiting ? knownEmpty.lookStarts(queue) : undefined;
           const leased = await lease(db, {
             maxTasks: request.max_tasks, leaseMs: config.leaseTimeout, session: request.session, maxBytes: request.max_bytes,
             alongsideMark: leasedFunctions.alongsideMark,
           });
+          if (look) knownEmpty.lookFound(queue, look, leased.length);
           if (gone() && leased.length > 0) {
             // The caller hung up while we leased (an endpoint stopping): hand the tasks straight back
             // rather than let them wait out a lease nobody holds.
