@@ -20,6 +20,7 @@ import * as endpointStateTaskOutput from './20261206150000_endpoint_state_task_o
 import * as taskListingIndexes from './20261206150000_task_listing_indexes.js';
 import * as endpointActivity from './20261206153000_endpoint_activity.js';
 import * as credentialRevocations from './20261207060000_credential_revocations.js';
+import * as sqlitePartialTaskIndexes from './20261207070000_sqlite_partial_task_indexes.js';
 
 export interface Migration {
   name: string;
@@ -46,4 +47,5 @@ export const MIGRATIONS: readonly Migration[] = [
   { name: '20261206150000_task_listing_indexes', ...taskListingIndexes },
   { name: '20261206153000_endpoint_activity', ...endpointActivity },
   { name: '20261207060000_credential_revocations', ...credentialRevocations },
+  { name: '20261207070000_sqlite_partial_task_indexes', ...sqlitePartialTaskIndexes },
 ];

@@ -56,7 +56,7 @@ if (requireRealPart(TITLE, findBinary('mariadbd') || findBinary('mysqld') ? unde
     for (let i = 0; i < 200 && fullError === undefined; i++) {
       await admin.raw('INSERT INTO funcx.ballast VALUES (REPEAT(\'b\', 1048576))').catch((error: unknown) => (fullError = error));
     }
-    t.is((fullError as { errno?: number }).errno, 1114, String(fullError));
+    t.is((fullError as { errno?: number }).errno, 1114, `${String(fullError)}\nmariadbd's log:\n${server.log()}`);
     t.true(isStorageFullError(fullError));
     // A 1 MB row needs whole free extents; smaller rows fit in the free runs left between them,
     // and InnoDB's purge frees undo pages in this same tablespace some time after the inserts

@@ -13,6 +13,8 @@ export interface MariaDbServer {
   url: string;
   /** mariadbd's process id (the benches count its CPU). */
   pid: number;
+  /** The last 4,000 characters mariadbd wrote to stderr (its error log): for a failure's message. */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -95,7 +97,7 @@ export async function startMariaDb(options: { serverArgs?: string[]; flushLogAtT
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { url: `mysql://root@127.0.0.1:${port}/`, pid: child.pid!, stop };
+  return { url: `mysql://root@127.0.0.1:${port}/`, pid: child.pid!, log: () => log, stop };
 }
 
 /** MariaDB greets a new connection first; a greeting means it is serving. */
