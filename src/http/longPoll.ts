@@ -57,7 +57,7 @@ export interface LongPollDeps {
 
 /** Runs `poll` for the request whose response is `res` (to see its client hang up); answers its last look. */
 export async function longPoll<T>(host: LongPollDeps, res: ServerResponse, poll: LongPoll<T>): Promise<T> {
-  const deadline = Date.now() + poll.waitMs;
+  const deadline = deadlineOf(Date.now(), poll.waitMs);
   const clientGone = abortOnClientGone(res);
   const stop = AbortSignal.any(poll.stop ? [host.shutdown, clientGone, poll.stop] : [host.shutdown, clientGone]);
   const readKeys = typeof poll.keys === 'function' ? poll.keys : undefined;
@@ -88,4 +88,20 @@ export async function longPoll<T>(host: LongPollDeps, res: ServerResponse, poll:
   } finally {
     watch?.unsubscribe();
   }
+}
+
+/** Waits at least this long end on a whole second (DEADLINE_TICK_MS), early by less than a tick. */
+export const ALIGNED_WAIT_MS = 10_000;
+export const DEADLINE_TICK_MS = 1_000;
+
+/**
+ * When a wait of `waitMs` from `nowMs` ends. A long wait ends on the last whole second before its
+ * time, up to DEADLINE_TICK_MS early: the polls whose times fall in the same second are then
+ * answered by one timer, in one turn of the event loop, not each by its own wake-up of an
+ * otherwise idle process (on these VMs a wake-up costs more than the answer; docs/benchmarks.md,
+ * idle endpoints). A poll answered early is polled again; the agent's next poll comes at once.
+ */
+export function deadlineOf(nowMs: number, waitMs: number): number {
+  const end = nowMs + waitMs;
+  return waitMs >= ALIGNED_WAIT_MS ? end - (end % DEADLINE_TICK_MS) : end;
 }
