@@ -13,8 +13,10 @@ export interface MariaDbServer {
   url: string;
   /** mariadbd's process id (the benches count its CPU). */
   pid: number;
-  /** The last 4,000 characters mariadbd wrote to stderr (its error log): for a failure's message. */
+  /** The last 16,000 characters mariadbd wrote to stderr (its error log): for a failure's message. */
   log(): string;
+  /** Whether mariadbd is still running (it aborts on some full-tablespace paths). */
+  running(): boolean;
   stop(): Promise<void>;
 }
 
@@ -70,7 +72,7 @@ export async function startMariaDb(options: { serverArgs?: string[]; flushLogAtT
     ...(asRoot ? ['--user=root'] : []), ...serverArgs,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
-  child.stderr?.on('data', (chunk) => (log = (log + chunk).slice(-4000)));
+  child.stderr?.on('data', (chunk) => (log = (log + chunk).slice(-16_000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
   const stop = async () => {
@@ -97,7 +99,7 @@ export async function startMariaDb(options: { serverArgs?: string[]; flushLogAtT
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-  return { url: `mysql://root@127.0.0.1:${port}/`, pid: child.pid!, log: () => log, stop };
+  return { url: `mysql://root@127.0.0.1:${port}/`, pid: child.pid!, log: () => log, running: () => child.exitCode === null && child.signalCode === null, stop };
 }
 
 /** MariaDB greets a new connection first; a greeting means it is serving. */
