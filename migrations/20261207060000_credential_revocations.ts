@@ -4,7 +4,7 @@
  * instance reads the recent rows at most once per CREDENTIAL_CHECK_MS instead of looking up a
  * known credential on every call, so an idle fleet's polls cost no credential query while a
  * revocation through any replica is still refused on every replica within that bound. Rows
- * live an hour (pruned by the writes); the index serves the readers' "since" query.
+ * live an hour (pruned by maintenance's purge); the index serves the readers' "since" query.
  */
 import type { Knex } from 'knex';
 

@@ -5,7 +5,7 @@
  * - tasks_purge_idx (completed_at) and tasks_endpoint_completed_idx (endpoint_id, completed_at):
  *   only a finished task has a completion time to purge or chart by.
  * Every query that reads them compares the column (`< ?`, `>= ?`), which implies IS NOT NULL, so
- * SQLite's planner still uses them (test/ledger/sqlite-partial-indexes.test.ts checks the plans).
+ * SQLite's planner still uses them (test/ledger/sqlite.store-first-and-partial-indexes.test.ts checks the plans).
  * MariaDB has no partial indexes; there this migration does nothing.
  */
 import type { Knex } from 'knex';

@@ -196,40 +196,43 @@ const STORE_CHUNK = 1000;
  * stored without one (storeLoneResult), it is what makes the store exactly once.
  */
 async function storeResults(trx: Knex, rows: StoredValues[], endpointId: string): Promise<number> {
+  if (dialectOf(trx) === 'sqlite') return (await storeResultsSqlite(trx, rows, endpointId)).length;
   let changed = 0;
-  for (let start = 0; start < rows.length; start += STORE_CHUNK) {
-    const chunk = rows.slice(start, start + STORE_CHUNK);
-    const values = chunk.flatMap((s) => [s.id, s.state, s.result, s.serializer, s.exception, s.leaseToken]);
-    if (dialectOf(trx) === 'sqlite') {
-      changed += (await storeResultsSqlite(trx, chunk, endpointId)).length;
-    } else {
-      const [header] = (await trx.raw(
-        `UPDATE tasks JOIN (${chunk.map((_, i) => (i === 0 ? 'SELECT ? AS id, ? AS state, ? AS result, ? AS serializer, ? AS exception, ? AS lease_token' : 'SELECT ?, ?, ?, ?, ?, ?')).join(' UNION ALL ')}) AS v
-           ON tasks.id = v.id
-         SET tasks.state = v.state, tasks.result = v.result, tasks.result_serializer = v.serializer, tasks.exception = v.exception,
-           tasks.completed_at = ${nowSql(trx)}, tasks.lease_expires_at = NULL, tasks.waiting_for_nodes_since = NULL
-         WHERE tasks.state = ? AND tasks.lease_token = v.lease_token AND tasks.endpoint_id = ?`,
-        [...values, RUNNING, endpointId],
-      )) as [{ affectedRows: number }];
-      changed += header.affectedRows;
-    }
+  for (const chunk of chunksOf(rows)) {
+    const [header] = (await trx.raw(
+      `UPDATE tasks JOIN (${chunk.map((_, i) => (i === 0 ? 'SELECT ? AS id, ? AS state, ? AS result, ? AS serializer, ? AS exception, ? AS lease_token' : 'SELECT ?, ?, ?, ?, ?, ?')).join(' UNION ALL ')}) AS v
+         ON tasks.id = v.id
+       SET tasks.state = v.state, tasks.result = v.result, tasks.result_serializer = v.serializer, tasks.exception = v.exception,
+         tasks.completed_at = ${nowSql(trx)}, tasks.lease_expires_at = NULL, tasks.waiting_for_nodes_since = NULL
+       WHERE tasks.state = ? AND tasks.lease_token = v.lease_token AND tasks.endpoint_id = ?`,
+      [...boundValues(chunk), RUNNING, endpointId],
+    )) as [{ affectedRows: number }];
+    changed += header.affectedRows;
   }
   return changed;
+}
+
+/** The results STORE_CHUNK at a time, each chunk one UPDATE. */
+function* chunksOf(rows: StoredValues[]): Generator<StoredValues[]> {
+  for (let start = 0; start < rows.length; start += STORE_CHUNK) yield rows.slice(start, start + STORE_CHUNK);
+}
+
+/** A chunk's values in the order both UPDATEs bind them: id, state, result, serializer, exception, lease token. */
+function boundValues(chunk: readonly StoredValues[]): (string | null)[] {
+  return chunk.flatMap((s) => [s.id, s.state, s.result, s.serializer, s.exception, s.leaseToken]);
 }
 
 /** storeResults on SQLite: `UPDATE ... FROM (VALUES ...)`, returning the rows it took with their times. */
 async function storeResultsSqlite(trx: Knex, rows: StoredValues[], endpointId: string): Promise<TimedRow[]> {
   const taken: TimedRow[] = [];
-  for (let start = 0; start < rows.length; start += STORE_CHUNK) {
-    const chunk = rows.slice(start, start + STORE_CHUNK);
-    const values = chunk.flatMap((s) => [s.id, s.state, s.result, s.serializer, s.exception, s.leaseToken]);
+  for (const chunk of chunksOf(rows)) {
     const returned: TimedRow[] = await trx.raw(
       `UPDATE tasks SET state = v.column2, result = v.column3, result_serializer = v.column4, exception = v.column5,
          completed_at = ${nowSql(trx)}, lease_expires_at = NULL, waiting_for_nodes_since = NULL
        FROM (VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}) AS v
        WHERE tasks.id = v.column1 AND tasks.state = ? AND tasks.lease_token = v.column6 AND tasks.endpoint_id = ?
        RETURNING tasks.id, tasks.created_at, tasks.leased_at`,
-      [...values, RUNNING, endpointId],
+      [...boundValues(chunk), RUNNING, endpointId],
     );
     taken.push(...returned);
   }

@@ -9,19 +9,12 @@
 import type { LiveService } from '../helpers/service.js';
 import { jsonPayload, serviceTest } from '../helpers/service.js';
 import { lease, registerEndpoint, registerFunction, submitOk } from './support.js';
+import { statementsDuring } from '../helpers/statementCount.js';
 
 /** The lease reads sent while `work` runs, with its result. */
 async function leaseReadsDuring<T>(live: LiveService, work: () => Promise<T>): Promise<{ result: T; reads: number }> {
-  let reads = 0;
-  const onQuery = (query: { sql: string }) => {
-    if (/\btasks\b/i.test(query.sql) && /payload/i.test(query.sql)) reads += 1;
-  };
-  live.db.on('query', onQuery);
-  try {
-    return { result: await work(), reads };
-  } finally {
-    live.db.off('query', onQuery);
-  }
+  const { result, sent } = await statementsDuring(live.db, work);
+  return { result, reads: sent.filter((statement) => /\btasks\b/i.test(statement.sql) && /payload/i.test(statement.sql)).length };
 }
 
 const taskIds = (body: { tasks: { task_id: string }[] }) => body.tasks.map((task) => task.task_id);

@@ -16,20 +16,11 @@ import { cancelTaskGroup } from '../../src/ledger/cancelTaskGroup.js';
 import { readCancelled } from '../../src/ledger/readCancelled.js';
 import { cancelTask } from '../../src/ledger/cancelTask.js';
 import { functionAndEndpoint, queue, row } from './fixtures.js';
+import { statementsDuring, type SentStatement } from '../helpers/statementCount.js';
 
 /** The statements on tasks that `work` sends (SELECTs, or UPDATEs), with their bindings. */
-async function statementsOf(db: Knex, work: () => Promise<unknown>, kind: RegExp = /^select .* from `tasks`/i): Promise<{ sql: string; bindings: Knex.Value[] }[]> {
-  const seen: { sql: string; bindings: Knex.Value[] }[] = [];
-  const onQuery = (query: { sql: string; bindings?: Knex.Value[] }) => {
-    if (kind.test(query.sql)) seen.push({ sql: query.sql, bindings: query.bindings ?? [] });
-  };
-  db.on('query', onQuery);
-  try {
-    await work();
-  } finally {
-    db.off('query', onQuery);
-  }
-  return seen;
+async function statementsOf(db: Knex, work: () => Promise<unknown>, kind: RegExp = /^select .* from `tasks`/i): Promise<SentStatement[]> {
+  return (await statementsDuring(db, work)).sent.filter((statement) => kind.test(statement.sql));
 }
 
 /** SQLite's plan for the statement, one line per step. */

@@ -10,7 +10,6 @@
  * Real SQLite files; statements from knex's query events, plans from EXPLAIN QUERY PLAN.
  */
 import test from 'ava';
-import type { Knex } from 'knex';
 import { migratedDatabase } from '../helpers/databases.js';
 import { leaseTasks } from '../../src/ledger/leaseTasks.js';
 import { completeTasks } from '../../src/ledger/completeTasks.js';
@@ -19,19 +18,9 @@ import { reapExpiredLeases } from '../../src/ledger/reapExpiredLeases.js';
 import { purgeExpired } from '../../src/ledger/purgeExpired.js';
 import { readActivity } from '../../src/registry/endpointActivity.js';
 import { alice, functionAndEndpoint, queue, row } from './fixtures.js';
+import { statementsDuring } from '../helpers/statementCount.js';
 
 const LIMITS = { maxResultBytes: 1000, maxRetries: 3 };
-
-async function sentDuring<T>(db: Knex, work: () => Promise<T>): Promise<{ result: T; sent: { sql: string; bindings: unknown[] }[] }> {
-  const sent: { sql: string; bindings: unknown[] }[] = [];
-  const onQuery = (query: { sql: string; bindings?: unknown[] }) => sent.push({ sql: query.sql.trim(), bindings: query.bindings ?? [] });
-  db.on('query', onQuery);
-  try {
-    return { result: await work(), sent };
-  } finally {
-    db.off('query', onQuery);
-  }
-}
 
 const word = (sql: string) => sql.split(/[\s;]+/)[0].toLowerCase();
 
@@ -40,7 +29,7 @@ test('a batch of results that all store is one guarded UPDATE in its transaction
   const { functionId, endpointId } = await functionAndEndpoint(db);
   const ids = await queue(db, endpointId, functionId, 50);
   const leased = await leaseTasks(db, { endpointId, maxTasks: 50, leaseMs: 60_000 });
-  const { result, sent } = await sentDuring(db, () => completeTasks(db, {
+  const { result, sent } = await statementsDuring(db, () => completeTasks(db, {
     endpointId, ...LIMITS, results: leased.map((task, i) => ({ task_id: task.taskId, lease_token: task.leaseToken, status: 'success' as const, result: String(i) })),
   }));
   t.deepEqual(sent.map((s) => word(s.sql)), ['begin', 'update', 'commit']);
@@ -92,10 +81,10 @@ test('the reap, purge and completed-per-endpoint indexes hold only rows whose co
   const { functionId, endpointId } = await functionAndEndpoint(db);
   await queue(db, endpointId, functionId, 3);
   const planOf = async (work: () => Promise<unknown>, table = 'tasks') => {
-    const { sent } = await sentDuring(db, work);
+    const { sent } = await statementsDuring(db, work);
     const plans: string[] = [];
     for (const s of sent.filter((s) => /^select|^delete/i.test(s.sql) && s.sql.includes(`\`${table}\``))) {
-      const rows = (await db.raw(`EXPLAIN QUERY PLAN ${s.sql}`, s.bindings as Knex.RawBinding[])) as { detail: string }[];
+      const rows = (await db.raw(`EXPLAIN QUERY PLAN ${s.sql}`, s.bindings)) as { detail: string }[];
       plans.push(rows.map((r) => r.detail).join('; '));
     }
     return plans.join(' | ');

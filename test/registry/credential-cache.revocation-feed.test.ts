@@ -15,22 +15,13 @@ import { findEndpointByCredential, registerEndpoint, revokeEndpointCredential } 
 import { CREDENTIAL_CHECK_MS } from '../../src/registry/credentialCache.js';
 import { pruneCredentialRevocations, REVOCATION_KEEP_MS, writeCredentialRevocations } from '../../src/registry/credentialRevocations.js';
 import { alice } from '../ledger/fixtures.js';
+import { statementsDuring } from '../helpers/statementCount.js';
 
 /** The statements this handle sends during work, split by what they read. */
-async function statementsDuring(db: Knex, work: () => Promise<unknown>): Promise<{ credential: number; feed: number; all: number }> {
-  const seen = { credential: 0, feed: 0, all: 0 };
-  const onQuery = (query: { sql: string }) => {
-    seen.all += 1;
-    if (/credential_hash/.test(query.sql)) seen.credential += 1;
-    if (/credential_revocations/.test(query.sql)) seen.feed += 1;
-  };
-  db.on('query', onQuery);
-  try {
-    await work();
-  } finally {
-    db.off('query', onQuery);
-  }
-  return seen;
+async function statementsByKind(db: Knex, work: () => Promise<unknown>): Promise<{ credential: number; feed: number; all: number }> {
+  const { sent } = await statementsDuring(db, work);
+  const counted = (pattern: RegExp) => sent.filter((statement) => pattern.test(statement.sql)).length;
+  return { credential: counted(/credential_hash/), feed: counted(/credential_revocations/), all: sent.length };
 }
 
 /** Past the check bound, counted from when the caller last had the feed read. */
@@ -45,11 +36,11 @@ testOnEachDatabase('a cached endpoint credential costs no credential query, and 
   t.timeout(60_000);
   const { id, credential } = await endpointWithCredential(db, 'polling');
   const replica = database.open();
-  const first = await statementsDuring(replica, async () => t.like(await findEndpointByCredential(replica, credential), { endpointId: id }));
+  const first = await statementsByKind(replica, async () => t.like(await findEndpointByCredential(replica, credential), { endpointId: id }));
   t.is(first.credential, 1, 'the first call looks the credential up');
 
   const startedAt = Date.now();
-  const within = await statementsDuring(replica, async () => {
+  const within = await statementsByKind(replica, async () => {
     for (let i = 0; i < 20; i++) t.like(await findEndpointByCredential(replica, credential), { endpointId: id });
   });
   t.is(within.credential, 0, 'no credential query while it is cached');
@@ -57,7 +48,7 @@ testOnEachDatabase('a cached endpoint credential costs no credential query, and 
   t.true(within.feed <= 1 + Math.floor((Date.now() - startedAt) / CREDENTIAL_CHECK_MS), `feed reads ${within.feed}`);
 
   await pastTheBound();
-  const together = await statementsDuring(replica, () => Promise.all(Array.from({ length: 20 }, async () => t.like(await findEndpointByCredential(replica, credential), { endpointId: id }))));
+  const together = await statementsByKind(replica, () => Promise.all(Array.from({ length: 20 }, async () => t.like(await findEndpointByCredential(replica, credential), { endpointId: id }))));
   t.is(together.credential, 0, 'still no credential query');
   t.is(together.feed, 1, 'twenty callers past the bound share one read of the feed');
   t.is(together.all, 1);

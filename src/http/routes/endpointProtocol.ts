@@ -42,7 +42,8 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
   const router = new Router<RequestState>();
   const endpointOnly = [uuidParams('endpoint_id'), requireEndpointCredential(db)];
   // With the replica relay on, every submit, hand-back and reaped lease wakes a waiting poll on any
-  // replica: no re-check within a poll; each new poll's first look remains the safety net (wait_s <= 60 s).
+  // replica: no re-check within a poll; a new poll's first look is the safety net (wait_s <= 60 s),
+  // skipped while the endpoint is known empty here, for at most KNOWN_EMPTY_TRUST_MS.
   const fallbackAfter = dialectOf(db) === 'mysql' && config.replicaWakeupInterval > 0 ? Number.POSITIVE_INFINITY : config.pollFallbackInterval;
   // An idle endpoint's next poll skips its first look while its last one here found nothing (knownEmptyLeaseQueues.ts).
   const knownEmpty = new KnownEmptyLeaseQueues(wakeups);
