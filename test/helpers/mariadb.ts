@@ -3,7 +3,7 @@
  * temporary directory, a free port on 127.0.0.1, no Docker, no system service.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -53,22 +53,14 @@ export async function startMariaDb(options: { serverArgs?: string[]; flushLogAtT
   const mariadbd = findBinary('mariadbd') ?? findBinary('mysqld');
   const installDb = findBinary('mariadb-install-db') ?? findBinary('mysql_install_db');
   if (!mariadbd || !installDb) throw new Error('mariadbd is not installed (apt-get install -y mariadb-server)');
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-mariadb-'));
   const asRoot = process.getuid?.() === 0;
-  const init = spawnSync(installDb, [
-    '--no-defaults', `--datadir=${dir}/data`, '--auth-root-authentication-method=normal', '--skip-test-db',
-    ...(asRoot ? ['--user=root'] : []), ...serverArgs,
-  ], { encoding: 'utf8' });
-  if (init.status !== 0) {
-    rmSync(dir, { recursive: true, force: true });
-    throw new Error(`mariadb-install-db failed: ${init.stderr || init.stdout}`);
-  }
+  const dir = installDataFolder(installDb, asRoot, serverArgs);
   const port = await freePort();
   const child: ChildProcess = spawn(mariadbd, [
     '--no-defaults', `--datadir=${dir}/data`, `--port=${port}`, '--bind-address=127.0.0.1',
     `--socket=${dir}/sock`, `--pid-file=${dir}/pid`, '--innodb-buffer-pool-size=128M',
     '--max-connections=500', '--max-allowed-packet=64M', `--innodb-flush-log-at-trx-commit=${options.flushLogAtTrxCommit ?? 2}`,
-    '--character-set-server=utf8mb4', '--collation-server=utf8mb4_bin', '--skip-log-bin',
+    '--character-set-server=utf8mb4', '--collation-server=utf8mb4_bin', '--skip-log-bin', `--tmpdir=${dir}/tmp`,
     ...(asRoot ? ['--user=root'] : []), ...serverArgs,
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
@@ -100,6 +92,30 @@ export async function startMariaDb(options: { serverArgs?: string[]; flushLogAtT
     await new Promise((r) => setTimeout(r, 200));
   }
   return { url: `mysql://root@127.0.0.1:${port}/`, pid: child.pid!, log: () => log, running: () => child.exitCode === null && child.signalCode === null, stop };
+}
+
+/**
+ * A fresh data folder made by mariadb-install-db, with its own tmpdir: the server's temporary files
+ * (the bootstrap's internal temporary tables among them) stay out of the shared /tmp, which other
+ * tests and the machine also write to. A clean-clone CI run once saw the bootstrap abort because a
+ * temporary table's file in /tmp was gone ("Could not remove temporary table ... error: 2", then
+ * "Unknown table 'mysql.tmp_user_sys'"); a second attempt on a fresh folder is made before giving up,
+ * and both failures are reported.
+ */
+function installDataFolder(installDb: string, asRoot: boolean, serverArgs: string[]): string {
+  const failures: string[] = [];
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-mariadb-'));
+    mkdirSync(path.join(dir, 'tmp'));
+    const init = spawnSync(installDb, [
+      '--no-defaults', `--datadir=${dir}/data`, `--tmpdir=${dir}/tmp`, '--auth-root-authentication-method=normal', '--skip-test-db',
+      ...(asRoot ? ['--user=root'] : []), ...serverArgs,
+    ], { encoding: 'utf8' });
+    if (init.status === 0) return dir;
+    rmSync(dir, { recursive: true, force: true });
+    failures.push(`attempt ${attempt}: ${init.stderr || init.stdout}`);
+  }
+  throw new Error(`mariadb-install-db failed:\n${failures.join('\n')}`);
 }
 
 /** MariaDB greets a new connection first; a greeting means it is serving. */
