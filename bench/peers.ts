@@ -100,7 +100,7 @@ export async function runPeersBench(): Promise<void> {
   const setup: string[] = [];
   const failureContext = () => services.map(({ label, service }) => `the ${label} service's last output:\n${service.group.output()}`).join('\n');
   try {
-    const nodeArgs = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : [];
+    const nodeArgs = [...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : []), ...(process.env.FUNCX_BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
     const pythonEnv = (home: string) => ({
       ...defaultEnv(), FUNCX_HOME: home, PYTHONPATH: [DRIVER_DIR, path.join(REPO, 'sdk', 'python')].join(path.delimiter), PYTHONDONTWRITEBYTECODE: '1',
     });

@@ -17,6 +17,7 @@
 import type { Logger } from './logger.js';
 import { ErrorCode, asError } from '@funcx-ts/shared/errors.js';
 import { sleep } from '@funcx-ts/shared/time.js';
+import { linkedAbortSignal } from '@funcx-ts/shared/linkedAbortSignal.js';
 import { Backoff } from './backoff.js';
 import { CredentialRefused, ServiceRejected, ServiceUnreachable } from './errors.js';
 import type { ServiceClient } from './client.js';
@@ -83,8 +84,9 @@ export class CancelWatch {
         }
         this.current = new Set(ids);
         const restart = (this.restart = new AbortController());
+        const watchEnds = linkedAbortSignal([stopped, restart.signal]);
         try {
-          const { cancel } = await client.watchCancels(credential, endpointId, ids, WATCH_WAIT_MS, AbortSignal.any([stopped, restart.signal]));
+          const { cancel } = await client.watchCancels(credential, endpointId, ids, WATCH_WAIT_MS, watchEnds.signal);
           backoff.reset();
           if (cancel.length > 0) this.deps.cancelled(cancel);
         } catch (error) {
@@ -97,6 +99,7 @@ export class CancelWatch {
           if (!(error instanceof ServiceUnreachable) && !(error instanceof CredentialRefused)) log.warn({ err: asError(error) }, 'cancel watch failed; retrying');
           await backoff.wait(error, stopped);
         } finally {
+          watchEnds.release();
           this.restart = undefined;
           clearTimeout(this.restartTimer);
           this.restartTimer = undefined;

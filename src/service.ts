@@ -2,6 +2,7 @@
  * The service as a whole: database, migrations, HTTP, background maintenance.
  * `startService` is what `funcx-service serve` runs and what tests start on port 0.
  */
+import { setMaxListeners } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import type { Knex } from 'knex';
 import type { Config } from './config.js';
@@ -58,6 +59,7 @@ export async function startService(config: Config, options: { logger?: Logger; d
   if (applied.length > 0) logger.info({ applied }, 'applied database migrations');
 
   const stopping = new AbortController();
+  setMaxListeners(0, stopping.signal); // one listener per waiting long-poll (linkedAbortSignal.ts): many is normal
   const authenticator = config.authMode === 'oidc' ? oidcAuthenticator(oidcSettings(config), logger) : undefined;
   if (config.authMode === 'oidc' && config.oidcAllowHttp) logger.warn({ issuer: config.oidcIssuer }, 'FUNCX_OIDC_ALLOW_HTTP: the identity provider may be reached over plain http; never in production');
   if (config.metrics === 'open') logger.warn('FUNCX_METRICS=open: anyone who reaches this port can read /metrics; use token (FUNCX_METRICS_TOKEN) unless the network is trusted');

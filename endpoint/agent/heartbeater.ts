@@ -17,6 +17,7 @@
 import os from 'node:os';
 import type { Logger } from '../logger.js';
 import { sleep } from '@funcx-ts/shared/time.js';
+import { linkedAbortSignal } from '@funcx-ts/shared/linkedAbortSignal.js';
 import type { AuditLog } from '../auditLog.js';
 import type { ServiceClient } from '../client.js';
 import type { EndpointSettings } from '../config.js';
@@ -134,15 +135,19 @@ export class Heartbeater {
   async #pause(): Promise<void> {
     const heartbeatMs = spreadAround(this.#periodMs(), HEARTBEAT_SPREAD);
     const cut = new AbortController();
-    const signal = AbortSignal.any([this.deps.stopped, cut.signal]);
+    const { signal, release } = linkedAbortSignal([this.deps.stopped, cut.signal]);
     const wanted = new Promise<void>((resolve) => {
       this.#wake = resolve;
       if (this.#wanted) resolve();
     });
     const early = sleep(Math.min(heartbeatMs, EARLY_HEARTBEAT_GAP_MS), signal).then(() => wanted);
-    await Promise.race([sleep(heartbeatMs, signal), early]);
-    this.#wake = undefined;
-    cut.abort();
+    try {
+      await Promise.race([sleep(heartbeatMs, signal), early]);
+    } finally {
+      this.#wake = undefined;
+      cut.abort();
+      release();
+    }
   }
 
   async #heartbeat(): Promise<void> {

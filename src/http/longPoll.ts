@@ -16,6 +16,7 @@
  * - the watch is removed however the poll ends (an error in a look too).
  */
 import type { ServerResponse } from 'node:http';
+import { linkedAbortSignal } from '@funcx-ts/shared/linkedAbortSignal.js';
 import { abortOnClientGone } from './clientGone.js';
 import type { Wakeups, Watch } from '../wakeups.js';
 
@@ -59,7 +60,9 @@ export interface LongPollDeps {
 export async function longPoll<T>(host: LongPollDeps, res: ServerResponse, poll: LongPoll<T>): Promise<T> {
   const deadline = deadlineOf(Date.now(), poll.waitMs);
   const clientGone = abortOnClientGone(res);
-  const stop = AbortSignal.any(poll.stop ? [host.shutdown, clientGone, poll.stop] : [host.shutdown, clientGone]);
+  // Not AbortSignal.any: on Node 20 it links every poll into the shutdown signal for good (linkedAbortSignal.ts).
+  const stopping = linkedAbortSignal(poll.stop ? [host.shutdown, clientGone, poll.stop] : [host.shutdown, clientGone]);
+  const stop = stopping.signal;
   const readKeys = typeof poll.keys === 'function' ? poll.keys : undefined;
   // Fixed keys: one watch for the whole poll (a wait on 1,000 tasks subscribes once, not at each wake-up).
   let watch: Watch | undefined = readKeys ? undefined : host.wakeups.watch(poll.keys as readonly string[]);
@@ -87,6 +90,7 @@ export async function longPoll<T>(host: LongPollDeps, res: ServerResponse, poll:
     }
   } finally {
     watch?.unsubscribe();
+    stopping.release();
   }
 }
 

@@ -5,6 +5,7 @@
  * runs inside a real HTTP request on port 0, so "the client hangs up" is a real hang-up.
  */
 import test, { type ExecutionContext } from 'ava';
+import { getEventListeners } from 'node:events';
 import http, { type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { longPoll } from '../../src/http/longPoll.js';
@@ -155,5 +156,42 @@ test('the service stopping ends the wait; a look that throws still frees the wat
   shutdown.abort();
   const ended = await within(30_000, 'the poll ending on shutdown', outcome);
   t.is((ended.error as Error).message, 'the database went away', 'the look after the stop ran, and its error reached the route');
+  t.is(wakeups.size, 0);
+});
+
+/**
+ * Every link the shutdown signal holds: its abort listeners, and (Node 20) the signals
+ * AbortSignal.any made dependent on it, which stay listed after they are collected.
+ */
+function linksOn(signal: AbortSignal): number {
+  const dependants = Object.getOwnPropertySymbols(signal).find((symbol) => String(symbol) === 'Symbol(kDependantSignals)');
+  const set = dependants ? (signal as unknown as Record<symbol, Set<unknown> | undefined>)[dependants] : undefined;
+  return getEventListeners(signal, 'abort').length + (set?.size ?? 0);
+}
+
+test('a poll that has answered (timed out or hung up on) leaves no link on the shutdown signal, which still ends a waiting poll', async (t) => {
+  const wakeups = new Wakeups();
+  const shutdown = new AbortController();
+  const before = linksOn(shutdown.signal);
+  const poll = (res: ServerResponse, waitMs: number, key: string) =>
+    longPoll({ wakeups, shutdown: shutdown.signal }, res, { waitMs, recheckMs: LONG, keys: [key], look: async () => 'nothing', done: () => false });
+
+  const waiting = await serve(t, (res) => poll(res, LONG, 'endpoint:waiting'));
+  await eventually(30_000, 'the first poll waiting', () => wakeups.size === 1);
+  const oneWaiting = linksOn(shutdown.signal);
+  t.true(oneWaiting > before, 'a waiting poll is linked to the shutdown signal');
+
+  for (let i = 0; i < 3; i++) {
+    const timedOut = await serve(t, (res) => poll(res, 20, `endpoint:timed-out-${i}`));
+    t.deepEqual(await within(30_000, 'a short poll timing out', timedOut.outcome), { value: 'nothing' });
+    const hungUp = await serve(t, (res) => poll(res, LONG, `endpoint:hung-up-${i}`));
+    await eventually(30_000, 'a poll waiting to be hung up on', () => wakeups.size === 2);
+    hungUp.request.destroy();
+    t.deepEqual(await within(30_000, 'the hung-up poll ending', hungUp.outcome), { value: 'nothing' });
+  }
+  t.is(linksOn(shutdown.signal), oneWaiting, 'the six polls that answered left no listener or dependant signal on the shutdown signal');
+
+  shutdown.abort();
+  t.deepEqual(await within(30_000, 'the waiting poll ending at shutdown', waiting.outcome), { value: 'nothing' });
   t.is(wakeups.size, 0);
 });
