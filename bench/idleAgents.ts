@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../test/helpers/mariadb.js';
 import { call } from './httpCall.js';
+import { benchServiceNodeFlags } from './serviceNodeFlags.js';
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -22,14 +23,14 @@ export interface ServiceProcess {
 }
 
 /**
- * `node [nodeArgs] cli serve` on a free port and a temporary FUNCX_HOME, at log level warn (JSON),
+ * `node [the service's node flags] [nodeArgs] cli serve` on a free port and a temporary FUNCX_HOME, at log level warn (JSON),
  * with only PATH and `env` from outside; ready once quickstart.json is written and /healthz answers.
  */
 export async function startServiceProcess(options: { cli: string; nodeArgs?: string[]; env?: Record<string, string> }): Promise<ServiceProcess> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'funcx-bench-service-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const service: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), options.cli, 'serve'], {
+  const service: ChildProcess = spawn(process.execPath, [...benchServiceNodeFlags(), ...(options.nodeArgs ?? []), options.cli, 'serve'], {
     env: { PATH: process.env.PATH, FUNCX_HOME: path.join(dir, 'home'), FUNCX_PORT: String(port), FUNCX_LOG_LEVEL: 'warn', FUNCX_LOG_FORMAT: 'json', ...options.env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -9,6 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { openDatabase } from '../src/db/connect.js';
 import { freePort } from '../test/helpers/mariadb.js';
+import { benchServiceNodeFlags } from './serviceNodeFlags.js';
 import { childrenMatching, processTreeStats, runToEnd, spawnGroup, succeeds, type Group } from './processes.js';
 
 export interface FuncxService {
@@ -28,13 +29,13 @@ export function defaultEnv(): NodeJS.ProcessEnv {
 }
 
 /**
- * `funcx-service serve --local-endpoint default` (what `npm start` runs) on its own FUNCX_HOME and
+ * `funcx-service serve --local-endpoint default` (what `npm start` runs, with its node flags) on its own FUNCX_HOME and
  * a free port, nothing else set; `databaseUrl` (a mysql:// URL) is the only other setting, when given.
  */
 export async function startFuncxService(options: { repo: string; home: string; databaseUrl?: string; nodeArgs?: string[] }): Promise<FuncxService> {
   const port = await freePort();
   const cli = path.join(options.repo, 'dist', 'src', 'cli', 'funcx-service.js');
-  const group = spawnGroup(process.execPath, [...(options.nodeArgs ?? []), cli, 'serve', '--local-endpoint', 'default'], {
+  const group = spawnGroup(process.execPath, [...benchServiceNodeFlags(), ...(options.nodeArgs ?? []), cli, 'serve', '--local-endpoint', 'default'], {
     cwd: options.repo,
     env: { ...defaultEnv(), FUNCX_HOME: options.home, FUNCX_PORT: String(port), ...(options.databaseUrl ? { FUNCX_DATABASE_URL: options.databaseUrl } : {}) },
   });

@@ -24,6 +24,7 @@ import { writeConfigTemplate } from '../endpoint/config.js';
 import { readIdentity } from '../endpoint/identity.js';
 import { startDelayRelay, type DelayRelay } from './delayRelay.js';
 import { percentile, runToEnd, spawnGroup, succeeds, type Group } from './processes.js';
+import { benchServiceNodeFlags } from './serviceNodeFlags.js';
 
 const LOCAL_ROUND_TRIPS = Number(process.env.FUNCX_BENCH_ROUND_TRIPS ?? 1000);
 const WAN_ROUND_TRIPS = Number(process.env.FUNCX_BENCH_WAN_ROUND_TRIPS ?? 100);
@@ -51,7 +52,7 @@ export async function runWanBench(): Promise<void> {
     const home = path.join(dir, 'home');
     const servicePort = await freePort();
     const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('FUNCX_')));
-    const service = spawnGroup(process.execPath, [path.join(REPO, 'dist', 'src', 'cli', 'funcx-service.js'), 'serve'], {
+    const service = spawnGroup(process.execPath, [...benchServiceNodeFlags(), path.join(REPO, 'dist', 'src', 'cli', 'funcx-service.js'), 'serve'], {
       cwd: REPO, env: { ...env, FUNCX_HOME: home, FUNCX_PORT: String(servicePort) },
     });
     groups.push(service);

@@ -10,7 +10,8 @@
  *     .dockerignore, and it copies everything `npm run build` reads (package files,
  *     tsconfig.json, schemas/, every tsconfig "include" entry);
  *  4. the runtime stage: every path it COPYs from the build stage exists after the build,
- *     at the same place relative to the app folder, and the program the ENTRYPOINT runs can load:
+ *     at the same place relative to the app folder, the ENTRYPOINT passes the service's node flags
+ *     (src/cli/serviceNodeFlags.ts), and the program it runs can load:
  *     every relative import reachable from it is inside what the stage copied, and every
  *     package it imports is a production dependency (npm prune removes the rest).
  */
@@ -19,6 +20,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { packageRoot } from '../src/util/paths.js';
+import { SERVICE_NODE_FLAGS } from '../src/cli/serviceNodeFlags.js';
 
 const root = packageRoot();
 const problems: string[] = [];
@@ -149,8 +151,14 @@ if (final) {
   const inRuntime = (relative: string) => runtimePaths.some((p) => relative === p || relative.startsWith(`${p}/`));
   for (const needed of ['package.json', 'schemas', 'node_modules']) if (!inRuntime(needed)) problem(`the final stage must contain ${needed}`);
 
-  const [program, script] = final.entrypoint ?? [];
-  if (program !== 'node' || !script) problem('ENTRYPOINT should be ["node", "<script>"]');
+  const [program, ...words] = final.entrypoint ?? [];
+  const scriptAt = words.findIndex((word) => !word.startsWith('-'));
+  const script = scriptAt < 0 ? undefined : words[scriptAt];
+  const nodeFlags = scriptAt < 0 ? words : words.slice(0, scriptAt);
+  if (nodeFlags.join(' ') !== SERVICE_NODE_FLAGS.join(' ')) {
+    problem(`ENTRYPOINT passes node ${JSON.stringify(nodeFlags)}; the service's are ${JSON.stringify(SERVICE_NODE_FLAGS)} (src/cli/serviceNodeFlags.ts)`);
+  }
+  if (program !== 'node' || !script) problem(`ENTRYPOINT should be ["node", ${SERVICE_NODE_FLAGS.map((flag) => `"${flag}", `).join('')}"<script>"]`);
   else if (!inRuntime(path.posix.normalize(script))) problem(`ENTRYPOINT runs ${script}, which the final stage does not contain`);
   else if (existsSync(path.join(root, script))) {
     const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; workspaces?: string[] };

@@ -1,0 +1,15 @@
+/**
+ * V8 flags for the service's own process: its bin's shebang, `npm start`, the Dockerfile's
+ * entrypoint and the systemd unit pass them (test/cli/service-node-flags.test.ts checks each).
+ *
+ * `--single-threaded-gc`: V8 runs its garbage collection on the main thread only, instead of
+ * waking four helper threads for every scavenge and every concurrent marking. An idle service
+ * collects little at a time, and on a 2-core machine the helpers' wake-ups cost as much as the
+ * collection: holding 500 endpoints' polls (50 a second), the service's CPU per poll went from
+ * 960 to 693 µs, its helper threads from 2.4 % to 0.8 % of a core, its main thread from 2.4 to
+ * 2.7 % (docs/benchmarks.md, idle endpoints). Under load, the peers bench's throughput and round
+ * trip did not move beyond the machine's spread (two alternated runs each): the other core is busy
+ * with the agent, its workers and the client, so the helpers had no idle core to run on.
+ * Node does not accept V8 flags in NODE_OPTIONS, so every way of starting the service names them.
+ */
+export const SERVICE_NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
