@@ -26,6 +26,9 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       'no-console': ['error', { allow: ['error'] }],
       eqeqeq: ['error', 'smart'],
+      // On Node 20 a signal made by AbortSignal.any stays listed on each source for good: linked to a
+      // long-lived one (a shutdown, a stop) per request, it leaks. shared/linkedAbortSignal.ts unlinks.
+      'no-restricted-properties': ['error', { object: 'AbortSignal', property: 'any', message: 'use linkedAbortSignal (@funcx-ts/shared/linkedAbortSignal.js) and release it: on Node 20 AbortSignal.any leaks on a long-lived source' }],
     },
   },
   {
