@@ -4,8 +4,8 @@
  * Why not `AbortSignal.any`: on Node 20 (20.20.2 measured), every signal it makes stays in each
  * source's set of dependants for as long as the source lives, even once collected. A long-lived
  * source (the service's shutdown signal, the agent's stop signal) linked into every long-poll or
- * heartbeat then grows without end: 1,000,000 calls left 1,000,000 entries and ~40 MB of heap, and
- * every major GC walks them (test/util/linked-abort-signal.test.ts). Here the link is a listener,
+ * heartbeat then grows without end: 1,000,000 calls left 1,000,000 entries and ~50 MB of heap, and
+ * every major GC walks them (test/service/linked-abort-signal.test.ts, long-poll.helper.test.ts). Here the link is a listener,
  * removed when the caller is done with the signal.
  */
 export interface LinkedAbortSignal {
