@@ -23,6 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { descendantsOf, succeeds } from './processes.js';
 import { startPythonPeer, type Peer } from './peerDriver.js';
 import { defaultEnv, startFuncxService, type FuncxService } from './peerServices.js';
+import { extraServiceNodeArgs } from './serviceNodeFlags.js';
 
 const TASKS = Number(process.env.FUNCX_BENCH_TASKS ?? 5000);
 const ROUNDS = Number(process.env.FUNCX_BENCH_ROUNDS ?? 3);
@@ -162,7 +163,7 @@ export async function runCpuPerTaskBench(): Promise<void> {
   let service: FuncxService | undefined;
   let peer: Peer | undefined;
   try {
-    const nodeArgs = [...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : []), ...(process.env.FUNCX_BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
+    const nodeArgs = [...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : []), ...extraServiceNodeArgs()];
     service = await startFuncxService({ repo: REPO, home: path.join(dir, 'home'), nodeArgs });
     const requests = countRequests(service);
     peer = await startPythonPeer({

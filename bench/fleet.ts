@@ -35,6 +35,7 @@ import { call } from './httpCall.js';
 import { createDatabase } from './inProcessService.js';
 import { cpuSeconds, percentile, rssMiB } from './processes.js';
 import { registerEndpoints, RequestLoops, sleep, startServiceProcess } from './idleAgents.js';
+import { extraServiceNodeArgs } from './serviceNodeFlags.js';
 
 const ENDPOINTS = Number(process.env.FUNCX_BENCH_ENDPOINTS ?? 1000);
 /** The measured window (after one poll wait of warm-up); default two poll waits. */
@@ -51,7 +52,7 @@ type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 async function idleFederation(pollWaitS: number): Promise<{ cpuPercent: number; rssMiB: number; requestsPerS: number }> {
   // FUNCX_BENCH_SERVICE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the idle service.
-  const nodeArgs = process.env.FUNCX_BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const nodeArgs = extraServiceNodeArgs();
   // Defaults otherwise: the rate limits' shared budgets are spent by every poll, as deployed.
   const service = await startServiceProcess({ cli: SERVICE_CLI, nodeArgs });
   const loops = new RequestLoops();

@@ -28,6 +28,7 @@ import { fork } from 'node:child_process';
 import { registerEndpoints, sleep, startServiceProcess } from './idleAgents.js';
 import { SHARD_SIZE, type ShardCount, type ShardOrder } from './idleAgentShard.js';
 import { logStatements, printStatements, STATEMENT_LOG_ARGS } from './statementLog.js';
+import { extraServiceNodeArgs } from './serviceNodeFlags.js';
 
 const SERVICE_CLI = process.env.FUNCX_BENCH_SERVICE_CLI ?? fileURLToPath(new URL('../src/cli/funcx-service.js', import.meta.url));
 const POLL_WAIT_S = parseDuration(DEFAULT_POLL_WAIT)! / 1000;
@@ -103,7 +104,7 @@ async function measureIdle(serverUrl: string, databasePid: number, count: number
   const shards: Shard[] = [];
   try {
     // FUNCX_BENCH_SERVICE_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' profiles the idle service.
-    const nodeArgs = process.env.FUNCX_BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean);
+    const nodeArgs = extraServiceNodeArgs();
     const service = await startServiceProcess({ cli: SERVICE_CLI, nodeArgs, env: { FUNCX_DATABASE_URL: `${serverUrl}${name}` } });
     try {
       const { url } = service;

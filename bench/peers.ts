@@ -42,6 +42,7 @@ import { startPythonPeer, startTypescriptClientPeer, startTypescriptExecutorPeer
 import { defaultEnv, mariadbDurability, serviceMemory, sqliteDurability, startCelery, startFuncxService, type FuncxService } from './peerServices.js';
 import { printPeersReport, type PeerFigures } from './peersReport.js';
 import { createDatabase } from './inProcessService.js';
+import { extraServiceNodeArgs } from './serviceNodeFlags.js';
 
 const TASKS = Number(process.env.FUNCX_BENCH_TASKS ?? 10_000);
 const ROUND_TRIPS = Number(process.env.FUNCX_BENCH_ROUND_TRIPS ?? 1000);
@@ -100,7 +101,7 @@ export async function runPeersBench(): Promise<void> {
   const setup: string[] = [];
   const failureContext = () => services.map(({ label, service }) => `the ${label} service's last output:\n${service.group.output()}`).join('\n');
   try {
-    const nodeArgs = [...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : []), ...(process.env.FUNCX_BENCH_SERVICE_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
+    const nodeArgs = [...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF)}`] : []), ...extraServiceNodeArgs()];
     const pythonEnv = (home: string) => ({
       ...defaultEnv(), FUNCX_HOME: home, PYTHONPATH: [DRIVER_DIR, path.join(REPO, 'sdk', 'python')].join(path.delimiter), PYTHONDONTWRITEBYTECODE: '1',
     });
