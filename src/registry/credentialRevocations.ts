@@ -11,6 +11,10 @@
  * only at commit, so a reader going by "ids after the last one I saw" could step over a row that
  * commits late. Each read covers the time since the previous read plus COMMIT_MARGIN_MS, so a
  * row whose transaction committed up to that long after it was written is still read.
+ *
+ * The column `endpoint_id` is named for the feed's first use: it holds the id that owns the ended
+ * credential, an endpoint's id or (since local API tokens are cached too) an API token's id. Both
+ * are random UUIDs, so one never ends the other's credential.
  */
 import type { Knex } from 'knex';
 import { now, nowSql } from '../db/clock.js';
@@ -24,8 +28,8 @@ export const REVOCATION_KEEP_MS = 60 * 60_000;
  * Writes the revocation rows, in the caller's transaction with the change they record
  * (revokeEndpointCredentials in credentialCache.ts also forgets them in this process).
  */
-export async function writeCredentialRevocations(trx: Knex, endpointIds: readonly string[]): Promise<void> {
-  await trx('credential_revocations').insert(endpointIds.map((id) => ({ endpoint_id: id, revoked_at: now(trx) })));
+export async function writeCredentialRevocations(trx: Knex, ownerIds: readonly string[]): Promise<void> {
+  await trx('credential_revocations').insert(ownerIds.map((id) => ({ endpoint_id: id, revoked_at: now(trx) })));
 }
 
 /**
@@ -38,7 +42,7 @@ export async function pruneCredentialRevocations(db: Knex): Promise<number> {
   return ids.length === 0 ? 0 : db('credential_revocations').whereIn('id', ids).delete();
 }
 
-/** The endpoints whose credentials were revoked within the last windowMs (database clock). */
+/** The endpoints and API tokens whose credentials were revoked within the last windowMs (database clock). */
 export async function credentialsRevokedWithin(db: Knex, windowMs: number): Promise<string[]> {
   return db('credential_revocations')
     .where('revoked_at', '>=', db.raw(`${nowSql(db)} - ?`, [Math.ceil(windowMs)]))

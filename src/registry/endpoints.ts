@@ -181,7 +181,8 @@ export async function findEndpointByCredential(db: Knex, credential: string): Pr
   const principal: EndpointPrincipal = { kind: 'endpoint', endpointId: row.id, owner: row.owner };
   if (row.multi_user) principal.multiUser = true;
   if (row.parent_id != null) principal.userEndpointOf = { parentId: row.parent_id, identity: row.serves_identity, userConfigKey: row.user_config_key };
-  cache.set(hash, principal);
+  // A per-user endpoint's credential also ends with its multi-user endpoint.
+  cache.set(hash, principal, { owners: row.parent_id != null ? [row.id, row.parent_id] : [row.id] });
   return principal;
 }
 
