@@ -163,6 +163,8 @@ export interface Watch {
 
 export const endpointKey = (endpointId: string) => `endpoint:${endpointId}`;
 export const taskKey = (taskId: string) => `task:${taskId}`;
+/** One lease poll's own key: a submit that handed it tasks wakes it alone (waitingLeasePolls.ts), with no wake-up for its endpoint. */
+export const leasePollKey = (pollNumber: number) => `lease-poll:${pollNumber}`;
 /** New live output of a task (routes/taskOutput.ts). */
 export const taskOutputKey = (taskId: string) => `output:${taskId}`;
 export const taskIdOfKey = (key: string) => key.slice('task:'.length);

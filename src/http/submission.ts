@@ -87,7 +87,10 @@ export async function acceptSubmission(
   handOff?.hand(submitted);
   deps.metrics?.tasksSubmitted(input.tasks, submitted.replayed);
   if (submitted.replayed) ctx.set('Idempotent-Replayed', 'true');
-  else for (const endpointId of endpoints.keys()) deps.wakeups.notify(endpointKey(endpointId));
+  else {
+    // An endpoint whose tasks all went to its waiting poll has nothing leasable: that poll was woken by its own key.
+    for (const endpointId of endpoints.keys()) if (!handOff?.handedWhole.has(endpointId)) deps.wakeups.notify(endpointKey(endpointId));
+  }
   return submitted;
 }
 

@@ -12,6 +12,8 @@ import { waitingLeasePollsOf, type PollClaim, type PollTerms } from './waitingLe
 export interface HandOff {
   /** For submitTasks: the tasks written leased, and their leases. */
   leasedAtSubmit: LeasedAtSubmit[];
+  /** The endpoints whose every task in this submit goes to their poll: once handed, nothing is leasable there, so no wake-up for them. */
+  handedWhole: ReadonlySet<string>;
   /** After the commit: each claimed poll gets its tasks (a replay hands nothing: its tasks were never these). */
   hand(submitted: Submitted): void;
   /** The submit failed: every claimed poll waits on as before. */
@@ -22,6 +24,7 @@ export interface HandOff {
 export function claimWaitingPolls(db: Knex, tasks: readonly NewTask[], endpointIds: Iterable<string>, functions: ReadonlyMap<string, FunctionRow>): HandOff | undefined {
   const polls = waitingLeasePollsOf(db);
   const plans: { claim: PollClaim; lease: LeasedAtSubmit }[] = [];
+  const handedWhole = new Set<string>();
   for (const endpointId of endpointIds) {
     const claim = polls.claim(endpointId);
     if (!claim) continue;
@@ -31,11 +34,13 @@ export function claimWaitingPolls(db: Knex, tasks: readonly NewTask[], endpointI
       continue;
     }
     plans.push({ claim, lease: { taskIndexes, leaseToken: newLeaseToken(), session: claim.terms.session, leaseMs: claim.terms.leaseMs } });
+    if (taskIndexes.length === tasks.filter((task) => task.endpointId === endpointId).length) handedWhole.add(endpointId);
   }
   if (plans.length === 0) return undefined;
   const giveBack = () => plans.forEach(({ claim }) => claim.giveBack());
   return {
     leasedAtSubmit: plans.map(({ lease }) => lease),
+    handedWhole,
     giveBack,
     hand(submitted) {
       if (submitted.replayed) return giveBack();

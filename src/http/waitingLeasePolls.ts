@@ -16,6 +16,12 @@
  * submit and from its own look at once. A claim lasts from before the submit's transaction to
  * its end: the poll's next look waits for it and answers what it handed, or looks as usual when
  * the submit gave nothing (it failed, or it was a replay).
+ *
+ * A poll handed tasks is woken by its own wake-up (`wake`), not the endpoint's: a submit whose
+ * tasks for an endpoint all went to its poll leaves nothing leasable there, so it wakes no other
+ * poll of the endpoint, on this replica or another, and the endpoint stays known to be empty
+ * (knownEmptyLeaseQueues.ts): the agent's next poll, sent as the task starts, waits without a
+ * lease read. In a lone round trip that read competed with the task's results post.
  */
 import type { LeasedTask } from '../ledger/leaseTasks.js';
 import type { FunctionRow } from '../registry/functions.js';
@@ -50,7 +56,8 @@ export class WaitingLeasePoll {
   private claimOutcome?: Promise<Handed | undefined>;
   private lookAwaitsClaim = false;
 
-  constructor(readonly terms: PollTerms, private readonly polls: WaitingLeasePolls) {}
+  /** `wake` makes the poll look now (its own wake-up key); called once a submit has handed it tasks. */
+  constructor(readonly terms: PollTerms, private readonly polls: WaitingLeasePolls, private readonly wake: () => void) {}
 
   /** After a look that found nothing: a submit may now claim it. */
   startWaiting(): void {
@@ -87,6 +94,7 @@ export class WaitingLeasePoll {
         if (settled) return;
         settled = true;
         settle(handed);
+        this.wake();
       },
       giveBack: () => {
         if (settled) return;
@@ -107,9 +115,9 @@ export class WaitingLeasePolls {
   /** Per endpoint, its waiting polls in the order they began waiting. */
   private readonly byEndpoint = new Map<string, Set<WaitingLeasePoll>>();
 
-  /** A poll on an ordinary endpoint's lease request (not yet waiting). */
-  poll(terms: PollTerms): WaitingLeasePoll {
-    return new WaitingLeasePoll(terms, this);
+  /** A poll on an ordinary endpoint's lease request (not yet waiting); `wake` makes it look at once. */
+  poll(terms: PollTerms, wake: () => void): WaitingLeasePoll {
+    return new WaitingLeasePoll(terms, this, wake);
   }
 
   /** The endpoint's longest-waiting poll, claimed for a submit; none when no poll of it waits here. */

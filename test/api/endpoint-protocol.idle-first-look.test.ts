@@ -3,13 +3,16 @@
  * found nothing and nothing has woken its queue since (src/http/knownEmptyLeaseQueues.ts): a
  * poll then starts waiting with no lease read. Any wake-up the service hears for the queue (a
  * submit, a released lease, a reaped one) makes the next poll look again, so nothing queued is
- * left waiting for a poll that does not look. Real HTTP and real databases; lease reads are
- * counted from knex's query events (every lease look reads the tasks' payloads).
+ * left waiting for a poll that does not look; a submit whose tasks all go to the endpoint's
+ * waiting poll wakes only that poll, so the queue stays known empty. Real HTTP and real
+ * databases; lease reads are counted from knex's query events (every lease look reads the
+ * tasks' payloads).
  */
 import type { LiveService } from '../helpers/service.js';
 import { jsonPayload, serviceTest } from '../helpers/service.js';
 import { lease, registerEndpoint, registerFunction, submitOk } from './support.js';
 import { statementsDuring } from '../helpers/statementCount.js';
+import { waitingLeasePollsOf } from '../../src/http/waitingLeasePolls.js';
 
 /** The lease reads sent while `work` runs, with its result. */
 async function leaseReadsDuring<T>(live: LiveService, work: () => Promise<T>): Promise<{ result: T; reads: number }> {
@@ -59,4 +62,35 @@ serviceTest('a lease reaped while its endpoint polls nowhere makes the endpoint\
   await live.db('tasks').where({ id: taskId }).update({ lease_expires_at: 0 });
   await live.service.maintenance.reapNow();
   t.deepEqual(taskIds((await lease(live, endpointId, credential, 1, 0)).body), [taskId]);
+});
+
+/** Until a lease poll waits on the service (bounded: about 10 s). */
+async function aPollWaits(live: LiveService): Promise<boolean> {
+  for (let i = 0; i < 2000; i++) {
+    if (waitingLeasePollsOf(live.db).size === 1) return true;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return false;
+}
+
+serviceTest('a submit whose tasks all go to the endpoint\'s waiting poll leaves the queue known empty: the next poll waits with no lease read; one with more tasks than the poll takes makes the next poll look and lease the rest', async (t, live) => {
+  const functionId = await registerFunction(live);
+  const { endpointId, credential } = await registerEndpoint(live);
+  t.is((await leaseReadsDuring(live, () => lease(live, endpointId, credential, 1, 0))).reads, 1, 'the first poll looks');
+
+  const waiting = lease(live, endpointId, credential, 1, 20);
+  t.true(await aPollWaits(live));
+  const [whole] = await submitOk(live, endpointId, functionId, [jsonPayload(1)]);
+  t.deepEqual(taskIds((await waiting).body), [whole], 'the waiting poll is woken with the task');
+  const next = await leaseReadsDuring(live, () => lease(live, endpointId, credential, 1, 0));
+  t.deepEqual(next.result.body.tasks, []);
+  t.is(next.reads, 0, 'nothing was left to lease: the next poll does not look');
+
+  const waitingAgain = lease(live, endpointId, credential, 1, 20);
+  t.true(await aPollWaits(live));
+  const [handed, rest] = await submitOk(live, endpointId, functionId, [jsonPayload(2), jsonPayload(3)]);
+  t.deepEqual(taskIds((await waitingAgain).body), [handed], 'the poll takes its max_tasks');
+  const after = await leaseReadsDuring(live, () => lease(live, endpointId, credential, 4, 0));
+  t.deepEqual(taskIds(after.result.body), [rest], 'the task left over woke the queue: the next poll looks and leases it');
+  t.true(after.reads >= 1);
 });

@@ -1,7 +1,8 @@
 /**
  * The waiting lease polls' hand-over rules (src/http/waitingLeasePolls.ts), on their own: a
  * poll is claimable only between its looks, by one submit at a time, the longest-waiting first;
- * a look waits for a claim in flight; a claim given back leaves the poll waiting.
+ * a look waits for a claim in flight; a claim given back leaves the poll waiting; a poll handed
+ * tasks is woken (its own wake-up), one given back is not.
  */
 import test from 'ava';
 import { WaitingLeasePolls, type Handed } from '../../src/http/waitingLeasePolls.js';
@@ -14,8 +15,8 @@ const handed = (taskId: string): Handed => ({
 
 test('only a waiting poll is claimable, once, the longest-waiting of its endpoint first; none of another endpoint', (t) => {
   const polls = new WaitingLeasePolls();
-  const first = polls.poll(terms('a'));
-  const second = polls.poll(terms('a'));
+  const first = polls.poll(terms('a'), () => undefined);
+  const second = polls.poll(terms('a'), () => undefined);
   t.is(polls.claim('a'), undefined, 'looking, not waiting');
   first.startWaiting();
   second.startWaiting();
@@ -27,24 +28,29 @@ test('only a waiting poll is claimable, once, the longest-waiting of its endpoin
   t.is(polls.size, 0);
 });
 
-test('a look after a claim answers what the submit handed; a look that begins during a claim waits for it', async (t) => {
+test('a look after a claim answers what the submit handed; a look that begins during a claim waits for it; the poll is woken once, when handed', async (t) => {
   const polls = new WaitingLeasePolls();
-  const poll = polls.poll(terms('a'));
+  let wakes = 0;
+  const poll = polls.poll(terms('a'), () => wakes++);
   poll.startWaiting();
   const claim = polls.claim('a')!;
   let lookDone = false;
   const look = poll.stopWaiting().then((result) => { lookDone = true; return result; });
   await new Promise((resolve) => setImmediate(resolve));
   t.false(lookDone, 'the look waits for the submit in flight');
+  t.is(wakes, 0);
   claim.hand(handed('x'));
+  claim.hand(handed('y')); // a claim settles once
+  t.is(wakes, 1, 'woken when handed, once');
   t.deepEqual((await look)?.tasks.map((task) => task.taskId), ['x']);
   t.is(await poll.stopWaiting(), undefined, 'handed once');
   t.is(polls.size, 0);
 });
 
-test('a claim given back leaves the poll waiting and claimable again; given back while a look waits, the look goes on empty-handed', async (t) => {
+test('a claim given back leaves the poll waiting and claimable again, unwoken; given back while a look waits, the look goes on empty-handed', async (t) => {
   const polls = new WaitingLeasePolls();
-  const poll = polls.poll(terms('a'));
+  let wakes = 0;
+  const poll = polls.poll(terms('a'), () => wakes++);
   poll.startWaiting();
   polls.claim('a')!.giveBack();
   t.is(polls.size, 1, 'waiting again');
@@ -55,11 +61,12 @@ test('a claim given back leaves the poll waiting and claimable again; given back
   t.is(polls.size, 0, 'looking now, not waiting');
   claim.hand(handed('late')); // a claim settles once
   t.is(await poll.stopWaiting(), undefined);
+  t.is(wakes, 0, 'a poll given back is not woken: it waits on');
 });
 
 test('a poll that stops waiting before any claim leaves the registry', async (t) => {
   const polls = new WaitingLeasePolls();
-  const poll = polls.poll(terms('a'));
+  const poll = polls.poll(terms('a'), () => undefined);
   poll.startWaiting();
   t.is(await poll.stopWaiting(), undefined);
   t.is(polls.size, 0);

@@ -69,8 +69,9 @@ mariadbTest("polls waiting on a replica cost its database the relay's reads, not
   const b = await secondReplica(t, a);
   const endpoints = await Promise.all(Array.from({ length: 40 }, () => functionAndEndpoint(a)));
   const polls = endpoints.map(({ endpointId, credential }) => post(`${b.url}/v3/endpoints/${endpointId}/lease`, credential, { max_tasks: 1, wait_s: 20 }));
-  // Each poll listens on two keys: its queue, and its agent asking it to end (src/http/leasePollEnd.ts).
-  await waitFor(() => b.deps.wakeups.size === 2 * endpoints.length, 'every poll to wait on replica B');
+  // Each poll listens on three keys: its queue, its agent asking it to end (src/http/leasePollEnd.ts),
+  // and its own (a submit on B that hands it tasks wakes it alone: src/http/waitingLeasePolls.ts).
+  await waitFor(() => b.deps.wakeups.size === 3 * endpoints.length, 'every poll to wait on replica B');
 
   // Measured from outside the relay (not by its own counter): every query B's pool runs over a
   // window, sorted by what it reads. The relay reads wakeup_events at most once per interval (it

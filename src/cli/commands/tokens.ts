@@ -93,7 +93,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const tokenRevokeCommand: ServiceCommand = {
   name: 'token revoke',
   synopsis: 'TOKEN_ID',
-  summary: 'revoke a token (its id from token create or token list): refused from the next request on, on every replica',
+  summary: 'revoke a token (its id from token create or token list): refused by every replica within 5 s',
   positionals: { min: 1, max: 1 },
   async run(_values, [tokenId]) {
     if (!UUID.test(tokenId)) throw new UsageError(`token revoke: not a token id: ${JSON.stringify(tokenId)} (ids are listed by: funcx-service token list)`);

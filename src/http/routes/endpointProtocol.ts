@@ -23,7 +23,7 @@ import { heartbeatMemoryOf } from '../../registry/heartbeatMemory.js';
 import { idleHeartbeatSeconds, pollSightingsOf } from '../../registry/pollSightings.js';
 import { dialectOf } from '../../db/connect.js';
 import { recordStateReport, type StateReport } from '../../registry/endpointState.js';
-import { endpointKey, taskKey } from '../../wakeups.js';
+import { endpointKey, leasePollKey, taskKey } from '../../wakeups.js';
 import type { RequestState, ServiceDeps } from '../context.js';
 import type { EndpointLeaseRequest } from '@funcx-ts/shared/wire/endpoint-lease.js';
 import type { EndpointLeaseResponse } from '@funcx-ts/shared/wire/endpoint-lease-response.js';
@@ -47,6 +47,8 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
   const fallbackAfter = dialectOf(db) === 'mysql' && config.replicaWakeupInterval > 0 ? Number.POSITIVE_INFINITY : config.pollFallbackInterval;
   // An idle endpoint's next poll skips its first look while its last one here found nothing (knownEmptyLeaseQueues.ts).
   const knownEmpty = new KnownEmptyLeaseQueues(wakeups);
+  /** Numbers each lease poll's own wake-up key (leasePollKey). */
+  let leasePollsMade = 0;
 
   router.post('/v3/endpoints/:endpoint_id/lease', ...endpointOnly, validBody(validator, 'endpoint-lease.json'), async (ctx) => {
     const request = bodyIn<Required<Omit<EndpointLeaseRequest, 'session' | 'max_bytes'>> & Pick<EndpointLeaseRequest, 'session' | 'max_bytes'>>(ctx);
@@ -61,9 +63,10 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     const leasedFunctions = new LeasedFunctions(db);
     // Between its looks an ordinary endpoint's poll may be handed a submit's tasks, already leased
     // to it (waitingLeasePolls.ts); a per-user endpoint's poll leases its user's tasks itself.
+    const ownKey = leasePollKey(++leasePollsMade);
     const waiting = endpoint.userEndpointOf ? undefined : waitingLeasePollsOf(db).poll({
       endpointId, maxTasks: request.max_tasks, maxBytes: request.max_bytes, session: request.session, leaseMs: config.leaseTimeout,
-    });
+    }, () => wakeups.notifyLocal(ownKey));
     const handBack = async (tasks: readonly LeasedTask[]) => {
       await releaseLeases(db, { endpointId, leases: tasks.map((t) => ({ task_id: t.taskId, lease_token: t.leaseToken })) });
       wakeups.notify(endpointKey(endpointId));
@@ -75,7 +78,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     try {
       ({ leased } = await longPoll<LeaseLook>(deps, ctx.res, {
         waitMs: request.wait_s * 1000,
-        keys: leaseQueues(endpoint).map(endpointKey),
+        keys: [...leaseQueues(endpoint).map(endpointKey), ownKey],
         recheckMs: fallbackAfter,
         stop: pollEnd.signal,
         // Nothing woke it and its time is up: answer empty without another look, since the agent's
