@@ -1,10 +1,11 @@
 /**
  * A lone result (a lone round trip's) on MariaDB is stored by one guarded UPDATE, with the row's
  * times (for the metrics) read beside it, not before it, and no transaction of four round trips
- * (src/ledger/completeTasks.ts, storeLoneResult); on SQLite, in-process, the transaction stays.
- * Exactly once either way: the same result posted twice at once is stored once, and everything
- * the guard refuses goes to the transaction, which says why. Counted from knex's query events on
- * the real databases.
+ * (src/ledger/completeTasks.ts, storeLoneResult); on SQLite by one guarded UPDATE ... RETURNING
+ * that gives the times too, and no transaction either (storeBeforeReading), as is a batch whose
+ * every result is stored. Exactly once either way: the same result posted twice at once is
+ * stored once, and everything the guard refuses goes to the transaction, which says why.
+ * Counted from knex's query events on the real databases.
  */
 import type { Knex } from 'knex';
 import { testOnEachDatabase } from '../helpers/databases.js';
@@ -29,7 +30,7 @@ function statementsOf(db: Knex): { read(): string[]; events(): string[]; stop():
   return { read: () => seen, events: () => events, stop: () => db.off('query', onQuery).off('query-response', onResponse) };
 }
 
-testOnEachDatabase('a lone result is one guarded UPDATE on MariaDB, its times read beside it (the UPDATE does not wait for that read), no transaction; a transaction on SQLite', async (t, db) => {
+testOnEachDatabase('a lone result is one guarded UPDATE and no transaction: on MariaDB its times read beside it (the UPDATE does not wait for that read), on SQLite returned by it', async (t, db) => {
   const { functionId, endpointId } = await functionAndEndpoint(db);
   const [taskId] = await queue(db, endpointId, functionId, 1);
   const [lease] = await leaseTasks(db, { endpointId, maxTasks: 1, leaseMs: 60_000 });
@@ -47,7 +48,7 @@ testOnEachDatabase('a lone result is one guarded UPDATE on MariaDB, its times re
     const events = statements.events();
     t.true(events.indexOf('sent update') < events.indexOf('answered select'), events.join(', '));
   } else {
-    t.deepEqual([statements.read()[0], statements.read().at(-1)], ['begin', 'commit']);
+    t.deepEqual(statements.read(), ['update']);
   }
   t.like(await row(db, taskId), { state: 'success', result: '7' });
 });
@@ -76,4 +77,29 @@ testOnEachDatabase('a lone result the guard refuses goes to the transaction, whi
   t.is((await post(endpointId, running, 'not-the-token')).outcomes[0].code, 'LeaseLost');
   t.is((await post(other.endpointId, running, tokenOf(running))).outcomes[0].code, 'TaskNotFound');
   t.is((await row(db, running)).state, 'running', 'nothing refused was stored');
+});
+
+testOnEachDatabase('a batch whose every result the guard takes is stored without a transaction on SQLite; one with a refused result is classified in one, the rest stored once', async (t, db) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const ids = await queue(db, endpointId, functionId, 4);
+  const leases = await leaseTasks(db, { endpointId, maxTasks: 4, leaseMs: 60_000 });
+  const tokenOf = (id: string) => leases.find((l) => l.taskId === id)!.leaseToken;
+  const statements = statementsOf(db);
+  t.teardown(() => statements.stop());
+  const whole = await completeTasks(db, { endpointId, ...LIMITS, results: ids.slice(0, 2).map((id) => ({ task_id: id, lease_token: tokenOf(id), status: 'success' as const, result: '1' })) });
+  const wholeStatements = [...statements.read()];
+  t.deepEqual(whole.outcomes.map((o) => o.outcome), ['stored', 'stored']);
+  if (dialectOf(db) === 'sqlite') t.deepEqual(wholeStatements, ['update'], 'one statement, no BEGIN or COMMIT');
+
+  const mixed = await completeTasks(db, { endpointId, ...LIMITS, results: [
+    { task_id: ids[2], lease_token: tokenOf(ids[2]), status: 'success', result: '2' },
+    { task_id: ids[3], lease_token: 'not-the-token', status: 'success', result: '3' },
+    { task_id: ids[0], lease_token: tokenOf(ids[0]), status: 'success', result: 'again' },
+  ] });
+  statements.stop();
+  t.deepEqual(mixed.outcomes.map((o) => o.code ?? o.outcome), ['stored', 'LeaseLost', 'duplicate']);
+  t.deepEqual(mixed.finished, [ids[2]], 'only the newly stored result finishes a task');
+  t.like(await row(db, ids[0]), { state: 'success', result: '1' }, 'the replay changed nothing');
+  t.like(await row(db, ids[2]), { state: 'success', result: '2' });
+  t.like(await row(db, ids[3]), { state: 'running' });
 });
