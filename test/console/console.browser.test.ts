@@ -12,6 +12,7 @@ import test from 'ava';
 import type { BrowserContext, Page } from 'playwright-core';
 import { startLiveService, functionAndEndpoint, jsonPayload, type LiveService } from '../helpers/service.js';
 import { heartbeat, lease, postResults, submitOk, submitTo } from '../api/support.js';
+import { revokeToken } from '../../src/registry/tokens.js';
 import { requireRealPart } from '../helpers/realPart.js';
 import { CHROMIUM, browser, screenshotDir, signInToConsole } from '../helpers/chromium.js';
 
@@ -99,8 +100,10 @@ if (requireRealPart('the web console in Chromium', existsSync(CHROMIUM) ? undefi
     await other.waitForSelector('[data-error="FunctionNotFound"]');
     t.false((await other.textContent('body'))!.includes('def double'));
 
-    // Their token stops working (revoked at the service): the console forgets it and asks them to sign in again.
-    t.is(await live.db('api_tokens').where({ identity: 'mallory' }).delete(), 1);
+    // Their token stops working (revoked at the service, which then refuses it at once): the console
+    // forgets it and asks them to sign in again.
+    const { id: malloryTokenId } = await live.db('api_tokens').where({ identity: 'mallory' }).first('id');
+    t.true(await revokeToken(live.db, malloryTokenId));
     await other.goto(`${live.url}/console#/endpoints`);
     await other.waitForSelector('text=Your session has ended');
     t.truthy(await other.$('input[name=token]'));
