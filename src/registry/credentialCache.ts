@@ -7,9 +7,9 @@
  * at once. docs/security.md says so.
  *
  * How: a cached credential is used only once this instance has read the revocation feed
- * (credentialRevocations.ts) within the last CREDENTIAL_CHECK_MS, one read per instance for all
- * its callers and both caches, and each read forgets the owners it names (an endpoint's id, or an
- * API token's id). An entry is also dropped after CREDENTIAL_CACHE_MAX_MS whatever the feed says,
+ * (credentialRevocations.ts) within the last CREDENTIAL_CHECK_MS, one read per instance and
+ * cache (endpoint credentials, API tokens) for all its callers, and each read forgets the owners
+ * it names (an endpoint's id, or an API token's id). An entry is also dropped after CREDENTIAL_CACHE_MAX_MS whatever the feed says,
  * so a change made to the database by hand (not through the API or the CLI, which write the feed)
  * still takes effect within that; and at its own end of life, if sooner (a token's expiry).
  *
