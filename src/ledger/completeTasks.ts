@@ -58,9 +58,10 @@ export async function completeTasks(
     } catch (error) {
       if (!isRetryableDbError(error)) throw error; // busy: the statement changed nothing; the transaction retries
     }
-    if (storedFirst.size === input.results.length) return allStored(input.results, storedFirst);
   }
-  return inTransaction(db, async (trx) => {
+  // Classifies every result and stores what storeBeforeReading left; with nothing left it reads
+  // and writes nothing, so it then runs outside a transaction.
+  const classify = async (trx: Knex) => {
     const ids = [...new Set(input.results.map((r) => r.task_id))].filter((id) => !storedFirst.has(id)).sort(); // one lock order for every caller
     const select = trx('tasks')
       .select('id', 'endpoint_id', 'state', 'lease_token', 'attempts', 'leased_at', 'attempt_history', 'created_at')
@@ -119,7 +120,8 @@ export async function completeTasks(
       if (changed !== toStore.length) throw new Error(`stored ${changed} of ${toStore.length} results under a held lock`);
     }
     return completed;
-  });
+  };
+  return storedFirst.size === input.results.length ? classify(db) : inTransaction(db, classify);
 }
 
 /**
@@ -180,18 +182,6 @@ async function storeBeforeReading(db: Knex, input: { endpointId: string; results
   const states = new Map(values.map((v) => [v.id, v.state === SUCCESS ? SUCCESS : FAILED] as const));
   for (const row of await storeResultsSqlite(db, values, input.endpointId)) stored.set(row.id, { row, state: states.get(row.id)! });
   return stored;
-}
-
-/** Every result of the batch stored by storeBeforeReading, in the order posted. */
-function allStored(results: readonly PostedResult[], stored: ReadonlyMap<string, StoredFirst>): Completed {
-  const completed: Completed = { outcomes: [], finished: [], requeuedFor: [], timings: [] };
-  for (const posted of results) {
-    const { row, state } = stored.get(posted.task_id)!;
-    completed.outcomes.push({ task_id: posted.task_id, outcome: 'stored' });
-    completed.finished.push(row.id);
-    completed.timings.push(timingOf(row, state));
-  }
-  return completed;
 }
 
 /** A task finished now: its final state and times (database clock), for the metrics. */
