@@ -9,9 +9,10 @@
  * How: a cached credential is used only once this instance has read the revocation feed
  * (credentialRevocations.ts) within the last CREDENTIAL_CHECK_MS, one read per instance and
  * cache (endpoint credentials, API tokens) for all its callers, and each read forgets the owners
- * it names (an endpoint's id, or an API token's id). An entry is also dropped after CREDENTIAL_CACHE_MAX_MS whatever the feed says,
- * so a change made to the database by hand (not through the API or the CLI, which write the feed)
- * still takes effect within that; and at its own end of life, if sooner (a token's expiry).
+ * it names (an endpoint's id, or an API token's id). An entry is also dropped after
+ * CREDENTIAL_CACHE_MAX_MS whatever the feed says, so a change made to the database by hand (not
+ * through the API or the CLI, which write the feed) still takes effect within that; and at its
+ * own end of life, if sooner (a token's expiry).
  *
  * Unknown credentials are not cached: a refusal always asks the database, so a newly issued
  * credential works at once, and guessing cannot fill the cache.
@@ -130,6 +131,3 @@ export async function revokeCredentials(trx: Knex, ownerIds: readonly string[]):
     else live.delete(ref);
   }
 }
-
-/** Ends these endpoints' current credentials everywhere (revokeCredentials). */
-export const revokeEndpointCredentials = revokeCredentials;

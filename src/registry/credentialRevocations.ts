@@ -26,7 +26,7 @@ export const REVOCATION_KEEP_MS = 60 * 60_000;
 
 /**
  * Writes the revocation rows, in the caller's transaction with the change they record
- * (revokeEndpointCredentials in credentialCache.ts also forgets them in this process).
+ * (revokeCredentials in credentialCache.ts also forgets them in this process).
  */
 export async function writeCredentialRevocations(trx: Knex, ownerIds: readonly string[]): Promise<void> {
   await trx('credential_revocations').insert(ownerIds.map((id) => ({ endpoint_id: id, revoked_at: now(trx) })));

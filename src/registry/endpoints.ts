@@ -8,7 +8,7 @@ import { EndpointAccessForbidden, EndpointNotFound } from '../errors.js';
 import { ENDPOINT_CREDENTIAL_PREFIX, hashSecret, newSecret } from '../auth/secrets.js';
 import { sharesGroup, type EndpointPrincipal, type UserPrincipal } from '../auth/principal.js';
 import { isoOrNull } from '../util/time.js';
-import { credentialCacheOf, revokeEndpointCredentials } from './credentialCache.js';
+import { credentialCacheOf, revokeCredentials } from './credentialCache.js';
 import { parseStored } from '../util/json.js';
 import type { EndpointRegisterRequest } from '@funcx-ts/shared/wire/endpoint-register.js';
 import type { EndpointRegisterResponse } from '@funcx-ts/shared/wire/endpoint-register-response.js';
@@ -78,7 +78,7 @@ export async function registerEndpoint(
       updated_at: now(trx),
     };
     if (existing) await trx('endpoints').where({ id }).update(columns);
-    if (existing && credential) await revokeEndpointCredentials(trx, [id]); // the rotated-out credential is refused from now on
+    if (existing && credential) await revokeCredentials(trx, [id]); // the rotated-out credential is refused from now on
     if (!existing) await trx('endpoints').insert({ id, owner: principal.id, created_at: now(trx), ...columns });
     if (input.allowed_functions) await replaceAllowed(trx, 'endpoint_allowed_functions', 'function_id', id, input.allowed_functions.map((f) => f.toLowerCase()));
     if (input.allowed_groups) await replaceAllowed(trx, 'endpoint_allowed_groups', 'group_id', id, input.allowed_groups);
@@ -149,7 +149,7 @@ export async function setAllowedFunctions(db: Knex, endpointId: string, function
 /** Soft-deletes the endpoint and revokes its credential; the ledger fails its unfinished tasks. */
 export async function markEndpointDeleted(trx: Knex, endpointId: string): Promise<void> {
   await trx('endpoints').where({ id: endpointId }).update({ deleted_at: now(trx), credential_hash: null });
-  await revokeEndpointCredentials(trx, [endpointId]);
+  await revokeCredentials(trx, [endpointId]);
 }
 
 /**
@@ -161,7 +161,7 @@ export async function markEndpointDeleted(trx: Knex, endpointId: string): Promis
 export async function revokeEndpointCredential(db: Knex, endpointId: string): Promise<boolean> {
   return inTransaction(db, async (trx) => {
     const revoked = (await trx('endpoints').where({ id: endpointId }).whereNotNull('credential_hash').update({ credential_hash: null, updated_at: now(trx) })) > 0;
-    if (revoked) await revokeEndpointCredentials(trx, [endpointId]);
+    if (revoked) await revokeCredentials(trx, [endpointId]);
     return revoked;
   });
 }

@@ -12,7 +12,7 @@ import { ENDPOINT_CREDENTIAL_PREFIX, hashSecret, newSecret } from '../auth/secre
 import { isoOrNull } from '../util/time.js';
 import { isOnline, type EndpointRow } from './endpoints.js';
 import type { EndpointStatusResponse } from '@funcx-ts/shared/wire/endpoint-status.js';
-import { revokeEndpointCredentials } from './credentialCache.js';
+import { revokeCredentials } from './credentialCache.js';
 
 export interface UserEndpointCredential {
   endpoint_id: string;
@@ -39,7 +39,7 @@ export async function issueUserEndpoint(
           .first('id', 'name');
         if (existing) {
           await trx('endpoints').where({ id: existing.id }).update({ credential_hash: hashSecret(credential), deleted_at: null, updated_at: now(trx) });
-          await revokeEndpointCredentials(trx, [existing.id]); // the replaced credential is refused from now on
+          await revokeCredentials(trx, [existing.id]); // the replaced credential is refused from now on
           return { endpoint_id: existing.id, name: existing.name, credential };
         }
         const id = randomUUID();
@@ -78,7 +78,7 @@ export async function recordUserEndpointError(db: Knex, parentId: string, input:
 export async function deleteUserEndpoints(trx: Knex, parentId: string): Promise<string[]> {
   const ids: string[] = await trx('endpoints').where({ parent_id: parentId }).whereNull('deleted_at').pluck('id');
   if (ids.length > 0) await trx('endpoints').whereIn('id', ids).update({ deleted_at: now(trx), credential_hash: null });
-  await revokeEndpointCredentials(trx, ids);
+  await revokeCredentials(trx, ids);
   return ids;
 }
 
