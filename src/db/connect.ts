@@ -5,6 +5,7 @@
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { ensurePrivateDir, ensurePrivateFile } from '../util/privateFiles.js';
+import { InlineLimitSqliteClient } from './sqliteClient.js';
 
 export type Dialect = 'sqlite' | 'mysql';
 
@@ -30,7 +31,7 @@ export function openDatabase(url: string, options: OpenOptions = {}): Knex {
       ensurePrivateFile(filename);
     }
     return knexFactory({
-      client: 'better-sqlite3',
+      client: InlineLimitSqliteClient as unknown as string, // knex takes a client class in place of its name
       connection: { filename },
       useNullAsDefault: true,
       // SQLite has one writer: one connection serializes our transactions in-process,

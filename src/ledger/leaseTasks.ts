@@ -21,6 +21,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { dialectOf } from '../db/connect.js';
 import { nowSql } from '../db/clock.js';
+import { inlineLimit } from '../db/sqliteClient.js';
 import { COLLISION_BACKOFF, inTransaction, isRetryableDbError, transactionRetries } from '../db/transaction.js';
 import { backoffDelay } from '../util/backoff.js';
 import { sleep } from '../util/time.js';
@@ -90,8 +91,8 @@ export async function leaseTasks(db: Knex, input: LeaseInput): Promise<LeasedTas
   // brings the head's payload lengths, so the byte budget is cut here and the UPDATE marks rows by
   // key: a pick of window functions inside the UPDATE cost a lone lease 100-200 us more.
   const head: { seq: number; payload_bytes: number }[] = await db.raw(
-    'SELECT seq, octet_length(payload) AS payload_bytes FROM tasks WHERE endpoint_id = ? AND state = ? ORDER BY seq LIMIT ?',
-    [input.endpointId, WAITING, input.maxTasks],
+    `SELECT seq, octet_length(payload) AS payload_bytes FROM tasks WHERE endpoint_id = ? AND state = ? ORDER BY seq ${inlineLimit(input.maxTasks)}`,
+    [input.endpointId, WAITING],
   );
   if (head.length === 0) return [];
   const kept = withinByteBudget(head, input.maxBytes);
@@ -282,16 +283,16 @@ async function markSqlite(trx: Knex.Transaction, input: LeaseInput, leaseToken: 
  */
 async function pickAndMarkSqlite(trx: Knex.Transaction, input: LeaseInput, leaseToken: string): Promise<PickedRow[]> {
   const picked = input.maxBytes === undefined
-    ? 'SELECT seq FROM tasks WHERE endpoint_id = ? AND state = ? ORDER BY seq LIMIT ?'
+    ? `SELECT seq FROM tasks WHERE endpoint_id = ? AND state = ? ORDER BY seq ${inlineLimit(input.maxTasks)}`
     : `SELECT seq FROM (
          SELECT seq, SUM(payload_bytes) OVER (ORDER BY seq) AS through, ROW_NUMBER() OVER (ORDER BY seq) AS n
-         FROM (SELECT seq, octet_length(payload) AS payload_bytes FROM tasks WHERE endpoint_id = ? AND state = ? ORDER BY seq LIMIT ?))
+         FROM (SELECT seq, octet_length(payload) AS payload_bytes FROM tasks WHERE endpoint_id = ? AND state = ? ORDER BY seq ${inlineLimit(input.maxTasks)}))
        WHERE n = 1 OR through <= ?`;
   const rows: PickedRow[] = await trx.raw(
     `UPDATE tasks SET ${SET_RUNNING(trx)}
      WHERE seq IN (${picked})
      RETURNING seq, id, function_id, task_group_id, payload, serializer, attempts, created_at, resource_specification, user_runtime`,
-    [RUNNING, leaseToken, input.session ?? null, Math.round(input.leaseMs), input.endpointId, WAITING, input.maxTasks, ...(input.maxBytes === undefined ? [] : [input.maxBytes])],
+    [RUNNING, leaseToken, input.session ?? null, Math.round(input.leaseMs), input.endpointId, WAITING, ...(input.maxBytes === undefined ? [] : [input.maxBytes])],
   );
   return rows.sort((a, b) => Number(a.seq) - Number(b.seq));
 }

@@ -5,6 +5,7 @@ import { listTasks, taskPageQuery, type TaskListInput, type TaskListKey } from '
 import { leaseTasks } from '../../src/ledger/leaseTasks.js';
 import { cancelTask } from '../../src/ledger/cancelTask.js';
 import { functionAndEndpoint, queue } from './fixtures.js';
+import { dialectOf } from '../../src/db/connect.js';
 
 /** Every page of a listing, following `next` (bounded). */
 async function allPages(db: Knex, input: Omit<TaskListInput, 'after'>, between?: () => Promise<void>): Promise<string[][]> {
@@ -77,7 +78,7 @@ testOnEachDatabase('a page is read from tasks_submitter_recent_idx in order: no 
   // Enough rows (and submitters) that a planner would not prefer a table scan on a tiny table.
   for (const who of ['alice', 'bob', 'carol', 'dave']) await queue(db, endpointId, functionId, 300, who);
   const query = taskPageQuery(db, { scope: { submitter: 'alice' }, filters: {}, after: { createdAt: Date.now(), seq: 1_000_000 }, limit: 50 }).toSQL().toNative();
-  if (db.client.config.client === 'better-sqlite3') {
+  if (dialectOf(db) === 'sqlite') {
     const plan: { detail: string }[] = await db.raw(`EXPLAIN QUERY PLAN ${query.sql}`, query.bindings as readonly Knex.Value[]);
     const text = plan.map((row) => row.detail).join('\n');
     t.regex(text, /USING INDEX tasks_submitter_recent_idx/, text);
