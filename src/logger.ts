@@ -2,6 +2,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import { build as prettyStream } from 'pino-pretty';
 import { colourWanted } from '@funcx-ts/shared/cli/colour.js';
 import { REDACTED_LOG_PATHS } from '@funcx-ts/shared/logRedaction.js';
+import { LogLineBatch, type LineSink } from './logLineBatch.js';
 
 export type { Logger };
 
@@ -19,8 +20,8 @@ export function createLogger(level: string, name = 'funcx-service', destination?
   if (pretty) return pino({ name, level, redact }, prettyStream({ colorize: colourWanted(process.stdout, process.env), translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname', sync: true }));
   // stdout written asynchronously: a synchronous write blocks the event loop whenever the pipe is
   // full (a slow reader), which the peers bench's profile showed at 7% of the service's CPU. Lines
-  // written while one write is in flight go out together; pino flushes what is left at exit.
-  return pino({ name, level, redact }, destination ?? stdoutDestination());
+  // are gathered for 20 ms and written together (src/logLineBatch.ts); what is left goes out at exit.
+  return pino({ name, level, redact }, destination ?? new LogLineBatch(stdoutDestination()));
 }
 
 /** Lines waiting for a log file that cannot take them (a full disk) are kept up to this much, then dropped. */
@@ -31,7 +32,7 @@ const MAX_UNWRITTEN_LOG_BYTES = 8 * 1024 * 1024;
  * on a full disk) must not stop the process: without a listener the stream's 'error' would be
  * thrown. The unwritten lines stay buffered (bounded) and go out with the next line once there is room.
  */
-function stdoutDestination(): DestinationStream {
+function stdoutDestination(): DestinationStream & LineSink {
   const stream = pino.destination({ dest: 1, sync: false, maxLength: MAX_UNWRITTEN_LOG_BYTES });
   stream.on('error', () => {
     // Nowhere to report it: stdout is the log. The next log line writes the buffered ones again.
