@@ -69,7 +69,7 @@ export const OPTIONS = {
   logFormat: {
     env: 'FUNCX_LOG_FORMAT', file: 'log_format',
     kind: { type: 'string', choices: ['auto', 'json', 'pretty'] }, default: 'auto',
-    doc: 'json: one JSON object per line; pretty: human-readable (pino-pretty); auto: pretty when stdout is a terminal, else json.',
+    doc: 'json: one JSON object per line, written out every 20 ms (a kill -9 may lose the last 20 ms of lines; every other exit writes them); pretty: human-readable (pino-pretty), each line at once; auto: pretty when stdout is a terminal, else json.',
   },
   // Prometheus metrics (docs/metrics.md). The token comes first: the mode's default depends on it.
   metricsToken: {
