@@ -2,7 +2,7 @@
  * Hands up to `maxTasks` waiting tasks of one endpoint to that endpoint, FIFO.
  *
  * SQLite has a single writer: a plain read of the queue's head (keys and payload lengths, so the
- * byte budget is cut in code), then one UPDATE ... RETURNING marks those rows by key. MySQL reads
+ * byte budget is cut in code), then one UPDATE ... RETURNING, on its own, marks those rows by key. MySQL reads
  * the first waiting rows and marks exactly those in one guarded autocommit UPDATE;
  * only when another poller took some of them does it lease the rest in a short
  * transaction with `FOR UPDATE SKIP LOCKED` (concurrent pollers skip each other's
@@ -96,15 +96,21 @@ export async function leaseTasks(db: Knex, input: LeaseInput): Promise<LeasedTas
   );
   if (head.length === 0) return [];
   const kept = withinByteBudget(head, input.maxBytes);
-  return inTransaction(db, async (trx) => {
-    // One token per lease call: every result and heartbeat must present it.
-    const leaseToken = newLeaseToken();
-    const rows = await markSqlite(trx, input, leaseToken, kept.map((row) => row.seq));
-    // Another lease took some of these rows between the read and this transaction: pick the rest here.
-    const rest = rows.length < kept.length ? restOfLease(input, rows) : undefined;
-    if (rest) rows.push(...await pickAndMarkSqlite(trx, rest, leaseToken));
-    return rows.map((row) => leasedTask(row, leaseToken, Number(row.attempts)));
-  });
+  // One token per lease call: every result and heartbeat must present it.
+  const leaseToken = newLeaseToken();
+  // The guarded UPDATE alone, outside a transaction: one statement is atomic, and its guard (still
+  // waiting) is what keeps two leases off one row. A knex transaction costs ~120 us before any SQL.
+  let rows: PickedRow[] = [];
+  try {
+    rows = await markSqlite(db, input, leaseToken, kept.map((row) => row.seq));
+  } catch (error) {
+    if (!isRetryableDbError(error)) throw error; // busy (another process writing): it marked nothing; the transaction below retries
+  }
+  // Another lease took some of these rows since the read (or the database was busy): pick the rest
+  // in a transaction, which retries a busy database.
+  const rest = rows.length < kept.length ? restOfLease(input, rows) : undefined;
+  if (rest) rows.push(...await inTransaction(db, (trx) => pickAndMarkSqlite(trx, rest, leaseToken)));
+  return rows.map((row) => leasedTask(row, leaseToken, Number(row.attempts)));
 }
 
 /**
@@ -267,9 +273,9 @@ const SET_RUNNING = (db: Knex) => `state = ?, lease_token = ?, leased_by = ?, le
   attempts = attempts + 1, waiting_for_nodes_since = NULL`; // a new lease: nothing reported under it yet
 
 /** SQLite: marks these rows, those still waiting, as leased under `leaseToken`; in seq order. */
-async function markSqlite(trx: Knex.Transaction, input: LeaseInput, leaseToken: string, seqs: readonly number[]): Promise<PickedRow[]> {
-  const rows: PickedRow[] = await trx.raw(
-    `UPDATE tasks SET ${SET_RUNNING(trx)}
+async function markSqlite(db: Knex, input: LeaseInput, leaseToken: string, seqs: readonly number[]): Promise<PickedRow[]> {
+  const rows: PickedRow[] = await db.raw(
+    `UPDATE tasks SET ${SET_RUNNING(db)}
      WHERE seq IN (${seqs.map(() => '?').join(', ')}) AND state = ?
      RETURNING ${PICKED_COLUMNS.join(', ')}`,
     [RUNNING, leaseToken, input.session ?? null, Math.round(input.leaseMs), ...seqs, WAITING],
