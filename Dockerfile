@@ -83,5 +83,5 @@ EXPOSE 8080
 # No curl in the slim image: Node's fetch. /healthz also checks the database.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.FUNCX_PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "--single-threaded-gc", "dist/src/cli/funcx-service.js"]
+ENTRYPOINT ["node", "--single-threaded-gc", "--no-memory-reducer", "dist/src/cli/funcx-service.js"]
 CMD ["serve"]

@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --single-threaded-gc
+#!/usr/bin/env -S node --single-threaded-gc --no-memory-reducer
 /**
  * funcx-service: serve | migrate | token create|list|revoke | config
  * The contract other tools rely on; see docs/deployment.md "Running the service".

@@ -10,6 +10,14 @@
  * 2.7 % (docs/benchmarks.md, idle endpoints). Under load, the peers bench's throughput and round
  * trip did not move beyond the machine's spread (two alternated runs each): the other core is busy
  * with the agent, its workers and the client, so the helpers had no idle core to run on.
+ *
+ * `--no-memory-reducer`: V8's memory reducer runs extra full collections whenever a process
+ * allocates slowly, to hand memory back. A service holding idle endpoints' polls allocates slowly
+ * all the time, and every full collection walks the polls it holds: 1,000 idle endpoints cost the
+ * service 3.9-4.1 % of a core with it and 2.6 % without, for 20-30 MiB more resident memory
+ * (131-142 MiB against 162-164; two alternated runs each of `npm run bench -- idle`).
+ * Under load V8 collects on its own schedule and the reducer does not act.
+ *
  * Node does not accept V8 flags in NODE_OPTIONS, so every way of starting the service names them.
  */
-export const SERVICE_NODE_FLAGS: readonly string[] = ['--single-threaded-gc'];
+export const SERVICE_NODE_FLAGS: readonly string[] = ['--single-threaded-gc', '--no-memory-reducer'];
