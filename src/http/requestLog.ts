@@ -6,7 +6,7 @@ import type { Middleware } from './context.js';
 export function requestLog(logger: Logger): Middleware {
   // The request line's fields are fixed and none holds a secret (the path, never the query), so it
   // skips the redaction every other line gets: 22 paths, 11 of them wildcards, walked on each line
-  // were a sixth of a small request's cost to the service (docs/benchmarks.md).
+  // were a tenth of a small request's cost to the service (docs/benchmarks.md).
   const requestLines = logger.child({}, { redact: [] });
   return async (ctx, next) => {
     const started = process.hrtime.bigint();
