@@ -24,6 +24,21 @@ export function isDuplicateKeyError(error: unknown): boolean {
   return e?.errno === 1062 || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
 }
 
+/**
+ * One statement run on its own, before the transaction that does the rest: a statement that met a
+ * busy database (SQLite: another process writing) or collided (MySQL: a deadlock, a lock wait)
+ * changed nothing, so it gives `whenBusy`, and the caller's transaction, which retries those, does
+ * the work instead. Any other error is thrown.
+ */
+export async function unlessBusy<T>(statement: () => Promise<T>, whenBusy: T): Promise<T> {
+  try {
+    return await statement();
+  } catch (error) {
+    if (!isRetryableDbError(error)) throw error;
+    return whenBusy;
+  }
+}
+
 /** Retries so far in this process, by error (read by the metrics). */
 export const transactionRetries = new Map<string, number>();
 

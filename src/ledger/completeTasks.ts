@@ -11,7 +11,7 @@
 import type { Knex } from 'knex';
 import { dialectOf } from '../db/connect.js';
 import { nowSql, readNow } from '../db/clock.js';
-import { inTransaction, isRetryableDbError } from '../db/transaction.js';
+import { inTransaction, unlessBusy } from '../db/transaction.js';
 import { loseAttempt } from './loseAttempt.js';
 import { CANCELLED, FAILED, RUNNING, SUCCESS, isFinished, type Serializer, type TaskException, type TaskState } from './model.js';
 
@@ -51,14 +51,8 @@ export async function completeTasks(
     if (stored) return stored;
   }
   // SQLite: the guarded UPDATE runs first, on its own (storeBeforeReading); a transaction only for what it left.
-  let storedFirst = new Map<string, StoredFirst>();
-  if (dialectOf(db) === 'sqlite') {
-    try {
-      storedFirst = await storeBeforeReading(db, input);
-    } catch (error) {
-      if (!isRetryableDbError(error)) throw error; // busy: the statement changed nothing; the transaction retries
-    }
-  }
+  const nothingStored = new Map<string, StoredFirst>();
+  const storedFirst = dialectOf(db) === 'sqlite' ? await unlessBusy(() => storeBeforeReading(db, input), nothingStored) : nothingStored;
   // Classifies every result and stores what storeBeforeReading left; with nothing left it reads
   // and writes nothing, so it then runs outside a transaction.
   const classify = async (trx: Knex) => {
@@ -139,13 +133,7 @@ async function storeLoneResult(db: Knex, endpointId: string, posted: PostedResul
   const times: Promise<TimedRow | undefined> = db('tasks').select('id', 'created_at', 'leased_at').where({ id: posted.task_id }).first()
     .then((row: TimedRow | undefined) => row);
   times.catch(() => undefined); // dropped when the transaction decides instead
-  let changed: number;
-  try {
-    changed = await storeResults(db, [values], endpointId);
-  } catch (error) {
-    if (isRetryableDbError(error)) return undefined;
-    throw error;
-  }
+  const changed = await unlessBusy(() => storeResults(db, [values], endpointId), undefined);
   if (changed !== 1) return undefined;
   // Stored: a failed read of its times costs the metrics this task's timings, not the result.
   const row = await times.catch(() => undefined);

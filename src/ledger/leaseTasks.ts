@@ -22,7 +22,7 @@ import type { Knex } from 'knex';
 import { dialectOf } from '../db/connect.js';
 import { nowSql } from '../db/clock.js';
 import { inlineLimit } from '../db/sqliteClient.js';
-import { COLLISION_BACKOFF, inTransaction, isRetryableDbError, transactionRetries } from '../db/transaction.js';
+import { COLLISION_BACKOFF, inTransaction, isRetryableDbError, transactionRetries, unlessBusy } from '../db/transaction.js';
 import { backoffDelay } from '../util/backoff.js';
 import { sleep } from '../util/time.js';
 import { RUNNING, WAITING, type Serializer } from './model.js';
@@ -100,12 +100,7 @@ export async function leaseTasks(db: Knex, input: LeaseInput): Promise<LeasedTas
   const leaseToken = newLeaseToken();
   // The guarded UPDATE alone, outside a transaction: one statement is atomic, and its guard (still
   // waiting) is what keeps two leases off one row. A knex transaction costs ~120 us before any SQL.
-  let rows: PickedRow[] = [];
-  try {
-    rows = await markSqlite(db, input, leaseToken, kept.map((row) => row.seq));
-  } catch (error) {
-    if (!isRetryableDbError(error)) throw error; // busy (another process writing): it marked nothing; the transaction below retries
-  }
+  const rows = await unlessBusy(() => markSqlite(db, input, leaseToken, kept.map((row) => row.seq)), []);
   // Another lease took some of these rows since the read (or the database was busy): pick the rest
   // in a transaction, which retries a busy database.
   const rest = rows.length < kept.length ? restOfLease(input, rows) : undefined;
