@@ -13,6 +13,7 @@
 import type { DestinationStream } from 'pino';
 
 export const BATCH_DELAY_MS = 20;
+/** Counted in string length (UTF-16 units): bytes for the ASCII of most log lines, fewer than the bytes otherwise. */
 export const BATCH_MAX_BYTES = 64 * 1024;
 
 /** What the lines go to: pino's own stdout stream (SonicBoom) in the service. */

@@ -17,7 +17,7 @@ function recordingSink(): LineSink & { writes: string[] } {
   return { writes, write: (data: string) => writes.push(data) };
 }
 
-test('lines logged within the delay reach stdout in one write, in their order', async (t) => {
+test('lines logged within the delay reach the sink in one write, in their order, and none before the delay', async (t) => {
   const sink = recordingSink();
   const log = pino({ base: null, timestamp: false }, new LogLineBatch(sink, 30));
   log.info('one');
