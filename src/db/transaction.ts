@@ -43,9 +43,14 @@ export async function unlessBusy<T>(statement: () => Promise<T>, whenBusy: T): P
 export const transactionRetries = new Map<string, number>();
 
 export async function inTransaction<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return withCollisionRetries(() => db.transaction(work));
+}
+
+/** Runs a whole transaction again (up to MAX_ATTEMPTS) when it met a busy database or collided. */
+export async function withCollisionRetries<T>(transaction: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.transaction(work);
+      return await transaction();
     } catch (error) {
       if (!isRetryableDbError(error) || attempt >= MAX_ATTEMPTS) throw error;
       const reason = String((error as { code?: string }).code ?? 'unknown');

@@ -10,7 +10,8 @@ import type { UserRuntime } from '@funcx-ts/shared/wire/user-runtime.js';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { now, nowSql } from '../db/clock.js';
-import { inTransaction, isDuplicateKeyError } from '../db/transaction.js';
+import { batchedTransaction, type Statement } from '../db/batchedTransaction.js';
+import { inTransaction, isDuplicateKeyError, withCollisionRetries } from '../db/transaction.js';
 import { IdempotencyKeyReused, TaskGroupNotFound } from '../errors.js';
 import { RUNNING, WAITING, type Serializer } from './model.js';
 import { dialectOf } from '../db/connect.js';
@@ -76,9 +77,12 @@ export async function submitTasks(
   input: { submitter: string; taskGroupId?: string; dedupe?: Dedupe; tasks: readonly NewTask[]; within?: WithinSubmit; leasedAtSubmit?: readonly LeasedAtSubmit[] },
 ): Promise<Submitted> {
   const taskGroupId = input.taskGroupId ?? randomUUID();
-  const group = dialectOf(db) === 'mysql' ? groupRowBeside(db, taskGroupId, input.submitter) : undefined;
+  const mysql = dialectOf(db) === 'mysql';
+  const named = { ...input, taskGroupId, groupNamed: input.taskGroupId !== undefined };
   try {
-    return await inTransaction(db, (trx) => submitInTransaction(trx, { ...input, taskGroupId, groupNamed: input.taskGroupId !== undefined }, group));
+    if (mysql && !input.within && fitsOnePacket(input.tasks)) return await withCollisionRetries(() => submitInOneBatch(db, named));
+    const group = mysql ? groupRowBeside(db, taskGroupId, input.submitter) : undefined;
+    return await inTransaction(db, (trx) => submitInTransaction(trx, named, group));
   } catch (error) {
     // The dedupe key was stored before (a retry), or by a concurrent twin first: answer with its result.
     if (input.dedupe && isDuplicateKeyError(error)) {
@@ -87,6 +91,57 @@ export async function submitTasks(
     }
     throw error;
   }
+}
+
+/**
+ * Above this many payload bytes a submit's statements are sent one by one: one packet must stay
+ * under the server's max_allowed_packet (MariaDB's default 16 MiB, MySQL 8's 64 MiB; escaping
+ * may double a payload), and a large submit's round trips are shared by its many tasks anyway.
+ */
+const ONE_PACKET_PAYLOAD_BYTES = 1024 * 1024;
+
+function fitsOnePacket(tasks: readonly NewTask[]): boolean {
+  if (tasks.length > INSERT_CHUNK) return false;
+  let bytes = 0;
+  for (const task of tasks) bytes += task.payload.length; // UTF-16 units: at most 3 bytes each, hence the margin above
+  return bytes <= ONE_PACKET_PAYLOAD_BYTES;
+}
+
+/**
+ * MySQL, a submit that fits one packet: its key, its group, its tasks and (for a named group) the
+ * group's owner sent together behind START TRANSACTION, then COMMIT: two round trips, where the
+ * transaction below takes four or five (batchedTransaction.ts). The group's row is in the
+ * transaction here, so a refused submit leaves no empty group behind.
+ */
+async function submitInOneBatch(
+  db: Knex,
+  input: { submitter: string; taskGroupId: string; groupNamed: boolean; dedupe?: Dedupe; tasks: readonly NewTask[]; leasedAtSubmit?: readonly LeasedAtSubmit[] },
+): Promise<Submitted> {
+  const { taskGroupId, submitter } = input;
+  const taskIds = input.tasks.map(() => randomUUID());
+  const submitted: Submitted = { requestId: randomUUID(), taskGroupId, taskIds, replayed: false };
+  const statements: Statement[] = [];
+  // The key first: a key seen before fails here, before anything else is written (submitTasks replays).
+  if (input.dedupe) statements.push(submissionRow(db, submitter, input.dedupe, submitted));
+  statements.push({ sql: `INSERT IGNORE INTO task_groups (id, submitter, created_at) VALUES (?, ?, ${nowSql(db)})`, bindings: [taskGroupId, submitter] });
+  statements.push(...taskInserts(db, input, taskIds));
+  // A group named by the caller may be another user's (then the insert above was ignored).
+  if (input.groupNamed) statements.push({ sql: 'SELECT submitter FROM task_groups WHERE id = ?', bindings: [taskGroupId] });
+  return batchedTransaction(db, statements, (answers) => {
+    if (input.groupNamed) {
+      const [owner] = answers[answers.length - 1] as { submitter: string }[];
+      if (owner?.submitter !== submitter) throw new TaskGroupNotFound(`task group ${taskGroupId} not found`);
+    }
+    return submitted;
+  });
+}
+
+/** The remembered submission (an Idempotency-Key's row): the answer a replay gives. */
+function submissionRow(db: Knex, submitter: string, dedupe: Dedupe, submitted: Submitted): Statement {
+  return {
+    sql: `INSERT INTO submissions (id, submitter, dedupe_key, body_hash, response, created_at) VALUES (?, ?, ?, ?, ?, ${nowSql(db)})`,
+    bindings: [submitted.requestId, submitter, dedupe.key, dedupe.bodyHash, JSON.stringify({ taskGroupId: submitted.taskGroupId, taskIds: submitted.taskIds })],
+  };
 }
 
 /**
@@ -123,14 +178,8 @@ async function submitInTransaction(
     // The key first, without reading it: a key seen before is a duplicate-key error here (after
     // the twin's commit, if it is still in flight), and submitTasks answers with the earlier
     // submit's result, or refuses a different body. A fresh key, nearly every submit, costs no read.
-    await trx('submissions').insert({
-      id: submitted.requestId,
-      submitter: input.submitter,
-      dedupe_key: input.dedupe.key,
-      body_hash: input.dedupe.bodyHash,
-      response: JSON.stringify({ taskGroupId, taskIds }),
-      created_at: now(trx),
-    });
+    const row = submissionRow(trx, input.submitter, input.dedupe, submitted);
+    await trx.raw(row.sql, row.bindings as Knex.RawBinding[]);
   }
   // Two first submits into one new group may race: the loser's insert is ignored, then both read the owner.
   // The insert says whether it made the group (then it is the caller's, and the read is spared:
@@ -144,31 +193,43 @@ async function submitInTransaction(
   };
   if (!groupBeside) await ownerCheck(); // SQLite: in-process, nothing to overlap
 
-  // Tasks leased at submit first (they are the oldest of their endpoint's in this submit), then the rest, waiting.
-  const leaseOf = new Map<number, LeasedAtSubmit>();
-  for (const lease of input.leasedAtSubmit ?? []) for (const index of lease.taskIndexes) leaseOf.set(index, lease);
-  const indexes = input.tasks.map((_, index) => index);
-  const perObject = sharedObjectEncodings();
-  for (const lease of input.leasedAtSubmit ?? []) await insertTasks(trx, input, taskIds, lease.taskIndexes, perObject, lease);
-  await insertTasks(trx, input, taskIds, leaseOf.size === 0 ? indexes : indexes.filter((index) => !leaseOf.has(index)), perObject);
+  for (const insert of taskInserts(trx, input, taskIds)) await trx.raw(insert.sql, insert.bindings as Knex.RawBinding[]);
   if (groupBeside) await ownerCheck(); // before the commit: tasks in no group or in someone else's roll back
   if (input.within) await input.within(trx, submitted);
   return submitted;
 }
 
+/** The INSERTs of a submit's tasks: those leased at submit first (the oldest of their endpoint's in this submit), then the rest, waiting. */
+function taskInserts(
+  db: Knex,
+  input: { submitter: string; taskGroupId: string; tasks: readonly NewTask[]; leasedAtSubmit?: readonly LeasedAtSubmit[] },
+  taskIds: readonly string[],
+): Statement[] {
+  const leaseOf = new Map<number, LeasedAtSubmit>();
+  for (const lease of input.leasedAtSubmit ?? []) for (const index of lease.taskIndexes) leaseOf.set(index, lease);
+  const indexes = input.tasks.map((_, index) => index);
+  const perObject = sharedObjectEncodings();
+  return [
+    ...(input.leasedAtSubmit ?? []).flatMap((lease) => insertsOf(db, input, taskIds, lease.taskIndexes, perObject, lease)),
+    ...insertsOf(db, input, taskIds, leaseOf.size === 0 ? indexes : indexes.filter((index) => !leaseOf.has(index)), perObject),
+  ];
+}
+
 /**
- * A hand-written multi-row INSERT of the given tasks: knex's builder costs more per row than the
- * database does here. Waiting, or (with `lease`) running under that lease, as a lease marks a row.
+ * Hand-written multi-row INSERTs of the given tasks, INSERT_CHUNK rows each: knex's builder costs
+ * more per row than the database does here. Waiting, or (with `lease`) running under that lease,
+ * as a lease marks a row.
  */
-async function insertTasks(
-  trx: Knex.Transaction,
+function insertsOf(
+  db: Knex,
   input: { submitter: string; taskGroupId: string; tasks: readonly NewTask[] },
   taskIds: readonly string[],
   indexes: readonly number[],
   perObject: ReturnType<typeof sharedObjectEncodings>,
   lease?: LeasedAtSubmit,
-): Promise<void> {
-  const now = nowSql(trx);
+): Statement[] {
+  const statements: Statement[] = [];
+  const now = nowSql(db);
   const row = lease
     ? `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ${now}, ?, ?, ${now} + ?, ${now})`
     : `(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ${now})`;
@@ -187,12 +248,13 @@ async function insertTasks(
       );
       if (lease) values.push(lease.leaseToken, lease.session ?? null, Math.round(lease.leaseMs));
     }
-    await trx.raw(
-      `INSERT INTO tasks (id, task_group_id, function_id, endpoint_id, submitter, payload, serializer, state, user_endpoint_config, user_config_key, resource_specification, user_runtime, attempts, created_at${leaseColumns})
+    statements.push({
+      sql: `INSERT INTO tasks (id, task_group_id, function_id, endpoint_id, submitter, payload, serializer, state, user_endpoint_config, user_config_key, resource_specification, user_runtime, attempts, created_at${leaseColumns})
        VALUES ${chunk.map(() => row).join(', ')}`,
-      values,
-    );
+      bindings: values,
+    });
   }
+  return statements;
 }
 
 /**

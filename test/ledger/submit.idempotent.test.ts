@@ -3,7 +3,7 @@ import { testOnEachDatabase } from '../helpers/databases.js';
 import { submitTasks, type NewTask } from '../../src/ledger/submitTasks.js';
 import { IdempotencyKeyReused, TaskGroupNotFound } from '../../src/errors.js';
 import { functionAndEndpoint, replicas } from './fixtures.js';
-import { dialectOf } from '../../src/db/connect.js';
+import { dialectOf, openDatabase } from '../../src/db/connect.js';
 
 const tasks = (functionId: string, endpointId: string, n: number): NewTask[] =>
   Array.from({ length: n }, (_, i) => ({ functionId, endpointId, payload: `{"args":[${i}],"kwargs":{}}`, serializer: 'json' }));
@@ -40,21 +40,21 @@ testOnEachDatabase('a fresh Idempotency-Key costs no read of submissions: the ke
   t.is(Number((await db('tasks').count({ n: '*' }))[0].n), 2);
 });
 
-testOnEachDatabase('naming a new task group costs no read of it on MariaDB (the insert says it made it); an existing one is read for its owner', async (t, db) => {
+testOnEachDatabase('a named task group is checked for its owner: a new one is the caller\'s, an existing one someone else\'s is not found (MariaDB: the check rides in the submit\'s one packet)', async (t, db) => {
   const { functionId, endpointId } = await functionAndEndpoint(db);
-  const reads: string[] = [];
-  const onQuery = (query: { sql: string }) => {
-    if (/^select .* from [`"]?task_groups[`"]?/i.test(query.sql)) reads.push(query.sql);
-  };
+  const sent: string[] = [];
+  const onQuery = (query: { sql: string }) => sent.push(query.sql);
   db.on('query', onQuery);
   t.teardown(() => db.off('query', onQuery));
+  const ownerReads = () => sent.filter((sql) => /select [`"]?submitter[`"]?.* from [`"]?task_groups[`"]?|^select \* from [`"]?task_groups[`"]?/i.test(sql)).length;
   const taskGroupId = randomUUID();
   await submitTasks(db, { submitter: 'alice', taskGroupId, tasks: tasks(functionId, endpointId, 1) });
-  t.is(reads.length, dialectOf(db) === 'mysql' ? 0 : 1, 'reads of the new group');
-  const before = reads.length;
+  t.is(ownerReads(), 1, 'the new group\'s owner is read once');
   await submitTasks(db, { submitter: 'alice', taskGroupId, tasks: tasks(functionId, endpointId, 1) });
-  t.is(reads.length, before + 1, 'a group that exists is read for its owner');
+  t.is(ownerReads(), 2, 'a group that exists is read for its owner');
+  if (dialectOf(db) === 'mysql') t.is(sent.filter((sql) => /^START TRANSACTION;/.test(sql)).length, 2, 'each submit\'s owner read is in its batch');
   await t.throwsAsync(submitTasks(db, { submitter: 'bob', taskGroupId, tasks: tasks(functionId, endpointId, 1) }), { instanceOf: TaskGroupNotFound });
+  t.is(Number((await db('tasks').where({ task_group_id: taskGroupId }).count({ n: '*' }))[0].n), 2);
 });
 
 testOnEachDatabase('without a dedupe key, the same tasks twice into one task group are two submissions', async (t, db) => {
@@ -94,15 +94,37 @@ testOnEachDatabase('someone else\'s task group is not found', async (t, db) => {
   t.is(Number((await db('tasks').count({ n: '*' }))[0].n), 1);
 });
 
-testOnEachDatabase('on MariaDB a keyed submit\'s transaction is BEGIN, the key, the tasks, COMMIT: the group\'s row goes out beside it on another connection and is in before the commit', async (t, db, database) => {
+/** Names a submit's statement by what it writes or reads, for the shape tests below. */
+const statementKind = (sql: string): string => (/^START TRANSACTION;/.test(sql)
+  ? `batch(${sql.split(';\n').slice(1).map(statementKind).join(', ')})`
+  : /^(BEGIN|COMMIT|ROLLBACK)/i.test(sql) ? sql.replace(/;$/, '') : /^select.*task_groups/i.test(sql) ? 'group owner' : /task_groups/.test(sql) ? 'group' : /submissions/.test(sql) ? 'key' : /into [`"]?tasks/i.test(sql) ? 'tasks' : sql.slice(0, 20));
+
+testOnEachDatabase('on MariaDB a small keyed submit is two round trips: the key, the group, the tasks and the group\'s owner in one packet behind START TRANSACTION, then COMMIT', async (t, db, database) => {
   const { functionId, endpointId } = await functionAndEndpoint(db);
-  const events: string[] = [];
-  const what = (sql: string) => (/^(BEGIN|COMMIT)/i.test(sql) ? sql.replace(/;$/, '') : /^select.*task_groups/i.test(sql) ? 'group owner' : /task_groups/.test(sql) ? 'group' : /submissions/.test(sql) ? 'key' : /into [`"]?tasks/i.test(sql) ? 'tasks' : sql.slice(0, 20));
-  const onQuery = (query: { sql: string; __knexTxId?: string }) => events.push(`${query.__knexTxId ? 'trx' : 'pool'} sends ${what(query.sql)}`);
-  const onResponse = (_response: unknown, query: { sql: string; __knexTxId?: string }) => events.push(`${query.__knexTxId ? 'trx' : 'pool'} has ${what(query.sql)}`);
-  db.on('query', onQuery).on('query-response', onResponse);
+  const sent: string[] = [];
+  const onQuery = (query: { sql: string; __knexTxId?: string }) => sent.push(`${query.__knexTxId ? 'trx' : 'pool'} ${statementKind(query.sql)}`);
+  db.on('query', onQuery);
   try {
     await submitTasks(db, { submitter: 'alice', taskGroupId: randomUUID(), dedupe: { key: 'k', bodyHash: 'h' }, tasks: tasks(functionId, endpointId, 2) });
+  } finally {
+    db.off('query', onQuery);
+  }
+  t.deepEqual(sent, database.kind === 'mariadb'
+    ? ['pool batch(key, group, tasks, group owner)', 'pool COMMIT']
+    : ['trx BEGIN', 'trx key', 'trx group', 'trx group owner', 'trx tasks', 'trx COMMIT']); // in-process: a statement is no round trip
+  t.is(Number((await db('task_groups').where({ submitter: 'alice' }).count({ n: '*' }))[0].n), 1);
+});
+
+testOnEachDatabase('on MariaDB a submit too large for one packet is a transaction, BEGIN, the key, the tasks, COMMIT, with the group\'s row beside it on another connection, in before the commit', async (t, db, database) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const events: string[] = [];
+  const onQuery = (query: { sql: string; __knexTxId?: string }) => events.push(`${query.__knexTxId ? 'trx' : 'pool'} sends ${statementKind(query.sql)}`);
+  const onResponse = (_response: unknown, query: { sql: string; __knexTxId?: string }) => events.push(`${query.__knexTxId ? 'trx' : 'pool'} has ${statementKind(query.sql)}`);
+  db.on('query', onQuery).on('query-response', onResponse);
+  // 1.1 MiB of payloads in two tasks: over the one-packet bound (1 MiB).
+  const large = tasks(functionId, endpointId, 2).map((task) => ({ ...task, payload: JSON.stringify({ args: ['x'.repeat(550 * 1024)], kwargs: {} }) }));
+  try {
+    await submitTasks(db, { submitter: 'alice', taskGroupId: randomUUID(), dedupe: { key: 'k', bodyHash: 'h' }, tasks: large });
   } finally {
     db.off('query', onQuery).off('query-response', onResponse);
   }
@@ -112,9 +134,32 @@ testOnEachDatabase('on MariaDB a keyed submit\'s transaction is BEGIN, the key, 
     t.deepEqual(sent('pool'), ['group']);
     t.true(events.indexOf('pool has group') < events.indexOf('trx sends COMMIT'), events.join('\n'));
   } else {
-    t.deepEqual(sent('trx'), ['BEGIN', 'key', 'group', 'group owner', 'tasks', 'COMMIT']); // in-process: nothing to overlap
+    t.deepEqual(sent('trx'), ['BEGIN', 'key', 'group', 'group owner', 'tasks', 'COMMIT']);
   }
-  t.is(Number((await db('task_groups').where({ submitter: 'alice' }).count({ n: '*' }))[0].n), 1);
+  t.is(Number((await db('tasks').count({ n: '*' }))[0].n), 2);
+});
+
+testOnEachDatabase('a submit refused halfway through its statements leaves nothing behind: no key, no group, no task, and its connection is not left in the transaction', async (t, db, database) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  // One connection, so the failed submit's connection is the one every later statement uses.
+  const single = database.kind === 'mariadb' ? openDatabase(database.url, { poolMax: 1 }) : db;
+  if (single !== db) t.teardown(() => single.destroy());
+  // The database refuses the tasks (a trigger), after the key and the group were written in the same transaction.
+  await db.raw(database.kind === 'mariadb'
+    ? "CREATE TRIGGER refuse_tasks BEFORE INSERT ON tasks FOR EACH ROW SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'no new tasks'"
+    : "CREATE TRIGGER refuse_tasks BEFORE INSERT ON tasks BEGIN SELECT RAISE(ABORT, 'no new tasks'); END");
+  const dedupe = { key: 'k', bodyHash: 'h' };
+  const taskGroupId = randomUUID();
+  await t.throwsAsync(submitTasks(single, { submitter: 'alice', taskGroupId, dedupe, tasks: tasks(functionId, endpointId, 2) }), { any: true, message: /no new tasks/ });
+  const count = async (table: string) => Number((await db(table).count({ n: '*' }))[0].n);
+  t.deepEqual([await count('submissions'), await count('task_groups'), await count('tasks')], [0, 0, 0]);
+  // Had the connection stayed in the open transaction, this write would be invisible to the other pool.
+  await single('task_groups').insert({ id: randomUUID(), submitter: 'carol', created_at: 0 });
+  t.is(await count('task_groups'), 1);
+  await db.raw('DROP TRIGGER refuse_tasks');
+  const again = await submitTasks(single, { submitter: 'alice', taskGroupId, dedupe, tasks: tasks(functionId, endpointId, 2) });
+  t.false(again.replayed, 'the key was not kept from the refused submit');
+  t.is(await count('tasks'), 2);
 });
 
 testOnEachDatabase('a submit whose group row cannot be written stores no task, its group named or not (MariaDB: the insert beside the transaction is awaited before the commit)', async (t, db, database) => {
