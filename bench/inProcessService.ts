@@ -8,6 +8,7 @@ import { openDatabase } from '../src/db/connect.js';
 import { loadConfig } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { startService, type RunningService } from '../src/service.js';
+import { waitingLeasePollsOf } from '../src/http/waitingLeasePolls.js';
 import { startMariaDb, type MariaDbServer } from '../test/helpers/mariadb.js';
 
 /** The service with its defaults on `databaseUrl`, port 0, FUNCX_HOME `home`, logging nothing. */
@@ -41,9 +42,15 @@ export function poster(baseUrl: string, agent: http.Agent) {
     });
 }
 
-/** Until a lease long-poll is really waiting (subscribed to its wake-up), so a clock started now measures the wake-up. */
+/**
+ * Until a lease long-poll is really waiting: its first look done and found nothing, so a submit now
+ * finds it claimable and hands its task over (src/http/submitToWaitingPolls.ts), as a submit does
+ * for an agent whose poll has long been waiting. (Its wake-up subscription, which this waited for
+ * before, is made before that look: a submit could then race the look, and the poll lease the task itself.)
+ */
 export async function untilPollWaiting(service: RunningService): Promise<void> {
-  while (service.deps.wakeups.size === 0) await new Promise((resolve) => setImmediate(resolve));
+  const polls = waitingLeasePollsOf(service.deps.db);
+  while (polls.size === 0) await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Until no poll waits any more (the last one answered and unsubscribed), before the next sample. */
