@@ -16,6 +16,7 @@ import { submitTasks, type Dedupe, type NewTask, type Submitted, type WithinSubm
 import { endpointKey } from '../wakeups.js';
 import { recordSubmitterClaims } from '../registry/submitterClaims.js';
 import { claimWaitingPolls } from './submitToWaitingPolls.js';
+import { wokenAnswersFirst } from './wokenAnswersFirst.js';
 import type { AppContext, ServiceDeps } from './context.js';
 import type { UserPrincipal } from '../auth/principal.js';
 
@@ -86,6 +87,7 @@ export async function acceptSubmission(
   }
   handOff?.hand(submitted);
   deps.metrics?.tasksSubmitted(input.tasks, submitted.replayed);
+  if (handOff && !submitted.replayed) await wokenAnswersFirst(); // the lease answer is the task's way on
   if (submitted.replayed) ctx.set('Idempotent-Replayed', 'true');
   else {
     // An endpoint whose tasks all went to its waiting poll has nothing leasable: that poll was woken by its own key.

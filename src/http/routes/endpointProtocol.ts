@@ -17,6 +17,7 @@ import { reconcileLeases } from '../../ledger/reconcileLeases.js';
 import { endLeasePolls, listenForPollEnd } from '../leasePollEnd.js';
 import { LeasedFunctions } from '../../registry/leasedFunctions.js';
 import { waitingLeasePollsOf } from '../waitingLeasePolls.js';
+import { wokenAnswersFirst } from '../wokenAnswersFirst.js';
 import { KnownEmptyLeaseQueues } from '../knownEmptyLeaseQueues.js';
 import { recordHeartbeat } from '../../registry/heartbeats.js';
 import { heartbeatMemoryOf } from '../../registry/heartbeatMemory.js';
@@ -169,6 +170,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     deps.metrics?.resultsStored(ctx.params.endpoint_id, results, completed);
     for (const taskId of completed.finished) wakeups.notify(taskKey(taskId));
     for (const endpointId of new Set(completed.requeuedFor)) wakeups.notify(endpointKey(endpointId));
+    if (completed.finished.length > 0) await wokenAnswersFirst(); // a client's wait for these results
     ctx.body = { results: completed.outcomes };
   });
 
