@@ -17,14 +17,14 @@ import type { Knex } from 'knex';
 
 export interface Statement {
   sql: string;
-  bindings: readonly unknown[];
+  bindings: readonly Knex.RawBinding[];
 }
 
 export async function batchedTransaction<T>(db: Knex, statements: readonly Statement[], check: (answers: readonly unknown[]) => T): Promise<T> {
   const connection: unknown = await db.client.acquireConnection();
   try {
     const sql = ['START TRANSACTION', ...statements.map((statement) => statement.sql)].join(';\n');
-    const [answers] = (await db.raw(sql, statements.flatMap((statement) => [...statement.bindings]) as Knex.RawBinding[]).connection(connection)) as [unknown[]];
+    const [answers] = (await db.raw(sql, statements.flatMap((statement) => statement.bindings)).connection(connection)) as [unknown[]];
     const outcome = check(answers.slice(1)); // the first answer is START TRANSACTION's
     await db.raw('COMMIT').connection(connection);
     return outcome;

@@ -179,7 +179,7 @@ async function submitInTransaction(
     // the twin's commit, if it is still in flight), and submitTasks answers with the earlier
     // submit's result, or refuses a different body. A fresh key, nearly every submit, costs no read.
     const row = submissionRow(trx, input.submitter, input.dedupe, submitted);
-    await trx.raw(row.sql, row.bindings as Knex.RawBinding[]);
+    await trx.raw(row.sql, row.bindings);
   }
   // Two first submits into one new group may race: the loser's insert is ignored, then both read the owner.
   // The insert says whether it made the group (then it is the caller's, and the read is spared:
@@ -193,7 +193,7 @@ async function submitInTransaction(
   };
   if (!groupBeside) await ownerCheck(); // SQLite: in-process, nothing to overlap
 
-  for (const insert of taskInserts(trx, input, taskIds)) await trx.raw(insert.sql, insert.bindings as Knex.RawBinding[]);
+  for (const insert of taskInserts(trx, input, taskIds)) await trx.raw(insert.sql, insert.bindings);
   if (groupBeside) await ownerCheck(); // before the commit: tasks in no group or in someone else's roll back
   if (input.within) await input.within(trx, submitted);
   return submitted;
