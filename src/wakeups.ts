@@ -129,18 +129,22 @@ export class Wakeups {
     };
   }
 
-  notify(key: string): void {
-    this.notifyLocal(key);
+  /** Wakes the key's waiters here and, through the relay, on other replicas; true when a waiter here was woken. */
+  notify(key: string): boolean {
+    const woken = this.notifyLocal(key);
     this.relay?.(key);
     // Observers see this replica's own keys only: what others announce, they act on themselves.
     for (const observer of this.observers) observer(key);
+    return woken;
   }
 
-  /** Wakes this process's waiters only (what the relay calls for keys other replicas announced). */
-  notifyLocal(key: string): void {
+  /** Wakes this process's waiters only (what the relay calls for keys other replicas announced); true when one was woken. */
+  notifyLocal(key: string): boolean {
     for (const hearer of this.hearers) hearer(key);
     const set = this.waiters.get(key);
-    if (set) for (const listener of [...set]) listener();
+    if (!set) return false;
+    for (const listener of [...set]) listener();
+    return true;
   }
 
   /** How many keys have waiters (for tests and metrics). */

@@ -47,3 +47,14 @@ test('unsubscribe removes every waiter it added, and later notifies reach nothin
   other.unsubscribe();
   t.is(wakeups.size, 0);
 });
+
+test('notify says whether a waiter of this process heard the key (a results post lets only a woken wait answer first)', (t) => {
+  const wakeups = new Wakeups();
+  t.false(wakeups.notify('task:a'), 'nobody waits');
+  const watch = wakeups.watch(['task:a']);
+  t.true(wakeups.notify('task:a'));
+  t.false(wakeups.notify('task:b'), 'another key');
+  t.true(wakeups.notifyLocal('task:a'), 'what the relay brings too');
+  watch.unsubscribe();
+  t.false(wakeups.notify('task:a'), 'after the waiter left');
+});

@@ -168,9 +168,10 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
       maxRetries: config.maxRetries,
     });
     deps.metrics?.resultsStored(ctx.params.endpoint_id, results, completed);
-    for (const taskId of completed.finished) wakeups.notify(taskKey(taskId));
+    let waitWoken = false;
+    for (const taskId of completed.finished) if (wakeups.notify(taskKey(taskId))) waitWoken = true;
     for (const endpointId of new Set(completed.requeuedFor)) wakeups.notify(endpointKey(endpointId));
-    if (completed.finished.length > 0) await wokenAnswersFirst(); // a client's wait for these results
+    if (waitWoken) await wokenAnswersFirst(); // a client's wait for these results
     ctx.body = { results: completed.outcomes };
   });
 
