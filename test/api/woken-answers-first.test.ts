@@ -11,12 +11,7 @@ import type { ApiResponse, LiveService } from '../helpers/service.js';
 import { jsonPayload, serviceTest } from '../helpers/service.js';
 import { postResults, registerEndpoint, registerFunction, submitOk } from './support.js';
 import { waitingLeasePollsOf } from '../../src/http/waitingLeasePolls.js';
-
-/** Until `ready` holds (bounded: about 10 s). */
-async function until(ready: () => boolean): Promise<boolean> {
-  for (let i = 0; i < 2000 && !ready(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-  return ready();
-}
+import { waitFor } from '../helpers/endpointProcess.js';
 
 /** The routes whose responses this service ends, in order ("POST /v3/endpoints/:id/lease"). */
 function endedResponses(live: LiveService, teardown: (fn: () => void) => void): string[] {
@@ -38,7 +33,7 @@ serviceTest('a submit handed to a waiting lease poll ends the poll\'s answer bef
   const ended = endedResponses(live, (fn) => t.teardown(fn));
 
   const waiting: Promise<ApiResponse> = live.call('POST', `/v3/endpoints/${endpointId}/lease`, { token: credential, body: { wait_s: 20, max_tasks: 1 } });
-  t.true(await until(() => waitingLeasePollsOf(live.db).size === 1));
+  await waitFor(() => waitingLeasePollsOf(live.db).size === 1, 'the lease poll to wait');
   ended.length = 0;
   const [taskId] = await submitOk(live, endpointId, functionId, [jsonPayload(1)]);
   const [handed] = (await waiting).body.tasks;
@@ -47,7 +42,7 @@ serviceTest('a submit handed to a waiting lease poll ends the poll\'s answer bef
 
   const keysBefore = live.service.deps.wakeups.size;
   const wait = live.call('POST', '/v3/tasks/wait', { body: { task_ids: [taskId], timeout_s: 20 } });
-  t.true(await until(() => live.service.deps.wakeups.size > keysBefore), 'the wait never parked');
+  await waitFor(() => live.service.deps.wakeups.size > keysBefore, 'the wait to park');
   ended.length = 0;
   const posted = await postResults(live, endpointId, credential, [{ task_id: taskId, lease_token: handed.lease_token, status: 'success', result: '2' }]);
   t.like(posted.body.results[0], { outcome: 'stored' });
