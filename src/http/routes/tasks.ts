@@ -6,32 +6,30 @@ import { uuidParams } from '../params.js';
 import { bodyIn, queryIn, validBody, validQuery } from '../validatedInput.js';
 import { acceptSubmission } from '../submission.js';
 import { upstreamSubmitForm } from '../../upstream/submit.js';
-import { readTaskGroup, readTaskStates, readTasks, readTasksWithStates } from '../../ledger/readTasks.js';
-import { FINISHED_STATES, type TaskState } from '../../ledger/model.js';
+import { readTaskGroup, readTasks } from '../../ledger/readTasks.js';
 import { cancelTask } from '../../ledger/cancelTask.js';
 import { explainTask } from '../../ledger/explainTask.js';
 import { cancelTaskGroup } from '../../ledger/cancelTaskGroup.js';
 import { announceCancelled } from '../cancelNotice.js';
-import { taskIdOfKey, taskKey } from '../../wakeups.js';
-import { longPoll } from '../longPoll.js';
-import type { RequestState, ServiceDeps } from '../context.js';
+import { waitForTasks } from '../waitForTasks.js';
+import type { AppContext, RequestState, ServiceDeps } from '../context.js';
 import type { TaskSubmitRequest } from '@funcx-ts/shared/wire/task-submit.js';
 import type { TaskSubmitResponse } from '@funcx-ts/shared/wire/task-submit-response.js';
 import type { BatchSubmitRequest } from '@funcx-ts/shared/wire/batch-submit.js';
+import type { BatchSubmitResponse } from '@funcx-ts/shared/wire/batch-submit-response.js';
 import type { BatchStatusRequest } from '@funcx-ts/shared/wire/batch-status.js';
 import type { TaskWaitRequest } from '@funcx-ts/shared/wire/task-wait.js';
 import type { TaskGroupQuery } from '@funcx-ts/shared/wire/task-group-query.js';
-import type { TaskRecord } from '@funcx-ts/shared/wire/task.js';
-import type { UpstreamTaskRecord } from '@funcx-ts/shared/wire/upstream-task.js';
 import type { Serializer } from '../../ledger/model.js';
-
-/** A wait's look at this many tasks or fewer reads their whole records (results included), not just their states. */
-const FULL_LOOK_MAX = 50;
 
 export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
   const { db, validator, config, wakeups } = deps;
   const router = new Router<RequestState>();
   const user = requireUser(db);
+
+  /** A call (a submit with wait_s): the submit's answer waits for its tasks, as a wait on them would. */
+  const waitForSubmitted = (ctx: AppContext, taskIds: readonly string[], waitS: number) =>
+    waitForTasks(deps, ctx.res, { submitter: userOf(ctx).id, taskIds: [...new Set(taskIds)], timeoutMs: waitS * 1000, returnWhen: 'ALL_COMPLETED' });
 
   router.post('/v3/endpoints/:endpoint_id/submit', user, uuidParams('endpoint_id'), upstreamSubmitForm(deps), validBody(validator, 'task-submit.json'), async (ctx) => {
     const body = bodyIn<TaskSubmitRequest>(ctx);
@@ -54,7 +52,8 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
     const tasks: TaskSubmitResponse['tasks'] = {};
     let next = 0;
     for (const [functionId, payloads] of entries) tasks[functionId] = submitted.taskIds.slice(next, (next += payloads.length));
-    ctx.body = { request_id: submitted.requestId, task_group_id: submitted.taskGroupId, endpoint_id: endpointId, tasks };
+    const answer: TaskSubmitResponse = { request_id: submitted.requestId, task_group_id: submitted.taskGroupId, endpoint_id: endpointId, tasks };
+    ctx.body = body.wait_s ? { ...answer, wait: await waitForSubmitted(ctx, submitted.taskIds, body.wait_s) } : answer;
   });
 
   router.post('/v3/submit', user, validBody(validator, 'batch-submit.json'), async (ctx) => {
@@ -69,11 +68,12 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
       resourceSpecification: t.resource_specification,
     }));
     const submitted = await acceptSubmission(deps, ctx, { user: userOf(ctx), taskGroupId: body.task_group_id?.toLowerCase(), tasks });
-    ctx.body = {
+    const answer: BatchSubmitResponse = {
       request_id: submitted.requestId,
       task_group_id: submitted.taskGroupId,
       tasks: tasks.map((t, i) => ({ task_id: submitted.taskIds[i], endpoint_id: t.endpointId, function_id: t.functionId })),
     };
+    ctx.body = body.wait_s ? { ...answer, wait: await waitForSubmitted(ctx, submitted.taskIds, body.wait_s) } : answer;
   });
 
   router.get(['/v2/tasks/:task_id', '/v3/tasks/:task_id'], user, uuidParams('task_id'), async (ctx) => {
@@ -97,49 +97,12 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
   // A long-poll: answers as soon as the tasks are done, so clients need not busy-poll.
   router.post('/v3/tasks/wait', user, validBody(validator, 'task-wait.json'), async (ctx) => {
     const request = bodyIn<Required<TaskWaitRequest>>(ctx);
-    const ids = [...new Set(request.task_ids.map((id) => id.toLowerCase()))];
-    const submitter = userOf(ctx).id;
-    // One watch for the whole wait: each wake-up re-checks only the tasks it names
-    // (a batch of results wakes us once per task, and we read just those); every
-    // pollFallbackInterval, all pending ones (finished through another replica). A look at up
-    // to FULL_LOOK_MAX tasks reads their whole records, kept for the answer if finished (a lone
-    // task's wait is then two reads, not three); a larger one reads only states, and the finished
-    // tasks' records are read once, for the answer.
-    const pending = new Set(ids);
-    const finished: string[] = [];
-    const records = new Map<string, TaskRecord | UpstreamTaskRecord>();
-    let notFound: string[] | undefined;
-    await longPoll(deps, ctx.res, {
-      waitMs: request.timeout_s * 1000,
-      keys: ids.map(taskKey),
-      recheckMs: config.pollFallbackInterval,
-      look: async ({ fired }) => {
-        const toCheck = fired === undefined ? ids : fired.length > 0 ? [...new Set(fired.map(taskIdOfKey))].filter((id) => pending.has(id)) : [...pending];
-        let states: Map<string, string>;
-        if (toCheck.length <= FULL_LOOK_MAX) {
-          const read = await readTasksWithStates(db, { submitter, taskIds: toCheck });
-          states = new Map([...read].map(([id, { state }]) => [id, state]));
-          for (const [id, { state, record }] of read) if (FINISHED_STATES.includes(state as TaskState)) records.set(id, record);
-        } else {
-          states = await readTaskStates(db, { submitter, taskIds: toCheck });
-        }
-        if (!notFound) {
-          notFound = ids.filter((id) => !states.has(id));
-          for (const id of notFound) pending.delete(id);
-        }
-        for (const [id, state] of states) {
-          if (pending.has(id) && FINISHED_STATES.includes(state as TaskState)) {
-            pending.delete(id);
-            finished.push(id);
-          }
-        }
-        return pending.size === 0 || (request.return_when === 'FIRST_COMPLETED' && finished.length > 0);
-      },
-      done: (satisfied) => satisfied,
+    ctx.body = await waitForTasks(deps, ctx.res, {
+      submitter: userOf(ctx).id,
+      taskIds: [...new Set(request.task_ids.map((id) => id.toLowerCase()))],
+      timeoutMs: request.timeout_s * 1000,
+      returnWhen: request.return_when,
     });
-    const unread = finished.filter((id) => !records.has(id));
-    if (unread.length > 0) for (const [id, record] of (await readTasks(db, { submitter, taskIds: unread })).found) records.set(id, record);
-    ctx.body = { done: Object.fromEntries(finished.filter((id) => records.has(id)).map((id) => [id, records.get(id)!])), pending: ids.filter((id) => pending.has(id)), not_found: notFound };
   });
 
   router.get('/v2/taskgroup/:task_group_id', user, uuidParams('task_group_id'), validQuery(validator, 'task-group-query.json'), async (ctx) => {
