@@ -53,6 +53,11 @@ export interface RunOptions {
   userEndpointConfig?: Record<string, unknown>;
 }
 
+export interface CallOptions extends RunOptions {
+  /** Seconds the whole call may take (default: as long as it takes); past them it throws TaskPending naming the task. */
+  timeoutS?: number;
+}
+
 export interface WaitOptions {
   /** Seconds the service holds the request open (0-60, default 30). */
   timeoutS?: number;
@@ -70,6 +75,8 @@ export const SUBMIT_CHUNK = 1000;
  * are forgotten beyond this many.
  */
 const REMEMBERED_FINISHED = 256;
+/** The longest one request of call() holds: under the service's limit (60 s), and short enough for proxies that cut idle connections. */
+export const CALL_WAIT_S = 30;
 
 export class Client {
   readonly config: ClientConfig;
@@ -136,24 +143,55 @@ export class Client {
 
   /** Runs a function once: `run(x, y, {functionId, endpointId, kwargs})`; returns the task id. */
   async run(...argsAndOptions: [...args: unknown[], options: RunOptions]): Promise<string> {
+    return (await this.submitOne('run', argsAndOptions, 0)).taskId;
+  }
+
+  /**
+   * Runs a function once and answers what it returned (re-throws its RemoteException):
+   * `await fxc.call(x, y, {functionId})`. One request for a task that finishes within CALL_WAIT_S:
+   * the service holds the submit's answer until the task is done (as AWS Lambda's RequestResponse
+   * invocation does); a longer task is then waited for with waitForTasks. `timeoutS` bounds the
+   * whole call (default: as long as it takes); past it, TaskPending is thrown with the task's id,
+   * whose result getResult collects later.
+   */
+  async call(...argsAndOptions: [...args: unknown[], options: CallOptions]): Promise<unknown> {
+    const options = argsAndOptions.at(-1) as CallOptions | undefined;
+    const deadline = options?.timeoutS === undefined ? undefined : Date.now() + Math.max(0, options.timeoutS) * 1000;
+    const secondsLeft = () => (deadline === undefined ? CALL_WAIT_S : Math.max(0, (deadline - Date.now()) / 1000));
+    const { taskId, wait } = await this.submitOne('call', argsAndOptions, Math.min(CALL_WAIT_S, secondsLeft()));
+    let record = wait?.done[taskId];
+    while (!record) {
+      const left = secondsLeft();
+      if (left <= 0) return outcomeOf(await this.getTask(taskId)); // throws TaskPending with the task's id and state
+      const answer = await this.waitForTasks([taskId], { timeoutS: Math.min(CALL_WAIT_S, left) });
+      if (answer.not_found.length > 0) throw new TaskNotFound(404, { code: ErrorCode.TaskNotFound, reason: `task ${taskId} not found`, details: { not_found: answer.not_found } });
+      record = answer.done[taskId];
+    }
+    return outcomeOf(record);
+  }
+
+  /** One task submitted: its id, and with `waitS` > 0 the answer's wait (its record once done). */
+  private async submitOne(method: 'run' | 'call', argsAndOptions: unknown[], waitS: number): Promise<{ taskId: string; wait?: TaskWaitResponse }> {
     const options = argsAndOptions.at(-1) as RunOptions | undefined;
     if (!options || typeof options !== 'object' || typeof options.functionId !== 'string') {
-      throw new InvalidArgument('run(...args, {functionId, endpointId?, kwargs?}): the last argument names the function');
+      throw new InvalidArgument(`${method}(...args, {functionId, endpointId?, kwargs?}): the last argument names the function`);
     }
     const endpointId = this.endpointOrDefault(options.endpointId);
     const payload = encodePayload(argsAndOptions.slice(0, -1), options.kwargs);
-    const answer = await this.http.request<{ tasks: Record<string, string[]> }>('POST', `/v3/endpoints/${endpointId}/submit`, {
+    const answer = await this.http.request<{ tasks: Record<string, string[]>; wait?: TaskWaitResponse }>('POST', `/v3/endpoints/${endpointId}/submit`, {
       body: {
         serializer: 'json',
         user_runtime: userRuntime(),
         tasks: { [options.functionId]: [payload] },
         ...(options.resourceSpecification ? { resource_specification: options.resourceSpecification } : {}),
         ...(options.userEndpointConfig ? { user_endpoint_config: options.userEndpointConfig } : {}),
+        ...(waitS > 0 ? { wait_s: waitS } : {}),
       },
       headers: { 'idempotency-key': randomUUID() },
       idempotent: true, // the Idempotency-Key makes a replay create nothing new
+      ...(waitS > 0 ? { timeoutMs: (waitS + 30) * 1000 } : {}), // the service holds it up to wait_s; a margin for a slow answer
     });
-    return answer.tasks[options.functionId.toLowerCase()][0];
+    return { taskId: answer.tasks[options.functionId.toLowerCase()][0], wait: answer.wait };
   }
 
   /** The task's record; one a waitForTasks of this client saw finish comes from that wait's answer, without a request. */

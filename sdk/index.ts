@@ -1,5 +1,5 @@
 /** funcx-ts: the TypeScript SDK of funcX-TS. `import { Client, Executor } from 'funcx-ts'`. */
-export { Client, type ClientOptions, type RegisterOptions, type RunOptions, type WaitOptions } from './client.js';
+export { Client, CALL_WAIT_S, type CallOptions, type ClientOptions, type RegisterOptions, type RunOptions, type WaitOptions } from './client.js';
 export { Executor, type ExecutorOptions, type RegisteredFunction } from './executor.js';
 export { TaskFuture } from './taskFuture.js';
 export { Batch, type BatchAddOptions, type BatchTask } from './batch.js';

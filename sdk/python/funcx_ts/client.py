@@ -4,6 +4,7 @@ import datetime
 import platform
 import re
 import threading
+import time
 import uuid
 
 from . import __version__
@@ -26,6 +27,8 @@ SUBMIT_CHUNK = 500
 # Finished task records a wait brought back, kept so that get_task/get_result need no request of
 # their own (a finished record never changes); the oldest are forgotten beyond this many.
 REMEMBERED_FINISHED = 256
+# The longest one request of call() holds: under the service's limit (60 s), and short enough for proxies that cut idle connections.
+CALL_WAIT_S = 30
 
 
 class FuncXClient:
@@ -124,16 +127,52 @@ class FuncXClient:
 
     def run(self, *args, endpoint_id=None, function_id=None, **kwargs):
         """Runs function_id(*args, **kwargs) on endpoint_id; returns the task id."""
+        task_id, _ = self._submit_one(args, kwargs, endpoint_id, function_id, wait_s=0)
+        return task_id
+
+    def call(self, *args, endpoint_id=None, function_id=None, timeout_s=None, **kwargs):
+        """Runs function_id(*args, **kwargs) on endpoint_id and answers what it returned (raises what it raised).
+
+        One request for a task that finishes within CALL_WAIT_S: the service holds the submit's
+        answer until the task is done (as AWS Lambda's RequestResponse invocation does); a longer
+        task is then waited for with wait_for_tasks. timeout_s (None: as long as it takes) bounds
+        the whole call; past it, TaskPending is raised with the task's id, whose result
+        get_result collects later. A keyword argument of the function named timeout_s, endpoint_id
+        or function_id cannot be passed this way: use run.
+        """
+        deadline = None if timeout_s is None else time.monotonic() + max(0.0, timeout_s)
+        first_wait = CALL_WAIT_S if deadline is None else min(CALL_WAIT_S, max(0.0, timeout_s))
+        task_id, waited = self._submit_one(args, kwargs, endpoint_id, function_id, wait_s=first_wait)
+        record = (waited or {}).get("done", {}).get(task_id)
+        while record is None:
+            left = CALL_WAIT_S if deadline is None else deadline - time.monotonic()
+            if left <= 0:
+                raise TaskPending(task_id, self.get_task(task_id)["status"])
+            answer = self.wait_for_tasks([task_id], timeout_s=min(CALL_WAIT_S, left))
+            record = answer["done"].get(task_id)
+            if answer["not_found"]:
+                raise TaskNotFound(404, "TaskNotFound", "task %s not found" % task_id)
+        kind, value = self.outcome(record)
+        if kind == "exception":
+            raise value
+        return value
+
+    def _submit_one(self, args, kwargs, endpoint_id, function_id, wait_s):
+        """One task submitted; (its id, the answer's wait when wait_s > 0: {done, pending, not_found})."""
         endpoint_id = endpoint_id or self.default_endpoint_id
         if not endpoint_id or not function_id:
-            raise ValueError("run needs endpoint_id= and function_id=")
+            raise ValueError("run and call need endpoint_id= and function_id=")
         body = {
             "serializer": self.serializer,
             "user_runtime": user_runtime(),
             "tasks": {str(function_id): [encode_payload(self.serializer, args, kwargs)]},
         }
-        answer = self.transport.request("POST", "/v3/endpoints/%s/submit" % endpoint_id, body, **_fresh_submit())
-        return answer["tasks"][str(function_id).lower()][0]
+        options = _fresh_submit()
+        if wait_s > 0:
+            body["wait_s"] = wait_s
+            options["timeout"] = self.transport.timeout + wait_s  # the socket must outlast the service's wait
+        answer = self.transport.request("POST", "/v3/endpoints/%s/submit" % endpoint_id, body, **options)
+        return answer["tasks"][str(function_id).lower()][0], answer.get("wait")
 
     def create_batch(self, serializer=None, resource_specification=None):
         """An empty Batch; add calls with batch.add(*args, endpoint_id=..., function_id=..., **kwargs).

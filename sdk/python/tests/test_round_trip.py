@@ -2,20 +2,30 @@
 
 A WAN away, each request is a network round trip and each new connection one
 more (TLS: two): run → wait_for_tasks → get_result is two requests on one
-kept-alive connection.
+kept-alive connection, and call() is one.
 """
 import os
 import threading
 import unittest
 
 from funcx_ts import FuncXClient, FuncXExecutor
-from funcx_ts.errors import ServiceUnreachable
+from funcx_ts.errors import ServiceUnreachable, TaskPending
 from tests.support import endpoint_id, live_settings
 from tests.tcp_proxy import TcpProxy
 
 
 def double(x):
     return 2 * x
+
+
+def refuse(x):
+    raise ValueError("refused %s" % x)
+
+
+def nap(seconds):
+    import time
+    time.sleep(seconds)
+    return seconds
 
 
 class RoundTripCountTest(unittest.TestCase):
@@ -42,6 +52,40 @@ class RoundTripCountTest(unittest.TestCase):
         self.assertEqual(self.proxy.connections - connections, 0, "a warm round trip opens no connection")
         self.assertEqual(self.proxy.requests - requests, 10, "run + wait, no third request for the result")
         self.assertEqual(self.proxy.connections, 1, "registering and every round trip shared one connection")
+
+    def test_a_warm_call_is_one_request(self):
+        self.assertEqual(self.fxc.call(1, endpoint_id=endpoint_id(), function_id=self.function_id), 2)  # warm
+        connections, requests = self.proxy.connections, self.proxy.requests
+        for x in range(5):
+            self.assertEqual(self.fxc.call(x, endpoint_id=endpoint_id(), function_id=self.function_id), 2 * x)
+        self.assertEqual(self.proxy.requests - requests, 5, "the submit answers with the result")
+        self.assertEqual(self.proxy.connections - connections, 0)
+
+    def test_call_raises_the_task_s_exception(self):
+        refuse_id = self.fxc.register_function(refuse)
+        with self.assertRaises(ValueError) as raised:
+            self.fxc.call(7, endpoint_id=endpoint_id(), function_id=refuse_id)
+        self.assertIn("refused 7", str(raised.exception))
+
+    def test_a_call_past_its_timeout_raises_task_pending_and_the_result_is_collected_later(self):
+        nap_id = self.fxc.register_function(nap)
+        with self.assertRaises(TaskPending) as raised:
+            self.fxc.call(3, endpoint_id=endpoint_id(), function_id=nap_id, timeout_s=1)
+        task_id = raised.exception.task_id
+        pending = [task_id]
+        while pending:
+            pending = self.fxc.wait_for_tasks(pending, timeout_s=30)["pending"]
+        self.assertEqual(self.fxc.get_result(task_id), 3)
+
+    def test_a_call_longer_than_one_request_s_wait_waits_on(self):
+        nap_id = self.fxc.register_function(nap)
+        # The submit holds at most CALL_WAIT_S; made short here, the call goes on with wait_for_tasks.
+        import funcx_ts.client as client_module
+        saved, client_module.CALL_WAIT_S = client_module.CALL_WAIT_S, 1
+        self.addCleanup(setattr, client_module, "CALL_WAIT_S", saved)
+        requests = self.proxy.requests
+        self.assertEqual(self.fxc.call(2.5, endpoint_id=endpoint_id(), function_id=nap_id), 2.5)
+        self.assertGreater(self.proxy.requests - requests, 1, "the submit's wait ran out; waits followed")
 
     def test_get_task_after_a_wait_is_answered_from_that_wait(self):
         task_id = self.fxc.run(21, endpoint_id=endpoint_id(), function_id=self.function_id)
