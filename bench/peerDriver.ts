@@ -25,6 +25,8 @@ export interface Peer {
   throughput(tasks: number): Promise<number>;
   /** One task returning `i`, checked; its duration in ms. */
   roundTrip(i: number): Promise<number>;
+  /** The Python client's other round trip, the upstream SDKs' idiom (run, wait_for_tasks, get_result): said and timed beside its call. */
+  runWait?: { idiom: string; roundTrip(i: number): Promise<number> };
   close(): Promise<void>;
 }
 
@@ -70,6 +72,9 @@ export async function startPythonPeer(options: {
     warm: async () => void (await ask({ op: 'warm' }, 10 * 60_000)),
     throughput: async (tasks) => Number((await ask({ op: 'throughput', tasks }, 30 * 60_000)).tasks_per_s),
     roundTrip: async (i) => Number((await ask({ op: 'round_trip', i }, 5 * 60_000)).ms),
+    ...(typeof about.run_wait_idiom === 'string'
+      ? { runWait: { idiom: about.run_wait_idiom, roundTrip: async (i: number) => Number((await ask({ op: 'run_wait_round_trip', i }, 5 * 60_000)).ms) } }
+      : {}),
     close: async () => {
       child.stdin!.end(); // the driver ends at the end of its input
       const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
@@ -88,21 +93,18 @@ const TS_BATCH = 1000;
 const WARM_TASKS = 20;
 const WARM_ROUND_TRIPS = 10;
 
-/** The TypeScript SDK's Client: batches of 1,000, waitForTasks, getBatchResult; a round trip is run, waitForTasks, getResult. */
+/** The TypeScript SDK's Client: batches of 1,000, waitForTasks, getBatchResult; a round trip is call(i). */
 export async function startTypescriptClientPeer(name: string, settings: { serviceUrl: string; token: string; endpointId: string }): Promise<Peer> {
   const client = new Client(settings);
   const functionId = await client.registerFunction(noop);
   const roundTrip = async (i: number) => {
     const started = process.hrtime.bigint();
-    const taskId = await client.run(i, { functionId });
-    let pending = [taskId];
-    while (pending.length > 0) pending = (await client.waitForTasks(pending, { timeoutS: 30 })).pending;
-    if ((await client.getResult(taskId)) !== i) throw new Error(`ts-client round trip ${i}: wrong result`);
+    if ((await client.call(i, { functionId })) !== i) throw new Error(`ts-client round trip ${i}: wrong result`);
     return milliseconds(started);
   };
   const throughput = (tasks: number) => clientThroughput(client, functionId, tasks);
   return {
-    key: 'ts-client', name, idiom: `batches of ${TS_BATCH}, waitForTasks, getBatchResult`,
+    key: 'ts-client', name, idiom: `batches of ${TS_BATCH}, waitForTasks, getBatchResult; call(i)`,
     warm: async () => {
       await throughput(WARM_TASKS);
       for (let i = 0; i < WARM_ROUND_TRIPS; i++) await roundTrip(i);

@@ -40,7 +40,7 @@ import { findBinary, startMariaDb, type MariaDbServer } from '../test/helpers/ma
 import { cpuSeconds, succeeds, type Group } from './processes.js';
 import { startPythonPeer, startTypescriptClientPeer, startTypescriptExecutorPeer, type Peer } from './peerDriver.js';
 import { defaultEnv, mariadbDurability, serviceMemory, sqliteDurability, startCelery, startFuncxService, type FuncxService } from './peerServices.js';
-import { printPeersReport, type PeerFigures } from './peersReport.js';
+import { FUNCX_ROW, printPeersReport, type PeerFigures } from './peersReport.js';
 import { createDatabase } from './inProcessService.js';
 import { extraServiceNodeArgs } from './serviceNodeFlags.js';
 
@@ -157,6 +157,7 @@ export async function runPeersBench(): Promise<void> {
     }
     const figures = new Map<string, PeerFigures>(peers.map((peer) => [peer.key, {
       key: peer.key, name: peer.name, idiom: peer.idiom, tasksPerS: 0, throughputRounds: [], serviceCpuMsPerTask: [], roundTripsMs: [],
+      ...(peer.runWait && peer.key === FUNCX_ROW ? { runWait: { idiom: peer.runWait.idiom, roundTripsMs: [] } } : {}),
     }]));
     for (let round = 0; round < ROUNDS; round++) {
       const order = round % 2 === 0 ? peers : [...peers].reverse();
@@ -173,13 +174,18 @@ export async function runPeersBench(): Promise<void> {
       }
     }
     for (const row of figures.values()) row.tasksPerS = row.throughputRounds.reduce((sum, value) => sum + value, 0) / row.throughputRounds.length;
-    const floorMs = turnFloorMs(Math.max(onSqlite.length, wanted.has('mariadb') ? 1 : 0));
+    // The Python client's row makes two round trips a turn (its call, then run + wait), so it counts twice on its service.
+    const floorMs = turnFloorMs(Math.max(onSqlite.length + (wanted.has(FUNCX_ROW) ? 1 : 0), wanted.has('mariadb') ? 1 : 0));
     console.error(`peers: ${ROUND_TRIPS} round trips per row, interleaved (turns of at least ${floorMs.toFixed(0)} ms) ...`);
     for (let i = 0; i < ROUND_TRIPS; i++) {
       const turnStarted = Date.now();
       for (let turn = 0; turn < peers.length; turn++) {
         const peer = peers[(i + turn) % peers.length];
-        figures.get(peer.key)!.roundTripsMs.push(await peer.roundTrip(i));
+        const row = figures.get(peer.key)!;
+        const callFirst = !row.runWait || i % 2 === 0; // its two idioms take turns going first: the first after a pause meets a colder machine
+        if (callFirst) row.roundTripsMs.push(await peer.roundTrip(i));
+        if (row.runWait) row.runWait.roundTripsMs.push(await peer.runWait!.roundTrip(i));
+        if (!callFirst) row.roundTripsMs.push(await peer.roundTrip(i));
       }
       if ((i + 1) % 200 === 0) console.error(`peers: ${i + 1} of ${ROUND_TRIPS} round trips per row`);
       const rest = floorMs - (Date.now() - turnStarted);

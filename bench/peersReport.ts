@@ -16,6 +16,8 @@ export interface PeerFigures {
   /** Each round's CPU time of the row's funcX-TS service process per task (ms); none for Celery. */
   serviceCpuMsPerTask?: number[];
   roundTripsMs: number[];
+  /** The Python client's round trips the upstream SDKs' way (run, wait_for_tasks, get_result), each beside a call of the same turn. */
+  runWait?: { idiom: string; roundTripsMs: number[] };
 }
 
 export interface TargetCheck {
@@ -81,6 +83,11 @@ export function printPeersReport(report: {
   for (const row of rows) {
     console.log(`| ${row.name} | ${row.idiom} | ${row.tasksPerS.toFixed(0)} | ${ratio(row.tasksPerS, celery?.tasksPerS)} | ${ms(median(row))} | ` +
       `${ratio(median(row), celery && median(celery))} | ${ms(p99(row))} | ${ratio(p99(row), celery && p99(celery))} |`);
+  }
+  for (const row of rows.filter((candidate) => candidate.runWait)) {
+    const other = { ...row, roundTripsMs: row.runWait!.roundTripsMs };
+    console.log(`${row.name}, a round trip as ${row.runWait!.idiom} (the upstream SDKs' idiom; beside each call above, each going first every other turn): median ${ms(median(other))}, ` +
+      `${ratio(median(other), celery && median(celery))} × Celery's; p99 ${ms(p99(other))}, ${ratio(p99(other), celery && p99(celery))} ×`);
   }
   const sqlite = rows.find((row) => row.key === FUNCX_ROW);
   const mariadb = rows.find((row) => row.key === MARIADB_ROW);

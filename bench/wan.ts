@@ -36,6 +36,9 @@ const PYTHON_DIR = path.join(REPO, 'bench', 'python');
 const WARM_ROUND_TRIPS = 10;
 
 interface Samples {
+  /** call(i): empty for a client without it (FUNCX_BENCH_PYTHON_SDK). */
+  funcx_call_ms: number[];
+  /** run, wait_for_tasks, get_result. */
   funcx_ms: number[];
   celery_ms: number[];
 }
@@ -106,8 +109,9 @@ export async function runWanBench(): Promise<void> {
     printTable(local, wan, connections);
     // The driver's warm-up and registration are in the count too.
     const roundTrips = WAN_ROUND_TRIPS + WARM_ROUND_TRIPS;
+    const kinds = wan.funcx_call_ms.length > 0 ? 'a call and a run + wait' : 'a run + wait';
     console.log(`funcX-TS requests at the service during the WAN run (client and endpoint): ${funcxRelay.httpRequests - requestsBefore} ` +
-      `for ${roundTrips} round trips and one registration (${((funcxRelay.httpRequests - requestsBefore) / roundTrips).toFixed(2)} per round trip)`);
+      `for ${roundTrips} turns of ${kinds} and one registration (${((funcxRelay.httpRequests - requestsBefore) / roundTrips).toFixed(2)} per turn)`);
   } finally {
     for (const group of groups.reverse()) await group.stop();
     for (const relay of relays) await relay.close();
@@ -118,11 +122,16 @@ export async function runWanBench(): Promise<void> {
 function printTable(local: Samples, wan: Samples, connections: number[]): void {
   const [load1] = os.loadavg();
   const rtt = 2 * WAN_MS;
-  console.log(`\nwan: round trips (run, wait, result) interleaved with Celery's; local ${LOCAL_ROUND_TRIPS} each, WAN (${WAN_MS} ms each way) ${WAN_ROUND_TRIPS} each; ` +
+  console.log(`\nwan: round trips (funcX-TS: call(i), and run, wait_for_tasks, get_result) interleaved with Celery's; local ${LOCAL_ROUND_TRIPS} each, WAN (${WAN_MS} ms each way) ${WAN_ROUND_TRIPS} each; ` +
     `${os.availableParallelism()} cores, load average ${load1.toFixed(1)}`);
   console.log('| | local median | local p99 | WAN median | WAN p99 | network round trips | connections in the WAN run |');
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-  const rows = [['funcX-TS, Python client', local.funcx_ms, wan.funcx_ms, connections[0]], ['Celery + Redis, prefork 2', local.celery_ms, wan.celery_ms, connections[1]]] as const;
+  // The relay counts connections per server: funcX-TS's two idioms share theirs.
+  const rows = [
+    ...(local.funcx_call_ms.length > 0 ? [['funcX-TS, Python client, call(i)', local.funcx_call_ms, wan.funcx_call_ms, connections[0]] as const] : []),
+    ['funcX-TS, Python client, run + wait_for_tasks + get_result', local.funcx_ms, wan.funcx_ms, connections[0]] as const,
+    ['Celery + Redis, prefork 2, delay(i).get()', local.celery_ms, wan.celery_ms, connections[1]] as const,
+  ];
   for (const [name, near, far, opened] of rows) {
     const nearMedian = percentile(near, 0.5);
     const farMedian = percentile(far, 0.5);

@@ -33,8 +33,14 @@ def client_throughput(fxc, function_id, tasks):
     return tasks / (time.perf_counter() - started)
 
 
+def client_call(fxc, function_id, i):
+    """One task: call (one request, its answer the result); checked to return i."""
+    if fxc.call(i, function_id=function_id) != i:
+        raise RuntimeError("call %d: wrong result" % i)
+
+
 def client_round_trip(fxc, function_id, i):
-    """One task: run, wait_for_tasks until it is done, get_result; checked to return i."""
+    """One task the upstream SDKs' way: run, wait_for_tasks until it is done, get_result; checked to return i."""
     task_id = fxc.run(i, function_id=function_id)
     pending = [task_id]
     while pending:

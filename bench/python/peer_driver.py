@@ -15,7 +15,8 @@ only, so the pipe is not in any figure:
     {"op": "warm"}                    -> {"ok": true}     workers started, connections made
     {"op": "throughput", "tasks": N}  -> {"tasks_per_s": x}
     {"op": "round_trip", "i": i}      -> {"ms": x}        one task, checked to return i
-    {"op": "about"}                   -> {"idiom": "...", "version": "..."}
+    {"op": "run_wait_round_trip", "i": i} -> {"ms": x}    funcx-client only: the same, as run, wait_for_tasks, get_result
+    {"op": "about"}                   -> {"idiom": "...", "version": "..."} (funcx-client: and "run_wait_idiom")
 
 Any failure answers {"error": "..."} and the process exits.
 """
@@ -40,8 +41,10 @@ def start_funcx_client():
     function_id = fxc.register_function(noop)
     return {
         "throughput": lambda tasks: funcx_peer.client_throughput(fxc, function_id, tasks),
-        "round_trip": lambda i: funcx_peer.client_round_trip(fxc, function_id, i),
-        "about": {"idiom": "batches of %d, wait_for_tasks, get_batch_result" % funcx_peer.BATCH, "version": __version__},
+        "round_trip": lambda i: funcx_peer.client_call(fxc, function_id, i),
+        "run_wait_round_trip": lambda i: funcx_peer.client_round_trip(fxc, function_id, i),
+        "about": {"idiom": "batches of %d, wait_for_tasks, get_batch_result; call(i)" % funcx_peer.BATCH,
+                  "run_wait_idiom": "run(i), wait_for_tasks, get_result", "version": __version__},
     }
 
 
@@ -91,11 +94,15 @@ def serve(peer):
             peer["throughput"](WARM_TASKS)
             for i in range(WARM_ROUND_TRIPS):
                 peer["round_trip"](i)
+                if "run_wait_round_trip" in peer:
+                    peer["run_wait_round_trip"](i)
             answer({"ok": True})
         elif op == "throughput":
             answer({"tasks_per_s": peer["throughput"](int(command["tasks"]))})
         elif op == "round_trip":
             answer({"ms": timed_ms(peer["round_trip"], int(command["i"]))})
+        elif op == "run_wait_round_trip":
+            answer({"ms": timed_ms(peer["run_wait_round_trip"], int(command["i"]))})
         elif op == "about":
             answer(peer["about"])
         else:

@@ -4,10 +4,12 @@
     python3 round_trip_pair.py COUNT        (FUNCX_SERVICE_URL, FUNCX_TOKEN, FUNCX_ENDPOINT_ID
                                               and CELERY_BROKER_URL set)
 
-Each iteration makes one funcX-TS round trip (run, wait_for_tasks, get_result) and one
-Celery round trip (delay(i).get()), the order alternating, so both see the same moments
-of a noisy machine. Warm first: functions registered, workers and connections up.
-Prints one JSON line: {"funcx_ms": [...], "celery_ms": [...]}.
+Each iteration makes two funcX-TS round trips, call(i) (one request) and the upstream SDKs'
+run, wait_for_tasks, get_result, and one Celery round trip (delay(i).get()), the order
+rotating, so all three see the same moments of a noisy machine. Warm first: functions
+registered, workers and connections up. Prints one JSON line:
+{"funcx_call_ms": [...], "funcx_ms": [...], "celery_ms": [...]} (funcx_call_ms empty for a
+client without call(), as FUNCX_BENCH_PYTHON_SDK may name).
 """
 import json
 import os
@@ -37,13 +39,19 @@ def main():
             pending = fxc.wait_for_tasks(pending, timeout_s=30)["pending"]
         return fxc.get_result(task_id)
 
+    def funcx_call(i):
+        return fxc.call(i, endpoint_id=endpoint_id, function_id=function_id)
+
     def celery_once(i):
         return celery_noop.delay(i).get(timeout=60)
 
-    samples = {"funcx_ms": [], "celery_ms": []}
+    samples = {"funcx_call_ms": [], "funcx_ms": [], "celery_ms": []}
+    kinds = [("funcx_ms", funcx_once), ("celery_ms", celery_once)]
+    if hasattr(fxc, "call"):
+        kinds.insert(0, ("funcx_call_ms", funcx_call))
     for i in range(-WARM, count):
-        pair = [("funcx_ms", funcx_once), ("celery_ms", celery_once)]
-        for name, once in pair if i % 2 == 0 else reversed(pair):
+        turn = i % len(kinds)
+        for name, once in kinds[turn:] + kinds[:turn]:
             started = time.perf_counter()
             if once(i) != i:
                 raise SystemExit("%s round trip %d: wrong result" % (name, i))

@@ -32,14 +32,18 @@ test('the funcx-client driver runs exactly the tasks it is asked for and answers
   t.regex(peer.idiom, /wait_for_tasks/);
   const tasks = async () => Number(((await live.db('tasks').count({ n: '*' })) as { n: number }[])[0].n);
 
-  await peer.warm(); // 20 tasks in a batch, then 10 round trips
-  t.is(await tasks(), 30);
+  t.is(peer.runWait?.idiom, 'run(i), wait_for_tasks, get_result');
+  await peer.warm(); // 20 tasks in a batch, then 10 round trips of each kind (call; run + wait)
+  t.is(await tasks(), 40);
   const rate = await peer.throughput(40);
   t.true(Number.isFinite(rate) && rate > 0, `tasks/s ${rate}`);
-  t.is(await tasks(), 70);
+  t.is(await tasks(), 80);
   const ms = await peer.roundTrip(7);
   t.true(Number.isFinite(ms) && ms > 0, `round trip ${ms} ms`);
-  t.is(await tasks(), 71);
+  t.is(await tasks(), 81);
+  const runWaitMs = await peer.runWait!.roundTrip(8);
+  t.true(Number.isFinite(runWaitMs) && runWaitMs > 0, `run + wait round trip ${runWaitMs} ms`);
+  t.is(await tasks(), 82);
   const done = (await live.db('tasks').whereNot('state', 'success').count({ n: '*' })) as { n: number }[];
   t.is(Number(done[0].n), 0, 'every task ran to success');
   await peer.close();
