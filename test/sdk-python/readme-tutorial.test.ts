@@ -34,7 +34,7 @@ async function runTutorial(t: ExecutionContext, live: LiveService, name: string,
 
 serviceTest("the README's Python tutorial runs as written", async (t, live) => {
   const { stdout, lines } = await runTutorial(t, live, 'readme-python', codeBlock('README.md', '## Tutorial in Python', 'python'));
-  t.deepEqual(lines.slice(0, 3), ['Hello World!', 'Exception deterministic failure', '[0, 1, 4, 9, 16, 25, 36, 49, 64, 81]'], stdout);
+  t.deepEqual(lines.slice(0, 4), ['Hello World!', 'Hello World!', 'Exception deterministic failure', '[0, 1, 4, 9, 16, 25, 36, 49, 64, 81]'], stdout);
 });
 
 serviceTest("docs/tutorials.md's Python tutorial runs as written", async (t, live) => {

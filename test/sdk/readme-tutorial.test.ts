@@ -39,7 +39,7 @@ async function runTutorial(t: ExecutionContext, live: LiveService, name: string,
 
 serviceTest("the README's TypeScript tutorial compiles and runs as written", async (t, live) => {
   const { stdout, lines } = await runTutorial(t, live, 'readme', codeBlock('README.md', '## Tutorial in TypeScript', 'ts'));
-  t.deepEqual(lines.slice(0, 4), ['Hello World!', '15', 'Exception deterministic failure', '[ 2, 4, 6 ]'], stdout);
+  t.deepEqual(lines.slice(0, 5), ['Hello World!', 'Hello World!', '15', 'Exception deterministic failure', '[ 2, 4, 6 ]'], stdout);
 });
 
 serviceTest("docs/tutorials.md's TypeScript tutorial compiles and runs as written", async (t, live) => {
