@@ -108,9 +108,10 @@ function fitsOnePacket(tasks: readonly NewTask[]): boolean {
 }
 
 /**
- * MySQL, a submit that fits one packet: its key, its group, its tasks and (for a named group) the
- * group's owner sent together behind START TRANSACTION, then COMMIT: two round trips, where the
- * transaction below takes four or five (batchedTransaction.ts). The group's row is in the
+ * MySQL, a submit that fits one packet: its key, its group and its tasks sent together behind
+ * START TRANSACTION, with COMMIT at the packet's end: one round trip, where the transaction below
+ * takes four or five (batchedTransaction.ts). A named group's owner is read in the packet
+ * instead, and checked before a COMMIT of its own: two round trips. The group's row is in the
  * transaction here, so a refused submit leaves no empty group behind.
  */
 async function submitInOneBatch(
@@ -125,15 +126,19 @@ async function submitInOneBatch(
   if (input.dedupe) statements.push(submissionRow(db, submitter, input.dedupe, submitted));
   statements.push({ sql: `INSERT IGNORE INTO task_groups (id, submitter, created_at) VALUES (?, ?, ${nowSql(db)})`, bindings: [taskGroupId, submitter] });
   statements.push(...taskInserts(db, input, taskIds));
-  // A group named by the caller may be another user's (then the insert above was ignored).
-  if (input.groupNamed) statements.push({ sql: 'SELECT submitter FROM task_groups WHERE id = ?', bindings: [taskGroupId] });
-  return batchedTransaction(db, statements, (answers) => {
-    if (input.groupNamed) {
-      const [owner] = answers[answers.length - 1] as { submitter: string }[];
-      if (owner?.submitter !== submitter) throw new TaskGroupNotFound(`task group ${taskGroupId} not found`);
-    }
+  // A group named by the caller may be another user's (then the insert above was ignored): its
+  // owner is read in the packet and checked before COMMIT. A new group (a lone run's) is the
+  // caller's, so COMMIT ends the packet: one round trip.
+  if (!input.groupNamed) {
+    await batchedTransaction(db, statements);
     return submitted;
+  }
+  statements.push({ sql: 'SELECT submitter FROM task_groups WHERE id = ?', bindings: [taskGroupId] });
+  await batchedTransaction(db, statements, (answers) => {
+    const [owner] = answers[answers.length - 1] as { submitter: string }[];
+    if (owner?.submitter !== submitter) throw new TaskGroupNotFound(`task group ${taskGroupId} not found`);
   });
+  return submitted;
 }
 
 /** The remembered submission (an Idempotency-Key's row): the answer a replay gives. */

@@ -99,7 +99,7 @@ const statementKind = (sql: string): string => (/^START TRANSACTION;/.test(sql)
   ? `batch(${sql.split(';\n').slice(1).map(statementKind).join(', ')})`
   : /^(BEGIN|COMMIT|ROLLBACK)/i.test(sql) ? sql.replace(/;$/, '') : /^select.*task_groups/i.test(sql) ? 'group owner' : /task_groups/.test(sql) ? 'group' : /submissions/.test(sql) ? 'key' : /into [`"]?tasks/i.test(sql) ? 'tasks' : sql.slice(0, 20));
 
-testOnEachDatabase('on MariaDB a small keyed submit is two round trips: the key, the group, the tasks and the group\'s owner in one packet behind START TRANSACTION, then COMMIT', async (t, db, database) => {
+testOnEachDatabase('on MariaDB a small keyed submit into a named group is two round trips: the key, the group, the tasks and the group\'s owner in one packet behind START TRANSACTION, then COMMIT', async (t, db, database) => {
   const { functionId, endpointId } = await functionAndEndpoint(db);
   const sent: string[] = [];
   const onQuery = (query: { sql: string; __knexTxId?: string }) => sent.push(`${query.__knexTxId ? 'trx' : 'pool'} ${statementKind(query.sql)}`);
@@ -113,6 +113,27 @@ testOnEachDatabase('on MariaDB a small keyed submit is two round trips: the key,
     ? ['pool batch(key, group, tasks, group owner)', 'pool COMMIT']
     : ['trx BEGIN', 'trx key', 'trx group', 'trx group owner', 'trx tasks', 'trx COMMIT']); // in-process: a statement is no round trip
   t.is(Number((await db('task_groups').where({ submitter: 'alice' }).count({ n: '*' }))[0].n), 1);
+});
+
+testOnEachDatabase('on MariaDB a small keyed submit into a new group (a lone run\'s) is one round trip: the key, the group, the tasks and COMMIT in one packet', async (t, db, database) => {
+  const { functionId, endpointId } = await functionAndEndpoint(db);
+  const sent: string[] = [];
+  const onQuery = (query: { sql: string; __knexTxId?: string }) => sent.push(`${query.__knexTxId ? 'trx' : 'pool'} ${statementKind(query.sql)}`);
+  db.on('query', onQuery);
+  let submitted;
+  try {
+    submitted = await submitTasks(db, { submitter: 'alice', dedupe: { key: 'k', bodyHash: 'h' }, tasks: tasks(functionId, endpointId, 2) });
+  } finally {
+    db.off('query', onQuery);
+  }
+  t.deepEqual(sent, database.kind === 'mariadb'
+    ? ['pool batch(key, group, tasks, COMMIT)']
+    : ['trx BEGIN', 'trx key', 'trx group', 'trx tasks', 'trx COMMIT']);
+  // Committed: seen from another connection of the pool, and the key replays.
+  t.is(Number((await db('tasks').where({ task_group_id: submitted.taskGroupId }).count({ n: '*' }))[0].n), 2);
+  const replay = await submitTasks(db, { submitter: 'alice', dedupe: { key: 'k', bodyHash: 'h' }, tasks: tasks(functionId, endpointId, 2) });
+  t.true(replay.replayed);
+  t.deepEqual(replay.taskIds, submitted.taskIds);
 });
 
 testOnEachDatabase('on MariaDB a submit too large for one packet is a transaction, BEGIN, the key, the tasks, COMMIT, with the group\'s row beside it on another connection, in before the commit', async (t, db, database) => {
@@ -150,9 +171,12 @@ testOnEachDatabase('a submit refused halfway through its statements leaves nothi
     : "CREATE TRIGGER refuse_tasks BEFORE INSERT ON tasks BEGIN SELECT RAISE(ABORT, 'no new tasks'); END");
   const dedupe = { key: 'k', bodyHash: 'h' };
   const taskGroupId = randomUUID();
-  await t.throwsAsync(submitTasks(single, { submitter: 'alice', taskGroupId, dedupe, tasks: tasks(functionId, endpointId, 2) }), { any: true, message: /no new tasks/ });
   const count = async (table: string) => Number((await db(table).count({ n: '*' }))[0].n);
-  t.deepEqual([await count('submissions'), await count('task_groups'), await count('tasks')], [0, 0, 0]);
+  // A new group (COMMIT at the packet's end, after the refused statement) and a named one (COMMIT after the owner's check).
+  for (const named of [undefined, taskGroupId]) {
+    await t.throwsAsync(submitTasks(single, { submitter: 'alice', taskGroupId: named, dedupe, tasks: tasks(functionId, endpointId, 2) }), { any: true, message: /no new tasks/ });
+    t.deepEqual([await count('submissions'), await count('task_groups'), await count('tasks')], [0, 0, 0]);
+  }
   // Had the connection stayed in the open transaction, this write would be invisible to the other pool.
   await single('task_groups').insert({ id: randomUUID(), submitter: 'carol', created_at: 0 });
   t.is(await count('task_groups'), 1);
