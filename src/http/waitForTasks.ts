@@ -4,6 +4,7 @@
  * wait alone; a submit with `wait_s` (a call) waits this way on the tasks it just accepted.
  */
 import type { ServerResponse } from 'node:http';
+import { RequestMalformed } from '../errors.js';
 import { readTasks, readTaskStates, readTasksWithStates } from '../ledger/readTasks.js';
 import { FINISHED_STATES, type TaskState } from '../ledger/model.js';
 import { taskIdOfKey, taskKey } from '../wakeups.js';
@@ -14,6 +15,16 @@ import type { UpstreamTaskRecord } from '@funcx-ts/shared/wire/upstream-task.js'
 
 /** A look at this many tasks or fewer reads their whole records (results included), not just their states. */
 const FULL_LOOK_MAX = 50;
+
+/** The most tasks one wait answers, records and all (task-wait.json's bound): a call's submit too. */
+export const MAX_WAITED_TASKS = 1000;
+
+/** A call's submit is refused before anything is written when its answer would wait for more tasks than a wait may. */
+export function checkCallSize(waitS: number | undefined, taskCount: number): void {
+  if (waitS && taskCount > MAX_WAITED_TASKS) {
+    throw new RequestMalformed(`wait_s waits for at most ${MAX_WAITED_TASKS} tasks, as POST /v3/tasks/wait does; this submit has ${taskCount}: submit without wait_s and wait in chunks`);
+  }
+}
 
 export interface TaskWait {
   submitter: string;

@@ -64,6 +64,24 @@ serviceTest('without wait_s (or with 0) the submit answers at once and carries n
   t.is(tooLong.body.code, 'RequestMalformed');
 });
 
+serviceTest('a call waits for at most 1,000 tasks, as a wait does: a larger one is refused before anything is written', async (t, live) => {
+  const { functionId, endpointId } = await functionAndEndpoint(live);
+  const payloads = Array.from({ length: 1001 }, (_, i) => jsonPayload(i));
+  const perEndpoint = await submitTo(live, endpointId, functionId, payloads, { extra: { wait_s: 1 } });
+  t.is(perEndpoint.status, 400);
+  t.is(perEndpoint.body.code, 'RequestMalformed');
+  t.regex(perEndpoint.body.reason, /at most 1000 tasks/);
+  const mixed = await live.call('POST', '/v3/submit', {
+    body: { wait_s: 1, tasks: payloads.map((payload) => ({ endpoint_id: endpointId, function_id: functionId, payload })) },
+  });
+  t.is(mixed.status, 400);
+  t.is(mixed.body.code, 'RequestMalformed');
+  t.is(await taskCount(live), 0);
+  const thousand = await submitTo(live, endpointId, functionId, payloads.slice(0, 1000), { extra: { wait_s: 1 } });
+  t.is(thousand.status, 200);
+  t.is(thousand.body.wait.pending.length, 1000);
+});
+
 serviceTest('a retried call (same Idempotency-Key) creates no second task and answers the first one\'s result', async (t, live) => {
   const { functionId, endpointId, credential } = await functionAndEndpoint(live);
   const headers = { 'idempotency-key': 'call-1' };

@@ -147,7 +147,10 @@ class FuncXClient:
         while record is None:
             left = CALL_WAIT_S if deadline is None else deadline - time.monotonic()
             if left <= 0:
-                raise TaskPending(task_id, self.get_task(task_id)["status"])
+                record = self.get_task(task_id)
+                if record["pending"]:
+                    raise TaskPending(task_id, record["status"])
+                break
             answer = self.wait_for_tasks([task_id], timeout_s=min(CALL_WAIT_S, left))
             record = answer["done"].get(task_id)
             if answer["not_found"]:

@@ -11,7 +11,7 @@ import { cancelTask } from '../../ledger/cancelTask.js';
 import { explainTask } from '../../ledger/explainTask.js';
 import { cancelTaskGroup } from '../../ledger/cancelTaskGroup.js';
 import { announceCancelled } from '../cancelNotice.js';
-import { waitForTasks } from '../waitForTasks.js';
+import { checkCallSize, waitForTasks } from '../waitForTasks.js';
 import type { AppContext, RequestState, ServiceDeps } from '../context.js';
 import type { TaskSubmitRequest } from '@funcx-ts/shared/wire/task-submit.js';
 import type { TaskSubmitResponse } from '@funcx-ts/shared/wire/task-submit-response.js';
@@ -38,6 +38,7 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
     const merged = new Map<string, string[]>();
     for (const [key, payloads] of Object.entries(body.tasks)) merged.set(key.toLowerCase(), [...(merged.get(key.toLowerCase()) ?? []), ...payloads]);
     const entries = [...merged];
+    checkCallSize(body.wait_s, entries.reduce((count, [, payloads]) => count + payloads.length, 0));
     const submitted = await acceptSubmission(deps, ctx, {
       user: userOf(ctx),
       taskGroupId: body.task_group_id?.toLowerCase(),
@@ -67,6 +68,7 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
       userRuntime: t.user_runtime ?? body.user_runtime,
       resourceSpecification: t.resource_specification,
     }));
+    checkCallSize(body.wait_s, tasks.length);
     const submitted = await acceptSubmission(deps, ctx, { user: userOf(ctx), taskGroupId: body.task_group_id?.toLowerCase(), tasks });
     const answer: BatchSubmitResponse = {
       request_id: submitted.requestId,
