@@ -148,7 +148,7 @@ test('the SDK and the endpoint install from their tarballs into empty folders, o
     .then(() => 'ok', (error: { stdout: string; stderr: string }) => `${error.stdout}${error.stderr}`);
   t.is(compiled, 'ok', 'the README tutorial type-checks against the installed SDK\'s declarations');
   const tutorial = await run(process.execPath, ['tutorial.js'], { cwd: sdkDir, env: { PATH: process.env.PATH, HOME: sdkDir }, timeout: 180_000 });
-  t.deepEqual(tutorial.stdout.split('\n').slice(0, 4), ['Hello World!', '15', 'Exception deterministic failure', '[ 2, 4, 6 ]'], tutorial.stdout);
+  t.deepEqual(tutorial.stdout.split('\n').slice(0, 5), ['Hello World!', 'Hello World!', '15', 'Exception deterministic failure', '[ 2, 4, 6 ]'], tutorial.stdout);
 
   const stopped = await run(bin, ['stop', 'served'], { cwd: endpointDir, env: liveEnv, timeout: 120_000 });
   t.is(stopped.stderr.includes('not running'), false, stopped.stderr);
