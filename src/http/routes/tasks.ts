@@ -27,9 +27,9 @@ export function taskRoutes(deps: ServiceDeps): Router<RequestState> {
   const router = new Router<RequestState>();
   const user = requireUser(db);
 
-  /** A call (a submit with wait_s): the submit's answer waits for its tasks, as a wait on them would. */
+  /** A call (a submit with wait_s): the submit's answer waits for its tasks (new ids, each once), as a wait on them would. */
   const waitForSubmitted = (ctx: AppContext, taskIds: readonly string[], waitS: number) =>
-    waitForTasks(deps, ctx.res, { submitter: userOf(ctx).id, taskIds: [...new Set(taskIds)], timeoutMs: waitS * 1000, returnWhen: 'ALL_COMPLETED' });
+    waitForTasks(deps, ctx.res, { submitter: userOf(ctx).id, taskIds, timeoutMs: waitS * 1000, returnWhen: 'ALL_COMPLETED' });
 
   router.post('/v3/endpoints/:endpoint_id/submit', user, uuidParams('endpoint_id'), upstreamSubmitForm(deps), validBody(validator, 'task-submit.json'), async (ctx) => {
     const body = bodyIn<TaskSubmitRequest>(ctx);
