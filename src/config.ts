@@ -248,7 +248,8 @@ export const OPTIONS = {
     env: 'FUNCX_RATE_LIMIT_REQUESTS', file: 'rate_limit_requests',
     kind: { type: 'integer', min: 0, max: 10_000_000 }, default: 6000,
     doc: 'Requests each identity (user, endpoint) may make per FUNCX_RATE_LIMIT_WINDOW, in bursts up to that many; then 429 '
-      + 'TooManyRequests with Retry-After. 0 turns limits off. Shared by all replicas on one database (table rate_limits).',
+      + 'TooManyRequests with Retry-After. An endpoint\'s lease polls answered with tasks and results posts that store one are free '
+      + '(its users\' submits paid for them). 0 turns limits off. Shared by all replicas on one database (table rate_limits).',
   },
   rateLimitWindow: {
     env: 'FUNCX_RATE_LIMIT_WINDOW', file: 'rate_limit_window',

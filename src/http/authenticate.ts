@@ -48,8 +48,19 @@ export async function authenticateUserToken(ctx: AppContext, token: string | und
   return user;
 }
 
-/** The caller must be the endpoint named in the path, by its own credential. */
-export function requireEndpointCredential(db: Knex): Middleware {
+/**
+ * The caller must be the endpoint named in the path, by its own credential.
+ *
+ * `charge`: 'always' spends one request of the endpoint's budget before the route runs.
+ * 'when-idle' (a lease poll, a results post) spends none up front, only refusing an endpoint this
+ * replica knows to be out of budget, and leaves the route `ctx.state.chargeIfIdle` to call when
+ * the request moved no task. Those requests come with the tasks users submitted, each submit
+ * already charged to its user: charged too, an endpoint serving many users' single calls (two
+ * such requests per task) was refused at 50 tasks a second, and each refused results post held
+ * its result back for the Retry-After second. An endpoint that polls or posts without moving
+ * work still pays for every request.
+ */
+export function requireEndpointCredential(db: Knex, charge: 'always' | 'when-idle' = 'always'): Middleware {
   return marked<Middleware>(async (ctx, next) => {
     const limits = ctx.state.limits;
     limits?.checkAddress(ctx.ip);
@@ -65,9 +76,27 @@ export function requireEndpointCredential(db: Knex): Middleware {
     if (endpoint.endpointId !== ctx.params.endpoint_id) {
       throw new EndpointAccessForbidden('an endpoint credential works only for its own endpoint');
     }
-    await limits?.identity(`endpoint:${endpoint.endpointId}`);
+    const identity = `endpoint:${endpoint.endpointId}`;
     ctx.state.endpoint = endpoint;
-    return next();
+    if (charge === 'always' || !limits) {
+      await limits?.identity(identity);
+      return next();
+    }
+    limits.checkIdentity(identity);
+    let charged = false;
+    ctx.state.chargeIfIdle = async () => {
+      if (charged) return;
+      charged = true;
+      await limits.identity(identity);
+    };
+    try {
+      return await next();
+    } catch (error) {
+      // A request that failed (a malformed body, ...) moved nothing either: it is charged, and its
+      // own error is the answer (an exhausted budget refuses the endpoint's next request).
+      await ctx.state.chargeIfIdle().catch(() => undefined);
+      throw error;
+    }
   }, { auth: 'endpoint' });
 }
 

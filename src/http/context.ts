@@ -39,6 +39,11 @@ export interface RequestState {
   /** Request budgets per identity and per address (set by createApp). */
   limits?: RateLimits;
   endpoint?: EndpointPrincipal;
+  /**
+   * A lease poll's or results post's charge to its endpoint's request budget, spent only when the
+   * request moved no task (requireEndpointCredential's 'when-idle').
+   */
+  chargeIfIdle?: () => Promise<void>;
   /** The request body as received, for idempotency hashing. */
   rawBody?: Buffer;
 }

@@ -151,6 +151,8 @@ export class SharedBudget {
 export interface RateLimits {
   /** Every authenticated request, by identity ('user:sub', 'endpoint:id'). */
   identity(key: string): Promise<void>;
+  /** Refuses an identity this replica knows to be out of budget, spending nothing (for requests charged afterwards, if at all). */
+  checkIdentity(key: string): void;
   /** Refuses early an address that has used up its refused-credential budget (here or on another replica). */
   checkAddress(address: string): void;
   /** Counts a refused credential against the address; throws 429 when over. */
@@ -185,6 +187,7 @@ export function rateLimits(
   };
   return {
     identity: async (key) => perIdentity?.take(key),
+    checkIdentity: (key) => perIdentity?.check(key),
     checkAddress: (address) => {
       refreshBlocked();
       failures?.check(address);

@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import { serviceTest, type LiveService } from '../helpers/service.js';
-import { lease, registerEndpoint } from './support.js';
+import { lease, postResults, registerEndpoint, registerFunction, submitOk } from './support.js';
 
 const list = (live: LiveService, token?: string, headers?: Record<string, string>) => live.call('GET', '/v3/endpoints', { token, headers });
 
@@ -23,6 +23,37 @@ serviceTest('each identity has its own budget; over it, 429 TooManyRequests with
   t.is((await list(live, bob)).status, 200);
   t.is((await lease(live, endpointId, credential)).status, 200);
 }, { rateLimitRequests: 3, rateLimitWindow: '1m' });
+
+serviceTest('an endpoint\'s lease polls and results posts that move tasks spend none of its budget; empty polls, posts that store nothing and malformed ones do', async (t, live) => {
+  const { endpointId, credential } = await registerEndpoint(live);
+  const functionId = await registerFunction(live);
+  const taskIds = await submitOk(live, endpointId, functionId, ['1', '2', '3', '4', '5', '6']); // the admin's 3rd request: its budget's last
+  // Twelve requests against a budget of three: each moves a task.
+  for (let i = 0; i < taskIds.length; i++) {
+    const leased = await lease(live, endpointId, credential, 1);
+    t.is(leased.status, 200);
+    t.is(leased.body.tasks.length, 1);
+    const [task] = leased.body.tasks;
+    const stored = await postResults(live, endpointId, credential, [{ task_id: task.task_id, lease_token: task.lease_token, status: 'success', result: '1', result_serializer: 'json' }]);
+    t.is(stored.status, 200);
+    t.is(stored.body.results[0].outcome, 'stored');
+    if (i === taskIds.length - 1) {
+      // The same post again stores nothing (a duplicate): charged, the first of three.
+      const again = await postResults(live, endpointId, credential, [{ task_id: task.task_id, lease_token: task.lease_token, status: 'success', result: '1', result_serializer: 'json' }]);
+      t.is(again.status, 200);
+      t.is(again.body.results[0].outcome, 'duplicate');
+    }
+  }
+  // A malformed poll (refused 400) is charged: the second; an empty poll the third.
+  t.is((await live.call('POST', `/v3/endpoints/${endpointId}/lease`, { token: credential, body: { max_tasks: 0 } })).status, 400);
+  const empty = await lease(live, endpointId, credential, 1);
+  t.is(empty.status, 200);
+  t.deepEqual(empty.body.tasks, []);
+  const over = await lease(live, endpointId, credential, 1);
+  t.is(over.status, 429, 'the fourth request that moved nothing');
+  t.is(over.body.code, 'TooManyRequests');
+  t.true(Number(over.headers.get('retry-after')) >= 1);
+}, { rateLimitRequests: 3, rateLimitWindow: '1h' });
 
 serviceTest('the Action Provider API shares the budget: over it, 429 in its own error shape, with Retry-After', async (t, live) => {
   t.is((await live.call('GET', '/actions/actions')).status, 200); // the enumeration (GET /actions is the public introspection)

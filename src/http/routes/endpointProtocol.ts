@@ -42,6 +42,8 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
   const { db, validator, config, wakeups } = deps;
   const router = new Router<RequestState>();
   const endpointOnly = [uuidParams('endpoint_id'), requireEndpointCredential(db)];
+  // A lease poll or results post that moves a task is paid for by the submit that made it (authenticate.ts).
+  const endpointMovingWork = [uuidParams('endpoint_id'), requireEndpointCredential(db, 'when-idle')];
   // With the replica relay on, every submit, hand-back and reaped lease wakes a waiting poll on any
   // replica: no re-check within a poll; a new poll's first look is the safety net (wait_s <= 60 s),
   // skipped while the endpoint is known empty here, for at most KNOWN_EMPTY_TRUST_MS.
@@ -51,7 +53,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
   /** Numbers each lease poll's own wake-up key (leasePollKey). */
   let leasePollsMade = 0;
 
-  router.post('/v3/endpoints/:endpoint_id/lease', ...endpointOnly, validBody(validator, 'endpoint-lease.json'), async (ctx) => {
+  router.post('/v3/endpoints/:endpoint_id/lease', ...endpointMovingWork, validBody(validator, 'endpoint-lease.json'), async (ctx) => {
     const request = bodyIn<Required<Omit<EndpointLeaseRequest, 'session' | 'max_bytes'>> & Pick<EndpointLeaseRequest, 'session' | 'max_bytes'>>(ctx);
     const endpointId = ctx.params.endpoint_id;
     const endpoint = ctx.state.endpoint!;
@@ -136,6 +138,8 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
       }
       pollEnd.close();
     }
+    // An empty answer moved nothing: the poll is charged now (a 429 in its place loses no task).
+    if (leased.length === 0) await ctx.state.chargeIfIdle?.();
     deps.metrics?.tasksLeased(endpointId, leased);
     const functions = await leasedFunctions.forTasks(leased);
     const response: EndpointLeaseResponse = {
@@ -159,7 +163,7 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     ctx.body = response;
   });
 
-  router.post('/v3/endpoints/:endpoint_id/results', ...endpointOnly, validBody(validator, 'endpoint-results.json'), async (ctx) => {
+  router.post('/v3/endpoints/:endpoint_id/results', ...endpointMovingWork, validBody(validator, 'endpoint-results.json'), async (ctx) => {
     const { results } = bodyIn<{ results: PostedResult[] }>(ctx);
     const completed = await completeTasks(db, {
       endpointId: ctx.params.endpoint_id,
@@ -172,6 +176,9 @@ export function endpointProtocolRoutes(deps: ServiceDeps): Router<RequestState> 
     for (const taskId of completed.finished) if (wakeups.notify(taskKey(taskId))) waitWoken = true;
     for (const endpointId of new Set(completed.requeuedFor)) wakeups.notify(endpointKey(endpointId));
     if (waitWoken) await wokenAnswersFirst(); // a client's wait for these results
+    // Nothing stored or re-queued (duplicates, rejections): charged. A 429 now changes nothing stored,
+    // and the same post answers the same outcomes when the agent sends it again.
+    if (completed.finished.length === 0 && completed.requeuedFor.length === 0) await ctx.state.chargeIfIdle?.();
     ctx.body = { results: completed.outcomes };
   });
 
