@@ -1,5 +1,6 @@
 /**
- * Request budgets: per identity (every authenticated request), and per client address for
+ * Request budgets: per identity (every authenticated request, but an endpoint's lease polls and
+ * results posts that move tasks: requireEndpointCredential), and per client address for
  * refused credentials. Both live in the ledger database (src/limits/sharedBudgets.ts), so N
  * replicas allow the budget once, not N times: nothing is admitted that the shared budget did
  * not pay for, with one conditional UPDATE per request, or per chunk of a big identity budget

@@ -61,7 +61,7 @@ export async function spendBudget(db: Knex, spec: BudgetSpec, key: string, count
 }
 
 /**
- * The spending UPDATE, as one raw statement: it runs for every authenticated request, and
+ * The spending UPDATE, as one raw statement: it runs for (nearly) every authenticated request, and
  * knex's query builder cost more than twice what the statement itself costs on SQLite.
  * Bindings: cost, bucket, key, cost, window + half an interval (that slack absorbs
  * the floating point error of `capacity` intervals summed).
